@@ -1,0 +1,54 @@
+"""Column names of every table the pipeline reads or writes, in their fixed output order.
+
+One place for them, so a renamed column is renamed everywhere and every TSV keeps its layout.
+"""
+
+#: The record table: one row per record as identified in one source (database or register).
+#: ``record_id`` is ``<source>:<source_id>`` and never changes across reruns or search updates,
+#: because ``source_id`` is the database's own accession (PMID, Embase ``U2``, WoS ``UT``,
+#: CENTRAL ``AN``) or, failing that, a hash of the record's bibliographic content.
+RECORD_COLUMNS = [
+    "record_id", "source", "source_id", "pmid", "doi", "title", "authors", "year",
+    "journal", "volume", "issue", "pages", "publication_types", "mesh_terms", "language",
+    "abstract", "source_file", "source_position",
+]
+
+#: One row per input record after deduplication.
+DEDUP_COLUMNS = ["record_id", "cluster_id", "kept", "kept_record_id", "rule", "detail"]
+
+#: Removed duplicates: which record was removed in favour of which, and why.
+DUPLICATE_COLUMNS = ["removed_record_id", "kept_record_id", "cluster_id", "rule", "detail",
+                     "removed_source", "kept_source"]
+
+#: A screening decision as provided by reviewers (generic CSV layout).
+DECISION_COLUMNS = ["record_id", "reviewer", "stage", "decision", "reason", "note"]
+
+#: The final decision per unique record and stage.
+FINAL_DECISION_COLUMNS = ["record_id", "stage", "final_decision", "reason", "basis",
+                          "reviewers", "decisions"]
+
+#: Links between full-text reports and the studies (trials) they describe.
+STUDY_LINK_COLUMNS = ["study_id", "record_id", "role"]
+
+#: Included reports, one per row, with their study.
+INCLUDED_COLUMNS = ["study_id", "record_id", "role", "title", "authors", "year", "journal",
+                    "doi", "pmid", "sources"]
+
+#: Arm-level extraction sheet (as provided).
+ARM_COLUMNS = ["study_id", "arm", "group", "outcome", "timepoint", "n", "mean", "sd", "se",
+               "ci_lower", "ci_upper", "ci_level", "events", "total", "source", "note"]
+
+#: Per-study effect sizes of one outcome.
+EFFECT_COLUMNS = ["study_id", "label", "year", "n_treatment", "n_control",
+                  "mean_treatment", "sd_treatment", "mean_control", "sd_control",
+                  "events_treatment", "events_control", "yi", "vi", "sei", "ci_lower",
+                  "ci_upper", "weight_fixed", "weight_random", "conversions"]
+
+#: The cross-outcome summary.
+SUMMARY_COLUMNS = ["outcome", "label", "measure", "status", "k", "participants", "model",
+                   "estimate", "ci_lower", "ci_upper", "p_value", "tau2", "i2", "q", "q_p",
+                   "fixed_estimate", "fixed_ci_lower", "fixed_ci_upper", "studies",
+                   "not_analysable"]
+
+#: Value written into a numeric extraction cell that the source does not report.
+NOT_REPORTED = "NR"

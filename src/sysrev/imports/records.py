@@ -1,0 +1,133 @@
+"""Building the record table from parsed records, with stable record ids."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from sysrev.columns import RECORD_COLUMNS
+from sysrev.errors import InputError
+
+log = logging.getLogger(__name__)
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+
+
+def read_text(path: str | Path) -> str:
+    """Read an export file as text: UTF-8 (with or without BOM), else Windows-1252.
+
+    Line ends are normalised to ``\\n``.
+    """
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.warning("%s is not UTF-8; reading it as Windows-1252", path)
+        text = raw.decode("cp1252", errors="strict")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalise_doi(value: Any) -> str | None:
+    """Lower-case a DOI and strip resolver prefixes; ``None`` when it is not a DOI."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    doi = _DOI_PREFIX.sub("", str(value).strip()).strip().rstrip(".").lower()
+    return doi if doi.startswith("10.") and "/" in doi else None
+
+
+def normalise_pmid(value: Any) -> str | None:
+    """A PMID as a string of digits, or ``None``."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    digits = re.sub(r"\D", "", str(value))
+    return digits.lstrip("0") or None
+
+
+def parse_year(value: Any) -> str | None:
+    """The first plausible four-digit year in ``value``."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    match = _YEAR.search(str(value))
+    return match.group(1) if match else None
+
+
+def clean_text(value: Any) -> str | None:
+    """Collapse white space; empty strings become ``None``."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value)
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def join_list(values: Iterable[Any] | None) -> str | None:
+    """Join a list of names or labels with ``"; "``."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    items = [clean_text(v) for v in values]
+    items = [v for v in items if v]
+    return "; ".join(items) or None
+
+
+def content_key(record: Mapping[str, Any]) -> str:
+    """A short hash of a record's bibliographic content, used as its id when the export has none.
+
+    It depends only on title, authors, year and journal, so the same record keeps the same id
+    when an export is re-run in another order.
+    """
+    parts = [record.get(k) or "" for k in ("title", "authors", "year", "journal")]
+    text = unicodedata.normalize("NFKC", "|".join(parts)).lower()
+    return "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def make_record_table(records: list[dict[str, Any]], *, source: str,
+                      source_file: str | Path) -> pd.DataFrame:
+    """Turn parsed records into the record table of one source.
+
+    Parameters
+    ----------
+    records
+        Dicts with any of the record fields (``title``, ``authors`` …) plus ``source_id`` (the
+        database's accession, may be ``None``) and ``source_position`` (1-based position in the
+        file).
+    source
+        The source's short name (``pubmed``, ``embase`` …); it prefixes every record id.
+    source_file
+        The file the records came from, kept on every row for the audit.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", source):
+        raise InputError(source_file, f"source name '{source}' must be lower-case letters, "
+                                      "digits and underscores")
+    rows = []
+    seen: dict[str, int] = {}
+    for rec in records:
+        row = {col: rec.get(col) for col in RECORD_COLUMNS}
+        row["doi"] = normalise_doi(rec.get("doi"))
+        row["pmid"] = normalise_pmid(rec.get("pmid"))
+        row["year"] = parse_year(rec.get("year"))
+        for col in ("title", "journal", "volume", "issue", "pages", "language", "abstract"):
+            row[col] = clean_text(rec.get(col))
+        source_id = clean_text(rec.get("source_id")) or content_key(row)
+        # The same accession twice in one export is a within-source duplicate; keep both rows
+        # (deduplication will merge them) under distinct, still deterministic ids.
+        count = seen.get(source_id, 0) + 1
+        seen[source_id] = count
+        if count > 1:
+            log.warning("%s: accession %s occurs %d times", source_file, source_id, count)
+            source_id = f"{source_id}~{count}"
+        row["source"] = source
+        row["source_id"] = source_id
+        row["record_id"] = f"{source}:{source_id}"
+        row["source_file"] = str(source_file)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS)

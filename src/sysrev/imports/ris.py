@@ -1,0 +1,123 @@
+"""RIS exports (Embase, Cochrane CENTRAL with Wiley wrapper lines, Ovid, Scopus, generic).
+
+Parsing is rispy's; this module maps rispy's fields onto the record table and checks that
+every record in the file was read.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import rispy
+
+from sysrev.errors import InputError
+from sysrev.imports.records import join_list, make_record_table, read_text
+
+log = logging.getLogger(__name__)
+
+_TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -( |$)")
+_PMID_IN_TEXT = re.compile(r"(?:PUBMED|PMID)\s*:?\s*(\d{1,9})", re.IGNORECASE)
+
+
+def _first(rec: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = rec.get(key)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _unknown(rec: dict[str, Any], tag: str) -> str | None:
+    values = (rec.get("unknown_tag") or {}).get(tag)
+    return values[0] if values else None
+
+
+def _pmid(rec: dict[str, Any]) -> str | None:
+    for key in ("custom3", "accession_number", "notes", "note", "id"):
+        value = rec.get(key)
+        for text in (value if isinstance(value, list) else [value]):
+            if text and (m := _PMID_IN_TEXT.search(str(text))):
+                return m.group(1)
+    return None
+
+
+def _pages(rec: dict[str, Any]) -> str | None:
+    start, end = rec.get("start_page"), rec.get("end_page")
+    if start and end and str(end) != str(start):
+        return f"{start}-{end}"
+    return start or None
+
+
+def _check_structure(text: str, path: Path) -> int:
+    """Count records by their ``TY`` lines; fail on a record with no ``ER`` before the next."""
+    count, open_line = 0, None
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _TAG_LINE.match(line)
+        if not match:
+            continue
+        tag = match.group(1)
+        if tag == "TY":
+            if open_line is not None:
+                raise InputError(path, f"record starting at line {open_line} has no ER line "
+                                       "before the next TY", line=number)
+            open_line, count = number, count + 1
+        elif tag == "ER":
+            if open_line is None:
+                raise InputError(path, "ER line without a TY line before it", line=number)
+            open_line = None
+    if open_line is not None:
+        raise InputError(path, "the last record has no ER line (the file may be truncated)",
+                         line=open_line)
+    return count
+
+
+def map_ris_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """Map one rispy record to record-table fields."""
+    authors = (rec.get("authors") or []) + (rec.get("first_authors") or [])
+    return {
+        "source_id": _first(rec, "accession_number") or _unknown(rec, "U2")
+        or _first(rec, "id"),
+        "pmid": _pmid(rec),
+        "doi": _first(rec, "doi"),
+        "title": _first(rec, "title", "primary_title", "translated_title"),
+        "authors": join_list(authors),
+        "year": _first(rec, "year", "publication_year", "date"),
+        "journal": _first(rec, "journal_name", "alternate_title3", "alternate_title2",
+                          "secondary_title", "alternate_title1"),
+        "volume": _first(rec, "volume"),
+        "issue": _first(rec, "number"),
+        "pages": _pages(rec),
+        "publication_types": join_list(rec.get("type_of_work")),
+        "language": _first(rec, "language"),
+        "abstract": _first(rec, "abstract", "notes_abstract"),
+    }
+
+
+def read_ris(path: str | Path, *, source: str) -> pd.DataFrame:
+    """Read a RIS export into the record table of ``source``.
+
+    Raises
+    ------
+    InputError
+        When the file is structurally broken (a record without ``ER``, stray ``ER``) or the
+        parser read fewer records than the file holds.
+    """
+    path = Path(path)
+    text = read_text(path)
+    expected = _check_structure(text, path)
+    parsed = rispy.loads(text, skip_unknown_tags=False)
+    if len(parsed) != expected:
+        raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")
+    rows = []
+    for position, rec in enumerate(parsed, start=1):
+        row = map_ris_record(rec)
+        row["source_position"] = position
+        rows.append(row)
+    log.info("%s: %d records", path, len(rows))
+    return make_record_table(rows, source=source, source_file=path)

@@ -1,0 +1,86 @@
+"""Frozen PubMed search snapshots: ``data/<review>/search/pubmed/<search date>/``.
+
+A snapshot holds the efetch XML file(s) of one search and ``provenance.json``. It is the
+search's record of truth: once written it is only ever read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sysrev.errors import InputError
+from sysrev.imports.records import make_record_table
+from sysrev.search.pubmed_xml import parse_pubmed_xml
+
+log = logging.getLogger(__name__)
+
+PROVENANCE = "provenance.json"
+
+
+def normalise_query(query: str) -> str:
+    """A query with runs of white space folded, for comparing what was asked."""
+    return " ".join(query.split())
+
+
+def read_provenance(snapshot_dir: str | Path) -> dict[str, Any]:
+    """Read a snapshot's ``provenance.json``."""
+    path = Path(snapshot_dir) / PROVENANCE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "the snapshot has no provenance.json") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+
+
+def check_query(provenance: dict[str, Any], query: str, snapshot_dir: str | Path) -> None:
+    """Fail when the snapshot for this search date was made with another query."""
+    recorded = normalise_query(str(provenance.get("query", "")))
+    if recorded != normalise_query(query):
+        raise InputError(
+            Path(snapshot_dir) / PROVENANCE,
+            "this search date already has a snapshot made with a different query "
+            f"(snapshot: {recorded!r}; config: {normalise_query(query)!r}). Snapshots are "
+            "never overwritten: set search.pubmed.date to a new date to search again with "
+            "the new query, or restore the query the snapshot was made with.",
+            field="query")
+
+
+def snapshot_files(snapshot_dir: str | Path) -> list[Path]:
+    """The snapshot's XML files in a fixed order."""
+    files = sorted(Path(snapshot_dir).glob("*.xml"))
+    if not files:
+        raise InputError(snapshot_dir, "the snapshot folder has no .xml files")
+    return files
+
+
+def read_snapshot(snapshot_dir: str | Path, *, query: str) -> pd.DataFrame:
+    """The record table of a PubMed snapshot, after checking it answers ``query``.
+
+    The PMID is the record's source id, so ``record_id`` is ``pubmed:<PMID>`` in every
+    snapshot, which is what lets decisions and updates follow a record across searches.
+    """
+    provenance = read_provenance(snapshot_dir)
+    check_query(provenance, query, snapshot_dir)
+    rows = []
+    for path in snapshot_files(snapshot_dir):
+        for position, rec in enumerate(parse_pubmed_xml(path), start=1):
+            rec["source_id"] = rec["pmid"]
+            rec["source_position"] = position
+            rows.append(rec)
+    table = make_record_table(rows, source="pubmed", source_file=Path(snapshot_dir))
+    duplicated = table["pmid"][table["pmid"].duplicated()]
+    if not duplicated.empty:
+        raise InputError(snapshot_dir, f"PMIDs present twice: {sorted(set(duplicated))}")
+    expected = provenance.get("count")
+    if expected is not None and int(expected) != len(table):
+        raise InputError(Path(snapshot_dir) / PROVENANCE,
+                         f"provenance says {expected} records but the XML holds {len(table)}",
+                         field="count")
+    log.info("PubMed snapshot %s: %d records", snapshot_dir, len(table))
+    return table

@@ -1,0 +1,88 @@
+"""Deterministic, atomic writing of tables and JSON, and file fingerprints.
+
+Tables are written with a fixed column order, sorted rows, ``\\n`` line ends and a fixed float
+format, so that two runs on the same inputs give byte-identical files. Every write goes to a
+temporary file in the same folder and is renamed into place, so a failure never leaves a
+half-written output behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import pandas as pd
+
+FLOAT_FORMAT = "%.10g"
+
+
+@contextmanager
+def atomic_path(path: str | Path, mode: str = "w") -> Iterator[Any]:
+    """Open a temporary file next to ``path``; rename it onto ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        kwargs = {"encoding": "utf-8", "newline": "\n"} if "b" not in mode else {}
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_tsv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
+              sort_by: Sequence[str] | None = None) -> None:
+    """Write ``frame`` as TSV with exactly ``columns``, rows sorted by ``sort_by``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"cannot write {path}: missing columns {missing}")
+    out = frame.loc[:, list(columns)]
+    if sort_by:
+        out = out.sort_values(list(sort_by), kind="mergesort")
+    with atomic_path(path) as handle:
+        out.to_csv(handle, sep="\t", index=False, lineterminator="\n",
+                   float_format=FLOAT_FORMAT, na_rep="")
+
+
+def read_tsv(path: str | Path) -> pd.DataFrame:
+    """Read a TSV written by :func:`write_tsv`, every column as text (empty cells as NA)."""
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return float(FLOAT_FORMAT % value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return _clean(value.item())
+    return value
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    """Write ``data`` as sorted, indented JSON; NaN and infinity become ``null``."""
+    with atomic_path(path) as handle:
+        json.dump(_clean(data), handle, indent=2, sort_keys=True, ensure_ascii=False)
+        handle.write("\n")
+
+
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
