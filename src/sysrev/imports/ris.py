@@ -39,6 +39,11 @@ def _unknown(rec: dict[str, Any], tag: str) -> str | None:
 
 
 def _pmid(rec: dict[str, Any]) -> str | None:
+    # Embase puts the MEDLINE PMID, bare, in C5.
+    embase_pmid = rec.get("custom5")
+    if str(rec.get("name_of_database", "")).lower().startswith("embase") and embase_pmid \
+            and str(embase_pmid).strip().isdigit():
+        return str(embase_pmid).strip()
     for key in ("custom3", "accession_number", "notes", "note", "id"):
         value = rec.get(key)
         for text in (value if isinstance(value, list) else [value]):

@@ -1,0 +1,1 @@
+"""Figures: forest plots (and, later, funnel, risk-of-bias and PRISMA flow diagrams)."""
