@@ -263,3 +263,12 @@ def duplicate_counts(records: pd.DataFrame, clusters: pd.DataFrame) -> dict[str,
         "duplicates_by_rule": {r: int(n) for r, n in
                                removed["rule"].value_counts().sort_index().items()},
     }
+
+
+def read_clusters(path) -> pd.DataFrame:
+    """Read ``clusters.tsv`` back, with ``kept`` as booleans."""
+    from sysrev.tables import read_tsv
+
+    table = read_tsv(path)
+    table["kept"] = table["kept"] == "yes"
+    return table

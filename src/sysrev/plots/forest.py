@@ -11,6 +11,8 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+# Fixed ids in SVG output, so the same data give the same file.
+matplotlib.rcParams["svg.hashsalt"] = "sysrev"
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -183,7 +185,7 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
         ticks = [-limit, -limit / 2, 0, limit / 2, limit]
         tick_labels = [_fmt(t, 2 if limit < 2 else 1 if limit < 20 else 0) for t in ticks]
     plot.set_xlim(xmin, xmax)
-    plot.axvline(0, color="black", lw=0.6)
+    plot.plot([0, 0], [y - 0.6, header_y - 0.6], color="black", lw=0.6)
     weights = effects["weight_random"].astype(float).to_numpy()
     for yy, (_, row), w in zip(row_y, effects.iterrows(), weights):
         lo, hi, mid = float(row["ci_lower"]), float(row["ci_upper"]), float(row["yi"])
@@ -192,11 +194,10 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
             if (end < edge and edge == xmin) or (end > edge and edge == xmax):
                 plot.annotate("", xy=(edge, yy), xytext=(edge - 0.06 * (edge - mid), yy),
                               arrowprops={"arrowstyle": "->", "lw": 0.8})
-        size = 0.18 + 0.32 * math.sqrt(w / 100)
         if xmin <= mid <= xmax:
-            plot.add_patch(plt.Rectangle((mid - size * (xmax - xmin) / 12, yy - size),
-                                         2 * size * (xmax - xmin) / 12, 2 * size,
-                                         color="#1f5aa6"))
+            # Marker area proportional to weight, as in RevMan.
+            plot.plot(mid, yy, marker="s", color="#1f5aa6", linestyle="none",
+                      markersize=3 + 9 * math.sqrt(w / 100))
     diamond = Polygon([(random["ci_lb"], total_y), (random["estimate"], total_y + 0.35),
                        (random["ci_ub"], total_y), (random["estimate"], total_y - 0.35)],
                       closed=True, color="black")

@@ -1,0 +1,71 @@
+# Analysis stage: effect sizes, pooling, forest plots, the summary across outcomes.
+
+
+rule meta_analysis:
+    input:
+        contrasts=rules.validate_extraction.output.contrasts,
+        studies=rules.validate_extraction.output.studies,
+        code=["src/sysrev/analysis.py", "src/sysrev/meta/escalc.py",
+              "src/sysrev/meta/rma.py"],
+    output:
+        effects="results/analysis/{outcome}/effects.tsv",
+        pooled="results/analysis/{outcome}/pooled.json",
+        metafor="results/analysis/{outcome}/metafor.csv",
+    log:
+        "logs/meta_analysis/{outcome}.log",
+    params:
+        outcome=get_outcome,
+        random_method=config["analysis"]["random_method"],
+        test=config["analysis"]["test"],
+        level=config["analysis"]["level"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/meta_analysis.py"
+
+
+rule forest_plot:
+    input:
+        effects=rules.meta_analysis.output.effects,
+        pooled=rules.meta_analysis.output.pooled,
+        code="src/sysrev/plots/forest.py",
+    output:
+        png=report(
+            "results/analysis/{outcome}/forest.png",
+            caption="../report/forest_plot.rst",
+            category="Forest plots",
+        ),
+        svg="results/analysis/{outcome}/forest.svg",
+    log:
+        "logs/forest_plot/{outcome}.log",
+    params:
+        outcome=get_outcome,
+        treatment_label=config["analysis"]["treatment_label"],
+        control_label=config["analysis"]["control_label"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/forest_plot.py"
+
+
+rule summarise_analyses:
+    input:
+        pooled=get_pooled_results,
+        code="src/sysrev/analysis.py",
+    output:
+        summary=report(
+            "results/analysis/summary.tsv",
+            caption="../report/summary.rst",
+            category="Meta-analysis",
+        ),
+        audit="results/audit/analysis.json",
+    log:
+        "logs/summarise_analyses/summarise_analyses.log",
+    params:
+        random_method=config["analysis"]["random_method"],
+        test=config["analysis"]["test"],
+        level=config["analysis"]["level"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/summarise_analyses.py"

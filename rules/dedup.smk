@@ -1,0 +1,20 @@
+# Deduplication stage: one record per publication, every removal with its reason.
+
+
+rule deduplicate_records:
+    input:
+        records=rules.collect_records.output.records,
+        code="src/sysrev/dedup.py",
+    output:
+        unique="results/dedup/unique.tsv",
+        duplicates="results/dedup/duplicates.tsv",
+        clusters="results/dedup/clusters.tsv",
+        audit="results/audit/dedup.json",
+    log:
+        "logs/deduplicate_records/deduplicate_records.log",
+    params:
+        source_priority=config["dedup"]["source_priority"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/deduplicate_records.py"

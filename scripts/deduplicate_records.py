@@ -1,0 +1,9 @@
+"""Rule deduplicate_records: unique records and the duplicates removed, with reasons."""
+from sysrev.workflow.dedup import deduplicate_records
+from sysrev.workflow.logs import rule_log
+
+with rule_log(snakemake.log[0]):
+    deduplicate_records(records=snakemake.input.records, unique=snakemake.output.unique,
+                        duplicates=snakemake.output.duplicates,
+                        clusters=snakemake.output.clusters, audit=snakemake.output.audit,
+                        source_priority=list(snakemake.params.source_priority))

@@ -1,0 +1,7 @@
+"""Rule import_export: read one database export into the record table."""
+from sysrev.workflow.logs import rule_log
+from sysrev.workflow.search import import_export
+
+with rule_log(snakemake.log[0]):
+    import_export(export=snakemake.input.export, source=snakemake.wildcards.source,
+                  fmt=snakemake.params.fmt, output=snakemake.output.records)

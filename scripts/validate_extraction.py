@@ -1,0 +1,11 @@
+"""Rule validate_extraction: check the extraction sheets and build study contrasts."""
+from sysrev.workflow.extraction import validate_extraction
+from sysrev.workflow.logs import rule_log
+
+with rule_log(snakemake.log[0]):
+    validate_extraction(studies=snakemake.input.studies, arms=snakemake.input.arms,
+                        included=snakemake.input.included, arms_out=snakemake.output.arms,
+                        contrasts_out=snakemake.output.contrasts,
+                        studies_out=snakemake.output.studies, audit=snakemake.output.audit,
+                        outcomes=snakemake.params.outcomes,
+                        ci_distribution=snakemake.params.ci_distribution)

@@ -1,0 +1,69 @@
+"""Rules of the analysis stage: per-outcome meta-analysis, forest plots, the summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Mapping
+
+import pandas as pd
+
+from sysrev.analysis import AnalysisSpec, analyse_outcome, summarise
+from sysrev.audit import write_audit
+from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
+from sysrev.plots.forest import forest_plot as draw_forest
+from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
+
+log = logging.getLogger(__name__)
+
+
+def outcomes_with_data(contrasts: str) -> list[str]:
+    """Outcomes with at least one analysable study (those that get a forest plot)."""
+    table = read_tsv(contrasts)
+    return sorted(set(table.loc[table["status"] == "analysable", "outcome"]))
+
+
+def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out: str,
+                  metafor_out: str, outcome: Mapping, random_method: str, test: str,
+                  level: float) -> None:
+    """Effect sizes and pooled estimates of one outcome."""
+    spec = AnalysisSpec(outcome=outcome["id"], label=outcome["label"], type=outcome["type"],
+                        measure=outcome["measure"], timepoint=outcome["timepoint"],
+                        random_method=random_method, test=test, level=level)
+    effects, pooled = analyse_outcome(read_tsv(contrasts), read_tsv(studies), spec)
+    write_tsv(effects, effects_out, EFFECT_COLUMNS, sort_by=["study_id"])
+    write_json(pooled, pooled_out)
+    with atomic_path(metafor_out) as handle:
+        effects.rename(columns={"label": "slab"}).loc[:, ["slab", "yi", "vi"]].to_csv(
+            handle, index=False, lineterminator="\n", float_format="%.17g")
+
+
+def forest_plot(*, effects: str, pooled: str, png: str, svg: str, outcome: Mapping,
+                treatment_label: str, control_label: str) -> None:
+    """Draw one outcome's forest plot."""
+    table = read_tsv(effects)
+    for col in EFFECT_COLUMNS[3:18]:
+        table[col] = pd.to_numeric(table[col])
+    with open(pooled, encoding="utf-8") as handle:
+        result = json.load(handle)
+    draw_forest(table, result, png, svg, treatment_label=treatment_label,
+                control_label=control_label,
+                favours_left=outcome.get("favours_left", "Favours treatment"),
+                favours_right=outcome.get("favours_right", "Favours control"))
+
+
+def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
+                       parameters: dict) -> None:
+    """``summary.tsv`` across outcomes, and the analysis stage's audit."""
+    results = []
+    for path in pooled:
+        with open(path, encoding="utf-8") as handle:
+            results.append(json.load(handle))
+    summary = summarise(results)
+    write_tsv(summary, summary_out, SUMMARY_COLUMNS, sort_by=["outcome"])
+    write_audit(audit, stage="analysis", inputs={"pooled": pooled},
+                outputs={"summary": summary_out},
+                counts={r["outcome"]: {"status": r["status"], "k": r["k"],
+                                       "participants": r.get("participants", 0)}
+                        for r in results},
+                parameters=parameters)

@@ -1,0 +1,37 @@
+"""Run the workflow in a throw-away copy of the project."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_PARTS = ["Snakefile", "rules", "scripts", "config", "data", "src", "report", "envs"]
+
+
+def copy_project(target: Path) -> Path:
+    """Copy what the workflow needs into ``target`` (no results, logs or .snakemake)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, target / part,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, target / part)
+    return target
+
+
+def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["snakemake", "--cores", "2", *args], cwd=workdir,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory) -> Path:
+    """The bundled review, run once for the whole test session."""
+    workdir = copy_project(tmp_path_factory.mktemp("bundled"))
+    result = run_snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir

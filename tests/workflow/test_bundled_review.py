@@ -1,0 +1,140 @@
+"""End-to-end: the bundled denosumab review, its counts, pooled results and determinism."""
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.workflow.conftest import REPO, copy_project, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+DATA = REPO / "data" / "denosumab_ra"
+REFERENCE = {c["id"]: c for c in json.loads(
+    (REPO / "tests" / "reference" / "metafor_reference.json").read_text())["cases"]}
+
+
+def _count_in_files():
+    """Records per source counted straight from the provided files, independently of sysrev."""
+    pubmed = (DATA / "search/pubmed/2025-06-30/records.xml").read_text(encoding="utf-8")
+    embase = (DATA / "exports/embase.ris").read_text(encoding="utf-8-sig")
+    wos = (DATA / "exports/wos.txt").read_text(encoding="utf-8-sig")
+    central = (DATA / "exports/central.ris").read_text(encoding="utf-8-sig")
+    return {"pubmed": pubmed.count("<PubmedArticle>"),
+            "embase": len(re.findall(r"^TY  - ", embase, re.M)),
+            "wos": len(re.findall(r"^PT ", wos, re.M)),
+            "central": len(re.findall(r"^TY  -  ", central, re.M))}
+
+
+def test_outputs_exist(bundled_run):
+    for path in ["results/search/records.tsv", "results/dedup/unique.tsv",
+                 "results/dedup/duplicates.tsv", "results/screening/included.tsv",
+                 "results/prisma/counts.json", "results/analysis/summary.tsv",
+                 "results/analysis/mtss/pooled.json", "results/analysis/mtss/forest.png",
+                 "results/analysis/mtss/forest.svg", "results/analysis/sae/forest.png"]:
+        assert (bundled_run / path).is_file(), path
+    for stage in ["search", "dedup", "screening", "extraction", "analysis", "prisma"]:
+        audit = json.loads((bundled_run / f"results/audit/{stage}.json").read_text())
+        assert audit["stage"] == stage
+        assert audit["software"]["sysrev"]
+        for entry in audit["inputs"].values():
+            for item in entry if isinstance(entry, list) else [entry]:
+                assert re.fullmatch(r"[0-9a-f]{64}", item["sha256"])
+
+
+def test_prisma_counts_come_from_the_data(bundled_run):
+    counts = json.loads((bundled_run / "results/prisma/counts.json").read_text())
+    in_files = _count_in_files()
+    ident = counts["identification"]
+    assert ident["databases"] == in_files
+    assert ident["records_identified"] == sum(in_files.values()) == 151
+
+    clusters = pd.read_csv(bundled_run / "results/dedup/clusters.tsv", sep="\t")
+    assert ident["duplicates_removed"] == (clusters["kept"] == "no").sum() == 53
+
+    decisions = pd.read_csv(DATA / "screening/decisions.csv", keep_default_na=False)
+    ft = decisions[decisions["stage"] == "full_text"]
+    forward = ft["record_id"].nunique()
+    scr = counts["screening"]
+    assert scr["records_screened"] == 98
+    assert scr["records_screened"] - scr["records_excluded"] == forward == 22
+    assert counts["retrieval"]["reports_not_retrieved"] == ft[
+        ft["decision"] == "not_retrieved"]["record_id"].nunique() == 4
+    elig = counts["eligibility"]
+    assert elig["reports_assessed"] == 18
+    assert elig["reports_excluded"] == 9
+    assert sum(elig["exclusion_reasons"].values()) == 9
+    links = pd.read_csv(DATA / "screening/studies.csv")
+    assert counts["included"]["reports"] == len(links) == 9
+    assert counts["included"]["studies"] == links["study_id"].nunique() == 5
+    assert all(check["holds"] for check in counts["checks"])
+
+
+def test_cross_database_duplicates_have_reasons(bundled_run):
+    dups = pd.read_csv(bundled_run / "results/dedup/duplicates.tsv", sep="\t")
+    assert set(dups["rule"]) == {"doi", "pmid", "title_year_author"}
+    assert (dups["removed_source"] != dups["kept_source"]).all()
+    assert dups["detail"].notna().all()
+    # DRIVE has no DOI or PMID: its Embase and CENTRAL records meet only by title.
+    drive = dups[dups["kept_record_id"] == "embase:SYSREV-EMB-0009"]
+    assert list(drive["removed_record_id"]) == ["central:SYSREV-CEN-0005"]
+    assert drive.iloc[0]["rule"] == "title_year_author"
+    assert drive.iloc[0]["detail"].startswith("title 'effect of denosumab on japanese")
+
+
+def test_pooled_results_match_metafor(bundled_run):
+    mtss = json.loads((bundled_run / "results/analysis/mtss/pooled.json").read_text())
+    ref = REFERENCE["review_desirable_mtss_MD_DL"]["result"]
+    assert mtss["k"] == 1
+    assert mtss["random"]["estimate"] == pytest.approx(ref["estimate"], rel=1e-8)
+    assert mtss["random"]["se"] == pytest.approx(ref["se"], rel=1e-8)
+    sae = json.loads((bundled_run / "results/analysis/sae/pooled.json").read_text())
+    for model, case in (("random", "review_sae_RR_DL"), ("fixed", "review_sae_RR_EE")):
+        ref = REFERENCE[case]["result"]
+        assert sae["k"] == 3
+        assert sae[model]["estimate"] == pytest.approx(ref["estimate"], rel=1e-8)
+        assert sae[model]["ci_lb"] == pytest.approx(ref["ci.lb"], rel=1e-8)
+        assert sae[model]["tau2"] == pytest.approx(ref["tau2"], rel=1e-8, abs=1e-12)
+    summary = pd.read_csv(bundled_run / "results/analysis/summary.tsv", sep="\t")
+    assert set(summary["outcome"]) == {"bmd_ls", "erosion", "jsn", "mtss", "das28", "sae",
+                                       "hypocalcaemia"}
+    no_data = summary[summary["status"] == "no analysable data"]
+    assert set(no_data["outcome"]) == {"bmd_ls", "jsn", "das28"}
+    assert no_data["not_analysable"].str.contains("not reported").all()
+
+
+def test_erosion_sd_is_derived_from_the_ci_and_flagged(bundled_run):
+    effects = pd.read_csv(bundled_run / "results/analysis/erosion/effects.tsv", sep="\t")
+    row = effects.iloc[0]
+    assert row["study_id"] == "DESIRABLE2019"
+    assert "SD from 95% CI (normal quantile)" in row["conversions"]
+    assert "combined" in row["conversions"]
+    # Placebo SD = sqrt(218) * (1.31 - 0.65) / (2 * 1.959964) (Cochrane Handbook 6.5.2.3).
+    assert row["sd_control"] == pytest.approx(218 ** 0.5 * 0.66 / (2 * 1.959963984540054),
+                                              rel=1e-9)
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "results").rglob("*"))
+            if p.suffix in (".tsv", ".json", ".csv", ".svg")}
+
+
+def test_two_clean_runs_are_byte_identical_and_a_rerun_does_nothing(bundled_run,
+                                                                    tmp_path):
+    second = copy_project(tmp_path / "second")
+    result = run_snakemake(second)
+    assert result.returncode == 0, result.stderr[-3000:]
+    first_digests = {k: v for k, v in _digests(bundled_run).items()
+                     if not k.startswith("results/audit/")}
+    second_digests = {k: v for k, v in _digests(second).items()
+                      if not k.startswith("results/audit/")}
+    assert first_digests == second_digests
+    # Audits name their input paths, which are relative, so they match too.
+    assert _digests(bundled_run) == _digests(second)
+    rerun = run_snakemake(second)
+    assert rerun.returncode == 0
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
