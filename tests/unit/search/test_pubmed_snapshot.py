@@ -1,0 +1,56 @@
+"""PubMed efetch XML parsing and the frozen-snapshot checks."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sysrev.errors import InputError
+from sysrev.search.pubmed_xml import parse_pubmed_xml
+from sysrev.search.snapshot import read_snapshot
+
+REPO = Path(__file__).resolve().parents[3]
+SNAPSHOT = REPO / "data/denosumab_ra/search/pubmed/2025-06-30"
+QUERY = json.loads((SNAPSHOT / "provenance.json").read_text())["query"]
+
+
+def test_structured_abstract_html_and_doi(testdata):
+    records = list(parse_pubmed_xml(testdata / "eutils/biopython_Entrez/pubmed4.xml"))
+    first = records[0]
+    assert first["pmid"] == "27797938"
+    assert first["title"].startswith("Leucocyte telomere length, genetic variants at the TERT")
+    assert "<i>" not in first["title"]
+    assert first["abstract"].startswith("OBJECTIVE: ")
+    assert first["doi"] == "10.1136/gutjnl-2016-312510"
+    assert first["authors"].startswith("Bao Y; Prescott J")
+    assert "Adenocarcinoma" in first["mesh_terms"]
+
+
+def test_html_instead_of_xml_is_an_error(testdata):
+    with pytest.raises(InputError, match="pubmed3.html"):
+        list(parse_pubmed_xml(testdata / "eutils/biopython_Entrez/pubmed3.html"))
+
+
+def test_bundled_snapshot_reads_all_records():
+    table = read_snapshot(SNAPSHOT, query=QUERY)
+    assert len(table) == 29
+    assert (table["record_id"] == "pubmed:" + table["pmid"]).all()
+
+
+def test_snapshot_made_with_another_query_is_refused(tmp_path):
+    copy = tmp_path / "2025-06-30"
+    shutil.copytree(SNAPSHOT, copy)
+    with pytest.raises(InputError, match="different query") as err:
+        read_snapshot(copy, query="denosumab")
+    assert "set search.pubmed.date to a new date" in str(err.value)
+
+
+def test_count_mismatch_with_provenance_is_an_error(tmp_path):
+    copy = tmp_path / "snap"
+    shutil.copytree(SNAPSHOT, copy)
+    provenance = json.loads((copy / "provenance.json").read_text())
+    provenance["count"] = 30
+    (copy / "provenance.json").write_text(json.dumps(provenance))
+    with pytest.raises(InputError, match="provenance says 30 records but the XML holds 29"):
+        read_snapshot(copy, query=QUERY)

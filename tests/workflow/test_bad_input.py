@@ -1,0 +1,74 @@
+"""Bad input stops the run with a message naming the file, key or row, and no partial output."""
+
+import pytest
+
+from tests.workflow.conftest import copy_project, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_config_typo_names_the_key(tmp_path):
+    work = copy_project(tmp_path / "w")
+    config = (work / "config/config.yaml").read_text()
+    (work / "config/config.yaml").write_text(
+        config.replace("  require_complete: false", "  reqire_complete: false"))
+    result = run_snakemake(work)
+    assert result.returncode != 0
+    assert "reqire_complete" in result.stderr + result.stdout
+    assert not (work / "results").exists()
+
+
+def test_inconsistent_config_names_the_key(tmp_path):
+    work = copy_project(tmp_path / "w")
+    config = (work / "config/config.yaml").read_text()
+    (work / "config/config.yaml").write_text(
+        config.replace("      type: binary\n      measure: RR\n      timepoint: 12 months\n"
+                       "      favours_left: Favours denosumab\n      favours_right: Favours "
+                       "control\n    - id: hypocalcaemia",
+                       "      type: binary\n      measure: MD\n      timepoint: 12 months\n"
+                       "      favours_left: Favours denosumab\n      favours_right: Favours "
+                       "control\n    - id: hypocalcaemia", 1))
+    result = run_snakemake(work)
+    assert result.returncode != 0
+    assert "analysis.outcomes[5].measure" in result.stderr + result.stdout
+    assert not (work / "results").exists()
+
+
+def test_missing_export_names_the_file(tmp_path):
+    work = copy_project(tmp_path / "w")
+    (work / "data/denosumab_ra/exports/wos.txt").unlink()
+    result = run_snakemake(work)
+    assert result.returncode != 0
+    assert "data/denosumab_ra/exports/wos.txt" in result.stderr + result.stdout
+    assert not (work / "results/search/records.tsv").exists()
+
+
+def test_malformed_extraction_row_names_line_and_field(tmp_path):
+    work = copy_project(tmp_path / "w")
+    arms = work / "data/denosumab_ra/extraction/arms.csv"
+    lines = arms.read_text(encoding="utf-8").split("\n")
+    # Line 2 is DESIRABLE's placebo mTSS row: make its SD negative.
+    assert lines[1].startswith("DESIRABLE2019,placebo,control,mtss,12 months,218,1.49,3.76,")
+    lines[1] = lines[1].replace(",1.49,3.76,", ",1.49,-3.76,", 1)
+    arms.write_text("\n".join(lines), encoding="utf-8")
+    result = run_snakemake(work)
+    output = result.stderr + result.stdout
+    assert result.returncode != 0
+    assert "arms.csv" in output
+    assert "line 2 (study DESIRABLE2019, arm placebo), field 'sd': -3.76 must be positive" \
+        in output
+    for path in ["results/extraction/arms.tsv", "results/extraction/contrasts.tsv",
+                 "results/audit/extraction.json", "results/analysis/summary.tsv"]:
+        assert not (work / path).exists(), path
+
+
+def test_decision_for_unknown_record_is_rejected(tmp_path):
+    work = copy_project(tmp_path / "w")
+    decisions = work / "data/denosumab_ra/screening/decisions.csv"
+    with open(decisions, "a", encoding="utf-8") as handle:
+        handle.write("pubmed:99999999,R1,title_abstract,exclude,,\n")
+    result = run_snakemake(work)
+    output = result.stderr + result.stdout
+    assert result.returncode != 0
+    assert "record pubmed:99999999), field 'record_id': no such record" in output
+    assert not (work / "results/screening/final_decisions.tsv").exists()
