@@ -620,6 +620,8 @@ def readme(records, sel, ids, stats, corpus_sha) -> str:
         "the corpus does not have. They are numbered 1, 2, … in corpus line order within each "
         "file, so they stay the same as long as the corpus and the rules do not change. They "
         "are not real database accession numbers.\n")
+    add((Path(__file__).resolve().parent / "screening_and_extraction.md").read_text(
+        encoding="utf-8").rstrip("\n") + "\n")
     add("## Not used\n")
     add(f"{len(untitled)} corpus records have a null title and are in no file (a record "
         "without a title cannot be screened, and a title must never be invented):\n")
