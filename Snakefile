@@ -17,16 +17,25 @@ include: "rules/screening.smk"
 include: "rules/extraction.smk"
 include: "rules/analysis.smk"
 include: "rules/prisma.smk"
+include: "rules/report.smk"
 
 
 rule all:
     input:
         records="results/search/records.tsv",
+        pubmed_update="results/search/update.tsv",
         unique="results/dedup/unique.tsv",
         duplicates="results/dedup/duplicates.tsv",
         included="results/screening/included.tsv",
         prisma="results/prisma/counts.json",
+        prisma_csv="results/prisma/prisma2020.csv",
+        prisma_flow="results/prisma/flow.png",
+        to_screen="results/screening/to_screen.csv",
         summary="results/analysis/summary.tsv",
         forest=get_forest_plots,
+        rob="results/risk_of_bias/traffic_light.png",
+        rob_summary="results/risk_of_bias/summary.png",
+        sof="results/sof/summary_of_findings.html",
+        methods="results/report/methods.html",
         audits=get_stage_audits,
     default_target: True

@@ -5,19 +5,28 @@ rule meta_analysis:
     input:
         contrasts=rules.validate_extraction.output.contrasts,
         studies=rules.validate_extraction.output.studies,
-        code=["src/sysrev/analysis.py", "src/sysrev/meta/escalc.py",
-              "src/sysrev/meta/rma.py"],
+        code=["src/sysrev/analysis.py", "src/sysrev/meta/__init__.py",
+              "src/sysrev/meta/escalc.py", "src/sysrev/meta/rma.py",
+              "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
+              "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
+              "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py"],
     output:
         effects="results/analysis/{outcome}/effects.tsv",
         pooled="results/analysis/{outcome}/pooled.json",
         metafor="results/analysis/{outcome}/metafor.csv",
+        leave1out="results/analysis/{outcome}/leave1out.tsv",
+        cumulative="results/analysis/{outcome}/cumulative.tsv",
     log:
         "logs/meta_analysis/{outcome}.log",
     params:
         outcome=get_outcome,
+        preset=config["analysis"]["preset"],
         random_method=config["analysis"]["random_method"],
         test=config["analysis"]["test"],
+        prediction_interval=config["analysis"]["prediction_interval"],
         level=config["analysis"]["level"],
+        subgroup=config["analysis"]["subgroup"],
+        subgroup_tau2=config["analysis"]["subgroup_tau2"],
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -62,9 +71,13 @@ rule summarise_analyses:
     log:
         "logs/summarise_analyses/summarise_analyses.log",
     params:
+        preset=config["analysis"]["preset"],
         random_method=config["analysis"]["random_method"],
         test=config["analysis"]["test"],
+        prediction_interval=config["analysis"]["prediction_interval"],
         level=config["analysis"]["level"],
+        subgroup=config["analysis"]["subgroup"],
+        subgroup_tau2=config["analysis"]["subgroup_tau2"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -3,6 +3,8 @@ import os
 
 from sysrev.config import check_config
 from sysrev.workflow.analysis import outcomes_with_data
+from sysrev.workflow.screening import previous_snapshot_dir
+from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
 
 check_config(config)
@@ -28,21 +30,78 @@ def get_pubmed_snapshot_dir():
     return f"{config['data_dir']}/search/pubmed/{pubmed['date']}"
 
 
+def is_pubmed_snapshot_missing():
+    """True when the search date has no complete snapshot yet (it is then retrieved)."""
+    return not os.path.isfile(f"{get_pubmed_snapshot_dir()}/provenance.json")
+
+
 def get_pubmed_snapshot_files(wildcards):
-    """The snapshot's XML files and provenance (records.xml when it does not exist yet)."""
+    """The snapshot's XML files, known once the snapshot exists (after retrieve_pubmed)."""
+    if is_pubmed_snapshot_missing():
+        checkpoints.retrieve_pubmed.get()
     folder = get_pubmed_snapshot_dir()
-    xml = sorted(f for f in os.listdir(folder) if f.endswith(".xml")) if os.path.isdir(
-        folder) else []
-    return [f"{folder}/{name}" for name in (xml or ["records.xml"])]
+    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
 
 
 def get_pubmed_provenance(wildcards):
     return f"{get_pubmed_snapshot_dir()}/provenance.json"
 
 
+def get_previous_pubmed_search_date():
+    """Search date of the latest PubMed snapshot before the configured one, or None."""
+    folder = previous_pubmed_snapshot(f"{config['data_dir']}/search/pubmed",
+                                      config["search"]["pubmed"]["date"])
+    return folder.name if folder else None
+
+
+def get_previous_pubmed_files(wildcards):
+    """XML files of the previous PubMed snapshot (none for a review's first search)."""
+    previous = get_previous_pubmed_search_date()
+    if previous is None:
+        return []
+    folder = f"{config['data_dir']}/search/pubmed/{previous}"
+    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+
+
+def get_effects_tables(wildcards):
+    return [f"results/analysis/{outcome}/effects.tsv" for outcome in OUTCOMES]
+
+
+def get_grade_overrides(wildcards):
+    """Reviewers' GRADE overrides, when the review has them."""
+    overrides = config["report"]["grade_overrides"]
+    return [overrides] if overrides else []
+
+
+def get_previous_version(wildcards):
+    """included.tsv of the previous version of the review (updated reviews only)."""
+    previous = config["prisma"]["previous_version"]
+    return [previous] if previous else []
+
+
+def get_decision_files(wildcards):
+    """Every configured screening decision file."""
+    return [source["file"] for source in config["screening"]["decisions"]]
+
+
+def get_previous_snapshot_files(wildcards):
+    """The XML files of the latest PubMed snapshot before the search date (none at first)."""
+    folder = previous_snapshot_dir(f"{config['data_dir']}/search/pubmed",
+                                   config["search"]["pubmed"]["date"])
+    if folder is None:
+        return []
+    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+
+
 def get_export_file(wildcards):
     """The export file of one database, as named in searches.tsv."""
     return export_file(get_searches_table(), config["data_dir"], wildcards.source)
+
+
+def get_dedup_overrides(wildcards):
+    """The reviewers' dedup overrides (same/different pairs), when the review has them."""
+    path = f"{config['data_dir']}/dedup/overrides.csv"
+    return [path] if os.path.isfile(path) else []
 
 
 def get_export_format(wildcards):
@@ -51,6 +110,12 @@ def get_export_format(wildcards):
 
 def get_imported_tables(wildcards):
     return [f"results/search/imported/{source}.tsv" for source in EXPORTS]
+
+
+def get_contrast_sheet(wildcards):
+    """The optional contrast-level extraction sheet (none when not configured)."""
+    sheet = config["extraction"].get("contrasts")
+    return [sheet] if sheet else []
 
 
 def get_outcome(wildcards):

@@ -4,11 +4,13 @@
 rule deduplicate_records:
     input:
         records=rules.collect_records.output.records,
+        overrides=get_dedup_overrides,
         code="src/sysrev/dedup.py",
     output:
         unique="results/dedup/unique.tsv",
         duplicates="results/dedup/duplicates.tsv",
         clusters="results/dedup/clusters.tsv",
+        maybe="results/dedup/maybe.tsv",
         audit="results/audit/dedup.json",
     log:
         "logs/deduplicate_records/deduplicate_records.log",

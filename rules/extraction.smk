@@ -5,6 +5,7 @@ checkpoint validate_extraction:
     input:
         studies=config["extraction"]["studies"],
         arms=config["extraction"]["arms"],
+        contrast_sheet=get_contrast_sheet,
         included=rules.screen_records.output.included,
         code="src/sysrev/extraction.py",
     output:
@@ -17,6 +18,10 @@ checkpoint validate_extraction:
     params:
         outcomes=config["analysis"]["outcomes"],
         ci_distribution=config["extraction"]["ci_distribution"],
+        multi_arm=config["extraction"]["multi_arm"],
+        impute_sd=config["extraction"]["impute_sd"],
+        median_sd=config["extraction"]["median_sd"],
+        subgroup=config["analysis"]["subgroup"],
     conda:
         "../envs/sysrev.yaml"
     script:

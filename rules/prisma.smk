@@ -1,4 +1,5 @@
-# PRISMA stage: the PRISMA 2020 flow counts, computed from the tables above.
+# PRISMA stage: the PRISMA 2020 flow counts (computed from the tables above), the PRISMA2020
+# template CSV and the flow diagram.
 
 
 rule prisma_counts:
@@ -8,6 +9,7 @@ rule prisma_counts:
         final=rules.screen_records.output.final,
         included=rules.screen_records.output.included,
         searches=get_searches_table(),
+        previous_version=get_previous_version,
         code="src/sysrev/prisma.py",
     output:
         counts=report(
@@ -15,10 +17,32 @@ rule prisma_counts:
             caption="../report/prisma_counts.rst",
             category="PRISMA 2020",
         ),
+        csv="results/prisma/prisma2020.csv",
         audit="results/audit/prisma.json",
     log:
         "logs/prisma_counts/prisma_counts.log",
+    params:
+        removed_by_automation=config["prisma"]["removed_by_automation"],
     conda:
         "../envs/sysrev.yaml"
     script:
         "../scripts/prisma_counts.py"
+
+
+rule prisma_flow:
+    input:
+        counts=rules.prisma_counts.output.counts,
+        code="src/sysrev/plots/prisma_flow.py",
+    output:
+        png=report(
+            "results/prisma/flow.png",
+            caption="../report/prisma_flow.rst",
+            category="PRISMA 2020",
+        ),
+        svg="results/prisma/flow.svg",
+    log:
+        "logs/prisma_flow/prisma_flow.log",
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/prisma_flow.py"

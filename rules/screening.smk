@@ -1,20 +1,30 @@
-# Screening stage: reviewers' decisions to final decisions, included reports and studies.
+# Screening stage: reviewers' decisions to final decisions, agreement, the records still to
+# screen, and the included reports with their studies.
 
 
 rule screen_records:
     input:
+        records=rules.collect_records.output.records,
         unique=rules.deduplicate_records.output.unique,
         clusters=rules.deduplicate_records.output.clusters,
-        decisions=config["screening"]["decisions"],
+        decisions=get_decision_files,
         studies=config["screening"]["studies"],
-        code="src/sysrev/screening.py",
+        previous_snapshot=get_previous_snapshot_files,
+        code=["src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",
+              "src/sysrev/screening/matching.py", "src/sysrev/screening/rules.py",
+              "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
+              "src/sysrev/screening/studies.py"],
     output:
         final="results/screening/final_decisions.tsv",
         included="results/screening/included.tsv",
+        to_screen="results/screening/to_screen.csv",
+        agreement="results/screening/agreement.tsv",
+        conflicts="results/screening/conflicts.tsv",
         audit="results/audit/screening.json",
     log:
         "logs/screen_records/screen_records.log",
     params:
+        sources=config["screening"]["decisions"],
         title_abstract_rule=config["screening"]["title_abstract_rule"],
         full_text_rule=config["screening"]["full_text_rule"],
         reviewers_required=config["screening"]["reviewers_required"],

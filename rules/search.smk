@@ -1,6 +1,35 @@
 # Search stage: the frozen PubMed snapshot and the database exports, into one record table.
 
 
+# The live PubMed search. The rule exists only while the search date has no snapshot: once
+# the snapshot is there, no rule can make it, so Snakemake can never decide to re-run the
+# search (and delete the frozen snapshot first), whatever changes in params, code or
+# environment. A changed query then fails in pubmed_records with "different query".
+# A checkpoint, because the snapshot's XML files are known only after the retrieval.
+if is_pubmed_snapshot_missing():
+
+    checkpoint retrieve_pubmed:
+        output:
+            provenance=protected(f"{get_pubmed_snapshot_dir()}/provenance.json"),
+        log:
+            "logs/retrieve_pubmed/retrieve_pubmed.log",
+        params:
+            snapshot_dir=get_pubmed_snapshot_dir(),
+            query=config["search"]["pubmed"]["query"],
+            date=config["search"]["pubmed"]["date"],
+            start_date=config["search"]["pubmed"]["start_date"],
+            date_type=config["search"]["pubmed"]["date_type"],
+            email=config["search"]["pubmed"]["email"],
+            base_url=config["entrez"]["base_url"],
+            batch_size=config["entrez"]["batch_size"],
+            timeout=config["entrez"]["timeout"],
+            max_tries=config["entrez"]["max_tries"],
+        conda:
+            "../envs/sysrev.yaml"
+        script:
+            "../scripts/retrieve_pubmed.py"
+
+
 rule pubmed_records:
     input:
         xml=get_pubmed_snapshot_files,
@@ -25,7 +54,8 @@ rule import_export:
     input:
         export=get_export_file,
         code=["src/sysrev/imports/ris.py", "src/sysrev/imports/wos.py",
-              "src/sysrev/imports/records.py"],
+              "src/sysrev/imports/medline.py", "src/sysrev/imports/endnote_xml.py",
+              "src/sysrev/imports/csv_export.py", "src/sysrev/imports/records.py"],
     output:
         records="results/search/imported/{source}.tsv",
     log:
@@ -38,12 +68,30 @@ rule import_export:
         "../scripts/import_export.py"
 
 
+rule pubmed_update:
+    input:
+        records=rules.pubmed_records.output.records,
+        previous=get_previous_pubmed_files,
+        code=["src/sysrev/search/update.py", "src/sysrev/search/efetch_scan.py"],
+    output:
+        new_records="results/search/update.tsv",
+    log:
+        "logs/pubmed_update/pubmed_update.log",
+    params:
+        previous_date=get_previous_pubmed_search_date(),
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/pubmed_update.py"
+
+
 rule collect_records:
     input:
         pubmed=rules.pubmed_records.output.records,
         exports=get_imported_tables,
         searches=get_searches_table(),
         provenance=get_pubmed_provenance,
+        pubmed_update=rules.pubmed_update.output.new_records,
         code="src/sysrev/imports/sources.py",
     output:
         records="results/search/records.tsv",
@@ -54,6 +102,7 @@ rule collect_records:
         query=config["search"]["pubmed"]["query"],
         date=config["search"]["pubmed"]["date"],
         snapshot_dir=get_pubmed_snapshot_dir(),
+        previous_date=get_previous_pubmed_search_date(),
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -7,5 +7,7 @@ with rule_log(snakemake.log[0]):
                     searches=snakemake.input.searches,
                     snapshot_dir=snakemake.params.snapshot_dir,
                     output=snakemake.output.records, audit=snakemake.output.audit,
+                    update=snakemake.input.pubmed_update,
                     parameters={"pubmed_query": snakemake.params.query,
-                                "pubmed_search_date": snakemake.params.date})
+                                "pubmed_search_date": snakemake.params.date,
+                                "pubmed_previous_search_date": snakemake.params.previous_date})

@@ -5,5 +5,7 @@ from sysrev.workflow.logs import rule_log
 with rule_log(snakemake.log[0]):
     deduplicate_records(records=snakemake.input.records, unique=snakemake.output.unique,
                         duplicates=snakemake.output.duplicates,
-                        clusters=snakemake.output.clusters, audit=snakemake.output.audit,
-                        source_priority=list(snakemake.params.source_priority))
+                        clusters=snakemake.output.clusters, maybe=snakemake.output.maybe,
+                        audit=snakemake.output.audit,
+                        source_priority=list(snakemake.params.source_priority),
+                        overrides=next(iter(snakemake.input.overrides), None))

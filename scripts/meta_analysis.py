@@ -1,10 +1,15 @@
-"""Rule meta_analysis: effect sizes and pooled estimates of one outcome."""
+"""Rule meta_analysis: effect sizes, pooled estimates and sensitivity analyses of one outcome."""
 from sysrev.workflow.analysis import meta_analysis
 from sysrev.workflow.logs import rule_log
 
 with rule_log(snakemake.log[0]):
     meta_analysis(contrasts=snakemake.input.contrasts, studies=snakemake.input.studies,
                   effects_out=snakemake.output.effects, pooled_out=snakemake.output.pooled,
-                  metafor_out=snakemake.output.metafor, outcome=snakemake.params.outcome,
-                  random_method=snakemake.params.random_method, test=snakemake.params.test,
-                  level=snakemake.params.level)
+                  metafor_out=snakemake.output.metafor,
+                  leave1out_out=snakemake.output.leave1out,
+                  cumulative_out=snakemake.output.cumulative, outcome=snakemake.params.outcome,
+                  preset=snakemake.params.preset, random_method=snakemake.params.random_method,
+                  test=snakemake.params.test,
+                  prediction_interval=snakemake.params.prediction_interval,
+                  level=snakemake.params.level, subgroup=snakemake.params.subgroup,
+                  subgroup_tau2=snakemake.params.subgroup_tau2)

@@ -1,9 +1,13 @@
-"""Rule prisma_counts: the PRISMA 2020 flow counts."""
+"""Rule prisma_counts: the PRISMA 2020 flow counts and the PRISMA2020 CSV."""
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.prisma import prisma_counts
 
 with rule_log(snakemake.log[0]):
+    previous = list(snakemake.input.previous_version)
     prisma_counts(records=snakemake.input.records, clusters=snakemake.input.clusters,
                   final=snakemake.input.final, included=snakemake.input.included,
-                  searches=snakemake.input.searches, counts_out=snakemake.output.counts,
-                  audit=snakemake.output.audit)
+                  searches=snakemake.input.searches,
+                  previous_version=previous[0] if previous else None,
+                  counts_out=snakemake.output.counts, csv_out=snakemake.output.csv,
+                  audit=snakemake.output.audit,
+                  removed_by_automation=snakemake.params.removed_by_automation)

@@ -1,14 +1,18 @@
-"""Rule screen_records: final screening decisions and the included reports."""
+"""Rule screen_records: final screening decisions, agreement, to-screen list, included."""
 from sysrev.screening import ScreeningRules
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.screening import screen_records
 
 with rule_log(snakemake.log[0]):
     p = snakemake.params
-    screen_records(unique=snakemake.input.unique, clusters=snakemake.input.clusters,
-                   decisions=snakemake.input.decisions, studies=snakemake.input.studies,
+    screen_records(records=snakemake.input.records, unique=snakemake.input.unique,
+                   clusters=snakemake.input.clusters, sources=list(p.sources),
+                   studies=snakemake.input.studies,
+                   previous_snapshot=list(snakemake.input.previous_snapshot),
                    final=snakemake.output.final, included=snakemake.output.included,
-                   audit=snakemake.output.audit,
+                   to_screen_out=snakemake.output.to_screen,
+                   agreement=snakemake.output.agreement,
+                   conflicts=snakemake.output.conflicts, audit=snakemake.output.audit,
                    rules=ScreeningRules(p.title_abstract_rule, p.full_text_rule,
                                         p.reviewers_required, p.consensus_reviewer,
                                         p.require_complete))

@@ -1,23 +1,40 @@
 """Meta-analysis of one outcome: per-study effects from the extraction contrasts, pooled
-with a fixed-effect (inverse-variance) and a random-effects model.
+with a fixed-effect (inverse-variance) and a random-effects model, plus, for binary outcomes,
+Mantel–Haenszel (and Peto for OR); leave-one-out and cumulative analyses, Egger's test and
+funnel-plot data, and subgroups when configured.
+
+The random-effects choices come from a preset (:mod:`sysrev.meta.presets`): ``revman5``,
+``cochrane2025`` or ``custom`` (the configuration's ``random_method``, ``test`` and
+``prediction_interval``). Every choice is written into ``pooled.json["methods"]``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
-from sysrev.meta import escalc, rma
+from sysrev.meta import (cumul, escalc, funnel_data, leave1out, regtest, resolve_preset, rma,
+                         rma_mh, rma_peto, subgroup_analysis)
+from sysrev.meta.presets import MIN_STUDIES_PI, Preset
 
 log = logging.getLogger(__name__)
 
 RATIO_MEASURES = ("RR", "OR")
+
+#: Columns of leave1out.tsv and cumulative.tsv (``study`` is the study left out / added).
+SENSITIVITY_COLUMNS = ["step", "study", "k", "estimate", "ci_lower", "ci_upper", "se",
+                       "pval", "tau2", "i2", "h2", "q", "q_p"]
+
+#: Numeric columns of effects.tsv.
+EFFECT_NUMERIC = ["n_treatment", "n_control", "mean_treatment", "sd_treatment",
+                  "mean_control", "sd_control", "events_treatment", "events_control", "yi",
+                  "vi", "sei", "ci_lower", "ci_upper", "weight_fixed", "weight_random"]
 
 
 @dataclass(frozen=True)
@@ -32,30 +49,95 @@ class AnalysisSpec:
     random_method: str = "DL"
     test: str = "z"
     level: float = 95
+    preset: str = "custom"
+    prediction_interval: bool = False
+    subgroup: str | None = None
+    subgroup_tau2: str = "separate"
+    extra: dict = field(default_factory=dict)
+
+    def resolved(self) -> Preset:
+        return resolve_preset(self.preset, method=self.random_method, test=self.test,
+                              prediction_interval=self.prediction_interval)
 
 
-def _effects(contrasts: pd.DataFrame, spec: AnalysisSpec):
+def _arm_effects(rows: pd.DataFrame, spec: AnalysisSpec):
     if spec.type == "binary":
-        return escalc(spec.measure, ai=contrasts["events_treatment"].astype(float),
-                      n1i=contrasts["n_treatment"].astype(float),
-                      ci=contrasts["events_control"].astype(float),
-                      n2i=contrasts["n_control"].astype(float))
-    return escalc(spec.measure, m1i=contrasts["mean_treatment"].astype(float),
-                  sd1i=contrasts["sd_treatment"].astype(float),
-                  n1i=contrasts["n_treatment"].astype(float),
-                  m2i=contrasts["mean_control"].astype(float),
-                  sd2i=contrasts["sd_control"].astype(float),
-                  n2i=contrasts["n_control"].astype(float))
+        return escalc(spec.measure, ai=rows["events_treatment"].astype(float),
+                      n1i=rows["n_treatment"].astype(float),
+                      ci=rows["events_control"].astype(float),
+                      n2i=rows["n_control"].astype(float))
+    return escalc(spec.measure, m1i=rows["mean_treatment"].astype(float),
+                  sd1i=rows["sd_treatment"].astype(float),
+                  n1i=rows["n_treatment"].astype(float),
+                  m2i=rows["mean_control"].astype(float),
+                  sd2i=rows["sd_control"].astype(float),
+                  n2i=rows["n_control"].astype(float))
 
 
-def _model_summary(result, measure: str) -> dict:
-    data = result.as_dict()
+def _ratio_scale(data: dict, measure: str) -> dict:
     if measure in RATIO_MEASURES:
         for key in ("estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
-            value = data[key]
-            data[f"exp_{key}"] = math.exp(value) if value is not None and math.isfinite(
-                value) else None
+            value = data.get(key)
+            data[f"exp_{key}"] = (math.exp(value) if value is not None
+                                  and math.isfinite(value) else None)
     return data
+
+
+def _model_summary(result, measure: str, preset: Preset | None = None,
+                   show_pi: bool = True) -> dict:
+    data = result.as_dict()
+    if preset is not None:
+        if preset.i2 == "q":
+            data["i2"] = data["i2_q"]
+        if not show_pi:
+            data["pi_lb"] = data["pi_ub"] = None
+        if not preset.tau2_ci:
+            data["tau2_ci"] = [None, None]
+            data["i2_ci"] = [None, None]
+    return _ratio_scale(data, measure)
+
+
+def _labels(usable: pd.DataFrame, info: pd.DataFrame) -> list[str]:
+    labels = []
+    for sid, comp in zip(usable["study_id"], usable["comparison"].fillna("")):
+        label = str(info["label"].get(sid, sid))
+        labels.append(f"{label}: {comp}" if comp else label)
+    return labels
+
+
+def _sensitivity_table(rows: list[dict], key: str) -> pd.DataFrame:
+    out = [{"step": i + 1, "study": r[key], "k": r["k"], "estimate": r["estimate"],
+            "ci_lower": r["ci_lb"], "ci_upper": r["ci_ub"], "se": r["se"], "pval": r["pval"],
+            "tau2": r["tau2"], "i2": r["i2"], "h2": r["h2"], "q": r["q"], "q_p": r["q_p"]}
+           for i, r in enumerate(rows)]
+    return pd.DataFrame(out, columns=SENSITIVITY_COLUMNS)
+
+
+def _binary_tables(usable: pd.DataFrame, spec: AnalysisSpec, level: float) -> dict:
+    """Mantel-Haenszel (and Peto for OR) on the studies with 2x2 tables."""
+    tables = usable[usable["data_level"] == "arms"]
+    out: dict = {}
+    if tables.empty:
+        return out
+    cells = {"ai": tables["events_treatment"].astype(float),
+             "n1i": tables["n_treatment"].astype(float),
+             "ci": tables["events_control"].astype(float),
+             "n2i": tables["n_control"].astype(float)}
+    left_out = sorted(set(usable["study_id"]) - set(tables["study_id"]))
+    note = (f"contrast-level studies not in the 2x2 pooling: {', '.join(left_out)}"
+            if left_out else None)
+    mh = rma_mh(spec.measure, level=level, **cells).as_dict()
+    mh.update(description="Mantel-Haenszel fixed effect (metafor rma.mh defaults: 1/2 "
+                          "added to zero cells for Q only)", note=note)
+    out["mh"] = mh
+    if spec.measure == "OR":
+        try:
+            peto = rma_peto(level=level, **cells).as_dict()
+            peto.update(description="Peto one-step odds ratio", note=note)
+        except ValueError as error:
+            peto = {"error": str(error)}
+        out["peto"] = peto
+    return out
 
 
 def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
@@ -63,10 +145,19 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
     """Effect sizes per study and pooled results for one outcome.
 
     Returns the per-study table (``EFFECT_COLUMNS``) and a JSON-ready dict with the fixed-
-    and random-effects results, the studies left out and why, and the methods used.
+    and random-effects results (and Mantel–Haenszel/Peto for binary outcomes), leave-one-out
+    and cumulative results, Egger's test, funnel-plot data, subgroups when configured, the
+    studies left out and why, and the methods used. ``pooled["leave_one_out"]`` and
+    ``pooled["cumulative"]`` hold plain rows (see :data:`SENSITIVITY_COLUMNS`).
     """
-    rows = contrasts[contrasts["outcome"] == spec.outcome]
-    usable = rows[rows["status"] == "analysable"].reset_index(drop=True)
+    preset = spec.resolved()
+    rows = contrasts[contrasts["outcome"] == spec.outcome].copy()
+    for col in ("comparison", "data_level"):
+        if col not in rows.columns:
+            rows[col] = "" if col == "comparison" else "arms"
+    rows["comparison"] = rows["comparison"].fillna("")
+    usable = rows[rows["status"] == "analysable"].sort_values(
+        ["study_id", "comparison"], kind="mergesort").reset_index(drop=True)
     left_out = rows[rows["status"] != "analysable"]
     info = studies.set_index("study_id")
     pooled: dict = {
@@ -74,57 +165,117 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         "type": spec.type, "timepoint": spec.timepoint,
         "scale": "log" if spec.measure in RATIO_MEASURES else "raw",
         "k": int(len(usable)),
+        "preset": preset.name,
         "methods": {
             "effect_size": spec.measure, "fixed": "inverse variance (EE)",
-            "random": f"{spec.random_method} estimator of tau2",
-            "test": spec.test, "level": spec.level,
-            "i2_definition": "I2 = tau2 / (tau2 + s2), s2 the typical within-study variance "
-                             "(metafor); i2_q = (Q - df) / Q is reported too",
+            "random": f"{preset.method} estimator of tau2",
+            "test": preset.test, "level": spec.level,
+            **preset.describe(),
             "zero_cells": "0.5 added to every cell of a study with a zero cell (metafor "
                           "escalc defaults)" if spec.type == "binary" else None,
+            "prediction_interval_rule": f"shown from {MIN_STUDIES_PI} studies on; "
+                                        "t or z quantile of the test (metafor predict())",
+            "small_study_tests": "Egger's regression test (weighted linear regression of yi "
+                                 "on sei, t with k - 2 df); not interpreted below 10 "
+                                 "studies (Cochrane Handbook 13.3.5.4)",
         },
         "not_analysable": [{"study_id": s, "reason": r}
                            for s, r in zip(left_out["study_id"], left_out["reason"])],
+        "show_prediction_interval": False,
     }
+    empty = {"fixed": None, "random": None, "participants": 0, "studies": [],
+             "leave_one_out": [], "cumulative": [], "egger": None, "funnel": None,
+             "subgroups": None}
     if usable.empty:
-        pooled.update({"status": "no analysable data", "fixed": None, "random": None,
-                       "participants": 0, "studies": []})
+        pooled.update(status="no analysable data", **empty)
         return pd.DataFrame(columns=EFFECT_COLUMNS), pooled
-    es = _effects(usable, spec)
-    fixed = rma(es.yi, es.vi, method="EE", test="z", level=spec.level)
-    random = rma(es.yi, es.vi, method=spec.random_method, test=spec.test, level=spec.level)
+
+    yi = np.full(len(usable), np.nan)
+    vi = np.full(len(usable), np.nan)
+    adjusted = np.zeros(len(usable), dtype=bool)
+    arm_level = (usable["data_level"] == "arms").to_numpy()
+    if arm_level.any():
+        es = _arm_effects(usable[arm_level], spec)
+        yi[arm_level], vi[arm_level], adjusted[arm_level] = es.yi, es.vi, es.adjusted
+    if (~arm_level).any():
+        yi[~arm_level] = usable.loc[~arm_level, "yi"].astype(float)
+        vi[~arm_level] = usable.loc[~arm_level, "vi"].astype(float)
+    k = len(usable)
+    show_pi = preset.prediction_interval and k >= MIN_STUDIES_PI
+    fixed = rma(yi, vi, method="EE", test="z", level=spec.level)
+    random = rma(yi, vi, method=preset.method, test=preset.test, level=spec.level)
     z = float(stats.norm.ppf(1 - (1 - spec.level / 100) / 2))
-    sei = np.sqrt(es.vi)
+    sei = np.sqrt(vi)
+    labels = _labels(usable, info)
+    subgroups = (usable["study_id"].map(info[spec.subgroup]).fillna("")
+                 if spec.subgroup and spec.subgroup in info.columns else
+                 pd.Series([""] * k))
     effects = pd.DataFrame({
-        "study_id": usable["study_id"],
-        "label": usable["study_id"].map(info["label"]),
+        "study_id": usable["study_id"], "label": labels,
         "year": usable["study_id"].map(info["year"]),
         "n_treatment": usable["n_treatment"], "n_control": usable["n_control"],
-        "mean_treatment": usable.get("mean_treatment"), "sd_treatment": usable.get(
-            "sd_treatment"),
+        "mean_treatment": usable.get("mean_treatment"),
+        "sd_treatment": usable.get("sd_treatment"),
         "mean_control": usable.get("mean_control"), "sd_control": usable.get("sd_control"),
         "events_treatment": usable.get("events_treatment"),
         "events_control": usable.get("events_control"),
-        "yi": es.yi, "vi": es.vi, "sei": sei,
-        "ci_lower": es.yi - z * sei, "ci_upper": es.yi + z * sei,
+        "yi": yi, "vi": vi, "sei": sei,
+        "ci_lower": yi - z * sei, "ci_upper": yi + z * sei,
         "weight_fixed": fixed.weights, "weight_random": random.weights,
-        "conversions": list(usable["conversions"]),
+        "conversions": [
+            "; ".join(filter(None, [c if isinstance(c, str) else "",
+                                    "0.5 added to each cell (zero cell)" if a else ""]))
+            for c, a in zip(usable["conversions"], adjusted)],
+        "comparison": usable["comparison"], "data_level": usable["data_level"],
+        "subgroup": list(subgroups),
     }, columns=EFFECT_COLUMNS)
-    adjusted = [s for s, a in zip(usable["study_id"], es.adjusted) if a]
-    if adjusted:
-        effects.loc[effects["study_id"].isin(adjusted), "conversions"] = [
-            "; ".join(filter(None, [c, "0.5 added to each cell (zero cell)"]))
-            for c in effects.loc[effects["study_id"].isin(adjusted), "conversions"]]
-    participants = int(usable["n_treatment"].astype(float).sum()
-                       + usable["n_control"].astype(float).sum())
-    pooled.update({"status": "pooled" if len(usable) > 1 else "single study",
-                   "participants": participants,
-                   "studies": sorted(usable["study_id"]),
-                   "fixed": _model_summary(fixed, spec.measure),
-                   "random": _model_summary(random, spec.measure)})
-    log.info("%s: k=%d, %s estimate %.4g", spec.outcome, len(usable), spec.random_method,
+    participants = float(usable["n_treatment"].astype(float).sum()
+                         + usable["n_control"].astype(float).sum())
+    method, test = preset.method, preset.test
+    loo = (leave1out(yi, vi, method=method, test=test, level=spec.level, labels=labels)
+           if k >= 2 else [])
+    years = pd.to_numeric(usable["study_id"].map(info["year"]), errors="coerce")
+    order = years.fillna(np.inf).to_numpy()
+    cum = cumul(yi, vi, order=order, method=method, test=test, level=spec.level,
+                labels=labels)
+    egger = None
+    if k >= 3:
+        egger = regtest(yi, vi, model="lm", level=spec.level).as_dict()
+    funnel = funnel_data(yi, vi, fixed.estimate, level=spec.level, labels=labels)
+    funnel["centre"] = "fixed-effect estimate"
+    sub = None
+    if spec.subgroup:
+        levels = sorted(set(subgroups))
+        if len(levels) >= 2:
+            sub = subgroup_analysis(yi, vi, list(subgroups), method=method, test=test,
+                                    level=spec.level, tau2=spec.subgroup_tau2).as_dict()
+            sub["variable"] = spec.subgroup
+            for name, fit in sub["fits"].items():
+                sub["fits"][name] = _ratio_scale(fit, spec.measure)
+        else:
+            sub = {"variable": spec.subgroup, "groups": levels,
+                   "status": "fewer than two subgroups with data: no test"}
+    pooled.update({
+        "status": "pooled" if k > 1 else "single study",
+        "participants": int(participants) if participants.is_integer() else participants,
+        "studies": sorted(set(usable["study_id"])),
+        "fixed": _model_summary(fixed, spec.measure),
+        "random": _model_summary(random, spec.measure, preset, show_pi),
+        "show_prediction_interval": bool(show_pi),
+        "leave_one_out": loo, "cumulative": cum, "egger": egger, "funnel": funnel,
+        "subgroups": sub,
+    })
+    if spec.type == "binary":
+        pooled.update(_binary_tables(usable, spec, spec.level))
+    log.info("%s: k=%d, %s/%s estimate %.4g", spec.outcome, k, method, test,
              random.estimate)
-    return effects.sort_values("study_id", kind="mergesort").reset_index(drop=True), pooled
+    return effects.reset_index(drop=True), pooled
+
+
+def sensitivity_tables(pooled: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``leave1out.tsv`` and ``cumulative.tsv`` of one outcome from its pooled result."""
+    return (_sensitivity_table(pooled.get("leave_one_out") or [], "left_out"),
+            _sensitivity_table(pooled.get("cumulative") or [], "added"))
 
 
 def summary_row(pooled: dict) -> dict:
@@ -137,6 +288,11 @@ def summary_row(pooled: dict) -> dict:
             return None
         return model.get(f"exp_{key}") if ratio else model.get(key)
 
+    mh = pooled.get("mh")
+    mh_key = "exp_{}" if ratio else "{}"
+    tau2_ci = (random or {}).get("tau2_ci") or [None, None]
+    egger = pooled.get("egger")
+    sub = pooled.get("subgroups") or {}
     return {
         "outcome": pooled["outcome"], "label": pooled["label"], "measure": pooled["measure"],
         "status": pooled["status"], "k": pooled["k"],
@@ -151,6 +307,17 @@ def summary_row(pooled: dict) -> dict:
         "studies": "; ".join(pooled.get("studies", [])),
         "not_analysable": "; ".join(f"{x['study_id']}: {x['reason']}"
                                     for x in pooled["not_analysable"]),
+        "preset": pooled.get("preset", ""),
+        "prediction_lower": value(random, "pi_lb") if pooled.get(
+            "show_prediction_interval") else None,
+        "prediction_upper": value(random, "pi_ub") if pooled.get(
+            "show_prediction_interval") else None,
+        "tau2_ci_lower": tau2_ci[0], "tau2_ci_upper": tau2_ci[1],
+        "mh_estimate": mh.get(mh_key.format("estimate")) if mh else None,
+        "mh_ci_lower": mh.get(mh_key.format("ci_lb")) if mh else None,
+        "mh_ci_upper": mh.get(mh_key.format("ci_ub")) if mh else None,
+        "egger_p": egger["pval"] if egger else None,
+        "subgroup_test_p": sub.get("p"),
     }
 
 

@@ -13,12 +13,20 @@ RECORD_COLUMNS = [
     "abstract", "source_file", "source_position",
 ]
 
+#: Records of the PubMed search that the previous search (snapshot) did not have.
+UPDATE_COLUMNS = ["record_id", "pmid", "doi", "title", "authors", "year", "journal",
+                  "previous_search_date"]
+
 #: One row per input record after deduplication.
-DEDUP_COLUMNS = ["record_id", "cluster_id", "kept", "kept_record_id", "rule", "detail"]
+DEDUP_COLUMNS = ["record_id", "cluster_id", "kept", "kept_record_id", "rule", "detail",
+                 "linked_to", "title_score", "author_score", "journal_score", "year_match",
+                 "volume_match", "pages_match"]
 
 #: Removed duplicates: which record was removed in favour of which, and why.
 DUPLICATE_COLUMNS = ["removed_record_id", "kept_record_id", "cluster_id", "rule", "detail",
-                     "removed_source", "kept_source"]
+                     "removed_source", "kept_source", "linked_to", "title_score",
+                     "author_score", "journal_score", "year_match", "volume_match",
+                     "pages_match"]
 
 #: A screening decision as provided by reviewers (generic CSV layout).
 DECISION_COLUMNS = ["record_id", "reviewer", "stage", "decision", "reason", "note"]
@@ -38,17 +46,28 @@ INCLUDED_COLUMNS = ["study_id", "record_id", "role", "title", "authors", "year",
 ARM_COLUMNS = ["study_id", "arm", "group", "outcome", "timepoint", "n", "mean", "sd", "se",
                "ci_lower", "ci_upper", "ci_level", "events", "total", "source", "note"]
 
+#: Optional columns of the arm-level sheet: a median with its quartiles and/or range.
+ARM_OPTIONAL_COLUMNS = ["median", "q1", "q3", "min", "max"]
+
+#: Contrast-level extraction sheet (optional file): a reported between-group effect.
+CONTRAST_SHEET_COLUMNS = ["study_id", "outcome", "timepoint", "measure", "estimate", "se",
+                          "ci_lower", "ci_upper", "ci_level", "n_treatment", "n_control",
+                          "source", "note"]
+
 #: Per-study effect sizes of one outcome.
 EFFECT_COLUMNS = ["study_id", "label", "year", "n_treatment", "n_control",
                   "mean_treatment", "sd_treatment", "mean_control", "sd_control",
                   "events_treatment", "events_control", "yi", "vi", "sei", "ci_lower",
-                  "ci_upper", "weight_fixed", "weight_random", "conversions"]
+                  "ci_upper", "weight_fixed", "weight_random", "conversions",
+                  "comparison", "data_level", "subgroup"]
 
 #: The cross-outcome summary.
 SUMMARY_COLUMNS = ["outcome", "label", "measure", "status", "k", "participants", "model",
                    "estimate", "ci_lower", "ci_upper", "p_value", "tau2", "i2", "q", "q_p",
                    "fixed_estimate", "fixed_ci_lower", "fixed_ci_upper", "studies",
-                   "not_analysable"]
+                   "not_analysable", "preset", "prediction_lower", "prediction_upper",
+                   "tau2_ci_lower", "tau2_ci_upper", "mh_estimate", "mh_ci_lower",
+                   "mh_ci_upper", "egger_p", "subgroup_test_p"]
 
 #: Value written into a numeric extraction cell that the source does not report.
 NOT_REPORTED = "NR"

@@ -21,9 +21,42 @@ def _count(finals: pd.DataFrame, stage: str, decision: str) -> int:
     return int(((finals["stage"] == stage) & (finals["final_decision"] == decision)).sum())
 
 
+def _report_keys(table: pd.DataFrame) -> list[set[str]]:
+    keys = []
+    for row in table.itertuples(index=False):
+        found = {f"record:{row.record_id}"}
+        for name in ("pmid", "doi"):
+            value = getattr(row, name, None)
+            if isinstance(value, str) and value:
+                found.add(f"{name}:{value}")
+        keys.append(found)
+    return keys
+
+
+def version_counts(current: pd.DataFrame, previous: pd.DataFrame | None) -> dict:
+    """Studies and reports new since the previous version of the review, and in total.
+
+    ``current`` and ``previous`` are ``included.tsv`` tables (study_id, record_id, pmid,
+    doi). A report is the same as a previous one when it shares its record id, PMID or DOI;
+    a study when it shares its study id.
+    """
+    if previous is None:
+        studies, reports = int(current["study_id"].nunique()), int(len(current))
+        return {"new_studies": studies, "new_reports": reports, "total_studies": studies,
+                "total_reports": reports}
+    old_keys = set().union(*_report_keys(previous)) if len(previous) else set()
+    new_reports = sum(1 for keys in _report_keys(current) if not keys & old_keys)
+    old_studies = set(previous["study_id"])
+    new_studies = set(current["study_id"]) - old_studies
+    return {"new_studies": len(new_studies), "new_reports": new_reports,
+            "total_studies": len(old_studies | set(current["study_id"])),
+            "total_reports": int(len(previous)) + new_reports}
+
+
 def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.DataFrame,
                   links: pd.DataFrame, *, database_names: Mapping[str, str],
-                  removed_by_automation: int = 0) -> dict:
+                  removed_by_automation: int = 0,
+                  previous_version: pd.DataFrame | None = None) -> dict:
     """Count every box of the PRISMA 2020 flow diagram (new studies via databases).
 
     Parameters
@@ -40,6 +73,9 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
         Display names of the sources (``{"pubmed": "PubMed", …}``).
     removed_by_automation
         Records removed by automation tools before screening (0 unless configured).
+    previous_version
+        ``included.tsv`` of the previous published version of the review, for an updated
+        review's "previous studies" boxes; ``None`` for a new review.
     """
     per_source = records["source"].value_counts().sort_index()
     identified = int(len(records))
@@ -87,6 +123,11 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
         "included": {
             "studies": included_studies,
             "reports": included_reports,
+            **version_counts(links, previous_version),
+        },
+        "previous": None if previous_version is None else {
+            "studies": int(previous_version["study_id"].nunique()),
+            "reports": int(len(previous_version)),
         },
     }
     counts["checks"] = check_prisma(counts)
@@ -122,7 +163,154 @@ def check_prisma(counts: dict) -> list[dict]:
         if left != right:
             raise PrismaArithmeticError(f"PRISMA equation broken: {name} ({left} != {right})")
         checks.append({"equation": name, "value": int(right), "holds": True})
+    previous = counts.get("previous")
+    if previous is not None:
+        equations_extra = [
+            ("previous studies + new studies = total studies",
+             previous["studies"] + inc["new_studies"], inc["total_studies"]),
+            ("previous reports + new reports = total reports",
+             previous["reports"] + inc["new_reports"], inc["total_reports"]),
+        ]
+        for name, left, right in equations_extra:
+            if left != right:
+                raise PrismaArithmeticError(f"PRISMA equation broken: {name} ({left} != "
+                                            f"{right})")
+            checks.append({"equation": name, "value": int(right), "holds": True})
     if inc["studies"] > inc["reports"]:
         raise PrismaArithmeticError(
             f"PRISMA: more studies ({inc['studies']}) than reports ({inc['reports']})")
     return checks
+
+
+#: The PRISMA2020 R package / Shiny app template: its columns, and its rows in its order.
+PRISMA2020_COLUMNS = ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
+_TEMPLATE = [
+    ("NA", "node4", "prevstud", "Grey title box; Previous studies", "Previous studies",
+     "Grey title box; Previous studies", "prevstud.html"),
+    ("previous_studies", "node5", "box1", "Studies included in previous version of review",
+     "Studies included in previous version of review",
+     "Studies included in previous version of review", "previous_studies.html"),
+    ("previous_reports", "NA", "box1",
+     "Reports of studies included in previous version of review",
+     "Reports of studies included in previous version of review", "NA",
+     "previous_reports.html"),
+    ("NA", "node6", "newstud",
+     "Yellow title box; Identification of new studies via databases and registers",
+     "Identification of new studies via databases and registers",
+     "Yellow title box; Identification of new studies via databases and registers",
+     "newstud.html"),
+    ("database_results", "node7", "box2", "Records identified from: Databases", "Databases",
+     "Records identified from: Databases", "database_results.html"),
+    ("database_specific_results", "NA", "box2", "Records identified from: specific databases",
+     "Specific Databases", "NA", "database_results.html"),
+    ("register_results", "NA", "box2", "Records identified from: Registers", "Registers",
+     "NA", "NA"),
+    ("register_specific_results", "NA", "box2", "Records identified from: specific registers",
+     "Specific Registers", "NA", "NA"),
+    ("NA", "node16", "othstud", "Grey title box; Identification of new studies via other "
+     "methods", "Identification of new studies via other methods",
+     "Grey title box; Identification of new studies via other methods", "othstud.html"),
+    ("website_results", "node17", "box11", "Records identified from: Websites", "Websites",
+     "Records identified from: Websites", "website_results.html"),
+    ("organisation_results", "NA", "box11", "Records identified from: Organisations",
+     "Organisations", "NA", "NA"),
+    ("citations_results", "NA", "box11", "Records identified from: Citation searching",
+     "Citation searching", "NA", "NA"),
+    ("duplicates", "node8", "box3", "Duplicate records", "Duplicate records",
+     "Duplicate records", "duplicates.html"),
+    ("excluded_automatic", "NA", "box3", "Records marked as ineligible by automation tools",
+     "Records marked as ineligible by automation tools", "NA", "NA"),
+    ("excluded_other", "NA", "box3", "Records removed for other reasons",
+     "Records removed for other reasons", "NA", "NA"),
+    ("records_screened", "node9", "box4", "Records screened (databases and registers)",
+     "Records screened", "Records screened (databases and registers)",
+     "records_screened.html"),
+    ("records_excluded", "node10", "box5", "Records excluded (databases and registers)",
+     "Records excluded", "Records excluded (databases and registers)",
+     "records_excluded.html"),
+    ("dbr_sought_reports", "node11", "box6",
+     "Reports sought for retrieval (databases and registers)", "Reports sought for retrieval",
+     "Reports sought for retrieval (databases and registers)", "dbr_sought_reports.html"),
+    ("dbr_notretrieved_reports", "node12", "box7",
+     "Reports not retrieved (databases and registers)", "Reports not retrieved",
+     "Reports not retrieved (databases and registers)", "dbr_notretrieved_reports.html"),
+    ("other_sought_reports", "node18", "box12", "Reports sought for retrieval (other)",
+     "Reports sought for retrieval", "Reports sought for retrieval (other)",
+     "other_sought_reports.html"),
+    ("other_notretrieved_reports", "node19", "box13", "Reports not retrieved (other)",
+     "Reports not retrieved", "Reports not retrieved (other)",
+     "other_notretrieved_reports.html"),
+    ("dbr_assessed", "node13", "box8",
+     "Reports assessed for eligibility (databases and registers)",
+     "Reports assessed for eligibility",
+     "Reports assessed for eligibility (databases and registers)", "dbr_assessed.html"),
+    ("dbr_excluded", "node14", "box9", "Reports excluded (databases and registers): "
+     "[separate reasons and numbers using ; e.g. Reason1, xxx; Reason2, xxx; Reason3, xxx]",
+     "Reports excluded", "Reports excluded (databases and registers): [separate reasons and "
+     "numbers using ; e.g. Reason1, xxx; Reason2, xxx; Reason3, xxx", "dbrexcludedrecords.html"),
+    ("other_assessed", "node20", "box14", "Reports assessed for eligibility (other)",
+     "Reports assessed for eligibility", "Reports assessed for eligibility (other)",
+     "other_assessed.html"),
+    ("other_excluded", "node21", "box15", "Reports excluded (other): [separate reasons and "
+     "numbers using ; e.g. Reason1, xxx; Reason2, xxx; Reason3, xxx]", "Reports excluded",
+     "Reports excluded (other): [separate reasons and numbers using ; e.g. Reason1, xxx; "
+     "Reason2, xxx; Reason3, xxx", "other_excluded.html"),
+    ("new_studies", "node15", "box10", "New studies included in review",
+     "New studies included in review", "New studies included in review", "new_studies.html"),
+    ("new_reports", "NA", "box10", "Reports of new included studies",
+     "Reports of new included studies", "NA", "NA"),
+    ("total_studies", "node22", "box16", "Total studies included in review",
+     "Total studies included in review", "Total studies included in review",
+     "total_studies.html"),
+    ("total_reports", "NA", "box16", "Reports of total included studies",
+     "Reports of total included studies", "NA", "NA"),
+    ("identification", "node1", "identification", "Blue identification box", "Identification",
+     "Blue identification box", "identification.html"),
+    ("screening", "node2", "screening", "Blue screening box", "Screening",
+     "Blue screening box", "screening.html"),
+    ("included", "node3", "included", "Blue included box", "Included", "Blue included box",
+     "included.html"),
+]
+
+
+def _reasons(reasons: Mapping[str, int]) -> str:
+    # The template separates reasons with ";" and a reason from its number with ",", so
+    # those characters inside a reason would split it: they become spaces.
+    ordered = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "; ".join(f"{' '.join(r.replace(';', ' ').replace(',', ' ').split())}, {n}"
+                     for r, n in ordered)
+
+
+def prisma2020_table(counts: dict) -> pd.DataFrame:
+    """The counts in the PRISMA2020 R package's CSV template (``data,node,box,…,n``)."""
+    ident, scr, ret = counts["identification"], counts["screening"], counts["retrieval"]
+    elig, inc, previous = counts["eligibility"], counts["included"], counts.get("previous")
+    names = ident["database_names"]
+    values = {
+        "previous_studies": previous["studies"] if previous else 0,
+        "previous_reports": previous["reports"] if previous else 0,
+        "database_results": sum(ident["databases"].values()),
+        "database_specific_results": "; ".join(
+            f"{names.get(k, k).replace(',', ' ')}, {v}" for k, v in sorted(
+                ident["databases"].items(), key=lambda kv: (-kv[1], kv[0]))),
+        "register_results": sum(ident["registers"].values()),
+        "register_specific_results": "; ".join(f"{k}, {v}" for k, v in
+                                               sorted(ident["registers"].items())),
+        "website_results": 0, "organisation_results": 0, "citations_results": 0,
+        "duplicates": ident["duplicates_removed"],
+        "excluded_automatic": ident["removed_by_automation"],
+        "excluded_other": ident["removed_other_reasons"],
+        "records_screened": scr["records_screened"],
+        "records_excluded": scr["records_excluded"],
+        "dbr_sought_reports": ret["reports_sought"],
+        "dbr_notretrieved_reports": ret["reports_not_retrieved"],
+        "other_sought_reports": 0, "other_notretrieved_reports": 0,
+        "dbr_assessed": elig["reports_assessed"],
+        "dbr_excluded": _reasons(elig["exclusion_reasons"]),
+        "other_assessed": 0, "other_excluded": "",
+        "new_studies": inc["new_studies"], "new_reports": inc["new_reports"],
+        "total_studies": inc["total_studies"], "total_reports": inc["total_reports"],
+        "identification": 0, "screening": 0, "included": 0,
+    }
+    rows = [dict(zip(PRISMA2020_COLUMNS, (*row, values.get(row[0], 0)))) for row in _TEMPLATE]
+    return pd.DataFrame(rows, columns=PRISMA2020_COLUMNS)

@@ -100,7 +100,7 @@ run <- function(expr_text, env = globalenv()) {
        error = if (inherits(val, "run_error")) val$msg else NULL)
 }
 
-num <- function(x) if (is.null(x)) NA_real_ else as.numeric(x)
+num <- function(x) if (is.null(x) || length(x) == 0) NA_real_ else as.numeric(x)
 
 # JSON has no Inf/NaN: such scalars are written as null, and their names and
 # R values are listed in result$nonfinite so tests can tell them from NA.
@@ -454,6 +454,260 @@ for (meas in c("RR", "OR")) {
   fixed_case(paste0("review_sae_rma.mh_", meas), sae_ds,
              sprintf('rma.mh(measure="%s", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=sae)', meas),
              sae_input, exp_scale = TRUE, notes = mh_note)
+}
+
+# ---------------------------------------------------------------------------
+# (g) meta-regression and subgroups (issue 6)
+# ---------------------------------------------------------------------------
+
+bcg_es <- escalc(measure="RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg)
+bcg_es_input <- list(study = arr(bcg$author), year = arr(as.integer(bcg$year)),
+                     ablat = arr(as.numeric(bcg$ablat)), alloc = arr(as.character(bcg$alloc)),
+                     yi = arr(as.numeric(bcg_es$yi)), vi = arr(as.numeric(bcg_es$vi)))
+
+mods_result <- function(res) {
+  r <- list(method = res$method, test = res$test,
+            beta = arr(as.numeric(res$b)), se = arr(as.numeric(res$se)),
+            zval = arr(as.numeric(res$zval)), pval = arr(as.numeric(res$pval)),
+            ci.lb = arr(as.numeric(res$ci.lb)), ci.ub = arr(as.numeric(res$ci.ub)),
+            tau2 = num(res$tau2), I2 = num(res$I2), H2 = num(res$H2),
+            QE = num(res$QE), QEp = num(res$QEp), QM = num(res$QM), QMp = num(res$QMp),
+            QMdf = arr(as.numeric(res$QMdf)), k = as.integer(res$k), p = as.integer(res$p),
+            s2w = if (is.null(res$s2w)) NA_real_ else num(res$s2w))
+  mark_nonfinite(r)
+}
+
+mods_case <- function(id, dataset, call, input, notes = NULL) {
+  call <- sub("\\)$", paste0(", ", TIGHT, ")"), call)
+  fit <- run(call)
+  case <- list(id = id, dataset = dataset, call = call, input = input)
+  if (!is.null(fit$error)) {
+    failures <<- c(failures, paste0(id, ": ", fit$error))
+    case$error <- fit$error
+  } else {
+    case$result <- mods_result(fit$value)
+  }
+  if (length(fit$warnings)) case$warnings <- arr(unique(fit$warnings))
+  if (!is.null(notes)) case$notes <- notes
+  add_case(case)
+}
+
+mods_methods <- c("EE", "DL", "HE", "SJ", "PM", "EB", "ML", "REML")
+for (m in mods_methods) for (t in c("z", "knha")) {
+  mods_case(sprintf("mods_bcg_ablat_%s_%s", m, t), "metadat::dat.bcg",
+            sprintf('rma(yi, vi, mods=~ablat, method="%s", test="%s", data=bcg_es)', m, t),
+            bcg_es_input, notes = "meta-regression of log RR on absolute latitude")
+}
+for (m in c("EE", "DL", "REML", "PM")) for (t in c("z", "knha")) {
+  mods_case(sprintf("mods_bcg_alloc_%s_%s", m, t), "metadat::dat.bcg",
+            sprintf('rma(yi, vi, mods=~factor(alloc), method="%s", test="%s", data=bcg_es)', m, t),
+            bcg_es_input,
+            notes = "subgroups by allocation with a common tau2: QM is the test for subgroup differences (levels alternate, random, systematic; alternate is the reference)")
+  mods_case(sprintf("mods_bcg_alloc_means_%s_%s", m, t), "metadat::dat.bcg",
+            sprintf('rma(yi, vi, mods=~factor(alloc)-1, method="%s", test="%s", data=bcg_es)', m, t),
+            bcg_es_input, notes = "the same model without intercept: beta are the subgroup means")
+}
+
+# Subgroups with a separate tau2 each (RevMan): fit each subgroup, then test the estimates.
+for (m in c("EE", "DL", "REML")) for (t in c("z", "knha")) {
+  id <- sprintf("subgroup_separate_bcg_alloc_%s_%s", m, t)
+  fit_call <- sprintf('rma(yi, vi, method="%s", test="%s", data=bcg_es, subset=(alloc == g), %s)', m, t, TIGHT)
+  fits <- lapply(sort(unique(bcg_es$alloc)), function(g) {
+    e <- new.env(); e$g <- g; e$bcg_es <- bcg_es
+    run(fit_call, e)$value
+  })
+  names(fits) <- sort(unique(bcg_es$alloc))
+  est <- sapply(fits, function(f) as.numeric(f$b))
+  ses <- sapply(fits, function(f) as.numeric(f$se))
+  between <- rma(est, sei = ses, method = "EE")
+  groups <- lapply(fits, function(f) list(estimate = num(f$b), se = num(f$se), ci.lb = num(f$ci.lb),
+                                          ci.ub = num(f$ci.ub), tau2 = num(f$tau2),
+                                          k = as.integer(f$k), QE = num(f$QE), I2 = num(f$I2)))
+  add_case(list(id = id, dataset = "metadat::dat.bcg",
+                call = paste0("for g in unique(alloc): ", fit_call,
+                              '; then rma(estimates, sei=ses, method="EE")$QE'),
+                input = bcg_es_input,
+                result = list(method = m, test = t, groups = groups, Q = num(between$QE),
+                              Qp = num(between$QEp), df = as.integer(between$k - 1)),
+                notes = "test for subgroup differences with a tau2 per subgroup (RevMan / Cochrane Handbook 10.11.3.1)"))
+}
+
+# ---------------------------------------------------------------------------
+# (h) leave-one-out, cumulative, Egger's regression test (issue 6)
+# ---------------------------------------------------------------------------
+
+# JSON name -> metafor's column (the first present): leave1out()/cumul() call the test
+# statistic tval under knha, and cumul() calls the p-value pvals.
+list_rma_part <- function(x, names_map) {
+  out <- list()
+  for (nm in names(names_map)) {
+    src <- intersect(names_map[[nm]], names(x))
+    out[[nm]] <- arr(if (length(src)) as.numeric(x[[src[1]]]) else numeric(0))
+  }
+  out$slab <- arr(as.character(x$slab))
+  out
+}
+l1_names <- list(estimate = "estimate", se = "se", zval = c("zval", "tval"),
+                 pval = c("pval", "pvals"), ci.lb = "ci.lb", ci.ub = "ci.ub", Q = "Q",
+                 Qp = "Qp", tau2 = "tau2", I2 = "I2", H2 = "H2")
+cu_names <- l1_names
+
+bcg_slab <- escalc(measure="RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg,
+                   slab=paste(author, year))
+for (m in c("EE", "DL", "REML", "PM")) for (t in c("z", "knha")) {
+  base <- sprintf('rma(yi, vi, method="%s", test="%s", data=bcg_slab, %s)', m, t, TIGHT)
+  e <- new.env(); e$res <- run(base)$value
+  l1 <- run("leave1out(res)", e)
+  add_case(list(id = sprintf("leave1out_bcg_%s_%s", m, t), dataset = "metadat::dat.bcg",
+                call = base, extra_calls = arr("leave1out(res)"), input = bcg_es_input,
+                result = list_rma_part(l1$value, l1_names),
+                notes = "row i: the model without study i (input order)"))
+  cu <- run("cumul(res, order=bcg_slab$year)", e)
+  add_case(list(id = sprintf("cumul_bcg_%s_%s", m, t), dataset = "metadat::dat.bcg",
+                call = base, extra_calls = arr("cumul(res, order=bcg_slab$year)"),
+                input = bcg_es_input, result = list_rma_part(cu$value, cu_names),
+                notes = "studies added by year; ties keep input order (stable order()); row j: the first j studies"))
+}
+
+for (m in c("EE", "DL", "REML", "PM")) for (t in c("z", "knha")) for (model in c("rma", "lm")) {
+  if (model == "lm" && (t != "z" || m != "REML")) next
+  base <- sprintf('rma(yi, vi, method="%s", test="%s", data=bcg_es, %s)', m, t, TIGHT)
+  e <- new.env(); e$res <- run(base)$value
+  extra <- sprintf('regtest(res, model="%s")', model)
+  rt <- run(extra, e)
+  r <- rt$value
+  add_case(list(id = sprintf("regtest_bcg_%s_%s_%s", model, m, t), dataset = "metadat::dat.bcg",
+                call = base, extra_calls = arr(extra), input = bcg_es_input,
+                result = mark_nonfinite(list(model = model, predictor = r$predictor,
+                  zval = num(r$zval), pval = num(r$pval), dfs = num(r$dfs),
+                  slope = num(coef(r$fit)[2]), slope_se = num(sqrt(diag(vcov(r$fit)))[2]),
+                  est = num(r$est), ci.lb = num(r$ci.lb), ci.ub = num(r$ci.ub))),
+                notes = "Egger's test: model='lm' is the classical weighted regression (t, k-2 df); model='rma' uses sei as moderator in the fitted model"))
+}
+
+# ---------------------------------------------------------------------------
+# (i) all-zero events (issue 6 edge case)
+# ---------------------------------------------------------------------------
+
+allzero <- data.frame(study = c("A", "B", "C"), ai = c(0, 0, 0), n1i = c(10, 20, 15),
+                      ci = c(0, 0, 0), n2i = c(10, 20, 15))
+allzero_input <- list(study = arr(allzero$study), ai = arr(allzero$ai), n1i = arr(allzero$n1i),
+                      ci = arr(allzero$ci), n2i = arr(allzero$n2i))
+for (meas in c("RR", "OR", "RD")) {
+  fixed_case(paste0("edge_allzero_rma.mh_", meas), "handmade all-zero events",
+             sprintf('rma.mh(measure="%s", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=allzero)', meas),
+             allzero_input, exp_scale = meas != "RD",
+             notes = "no events anywhere: MH RR/OR undefined (NA); MH RD is 0")
+}
+fixed_case("edge_allzero_rma.peto", "handmade all-zero events",
+           'rma.peto(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=allzero)', allzero_input,
+           exp_scale = TRUE, notes = "Peto cannot be used: metafor stops")
+for (meas in c("RR", "OR", "RD")) {
+  rma_case(paste0("edge_allzero_", meas, "_DL"), "handmade all-zero events",
+           sprintf('rma(measure="%s", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=allzero, method="DL", drop00=FALSE)', meas),
+           allzero_input, notes = "1/2 added to every cell; all yi equal, so tau2 = 0 and Q = 0")
+}
+
+# ---------------------------------------------------------------------------
+# (j) bundled review: every outcome with data (issue 6)
+# ---------------------------------------------------------------------------
+
+# Erosion: DESIRABLE reports 95% CIs of the arm means; SD = sqrt(n) (ub - lb) / (2 qnorm(0.975))
+# (Cochrane Handbook 6.5.2.3, n >= 60), then Q6M + Q3M combined (6.5.2.10).
+ci_sd <- function(n, lb, ub) sqrt(n) * (ub - lb) / (2 * qnorm(0.975))
+ero <- list(placebo = list(n = 218, mean = 0.98, sd = ci_sd(218, 0.65, 1.31)),
+            q6m = list(n = 217, mean = 0.51, sd = ci_sd(217, 0.22, 0.80)),
+            q3m = list(n = 219, mean = 0.22, sd = ci_sd(219, 0.09, 0.34)))
+ero_comb <- combine_groups(ero$q6m$n, ero$q6m$mean, ero$q6m$sd, ero$q3m$n, ero$q3m$mean, ero$q3m$sd)
+erosion <- data.frame(study = "DESIRABLE (Takeuchi 2019)", m1i = ero_comb$mean, sd1i = ero_comb$sd,
+                      n1i = ero_comb$n, m2i = ero$placebo$mean, sd2i = ero$placebo$sd,
+                      n2i = ero$placebo$n)
+ero_input <- list(arms = ero, m1i = arr(erosion$m1i), sd1i = arr(erosion$sd1i), n1i = arr(erosion$n1i),
+                  m2i = arr(erosion$m2i), sd2i = arr(erosion$sd2i), n2i = arr(erosion$n2i),
+                  outcome = "change in modified Sharp erosion score at 12 months; SDs from 95% CIs (normal quantile), denosumab Q6M+Q3M combined")
+for (m in c("EE", "DL", "REML")) {
+  rma_case(paste0("review_erosion_MD_", m), des_ds,
+           sprintf('rma(yi, vi, method="%s", data=escalc(measure="MD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=erosion))', m),
+           ero_input, notes = "single study (k=1)")
+}
+
+hypo <- data.frame(study = "Iwamoto 2022", ai = 4, n1i = 23, ci = 1, n2i = 23)
+hypo_input <- list(study = arr(hypo$study), ai = arr(hypo$ai), n1i = arr(hypo$n1i),
+                   ci = arr(hypo$ci), n2i = arr(hypo$n2i))
+for (m in c("EE", "DL", "REML")) {
+  rma_case(paste0("review_hypocalcaemia_RR_", m), "hypocalcaemia: Iwamoto 2022",
+           sprintf('rma(yi, vi, method="%s", data=escalc(measure="RR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=hypo))', m),
+           hypo_input, notes = "single study (k=1)")
+}
+
+for (m in c("REML", "PM")) for (t in c("z", "knha")) {
+  rma_case(sprintf("review_sae_RR_%s_%s", m, t), sae_ds,
+           sprintf('rma(yi, vi, method="%s", test="%s", data=escalc(measure="RR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=sae))', m, t),
+           sae_input, notes = "cochrane2025 preset = REML + knha")
+}
+fixed_case("review_sae_rma.mh_RD", sae_ds,
+           'rma.mh(measure="RD", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=sae)', sae_input,
+           exp_scale = FALSE, notes = mh_note)
+fixed_case("review_sae_rma.peto", sae_ds, 'rma.peto(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=sae)',
+           sae_input, exp_scale = TRUE)
+sae_slab <- escalc(measure="RR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=sae, slab=study)
+sae_slab$year <- c(2016, 2019, 2022)
+for (m in c("DL", "REML")) {
+  base <- sprintf('rma(yi, vi, method="%s", data=sae_slab, %s)', m, TIGHT)
+  e <- new.env(); e$res <- run(base)$value
+  add_case(list(id = sprintf("review_sae_leave1out_%s", m), dataset = sae_ds, call = base,
+                extra_calls = arr("leave1out(res)"), input = sae_input,
+                result = list_rma_part(run("leave1out(res)", e)$value, l1_names)))
+  add_case(list(id = sprintf("review_sae_cumul_%s", m), dataset = sae_ds, call = base,
+                extra_calls = arr("cumul(res, order=sae_slab$year)"), input = sae_input,
+                result = list_rma_part(run("cumul(res, order=sae_slab$year)", e)$value, cu_names),
+                notes = "years: DRIVE 2016, DESIRABLE 2019, Iwamoto 2022"))
+}
+
+# ---------------------------------------------------------------------------
+# (k) median / IQR / range -> mean and SD (issue 6)
+# ---------------------------------------------------------------------------
+# metafor 3.8.1 has no conv.fivenum(), so these are an independent R transcription of the
+# published equations (not sysrev's code): mean by Luo et al. 2018 (eqs 7, 11, 15),
+# SD by Wan et al. 2014 (eqs 7, 16; range and IQR with the normal-order-statistic
+# approximation for every n) and by Shi et al. 2020 (eq 11).
+xi_n <- function(n) 2 * qnorm((n - 0.375) / (n + 0.25))
+eta_n <- function(n) 2 * qnorm((0.75 * n - 0.125) / (n + 0.25))
+luo_mean <- function(n, a = NA, q1 = NA, m, q3 = NA, b = NA) {
+  if (!is.na(a) && !is.na(q1)) {
+    w1 <- 2.2 / (2.2 + n^0.75); w2 <- 0.7 - 0.72 / n^0.55
+    return(w1 * (a + b) / 2 + w2 * (q1 + q3) / 2 + (1 - w1 - w2) * m)
+  }
+  if (!is.na(a)) { w <- 4 / (4 + n^0.75); return(w * (a + b) / 2 + (1 - w) * m) }
+  w <- 0.7 + 0.39 / n
+  w * (q1 + q3) / 2 + (1 - w) * m
+}
+wan_sd <- function(n, a = NA, q1 = NA, q3 = NA, b = NA) {
+  if (!is.na(a) && !is.na(q1)) return((b - a) / (2 * xi_n(n)) + (q3 - q1) / (2 * eta_n(n)))
+  if (!is.na(a)) return((b - a) / xi_n(n))
+  (q3 - q1) / eta_n(n)
+}
+shi_sd <- function(n, a, q1, q3, b) {
+  (b - a) / ((2 + 0.14 * n^0.6) * qnorm((n - 0.375) / (n + 0.25))) +
+    (q3 - q1) / ((2 + 2 / (0.07 * n^0.6)) * qnorm((0.75 * n - 0.125) / (n + 0.25)))
+}
+fivenum_cases <- list(
+  list(id = "S1_n15", n = 15, min = 1, median = 4, max = 8),
+  list(id = "S1_n100", n = 100, min = 2, median = 4, max = 9),
+  list(id = "S2_n18", n = 18, q1 = 2.5, median = 4.8, q3 = 7.2),
+  list(id = "S2_n250", n = 250, q1 = 3, median = 5, q3 = 8),
+  list(id = "S3_n20", n = 20, min = 1, q1 = 3, median = 4.8, q3 = 6, max = 9),
+  list(id = "S3_n400", n = 400, min = -3.5, q1 = 0.2, median = 1.1, q3 = 2.4, max = 7.9))
+for (fc in fivenum_cases) {
+  a <- if (is.null(fc$min)) NA else fc$min; b <- if (is.null(fc$max)) NA else fc$max
+  q1 <- if (is.null(fc$q1)) NA else fc$q1; q3 <- if (is.null(fc$q3)) NA else fc$q3
+  r <- list(mean_luo2018 = luo_mean(fc$n, a, q1, fc$median, q3, b),
+            sd_wan2014 = wan_sd(fc$n, a, q1, q3, b))
+  if (!is.na(a) && !is.na(q1)) r$sd_shi2020 <- shi_sd(fc$n, a, q1, q3, b)
+  add_case(list(id = paste0("fivenum_", fc$id), dataset = "handmade five-number summaries",
+                call = "luo_mean(), wan_sd(), shi_sd() as defined in this script",
+                input = fc, result = r,
+                notes = "independent transcription of the published equations (metafor 3.8.1 lacks conv.fivenum)"))
 }
 
 # ---------------------------------------------------------------------------

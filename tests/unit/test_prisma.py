@@ -31,7 +31,9 @@ def test_counts():
     assert counts["screening"] == {"records_screened": 3, "records_excluded": 1,
                                    "records_pending": 0}
     assert counts["eligibility"]["exclusion_reasons"] == {"Not randomised": 1}
-    assert counts["included"] == {"studies": 1, "reports": 1}
+    assert counts["included"] == {"studies": 1, "reports": 1, "new_studies": 1,
+                                  "new_reports": 1, "total_studies": 1, "total_reports": 1}
+    assert counts["previous"] is None
     assert len(counts["checks"]) == 6
 
 
@@ -47,3 +49,36 @@ def test_a_broken_equation_is_named():
     broken["eligibility"]["exclusion_reasons"]["Other"] = 1
     with pytest.raises(PrismaArithmeticError, match="sum of exclusion reasons"):
         check_prisma(broken)
+
+
+def test_updated_review_counts_previous_and_new():
+    records, clusters, finals, links = _inputs()
+    links = links.assign(pmid=["1"], doi=[None])
+    previous = pd.DataFrame({"study_id": ["S0"], "record_id": ["pubmed:0"], "pmid": ["0"],
+                             "doi": [None]})
+    counts = prisma_counts(records, clusters, finals, links, database_names={},
+                           previous_version=previous)
+    assert counts["previous"] == {"studies": 1, "reports": 1}
+    assert counts["included"]["new_studies"] == 1
+    assert counts["included"]["total_studies"] == 2
+    assert counts["included"]["total_reports"] == 2
+    same = prisma_counts(records, clusters, finals, links, database_names={},
+                         previous_version=links.copy())
+    assert same["included"]["new_reports"] == 0 and same["included"]["total_reports"] == 1
+
+
+def test_prisma2020_csv_has_the_template_keys():
+    from sysrev.prisma import PRISMA2020_COLUMNS, prisma2020_table
+
+    counts = prisma_counts(*_inputs(), database_names={"pubmed": "PubMed"})
+    table = prisma2020_table(counts)
+    assert list(table.columns) == PRISMA2020_COLUMNS
+    values = dict(zip(table["data"], table["n"]))
+    for key in ("previous_studies", "database_results", "database_specific_results",
+                "duplicates", "records_screened", "records_excluded", "dbr_sought_reports",
+                "dbr_notretrieved_reports", "dbr_assessed", "dbr_excluded", "new_studies",
+                "new_reports", "total_studies", "total_reports"):
+        assert key in values
+    assert values["database_specific_results"] == "PubMed, 3; embase, 1"
+    assert values["dbr_excluded"] == "Not randomised, 1"
+    assert values["records_screened"] == 3

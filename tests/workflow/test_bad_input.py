@@ -72,3 +72,29 @@ def test_decision_for_unknown_record_is_rejected(tmp_path):
     assert result.returncode != 0
     assert "record pubmed:99999999), field 'record_id': no such record" in output
     assert not (work / "results/screening/final_decisions.tsv").exists()
+
+
+@pytest.mark.parametrize("row,message", [
+    ("pubmed:18438830,R1,title_abstract,exclude,Review,",
+     "reviewer R1 made different title_abstract decisions (include, exclude) on record "
+     "pubmed:18438830"),
+    ("pubmed:18438830,R3,full_text,exclude,,",
+     "(record pubmed:18438830), field 'reason': a full-text exclusion needs a reason"),
+    ("pubmed:18438830,R3,abstract,include,,",
+     "(record pubmed:18438830), field 'stage': 'abstract' is not one of"),
+    ("pubmed:18438830,R3,title_abstract,yes,,",
+     "(record pubmed:18438830), field 'decision': 'yes' is not one of"),
+])
+def test_bad_decision_rows_are_listed_and_nothing_is_written(tmp_path, row, message):
+    work = copy_project(tmp_path / "w")
+    decisions = work / "data/denosumab_ra/screening/decisions.csv"
+    lines = decisions.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    lines.append(row)
+    decisions.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_snakemake(work)
+    output = result.stderr + result.stdout
+    assert result.returncode != 0
+    assert message in output
+    assert f"line {len(lines)}" in output
+    for path in ["final_decisions.tsv", "included.tsv", "to_screen.csv", "agreement.tsv"]:
+        assert not (work / "results/screening" / path).exists(), path

@@ -34,7 +34,10 @@ def test_outputs_exist(bundled_run):
                  "results/dedup/duplicates.tsv", "results/screening/included.tsv",
                  "results/prisma/counts.json", "results/analysis/summary.tsv",
                  "results/analysis/mtss/pooled.json", "results/analysis/mtss/forest.png",
-                 "results/analysis/mtss/forest.svg", "results/analysis/sae/forest.png"]:
+                 "results/analysis/mtss/forest.svg", "results/analysis/sae/forest.png",
+                 "results/prisma/prisma2020.csv", "results/prisma/flow.png",
+                 "results/prisma/flow.svg", "results/screening/to_screen.csv",
+                 "results/screening/agreement.tsv", "results/screening/conflicts.tsv"]:
         assert (bundled_run / path).is_file(), path
     for stage in ["search", "dedup", "screening", "extraction", "analysis", "prisma"]:
         audit = json.loads((bundled_run / f"results/audit/{stage}.json").read_text())
@@ -138,3 +141,34 @@ def test_two_clean_runs_are_byte_identical_and_a_rerun_does_nothing(bundled_run,
     rerun = run_snakemake(second)
     assert rerun.returncode == 0
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
+
+
+def test_report_stage_outputs(bundled_run):
+    sof = pd.read_csv(bundled_run / "results/sof/summary_of_findings.tsv", sep="\t",
+                      keep_default_na=False)
+    assert list(sof["outcome"]) == ["bmd_ls", "erosion", "jsn", "mtss", "das28", "sae",
+                                    "hypocalcaemia"]
+    sae = sof.set_index("outcome").loc["sae"]
+    assert sae["effect"] == "RR 1.00 (0.54 to 1.86)"
+    assert sae["certainty"] == "Very low"
+    assert "includes no effect" in sae["reasons"]
+    assert sof.set_index("outcome").loc["jsn", "certainty"] == "not assessable"
+    shares = pd.read_csv(bundled_run / "results/risk_of_bias/summary.tsv", sep="\t")
+    overall = shares[shares["domain"] == "overall"].set_index("judgement")["percent"]
+    assert overall["Some concerns"] == pytest.approx(100.0)
+    methods = (bundled_run / "results/report/methods.html").read_text(encoding="utf-8")
+    for text in ("Embase", "Web of Science Core Collection", "2025-06-30",
+                 "53 duplicates were removed", "Cohen&#x27;s kappa", "DL estimator"):
+        assert text in methods, text
+    for figure in ("results/risk_of_bias/traffic_light.png", "results/prisma/flow.png",
+                   "results/sof/summary_of_findings.png"):
+        assert (bundled_run / figure).stat().st_size > 20_000
+
+
+def test_snakemake_report_builds(bundled_run):
+    result = run_snakemake(bundled_run, "--report", "results/report.html")
+    assert result.returncode == 0, result.stderr[-2000:]
+    page = (bundled_run / "results/report.html").read_text(encoding="utf-8", errors="replace")
+    for category in ("Forest plots", "PRISMA 2020", "Risk of bias", "Summary of findings",
+                     "Methods"):
+        assert category in page, category

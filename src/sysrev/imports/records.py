@@ -20,18 +20,34 @@ _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNOREC
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 
 
-def read_text(path: str | Path) -> str:
-    """Read an export file as text: UTF-8 (with or without BOM), else Windows-1252.
+def decode_export(raw: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
+    """Decode an export's bytes: UTF-8 (with or without BOM, or UTF-16 with BOM), else
+    Windows-1252, else Latin-1; return the text and the encoding used.
 
-    Line ends are normalised to ``\\n``.
+    Exports from Windows tools (EndNote, Excel-saved CSV, older Embase and ASySD files) are
+    often Windows-1252 or Latin-1. UTF-8 is tried first because a valid UTF-8 multi-byte
+    sequence is practically never valid-looking Windows-1252 text by accident; Windows-1252
+    next because it is a superset of Latin-1's printable range, and Latin-1 last because it
+    decodes any byte (it covers the five bytes Windows-1252 leaves undefined).
+    Line ends (also CRLF inside quoted CSV fields) are normalised to ``\\n``.
     """
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        log.warning("%s is not UTF-8; reading it as Windows-1252", path)
-        text = raw.decode("cp1252", errors="strict")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text, encoding = raw.decode("utf-16"), "utf-16"
+    else:
+        try:
+            text, encoding = raw.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError:
+            try:
+                text, encoding = raw.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                text, encoding = raw.decode("latin-1"), "latin-1"
+            log.warning("%s is not UTF-8; reading it as %s", path, encoding)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def read_text(path: str | Path) -> str:
+    """Read an export file as text (see :func:`decode_export`); line ends become ``\\n``."""
+    return decode_export(Path(path).read_bytes(), path)[0]
 
 
 def normalise_doi(value: Any) -> str | None:

@@ -52,8 +52,14 @@ def _pmid(rec: dict[str, Any]) -> str | None:
     return None
 
 
+_NO_PAGES = re.compile(r"^\s*no(\s+pagination)?(\s+specified)?\s*$", re.IGNORECASE)
+
+
 def _pages(rec: dict[str, Any]) -> str | None:
     start, end = rec.get("start_page"), rec.get("end_page")
+    # Ovid writes "No Pagination Specified" as SP "No" and EP "Specified".
+    if start and _NO_PAGES.match(f"{start} {end or ''}"):
+        return None
     if start and end and str(end) != str(start):
         return f"{start}-{end}"
     return start or None
@@ -90,7 +96,7 @@ def map_ris_record(rec: dict[str, Any]) -> dict[str, Any]:
         or _first(rec, "id"),
         "pmid": _pmid(rec),
         "doi": _first(rec, "doi"),
-        "title": _first(rec, "title", "primary_title", "translated_title"),
+        "title": _first(rec, "title", "primary_title", "translated_title", "short_title"),
         "authors": join_list(authors),
         "year": _first(rec, "year", "publication_year", "date"),
         "journal": _first(rec, "journal_name", "alternate_title3", "alternate_title2",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
-MEASURES = ("MD", "SMD", "RR", "OR", "RD")
+MEASURES = ("MD", "SMD", "RR", "OR", "RD", "PETO")
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,13 @@ def _binary(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00) -> EffectSizes:
         elif measure == "OR":
             yi = np.log((a * d) / (b * c))
             vi = 1 / a + 1 / b + 1 / c + 1 / d
+        elif measure == "PETO":
+            # Peto's log odds ratio: (O - E) / V with the hypergeometric mean and variance.
+            n = n1 + n2
+            expected = (a + c) * n1 / n
+            var = (a + c) * (b + d) * (n1 / n) * (n2 / n) / (n - 1)
+            yi = (a - expected) / var
+            vi = 1 / var
         else:
             p1, p2 = a / n1, c / n2
             yi = p1 - p2
@@ -112,7 +119,8 @@ def escalc(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=No
     ----------
     measure
         ``"MD"`` (raw mean difference), ``"SMD"`` (Hedges' g with the exact correction),
-        ``"RR"`` (log risk ratio), ``"OR"`` (log odds ratio) or ``"RD"`` (risk difference).
+        ``"RR"`` (log risk ratio), ``"OR"`` (log odds ratio), ``"RD"`` (risk difference)
+        or ``"PETO"`` (Peto's log odds ratio, used by :func:`sysrev.meta.rma_peto`).
     ai, bi, ci, di
         2x2 cells: events and non-events in the treatment group (``ai``, ``bi``) and in the
         control group (``ci``, ``di``). ``bi``/``di`` may be given as ``n1i``/``n2i`` instead.
@@ -132,6 +140,6 @@ def escalc(measure: str, *, ai=None, bi=None, ci=None, di=None, n1i=None, n2i=No
     measure = measure.upper()
     if measure in ("MD", "SMD"):
         return _continuous(measure, m1i, m2i, sd1i, sd2i, n1i, n2i)
-    if measure in ("RR", "OR", "RD"):
+    if measure in ("RR", "OR", "RD", "PETO"):
         return _binary(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00)
     raise ValueError(f"escalc: unknown measure '{measure}' (known: {', '.join(MEASURES)})")

@@ -180,7 +180,8 @@ def tau2_q_profile(yi, vi, level: float = 95) -> tuple[float, float]:
     return (lb, ub)
 
 
-def rma(yi, vi, method: str = "REML", test: str = "z", level: float = 95) -> RMAResult:
+def rma(yi, vi, method: str = "REML", test: str = "z", level: float = 95, *,
+        tau2_ci: bool = True) -> RMAResult:
     """Pool effect sizes with an equal-effects or random-effects model.
 
     Parameters
@@ -198,6 +199,9 @@ def rma(yi, vi, method: str = "REML", test: str = "z", level: float = 95) -> RMA
         than Wald's).
     level
         Confidence level in per cent, for the CI, the prediction interval and the τ² CI.
+    tau2_ci
+        Compute the Q-profile CI of τ² (and of I²); ``False`` skips it (``NaN`` bounds),
+        e.g. in leave-one-out and cumulative analyses that do not report it.
 
     Returns
     -------
@@ -265,7 +269,8 @@ def rma(yi, vi, method: str = "REML", test: str = "z", level: float = 95) -> RMA
         else:
             i2 = _i2_from_tau2(tau2, s2)
             h2 = (tau2 + s2) / s2
-        tau2_ci = tau2_q_profile(yi, vi, level) if method != "EE" else (math.nan, math.nan)
+        tau2_ci = (tau2_q_profile(yi, vi, level) if method != "EE" and tau2_ci
+                   else (math.nan, math.nan))
         i2_ci = tuple(_i2_from_tau2(t, s2) for t in tau2_ci)
     else:
         # One study: no heterogeneity can be seen; metafor reports I² = 0, H² = 1, Q = 0.

@@ -8,7 +8,8 @@ from typing import Mapping
 
 import pandas as pd
 
-from sysrev.analysis import AnalysisSpec, analyse_outcome, summarise
+from sysrev.analysis import (EFFECT_NUMERIC, SENSITIVITY_COLUMNS, AnalysisSpec,
+                             analyse_outcome, sensitivity_tables, summarise)
 from sysrev.audit import write_audit
 from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
 from sysrev.plots.forest import forest_plot as draw_forest
@@ -25,24 +26,34 @@ def outcomes_with_data(contrasts: str) -> list[str]:
 
 def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out: str,
                   metafor_out: str, outcome: Mapping, random_method: str, test: str,
-                  level: float) -> None:
-    """Effect sizes and pooled estimates of one outcome."""
+                  level: float, leave1out_out: str | None = None,
+                  cumulative_out: str | None = None, preset: str = "custom",
+                  prediction_interval: bool = False, subgroup: str | None = None,
+                  subgroup_tau2: str = "separate") -> None:
+    """Effect sizes, pooled estimates and sensitivity analyses of one outcome."""
     spec = AnalysisSpec(outcome=outcome["id"], label=outcome["label"], type=outcome["type"],
                         measure=outcome["measure"], timepoint=outcome["timepoint"],
-                        random_method=random_method, test=test, level=level)
+                        random_method=random_method, test=test, level=level, preset=preset,
+                        prediction_interval=prediction_interval, subgroup=subgroup,
+                        subgroup_tau2=subgroup_tau2)
     effects, pooled = analyse_outcome(read_tsv(contrasts), read_tsv(studies), spec)
-    write_tsv(effects, effects_out, EFFECT_COLUMNS, sort_by=["study_id"])
+    write_tsv(effects, effects_out, EFFECT_COLUMNS, sort_by=["study_id", "comparison"])
     write_json(pooled, pooled_out)
     with atomic_path(metafor_out) as handle:
         effects.rename(columns={"label": "slab"}).loc[:, ["slab", "yi", "vi"]].to_csv(
             handle, index=False, lineterminator="\n", float_format="%.17g")
+    loo, cum = sensitivity_tables(pooled)
+    if leave1out_out:
+        write_tsv(loo, leave1out_out, SENSITIVITY_COLUMNS)
+    if cumulative_out:
+        write_tsv(cum, cumulative_out, SENSITIVITY_COLUMNS)
 
 
 def forest_plot(*, effects: str, pooled: str, png: str, svg: str, outcome: Mapping,
                 treatment_label: str, control_label: str) -> None:
     """Draw one outcome's forest plot."""
     table = read_tsv(effects)
-    for col in EFFECT_COLUMNS[3:18]:
+    for col in EFFECT_NUMERIC:
         table[col] = pd.to_numeric(table[col])
     with open(pooled, encoding="utf-8") as handle:
         result = json.load(handle)

@@ -6,31 +6,53 @@ import logging
 
 from sysrev.audit import write_audit
 from sysrev.columns import DEDUP_COLUMNS, DUPLICATE_COLUMNS
-from sysrev.dedup import (UNIQUE_COLUMNS, deduplicate, duplicate_counts, duplicate_table,
-                          unique_records)
+from sysrev.dedup import (MAYBE_COLUMNS, UNIQUE_COLUMNS, duplicate_counts, duplicate_table,
+                          find_duplicates, load_overrides, unique_records)
 from sysrev.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
+RULES = [
+    "override: a reviewer's 'same' pair in the overrides file ('different' pairs are never "
+    "put in one cluster)",
+    "doi: equal normalised DOI, titles agreeing (edit ratio >= 80 or one a prefix of the "
+    "other), same first page when both have one",
+    "pmid: equal PMID, titles agreeing (edit ratio >= 50)",
+    "title_year_author: equal normalised title (>= 25 characters), same year and first "
+    "author, no conflicting DOI, PMID, volume or pages",
+    "fuzzy: title edit ratio >= 93 (or a truncated prefix), authors >= 80 where both have "
+    "them, corroborated by authors, first page, or volume and journal; no conflicts",
+    "bibliographic: same year, volume, first page and journal, with the same first author "
+    "and page ranges, or with titles >= 93",
+    "never linked: erratum/retraction, comment/reply or protocol vs other items; conference "
+    "vs journal item; different numbers in similar titles (Part 1 / Part 2); different "
+    "PMIDs or DOIs; years more than one apart",
+]
+
 
 def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters: str,
-                        audit: str, source_priority: list[str]) -> None:
-    """Deduplicate ``records.tsv``: unique records, removed duplicates with their reasons,
-    and every record's cluster."""
+                        maybe: str, audit: str, source_priority: list[str],
+                        overrides: str | None = None) -> None:
+    """Deduplicate ``records.tsv``: unique records, removed duplicates with their reasons and
+    scores, every record's cluster, and the pairs left for a human (``maybe.tsv``)."""
     table = read_tsv(records)
-    result = deduplicate(table, source_priority=source_priority)
-    write_tsv(result.assign(kept=result["kept"].map({True: "yes", False: "no"})), clusters,
+    override_table = load_overrides(overrides, table["record_id"])
+    result = find_duplicates(table, source_priority=source_priority,
+                             overrides=override_table)
+    found = result.clusters
+    write_tsv(found.assign(kept=found["kept"].map({True: "yes", False: "no"})), clusters,
               DEDUP_COLUMNS, sort_by=["record_id"])
-    write_tsv(unique_records(table, result), unique, UNIQUE_COLUMNS, sort_by=["record_id"])
-    write_tsv(duplicate_table(table, result), duplicates, DUPLICATE_COLUMNS,
+    write_tsv(unique_records(table, found), unique, UNIQUE_COLUMNS, sort_by=["record_id"])
+    write_tsv(duplicate_table(table, found), duplicates, DUPLICATE_COLUMNS,
               sort_by=["removed_record_id"])
-    counts = duplicate_counts(table, result)
-    write_audit(audit, stage="dedup", inputs={"records": records},
-                outputs={"unique": unique, "duplicates": duplicates, "clusters": clusters},
+    write_tsv(result.maybe, maybe, MAYBE_COLUMNS, sort_by=["record_id_a", "record_id_b"])
+    counts = {**duplicate_counts(table, found), **result.counts}
+    inputs = {"records": records}
+    if overrides:
+        inputs["overrides"] = overrides
+    write_audit(audit, stage="dedup", inputs=inputs,
+                outputs={"unique": unique, "duplicates": duplicates, "clusters": clusters,
+                         "maybe": maybe},
                 counts=counts,
-                parameters={"source_priority": list(source_priority),
-                            "rules": ["doi: equal normalised DOI",
-                                      "pmid: equal PMID",
-                                      "title_year_author: equal normalised title (>= 25 "
-                                      "characters), compatible year and first author, no "
-                                      "conflicting DOI or PMID"]})
+                parameters={"source_priority": list(source_priority), "rules": RULES,
+                            "overrides_file": overrides or "none"})

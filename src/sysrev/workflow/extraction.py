@@ -6,56 +6,96 @@ import logging
 from typing import Mapping
 
 from sysrev.audit import write_audit
-from sysrev.extraction import (CONTRAST_COLUMNS, VALIDATED_ARM_COLUMNS, OutcomeSpec,
-                               load_studies, study_contrasts, validate_arms)
+from sysrev.errors import InputErrors
+from sysrev.extraction import (CONTRAST_COLUMNS, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
+                               OutcomeSpec, load_studies, study_contrasts, validate_arms,
+                               validate_contrast_sheet)
 from sysrev.screening import check_studies_exist
 from sysrev.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
+#: studies.tsv: the sheet's columns and the subgroup of each study ('' when not configured).
+STUDY_OUT_COLUMNS = STUDY_COLUMNS + ["subgroup"]
+
 
 def outcome_specs(outcomes: list[Mapping]) -> dict[str, OutcomeSpec]:
     """The configured outcomes as :class:`OutcomeSpec`, keyed by id."""
-    return {o["id"]: OutcomeSpec(o["id"], o["type"], o["timepoint"]) for o in outcomes}
+    return {o["id"]: OutcomeSpec(o["id"], o["type"], o["timepoint"], o.get("measure"))
+            for o in outcomes}
 
 
 def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str,
                         contrasts_out: str, studies_out: str, audit: str,
-                        outcomes: list[Mapping], ci_distribution: str) -> None:
-    """Check the extraction sheets against the configuration and the included studies."""
+                        outcomes: list[Mapping], ci_distribution: str,
+                        contrast_sheet: str | list[str] | None = None,
+                        multi_arm: str = "combine",
+                        impute_sd: str = "none", median_sd: str = "shi2020",
+                        subgroup: str | None = None) -> None:
+    """Check the extraction sheets against the configuration and the included studies.
+
+    ``contrast_sheet`` is the optional contrast-level sheet (a path, or a list of at most one
+    path as Snakemake passes an optional input).
+    """
+    if isinstance(contrast_sheet, list):
+        contrast_sheet = contrast_sheet[0] if contrast_sheet else None
     specs = outcome_specs(outcomes)
-    study_table = load_studies(studies)
+    study_table = load_studies(studies, [subgroup] if subgroup else [])
+    study_table["subgroup"] = study_table[subgroup] if subgroup else ""
     included_table = read_tsv(included)
     included_ids = set(included_table["study_id"])
     check_studies_exist(studies, included_table, set(study_table["study_id"]))
     arm_table = validate_arms(arms, outcomes=specs, studies=study_table,
-                              included_studies=included_ids, ci_distribution=ci_distribution)
-    contrasts = study_contrasts(arm_table, specs)
+                              included_studies=included_ids, ci_distribution=ci_distribution,
+                              median_sd=median_sd)
+    contrast_rows = None
+    if contrast_sheet:
+        contrast_rows = validate_contrast_sheet(contrast_sheet, outcomes=specs,
+                                                studies=study_table,
+                                                included_studies=included_ids,
+                                                ci_distribution=ci_distribution)
+    try:
+        contrasts = study_contrasts(arm_table, specs, contrast_rows=contrast_rows,
+                                    multi_arm=multi_arm, impute_sd=impute_sd)
+    except ValueError as error:
+        raise InputErrors(contrast_sheet or arms, [str(error)]) from None
     write_tsv(arm_table, arms_out, VALIDATED_ARM_COLUMNS,
               sort_by=["outcome", "study_id", "timepoint", "group", "arm"])
-    write_tsv(contrasts, contrasts_out, CONTRAST_COLUMNS, sort_by=["outcome", "study_id"])
-    write_tsv(study_table, studies_out, ["study_id", "label", "year", "design", "comparison",
-                                         "source"], sort_by=["study_id"])
+    write_tsv(contrasts, contrasts_out, CONTRAST_COLUMNS,
+              sort_by=["outcome", "study_id", "comparison"])
+    write_tsv(study_table, studies_out, STUDY_OUT_COLUMNS, sort_by=["study_id"])
     per_outcome = {}
     for outcome_id in sorted(specs):
         part = contrasts[contrasts["outcome"] == outcome_id]
         per_outcome[outcome_id] = {
-            "studies_with_rows": int(len(part)),
+            "contrasts": int(len(part)),
             "analysable": int((part["status"] == "analysable").sum()),
+            "contrast_level": int((part["data_level"] == "contrast").sum()),
             "not_analysable": {s: r for s, r in zip(
                 part.loc[part["status"] != "analysable", "study_id"],
                 part.loc[part["status"] != "analysable", "reason"])},
         }
-    conversions = arm_table[arm_table["conversion"] != ""]
-    write_audit(audit, stage="extraction",
-                inputs={"studies": studies, "arms": arms, "included": included},
+    conversions = contrasts[contrasts["conversions"].fillna("") != ""]
+    log.info("%d arm rows, %d contrast-level rows -> %d contrasts (%d analysable)",
+             len(arm_table), 0 if contrast_rows is None else len(contrast_rows),
+             len(contrasts), int((contrasts["status"] == "analysable").sum()))
+    inputs = {"studies": studies, "arms": arms, "included": included}
+    if contrast_sheet:
+        inputs["contrasts"] = contrast_sheet
+    write_audit(audit, stage="extraction", inputs=inputs,
                 outputs={"arms": arms_out, "contrasts": contrasts_out, "studies": studies_out},
                 counts={"arm_rows": int(len(arm_table)), "studies": int(len(study_table)),
+                        "contrast_rows": 0 if contrast_rows is None else int(len(contrast_rows)),
                         "outcomes": per_outcome,
-                        "conversions": [f"{r.study_id} {r.arm} {r.outcome}: {r.conversion}"
-                                        for r in conversions.itertuples()]},
+                        "conversions": [f"{r.outcome} {r.study_id}"
+                                        f"{' ' + r.comparison if r.comparison else ''}: "
+                                        f"{r.conversions}" for r in conversions.itertuples()]},
                 parameters={"ci_distribution": ci_distribution,
-                            "multi_arm": "arms of one group combined (Cochrane Handbook "
-                                         "Table 6.5.a)",
+                            "multi_arm": ("arms of one group combined (Cochrane Handbook "
+                                          "Table 6.5.a)" if multi_arm == "combine" else
+                                          "shared control split between comparisons "
+                                          "(Cochrane Handbook 23.3.4)"),
+                            "impute_sd": impute_sd, "median_sd": median_sd,
+                            "median_mean": "Luo 2018", "subgroup": subgroup,
                             "outcomes": {k: {"type": v.type, "timepoint": v.timepoint}
                                          for k, v in specs.items()}})

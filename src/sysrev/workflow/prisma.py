@@ -1,27 +1,52 @@
-"""Rule of the PRISMA stage."""
+"""Rules of the PRISMA stage: the flow counts, the PRISMA2020 CSV and the flow diagram."""
 
 from __future__ import annotations
 
+import json
+
 from sysrev.audit import write_audit
 from sysrev.dedup import read_clusters
+from sysrev.plots.prisma_flow import flow_diagram
+from sysrev.prisma import PRISMA2020_COLUMNS, prisma2020_table
 from sysrev.prisma import prisma_counts as count_prisma
-from sysrev.tables import read_tsv, write_json
+from sysrev.tables import atomic_path, read_tsv, write_json
 from sysrev.workflow.search import load_searches
 
 
 def prisma_counts(*, records: str, clusters: str, final: str, included: str, searches: str,
-                  counts_out: str, audit: str) -> None:
-    """PRISMA 2020 flow counts from the pipeline's tables."""
+                  previous_version: str | None, counts_out: str, csv_out: str, audit: str,
+                  removed_by_automation: int) -> None:
+    """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV."""
     names = dict(zip(*[load_searches(searches)[c] for c in ("source", "database")]))
+    previous = read_tsv(previous_version) if previous_version else None
     counts = count_prisma(read_tsv(records), read_clusters(clusters), read_tsv(final),
-                          read_tsv(included), database_names=names)
+                          read_tsv(included), database_names=names,
+                          removed_by_automation=removed_by_automation,
+                          previous_version=previous)
+    if previous is not None:
+        counts["notes"] = ["Updated review: the database boxes count the whole search up to "
+                           "the current search date; new studies and reports are those "
+                           "included now and not in the previous version."]
+    table = prisma2020_table(counts)
     write_json(counts, counts_out)
-    write_audit(audit, stage="prisma",
-                inputs={"records": records, "clusters": clusters, "final_decisions": final,
-                        "included": included, "searches": searches},
-                outputs={"counts": counts_out},
+    with atomic_path(csv_out) as handle:
+        table.loc[:, PRISMA2020_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
+    inputs = {"records": records, "clusters": clusters, "final_decisions": final,
+              "included": included, "searches": searches}
+    if previous_version:
+        inputs["previous_version"] = previous_version
+    write_audit(audit, stage="prisma", inputs=inputs,
+                outputs={"counts": counts_out, "prisma2020_csv": csv_out},
                 counts={"records_identified": counts["identification"]["records_identified"],
                         "studies_included": counts["included"]["studies"],
-                        "reports_included": counts["included"]["reports"]},
-                parameters={"removed_by_automation": 0,
+                        "reports_included": counts["included"]["reports"],
+                        "previous": counts["previous"]},
+                parameters={"removed_by_automation": removed_by_automation,
+                            "previous_version": previous_version,
                             "equations": [c["equation"] for c in counts["checks"]]})
+
+
+def prisma_flow(*, counts: str, png: str, svg: str) -> None:
+    """Draw the PRISMA 2020 flow diagram."""
+    with open(counts, encoding="utf-8") as handle:
+        flow_diagram(json.load(handle), png, svg)

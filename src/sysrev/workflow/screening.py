@@ -1,68 +1,130 @@
-"""Rule of the screening stage: reviewers' decisions to final decisions and included reports."""
+"""Rule of the screening stage: reviewers' decisions to final decisions, agreement, the
+records still to screen, and the included reports with their studies."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Mapping, Sequence
 
 import pandas as pd
 
 from sysrev.audit import write_audit
 from sysrev.columns import FINAL_DECISION_COLUMNS, INCLUDED_COLUMNS
 from sysrev.dedup import read_clusters
-from sysrev.screening import ScreeningRules, final_decisions, load_decisions, load_study_links
-from sysrev.tables import read_tsv, write_tsv
+from sysrev.screening import (RecordMatcher, ScreeningRules, check_decisions, final_decisions,
+                              load_generic, load_study_links)
+from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agreement_table,
+                                        conflicts_table)
+from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
+from sysrev.screening.formats import read_asreview, read_covidence, read_rayyan
+from sysrev.screening.living import TO_SCREEN_COLUMNS, new_since_last_search, to_screen
+from sysrev.search.pubmed_xml import parse_pubmed_xml
+from sysrev.tables import atomic_path, read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
 
 
-def screen_records(*, unique: str, clusters: str, decisions: str, studies: str,
-                   final: str, included: str, audit: str, rules: ScreeningRules) -> None:
+def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFrame:
+    """Read one configured decision file (generic, rayyan, asreview or covidence)."""
+    fmt, path = source["format"], source["file"]
+    if fmt == "generic":
+        return load_generic(path, matcher)
+    if fmt == "rayyan":
+        return read_rayyan(path, matcher, stage=source["stage"])
+    if fmt == "asreview":
+        return read_asreview(path, matcher, stage=source["stage"],
+                             reviewer=source["reviewer"])
+    if fmt == "covidence":
+        return read_covidence(path, matcher, stage=source["stage"],
+                              decision=source["decision"], reviewer=source["reviewer"])
+    raise ValueError(f"unknown decision format '{fmt}' for {path}")
+
+
+def snapshot_pmids(xml_files: Sequence[str]) -> set[str]:
+    """The PMIDs in a PubMed snapshot's XML files."""
+    return {rec["pmid"] for path in xml_files for rec in parse_pubmed_xml(path)}
+
+
+def screen_records(*, records: str, unique: str, clusters: str, sources: list[Mapping],
+                   studies: str, previous_snapshot: list[str], final: str, included: str,
+                   to_screen_out: str, agreement: str, conflicts: str, audit: str,
+                   rules: ScreeningRules) -> None:
     """Apply the reviewers' decisions to the unique records; list the included reports."""
+    record_table = read_tsv(records)
     unique_table = read_tsv(unique)
     cluster_table = read_clusters(clusters)
-    raw = load_decisions(decisions, cluster_table)
-    finals = final_decisions(raw, list(unique_table["record_id"]), rules)
-    links = load_study_links(studies, cluster_table, finals)
-    write_tsv(finals, final, FINAL_DECISION_COLUMNS, sort_by=["record_id", "stage"])
+    matcher = RecordMatcher(record_table, cluster_table)
+    parts = [read_decision_source(source, matcher) for source in sources]
+    decisions = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=DECISION_TABLE_COLUMNS)
+    check_decisions(decisions)
+    finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
+    links = load_study_links(studies, matcher, finals)
 
+    current = set(record_table.loc[record_table["source"] == "pubmed", "pmid"].dropna())
+    previous = snapshot_pmids(previous_snapshot) if previous_snapshot else None
+    newness = new_since_last_search(unique_table, current, previous)
+    pending = to_screen(unique_table, finals, newness)
+    agree = agreement_table(decisions, rules.consensus_reviewer)
+    conflict = conflicts_table(decisions, finals, rules.consensus_reviewer)
+
+    write_tsv(finals, final, FINAL_DECISION_COLUMNS, sort_by=["record_id", "stage"])
     info = unique_table.set_index("record_id")
     inc = links.assign(record_id=links["unique_record_id"])
     for col in ("title", "authors", "year", "journal", "doi", "pmid"):
         inc[col] = inc["record_id"].map(info[col])
     inc["sources"] = inc["record_id"].map(info["cluster_sources"])
     write_tsv(inc, included, INCLUDED_COLUMNS, sort_by=["study_id", "role", "record_id"])
+    with atomic_path(to_screen_out) as handle:
+        pending.loc[:, TO_SCREEN_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
+    write_tsv(agree, agreement, AGREEMENT_COLUMNS, sort_by=["stage", "reviewer_a",
+                                                            "reviewer_b"])
+    write_tsv(conflict, conflicts, CONFLICT_COLUMNS, sort_by=["stage", "record_id"])
 
     stage_counts = {}
     for stage in ("title_abstract", "full_text"):
         part = finals[finals["stage"] == stage]
         stage_counts[stage] = {d: int(n) for d, n in
                                part["final_decision"].value_counts().sort_index().items()}
-    conflicts = int((finals["basis"] == "consensus").sum())
-    pending = finals[finals["final_decision"] == "pending"]
     write_audit(audit, stage="screening",
-                inputs={"unique": unique, "clusters": clusters, "decisions": decisions,
-                        "studies": studies},
-                outputs={"final_decisions": final, "included": included},
-                counts={"decision_rows_in": int(len(raw)),
+                inputs={"records": records, "unique": unique, "clusters": clusters,
+                        "decisions": [s["file"] for s in sources], "studies": studies,
+                        "previous_snapshot": list(previous_snapshot)},
+                outputs={"final_decisions": final, "included": included,
+                         "to_screen": to_screen_out, "agreement": agreement,
+                         "conflicts": conflicts},
+                counts={"decision_rows_in": int(len(decisions)),
+                        "decision_rows_per_file": {str(k): int(v) for k, v in decisions[
+                            "file"].value_counts().sort_index().items()},
                         "records_screened": int(len(unique_table)),
                         "final_decisions": stage_counts,
-                        "resolved_by_consensus": conflicts,
+                        "conflicts": int(len(conflict)),
+                        "resolved_by_consensus": int((conflict["resolution"] ==
+                                                      "consensus").sum()),
                         "pending": int(len(pending)),
-                        "pending_records": sorted(pending["record_id"]),
+                        "pending_new_since_last_search": int(
+                            (pending["new_since_last_search"] == "yes").sum()),
                         "included_reports": int(len(inc)),
-                        "included_studies": int(inc["study_id"].nunique())},
+                        "included_studies": int(inc["study_id"].nunique()),
+                        "agreement": agree.to_dict(orient="records")},
                 parameters={"title_abstract_rule": rules.title_abstract,
                             "full_text_rule": rules.full_text,
+                            "rule_text": rules.describe(),
                             "reviewers_required": rules.reviewers_required,
                             "consensus_reviewer": rules.consensus_reviewer,
-                            "require_complete": rules.require_complete})
+                            "require_complete": rules.require_complete,
+                            "decision_sources": [dict(s) for s in sources]})
     if not pending.empty:
-        log.warning("%d screening decision(s) pending: %s", len(pending),
-                    ", ".join(pending["record_id"]))
+        log.warning("%d screening decision(s) pending; listed in %s", len(pending),
+                    to_screen_out)
     log.info("screen_records: %d unique records, %d reports of %d studies included",
              len(unique_table), len(inc), inc["study_id"].nunique())
 
 
-def read_included(path: str) -> pd.DataFrame:
-    """``included.tsv`` as written by :func:`screen_records`."""
-    return read_tsv(path)
+def previous_snapshot_dir(pubmed_dir: str | Path, date: str) -> str | None:
+    """The latest PubMed snapshot before ``date``, or ``None``."""
+    from sysrev.screening.living import snapshot_dates
+
+    earlier = [d for d in snapshot_dates(pubmed_dir) if d < date]
+    return str(Path(pubmed_dir) / earlier[-1]) if earlier else None

@@ -8,12 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 from sysrev.audit import write_audit
-from sysrev.columns import RECORD_COLUMNS
+from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
 from sysrev.csvtables import load_csv
 from sysrev.errors import InputError
 from sysrev.imports.sources import collect_records as concat_records
 from sysrev.imports.sources import import_records
+from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
+                                         resolve_base_url, retrieve_snapshot)
 from sysrev.search.snapshot import normalise_query, read_provenance, read_snapshot
+from sysrev.search.update import new_records, snapshot_pmids
 from sysrev.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,37 @@ def export_file(searches_path: str | Path, data_dir: str | Path, source: str) ->
     return str(Path(data_dir) / row.iloc[0]["file"])
 
 
+def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,
+                    start_date: str | None, date_type: str, email: str, base_url: str,
+                    batch_size: int, timeout: float, max_tries: int) -> None:
+    """Retrieve the PubMed search of the configured date into its frozen snapshot.
+
+    The E-utilities server is ``entrez.base_url`` unless ``SYSREV_EUTILS_URL`` is set; the
+    API key comes only from ``NCBI_API_KEY``. An existing snapshot is used as is.
+    """
+    settings = EntrezSettings(base_url=resolve_base_url(base_url), email=email,
+                              api_key=api_key_from_env(), batch_size=batch_size,
+                              timeout=timeout, max_tries=max_tries)
+    spec = SearchSpec(query=query, search_date=search_date, start_date=start_date,
+                      date_type=date_type)
+    retrieve_snapshot(spec, snapshot_dir, settings)
+
+
+def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
+    """List the PubMed records that the previous search's snapshot did not have."""
+    table = read_tsv(records)
+    previous_date = Path(previous[0]).parent.name if previous else None
+    pmids = snapshot_pmids(previous) if previous else None
+    fresh = new_records(table, pmids, previous_date)
+    write_tsv(fresh, output, UPDATE_COLUMNS)
+    if previous_date is None:
+        log.info("pubmed_update: %d PubMed records, no earlier search to compare with",
+                 len(table))
+    else:
+        log.info("pubmed_update: %d PubMed records, %d in the previous search (%s), %d new",
+                 len(table), len(pmids), previous_date, len(fresh))
+
+
 def pubmed_records(*, snapshot_dir: str, query: str, searches: str, output: str) -> None:
     """Parse the PubMed snapshot of the configured search date into the record table."""
     table = load_searches(searches)
@@ -67,8 +101,12 @@ def import_export(*, export: str, source: str, fmt: str, output: str) -> None:
 
 
 def collect_records(*, tables: list[str], searches: str, snapshot_dir: str, output: str,
-                    audit: str, parameters: dict) -> None:
-    """Concatenate every source's records into ``records.tsv`` and audit the search stage."""
+                    audit: str, parameters: dict, update: str | None = None) -> None:
+    """Concatenate every source's records into ``records.tsv`` and audit the search stage.
+
+    ``update`` is the PubMed update report; the audit says how many records are new since
+    the previous search.
+    """
     frames = [read_tsv(path) for path in tables]
     records = concat_records(frames)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["source", "record_id"])
@@ -81,14 +119,22 @@ def collect_records(*, tables: list[str], searches: str, snapshot_dir: str, outp
                         "platform": row["platform"], "file": row["file"],
                         "query": row["query"], "search_date": row["search_date"],
                         "records": int(per_source.get(row["source"], 0))})
+    inputs = {"tables": tables, "searches": searches,
+              "pubmed_provenance": str(Path(snapshot_dir) / "provenance.json")}
+    counts = {"records_out": int(len(records)),
+              "records_per_source": {k: int(v) for k, v in per_source.items()}}
+    if update is not None:
+        # None for a first search: nothing to be new against.
+        inputs["pubmed_update"] = update
+        counts["pubmed_new_since_previous_search"] = (
+            int(len(read_tsv(update))) if parameters.get("pubmed_previous_search_date")
+            else None)
     write_audit(audit, stage="search",
-                inputs={"tables": tables, "searches": searches,
-                        "pubmed_provenance": str(Path(snapshot_dir) / "provenance.json")},
+                inputs=inputs,
                 outputs={"records": output},
-                counts={"records_out": int(len(records)),
-                        "records_per_source": {k: int(v) for k, v in per_source.items()}},
+                counts=counts,
                 parameters={**parameters, "sources": sources,
                             "pubmed_snapshot": {k: provenance.get(k) for k in (
                                 "search_date", "count", "retrieval", "query_translation",
-                                "note")}})
+                                "windows", "note")}})
     log.info("collect_records: %d records from %d sources", len(records), len(per_source))

@@ -1,0 +1,81 @@
+# Report stage: risk-of-bias figures, the GRADE summary of findings, and the methods text.
+
+
+rule risk_of_bias_figures:
+    input:
+        rob=config["report"]["risk_of_bias"],
+        studies=rules.validate_extraction.output.studies,
+        arms=rules.validate_extraction.output.arms,
+        code=["src/sysrev/rob.py", "src/sysrev/plots/rob.py"],
+    output:
+        traffic_png=report(
+            "results/risk_of_bias/traffic_light.png",
+            caption="../report/rob_traffic_light.rst",
+            category="Risk of bias",
+        ),
+        traffic_svg="results/risk_of_bias/traffic_light.svg",
+        summary_png=report(
+            "results/risk_of_bias/summary.png",
+            caption="../report/rob_summary.rst",
+            category="Risk of bias",
+        ),
+        summary_svg="results/risk_of_bias/summary.svg",
+        table="results/risk_of_bias/summary.tsv",
+        audit="results/audit/risk_of_bias.json",
+    log:
+        "logs/risk_of_bias_figures/risk_of_bias_figures.log",
+    params:
+        tool=config["report"]["risk_of_bias_tool"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/risk_of_bias_figures.py"
+
+
+rule summary_of_findings:
+    input:
+        pooled=get_pooled_results,
+        effects=get_effects_tables,
+        rob=config["report"]["risk_of_bias"],
+        studies=rules.validate_extraction.output.studies,
+        overrides=get_grade_overrides,
+        code=["src/sysrev/grade.py", "src/sysrev/plots/sof.py"],
+    output:
+        tsv="results/sof/summary_of_findings.tsv",
+        html=report(
+            "results/sof/summary_of_findings.html",
+            caption="../report/sof.rst",
+            category="Summary of findings",
+        ),
+        png="results/sof/summary_of_findings.png",
+    log:
+        "logs/summary_of_findings/summary_of_findings.log",
+    params:
+        tool=config["report"]["risk_of_bias_tool"],
+        title=config["report"]["title"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/summary_of_findings.py"
+
+
+rule methods_text:
+    input:
+        audits=get_stage_audits,
+        prisma=rules.prisma_counts.output.counts,
+        pooled=get_pooled_results,
+        code="src/sysrev/report.py",
+    output:
+        html=report(
+            "results/report/methods.html",
+            caption="../report/methods.rst",
+            category="Methods",
+        ),
+    log:
+        "logs/methods_text/methods_text.log",
+    params:
+        review=config["review"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/methods_text.py"

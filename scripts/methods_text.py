@@ -1,0 +1,10 @@
+"""Rule methods_text: the methods section of the report, from the audits."""
+from pathlib import Path
+
+from sysrev.workflow.logs import rule_log
+from sysrev.workflow.report import methods_text
+
+with rule_log(snakemake.log[0]):
+    audits = {Path(p).stem: p for p in snakemake.input.audits}
+    methods_text(review=snakemake.params.review, audits=audits, prisma=snakemake.input.prisma,
+                 pooled=list(snakemake.input.pooled), output=snakemake.output.html)

@@ -1,0 +1,11 @@
+"""Rule summary_of_findings: the GRADE summary-of-findings table."""
+from sysrev.workflow.logs import rule_log
+from sysrev.workflow.report import summary_of_findings
+
+with rule_log(snakemake.log[0]):
+    overrides = list(snakemake.input.overrides)
+    summary_of_findings(pooled=list(snakemake.input.pooled), rob=snakemake.input.rob,
+                        studies=snakemake.input.studies, tool=snakemake.params.tool,
+                        overrides=overrides[0] if overrides else None,
+                        tsv=snakemake.output.tsv, html_out=snakemake.output.html,
+                        png=snakemake.output.png, title=snakemake.params.title)

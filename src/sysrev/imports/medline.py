@@ -1,0 +1,100 @@
+"""PubMed MEDLINE / ``.nbib`` exports (``PMID- `` … records separated by blank lines).
+
+Parsing is Biopython's :func:`Bio.Medline.parse`; this module checks the file's structure
+(so that a corrupt file fails with its line number instead of giving a shorter table) and maps
+the MEDLINE tags onto the record table.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from Bio import Medline
+
+from sysrev.errors import InputError
+from sysrev.imports.records import join_list, make_record_table, read_text
+
+log = logging.getLogger(__name__)
+
+# A MEDLINE field line: a tag of up to four characters, padded to four, then "- ".
+_FIELD = re.compile(r"^[A-Z][A-Z0-9]{0,3} {0,3}- ")
+_CONTINUATION = "      "
+_DOI_ID = re.compile(r"^\s*(10\.\S+)\s*\[doi\]", re.IGNORECASE)
+
+
+def _check_structure(text: str, path: Path) -> int:
+    """Count records (blank-line separated, each starting with ``PMID-``); fail on a line
+    that is neither a field, a continuation nor blank."""
+    count, in_record = 0, False
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            in_record = False
+            continue
+        if line.startswith(_CONTINUATION):
+            if not in_record:
+                raise InputError(path, "continuation line outside a record", line=number)
+            continue
+        if not _FIELD.match(line):
+            raise InputError(path, f"not a MEDLINE field line: {line[:40]!r}", line=number)
+        if not in_record:
+            if not line.startswith("PMID-"):
+                raise InputError(path, "a record must start with a PMID- line",
+                                 line=number)
+            in_record, count = True, count + 1
+    return count
+
+
+def _doi(rec: dict[str, Any]) -> str | None:
+    for value in [rec.get("LID")] + list(rec.get("AID") or []):
+        if value and (m := _DOI_ID.match(str(value))):
+            return m.group(1)
+    return None
+
+
+def map_medline_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """Map one :mod:`Bio.Medline` record to record-table fields."""
+    return {
+        "source_id": rec.get("PMID"),
+        "pmid": rec.get("PMID"),
+        "doi": _doi(rec),
+        "title": rec.get("TI") or rec.get("BTI") and " ".join(rec["BTI"]),
+        "authors": join_list(rec.get("AU") or rec.get("FAU")),
+        "year": rec.get("DP") or rec.get("DEP"),
+        "journal": rec.get("TA") or rec.get("JT"),
+        "volume": rec.get("VI"),
+        "issue": rec.get("IP"),
+        "pages": rec.get("PG"),
+        "publication_types": join_list(rec.get("PT")),
+        "mesh_terms": join_list(rec.get("MH")),
+        "language": join_list(rec.get("LA")),
+        "abstract": rec.get("AB"),
+    }
+
+
+def read_medline(path: str | Path, *, source: str) -> pd.DataFrame:
+    """Read a PubMed MEDLINE (``.nbib``/``.txt``) export into the record table of ``source``.
+
+    Raises
+    ------
+    InputError
+        When a line is not MEDLINE (naming it), a record does not start with ``PMID-``, or
+        Biopython read a different number of records than the file holds.
+    """
+    path = Path(path)
+    text = read_text(path)
+    expected = _check_structure(text, path)
+    parsed = list(Medline.parse(io.StringIO(text)))
+    if len(parsed) != expected:
+        raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")
+    rows = []
+    for position, rec in enumerate(parsed, start=1):
+        row = map_medline_record(rec)
+        row["source_position"] = position
+        rows.append(row)
+    log.info("%s: %d records", path, len(rows))
+    return make_record_table(rows, source=source, source_file=path)

@@ -1,0 +1,163 @@
+"""The PRISMA 2020 flow diagram, laid out like the PRISMA 2020 template for new and updated
+reviews (databases and registers): identification, screening and included phases, main boxes
+with arrows down, side boxes with exclusions to the right, records per database.
+
+Page MJ et al. The PRISMA 2020 statement. BMJ 2021;372:n71 (Figure 1).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "sysrev"
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+from sysrev.tables import atomic_path  # noqa: E402
+
+PHASE_COLOUR = "#9dc3e6"
+HEADER_COLOUR = "#ffd966"
+PREVIOUS_COLOUR = "#d9d9d9"
+FONT = 8
+
+
+def _box(ax, x, y, w, h, text, *, fill="white", bold_first=False, size=FONT):
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.08",
+                                linewidth=0.9, edgecolor="black", facecolor=fill))
+    lines = text.split("\n")
+    ax.text(x + 0.12, y + h - 0.12, "\n".join(lines), ha="left", va="top", fontsize=size,
+            linespacing=1.35, wrap=False,
+            fontweight="bold" if bold_first and len(lines) == 1 else "normal")
+
+
+def _arrow(ax, start, end):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10,
+                                 linewidth=0.9, color="black"))
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join("\n".join(textwrap.wrap(part, width, subsequent_indent="   "))
+                     or "" for part in text.split("\n"))
+
+
+def _n(value: int) -> str:
+    # Non-breaking spaces keep "(n = 12)" on one line when a box's text is wrapped.
+    return f"(n\u00a0=\u00a0{value})"
+
+
+def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
+                 dpi: int = 300) -> None:
+    """Draw the PRISMA 2020 flow diagram of ``counts`` (``counts.json``) as PNG and SVG."""
+    ident, scr, ret = counts["identification"], counts["screening"], counts["retrieval"]
+    elig, inc = counts["eligibility"], counts["included"]
+    previous = counts.get("previous")
+
+    databases = "\n".join(
+        _wrap(f"   {ident['database_names'].get(k, k)} {_n(v)}", 46).replace("\n   ", "\n      ")
+        for k, v in sorted(ident["databases"].items(), key=lambda kv: (-kv[1], kv[0])))
+    identified = (f"Records identified from:\nDatabases {_n(sum(ident['databases'].values()))}"
+                  f"\n{databases}\nRegisters {_n(sum(ident['registers'].values()))}")
+    removed = (f"Records removed before screening:\n   Duplicate records "
+               f"{_n(ident['duplicates_removed'])}\n   Records marked as ineligible\n"
+               f"   by automation tools {_n(ident['removed_by_automation'])}\n"
+               f"   Records removed for other\n   reasons {_n(ident['removed_other_reasons'])}")
+    screened = f"Records screened\n{_n(scr['records_screened'])}"
+    excluded = f"Records excluded\n{_n(scr['records_excluded'])}"
+    if scr.get("records_pending"):
+        excluded += f"\nAwaiting screening {_n(scr['records_pending'])}"
+    sought = f"Reports sought for retrieval\n{_n(ret['reports_sought'])}"
+    not_retrieved = f"Reports not retrieved\n{_n(ret['reports_not_retrieved'])}"
+    assessed = f"Reports assessed for eligibility\n{_n(elig['reports_assessed'])}"
+    reasons = "\n".join(_wrap(f"{reason} {_n(n)}", 40) for reason, n in sorted(
+        elig["exclusion_reasons"].items(), key=lambda kv: (-kv[1], kv[0])))
+    ft_excluded = f"Reports excluded:\n{reasons}" if reasons else "Reports excluded:\n(n = 0)"
+    if elig.get("reports_pending"):
+        ft_excluded += f"\nAwaiting assessment {_n(elig['reports_pending'])}"
+    if previous:
+        included_text = (f"New studies included in review {_n(inc['new_studies'])}\n"
+                         f"Reports of new included studies {_n(inc['new_reports'])}")
+    else:
+        included_text = (f"Studies included in review {_n(inc['studies'])}\n"
+                         f"Reports of included studies {_n(inc['reports'])}")
+
+    offset = 3.4 if previous else 0.0
+    main_x, main_w = 1.0 + offset, 4.4
+    side_x, side_w = 6.0 + offset, 4.3
+    width = side_x + side_w + 0.3
+    ft_lines = ft_excluded.count("\n") + 1
+    id_lines = max(identified.count("\n"), removed.count("\n")) + 1
+    row_h = {"ident": max(id_lines, 7) * 0.2 + 0.35, "screen": 0.75, "sought": 0.75,
+             "assess": max(0.75, ft_lines * 0.2 + 0.3), "incl": 0.95}
+    gap = 0.45
+    total_h = 0.9 + sum(row_h.values()) + gap * 4 + (1.3 if previous else 0) + 0.3
+    fig = plt.figure(figsize=(width * 0.82, total_h * 0.82))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, total_h)
+    ax.set_axis_off()
+
+    top = total_h - 0.2
+    _box(ax, main_x, top - 0.5, side_x + side_w - main_x, 0.5,
+         "Identification of new studies via databases and registers", fill=HEADER_COLOUR,
+         bold_first=True, size=FONT + 1)
+    y = top - 0.5 - 0.3
+    rows = {}
+    for key in ("ident", "screen", "sought", "assess", "incl"):
+        rows[key] = (y - row_h[key], row_h[key])
+        y -= row_h[key] + gap
+
+    texts = {"ident": (identified, removed), "screen": (screened, excluded),
+             "sought": (sought, not_retrieved), "assess": (assessed, ft_excluded),
+             "incl": (included_text, None)}
+    for key, (left, right) in texts.items():
+        y0, h = rows[key]
+        _box(ax, main_x, y0, main_w, h, left)
+        if right is not None:
+            _box(ax, side_x, y0, side_w, h, right)
+            _arrow(ax, (main_x + main_w, y0 + h / 2), (side_x, y0 + h / 2))
+    order = ["ident", "screen", "sought", "assess", "incl"]
+    for upper, lower in zip(order, order[1:]):
+        _arrow(ax, (main_x + main_w / 2, rows[upper][0]),
+               (main_x + main_w / 2, rows[lower][0] + rows[lower][1]))
+
+    phases = [("Identification", rows["ident"][0], rows["ident"][0] + rows["ident"][1]),
+              ("Screening", rows["assess"][0], rows["screen"][0] + rows["screen"][1]),
+              ("Included", rows["incl"][0], rows["incl"][0] + rows["incl"][1])]
+    if previous:
+        total_y = rows["incl"][0] - gap - 0.75
+        phases[2] = ("Included", total_y, rows["incl"][0] + rows["incl"][1])
+    for label, y0, y1 in phases:
+        ax.add_patch(FancyBboxPatch((0.15, y0), 0.5, y1 - y0,
+                                    boxstyle="round,pad=0,rounding_size=0.08",
+                                    facecolor=PHASE_COLOUR, edgecolor="black", linewidth=0.9))
+        ax.text(0.4, (y0 + y1) / 2, label, rotation=90, ha="center", va="center",
+                fontsize=FONT + 1, fontweight="bold")
+
+    if previous:
+        px, pw = 1.0, 2.9
+        _box(ax, px, top - 0.5, pw, 0.5, "Previous studies", fill=PREVIOUS_COLOUR,
+             bold_first=True, size=FONT + 1)
+        prev_y, prev_h = rows["ident"]
+        _box(ax, px, prev_y, pw, prev_h,
+             _wrap(f"Studies included in previous version of review "
+                   f"{_n(previous['studies'])}\n\nReports of studies included in previous "
+                   f"version of review {_n(previous['reports'])}", 34))
+        total_text = (f"Total studies included in review {_n(inc['total_studies'])}\n"
+                      f"Reports of total included studies {_n(inc['total_reports'])}")
+        _box(ax, main_x, total_y, main_w, 0.75, total_text)
+        _arrow(ax, (main_x + main_w / 2, rows["incl"][0]),
+               (main_x + main_w / 2, total_y + 0.75))
+        _arrow(ax, (px + pw / 2, prev_y), (px + pw / 2, total_y + 0.375))
+        ax.plot([px + pw / 2, px + pw / 2], [prev_y, total_y + 0.375], color="black",
+                lw=0.9)
+        _arrow(ax, (px + pw / 2, total_y + 0.375), (main_x, total_y + 0.375))
+
+    with atomic_path(path_png, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
+    with atomic_path(path_svg, "w") as handle:
+        fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)

@@ -1,0 +1,88 @@
+"""Reviewers' decisions in one table, from the generic CSV or a screening tool's export.
+
+The generic CSV layout (UTF-8, one row per reviewer, record and stage):
+
+``record_id``
+    sysrev's record id of any copy of the record (``pubmed:18438830``,
+    ``embase:L2001234567``); may be left empty when ``pmid`` or ``doi`` is given.
+``reviewer``
+    A role or name (``R1``); the configured consensus name (``consensus``) marks a consensus
+    decision that settles a disagreement.
+``stage``
+    ``title_abstract`` or ``full_text``.
+``decision``
+    ``include``, ``exclude`` or ``maybe``; at full text also ``not_retrieved``.
+``reason``
+    Why a record was excluded (required for a full-text exclusion).
+``note``, ``pmid``, ``doi``
+    Optional.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sysrev.csvtables import LINE, load_csv
+from sysrev.errors import InputErrors
+from sysrev.screening.matching import RecordMatcher
+
+STAGES = ("title_abstract", "full_text")
+DECISIONS = {"title_abstract": ("include", "exclude", "maybe"),
+             "full_text": ("include", "exclude", "maybe", "not_retrieved")}
+
+#: Columns of the decision table every importer returns.
+DECISION_TABLE_COLUMNS = ["record_id", "unique_record_id", "match", "reviewer", "stage",
+                          "decision", "reason", "note", "file", "line"]
+
+
+def check_decisions(table: pd.DataFrame) -> None:
+    """Check a decision table; raise one error listing every offending row.
+
+    Problems: a record that does not exist, an unknown stage or decision word, a full-text
+    exclusion without a reason, and a reviewer who decided one record (through any of its
+    copies) differently at one stage.
+    """
+    problems = []
+    for row in table.itertuples(index=False):
+        where = f"{row.file}, line {row.line} (record {row.record_id or '?'})"
+        if not row.unique_record_id:
+            problems.append(f"{where}, field 'record_id': no such record in the search "
+                            f"results ({row.match})")
+        if not row.reviewer:
+            problems.append(f"{where}, field 'reviewer': empty")
+        if row.stage not in STAGES:
+            problems.append(f"{where}, field 'stage': '{row.stage}' is not one of "
+                            f"{list(STAGES)}")
+        elif row.decision not in DECISIONS[row.stage]:
+            problems.append(f"{where}, field 'decision': '{row.decision}' is not one of "
+                            f"{list(DECISIONS[row.stage])} at stage {row.stage}")
+        elif row.stage == "full_text" and row.decision == "exclude" and not row.reason:
+            problems.append(f"{where}, field 'reason': a full-text exclusion needs a reason")
+    known = table[table["unique_record_id"].astype(bool)]
+    for (record, reviewer, stage), group in known.groupby(
+            ["unique_record_id", "reviewer", "stage"], sort=True):
+        if group["decision"].nunique() > 1:
+            places = ", ".join(f"{f} line {ln}" for f, ln in zip(group["file"], group["line"]))
+            problems.append(f"{places}: reviewer {reviewer} made different {stage} decisions "
+                            f"({', '.join(group['decision'])}) on record {record}")
+    if problems:
+        files = sorted(set(table["file"]))
+        raise InputErrors(", ".join(files), problems)
+
+
+def load_generic(path: str | Path, matcher: RecordMatcher) -> pd.DataFrame:
+    """Read decisions in the generic CSV layout (see the module docstring)."""
+    raw = load_csv(path, required=["record_id", "reviewer", "stage", "decision"],
+                   optional=["reason", "note", "pmid", "doi"])
+    rows = []
+    for row in raw.to_dict("records"):
+        found = matcher.match(record_id=row["record_id"] or None, pmid=row["pmid"],
+                              doi=row["doi"])
+        rows.append({"record_id": row["record_id"] or found.key, "unique_record_id":
+                     found.unique_record_id or "", "match": found.key,
+                     "reviewer": row["reviewer"], "stage": row["stage"],
+                     "decision": row["decision"], "reason": row["reason"],
+                     "note": row["note"], "file": str(path), "line": row[LINE]})
+    return pd.DataFrame(rows, columns=DECISION_TABLE_COLUMNS)

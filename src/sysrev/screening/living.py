@@ -1,0 +1,76 @@
+"""The living review's work list: unique records that still need a screening decision.
+
+``to_screen.csv`` is meant to be opened in a spreadsheet or imported into Rayyan or
+ASReview, so every text cell that a spreadsheet would read as a formula (starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return) is prefixed with a single quote (OWASP,
+"CSV injection").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+TO_SCREEN_COLUMNS = ["record_id", "stage", "new_since_last_search", "why", "title",
+                     "authors", "year", "journal", "abstract", "doi", "doi_url", "pmid",
+                     "pubmed_url", "other_ids"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would evaluate as a formula with ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def snapshot_dates(pubmed_dir: str | Path) -> list[str]:
+    """The search dates of a review's PubMed snapshots, oldest first."""
+    folder = Path(pubmed_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_dir() and (p / "provenance.json").is_file())
+
+
+def new_since_last_search(unique: pd.DataFrame, current_pmids: set[str],
+                          previous_pmids: set[str] | None) -> pd.Series:
+    """``yes`` for unique records found by this search's PubMed snapshot and not the last
+    one, ``no`` for records the last snapshot had, ``unknown`` for records that only other
+    sources found (their exports carry no history) or when there is no earlier search."""
+    def judge(pmid: object) -> str:
+        if previous_pmids is None or not isinstance(pmid, str) or pmid not in current_pmids:
+            return "unknown"
+        return "no" if pmid in previous_pmids else "yes"
+
+    return unique["pmid"].map(judge)
+
+
+def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) -> pd.DataFrame:
+    """Unique records whose title/abstract or full-text decision is pending, newest first."""
+    pending = finals[finals["final_decision"] == "pending"]
+    info = unique.set_index("record_id")
+    new = dict(zip(unique["record_id"], newness))
+    rows = []
+    for record, stage, basis in zip(pending["record_id"], pending["stage"], pending["basis"]):
+        rec = info.loc[record]
+        doi = rec["doi"] if isinstance(rec["doi"], str) else ""
+        pmid = rec["pmid"] if isinstance(rec["pmid"], str) else ""
+        others = [r for r in str(rec["cluster_records"]).split("; ") if r and r != record]
+        rows.append({"record_id": record, "stage": stage, "new_since_last_search":
+                     new.get(record, "unknown"), "why": basis, "title": rec["title"],
+                     "authors": rec["authors"], "year": rec["year"], "journal": rec["journal"],
+                     "abstract": rec["abstract"], "doi": doi,
+                     "doi_url": f"https://doi.org/{doi}" if doi else "", "pmid": pmid,
+                     "pubmed_url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
+                     "other_ids": "; ".join(others)})
+    table = pd.DataFrame(rows, columns=TO_SCREEN_COLUMNS)
+    order = {"yes": 0, "unknown": 1, "no": 2}
+    stage_order = {"full_text": 0, "title_abstract": 1}
+    table = table.assign(_new=table["new_since_last_search"].map(order),
+                         _stage=table["stage"].map(stage_order)).sort_values(
+        ["_new", "_stage", "record_id"], kind="mergesort").drop(columns=["_new", "_stage"])
+    for column in TO_SCREEN_COLUMNS:
+        table[column] = table[column].map(neutralise)
+    return table.reset_index(drop=True)

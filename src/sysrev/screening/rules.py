@@ -1,0 +1,104 @@
+"""Final screening decisions from the reviewers' decisions.
+
+Final decisions (rules are parameters and are written to the audit):
+
+``title_abstract``
+    ``any_include``: the record goes forward when any reviewer includes it (or marks it
+    ``maybe``); ``agreement``: the reviewers must agree. A consensus row always decides.
+``full_text``
+    ``agreement``: the reviewers must agree, otherwise a consensus row decides.
+
+A record whose decision is not yet made (too few reviewers, or an unresolved conflict) is
+*pending*: it is reported, not an error, unless ``require_complete`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+import pandas as pd
+
+from sysrev.columns import FINAL_DECISION_COLUMNS
+
+log = logging.getLogger(__name__)
+
+TA_RULES = ("any_include", "agreement")
+FT_RULES = ("agreement",)
+
+
+@dataclass(frozen=True)
+class ScreeningRules:
+    """How final decisions are made from reviewers' decisions."""
+
+    title_abstract: str = "any_include"
+    full_text: str = "agreement"
+    reviewers_required: int = 2
+    consensus_reviewer: str = "consensus"
+    require_complete: bool = False
+
+    def describe(self) -> str:
+        """The rule in words, for the audit and the methods text."""
+        ta = ("a record goes forward to full text when any reviewer includes it or marks it "
+              "maybe" if self.title_abstract == "any_include" else
+              "a record goes forward when the reviewers agree to include it")
+        return (f"Title/abstract: {ta}; full text: the reviewers must agree. A decision by "
+                f"'{self.consensus_reviewer}' settles any disagreement. At least "
+                f"{self.reviewers_required} reviewer(s) must decide each record; until then "
+                "it is pending.")
+
+
+def _final(decisions: pd.DataFrame, stage: str, rule: str, rules: ScreeningRules) -> dict:
+    consensus = decisions[decisions["reviewer"] == rules.consensus_reviewer]
+    reviewers = decisions[decisions["reviewer"] != rules.consensus_reviewer]
+    per_reviewer = reviewers.drop_duplicates("reviewer").sort_values("reviewer")
+    summary = "; ".join(f"{r}={d}" for r, d in zip(per_reviewer["reviewer"],
+                                                   per_reviewer["decision"]))
+    base = {"reviewers": "; ".join(per_reviewer["reviewer"]), "decisions": summary}
+    if not consensus.empty:
+        row = consensus.iloc[0]
+        return {**base, "final_decision": row["decision"], "reason": row["reason"],
+                "basis": "consensus"}
+    choices = set(per_reviewer["decision"])
+    if stage == "title_abstract" and rule == "any_include" and choices & {"include", "maybe"}:
+        return {**base, "final_decision": "include", "reason": "",
+                "basis": "any reviewer included"}
+    if len(per_reviewer) < rules.reviewers_required:
+        return {**base, "final_decision": "pending", "reason": "",
+                "basis": f"{len(per_reviewer)} of {rules.reviewers_required} reviewers"}
+    if len(choices) == 1 and "maybe" not in choices:
+        decision = choices.pop()
+        reasons = sorted({r for r in per_reviewer["reason"] if r})
+        return {**base, "final_decision": decision, "reason": "; ".join(reasons),
+                "basis": "reviewers agree"}
+    return {**base, "final_decision": "pending", "reason": "",
+            "basis": "conflict without consensus"}
+
+
+def final_decisions(decisions: pd.DataFrame, unique_ids: list[str],
+                    rules: ScreeningRules) -> pd.DataFrame:
+    """The final decision for every unique record at title/abstract, and at full text for
+    every record that went forward. Records nobody has screened yet are ``pending``."""
+    by_record = {key: group for key, group in
+                 decisions.groupby(["unique_record_id", "stage"], sort=True)}
+    rows = []
+    for record_id in sorted(unique_ids):
+        ta = by_record.get((record_id, "title_abstract"))
+        final = (_final(ta, "title_abstract", rules.title_abstract, rules) if ta is not None
+                 else {"final_decision": "pending", "reason": "", "basis": "not screened",
+                       "reviewers": "", "decisions": ""})
+        rows.append({"record_id": record_id, "stage": "title_abstract", **final})
+        if final["final_decision"] != "include":
+            continue
+        ft = by_record.get((record_id, "full_text"))
+        final_ft = (_final(ft, "full_text", rules.full_text, rules) if ft is not None
+                    else {"final_decision": "pending", "reason": "", "basis": "not assessed",
+                          "reviewers": "", "decisions": ""})
+        rows.append({"record_id": record_id, "stage": "full_text", **final_ft})
+    table = pd.DataFrame(rows, columns=FINAL_DECISION_COLUMNS)
+    pending = table[table["final_decision"] == "pending"]
+    if rules.require_complete and not pending.empty:
+        listing = ", ".join(f"{r} ({s}: {b})" for r, s, b in
+                            zip(pending["record_id"], pending["stage"], pending["basis"]))
+        raise ValueError(f"screening.require_complete is set and {len(pending)} decision(s) "
+                         f"are pending: {listing}")
+    return table

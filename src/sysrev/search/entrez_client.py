@@ -1,0 +1,622 @@
+"""Live PubMed retrieval through E-utilities with Bio.Entrez, into a frozen snapshot.
+
+How a search is retrieved (:func:`retrieve_snapshot`):
+
+1. esearch with the history server over the whole date window; when PubMed counts more hits
+   than E-utilities pages through (:data:`~sysrev.search.windows.MAX_RETRIEVABLE`), the
+   window is cut into date windows, recursively, until each fits. Each window's esearch
+   keeps its WebEnv/QueryKey and returns its PMIDs, which is what every batch is checked
+   against and what makes the union exact (a record in two windows is stored once).
+2. efetch of each window in batches of ``batch_size`` PubmedArticleSet records; every batch
+   is checked (complete XML, the record count asked for, PMIDs of the window) and written
+   atomically to ``<date>.partial/`` (:mod:`sysrev.search.batch_store`).
+3. When every batch is in, ``provenance.json`` is written and the folder renamed to
+   ``<date>/``. An interrupted run resumes from the batches present.
+
+Requests are spaced to NCBI's limit (3/s, 10/s with an API key) and retried with
+exponential backoff and jitter on HTTP 429 and 5xx, timeouts, dropped connections,
+truncated or non-XML answers, ``<ERROR>`` bodies and wrong record counts.
+
+Where the server is: Bio.Entrez 1.88 has no module-level base URL (each of ``esearch``,
+``efetch`` … hard-codes ``https://eutils.ncbi.nlm.nih.gov/entrez/eutils/``) and its
+``_open`` has no timeout and retries 15 s apart without jitter. So this module builds each
+request with Bio.Entrez's own ``_build_request`` (which adds ``tool``, ``email`` and
+``api_key`` from ``Bio.Entrez``'s settings) on a URL made from :func:`resolve_base_url`,
+the one place the configured base URL and ``SYSREV_EUTILS_URL`` are applied, and sends it
+with a timeout. Requests are POSTs, so the API key is never part of a URL; the key is also
+struck from every log message and error.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import logging
+import math
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
+
+from Bio import Entrez
+
+from sysrev.errors import InputError
+from sysrev.search.batch_store import PROVENANCE, PartialSnapshot
+from sysrev.search.efetch_scan import (EutilsResponseError, NcbiError, ScannedSet,
+                                       TruncatedXMLError, scan_pubmed_set, without_articles)
+from sysrev.search.ratelimit import RateLimiter, backoff_delay, default_rate
+from sysrev.search.snapshot import check_query, read_provenance
+from sysrev.search.windows import (DATE_TYPES, MAX_RETRIEVABLE, DateWindow, parse_date,
+                                   search_window, split_window)
+from sysrev.tables import sha256_file
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+BASE_URL_ENV = "SYSREV_EUTILS_URL"
+API_KEY_ENV = "NCBI_API_KEY"
+REDACTED = "[NCBI_API_KEY]"
+
+
+class EntrezError(RuntimeError):
+    """E-utilities could not give what was asked, after retries; the message says why."""
+
+
+def resolve_base_url(configured: str | None = None) -> str:
+    """The E-utilities base URL: ``SYSREV_EUTILS_URL`` if set, else ``configured``."""
+    url = os.environ.get(BASE_URL_ENV) or configured or DEFAULT_BASE_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def api_key_from_env() -> str | None:
+    """The NCBI API key, read only from the environment (never from config or files)."""
+    return os.environ.get(API_KEY_ENV) or None
+
+
+def public_url(url: str) -> str:
+    """A URL without user name, password, query or fragment, fit for logs and provenance."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+@dataclass(frozen=True)
+class EntrezSettings:
+    """How to talk to E-utilities.
+
+    ``rate`` is requests per second; ``"ncbi"`` applies NCBI's limit (3/s, 10/s with an API
+    key) and ``None`` removes the limit (only for a local test server).
+    ``split_threshold`` is the most hits a date window may hold; tests lower it to exercise
+    the splitting on a few hundred records.
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    email: str = ""
+    api_key: str | None = None
+    batch_size: int = 500
+    timeout: float = 60.0
+    max_tries: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    rate: float | str | None = "ncbi"
+    split_threshold: int = MAX_RETRIEVABLE
+    tool: str = "sysrev"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 10000:
+            raise ValueError("batch_size must be between 1 and 10000")
+        if not 1 <= self.split_threshold <= MAX_RETRIEVABLE:
+            raise ValueError(f"split_threshold must be between 1 and {MAX_RETRIEVABLE}")
+        if self.max_tries < 1:
+            raise ValueError("max_tries must be at least 1")
+
+
+@dataclass(frozen=True)
+class EsearchResult:
+    """What one esearch said."""
+
+    count: int
+    pmids: tuple[str, ...]
+    webenv: str | None
+    query_key: str | None
+    query_translation: str | None
+    phrases_not_found: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class RequestStats:
+    """Requests sent (by E-utility), retries and what caused them."""
+
+    requests: int = 0
+    by_tool: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    retry_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class _RedactKey(logging.Filter):
+    def __init__(self, key: str):
+        super().__init__()
+        self.key = key
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.key in message:
+            record.msg, record.args = message.replace(self.key, REDACTED), ()
+        return True
+
+
+def parse_esearch(data: bytes, *, retmax: int | None = None) -> EsearchResult:
+    """Read an esearch answer with Bio.Entrez and check it.
+
+    A count of 0 with ``PhraseNotFound`` is a valid empty result (the phrases are kept);
+    an ``<ERROR>`` body, truncated XML, HTML or an ID list shorter than asked are errors a
+    retry may fix.
+    """
+    try:
+        result = Entrez.read(io.BytesIO(data))
+    except RuntimeError as exc:  # how Bio.Entrez reports an <ERROR> element
+        raise NcbiError(f"E-utilities error: {exc}") from None
+    except Exception as exc:  # Bio.Entrez raises several parser error types
+        head = data[:200].decode("utf-8", "replace").strip().splitlines()
+        raise EutilsResponseError(
+            f"not a readable eSearchResult ({type(exc).__name__}: {exc}); "
+            f"answer began {head[0][:80] if head else ''!r}") from None
+    if not hasattr(result, "get"):
+        raise EutilsResponseError("not an eSearchResult")
+    if result.get("ERROR"):
+        raise NcbiError(f"E-utilities error: {result['ERROR']}")
+    if "Count" not in result:
+        raise EutilsResponseError("an eSearchResult without a Count")
+    count = int(result["Count"])
+    pmids = tuple(str(i) for i in result.get("IdList", []))
+    error_list = result.get("ErrorList") or {}
+    warning_list = result.get("WarningList") or {}
+    phrases = tuple(str(p) for p in error_list.get("PhraseNotFound", []))
+    warnings = tuple(str(w) for key in ("OutputMessage", "QuotedPhraseNotFound",
+                                        "PhraseIgnored") for w in warning_list.get(key, []))
+    if retmax is not None and len(pmids) != min(count, retmax):
+        raise EutilsResponseError(f"esearch counted {count} hits but listed {len(pmids)} "
+                                  f"PMIDs where {min(count, retmax)} were asked for")
+    return EsearchResult(count=count, pmids=pmids,
+                         webenv=str(result["WebEnv"]) if result.get("WebEnv") else None,
+                         query_key=str(result["QueryKey"]) if result.get("QueryKey") else None,
+                         query_translation=(str(result["QueryTranslation"])
+                                            if result.get("QueryTranslation") else None),
+                         phrases_not_found=phrases, warnings=warnings)
+
+
+def _ncbi_message(body: bytes) -> str:
+    """NCBI's own words from an error body (JSON ``error`` or an XML ``<ERROR>``)."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, dict) and parsed.get("error"):
+            detail = ", ".join(f"{k} {parsed[k]}" for k in ("count", "limit") if k in parsed)
+            return f"{parsed['error']}" + (f" ({detail})" if detail else "")
+    except ValueError:
+        pass
+    start, end = text.find("<ERROR>"), text.find("</ERROR>")
+    if 0 <= start < end:
+        return text[start + 7:end].strip()
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split())[:120]
+
+
+class EntrezClient:
+    """esearch and efetch against one E-utilities server, paced and retried.
+
+    ``sleep`` and ``rng`` are injectable so that tests run without waiting.
+    """
+
+    def __init__(self, settings: EntrezSettings, *, sleep: Callable[[float], None] = time.sleep,
+                 rng=None):
+        self.settings = settings
+        self.base_url = settings.base_url if settings.base_url.endswith("/") \
+            else settings.base_url + "/"
+        self.stats = RequestStats()
+        self._sleep = sleep
+        self._rng = rng
+        rate = default_rate(bool(settings.api_key)) if settings.rate == "ncbi" else settings.rate
+        self.limiter = RateLimiter(rate, sleep=sleep)
+        # Bio.Entrez adds these to every request it builds (_construct_params).
+        Entrez.email = settings.email or None
+        Entrez.api_key = settings.api_key
+        Entrez.tool = settings.tool
+        self._filter = _RedactKey(settings.api_key) if settings.api_key else None
+        if self._filter:
+            log.addFilter(self._filter)
+
+    def close(self) -> None:
+        if self._filter:
+            log.removeFilter(self._filter)
+            self._filter = None
+
+    def __enter__(self) -> "EntrezClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the API key."""
+        key = self.settings.api_key
+        return text.replace(key, REDACTED) if key else text
+
+    # -- one request, retried -------------------------------------------------------------
+    def _url(self, utility: str) -> str:
+        return f"{self.base_url}{utility}.fcgi"
+
+    def request(self, utility: str, params: dict[str, Any],
+                check: Callable[[bytes], Any], what: str) -> Any:
+        """POST ``params`` to ``utility`` and return ``check(body)``, retrying transient
+        failures up to ``max_tries`` times."""
+        settings = self.settings
+        last = ""
+        for attempt in range(1, settings.max_tries + 1):
+            self.limiter.wait()
+            request = Entrez._build_request(self._url(utility), dict(params), post=True)
+            self.stats.requests += 1
+            self.stats.by_tool[utility] = self.stats.by_tool.get(utility, 0) + 1
+            retry_after = None
+            try:
+                with urlopen(request, timeout=settings.timeout) as response:
+                    body = response.read()
+                return check(body)
+            except HTTPError as exc:
+                try:
+                    body = exc.read()
+                except Exception:  # the error body itself may be cut short
+                    body = b""
+                message = _ncbi_message(body) if body else ""
+                reason, kind = f"HTTP {exc.code}" + (f": {message}" if message else ""), \
+                    f"HTTP {exc.code}"
+                if exc.code != 429 and exc.code < 500:
+                    raise EntrezError(self.scrub(f"{utility} {what}: {reason}")) from None
+                retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers
+                                           else None)
+            except EutilsResponseError as exc:
+                if not exc.retryable:
+                    raise EntrezError(self.scrub(f"{utility} {what}: {exc}")) from None
+                reason, kind = str(exc), _KINDS.get(type(exc), "bad answer")
+            except (TimeoutError, socket.timeout) as exc:
+                reason, kind = f"timed out after {settings.timeout:g} s", "timeout"
+            except URLError as exc:
+                timed_out = isinstance(exc.reason, (TimeoutError, socket.timeout))
+                reason = (f"timed out after {settings.timeout:g} s" if timed_out
+                          else f"connection failed: {exc.reason}")
+                kind = "timeout" if timed_out else "connection"
+            except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                reason, kind = f"connection failed: {type(exc).__name__}: {exc}", "connection"
+            last = self.scrub(reason)
+            if attempt == settings.max_tries:
+                break
+            delay = backoff_delay(attempt, base=settings.backoff_base, cap=settings.backoff_cap,
+                                  retry_after=retry_after, rng=self._rng)
+            self.stats.retries += 1
+            self.stats.retry_reasons[kind] = self.stats.retry_reasons.get(kind, 0) + 1
+            log.warning("%s %s: %s; retry %d of %d in %.1f s", utility, what, last, attempt,
+                        settings.max_tries - 1, delay)
+            self._sleep(delay)
+        raise EntrezError(f"{utility} {what}: gave up after {settings.max_tries} tries; "
+                          f"last answer: {last}")
+
+    # -- the two E-utilities ------------------------------------------------------------
+    def esearch(self, term: str, window: DateWindow, *, datetype: str, db: str = "pubmed",
+                retmax: int) -> EsearchResult:
+        """esearch with the history server over one date window, listing up to ``retmax``
+        PMIDs."""
+        params = {"db": db, "term": term, "usehistory": "y", "retmax": retmax,
+                  "datetype": datetype, "mindate": window.mindate, "maxdate": window.maxdate}
+
+        def check(body: bytes) -> EsearchResult:
+            result = parse_esearch(body, retmax=retmax)
+            if result.count and not (result.webenv and result.query_key):
+                raise EutilsResponseError("esearch gave no WebEnv/QueryKey for its hits")
+            return result
+
+        return self.request("esearch", params, check, f"[{window.label()}]")
+
+    def efetch(self, search: EsearchResult, retstart: int, retmax: int, *,
+               allowed: set[str] | frozenset[str], db: str = "pubmed",
+               what: str = "") -> tuple[bytes, ScannedSet]:
+        """One efetch batch of PubmedArticleSet XML from a history-server result set.
+
+        The batch must be complete XML with exactly ``retmax`` records, no PMID twice, and
+        every PMID among ``allowed`` (the window's esearch PMIDs); otherwise it is retried.
+        """
+        params = {"db": db, "WebEnv": search.webenv, "query_key": search.query_key,
+                  "retstart": retstart, "retmax": retmax, "rettype": "xml", "retmode": "xml"}
+
+        def check(body: bytes) -> tuple[bytes, ScannedSet]:
+            scanned = scan_pubmed_set(body)
+            if len(scanned) != retmax:
+                raise EutilsResponseError(f"asked for {retmax} records, got {len(scanned)}")
+            pmids = scanned.pmids
+            if len(set(pmids)) != len(pmids):
+                raise EutilsResponseError("the same PMID twice in one batch")
+            strangers = [p for p in pmids if p not in allowed]
+            if strangers:
+                raise EutilsResponseError(f"PMIDs the search did not list: {strangers[:5]}")
+            return body, scanned
+
+        return self.request("efetch", params, check, what or f"records {retstart + 1}-"
+                                                             f"{retstart + retmax}")
+
+
+_KINDS = {TruncatedXMLError: "truncated XML", NcbiError: "NCBI error"}
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# -- a whole search ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchSpec:
+    """What a snapshot answers: the query and its date window."""
+
+    query: str
+    search_date: str
+    start_date: str | None = None
+    date_type: str = "publication"
+    database: str = "pubmed"
+
+    @property
+    def datetype(self) -> str:
+        return DATE_TYPES[self.date_type]
+
+    def key(self, batch_size: int) -> dict[str, Any]:
+        """What a partial retrieval must share with this one to be resumed."""
+        return {"database": self.database, "query": self.query,
+                "search_date": self.search_date, "start_date": self.start_date,
+                "date_type": self.date_type, "batch_size": batch_size}
+
+
+def plan_windows(client: EntrezClient, spec: SearchSpec
+                 ) -> tuple[EsearchResult, list[tuple[DateWindow, EsearchResult]]]:
+    """esearch the whole window, then cut it until every window holds at most the
+    split threshold; return the whole search's answer and the windows with theirs."""
+    limit = client.settings.split_threshold
+    whole = search_window(spec.search_date, spec.start_date)
+    first = client.esearch(spec.query, whole, datetype=spec.datetype, db=spec.database,
+                           retmax=limit)
+    log.info("esearch %s: %d hits (%s)", whole.label(), first.count,
+             "one window" if first.count <= limit else f"more than {limit}: cutting by date")
+    pending = [(whole, first)]
+    windows: list[tuple[DateWindow, EsearchResult]] = []
+    while pending:
+        window, result = pending.pop(0)
+        if result.count <= limit:
+            windows.append((window, result))
+            continue
+        try:
+            parts = split_window(window, result.count, limit)
+        except ValueError as exc:
+            raise EntrezError(str(exc)) from None
+        answers = []
+        for part in parts:
+            answer = client.esearch(spec.query, part, datetype=spec.datetype,
+                                    db=spec.database, retmax=limit)
+            log.info("esearch %s: %d hits", part.label(), answer.count)
+            answers.append((part, answer))
+        pending = answers + pending
+    windows.sort(key=lambda item: item[0].start)
+    return first, windows
+
+
+def _window_entry(window: DateWindow, result: EsearchResult) -> dict[str, Any]:
+    return {"mindate": window.mindate, "maxdate": window.maxdate, "count": result.count,
+            "pmids": list(result.pmids)}
+
+
+def _owned(plan_windows_: list[dict[str, Any]]) -> list[set[str]]:
+    """For each window, the PMIDs an earlier window already holds (stored only once)."""
+    seen: set[str] = set()
+    earlier = []
+    for entry in plan_windows_:
+        pmids = set(entry["pmids"])
+        earlier.append(pmids & seen)
+        seen |= pmids
+    return earlier
+
+
+def _window(entry: dict[str, Any]) -> DateWindow:
+    return DateWindow(parse_date(entry["mindate"]), parse_date(entry["maxdate"]))
+
+
+def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
+                      settings: EntrezSettings, *, sleep: Callable[[float], None] = time.sleep,
+                      rng=None) -> dict[str, Any]:
+    """Retrieve a PubMed search into the frozen snapshot ``snapshot_dir``; return its
+    provenance.
+
+    A snapshot that exists is used as it is: nothing is requested, and a snapshot made with
+    another query is an error (:func:`sysrev.search.snapshot.check_query`). Otherwise the
+    search is fetched into ``<snapshot_dir>.partial/``, resuming what an interrupted run
+    left there, and renamed to ``snapshot_dir`` when complete.
+
+    Raises
+    ------
+    EntrezError
+        When E-utilities keeps failing; the batches already fetched stay for the next run.
+    InputError
+        When the snapshot exists with another query, or its folder exists without a
+        ``provenance.json``.
+    """
+    final = Path(snapshot_dir)
+    if (final / PROVENANCE).is_file():
+        provenance = read_provenance(final)
+        check_query(provenance, spec.query, final)
+        log.info("PubMed snapshot %s exists: used as it is, nothing requested", final)
+        return provenance
+    if final.is_dir() and any(final.iterdir()):
+        raise InputError(final, "the snapshot folder has files but no provenance.json; "
+                                "snapshots are never overwritten: move the folder away or "
+                                "set search.pubmed.date to a new date")
+    store = PartialSnapshot(final)
+    started = time.monotonic()
+    with EntrezClient(settings, sleep=sleep, rng=rng) as client:
+        log.info("PubMed retrieval for %s from %s (batch %d, %s)", final,
+                 public_url(client.base_url), settings.batch_size,
+                 "API key from NCBI_API_KEY" if settings.api_key else "no API key")
+        key = spec.key(settings.batch_size)
+        plan = store.load_plan()
+        if plan is not None and plan.get("key") != key:
+            log.warning("%s holds a retrieval made with other settings; starting again",
+                        store.path)
+            store.reset()
+            plan = None
+        live: dict[int, EsearchResult] = {}
+        resumed = plan is not None
+        if plan is None:
+            first, windows = plan_windows(client, spec)
+            plan = {"key": key, "count": first.count,
+                    "query_translation": first.query_translation,
+                    "phrases_not_found": list(first.phrases_not_found),
+                    "warnings": list(first.warnings),
+                    "windows": [_window_entry(w, r) for w, r in windows]}
+            live = {i: r for i, (_, r) in enumerate(windows, start=1)}
+            store.save_plan(plan)
+        else:
+            store.clean_temporaries()
+            log.info("resuming the interrupted retrieval in %s: %d batch file(s) already there",
+                     store.path, len(store.batch_files()))
+        plan, live = _fetch_all(client, spec, store, plan, live, started)
+        provenance = _provenance(spec, settings, client, plan, store, resumed)
+        store.commit(provenance)
+    log.info("PubMed snapshot %s written: %d records in %d file(s), %d requests, %d retries",
+             final, provenance["count"], len(provenance["files"]), client.stats.requests,
+             client.stats.retries)
+    return provenance
+
+
+def _fetch_all(client: EntrezClient, spec: SearchSpec, store: PartialSnapshot,
+               plan: dict[str, Any], live: dict[int, EsearchResult], started: float
+               ) -> tuple[dict[str, Any], dict[int, EsearchResult]]:
+    batch_size = client.settings.batch_size
+    windows = plan["windows"]
+    earlier = _owned(windows)
+    sizes = [math.ceil(w["count"] / batch_size) for w in windows]
+    total_batches = sum(sizes)
+    done = sum(1 for i, n in enumerate(sizes, 1) for b in range(1, n + 1)
+               if store.has_batch(i, b))
+    records_done = 0
+    fetched_now = 0
+    for index, (entry, n_batches) in enumerate(zip(windows, sizes), start=1):
+        missing = [b for b in range(1, n_batches + 1) if not store.has_batch(index, b)]
+        if not missing:
+            continue
+        search = live.get(index)
+        if search is None:
+            # A resumed window: the old WebEnv may have expired, so search again and make
+            # sure PubMed still gives the same records, or the stored batches would not fit.
+            window = _window(entry)
+            search = client.esearch(spec.query, window, datetype=spec.datetype,
+                                    db=spec.database, retmax=client.settings.split_threshold)
+            if search.count != entry["count"] or set(search.pmids) != set(entry["pmids"]):
+                log.warning("PubMed's answer for %s changed since the interrupted run (%d -> "
+                            "%d hits); starting the retrieval again", window.label(),
+                            entry["count"], search.count)
+                store.reset()
+                first, new_windows = plan_windows(client, spec)
+                plan = {**plan, "count": first.count,
+                        "query_translation": first.query_translation,
+                        "windows": [_window_entry(w, r) for w, r in new_windows]}
+                store.save_plan(plan)
+                return _fetch_all(client, spec, store, plan,
+                                  {i: r for i, (_, r) in enumerate(new_windows, 1)}, started)
+        allowed = frozenset(entry["pmids"])
+        drop = earlier[index - 1]
+        for batch in missing:
+            retstart = (batch - 1) * batch_size
+            retmax = min(batch_size, entry["count"] - retstart)
+            body, scanned = client.efetch(
+                search, retstart, retmax, allowed=allowed, db=spec.database,
+                what=f"window {index}/{len(windows)} records {retstart + 1}-"
+                     f"{retstart + retmax}")
+            if drop & set(scanned.pmids):
+                body = without_articles(body, scanned, drop)
+            store.write_batch(index, batch, body)
+            done += 1
+            fetched_now += 1
+            records_done += retmax
+            elapsed = max(time.monotonic() - started, 1e-9)
+            log.info("batch %d/%d (window %d/%d): %d records fetched in this run, %.0f "
+                     "records/s, %d requests, %d retries", done, total_batches, index,
+                     len(windows), records_done, records_done / elapsed,
+                     client.stats.requests, client.stats.retries)
+    return plan, live
+
+
+def _provenance(spec: SearchSpec, settings: EntrezSettings, client: EntrezClient,
+                plan: dict[str, Any], store: PartialSnapshot, resumed: bool) -> dict[str, Any]:
+    files = []
+    stored: list[str] = []
+    for path in store.batch_files():
+        pmids = scan_pubmed_set(path.read_bytes()).pmids
+        stored.extend(pmids)
+        files.append({"file": path.name, "records": len(pmids), "sha256": sha256_file(path)})
+    expected = set().union(*(set(w["pmids"]) for w in plan["windows"])) if plan["windows"] \
+        else set()
+    if len(stored) != len(set(stored)) or set(stored) != expected:
+        raise EntrezError(f"the batches hold {len(stored)} records ({len(set(stored))} "
+                          f"distinct) but the search listed {len(expected)}; the partial "
+                          f"retrieval is kept in {store.path}")
+    notes = []
+    if len(expected) != plan["count"]:
+        notes.append(f"the whole-window esearch counted {plan['count']} hits, the date "
+                     f"windows {len(expected)} distinct PMIDs (PubMed changed during "
+                     "the retrieval)")
+    whole = search_window(spec.search_date, spec.start_date)
+    return {
+        "database": spec.database,
+        "query": spec.query,
+        "query_translation": plan.get("query_translation"),
+        "search_date": spec.search_date,
+        "start_date": spec.start_date,
+        "date_type": spec.date_type,
+        "datetype": spec.datetype,
+        "mindate": whole.mindate,
+        "maxdate": whole.maxdate,
+        "count": len(expected),
+        "esearch_count": plan["count"],
+        "windows": [{"mindate": w["mindate"], "maxdate": w["maxdate"], "count": w["count"]}
+                    for w in plan["windows"]],
+        "phrases_not_found": plan.get("phrases_not_found", []),
+        "warnings": plan.get("warnings", []),
+        "pmids": sorted(expected, key=int),
+        "files": files,
+        "batch_size": settings.batch_size,
+        "eutils_base_url": public_url(client.base_url),
+        "api_key_used": bool(settings.api_key),
+        "requests": client.stats.requests,
+        "retries": client.stats.retries,
+        "retry_reasons": dict(sorted(client.stats.retry_reasons.items())),
+        "resumed": resumed,
+        "retrieved_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "retrieval": "entrez",
+        "notes": notes,
+        "biopython_version": _version("biopython"),
+        "sysrev_version": _version("sysrev"),
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,90 @@
+"""A living-review update: a new search date with new records, old decisions kept."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.workflow.conftest import copy_project, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+# Two synthetic PubMed records (test fixtures, not review data): PMIDs far above any real one.
+NEW_ARTICLES = """
+<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">{pmid}</PMID>
+<Article PubModel="Print"><Journal><JournalIssue CitedMedium="Internet"><Volume>1</Volume>
+<PubDate><Year>2025</Year></PubDate></JournalIssue><ISOAbbreviation>Test J</ISOAbbreviation>
+</Journal><ArticleTitle>Synthetic test record {letter}: denosumab in rheumatoid arthritis
+</ArticleTitle><AuthorList><Author><LastName>Tester</LastName><Initials>{letter}</Initials>
+</Author></AuthorList><Language>eng</Language><PublicationTypeList><PublicationType
+UI="D016449">Randomized Controlled Trial</PublicationType></PublicationTypeList></Article>
+</MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType="pubmed">{pmid}</ArticleId>
+</ArticleIdList></PubmedData></PubmedArticle>
+"""
+NEW_PMIDS = ["990000001", "990000002"]
+
+
+def _add_snapshot(work, old_date, new_date):
+    pubmed = work / "data/denosumab_ra/search/pubmed"
+    shutil.copytree(pubmed / old_date, pubmed / new_date)
+    xml = (pubmed / new_date / "records.xml").read_text(encoding="utf-8")
+    extra = "".join(NEW_ARTICLES.format(pmid=p, letter=l) for p, l in zip(NEW_PMIDS, "AB"))
+    (pubmed / new_date / "records.xml").write_text(
+        xml.replace("</PubmedArticleSet>", extra + "</PubmedArticleSet>"), encoding="utf-8")
+    provenance = json.loads((pubmed / new_date / "provenance.json").read_text())
+    provenance.update({"search_date": new_date, "count": provenance["count"] + 2,
+                       "maxdate": new_date.replace("-", "/")})
+    if "pmids" in provenance:
+        provenance["pmids"] = sorted(provenance["pmids"] + NEW_PMIDS)
+    (pubmed / new_date / "provenance.json").write_text(json.dumps(provenance, indent=2))
+
+
+def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
+    work = copy_project(tmp_path / "w")
+    first = run_snakemake(work)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = pd.read_csv(work / "results/screening/final_decisions.tsv", sep="\t",
+                         keep_default_na=False)
+    assert len(pd.read_csv(work / "results/screening/to_screen.csv")) == 0
+    version = work / "data/denosumab_ra/versions/2025-06-30"
+    version.mkdir(parents=True)
+    shutil.copy(work / "results/screening/included.tsv", version / "included.tsv")
+    snapshot_before = (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"
+                       ).read_bytes()
+
+    _add_snapshot(work, "2025-06-30", "2026-01-31")
+    config = (work / "config/config.yaml").read_text()
+    config = config.replace('date: "2025-06-30"', 'date: "2026-01-31"')
+    config = config.replace("  previous_version: null", "  previous_version: "
+                            "data/denosumab_ra/versions/2025-06-30/included.tsv")
+    (work / "config/config.yaml").write_text(config)
+    second = run_snakemake(work)
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    to_screen = pd.read_csv(work / "results/screening/to_screen.csv", dtype=str)
+    assert sorted(to_screen["record_id"]) == [f"pubmed:{p}" for p in NEW_PMIDS]
+    assert set(to_screen["new_since_last_search"]) == {"yes"}
+    assert set(to_screen["stage"]) == {"title_abstract"}
+    assert to_screen["pubmed_url"].str.startswith("https://pubmed.ncbi.nlm.nih.gov/").all()
+
+    after = pd.read_csv(work / "results/screening/final_decisions.tsv", sep="\t",
+                        keep_default_na=False)
+    old = after[~after["record_id"].isin([f"pubmed:{p}" for p in NEW_PMIDS])]
+    pd.testing.assert_frame_equal(old.reset_index(drop=True), before)
+
+    counts = json.loads((work / "results/prisma/counts.json").read_text())
+    assert counts["identification"]["databases"]["pubmed"] == 31
+    assert counts["screening"]["records_pending"] == 2
+    assert counts["previous"] == {"studies": 5, "reports": 9}
+    assert counts["included"]["new_studies"] == 0
+    assert counts["included"]["total_studies"] == 5
+    assert counts["included"]["total_reports"] == 9
+    prisma_csv = pd.read_csv(work / "results/prisma/prisma2020.csv", dtype=str,
+                             keep_default_na=False)
+    values = dict(zip(prisma_csv["data"], prisma_csv["n"]))
+    assert values["previous_studies"] == "5" and values["new_studies"] == "0"
+    audit = json.loads((work / "results/audit/screening.json").read_text())
+    assert audit["counts"]["pending_new_since_last_search"] == 2
+    assert (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"
+            ).read_bytes() == snapshot_before

@@ -1,0 +1,125 @@
+"""The search stage against a local E-utilities server: a new search date is retrieved into a
+new snapshot, old snapshots stay byte-identical, an existing snapshot is never requested or
+re-run, and the API key is written nowhere."""
+
+import hashlib
+import json
+import math
+import os
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.eutils_server import EutilsStub, make_records
+from tests.workflow.conftest import copy_project, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+SEARCH_TARGETS = ["results/search/records.tsv", "results/search/update.tsv",
+                  "results/audit/search.json"]
+PUBMED = Path("data/denosumab_ra/search/pubmed")
+API_KEY = "sysrev-test-api-key-0f3c9a"
+RECORDS = make_records(47, seed=5, start=date(2020, 1, 1), end=date(2026, 1, 31))
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run(work: Path, stub: EutilsStub, *args: str):
+    env = {"SYSREV_EUTILS_URL": stub.url, "NCBI_API_KEY": API_KEY}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return run_snakemake(work, *args)
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def set_config(work: Path, **entrez) -> dict:
+    path = work / "config/config.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["search"]["pubmed"]["date"] = "2026-01-31"
+    config["entrez"].update(entrez)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return config
+
+
+def test_bundled_config_requests_nothing(tmp_path):
+    work = copy_project(tmp_path / "w")
+    with EutilsStub(RECORDS) as stub:
+        result = run(work, stub, *SEARCH_TARGETS)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert stub.count() == 0
+    assert not (work / "logs/retrieve_pubmed").exists()
+    update = pd.read_csv(work / "results/search/update.tsv", sep="\t", dtype=str)
+    assert update["pmid"].tolist() == ["40335975"]
+    audit = json.loads((work / "results/audit/search.json").read_text())
+    assert audit["counts"]["pubmed_new_since_previous_search"] == 1
+    assert audit["parameters"]["pubmed_previous_search_date"] == "2024-12-31"
+
+
+def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(tmp_path):
+    work = copy_project(tmp_path / "w")
+    old = {d: digest(work / PUBMED / d) for d in ("2024-12-31", "2025-06-30")}
+    set_config(work, batch_size=10, timeout=1, max_tries=4)
+    with EutilsStub(RECORDS, fault_delay=3.0) as stub:
+        stub.faults["esearch"] += ["503"]
+        stub.faults["efetch"] += ["429", None, "truncated", None, "drop", None, "timeout",
+                                  None, "wrong_count"]
+        first = run(work, stub, *SEARCH_TARGETS)
+        assert first.returncode == 0, first.stderr[-5000:]
+        requests_after_retrieval = stub.count()
+        assert stub.count("efetch") == math.ceil(47 / 10) + 5  # five efetch faults retried
+
+        snapshot = work / PUBMED / "2026-01-31"
+        provenance = json.loads((snapshot / "provenance.json").read_text())
+        expected = sorted(str(r.pmid) for r in RECORDS)
+        assert provenance["pmids"] == sorted(expected, key=int)
+        assert provenance["retries"] == 6 and provenance["api_key_used"] is True
+        assert (snapshot / "provenance.json").stat().st_mode & 0o222 == 0  # protected()
+        pubmed = pd.read_csv(work / "results/search/pubmed.tsv", sep="\t", dtype=str)
+        assert sorted(pubmed["pmid"]) == expected
+        # Against the previous search (2025-06-30) every record of the server is new.
+        update = pd.read_csv(work / "results/search/update.tsv", sep="\t", dtype=str)
+        assert sorted(update["pmid"]) == expected
+        assert set(update["previous_search_date"]) == {"2025-06-30"}
+        audit = json.loads((work / "results/audit/search.json").read_text())
+        assert audit["counts"]["pubmed_new_since_previous_search"] == 47
+        assert audit["counts"]["records_per_source"]["pubmed"] == 47
+        log = (work / "logs/retrieve_pubmed/retrieve_pubmed.log").read_text()
+        assert "batch 5/5" in log and "records/s" in log
+        assert {d: digest(work / PUBMED / d) for d in old} == old
+
+        # Nothing changed: nothing to do, nothing requested.
+        again = run(work, stub, *SEARCH_TARGETS)
+        assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+        assert stub.count() == requests_after_retrieval
+
+        # Another query for a date that has a snapshot: a clear error, the snapshot untouched.
+        frozen = digest(snapshot)
+        searches = work / "data/denosumab_ra/search/searches.tsv"
+        config = yaml.safe_load((work / "config/config.yaml").read_text())
+        old_query = config["search"]["pubmed"]["query"]
+        config["search"]["pubmed"]["query"] = "denosumab[tiab]"
+        (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        searches.write_text(searches.read_text().replace(old_query, "denosumab[tiab]"))
+        changed = run(work, stub, *SEARCH_TARGETS)
+        assert changed.returncode != 0
+        assert "different query" in (work / "logs/pubmed_records/pubmed_records.log").read_text()
+        assert "set search.pubmed.date to a new date" in changed.stderr
+        assert digest(snapshot) == frozen
+        assert stub.count() == requests_after_retrieval
+
+    # The key went to the server but into no file of the project.
+    for path in work.rglob("*"):
+        if path.is_file():
+            assert API_KEY.encode() not in path.read_bytes(), path
