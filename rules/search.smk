@@ -14,7 +14,6 @@ if is_pubmed_snapshot_missing():
         log:
             "logs/retrieve_pubmed/retrieve_pubmed.log",
         params:
-            snapshot_dir=get_pubmed_snapshot_dir(),
             query=config["search"]["pubmed"]["query"],
             date=config["search"]["pubmed"]["date"],
             start_date=config["search"]["pubmed"]["start_date"],

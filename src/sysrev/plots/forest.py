@@ -43,17 +43,28 @@ def _num(value) -> str:
 def _p_text(p: float | None) -> str:
     if p is None or not math.isfinite(p):
         return "not applicable"
-    return "P < 0.00001" if p < 0.00001 else f"P = {p:.2g}" if p < 0.001 else f"P = {p:.2f}"
+    # RevMan's style: two decimals, more below 0.01, and "P < 0.00001" at the floor.
+    if p < 0.00001:
+        return "P < 0.00001"
+    for decimals in (2, 3, 4):
+        if p >= 10 ** -decimals:
+            return f"P = {p:.{decimals}f}"
+    return f"P = {p:.5f}"
 
 
 def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                 path_svg: str | Path, *, treatment_label: str = "Treatment",
                 control_label: str = "Control", favours_left: str = "Favours treatment",
-                favours_right: str = "Favours control", dpi: int = 300) -> None:
+                favours_right: str = "Favours control", prediction_interval: bool = False,
+                dpi: int = 300) -> dict:
     """Draw one outcome's forest plot and save it as PNG (at ``dpi``) and SVG.
 
     ``effects`` is the outcome's ``effects.tsv`` table and ``pooled`` its ``pooled.json``.
-    The random-effects model is drawn; its method and test are named in the header.
+    The random-effects model is drawn; its method and test are named in the header. With
+    ``prediction_interval`` the prediction interval is drawn under the diamond.
+
+    Returns what was drawn, for tests and audits: the study rows in order, the x range, the
+    studies whose CI runs off the axis (drawn with an arrow) and the diamond.
     """
     measure = pooled["measure"]
     ratio = measure in RATIO
@@ -76,8 +87,12 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     plot.set_ylim(0, top)
     table.set_xlim(0, 1)
 
-    col = {"study": 0.0, "t1": 0.20, "t2": 0.25, "t3": 0.30, "c1": 0.36, "c2": 0.41,
-           "c3": 0.46, "weight": 0.52, "effect": 0.62}
+    if binary:
+        col = {"study": 0.0, "t1": 0.22, "t2": 0.28, "c1": 0.36, "c2": 0.42, "weight": 0.52,
+               "effect": 0.62}
+    else:
+        col = {"study": 0.0, "t1": 0.20, "t2": 0.25, "t3": 0.30, "c1": 0.36, "c2": 0.41,
+               "c3": 0.46, "weight": 0.52, "effect": 0.62}
     header_y = top - 0.8
     method = random["method"] if random else ""
     test = {"z": "", "knha": ", HKSJ", "adhoc": ", HKSJ (ad hoc)"}.get(
@@ -85,9 +100,11 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     effect_header = f"{MEASURE_NAMES.get(measure, measure)}\nIV, Random ({method}{test}), 95% CI"
     table.text(col["study"], header_y, "Study or Subgroup", fontsize=FONT, weight="bold",
                va="center")
-    table.text((col["t1"] + col["t3"]) / 2 + 0.02, header_y + 0.55, treatment_label,
+    last = "t2" if binary else "t3"
+    table.text((col["t1"] + col[last]) / 2 + 0.02, header_y + 0.55, treatment_label,
                fontsize=FONT, weight="bold", ha="center")
-    table.text((col["c1"] + col["c3"]) / 2 + 0.02, header_y + 0.55, control_label,
+    last = "c2" if binary else "c3"
+    table.text((col["c1"] + col[last]) / 2 + 0.02, header_y + 0.55, control_label,
                fontsize=FONT, weight="bold", ha="center")
     sub = ("Events", "Total") if binary else ("Mean", "SD", "Total")
     for i, name in enumerate(sub):
@@ -187,11 +204,13 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     plot.set_xlim(xmin, xmax)
     plot.plot([0, 0], [y - 0.6, header_y - 0.6], color="black", lw=0.6)
     weights = effects["weight_random"].astype(float).to_numpy()
+    clipped = []
     for yy, (_, row), w in zip(row_y, effects.iterrows(), weights):
         lo, hi, mid = float(row["ci_lower"]), float(row["ci_upper"]), float(row["yi"])
         plot.plot([max(lo, xmin), min(hi, xmax)], [yy, yy], color="black", lw=0.8)
         for end, edge in ((lo, xmin), (hi, xmax)):
             if (end < edge and edge == xmin) or (end > edge and edge == xmax):
+                clipped.append(row["study_id"])
                 plot.annotate("", xy=(edge, yy), xytext=(edge - 0.06 * (edge - mid), yy),
                               arrowprops={"arrowstyle": "->", "lw": 0.8})
         if xmin <= mid <= xmax:
@@ -202,9 +221,13 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                        (random["ci_ub"], total_y), (random["estimate"], total_y - 0.35)],
                       closed=True, color="black")
     plot.add_patch(diamond)
-    if random.get("pi_lb") is not None and pooled.get("show_prediction_interval"):
-        plot.plot([random["pi_lb"], random["pi_ub"]], [total_y - 0.6] * 2, color="#b22222",
+    drew_pi = bool(prediction_interval and k > 1 and random.get("pi_lb") is not None)
+    if drew_pi:
+        plot.plot([random["pi_lb"], random["pi_ub"]], [total_y - 0.55] * 2, color="#b22222",
                   lw=1.5)
+        table.text(col["effect"], total_y - 0.55, "Prediction interval "
+                   f"[{_fmt(transform(random['pi_lb']))}, {_fmt(transform(random['pi_ub']))}]",
+                   fontsize=FONT - 1, color="#b22222", va="center")
     plot.set_yticks([])
     for side in ("left", "right", "top"):
         plot.spines[side].set_visible(False)
@@ -224,3 +247,6 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     with atomic_path(path_svg, "w") as handle:
         fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
+    return {"rows": list(effects["study_id"]), "xlim": (xmin, xmax),
+            "clipped": sorted(set(clipped)), "prediction_interval": drew_pi,
+            "diamond": (random["ci_lb"], random["estimate"], random["ci_ub"])}

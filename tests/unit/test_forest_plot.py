@@ -1,0 +1,84 @@
+"""Forest plots: the data behind the figure, and rendering of edge cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sysrev.meta import escalc, rma
+from sysrev.plots.forest import _p_text, forest_plot
+
+
+def _frame(es, labels, years, *, arms):
+    fe = rma(es.yi, es.vi, method="EE")
+    re = rma(es.yi, es.vi, method="DL")
+    sei = np.sqrt(es.vi)
+    frame = pd.DataFrame({"study_id": [f"S{i}" for i in range(len(labels))], "label": labels,
+                          "year": years, "yi": es.yi, "vi": es.vi, "sei": sei,
+                          "ci_lower": es.yi - 1.959964 * sei, "ci_upper": es.yi + 1.959964 * sei,
+                          "weight_fixed": fe.weights, "weight_random": re.weights,
+                          "conversions": "", **arms})
+    return frame, {"measure": es.measure, "type": "binary" if "events_treatment" in arms
+                   and not np.isnan(arms["events_treatment"]).all() else "continuous",
+                   "random": re.as_dict(), "fixed": fe.as_dict(), "not_analysable": []}
+
+
+def _continuous(k, seed=3, shift=-2.0):
+    rng = np.random.default_rng(seed)
+    n1, n2 = rng.integers(20, 200, k), rng.integers(20, 200, k)
+    m1, m2 = rng.normal(shift, 3, k), rng.normal(0, 3, k)
+    s1, s2 = rng.uniform(2, 8, k), rng.uniform(2, 8, k)
+    es = escalc("MD", m1i=m1, m2i=m2, sd1i=s1, sd2i=s2, n1i=n1, n2i=n2)
+    labels = [f"Study {i} with a long label that has to be wrapped over lines" if i % 5 == 0
+              else f"Study {i}" for i in range(k)]
+    nan = np.full(k, np.nan)
+    return _frame(es, labels, list(range(2000, 2000 + k)), arms={
+        "n_treatment": n1, "n_control": n2, "mean_treatment": m1, "sd_treatment": s1,
+        "mean_control": m2, "sd_control": s2, "events_treatment": nan, "events_control": nan})
+
+
+@pytest.mark.parametrize("k", [1, 2, 50])
+def test_continuous_renders_for_1_to_50_studies(tmp_path, k):
+    effects, pooled = _continuous(k)
+    drawn = forest_plot(effects, pooled, tmp_path / "f.png", tmp_path / "f.svg", dpi=80,
+                        prediction_interval=True)
+    assert drawn["rows"] == sorted(effects["study_id"], key=lambda s: int(s[1:]))
+    assert drawn["prediction_interval"] == (k > 1)
+    lo, hi = drawn["xlim"]
+    assert lo < 0 < hi
+    assert (tmp_path / "f.png").stat().st_size > 5_000
+    assert "<svg" in (tmp_path / "f.svg").read_text()
+
+
+def test_negative_effects_and_svg_is_deterministic(tmp_path):
+    effects, pooled = _continuous(6, shift=-9.0)
+    forest_plot(effects, pooled, tmp_path / "a.png", tmp_path / "a.svg", dpi=80)
+    forest_plot(effects, pooled, tmp_path / "b.png", tmp_path / "b.svg", dpi=80)
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert pooled["random"]["estimate"] < 0
+
+
+def test_zero_events_and_a_very_wide_ci_are_drawn_with_arrows(tmp_path):
+    events_t, n_t = np.array([0, 5, 1, 40]), np.array([10, 100, 3, 400])
+    events_c, n_c = np.array([3, 4, 0, 41]), np.array([10, 100, 2, 400])
+    es = escalc("RR", ai=events_t, n1i=n_t, ci=events_c, n2i=n_c)
+    nan = np.full(4, np.nan)
+    effects, pooled = _frame(es, ["A", "B", "Tiny", "D"], [2001, 2002, 2003, 2004], arms={
+        "n_treatment": n_t, "n_control": n_c, "mean_treatment": nan, "sd_treatment": nan,
+        "mean_control": nan, "sd_control": nan, "events_treatment": events_t,
+        "events_control": events_c})
+    assert pooled["type"] == "binary"
+    drawn = forest_plot(effects, pooled, tmp_path / "z.png", tmp_path / "z.svg", dpi=80)
+    lo, hi = drawn["xlim"]
+    assert np.exp(lo) == pytest.approx(0.001) and np.exp(hi) == pytest.approx(1000)
+    assert drawn["clipped"] == []
+    # A CI wider than the axis (0.0001 to 10,000) is drawn to the edge with an arrow.
+    effects.loc[effects["study_id"] == "S2", ["ci_lower", "ci_upper"]] = [np.log(1e-4),
+                                                                         np.log(1e4)]
+    drawn = forest_plot(effects, pooled, tmp_path / "w.png", tmp_path / "w.svg", dpi=80)
+    assert drawn["clipped"] == ["S2"]
+
+
+def test_p_values_in_revman_style():
+    assert [_p_text(p) for p in (0.99, 0.0314, 0.0041, 0.00023, 1e-7, float("nan"))] == [
+        "P = 0.99", "P = 0.03", "P = 0.004", "P = 0.0002", "P < 0.00001", "not applicable"]
