@@ -44,7 +44,7 @@ R_FIT = r"""
 suppressPackageStartupMessages(library(metafor))
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1])
-ctrl <- list(threshold = 1e-12, tol = 1e-12, maxiter = 10000)
+ctrl <- if (args[3] == "tight") list(threshold = 1e-12, tol = 1e-12, maxiter = 10000) else list()
 t <- system.time(res <- rma(d$yi, d$vi, method = args[2], control = ctrl))[["elapsed"]]
 cat(sprintf('{"seconds": %.6f, "estimate": %.17g, "se": %.17g, "tau2": %.17g}\n',
             t, as.numeric(res$b), res$se, res$tau2))
@@ -85,10 +85,11 @@ def r_version() -> str:
     return out.stdout.strip()
 
 
-def time_r(csv: Path, script: Path, method: str, timeout: float) -> dict | None:
+def time_r(csv: Path, script: Path, method: str, timeout: float,
+           control: str = "tight") -> dict | None:
     try:
-        out = subprocess.run(["Rscript", str(script), str(csv), method], capture_output=True,
-                             text=True, timeout=timeout)
+        out = subprocess.run(["Rscript", str(script), str(csv), method, control],
+                             capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
     if out.returncode != 0:
@@ -107,12 +108,16 @@ def main(argv=None) -> int:
     parser.add_argument("--no-r", action="store_true", help="skip metafor")
     parser.add_argument("--r-timeout", type=float, default=600,
                         help="seconds allowed per metafor fit (default 600)")
+    parser.add_argument("--r-default", action="store_true",
+                        help="also time metafor with its default (looser) convergence "
+                             "controls")
     args = parser.parse_args(argv)
     use_r = not args.no_r and r_available()
     print(f"Python {sys.version.split()[0]}, numpy {np.__version__}")
     print(r_version() if use_r else "R/metafor: not available, sysrev only")
     header = (f"{'k':>6} {'method':<6} {'sysrev ms':>10} {'metafor ms':>11} {'ratio':>9} "
-              f"{'max |diff|':>11} agree")
+              f"{'max |diff|':>11} agree" + ("  metafor default ms  ratio" if args.r_default
+                                             else ""))
     print(header)
     rows = []
     failed = False
@@ -143,9 +148,15 @@ def main(argv=None) -> int:
                                diff=f"{max(diffs):.1e}", agree="yes" if ok else "NO")
                 else:
                     row.update(metafor_ms="", ratio="", diff="", agree="")
+                line = (f"{k:>6} {method:<6} {row['sysrev_ms']:>10.2f} {row['metafor_ms']:>11} "
+                        f"{row['ratio']:>9} {row['diff']:>11} {row['agree']:>5}")
+                if use_r and args.r_default:
+                    d = time_r(csv, script, method, args.r_timeout, "default")
+                    line += (f"  {d['seconds'] * 1000:>18.1f} {d['seconds'] / py_s:>6.0f}"
+                             if d else f"  {'> ' + str(int(args.r_timeout * 1000)):>18} "
+                                       f"{'> ' + str(int(args.r_timeout / py_s)):>6}")
                 rows.append(row)
-                print(f"{k:>6} {method:<6} {row['sysrev_ms']:>10.2f} {row['metafor_ms']:>11} "
-                      f"{row['ratio']:>9} {row['diff']:>11} {row['agree']}", flush=True)
+                print(line, flush=True)
     return 1 if failed else 0
 
 

@@ -3,7 +3,6 @@ import os
 
 from sysrev.config import check_config
 from sysrev.workflow.analysis import outcomes_with_data
-from sysrev.workflow.screening import previous_snapshot_dir
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
 
@@ -82,15 +81,6 @@ def get_previous_version(wildcards):
 def get_decision_files(wildcards):
     """Every configured screening decision file."""
     return [source["file"] for source in config["screening"]["decisions"]]
-
-
-def get_previous_snapshot_files(wildcards):
-    """The XML files of the latest PubMed snapshot before the search date (none at first)."""
-    folder = previous_snapshot_dir(f"{config['data_dir']}/search/pubmed",
-                                   config["search"]["pubmed"]["date"])
-    if folder is None:
-        return []
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
 
 
 def get_export_file(wildcards):

@@ -9,7 +9,7 @@ rule screen_records:
         clusters=rules.deduplicate_records.output.clusters,
         decisions=get_decision_files,
         studies=config["screening"]["studies"],
-        previous_snapshot=get_previous_snapshot_files,
+        previous_snapshot=get_previous_pubmed_files,
         code=["src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",
               "src/sysrev/screening/matching.py", "src/sysrev/screening/rules.py",
               "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,6 @@ class AnalysisSpec:
     prediction_interval: bool = False
     subgroup: str | None = None
     subgroup_tau2: str = "separate"
-    extra: dict = field(default_factory=dict)
 
     def resolved(self) -> Preset:
         return resolve_preset(self.preset, method=self.random_method, test=self.test,
@@ -207,9 +206,11 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
     z = float(stats.norm.ppf(1 - (1 - spec.level / 100) / 2))
     sei = np.sqrt(vi)
     labels = _labels(usable, info)
-    subgroups = (usable["study_id"].map(info[spec.subgroup]).fillna("")
-                 if spec.subgroup and spec.subgroup in info.columns else
-                 pd.Series([""] * k))
+    # studies.tsv carries the configured column as "subgroup"; a raw sheet keeps its name.
+    column = (spec.subgroup if spec.subgroup in info.columns else
+              "subgroup" if spec.subgroup and "subgroup" in info.columns else None)
+    subgroups = (usable["study_id"].map(info[column]).fillna("") if column
+                 else pd.Series([""] * k))
     effects = pd.DataFrame({
         "study_id": usable["study_id"], "label": labels,
         "year": usable["study_id"].map(info["year"]),

@@ -505,7 +505,6 @@ def score_pairs(p: _Prepared, pairs: np.ndarray) -> PairScores:
 
     decision = np.full(m, DISTINCT, dtype=object)
     rule = np.full(m, "", dtype=object)
-    reason = np.full(m, "", dtype=object)
 
     dup_doi = ident_link & same_doi & ident_title_ok
     dup_pmid = ident_link & same_pmid & ~dup_doi & ident_title_ok
@@ -547,20 +546,14 @@ def score_pairs(p: _Prepared, pairs: np.ndarray) -> PairScores:
         (title >= 98) & author_match & (year == 0) & ~(volume == 2) & ~(pages == 2)
     decision[maybe] = MAYBE
 
-    reasons = [(kind_conflict, "different kinds (erratum/comment/protocol)"),
-               (pmid_conflict, "different PMIDs"), (doi_conflict, "different DOIs"),
-               (format_conflict, "conference abstract vs journal article"),
-               (number_conflict, "different numbers in title"),
-               (year == 2, "years more than one apart"),
-               (volume == 2, "different volumes"), (pages == 2, "different pages"),
-               (year == 1, "years one apart"),
-               (short_title, "short title"), ((title < TITLE_DUPLICATE), "titles differ"),
-               (~author_ok, "authors differ")]
-    for mask, text in reasons[::-1]:
-        sel = mask & (decision != DUPLICATE)
-        reason[sel] = np.where(reason[sel] == "", text,
-                               np.char.add(np.char.add(text, "; "),
-                                           reason[sel].astype(str)).astype(object))
+    # Reasons as bit flags (rendered to text only for the pairs that are reported).
+    reason = np.zeros(m, dtype=np.int64)
+    for bit, mask in enumerate((kind_conflict, pmid_conflict, doi_conflict, format_conflict,
+                                number_conflict, year == 2, volume == 2, pages == 2,
+                                year == 1, short_title, title < TITLE_DUPLICATE,
+                                ~author_ok)):
+        reason |= mask.astype(np.int64) << bit
+    reason[decision == DUPLICATE] = 0
     return PairScores(a=a, b=b, title=title, author=author, journal=journal, year=year,
                       volume=volume, pages=pages, decision=decision, rule=rule,
                       cannot_link=hard & (decision != DUPLICATE), reason=reason)
@@ -587,10 +580,11 @@ def load_overrides(path: str | Path | None, record_ids: Iterable[str]) -> pd.Dat
     known = set(record_ids)
     problems = []
     seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for row in table.itertuples(index=False):
-        line = getattr(row, LINE)
+    for record in table.to_dict("records"):
+        row = pd.Series(record)
+        line = record[LINE]
         for column in ("record_id_a", "record_id_b"):
-            value = getattr(row, column)
+            value = record[column]
             if value not in known:
                 problems.append(f"line {line}, column {column}: record id '{value}' is not "
                                 "in the record table")
@@ -674,6 +668,16 @@ class DedupResult:
     counts: dict = field(default_factory=dict)
 
 
+_REASONS = ("different kinds (erratum/comment/protocol)", "different PMIDs", "different DOIs",
+            "conference abstract vs journal article", "different numbers in title",
+            "years more than one apart", "different volumes", "different pages",
+            "years one apart", "short title", "titles differ", "authors differ")
+
+
+def _reason_text(flags: int) -> str:
+    return "; ".join(text for bit, text in enumerate(_REASONS) if flags >> bit & 1)
+
+
 def _fmt_match(code: int) -> str:
     return {0: "same", 1: "one apart", 2: "different", -1: ""}[int(code)]
 
@@ -732,22 +736,26 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
             accepted.append((i, j, rule, _detail(prep, scores, k, rule), k))
 
     roots = np.fromiter((clusters.find(i) for i in range(n)), dtype=np.int64, count=n)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, r in enumerate(roots):
-        members[int(r)].append(i)
+    # Kept record per cluster: most complete, then preferred source, then record id (the
+    # rows are in record-id order, so a stable sort leaves ties in that order).
+    priority = {s: r for r, s in enumerate(source_priority)}
+    rank = np.fromiter((priority.get(src, len(priority)) for src in prep.source),
+                       dtype=np.int64, count=n)
+    order = np.lexsort((np.arange(n), rank, -prep.completeness, roots))
+    first = np.ones(n, dtype=bool)
+    first[1:] = roots[order[1:]] != roots[order[:-1]]
+    kept_of_root = dict(zip(roots[order[first]].tolist(), order[first].tolist()))
+    kept = np.fromiter((kept_of_root[r] for r in roots.tolist()), dtype=np.int64, count=n)
+
+    # Each removed record is reported with the link that first reaches it breadth-first
+    # from the kept record: the most direct evidence available.
     adjacency: dict[int, list[tuple[int, str, str, int]]] = defaultdict(list)
     for i, j, rule, detail, k in accepted:
         adjacency[i].append((j, rule, detail, k))
         adjacency[j].append((i, rule, detail, k))
-
-    priority = {s: r for r, s in enumerate(source_priority)}
-    rows = []
-    for group in members.values():
-        kept = min(group, key=lambda r: (-prep.completeness[r],
-                                         priority.get(prep.source[r], len(priority)),
-                                         prep.ids[r]))
-        reason: dict[int, tuple[int, str, str, int]] = {}
-        queue, seen = deque([kept]), {kept}
+    via: dict[int, tuple[int, str, str, int]] = {}
+    for start in sorted({int(kept[i]) for i in adjacency}):
+        queue, seen = deque([start]), {start}
         while queue:
             current = queue.popleft()
             for other, rule, detail, k in sorted(adjacency[current],
@@ -755,20 +763,40 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
                                                                 prep.ids[e[0]])):
                 if other not in seen:
                     seen.add(other)
-                    reason[other] = (current, rule, detail, k)
+                    via[other] = (current, rule, detail, k)
                     queue.append(other)
-        for member in group:
-            via = reason.get(member)
-            row = {"record_id": prep.ids[member], "cluster_id": prep.ids[kept],
-                   "kept": member == kept, "kept_record_id": prep.ids[kept],
-                   "rule": via[1] if via else "", "detail": via[2] if via else "",
-                   "linked_to": prep.ids[via[0]] if via else ""}
-            row.update(_score_cells(scores, via[3] if via else -1))
-            rows.append(row)
-    result = pd.DataFrame(rows, columns=DEDUP_COLUMNS)
-    result = result.sort_values("record_id", kind="mergesort").reset_index(drop=True)
+    linked = np.array(sorted(via), dtype=np.int64)
+    rule_col = np.full(n, "", dtype=object)
+    detail_col = np.full(n, "", dtype=object)
+    linked_col = np.full(n, "", dtype=object)
+    pair_of = np.full(n, -1, dtype=np.int64)
+    for i in linked.tolist():
+        current, rule, detail, k = via[i]
+        rule_col[i], detail_col[i], linked_col[i], pair_of[i] = rule, detail, \
+            prep.ids[current], k
+    has = pair_of >= 0
+    kk = np.where(has, pair_of, 0)
 
-    pair_table = _pair_table(prep, scores)
+    def scored(values: np.ndarray) -> np.ndarray:
+        out = np.full(n, np.nan)
+        if len(values):
+            out[has] = np.round(values[kk[has]], 1)
+        return out
+
+    def matched(values: np.ndarray) -> list[str]:
+        return [_fmt_match(values[k]) if h else "" for k, h in zip(kk.tolist(),
+                                                                    has.tolist())]
+
+    result = pd.DataFrame({
+        "record_id": prep.ids, "cluster_id": prep.ids[kept], "kept": kept == np.arange(n),
+        "kept_record_id": prep.ids[kept], "rule": rule_col, "detail": detail_col,
+        "linked_to": linked_col, "title_score": scored(scores.title),
+        "author_score": scored(scores.author), "journal_score": scored(scores.journal),
+        "year_match": matched(scores.year), "volume_match": matched(scores.volume),
+        "pages_match": matched(scores.pages)}, columns=DEDUP_COLUMNS)
+
+    # Pairs reported: duplicates and maybes (distinct pairs are the bulk and say little).
+    pair_table = _pair_table(prep, scores, scores.decision != DISTINCT)
     cluster_of = dict(zip(prep.ids, roots))
     maybe = pair_table[(pair_table["decision"] == MAYBE)
                        & (pair_table["record_id_a"].map(cluster_of)
@@ -806,28 +834,18 @@ def _detail(p: _Prepared, s: PairScores, k: int, rule: str) -> str:
     return ", ".join(parts)
 
 
-def _score_cells(s: PairScores, k: int) -> dict[str, object]:
-    if k < 0:
-        return {"title_score": None, "author_score": None, "journal_score": None,
-                "year_match": "", "volume_match": "", "pages_match": ""}
-
-    def num(x: float) -> object:
-        return None if np.isnan(x) else round(float(x), 1)
-
-    return {"title_score": num(s.title[k]), "author_score": num(s.author[k]),
-            "journal_score": num(s.journal[k]), "year_match": _fmt_match(s.year[k]),
-            "volume_match": _fmt_match(s.volume[k]), "pages_match": _fmt_match(s.pages[k])}
-
-
-def _pair_table(p: _Prepared, s: PairScores) -> pd.DataFrame:
+def _pair_table(p: _Prepared, s: PairScores, keep: np.ndarray) -> pd.DataFrame:
+    """The pairs selected by ``keep`` with their scores, decision and reasons."""
+    k = np.nonzero(keep)[0]
     table = pd.DataFrame({
-        "record_id_a": p.ids[s.a], "record_id_b": p.ids[s.b], "decision": s.decision,
-        "rule": s.rule, "reason": s.reason,
-        "title_score": np.round(s.title, 1), "author_score": np.round(s.author, 1),
-        "journal_score": np.round(s.journal, 1),
-        "year_match": [_fmt_match(c) for c in s.year],
-        "volume_match": [_fmt_match(c) for c in s.volume],
-        "pages_match": [_fmt_match(c) for c in s.pages]})
+        "record_id_a": p.ids[s.a[k]], "record_id_b": p.ids[s.b[k]],
+        "decision": s.decision[k], "rule": s.rule[k],
+        "reason": [_reason_text(r) for r in s.reason[k]],
+        "title_score": np.round(s.title[k], 1), "author_score": np.round(s.author[k], 1),
+        "journal_score": np.round(s.journal[k], 1),
+        "year_match": [_fmt_match(c) for c in s.year[k]],
+        "volume_match": [_fmt_match(c) for c in s.volume[k]],
+        "pages_match": [_fmt_match(c) for c in s.pages[k]]})
     return table.sort_values(["record_id_a", "record_id_b"], kind="mergesort").reset_index(
         drop=True)
 

@@ -95,3 +95,179 @@ def test_normalise_title_folds_case_diacritics_and_punctuation():
         "osteoporose haufige komorbiditat"
     assert normalise_title("Опыт применения деносумаба") == "опыт применения деносумаба"
     assert normalise_title(None) == ""
+
+
+# --- issue 4: fuzzy matching, look-alikes, overrides, maybe pairs, blocking ----------
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from sysrev.dedup import (candidate_pairs, find_duplicates, journal_score,  # noqa: E402
+                          load_overrides, title_numbers)
+from sysrev.errors import InputError  # noqa: E402
+
+ARTICLE = {"title": "Denosumab and bone erosion in rheumatoid arthritis: a randomised trial",
+           "authors": "Takeuchi, T; Tanaka, Y; Soen, S", "year": "2019",
+           "journal": "Annals of the Rheumatic Diseases", "volume": "78", "pages": "899-907"}
+
+
+def _pairs_in_one_cluster(result, a, b):
+    clusters = _cluster_map(result)
+    return clusters[a] == clusters[b]
+
+
+def test_fuzzy_duplicates_across_formats():
+    records = _records([
+        {"record_id": "pubmed:1", "source": "pubmed", **ARTICLE},
+        # case, punctuation, diacritics, author format, abbreviated journal, no DOI
+        {"record_id": "embase:E1", "source": "embase",
+         "title": "DENOSUMAB AND BONE ÉROSION IN RHEUMATOID ARTHRITIS - A RANDOMISED TRIAL.",
+         "authors": "Takeuchi T.; Tanaka Y.; Soen S.", "year": "2019",
+         "journal": "Ann Rheum Dis", "volume": "78", "pages": "899"},
+        # a typo and the year one off (online first)
+        {"record_id": "wos:W1", "source": "wos",
+         "title": "Denosumab and bone erosion in rheumatoid arthritsi: a randomised trial",
+         "authors": "Takeuchi, Tsutomu; Tanaka, Yoshiya", "year": "2019",
+         "journal": "ANN RHEUM DIS", "volume": "78", "pages": "899-907"},
+        # a truncated title
+        {"record_id": "central:C1", "source": "central",
+         "title": "Denosumab and bone erosion in rheumatoid arthritis", "year": "2019",
+         "authors": "Takeuchi T", "journal": "Ann Rheum Dis", "volume": "78",
+         "pages": "899-907"},
+        # a translated title: same authors, journal, year, volume and page range
+        {"record_id": "cnki:K1", "source": "cnki",
+         "title": "Denosumab und Knochenerosion bei rheumatoider Arthritis",
+         "authors": "Takeuchi T; Tanaka Y; Soen S", "year": "2019",
+         "journal": "Ann. Rheum. Dis.", "volume": "78", "pages": "899-907"},
+    ])
+    result = deduplicate(records, source_priority=["pubmed"])
+    assert set(result["cluster_id"]) == {"pubmed:1"}
+    rules = dict(zip(result["record_id"], result["rule"]))
+    assert rules["cnki:K1"] == "bibliographic"
+    assert {rules["embase:E1"], rules["wos:W1"], rules["central:C1"]} <= {
+        "fuzzy", "title_year_author"}
+    scored = result[result["rule"] == "fuzzy"]
+    assert (scored["title_score"] >= 90).all()
+    assert scored["year_match"].isin(["same", "one apart"]).all()
+
+
+@pytest.mark.parametrize("other", [
+    {"title": "Erratum: " + ARTICLE["title"], "pages": "1200", "year": "2020"},
+    {"title": "Correction to: " + ARTICLE["title"], "pages": "899-907"},
+    {"title": "Comment on: " + ARTICLE["title"], "authors": "Smith, J", "pages": "1201"},
+    {"title": ARTICLE["title"].replace("a randomised trial", "study protocol for a "
+                                       "randomised trial"), "year": "2017",
+     "journal": "Trials", "volume": "18", "pages": "45"},
+    {"title": ARTICLE["title"], "journal": "Annual Meeting of the American College of "
+     "Rheumatology", "volume": "70", "pages": "S1234", "year": "2018"},
+    {"title": ARTICLE["title"] + ": part 2", "pages": "908-915"},
+    {"title": ARTICLE["title"], "authors": "Smith, J; Jones, K", "year": "2012",
+     "volume": "71", "pages": "12-19"},
+])
+def test_look_alikes_stay_apart(other):
+    base = {"record_id": "a:1", "source": "a", **ARTICLE}
+    if "part 2" in other["title"]:
+        base["title"] = ARTICLE["title"] + ": part 1"
+    records = _records([base, {"record_id": "b:1", "source": "b", **{**ARTICLE, **other}}])
+    assert deduplicate(records)["kept"].all()
+
+
+def test_cannot_link_is_not_bypassed_through_a_third_record():
+    # The erratum shares the article's DOI in one database; a copy of the article without
+    # DOI must not pull the erratum into the article's cluster either.
+    records = _records([
+        {"record_id": "a:1", "source": "a", **ARTICLE, "doi": "10.1/x"},
+        {"record_id": "b:1", "source": "b", **ARTICLE},
+        {"record_id": "c:1", "source": "c", **ARTICLE, "title": "Erratum: " + ARTICLE["title"],
+         "doi": "10.1/x", "publication_types": "Erratum"},
+    ])
+    result = deduplicate(records)
+    assert _pairs_in_one_cluster(result, "a:1", "b:1")
+    assert not _pairs_in_one_cluster(result, "a:1", "c:1")
+
+
+def test_supplement_doi_shared_by_different_abstracts_is_not_a_link():
+    records = _records([
+        {"record_id": "a:1", "source": "a", "doi": "10.1007/s00125-017-4350-z",
+         "title": "Cardiac effects of combined SGLT1/2 inhibition following infarction",
+         "authors": "Gilbert R. E.; Zhang Y.", "year": "2017", "journal": "Diabetologia",
+         "volume": "60", "pages": "S548"},
+        {"record_id": "b:1", "source": "b", "doi": "10.1007/s00125-017-4350-z",
+         "title": "No major impact seen with sitagliptin on rates of cardiovascular death",
+         "authors": "Nauck M. A.; Pieper K. S.", "year": "2017", "journal": "Diabetologia",
+         "volume": "60", "pages": "S356"},
+    ])
+    assert deduplicate(records)["kept"].all()
+
+
+def test_maybe_pairs_and_overrides(tmp_path):
+    rows = [{"record_id": "a:1", "source": "a", **ARTICLE},
+            # same title, authors and journal but other pages and a year apart: a human call
+            {"record_id": "b:1", "source": "b", **ARTICLE, "year": "2020", "pages": "1-9"}]
+    records = _records(rows)
+    result = find_duplicates(records)
+    assert result.clusters["kept"].all()
+    assert list(result.maybe[["record_id_a", "record_id_b"]].iloc[0]) == ["a:1", "b:1"]
+    assert "different pages" in result.maybe.iloc[0]["reason"]
+
+    path = tmp_path / "overrides.csv"
+    path.write_text("record_id_a,record_id_b,decision,note\nb:1,a:1,same,checked PDF\n",
+                    encoding="utf-8")
+    overrides = load_overrides(path, records["record_id"])
+    merged = find_duplicates(records, overrides=overrides)
+    removed = merged.clusters[~merged.clusters["kept"]].iloc[0]
+    assert (removed["rule"], removed["detail"]) == ("override", "reviewer: same (checked PDF)")
+    assert merged.maybe.empty
+
+    # 'different' wins over every automatic link
+    twins = _records([{"record_id": "a:1", "source": "a", **ARTICLE, "doi": "10.1/x"},
+                      {"record_id": "b:1", "source": "b", **ARTICLE, "doi": "10.1/x"}])
+    path.write_text("record_id_a,record_id_b,decision\na:1,b:1,different\n", encoding="utf-8")
+    assert find_duplicates(twins, overrides=load_overrides(path, twins["record_id"])
+                           ).clusters["kept"].all()
+    assert load_overrides(tmp_path / "absent.csv", ["a:1"]).empty
+
+
+def test_overrides_are_validated(tmp_path):
+    path = tmp_path / "overrides.csv"
+    path.write_text("record_id_a,record_id_b,decision\na:1,zz:9,same\na:1,b:1,merge\n"
+                    "a:1,a:1,same\nb:1,a:1,different\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_overrides(path, ["a:1", "b:1"])
+    message = str(err.value)
+    assert "line 2, column record_id_b: record id 'zz:9'" in message
+    assert "line 3, column decision: 'merge'" in message
+    assert "line 4: a record paired with itself" in message
+
+
+def test_blocking_compares_neighbours_not_all_pairs():
+    n = 3000
+    rows = [{"record_id": f"s:{i:05d}", "source": "s",
+             "title": f"Effects of drug number {i} on outcome {i * 7 % 13} in patients",
+             "authors": "Smith J", "year": "2020", "journal": "J Test"} for i in range(n)]
+    result = find_duplicates(_records(rows))
+    # one big author+year block: the window keeps the comparisons linear in n
+    assert result.counts["candidate_pairs"] < 40 * n
+    assert result.clusters["kept"].all()
+
+
+def test_title_numbers_and_journal_abbreviations():
+    assert title_numbers("effects part ii of 10 000 women co 2") == frozenset({2, 10000})
+    assert title_numbers("phase three trial") == frozenset({3})
+    assert title_numbers("a v b i") == frozenset()
+    assert title_numbers("part one") == frozenset({1})
+    assert journal_score("ann rheum dis", "annals of the rheumatic diseases") == 100
+    assert journal_score("arthritis rheum", "arthritis rheumatism") == 100
+    assert journal_score("arthritis", "arthritis research therapy") < 100
+
+
+def test_no_title_and_empty_table():
+    records = _records([{"record_id": "a:1", "source": "a", "doi": "10.1/a"},
+                        {"record_id": "b:1", "source": "b", "doi": "10.1/a"},
+                        {"record_id": "c:1", "source": "c"}])
+    result = deduplicate(records)
+    assert _pairs_in_one_cluster(result, "a:1", "b:1")
+    assert result.set_index("record_id").loc["c:1", "kept"]
+    empty = deduplicate(_records([]).reindex(columns=RECORD_COLUMNS))
+    assert empty.empty and list(empty.columns)[:6] == ["record_id", "cluster_id", "kept",
+                                                       "kept_record_id", "rule", "detail"]

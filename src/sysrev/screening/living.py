@@ -8,8 +8,6 @@ ASReview, so every text cell that a spreadsheet would read as a formula (startin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 TO_SCREEN_COLUMNS = ["record_id", "stage", "new_since_last_search", "why", "title",
@@ -23,15 +21,6 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-
-
-def snapshot_dates(pubmed_dir: str | Path) -> list[str]:
-    """The search dates of a review's PubMed snapshots, oldest first."""
-    folder = Path(pubmed_dir)
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir()
-                  if p.is_dir() and (p / "provenance.json").is_file())
 
 
 def new_since_last_search(unique: pd.DataFrame, current_pmids: set[str],

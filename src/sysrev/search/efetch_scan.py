@@ -5,7 +5,8 @@ records it holds and which PMIDs, and must be able to drop a record already stor
 earlier date window. Parsing each batch into Bio.Entrez objects would do, but it builds a
 nested object for every element only to throw it away; an expat scan that notes where each
 top-level record starts and ends in the bytes is several times faster and its memory is that
-of the batch alone (see BENCHMARKS.md). The record table itself is still parsed with
+of the batch alone (see BENCHMARKS.md): expat checks the document is complete and
+well-formed without a Python callback per element, and the records are located in the bytes. The record table itself is still parsed with
 Bio.Entrez (:mod:`sysrev.search.pubmed_xml`).
 """
 
@@ -15,8 +16,6 @@ import re
 from dataclasses import dataclass
 from xml.parsers import expat
 
-ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle")
-_PMID_PARENTS = {"PubmedArticle": "MedlineCitation", "PubmedBookArticle": "BookDocument"}
 _HTML = re.compile(rb"^\s*(<!doctype\s+html|<html)", re.IGNORECASE)
 
 
@@ -67,6 +66,12 @@ class ScannedSet:
 def scan_pubmed_set(data: bytes) -> ScannedSet:
     """Scan efetch XML and return its records' PMIDs and byte spans.
 
+    expat checks that the document is complete and well-formed (in C, with no Python
+    callback per element); the records are then located in the bytes: a ``PubmedArticle``
+    or ``PubmedBookArticle`` element cannot contain another, and by the PubMed DTD the first
+    ``PMID`` inside one is its own (``MedlineCitation``/``BookDocument`` begin with it;
+    ``CommentsCorrections`` PMIDs come later).
+
     Raises
     ------
     TruncatedXMLError
@@ -82,66 +87,42 @@ def scan_pubmed_set(data: bytes) -> ScannedSet:
     if _HTML.match(data[:512]):
         raise EutilsResponseError("an HTML page instead of PubmedArticleSet XML")
     parser = expat.ParserCreate()
-    stack: list[str] = []
-    articles: list[ArticleSpan] = []
-    current: dict = {}
-    errors: list[str] = []
-    text: list[str] = []
-
-    def start(name: str, attrs: dict) -> None:
-        stack.append(name)
-        depth = len(stack)
-        if depth == 2 and name in ARTICLE_TAGS:
-            current.clear()
-            current.update(kind=name, start=parser.CurrentByteIndex, pmid=None)
-        elif name in ("PMID", "ERROR"):
-            text.clear()
-
-    def end(name: str) -> None:
-        depth = len(stack)
-        if name == "ERROR":
-            errors.append("".join(text).strip())
-        elif (name == "PMID" and depth == 4 and current and current["pmid"] is None
-              and stack[2] == _PMID_PARENTS[current["kind"]]):
-            current["pmid"] = "".join(text).strip()
-        elif depth == 2 and name in ARTICLE_TAGS:
-            index = parser.CurrentByteIndex
-            close = data.index(b">", index) + 1
-            if not current.get("pmid"):
-                raise EutilsResponseError(
-                    f"a {name} without a PMID (record {len(articles) + 1})", retryable=False)
-            articles.append(ArticleSpan(name, current["pmid"], current["start"], close))
-            current.clear()
-        stack.pop()
-
-    def chars(value: str) -> None:
-        text.append(value)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.buffer_text = True
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
-        if exc.code in (expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS],
-                        expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_TOKEN],
-                        expat.errors.codes[expat.errors.XML_ERROR_PARTIAL_CHAR]) or stack:
+        if exc.code in _TRUNCATION:
             raise TruncatedXMLError(
                 f"truncated XML ({len(data)} bytes; {expat.errors.messages[exc.code]} at "
                 f"line {exc.lineno})") from None
         raise EutilsResponseError(f"not well-formed XML: {exc}") from None
+    errors = [m.group(1).decode("utf-8", "replace").strip() for m in _ERROR.finditer(data)]
     if errors:
         raise NcbiError(f"E-utilities error: {'; '.join(e for e in errors if e) or 'ERROR'}")
-    return _check_root(data, ScannedSet(tuple(articles)))
+    _check_root(data)
+    articles = []
+    for match in _ARTICLE.finditer(data):
+        kind, start, end = match.group(1).decode(), match.start(), match.end()
+        pmid = _PMID.search(data, start, end)
+        if not pmid:
+            raise EutilsResponseError(
+                f"a {kind} without a PMID (record {len(articles) + 1})", retryable=False)
+        articles.append(ArticleSpan(kind, pmid.group(1).decode(), start, end))
+    return ScannedSet(tuple(articles))
 
 
-def _check_root(data: bytes, scanned: ScannedSet) -> ScannedSet:
+_TRUNCATION = {expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS],
+               expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_TOKEN],
+               expat.errors.codes[expat.errors.XML_ERROR_PARTIAL_CHAR]}
+_ARTICLE = re.compile(rb"<(PubmedArticle|PubmedBookArticle)[\s>].*?</\1\s*>", re.S)
+_PMID = re.compile(rb"<PMID(?:\s[^>]*)?>\s*(\d+)\s*</PMID>")
+_ERROR = re.compile(rb"<ERROR>(.*?)</ERROR>", re.S)
+
+
+def _check_root(data: bytes) -> None:
     match = re.search(rb"<([A-Za-z_][\w.:-]*)[\s>/]", _strip_prolog(data))
     root = match.group(1).decode() if match else None
     if root != "PubmedArticleSet":
         raise EutilsResponseError(f"a <{root}> document instead of a PubmedArticleSet")
-    return scanned
 
 
 _PROLOG_ITEM = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.S)

@@ -4,8 +4,7 @@ records still to screen, and the included reports with their studies."""
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import pandas as pd
 
@@ -19,7 +18,7 @@ from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agr
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
 from sysrev.screening.formats import read_asreview, read_covidence, read_rayyan
 from sysrev.screening.living import TO_SCREEN_COLUMNS, new_since_last_search, to_screen
-from sysrev.search.pubmed_xml import parse_pubmed_xml
+from sysrev.search.update import snapshot_pmids
 from sysrev.tables import atomic_path, read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
@@ -39,11 +38,6 @@ def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFram
         return read_covidence(path, matcher, stage=source["stage"],
                               decision=source["decision"], reviewer=source["reviewer"])
     raise ValueError(f"unknown decision format '{fmt}' for {path}")
-
-
-def snapshot_pmids(xml_files: Sequence[str]) -> set[str]:
-    """The PMIDs in a PubMed snapshot's XML files."""
-    return {rec["pmid"] for path in xml_files for rec in parse_pubmed_xml(path)}
 
 
 def screen_records(*, records: str, unique: str, clusters: str, sources: list[Mapping],
@@ -121,10 +115,3 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     log.info("screen_records: %d unique records, %d reports of %d studies included",
              len(unique_table), len(inc), inc["study_id"].nunique())
 
-
-def previous_snapshot_dir(pubmed_dir: str | Path, date: str) -> str | None:
-    """The latest PubMed snapshot before ``date``, or ``None``."""
-    from sysrev.screening.living import snapshot_dates
-
-    earlier = [d for d in snapshot_dates(pubmed_dir) if d < date]
-    return str(Path(pubmed_dir) / earlier[-1]) if earlier else None

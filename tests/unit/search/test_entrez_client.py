@@ -188,14 +188,13 @@ def test_ncbi_error_body_is_named_when_retries_run_out(stub, tmp_path, testdata)
 
 
 @pytest.mark.parametrize("name, message", [
-    ("einfo4.xml", "truncated XML"),
-    ("pubmed3.html", "HTML page instead of PubmedArticleSet"),
-    ("journals.xml", "a <SerialsSet> document instead of a PubmedArticleSet"),
-    ("ncbi_http429_rate_limit_body.json", "not well-formed XML"),
+    ("biopython_Entrez/einfo4.xml", "truncated XML"),
+    ("biopython_Entrez/pubmed3.html", "HTML page instead of PubmedArticleSet"),
+    ("biopython_Entrez/journals.xml", "a <SerialsSet> document instead of a PubmedArticleSet"),
+    ("ncbi_http429_rate_limit_body.json", "not well-formed XML"),  # the body, with HTTP 200
 ])
 def test_real_bad_answers_are_retried_then_named(stub, tmp_path, testdata, name, message):
-    folder = testdata / "eutils" / ("biopython_Entrez" if name != message else "")
-    path = folder / name if (folder / name).is_file() else testdata / "eutils" / name
+    path = testdata / "eutils" / name
     stub.faults["efetch"] += [f"file:{path}"] * 4
     with pytest.raises(EntrezError, match=message):
         retrieve(stub, tmp_path)
@@ -211,8 +210,6 @@ def test_http_429_body_from_ncbi_is_reported(stub, tmp_path):
 
 
 def test_http_400_is_not_retried(stub, tmp_path):
-    stub.faults["efetch"] += ["file:/nonexistent"]  # the stub answers 500 to its own error
-
     class Bad(EutilsStub):
         def _send(self, handler, status, body, kind, fault):
             super()._send(handler, 400, b'{"error":"Invalid query_key"}',

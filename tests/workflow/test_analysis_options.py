@@ -1,0 +1,55 @@
+"""The extraction and analysis options of issue 6 end to end: a contrast-level sheet, split
+shared controls, imputed SDs, the cochrane2025 preset and a subgroup analysis."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.workflow.conftest import copy_project, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_options_run_end_to_end(tmp_path):
+    work = copy_project(tmp_path / "w")
+    data = work / "data/denosumab_ra/extraction"
+    (data / "contrasts.csv").write_text(
+        "study_id,outcome,timepoint,measure,estimate,se,ci_lower,ci_upper,ci_level,"
+        "n_treatment,n_control,source,note\n"
+        "SO2021,erosion,12 months,MD,-0.3,,-0.8,0.2,95,50,52,test row (not from the paper),\n",
+        encoding="utf-8")
+    studies = pd.read_csv(data / "studies.csv", dtype=str)
+    studies["blinding"] = ["double", "double", "double", "double", "open"]
+    studies.to_csv(data / "studies.csv", index=False)
+    config = (work / "config/config.yaml").read_text()
+    for old, new in [("  contrasts: null", "  contrasts: data/denosumab_ra/extraction/contrasts.csv"),
+                     ("  multi_arm: combine", "  multi_arm: split"),
+                     ("  impute_sd: none", "  impute_sd: pooled"),
+                     ("  preset: custom", "  preset: cochrane2025"),
+                     ("  subgroup: null", "  subgroup: blinding")]:
+        assert old in config, old
+        config = config.replace(old, new, 1)
+    (work / "config/config.yaml").write_text(config)
+    result = run_snakemake(work)
+    assert result.returncode == 0, result.stderr[-5000:]
+
+    erosion = pd.read_csv(work / "results/analysis/erosion/effects.tsv", sep="\t",
+                          keep_default_na=False)
+    so = erosion[erosion["study_id"] == "SO2021"].iloc[0]
+    assert so["data_level"] == "contrast"
+    assert "SE from 95% CI (t(100) quantile)" in so["conversions"]
+    drive = erosion[erosion["study_id"] == "DRIVE2016"]
+    assert len(drive) >= 2  # one comparison per denosumab arm
+    assert drive["conversions"].str.contains("SD imputed: pooled SD").all()
+    assert drive["conversions"].str.contains("shared control split").all()
+    pooled = json.loads((work / "results/analysis/erosion/pooled.json").read_text())
+    assert pooled["preset"] == "cochrane2025"
+    assert pooled["random"]["method"] == "REML" and pooled["random"]["test"] == "knha"
+    assert pooled["show_prediction_interval"]
+    sae = json.loads((work / "results/analysis/sae/pooled.json").read_text())
+    assert sae["subgroups"]["groups"] == ["double", "open"]
+    assert 0 <= sae["subgroups"]["p"] <= 1
+    summary = pd.read_csv(work / "results/analysis/summary.tsv", sep="\t").set_index("outcome")
+    assert summary.loc["erosion", "preset"] == "cochrane2025"
+    assert summary.loc["erosion", "k"] == len(erosion)
