@@ -33,6 +33,7 @@ rule all:
         to_screen="results/screening/to_screen.csv",
         summary="results/analysis/summary.tsv",
         forest=get_forest_plots,
+        funnel=get_funnel_plots,
         rob="results/risk_of_bias/traffic_light.png",
         rob_summary="results/risk_of_bias/summary.png",
         sof="results/sof/summary_of_findings.html",

@@ -173,10 +173,15 @@ def run_accuracy(python: str | None) -> list[dict]:
 
 # ---------------------------------------------------------------------------- scale
 
-def run_scale_one(n: int, seed: int) -> dict:
+def run_scale_one(n: int, seed: int, bibdedupe: str | None = None) -> dict:
     from dedup_generator import generate
 
     records, truth = generate(n, seed=seed)
+    peer = {}
+    if bibdedupe:
+        theirs, their_seconds, _ = bibdedupe_clusters(records, bibdedupe)
+        peer = {f"bibdedupe_{k}": v for k, v in metrics(theirs, truth).items()}
+        peer["bibdedupe_seconds"] = their_seconds
     start = time.perf_counter()
     result = find_duplicates(records)
     seconds = time.perf_counter() - start
@@ -185,7 +190,7 @@ def run_scale_one(n: int, seed: int) -> dict:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
     return {"records": len(records), "seconds": seconds, "peak_rss_mib": peak,
             "candidate_pairs": result.counts["candidate_pairs"],
-            **metrics(predicted, truth)}
+            **metrics(predicted, truth), **peer}
 
 
 def main() -> None:
@@ -196,19 +201,24 @@ def main() -> None:
     scale = sub.add_parser("scale")
     scale.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 500_000])
     scale.add_argument("--seed", type=int, default=1)
+    scale.add_argument("--bibdedupe", help="python of the bib-dedupe venv: also run "
+                                           "bib-dedupe on the sizes up to 20,000")
     one = sub.add_parser("scale-one")
     one.add_argument("--n", type=int, required=True)
     one.add_argument("--seed", type=int, default=1)
+    one.add_argument("--bibdedupe")
     args = parser.parse_args()
     if args.command == "accuracy":
         run_accuracy(args.bibdedupe)
     elif args.command == "scale-one":
-        print(json.dumps(run_scale_one(args.n, args.seed)))
+        print(json.dumps(run_scale_one(args.n, args.seed, args.bibdedupe)))
     else:
         for n in args.sizes:
+            peer = ["--bibdedupe", args.bibdedupe] if args.bibdedupe and n <= 20_000 else []
             out = subprocess.run([sys.executable, __file__, "scale-one", "--n", str(n),
-                                  "--seed", str(args.seed)], capture_output=True, text=True,
-                                 check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                                  "--seed", str(args.seed), *peer], capture_output=True,
+                                 text=True, check=True,
+                                 env={**os.environ, "PYTHONHASHSEED": "0"})
             print(out.stdout.strip().splitlines()[-1], flush=True)
 
 

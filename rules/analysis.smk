@@ -82,3 +82,24 @@ rule summarise_analyses:
         "../envs/sysrev.yaml"
     script:
         "../scripts/summarise_analyses.py"
+
+
+rule funnel_plot:
+    input:
+        pooled=rules.meta_analysis.output.pooled,
+        code="src/sysrev/plots/funnel.py",
+    output:
+        png=report(
+            "results/analysis/{outcome}/funnel.png",
+            caption="../report/funnel_plot.rst",
+            category="Funnel plots",
+        ),
+        svg="results/analysis/{outcome}/funnel.svg",
+    log:
+        "logs/funnel_plot/{outcome}.log",
+    params:
+        contours=config["analysis"]["funnel_contours"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/funnel_plot.py"

@@ -2,7 +2,7 @@
 import os
 
 from sysrev.config import check_config
-from sysrev.workflow.analysis import outcomes_with_data
+from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
 
@@ -121,6 +121,13 @@ def get_forest_plots(wildcards):
     contrasts = checkpoints.validate_extraction.get().output.contrasts
     return [f"results/analysis/{outcome}/forest.{ext}"
             for outcome in outcomes_with_data(contrasts) for ext in ("png", "svg")]
+
+
+def get_funnel_plots(wildcards):
+    """Funnel plots of the outcomes with three or more analysable studies."""
+    contrasts = checkpoints.validate_extraction.get().output.contrasts
+    return [f"results/analysis/{outcome}/funnel.{ext}"
+            for outcome in outcomes_with_studies(contrasts, 3) for ext in ("png", "svg")]
 
 
 def get_stage_audits(wildcards):

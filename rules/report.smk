@@ -75,6 +75,7 @@ rule methods_text:
         "logs/methods_text/methods_text.log",
     params:
         review=config["review"],
+        question=config["report"]["question"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -18,8 +18,16 @@ rule screen_records:
         final="results/screening/final_decisions.tsv",
         included="results/screening/included.tsv",
         to_screen="results/screening/to_screen.csv",
-        agreement="results/screening/agreement.tsv",
-        conflicts="results/screening/conflicts.tsv",
+        agreement=report(
+            "results/screening/agreement.tsv",
+            caption="../report/screening_agreement.rst",
+            category="Screening",
+        ),
+        conflicts=report(
+            "results/screening/conflicts.tsv",
+            caption="../report/screening_conflicts.rst",
+            category="Screening",
+        ),
         audit="results/audit/screening.json",
     log:
         "logs/screen_records/screen_records.log",

@@ -6,5 +6,6 @@ from sysrev.workflow.report import methods_text
 
 with rule_log(snakemake.log[0]):
     audits = {Path(p).stem: p for p in snakemake.input.audits}
-    methods_text(review=snakemake.params.review, audits=audits, prisma=snakemake.input.prisma,
+    methods_text(review=snakemake.params.review, question=snakemake.params.question,
+                 audits=audits, prisma=snakemake.input.prisma,
                  pooled=list(snakemake.input.pooled), output=snakemake.output.html)

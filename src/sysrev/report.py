@@ -25,7 +25,7 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
 
 
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
-                 pooled: list[str]) -> str:
+                 pooled: list[str], question: str = "") -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
     extraction, statistics, with the numbers behind each step."""
     search, dedup = _load(audits["search"]), _load(audits["dedup"])
@@ -33,6 +33,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     counts = _load(prisma)
     results = [_load(p) for p in pooled]
     parts = [f"<h2>Methods of the review '{html.escape(review)}'</h2>"]
+    if question:
+        parts.append(f"<h3>Review question</h3><p>{html.escape(question)}</p>")
 
     sources = search["parameters"]["sources"]
     parts.append("<h3>Information sources and search (PRISMA-S)</h3>")

@@ -82,3 +82,37 @@ def test_zero_events_and_a_very_wide_ci_are_drawn_with_arrows(tmp_path):
 def test_p_values_in_revman_style():
     assert [_p_text(p) for p in (0.99, 0.0314, 0.0041, 0.00023, 1e-7, float("nan"))] == [
         "P = 0.99", "P = 0.03", "P = 0.004", "P = 0.0002", "P < 0.00001", "not applicable"]
+
+
+def test_subgroups_with_a_missing_subgroup_get_subtotals_and_the_test(tmp_path):
+    from sysrev.meta import subgroup_analysis
+
+    effects, pooled = _continuous(7)
+    groups = ["Q6M", "Q6M", "Q3M", "Q3M", "Q3M", "", ""]
+    effects["subgroup"] = groups
+    sub = subgroup_analysis(effects["yi"], effects["vi"], groups, method="DL").as_dict()
+    pooled["subgroups"] = sub
+    drawn = forest_plot(effects, pooled, tmp_path / "s.png", tmp_path / "s.svg", dpi=80)
+    assert drawn["subgroups"] == ["Subgroup not reported", "Q3M", "Q6M"]
+    subtotals = [d for d in drawn["diamonds"] if d[0] == "Subtotal (95% CI)"]
+    assert len(subtotals) == 3
+    assert drawn["diamonds"][-1][0] == "Total (95% CI)"
+    # Studies are listed group by group.
+    assert drawn["rows"][:2] == ["S5", "S6"]
+
+
+def test_funnel_plot_reports_egger_and_warns_below_ten(tmp_path):
+    from sysrev.meta import funnel_data, regtest
+    from sysrev.plots.funnel import funnel_plot
+
+    effects, pooled = _continuous(12)
+    pooled["label"] = "Outcome"
+    pooled["funnel"] = funnel_data(effects["yi"], effects["vi"], pooled["fixed"]["estimate"])
+    pooled["egger"] = regtest(effects["yi"], effects["vi"], model="lm").as_dict()
+    drawn = funnel_plot(pooled, tmp_path / "f.png", tmp_path / "f.svg", contours=True, dpi=80)
+    assert drawn["points"] == 12
+    assert "Egger's test: bias coefficient" in drawn["text"]
+    assert "Caution" not in drawn["text"]
+    small = dict(pooled, funnel=funnel_data(effects["yi"][:4], effects["vi"][:4], 0.0))
+    drawn = funnel_plot(small, tmp_path / "g.png", tmp_path / "g.svg", dpi=80)
+    assert "Caution" in drawn["text"]

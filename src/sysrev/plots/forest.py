@@ -1,11 +1,13 @@
 """Forest plots in the layout of RevMan 5: per-arm columns, weights, the effect with its CI as
-text, squares sized by weight, the pooled diamond, heterogeneity and the overall test.
+text, squares sized by weight, subgroup and overall diamonds, heterogeneity, the tests for the
+overall effect and for subgroup differences, and the prediction interval when asked for.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -23,33 +25,130 @@ from sysrev.tables import atomic_path  # noqa: E402
 RATIO = ("RR", "OR")
 ROW_HEIGHT_IN = 0.28
 FONT = 8.5
+LABEL_WIDTH = 30
 MEASURE_NAMES = {"MD": "Mean Difference", "SMD": "Std. Mean Difference",
                  "RR": "Risk Ratio", "OR": "Odds Ratio", "RD": "Risk Difference"}
+NO_SUBGROUP = "Subgroup not reported"
 
 
-def _fmt(value: float, digits: int = 2) -> str:
+def _fmt(value: float | None, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
+        return "\u2014"
     return f"{value:.{digits}f}".replace("-", "\u2212")
 
 
 def _num(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return ""
     value = float(value)
-    return str(int(value)) if value == int(value) else _fmt(value)
+    text = str(int(value)) if value == int(value) else _fmt(value)
+    return text.replace("-", "\u2212")
 
 
 def _p_text(p: float | None) -> str:
+    """A P value as RevMan prints it."""
     if p is None or not math.isfinite(p):
         return "not applicable"
-    # RevMan's style: two decimals, more below 0.01, and "P < 0.00001" at the floor.
+    # Two decimals, more below 0.01, and "P < 0.00001" at the floor.
     if p < 0.00001:
         return "P < 0.00001"
     for decimals in (2, 3, 4):
         if p >= 10 ** -decimals:
             return f"P = {p:.{decimals}f}"
     return f"P = {p:.5f}"
+
+
+@dataclass
+class _Row:
+    kind: str                     # header, study, total, events, note
+    text: str = ""
+    lines: int = 1
+    bold: bool = False
+    data: dict = field(default_factory=dict)
+
+
+def _heterogeneity(fit: dict, k: int) -> str:
+    if k < 2:
+        return "Heterogeneity: not applicable"
+    return (f"Heterogeneity: Tau\u00b2 = {_fmt(fit['tau2'])}; Chi\u00b2 = {_fmt(fit['q'])}, "
+            f"df = {fit['df']} ({_p_text(fit['q_p'])}); I\u00b2 = {fit['i2']:.0f}%")
+
+
+def _overall_test(fit: dict) -> str:
+    stat = "Z" if fit["test"] == "z" else "t"
+    return f"Test for overall effect: {stat} = {_fmt(abs(fit['zval']))} ({_p_text(fit['pval'])})"
+
+
+def _group_rows(part: pd.DataFrame, fit: dict | None, binary: bool, title: str,
+                total_label: str) -> list[_Row]:
+    rows = []
+    if title:
+        rows.append(_Row("header", title, bold=True))
+    for _, study in part.iterrows():
+        label = "\n".join(textwrap.wrap(str(study["label"]), LABEL_WIDTH)) or str(study["label"])
+        rows.append(_Row("study", label, lines=label.count("\n") + 1, data=study.to_dict()))
+    if fit is None:
+        return rows
+    totals = {"n_treatment": part["n_treatment"].astype(float).sum(),
+              "n_control": part["n_control"].astype(float).sum(),
+              "weight": part["weight_random"].astype(float).sum()}
+    rows.append(_Row("total", total_label, bold=True, data={"fit": fit, **totals}))
+    if binary:
+        rows.append(_Row("events", "Total events", data={
+            "events_treatment": part["events_treatment"].astype(float).sum(),
+            "events_control": part["events_control"].astype(float).sum()}))
+    rows.append(_Row("note", _heterogeneity(fit, len(part))))
+    rows.append(_Row("note", _overall_test(fit)))
+    return rows
+
+
+def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool) -> list[_Row]:
+    random = pooled["random"]
+    subgroups = pooled.get("subgroups") or {}
+    rows: list[_Row] = []
+    if subgroups.get("fits") and "subgroup" in effects.columns:
+        for group in subgroups["groups"]:
+            part = effects[effects["subgroup"].fillna("") == group]
+            rows += _group_rows(part, subgroups["fits"].get(group), binary,
+                                group or NO_SUBGROUP, "Subtotal (95% CI)")
+            rows.append(_Row("blank"))
+    else:
+        rows += _group_rows(effects, None, binary, "", "")
+        rows.append(_Row("blank", lines=0))
+    totals = {"n_treatment": effects["n_treatment"].astype(float).sum(),
+              "n_control": effects["n_control"].astype(float).sum(), "weight": 100.0}
+    rows.append(_Row("total", "Total (95% CI)", bold=True, data={"fit": random, **totals}))
+    if binary:
+        rows.append(_Row("events", "Total events", data={
+            "events_treatment": effects["events_treatment"].astype(float).sum(),
+            "events_control": effects["events_control"].astype(float).sum()}))
+    rows.append(_Row("note", _heterogeneity(random, len(effects))))
+    rows.append(_Row("note", _overall_test(random)))
+    if subgroups.get("fits"):
+        df = subgroups["df"][0] if isinstance(subgroups["df"], list) else subgroups["df"]
+        q = subgroups["q"]
+        i2 = max(0.0, 100 * (q - df) / q) if q and q > 0 else 0.0
+        rows.append(_Row("note", f"Test for subgroup differences: Chi\u00b2 = {_fmt(q)}, "
+                                 f"df = {df} ({_p_text(subgroups['p'])}), I\u00b2 = {i2:.1f}%"))
+    if pooled.get("not_analysable"):
+        left_out = "; ".join(x["study_id"] for x in pooled["not_analysable"])
+        text = "\n".join(textwrap.wrap("Not analysable (reasons in pooled.json): " + left_out,
+                                       95))
+        rows.append(_Row("note", text, lines=text.count("\n") + 1, data={"italic": True}))
+    return rows
+
+
+def _axis(low: np.ndarray, high: np.ndarray, ratio: bool):
+    span = max(float(np.nanmax(np.abs(np.concatenate([low, high])))), 1e-9)
+    if ratio:
+        bound = min(max(math.ceil(math.log10(math.exp(span))), 1), 3)
+        ticks = [math.log(10 ** e) for e in range(-bound, bound + 1)]
+        return ticks[0], ticks[-1], ticks, [f"{10 ** e:g}" for e in range(-bound, bound + 1)]
+    magnitude = 10 ** math.floor(math.log10(span))
+    limit = math.ceil(span / magnitude) * magnitude
+    ticks = [-limit, -limit / 2, 0, limit / 2, limit]
+    digits = 2 if limit < 2 else 1 if limit < 20 else 0
+    return -limit, limit, ticks, [_fmt(t, digits) for t in ticks]
 
 
 def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
@@ -60,186 +159,161 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     """Draw one outcome's forest plot and save it as PNG (at ``dpi``) and SVG.
 
     ``effects`` is the outcome's ``effects.tsv`` table and ``pooled`` its ``pooled.json``.
-    The random-effects model is drawn; its method and test are named in the header. With
-    ``prediction_interval`` the prediction interval is drawn under the diamond.
+    The random-effects model is drawn; its method and test are named in the header. When
+    ``pooled`` holds subgroup fits, studies are grouped with a subtotal diamond per subgroup
+    and the test for subgroup differences. With ``prediction_interval`` (and two or more
+    studies) the prediction interval is drawn under the overall diamond.
 
-    Returns what was drawn, for tests and audits: the study rows in order, the x range, the
-    studies whose CI runs off the axis (drawn with an arrow) and the diamond.
+    Returns what was drawn, for tests and audits: the study rows in order, the subgroups, the
+    x range, the studies whose CI runs off the axis (drawn with an arrow), the diamonds.
     """
     measure = pooled["measure"]
     ratio = measure in RATIO
     binary = pooled["type"] == "binary"
     random = pooled["random"]
-    effects = effects.sort_values(["year", "label"], kind="mergesort").reset_index(drop=True)
-    k = len(effects)
     transform = np.exp if ratio else (lambda x: x)
+    order = ["year", "label"]
+    if (pooled.get("subgroups") or {}).get("fits") and "subgroup" in effects.columns:
+        effects = effects.assign(subgroup=effects["subgroup"].fillna(""))
+        order = ["subgroup"] + order
+    effects = effects.sort_values(order, kind="mergesort").reset_index(drop=True)
+    k = len(effects)
+    rows = _build_rows(effects, pooled, binary)
+    drew_pi = bool(prediction_interval and k > 1 and random.get("pi_lb") is not None
+                   and math.isfinite(random["pi_lb"]))
 
-    labels = ["\n".join(textwrap.wrap(str(lbl), 28)) or str(lbl) for lbl in effects["label"]]
-    extra_lines = sum(lbl.count("\n") for lbl in labels)
-    n_rows = k + extra_lines * 0.6 + 8
-    height = max(3.2, n_rows * ROW_HEIGHT_IN + 0.8)
-    fig = plt.figure(figsize=(11.5, height))
-    table = fig.add_axes([0.01, 0.02, 0.98, 0.96])
+    line = 0.62
+    body = sum(max(r.lines, 1) * line + (0.38 if r.kind in ("study", "total", "header")
+                                          else 0.1) for r in rows)
+    top = body + 3.0
+    bottom = -3.2
+    fig = plt.figure(figsize=(11.5, max(3.2, (top - bottom) * ROW_HEIGHT_IN + 0.4)))
+    table = fig.add_axes([0.01, 0.01, 0.98, 0.98])
     table.set_axis_off()
-    plot = fig.add_axes([0.70, 0.02, 0.27, 0.96])
-    top = n_rows
-    table.set_ylim(0, top)
-    plot.set_ylim(0, top)
+    plot = fig.add_axes([0.745, 0.01, 0.235, 0.98], sharey=table)
     table.set_xlim(0, 1)
+    table.set_ylim(bottom, top)
 
     if binary:
         col = {"study": 0.0, "t1": 0.22, "t2": 0.28, "c1": 0.36, "c2": 0.42, "weight": 0.52,
                "effect": 0.62}
+        sub, last_t, last_c = ("Events", "Total"), "t2", "c2"
     else:
         col = {"study": 0.0, "t1": 0.20, "t2": 0.25, "t3": 0.30, "c1": 0.36, "c2": 0.41,
                "c3": 0.46, "weight": 0.52, "effect": 0.62}
-    header_y = top - 0.8
-    method = random["method"] if random else ""
-    test = {"z": "", "knha": ", HKSJ", "adhoc": ", HKSJ (ad hoc)"}.get(
-        random["test"] if random else "z", "")
-    effect_header = f"{MEASURE_NAMES.get(measure, measure)}\nIV, Random ({method}{test}), 95% CI"
+        sub, last_t, last_c = ("Mean", "SD", "Total"), "t3", "c3"
+    header_y = top - 1.2
+    test = {"z": "", "knha": ", HKSJ", "adhoc": ", HKSJ (ad hoc)"}.get(random["test"], "")
     table.text(col["study"], header_y, "Study or Subgroup", fontsize=FONT, weight="bold",
                va="center")
-    last = "t2" if binary else "t3"
-    table.text((col["t1"] + col[last]) / 2 + 0.02, header_y + 0.55, treatment_label,
-               fontsize=FONT, weight="bold", ha="center")
-    last = "c2" if binary else "c3"
-    table.text((col["c1"] + col[last]) / 2 + 0.02, header_y + 0.55, control_label,
-               fontsize=FONT, weight="bold", ha="center")
-    sub = ("Events", "Total") if binary else ("Mean", "SD", "Total")
+    for first, last, name in (("t1", last_t, treatment_label), ("c1", last_c, control_label)):
+        table.text((col[first] + col[last]) / 2 + 0.02, header_y + 0.75, name, fontsize=FONT,
+                   weight="bold", ha="center")
     for i, name in enumerate(sub):
         for side in ("t", "c"):
             table.text(col[f"{side}{i + 1}"] + 0.04, header_y, name, fontsize=FONT,
                        weight="bold", ha="right", va="center")
     table.text(col["weight"] + 0.04, header_y, "Weight", fontsize=FONT, weight="bold",
                ha="right", va="center")
-    table.text(col["effect"], header_y, effect_header, fontsize=FONT, weight="bold",
-               va="center")
-    table.axhline(header_y - 0.6, xmin=0, xmax=1, color="black", lw=0.6)
+    table.text(col["effect"], header_y, f"{MEASURE_NAMES.get(measure, measure)}\n"
+               f"IV, Random ({random['method']}{test}), 95% CI", fontsize=FONT,
+               weight="bold", va="center")
+    table.plot([0, 1], [header_y - 0.8] * 2, color="black", lw=0.6)
 
-    y = header_y - 1.3
-    row_y = []
-    for i, row in effects.iterrows():
-        lines = labels[i].count("\n")
-        y -= lines * 0.3
-        row_y.append(y)
-        table.text(col["study"], y, labels[i], fontsize=FONT, va="center")
-        if binary:
-            cells = [(col["t1"], row["events_treatment"]), (col["t2"], row["n_treatment"]),
-                     (col["c1"], row["events_control"]), (col["c2"], row["n_control"])]
-        else:
-            cells = [(col["t1"], row["mean_treatment"]), (col["t2"], row["sd_treatment"]),
-                     (col["t3"], row["n_treatment"]), (col["c1"], row["mean_control"]),
-                     (col["c2"], row["sd_control"]), (col["c3"], row["n_control"])]
-        for x, value in cells:
-            table.text(x + 0.04, y, _num(value).replace("-", "\u2212"), fontsize=FONT,
-                       ha="right", va="center")
-        table.text(col["weight"] + 0.04, y, f"{float(row['weight_random']):.1f}%",
-                   fontsize=FONT, ha="right", va="center")
-        table.text(col["effect"], y, f"{_fmt(transform(float(row['yi'])))} "
-                   f"[{_fmt(transform(float(row['ci_lower'])))}, "
-                   f"{_fmt(transform(float(row['ci_upper'])))}]", fontsize=FONT, va="center")
-        y -= 1 + lines * 0.3
-
-    # Pooled row.
-    y -= 0.3
-    total_y = y
-    table.text(col["study"], y, "Total (95% CI)", fontsize=FONT, weight="bold", va="center")
-    n_t = int(effects["n_treatment"].astype(float).sum())
-    n_c = int(effects["n_control"].astype(float).sum())
-    tot_t, tot_c = (col["t2"], col["c2"]) if binary else (col["t3"], col["c3"])
-    table.text(tot_t + 0.04, y, str(n_t), fontsize=FONT, weight="bold", ha="right",
-               va="center")
-    table.text(tot_c + 0.04, y, str(n_c), fontsize=FONT, weight="bold", ha="right",
-               va="center")
-    table.text(col["weight"] + 0.04, y, "100.0%", fontsize=FONT, weight="bold", ha="right",
-               va="center")
-    table.text(col["effect"], y, f"{_fmt(transform(random['estimate']))} "
-               f"[{_fmt(transform(random['ci_lb']))}, {_fmt(transform(random['ci_ub']))}]",
-               fontsize=FONT, weight="bold", va="center")
-    if binary:
-        y -= 1
-        table.text(col["study"], y, "Total events", fontsize=FONT, va="center")
-        table.text(col["t1"] + 0.04, y, str(int(effects["events_treatment"].astype(float)
-                                               .sum())), fontsize=FONT, ha="right",
-                   va="center")
-        table.text(col["c1"] + 0.04, y, str(int(effects["events_control"].astype(float)
-                                               .sum())), fontsize=FONT, ha="right",
-                   va="center")
-    y -= 1
-    if k > 1:
-        het = (f"Heterogeneity: Tau\u00b2 = {_fmt(random['tau2'])}; "
-               f"Chi\u00b2 = {_fmt(random['q'])}, df = {random['df']} ({_p_text(random['q_p'])}); "
-               f"I\u00b2 = {random['i2']:.0f}%")
-    else:
-        het = "Heterogeneity: not applicable (one study)"
-    stat = "Z" if random["test"] == "z" else "t"
-    table.text(col["study"], y, het, fontsize=FONT - 0.5, va="center")
-    y -= 0.8
-    table.text(col["study"], y, f"Test for overall effect: {stat} = "
-               f"{_fmt(abs(random['zval']))} ({_p_text(random['pval'])})",
-               fontsize=FONT - 0.5, va="center")
-    if pooled.get("not_analysable"):
-        y -= 0.8
-        left_out = "; ".join(x["study_id"] for x in pooled["not_analysable"])
-        table.text(col["study"], y, "\n".join(textwrap.wrap(
-            f"Not analysable (see effects/pooled files): {left_out}", 90)),
-            fontsize=FONT - 1, va="top", style="italic")
-
-    # The plot column.
     low = np.concatenate([effects["ci_lower"].astype(float), [random["ci_lb"]]])
     high = np.concatenate([effects["ci_upper"].astype(float), [random["ci_ub"]]])
-    span = max(abs(low.min()), abs(high.max()), 1e-9)
-    if ratio:
-        bound = min(max(math.ceil(math.log10(math.exp(span))), 1), 3)
-        xmin, xmax = math.log(10 ** -bound), math.log(10 ** bound)
-        ticks = [math.log(10 ** e) for e in range(-bound, bound + 1)]
-        tick_labels = [f"{10 ** e:g}" for e in range(-bound, bound + 1)]
-    else:
-        magnitude = 10 ** math.floor(math.log10(span))
-        limit = math.ceil(span / magnitude) * magnitude
-        xmin, xmax = -limit, limit
-        ticks = [-limit, -limit / 2, 0, limit / 2, limit]
-        tick_labels = [_fmt(t, 2 if limit < 2 else 1 if limit < 20 else 0) for t in ticks]
-    plot.set_xlim(xmin, xmax)
-    plot.plot([0, 0], [y - 0.6, header_y - 0.6], color="black", lw=0.6)
-    weights = effects["weight_random"].astype(float).to_numpy()
-    clipped = []
-    for yy, (_, row), w in zip(row_y, effects.iterrows(), weights):
-        lo, hi, mid = float(row["ci_lower"]), float(row["ci_upper"]), float(row["yi"])
-        plot.plot([max(lo, xmin), min(hi, xmax)], [yy, yy], color="black", lw=0.8)
-        for end, edge in ((lo, xmin), (hi, xmax)):
-            if (end < edge and edge == xmin) or (end > edge and edge == xmax):
-                clipped.append(row["study_id"])
-                plot.annotate("", xy=(edge, yy), xytext=(edge - 0.06 * (edge - mid), yy),
-                              arrowprops={"arrowstyle": "->", "lw": 0.8})
-        if xmin <= mid <= xmax:
-            # Marker area proportional to weight, as in RevMan.
-            plot.plot(mid, yy, marker="s", color="#1f5aa6", linestyle="none",
-                      markersize=3 + 9 * math.sqrt(w / 100))
-    diamond = Polygon([(random["ci_lb"], total_y), (random["estimate"], total_y + 0.35),
-                       (random["ci_ub"], total_y), (random["estimate"], total_y - 0.35)],
-                      closed=True, color="black")
-    plot.add_patch(diamond)
-    drew_pi = bool(prediction_interval and k > 1 and random.get("pi_lb") is not None)
     if drew_pi:
-        plot.plot([random["pi_lb"], random["pi_ub"]], [total_y - 0.55] * 2, color="#b22222",
-                  lw=1.5)
-        table.text(col["effect"], total_y - 0.55, "Prediction interval "
-                   f"[{_fmt(transform(random['pi_lb']))}, {_fmt(transform(random['pi_ub']))}]",
-                   fontsize=FONT - 1, color="#b22222", va="center")
+        low, high = np.append(low, random["pi_lb"]), np.append(high, random["pi_ub"])
+    xmin, xmax, ticks, tick_labels = _axis(low, high, ratio)
+    plot.set_xlim(xmin, xmax)
+
+    def cell(x, y, value, bold=False):
+        table.text(x + 0.04, y, value, fontsize=FONT, ha="right", va="center",
+                   weight="bold" if bold else "normal")
+
+    def diamond(fit, y):
+        plot.add_patch(Polygon([(fit["ci_lb"], y), (fit["estimate"], y + 0.3),
+                                (fit["ci_ub"], y), (fit["estimate"], y - 0.3)],
+                               closed=True, color="black", clip_on=True))
+
+    y = header_y - 1.2
+    clipped, diamonds, study_rows = [], [], []
+    for row in rows:
+        if row.kind == "blank":
+            y -= line * row.lines
+            continue
+        height = max(row.lines, 1) * line
+        y_mid = y - height / 2 + line / 2
+        style = {"fontsize": FONT if row.kind != "note" else FONT - 0.7, "va": "center",
+                 "weight": "bold" if row.bold else "normal",
+                 "style": "italic" if row.data.get("italic") else "normal"}
+        table.text(col["study"], y_mid if row.kind != "note" else y, row.text, **style)
+        d = row.data
+        if row.kind == "study":
+            study_rows.append(d["study_id"])
+            if binary:
+                values = [("t1", d["events_treatment"]), ("t2", d["n_treatment"]),
+                          ("c1", d["events_control"]), ("c2", d["n_control"])]
+            else:
+                values = [("t1", d["mean_treatment"]), ("t2", d["sd_treatment"]),
+                          ("t3", d["n_treatment"]), ("c1", d["mean_control"]),
+                          ("c2", d["sd_control"]), ("c3", d["n_control"])]
+            for key, value in values:
+                cell(col[key], y_mid, _num(value))
+            cell(col["weight"], y_mid, f"{float(d['weight_random']):.1f}%")
+            lo, hi, mid = float(d["ci_lower"]), float(d["ci_upper"]), float(d["yi"])
+            table.text(col["effect"], y_mid, f"{_fmt(transform(mid))} [{_fmt(transform(lo))}"
+                       f", {_fmt(transform(hi))}]", fontsize=FONT, va="center")
+            plot.plot([max(lo, xmin), min(hi, xmax)], [y_mid] * 2, color="black", lw=0.8)
+            for end, edge in ((lo, xmin), (hi, xmax)):
+                if (edge == xmin and end < edge) or (edge == xmax and end > edge):
+                    clipped.append(d["study_id"])
+                    inner = edge - 0.06 * (edge - (xmin + xmax) / 2)
+                    plot.annotate("", xy=(edge, y_mid), xytext=(inner, y_mid),
+                                  arrowprops={"arrowstyle": "->", "lw": 0.8})
+            if xmin <= mid <= xmax:
+                # Marker area proportional to weight, as in RevMan.
+                plot.plot(mid, y_mid, marker="s", color="#1f5aa6", linestyle="none",
+                          markersize=3 + 9 * math.sqrt(float(d["weight_random"]) / 100))
+        elif row.kind == "total":
+            fit = d["fit"]
+            cell(col[last_t], y_mid, _num(d["n_treatment"]), bold=True)
+            cell(col[last_c], y_mid, _num(d["n_control"]), bold=True)
+            cell(col["weight"], y_mid, f"{d['weight']:.1f}%", bold=True)
+            table.text(col["effect"], y_mid, f"{_fmt(transform(fit['estimate']))} "
+                       f"[{_fmt(transform(fit['ci_lb']))}, {_fmt(transform(fit['ci_ub']))}]",
+                       fontsize=FONT, weight="bold", va="center")
+            diamond(fit, y_mid)
+            diamonds.append((row.text, fit["ci_lb"], fit["estimate"], fit["ci_ub"]))
+            if row.text.startswith("Total") and drew_pi:
+                y_pi = y_mid - 0.5
+                plot.plot([random["pi_lb"], random["pi_ub"]], [y_pi] * 2, color="#b22222",
+                          lw=1.5)
+                table.text(col["study"], y_pi, "Prediction interval", fontsize=FONT - 1,
+                           color="#b22222", va="center")
+                table.text(col["effect"], y_pi, f"[{_fmt(transform(random['pi_lb']))}, "
+                           f"{_fmt(transform(random['pi_ub']))}]", fontsize=FONT - 1,
+                           color="#b22222", va="center")
+                y -= 0.5
+        elif row.kind == "events":
+            cell(col["t1"], y_mid, _num(d["events_treatment"]))
+            cell(col["c1"], y_mid, _num(d["events_control"]))
+        y -= height + (0.38 if row.kind in ("study", "total", "header") else 0.1)
+
+    axis_y = y - 0.4
+    null = 0.0
+    plot.plot([null, null], [axis_y, header_y - 0.8], color="black", lw=0.6)
     plot.set_yticks([])
     for side in ("left", "right", "top"):
         plot.spines[side].set_visible(False)
-    plot.spines["bottom"].set_position(("data", y - 0.6))
+    plot.spines["bottom"].set_position(("data", axis_y))
     plot.set_xticks(ticks)
     plot.set_xticklabels(tick_labels, fontsize=FONT - 0.5)
-    plot.text(xmin + 0.02 * (xmax - xmin), y - 2.2, favours_left, fontsize=FONT - 0.5,
+    plot.text(xmin + 0.02 * (xmax - xmin), axis_y - 2.0, favours_left, fontsize=FONT - 0.5,
               ha="left", va="center")
-    plot.text(xmax - 0.02 * (xmax - xmin), y - 2.2, favours_right, fontsize=FONT - 0.5,
+    plot.text(xmax - 0.02 * (xmax - xmin), axis_y - 2.0, favours_right, fontsize=FONT - 0.5,
               ha="right", va="center")
-    plot.set_ylim(y - 2.8, top)
-    table.set_ylim(y - 2.8, top)
+    table.set_ylim(min(bottom, axis_y - 2.6), top)
     plot.patch.set_alpha(0)
 
     with atomic_path(path_png, "wb") as handle:
@@ -247,6 +321,7 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     with atomic_path(path_svg, "w") as handle:
         fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    return {"rows": list(effects["study_id"]), "xlim": (xmin, xmax),
-            "clipped": sorted(set(clipped)), "prediction_interval": drew_pi,
+    return {"rows": study_rows, "xlim": (xmin, xmax), "clipped": sorted(set(clipped)),
+            "prediction_interval": drew_pi, "diamonds": diamonds,
+            "subgroups": [r.text for r in rows if r.kind == "header"],
             "diamond": (random["ci_lb"], random["estimate"], random["ci_ub"])}

@@ -13,9 +13,23 @@ from sysrev.analysis import (EFFECT_NUMERIC, SENSITIVITY_COLUMNS, AnalysisSpec,
 from sysrev.audit import write_audit
 from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
 from sysrev.plots.forest import forest_plot as draw_forest
+from sysrev.plots.funnel import funnel_plot as draw_funnel
 from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
 
 log = logging.getLogger(__name__)
+
+
+def outcomes_with_studies(contrasts: str, minimum: int) -> list[str]:
+    """Outcomes with at least ``minimum`` analysable studies (3 for a funnel plot)."""
+    table = read_tsv(contrasts)
+    counts = table.loc[table["status"] == "analysable"].groupby("outcome")["study_id"].nunique()
+    return sorted(counts[counts >= minimum].index)
+
+
+def funnel_plot(*, pooled: str, png: str, svg: str, contours: bool) -> None:
+    """Draw one outcome's funnel plot with Egger's test."""
+    with open(pooled, encoding="utf-8") as handle:
+        draw_funnel(json.load(handle), png, svg, contours=contours)
 
 
 def outcomes_with_data(contrasts: str) -> list[str]:
@@ -60,7 +74,8 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, outcome: Mappi
     draw_forest(table, result, png, svg, treatment_label=treatment_label,
                 control_label=control_label,
                 favours_left=outcome.get("favours_left", "Favours treatment"),
-                favours_right=outcome.get("favours_right", "Favours control"))
+                favours_right=outcome.get("favours_right", "Favours control"),
+                prediction_interval=bool(result.get("show_prediction_interval")))
 
 
 def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,

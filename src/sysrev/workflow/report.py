@@ -74,9 +74,9 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
     sof_png(table, title, png)
 
 
-def methods_text(*, review: str, audits: dict[str, str], prisma: str, pooled: list[str],
-                 output: str) -> None:
+def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
+                 pooled: list[str], output: str) -> None:
     """The methods section of the report."""
     with atomic_path(output) as handle:
-        handle.write(methods_html(review=review, audits=audits, prisma=prisma,
-                                  pooled=pooled))
+        handle.write(methods_html(review=review, question=question, audits=audits,
+                                  prisma=prisma, pooled=pooled))
