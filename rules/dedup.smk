@@ -8,9 +8,17 @@ rule deduplicate_records:
         code="src/sysrev/dedup.py",
     output:
         unique="results/dedup/unique.tsv",
-        duplicates="results/dedup/duplicates.tsv",
+        duplicates=report(
+            "results/dedup/duplicates.tsv",
+            caption="../report/dedup_duplicates.rst",
+            category="Deduplication",
+        ),
         clusters="results/dedup/clusters.tsv",
-        maybe="results/dedup/maybe.tsv",
+        maybe=report(
+            "results/dedup/maybe.tsv",
+            caption="../report/dedup_maybe.rst",
+            category="Deduplication",
+        ),
         audit="results/audit/dedup.json",
     log:
         "logs/deduplicate_records/deduplicate_records.log",

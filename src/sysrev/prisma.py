@@ -158,24 +158,19 @@ def check_prisma(counts: dict) -> list[dict]:
         ("sum of exclusion reasons = reports excluded",
          sum(elig["exclusion_reasons"].values()), elig["reports_excluded"]),
     ]
-    checks = []
-    for name, left, right in equations:
-        if left != right:
-            raise PrismaArithmeticError(f"PRISMA equation broken: {name} ({left} != {right})")
-        checks.append({"equation": name, "value": int(right), "holds": True})
     previous = counts.get("previous")
     if previous is not None:
-        equations_extra = [
+        equations += [
             ("previous studies + new studies = total studies",
              previous["studies"] + inc["new_studies"], inc["total_studies"]),
             ("previous reports + new reports = total reports",
              previous["reports"] + inc["new_reports"], inc["total_reports"]),
         ]
-        for name, left, right in equations_extra:
-            if left != right:
-                raise PrismaArithmeticError(f"PRISMA equation broken: {name} ({left} != "
-                                            f"{right})")
-            checks.append({"equation": name, "value": int(right), "holds": True})
+    checks = []
+    for name, left, right in equations:
+        if left != right:
+            raise PrismaArithmeticError(f"PRISMA equation broken: {name} ({left} != {right})")
+        checks.append({"equation": name, "value": int(right), "holds": True})
     if inc["studies"] > inc["reports"]:
         raise PrismaArithmeticError(
             f"PRISMA: more studies ({inc['studies']}) than reports ({inc['reports']})")

@@ -147,3 +147,32 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         row["source_file"] = str(source_file)
         rows.append(row)
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)
+
+
+def count_tagged_records(text: str, path: str | Path, tag: re.Pattern, start: str,
+                         end: str = "ER") -> int:
+    """Count the records of a tagged export (RIS ``TY``…``ER``, WoS ``PT``…``ER``).
+
+    ``tag`` matches a line's tag in group 1. A record that is not closed before the next one
+    starts, a stray end tag, or a file that ends inside a record is an error naming the line:
+    a parser would otherwise return a silently shorter table.
+    """
+    count, open_line = 0, None
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = tag.match(line)
+        if not match:
+            continue
+        if match.group(1) == start:
+            if open_line is not None:
+                raise InputError(path, f"record starting at line {open_line} has no {end} "
+                                       f"line before the next {start}", line=number)
+            open_line, count = number, count + 1
+        elif match.group(1) == end:
+            if open_line is None:
+                raise InputError(path, f"{end} line without a {start} line before it",
+                                 line=number)
+            open_line = None
+    if open_line is not None:
+        raise InputError(path, f"the last record has no {end} line (the file may be "
+                               "truncated)", line=open_line)
+    return count

@@ -15,7 +15,8 @@ import pandas as pd
 import rispy
 
 from sysrev.errors import InputError
-from sysrev.imports.records import join_list, make_record_table, read_text
+from sysrev.imports.records import (count_tagged_records, join_list, make_record_table,
+                                    read_text)
 
 log = logging.getLogger(__name__)
 
@@ -66,26 +67,8 @@ def _pages(rec: dict[str, Any]) -> str | None:
 
 
 def _check_structure(text: str, path: Path) -> int:
-    """Count records by their ``TY`` lines; fail on a record with no ``ER`` before the next."""
-    count, open_line = 0, None
-    for number, line in enumerate(text.split("\n"), start=1):
-        match = _TAG_LINE.match(line)
-        if not match:
-            continue
-        tag = match.group(1)
-        if tag == "TY":
-            if open_line is not None:
-                raise InputError(path, f"record starting at line {open_line} has no ER line "
-                                       "before the next TY", line=number)
-            open_line, count = number, count + 1
-        elif tag == "ER":
-            if open_line is None:
-                raise InputError(path, "ER line without a TY line before it", line=number)
-            open_line = None
-    if open_line is not None:
-        raise InputError(path, "the last record has no ER line (the file may be truncated)",
-                         line=open_line)
-    return count
+    """Count records by their ``TY`` lines; fail on one that is not closed by ``ER``."""
+    return count_tagged_records(text, path, _TAG_LINE, "TY")
 
 
 def map_ris_record(rec: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,8 @@ import pandas as pd
 import rispy
 
 from sysrev.errors import InputError
-from sysrev.imports.records import join_list, make_record_table, read_text
+from sysrev.imports.records import (count_tagged_records, join_list, make_record_table,
+                                    read_text)
 
 log = logging.getLogger(__name__)
 
@@ -19,26 +20,8 @@ _TAG = re.compile(r"^([A-Z][A-Z0-9])(?: |$)")
 
 
 def _check_structure(text: str, path: Path) -> int:
-    """Count ``PT`` … ``ER`` records; fail on one that is not closed."""
-    count, open_line = 0, None
-    for number, line in enumerate(text.split("\n"), start=1):
-        match = _TAG.match(line)
-        if not match:
-            continue
-        tag = match.group(1)
-        if tag == "PT":
-            if open_line is not None:
-                raise InputError(path, f"record starting at line {open_line} has no ER line "
-                                       "before the next PT", line=number)
-            open_line, count = number, count + 1
-        elif tag == "ER":
-            if open_line is None:
-                raise InputError(path, "ER line without a PT line before it", line=number)
-            open_line = None
-    if open_line is not None:
-        raise InputError(path, "the last record has no ER line (the file may be truncated)",
-                         line=open_line)
-    return count
+    """Count records by their ``PT`` lines; fail on one that is not closed by ``ER``."""
+    return count_tagged_records(text, path, _TAG, "PT")
 
 
 def _pages(rec: dict[str, Any]) -> str | None:

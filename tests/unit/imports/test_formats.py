@@ -1,5 +1,7 @@
-"""Every export in ../shared/testdata/exports and tests/data/imports reads with the right
-count; MEDLINE, EndNote XML and CSV layouts; encodings; corrupt files name file and line."""
+"""Every export in ../shared/testdata/exports reads with the right count; generated files in
+the layouts of Scopus, Embase, EndNote, Mendeley, Zotero, Covidence and Ovid (see
+export_layouts.py) round-trip; MEDLINE, EndNote XML and CSV layouts; encodings; corrupt files
+name file and line."""
 
 import re
 from pathlib import Path
@@ -9,10 +11,11 @@ import pytest
 
 from sysrev.errors import InputError
 from sysrev.imports import import_records, read_csv_export, read_endnote_xml, read_medline
-from sysrev.imports.records import decode_export
+from sysrev.imports.records import clean_text, decode_export
 from sysrev.imports.sources import READERS
 
-FIXTURES = Path(__file__).resolve().parents[2] / "data" / "imports"
+import export_layouts as layouts
+
 CORRUPT = {"ris_generic/jabref__RisImporterCorrupted.ris"}
 
 
@@ -53,15 +56,70 @@ def test_every_shared_export_reads_with_the_right_count_or_fails_clearly(testdat
         assert table["record_id"].is_unique, name
 
 
-@pytest.mark.parametrize("name", ["cff_baseline_endnote.ris", "cff_baseline_mendeley.ris",
-                                  "cff_baseline_zotero.ris",
-                                  "cff_baseline_covidence_endnote.ris",
-                                  "cff_baseline_eric_ovid.ris"])
-def test_reexported_and_ovid_ris(name):
-    table = import_records(FIXTURES / name, source="x", fmt="ris")
-    assert len(table) == _count_in_file(FIXTURES / name, "ris") == 10
-    assert table["title"].notna().all()
-    assert table["year"].notna().all()
+def _assert_round_trip(table: pd.DataFrame, layout: str, source: str) -> None:
+    """Every generated record is read, in order, with its key fields as the tool wrote them."""
+    assert len(table) == len(layouts.RECORDS)
+    assert table["record_id"].is_unique
+    for record, (_, row) in zip(layouts.RECORDS, table.iterrows()):
+        expected = layouts.expected_fields(layout, record)
+        got = {key: (None if pd.isna(row[key]) else row[key]) for key in expected}
+        if expected["source_id"] is None:  # the tool writes no accession: a content hash
+            assert re.fullmatch(r"h[0-9a-f]{12}", got["source_id"]), (layout, record.number)
+            expected["source_id"] = got["source_id"]
+        assert got == expected, (layout, record.number)
+        assert row["record_id"] == f"{source}:{expected['source_id']}"
+
+
+@pytest.mark.parametrize("layout", layouts.RIS_LAYOUTS)
+def test_reexported_and_ovid_ris(layout, tmp_path):
+    path = layouts.write_export(layout, tmp_path)
+    table = import_records(path, source="x", fmt="ris")
+    assert len(table) == _count_in_file(path, "ris") == len(layouts.RECORDS)
+    _assert_round_trip(table, layout, "x")
+
+
+def test_generated_layouts_keep_each_tools_quirks():
+    """The generator really writes what the readers must cope with."""
+    data = {name: write(layouts.RECORDS) for name, write in layouts.WRITERS.items()}
+    scopus = data["scopus_csv"]
+    assert scopus.startswith(b"\xef\xbb\xbf\"Authors\",\"Author full names\"")
+    assert b"\r" not in scopus
+    assert '"Müller R.T.; Ó Súilleabháin S.; Dvořák T."'.encode() in scopus
+    assert b'"Art. No.","Page start","Page end"' in scopus and scopus.count(b'""quoted""') == 1
+    embase = data["embase_csv"].decode("utf-8").split("\n")
+    assert embase[0].startswith('"SEARCH QUERY",') and set(embase[1]) == {"-"} and embase[2] == ""
+    assert embase[3].startswith('"Title","Original Title","Author Names"')
+    assert ',99000001,L990000001,10.5555/sysrev.synthetic.0001,' in embase[4]
+    zotero = data["zotero_ris"]
+    assert zotero.count(b"\r\n") == zotero.count(b"\n") and b"DA  - 2024///\r\n" in zotero
+    endnote = data["endnote_ris"].decode("utf-8")
+    assert "KW  - denosumab\nerosion\n" in endnote and "\nID  - 501\nER  - \n" in endnote
+    mendeley = data["mendeley_ris"].decode("utf-8")
+    assert "\nER  -\nTY  - JOUR\n" in mendeley and "AU  - Müller, R T\n" in mendeley
+    covidence = data["covidence_endnote_ris"].decode("utf-8")
+    assert "\nAN  - \n" in covidence and "\nPD  - \n" in covidence
+    ovid = data["ovid_eric_ris"].decode("utf-8")
+    assert ovid.startswith("6. \nTY  - JOUR\nDB  - ERIC")
+    assert "ER  -  \n\n \n\n47. \nTY  - JOUR\n" in ovid and "\nDO  -" not in ovid
+
+
+@pytest.mark.parametrize("layout", layouts.RIS_LAYOUTS)
+def test_generated_ris_with_a_missing_er_names_file_and_line(layout, tmp_path):
+    data = layouts.WRITERS[layout](layouts.RECORDS)
+    text = data.decode("utf-8").replace("\r\n", "\n")
+    starts = [n for n, line in enumerate(text.split("\n"), start=1) if line.startswith("TY  -")]
+    assert len(starts) == len(layouts.RECORDS)
+    truncated = tmp_path / f"truncated_{layout}.ris"
+    truncated.write_bytes(layouts.without_line(data, r"ER  -"))
+    with pytest.raises(InputError, match=rf"{truncated.name}, line {starts[-1]}: the last "
+                                         "record has no ER line"):
+        import_records(truncated, source="x", fmt="ris")
+    # a missing ER in the middle: the lines after it shift up by one
+    unclosed = tmp_path / f"unclosed_{layout}.ris"
+    unclosed.write_bytes(layouts.without_line(data, r"ER  -", occurrence=4))
+    with pytest.raises(InputError, match=rf"{unclosed.name}, line {starts[5] - 1}: record "
+                                         rf"starting at line {starts[4]} has no ER line"):
+        import_records(unclosed, source="x", fmt="ris")
 
 
 def test_ovid_numbering_lines_and_no_pagination(testdata):
@@ -153,25 +211,58 @@ def test_endnote_xml_cp1252_and_corrupt(tmp_path):
         read_endnote_xml(cut, source="e")
 
 
-def test_scopus_csv():
-    table = read_csv_export(FIXTURES / "cff_baseline_scopus.csv", source="scopus",
-                            layout="scopus_csv")
-    expected = pd.read_csv(FIXTURES / "cff_baseline_scopus.csv", encoding="utf-8-sig")
-    assert len(table) == len(expected) == 10
+def test_scopus_csv(tmp_path):
+    path = layouts.write_export("scopus_csv", tmp_path)
+    table = read_csv_export(path, source="scopus", layout="scopus_csv")
+    expected = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, dtype=str)
+    assert len(table) == len(expected) == len(layouts.RECORDS)
+    assert list(expected.columns) == list(layouts.SCOPUS_COLUMNS)
+    assert list(table["title"]) == [clean_text(t) for t in expected["Title"]]
+    assert list(table["source_id"]) == list(expected["EID"])
+    _assert_round_trip(table, "scopus_csv", "scopus")
+    # "Page start"/"Page end" make a range; "Art. No." stands in when there are no pages
+    assert list(table["pages"][:4]) == ["101-109", "e0412", "1202-1210", "77"]
+    assert table.iloc[0]["authors"] == "Okafor C.; Lindqvist M.E.; Tanaka H."
+    assert table.iloc[2]["title"] == ('Synthetic record 3: "quoted" words, commas, and a line '
+                                      "break in one title")
+    assert (pd.isna(table.iloc[3]["doi"]), pd.isna(table.iloc[3]["pmid"])) == (True, True)
+
+
+def test_embase_csv_skips_the_query_preamble(tmp_path):
+    path = layouts.write_export("embase_csv", tmp_path)
+    table = read_csv_export(path, source="embase", layout="embase_csv")
+    expected = pd.read_csv(path, skiprows=3, keep_default_na=False, dtype=str)
+    assert len(table) == len(expected) == len(layouts.RECORDS)
+    assert list(expected.columns) == list(layouts.EMBASE_COLUMNS)
+    _assert_round_trip(table, "embase_csv", "embase")
     first = table.iloc[0]
-    assert first["source_id"] == "2-s2.0-85189760133"
-    assert first["pmid"] == "38580657"
-    assert first["authors"].startswith("Wilson L.N.; Gardner J.D.")
-    assert list(table["title"]) == list(expected["Title"])
+    assert (first["source_id"], first["pmid"]) == ("L990000001", "99000001")
+    assert table.iloc[2]["authors"] == "Müller R.T.; Ó Súilleabháin S.; Dvořák T."
+    assert pd.isna(table.iloc[1]["pages"])  # Embase names article numbers only in "Source"
 
 
-def test_embase_csv_skips_the_query_preamble():
-    table = read_csv_export(FIXTURES / "cff_baseline_embase.csv", source="embase",
-                            layout="embase_csv")
-    assert len(table) == 10
-    assert table.iloc[0]["source_id"] == "L2029880245"
-    assert table.iloc[0]["authors"] == "Yang Z.; Jiang B.; Xu J.; McNamara M.E."
-    assert table.iloc[0]["pmid"] == "38773066"
+@pytest.mark.parametrize("layout", layouts.CSV_LAYOUTS)
+def test_generated_csv_corruption_names_file_and_line(layout, tmp_path):
+    data = layouts.WRITERS[layout](layouts.RECORDS)
+    title5 = layouts.RECORDS[4].title
+    # Record 3 spans three lines (line breaks in its title and abstract), so the row of
+    # record 5 starts two lines further down than its position suggests.
+    row5 = layouts.line_of(data, title5)
+    assert row5 == layouts.line_of(data, layouts.RECORDS[3].title) + 1
+    assert row5 == layouts.line_of(data, layouts.RECORDS[1].title) + 5
+    width = len(layouts.SCOPUS_COLUMNS if layout == "scopus_csv" else layouts.EMBASE_COLUMNS)
+    stray = tmp_path / f"stray_{layout}.csv"
+    stray.write_bytes(data.replace(f'"{title5}"'.encode(), f'"{title5}","oops"'.encode()))
+    with pytest.raises(InputError, match=rf"{stray.name}, line {row5}: {width + 1} cells but "
+                                         rf"the header has {width}"):
+        read_csv_export(stray, source="x", layout=layout)
+    # cut inside the quoted title of the last record: the row is never closed
+    cut = tmp_path / f"cut_{layout}.csv"
+    last = layouts.RECORDS[-1].title
+    cut.write_bytes(data[:data.index(last.encode()) + 12])
+    with pytest.raises(InputError, match=rf"{cut.name}, line {layouts.line_of(data, last)}: "
+                                         "malformed CSV"):
+        read_csv_export(cut, source="x", layout=layout)
 
 
 def test_covidence_csv(testdata):
