@@ -45,6 +45,7 @@ rule forest_plot:
             category="Forest plots",
         ),
         svg="results/analysis/{outcome}/forest.svg",
+        pdf="results/analysis/{outcome}/forest.pdf",
     log:
         "logs/forest_plot/{outcome}.log",
     params:

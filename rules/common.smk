@@ -120,7 +120,7 @@ def get_forest_plots(wildcards):
     """Forest plots of the outcomes that have analysable data (known after extraction)."""
     contrasts = checkpoints.validate_extraction.get().output.contrasts
     return [f"results/analysis/{outcome}/forest.{ext}"
-            for outcome in outcomes_with_data(contrasts) for ext in ("png", "svg")]
+            for outcome in outcomes_with_data(contrasts) for ext in ("png", "svg", "pdf")]
 
 
 def get_funnel_plots(wildcards):

@@ -1,10 +1,11 @@
-"""Rule forest_plot: one outcome's forest plot as PNG and SVG."""
+"""Rule forest_plot: one outcome's forest plot as PNG, SVG and PDF."""
 from sysrev.workflow.analysis import forest_plot
 from sysrev.workflow.logs import rule_log
 
 with rule_log(snakemake.log[0]):
     forest_plot(effects=snakemake.input.effects, pooled=snakemake.input.pooled,
                 png=snakemake.output.png, svg=snakemake.output.svg,
+                pdf=snakemake.output.pdf,
                 outcome=snakemake.params.outcome,
                 treatment_label=snakemake.params.treatment_label,
                 control_label=snakemake.params.control_label)

@@ -40,7 +40,8 @@ def _continuous(k, seed=3, shift=-2.0):
 def test_continuous_renders_for_1_to_50_studies(tmp_path, k):
     effects, pooled = _continuous(k)
     drawn = forest_plot(effects, pooled, tmp_path / "f.png", tmp_path / "f.svg", dpi=80,
-                        prediction_interval=True)
+                        path_pdf=tmp_path / "f.pdf", prediction_interval=True)
+    assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
     assert drawn["rows"] == sorted(effects["study_id"], key=lambda s: int(s[1:]))
     assert drawn["prediction_interval"] == (k > 1)
     lo, hi = drawn["xlim"]
@@ -51,9 +52,12 @@ def test_continuous_renders_for_1_to_50_studies(tmp_path, k):
 
 def test_negative_effects_and_svg_is_deterministic(tmp_path):
     effects, pooled = _continuous(6, shift=-9.0)
-    forest_plot(effects, pooled, tmp_path / "a.png", tmp_path / "a.svg", dpi=80)
-    forest_plot(effects, pooled, tmp_path / "b.png", tmp_path / "b.svg", dpi=80)
+    forest_plot(effects, pooled, tmp_path / "a.png", tmp_path / "a.svg", dpi=80,
+                path_pdf=tmp_path / "a.pdf")
+    forest_plot(effects, pooled, tmp_path / "b.png", tmp_path / "b.svg", dpi=80,
+                path_pdf=tmp_path / "b.pdf")
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     assert pooled["random"]["estimate"] < 0
 

@@ -34,7 +34,8 @@ def test_outputs_exist(bundled_run):
                  "results/dedup/duplicates.tsv", "results/screening/included.tsv",
                  "results/prisma/counts.json", "results/analysis/summary.tsv",
                  "results/analysis/mtss/pooled.json", "results/analysis/mtss/forest.png",
-                 "results/analysis/mtss/forest.svg", "results/analysis/sae/forest.png",
+                 "results/analysis/mtss/forest.svg", "results/analysis/mtss/forest.pdf",
+                 "results/analysis/sae/forest.png", "results/analysis/sae/funnel.png",
                  "results/prisma/prisma2020.csv", "results/prisma/flow.png",
                  "results/prisma/flow.svg", "results/screening/to_screen.csv",
                  "results/screening/agreement.tsv", "results/screening/conflicts.tsv"]:

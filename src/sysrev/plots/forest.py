@@ -152,11 +152,13 @@ def _axis(low: np.ndarray, high: np.ndarray, ratio: bool):
 
 
 def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
-                path_svg: str | Path, *, treatment_label: str = "Treatment",
+                path_svg: str | Path, *, path_pdf: str | Path | None = None,
+                treatment_label: str = "Treatment",
                 control_label: str = "Control", favours_left: str = "Favours treatment",
                 favours_right: str = "Favours control", prediction_interval: bool = False,
                 dpi: int = 300) -> dict:
-    """Draw one outcome's forest plot and save it as PNG (at ``dpi``) and SVG.
+    """Draw one outcome's forest plot and save it as PNG (at ``dpi``), SVG and, when
+    ``path_pdf`` is given, PDF.
 
     ``effects`` is the outcome's ``effects.tsv`` table and ``pooled`` its ``pooled.json``.
     The random-effects model is drawn; its method and test are named in the header. When
@@ -320,6 +322,10 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
         fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
     with atomic_path(path_svg, "w") as handle:
         fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
+    if path_pdf is not None:
+        with atomic_path(path_pdf, "wb") as handle:
+            fig.savefig(handle, format="pdf", metadata={"CreationDate": None,
+                                                        "Creator": None, "Producer": None})
     plt.close(fig)
     return {"rows": study_rows, "xlim": (xmin, xmax), "clipped": sorted(set(clipped)),
             "prediction_interval": drew_pi, "diamonds": diamonds,

@@ -63,7 +63,7 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
         write_tsv(cum, cumulative_out, SENSITIVITY_COLUMNS)
 
 
-def forest_plot(*, effects: str, pooled: str, png: str, svg: str, outcome: Mapping,
+def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outcome: Mapping,
                 treatment_label: str, control_label: str) -> None:
     """Draw one outcome's forest plot."""
     table = read_tsv(effects)
@@ -71,7 +71,7 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, outcome: Mappi
         table[col] = pd.to_numeric(table[col])
     with open(pooled, encoding="utf-8") as handle:
         result = json.load(handle)
-    draw_forest(table, result, png, svg, treatment_label=treatment_label,
+    draw_forest(table, result, png, svg, path_pdf=pdf, treatment_label=treatment_label,
                 control_label=control_label,
                 favours_left=outcome.get("favours_left", "Favours treatment"),
                 favours_right=outcome.get("favours_right", "Favours control"),
