@@ -7,9 +7,7 @@ Tolerances: 1e-8 for closed forms (MH, Peto, EE, DL, HE, SJ and anything compute
 (the references are computed with tight convergence controls, see the R script).
 """
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,21 +15,8 @@ import pytest
 from sysrev.meta import (cumul, escalc, leave1out, regtest, rma, rma_mh, rma_mods, rma_peto,
                          subgroup_analysis)
 
-REFERENCE = json.loads((Path(__file__).parents[2] / "reference" /
-                        "metafor_reference.json").read_text())
-CASES = {case["id"]: case for case in REFERENCE["cases"]}
-CLOSED_FORM = {"EE", "FE", "DL", "HE", "SJ"}
-
-
-def _tol(method: str) -> float:
-    return 1e-8 if method in CLOSED_FORM else 1e-6
-
-
-def _close(actual, expected, tol, what):
-    if expected is None:
-        assert actual is None or not math.isfinite(actual), what
-        return
-    assert actual == pytest.approx(expected, rel=tol, abs=tol), what
+from tests.unit.meta.metafor_cases import CASES, assert_close as _close
+from tests.unit.meta.metafor_cases import tolerance as _tol
 
 
 def _allclose(actual, expected, tol, what):

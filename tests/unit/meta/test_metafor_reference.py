@@ -5,30 +5,15 @@ estimators (REML, ML, PM, EB) and the Q-profile interval, whose roots both progr
 numerically.
 """
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sysrev.meta import escalc, rma
 
-REFERENCE = json.loads((Path(__file__).parents[2] / "reference" /
-                        "metafor_reference.json").read_text())
-CASES = {case["id"]: case for case in REFERENCE["cases"]}
-CLOSED_FORM = {"EE", "FE", "DL", "HE", "SJ"}
-
-
-def _tol(method: str) -> float:
-    return 1e-8 if method in CLOSED_FORM else 1e-6
-
-
-def _close(actual, expected, tol, what):
-    if expected is None:
-        assert actual is None or not np.isfinite(actual), what
-        return
-    assert actual == pytest.approx(expected, rel=tol, abs=tol), what
+from tests.unit.meta.metafor_cases import CASES, assert_close as _close
+from tests.unit.meta.metafor_cases import tolerance as _tol
 
 
 def _escalc_args(case):
