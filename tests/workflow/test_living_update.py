@@ -84,6 +84,9 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
                              keep_default_na=False)
     values = dict(zip(prisma_csv["data"], prisma_csv["n"]))
     assert values["previous_studies"] == "5" and values["new_studies"] == "0"
+    search = json.loads((work / "results/audit/search.json").read_text())
+    pubmed = [s for s in search["parameters"]["sources"] if s["source"] == "pubmed"][0]
+    assert pubmed["search_date"] == "2026-01-31" and pubmed["records"] == 31
     audit = json.loads((work / "results/audit/screening.json").read_text())
     assert audit["counts"]["pending_new_since_last_search"] == 2
     assert (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"

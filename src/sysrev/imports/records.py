@@ -58,6 +58,18 @@ def normalise_doi(value: Any) -> str | None:
     return doi if doi.startswith("10.") and "/" in doi else None
 
 
+_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
+
+
+def doi_in_text(text: Any) -> str | None:
+    """The first DOI inside free text or a link (``https://doi.org/10.1/x``, Rayyan's
+    ``10.1/x     LK  - …``, an Ovid ``L1`` link), normalised; ``None`` when there is none."""
+    if not isinstance(text, str):
+        return None
+    match = _DOI_IN_TEXT.search(text)
+    return normalise_doi(match.group(0).rstrip(".,;)")) if match else None
+
+
 def normalise_pmid(value: Any) -> str | None:
     """A PMID as a string of digits, or ``None``."""
     if value is None or (isinstance(value, float) and pd.isna(value)):

@@ -15,8 +15,8 @@ import pandas as pd
 import rispy
 
 from sysrev.errors import InputError
-from sysrev.imports.records import (count_tagged_records, join_list, make_record_table,
-                                    read_text)
+from sysrev.imports.records import (count_tagged_records, doi_in_text, join_list,
+                                    make_record_table, read_text)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,11 @@ def map_ris_record(rec: dict[str, Any]) -> dict[str, Any]:
         "source_id": _first(rec, "accession_number") or _unknown(rec, "U2")
         or _first(rec, "id"),
         "pmid": _pmid(rec),
-        "doi": _first(rec, "doi"),
+        # Ovid and some re-exports give the DOI only as a link (L1, L2, UR).
+        "doi": _first(rec, "doi") or next(
+            (d for key in ("file_attachments1", "file_attachments2", "urls")
+             for value in (rec.get(key) if isinstance(rec.get(key), list) else [rec.get(key)])
+             if (d := doi_in_text(value))), None),
         "title": _first(rec, "title", "primary_title", "translated_title", "short_title"),
         "authors": join_list(authors),
         "year": _first(rec, "year", "publication_year", "date"),

@@ -8,24 +8,12 @@ a decision survives reruns, search updates and a change of which copy is kept.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from sysrev.dedup import normalise_title
-from sysrev.imports.records import normalise_doi, normalise_pmid
-
-_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
-
-
-def doi_in_text(text: object) -> str | None:
-    """The first DOI in a free-text cell (Rayyan puts link junk after it)."""
-    if not isinstance(text, str):
-        return None
-    match = _DOI_IN_TEXT.search(text)
-    return normalise_doi(match.group(0)) if match else None
-
+from sysrev.imports.records import doi_in_text, normalise_doi, normalise_pmid
 
 @dataclass(frozen=True)
 class Match:

@@ -68,11 +68,12 @@ def read_snapshot(snapshot_dir: str | Path, *, query: str) -> pd.DataFrame:
     provenance = read_provenance(snapshot_dir)
     check_query(provenance, query, snapshot_dir)
     rows = []
-    for path in snapshot_files(snapshot_dir):
-        for position, rec in enumerate(parse_pubmed_xml(path), start=1):
-            rec["source_id"] = rec["pmid"]
-            rec["source_position"] = position
-            rows.append(rec)
+    # Positions run on across the snapshot's batch files, so each record has its own.
+    records = (rec for path in snapshot_files(snapshot_dir) for rec in parse_pubmed_xml(path))
+    for position, rec in enumerate(records, start=1):
+        rec["source_id"] = rec["pmid"]
+        rec["source_position"] = position
+        rows.append(rec)
     table = make_record_table(rows, source="pubmed", source_file=Path(snapshot_dir))
     duplicated = table["pmid"][table["pmid"].duplicated()]
     if not duplicated.empty:

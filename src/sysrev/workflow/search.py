@@ -115,10 +115,17 @@ def collect_records(*, tables: list[str], searches: str, snapshot_dir: str, outp
     provenance = read_provenance(snapshot_dir)
     sources = []
     for _, row in searches_table.iterrows():
-        sources.append({"source": row["source"], "database": row["database"],
-                        "platform": row["platform"], "file": row["file"],
-                        "query": row["query"], "search_date": row["search_date"],
-                        "records": int(per_source.get(row["source"], 0))})
+        entry = {"source": row["source"], "database": row["database"],
+                 "platform": row["platform"], "file": row["file"], "query": row["query"],
+                 "search_date": row["search_date"],
+                 "records": int(per_source.get(row["source"], 0))}
+        if row["source"] == "pubmed":
+            # The configured search, not the row written for an earlier date, is what ran.
+            entry.update({"query": parameters.get("pubmed_query", row["query"]),
+                          "search_date": parameters.get("pubmed_search_date",
+                                                        row["search_date"]),
+                          "file": str(snapshot_dir)})
+        sources.append(entry)
     inputs = {"tables": tables, "searches": searches,
               "pubmed_provenance": str(Path(snapshot_dir) / "provenance.json")}
     counts = {"records_out": int(len(records)),

@@ -562,7 +562,7 @@ def expected_fields(layout: str, r: Record) -> dict[str, str | None]:
         source_id = r.endnote_number
     elif layout == "ovid_eric_ris":
         source_id = r.eric_id
-        doi = None                      # ERIC via Ovid gives the DOI only as an L1 link
+        # ERIC via Ovid gives the DOI only as an L1 link; the reader takes it from there.
     else:
         source_id = None
     return {
