@@ -75,7 +75,7 @@ def get_grade_overrides(wildcards):
 def get_previous_version(wildcards):
     """included.tsv of the previous version of the review (updated reviews only)."""
     previous = config["prisma"]["previous_version"]
-    return [previous] if previous else []
+    return [f"{previous}/included.tsv", f"{previous}/records.tsv"] if previous else []
 
 
 def get_decision_files(wildcards):

@@ -23,6 +23,7 @@ rule prisma_counts:
         "logs/prisma_counts/prisma_counts.log",
     params:
         removed_by_automation=config["prisma"]["removed_by_automation"],
+        previous_version=config["prisma"]["previous_version"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -3,11 +3,11 @@ from sysrev.workflow.logs import rule_log
 from sysrev.workflow.prisma import prisma_counts
 
 with rule_log(snakemake.log[0]):
-    previous = list(snakemake.input.previous_version)
+    previous = snakemake.params.previous_version
     prisma_counts(records=snakemake.input.records, clusters=snakemake.input.clusters,
                   final=snakemake.input.final, included=snakemake.input.included,
                   searches=snakemake.input.searches,
-                  previous_version=previous[0] if previous else None,
+                  previous_version=previous or None,
                   counts_out=snakemake.output.counts, csv_out=snakemake.output.csv,
                   audit=snakemake.output.audit,
                   removed_by_automation=snakemake.params.removed_by_automation)

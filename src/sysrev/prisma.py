@@ -33,30 +33,48 @@ def _report_keys(table: pd.DataFrame) -> list[set[str]]:
     return keys
 
 
-def version_counts(current: pd.DataFrame, previous: pd.DataFrame | None) -> dict:
+def version_counts(current: pd.DataFrame, new_arm: pd.DataFrame,
+                   previous: pd.DataFrame | None) -> dict:
     """Studies and reports new since the previous version of the review, and in total.
 
-    ``current`` and ``previous`` are ``included.tsv`` tables (study_id, record_id, pmid,
-    doi). A report is the same as a previous one when it shares its record id, PMID or DOI;
-    a study when it shares its study id.
+    ``current`` holds every included report now, ``new_arm`` those found by the new search (all
+    of them for a new review), ``previous`` the previous version's ``included.tsv`` (study_id,
+    record_id, pmid, doi). A report is the same as a previous one when it shares its record
+    id, PMID or DOI; a study when it shares its study id.
     """
     if previous is None:
         studies, reports = int(current["study_id"].nunique()), int(len(current))
         return {"new_studies": studies, "new_reports": reports, "total_studies": studies,
                 "total_reports": reports}
     old_keys = set().union(*_report_keys(previous)) if len(previous) else set()
-    new_reports = sum(1 for keys in _report_keys(current) if not keys & old_keys)
+    new_reports = sum(1 for keys in _report_keys(new_arm) if not keys & old_keys)
     old_studies = set(previous["study_id"])
-    new_studies = set(current["study_id"]) - old_studies
+    new_studies = set(new_arm["study_id"]) - old_studies
     return {"new_studies": len(new_studies), "new_reports": new_reports,
             "total_studies": len(old_studies | set(current["study_id"])),
             "total_reports": int(len(previous)) + new_reports}
 
 
+def new_search_arm(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.DataFrame,
+                   links: pd.DataFrame, previous_records: set[str]):
+    """The tables restricted to what the new search found: records the previous version had
+    not identified, and the publications (clusters) made only of such records. A new record
+    of a publication screened before counts as a duplicate."""
+    new_records = records[~records["record_id"].isin(previous_records)]
+    old_clusters = set(clusters.loc[clusters["record_id"].isin(previous_records), "cluster_id"])
+    new_ids = set(new_records["record_id"])
+    arm_clusters = clusters[clusters["record_id"].isin(new_ids)
+                            & ~clusters["cluster_id"].isin(old_clusters)]
+    new_clusters = set(arm_clusters["cluster_id"])
+    return (new_records, arm_clusters, finals[finals["record_id"].isin(new_clusters)],
+            links[links["record_id"].isin(new_clusters)])
+
+
 def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.DataFrame,
                   links: pd.DataFrame, *, database_names: Mapping[str, str],
                   removed_by_automation: int = 0,
-                  previous_version: pd.DataFrame | None = None) -> dict:
+                  previous_version: pd.DataFrame | None = None,
+                  previous_records: set[str] | None = None) -> dict:
     """Count every box of the PRISMA 2020 flow diagram (new studies via databases).
 
     Parameters
@@ -76,10 +94,20 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
     previous_version
         ``included.tsv`` of the previous published version of the review, for an updated
         review's "previous studies" boxes; ``None`` for a new review.
+    previous_records
+        Record ids the previous version identified. With them, the identification, screening
+        and eligibility boxes count only what the new search found (PRISMA 2020's flow for
+        updated reviews).
     """
+    all_links = links
+    if previous_records is not None:
+        records, clusters, finals, links = new_search_arm(records, clusters, finals, links,
+                                                          previous_records)
     per_source = records["source"].value_counts().sort_index()
     identified = int(len(records))
-    duplicates = int((~clusters["kept"]).sum())
+    # Every identified record is either the kept record of a publication or a duplicate;
+    # in an update that includes new copies of publications screened before.
+    duplicates = identified - int(clusters["kept"].sum())
     screened = int(clusters["kept"].sum()) - removed_by_automation
     ta_excluded = _count(finals, "title_abstract", "exclude")
     ta_pending = _count(finals, "title_abstract", "pending")
@@ -123,7 +151,7 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
         "included": {
             "studies": included_studies,
             "reports": included_reports,
-            **version_counts(links, previous_version),
+            **version_counts(all_links, links, previous_version),
         },
         "previous": None if previous_version is None else {
             "studies": int(previous_version["study_id"].nunique()),

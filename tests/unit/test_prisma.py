@@ -82,3 +82,28 @@ def test_prisma2020_csv_has_the_template_keys():
     assert values["database_specific_results"] == "PubMed, 3; embase, 1"
     assert values["dbr_excluded"] == "Not randomised, 1"
     assert values["records_screened"] == 3
+
+
+def test_update_counts_only_what_the_new_search_found():
+    records, clusters, finals, links = _inputs()
+    links = links.assign(pmid=["1"], doi=[None])
+    # The previous version had identified pubmed:1 and embase:1 (one publication) and
+    # pubmed:2; pubmed:3 is new.
+    counts = prisma_counts(records, clusters, finals, links, database_names={},
+                           previous_version=links.copy(),
+                           previous_records={"pubmed:1", "embase:1", "pubmed:2"})
+    assert counts["identification"]["records_identified"] == 1
+    assert counts["screening"]["records_screened"] == 1
+    assert counts["screening"]["records_excluded"] == 1
+    assert counts["included"]["reports"] == 0 and counts["included"]["new_reports"] == 0
+    assert counts["included"]["total_reports"] == 1
+    # A new copy of a publication screened before is a duplicate, not a new record.
+    records2 = pd.concat([records, pd.DataFrame({"record_id": ["wos:9"], "source": ["wos"]})])
+    clusters2 = pd.concat([clusters, pd.DataFrame({"record_id": ["wos:9"],
+                                                   "cluster_id": ["pubmed:1"],
+                                                   "kept": [False]})])
+    counts = prisma_counts(records2, clusters2, finals, links, database_names={},
+                           previous_version=links.copy(),
+                           previous_records={"pubmed:1", "embase:1", "pubmed:2"})
+    assert counts["identification"]["records_identified"] == 2
+    assert counts["identification"]["duplicates_removed"] == 1

@@ -50,6 +50,7 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
     version = work / "data/denosumab_ra/versions/2025-06-30"
     version.mkdir(parents=True)
     shutil.copy(work / "results/screening/included.tsv", version / "included.tsv")
+    shutil.copy(work / "results/search/records.tsv", version / "records.tsv")
     snapshot_before = (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"
                        ).read_bytes()
 
@@ -57,7 +58,7 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
     config = (work / "config/config.yaml").read_text()
     config = config.replace('date: "2025-06-30"', 'date: "2026-01-31"')
     config = config.replace("  previous_version: null", "  previous_version: "
-                            "data/denosumab_ra/versions/2025-06-30/included.tsv")
+                            "data/denosumab_ra/versions/2025-06-30")
     (work / "config/config.yaml").write_text(config)
     second = run_snakemake(work)
     assert second.returncode == 0, second.stderr[-3000:]
@@ -74,8 +75,15 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
     pd.testing.assert_frame_equal(old.reset_index(drop=True), before)
 
     counts = json.loads((work / "results/prisma/counts.json").read_text())
-    assert counts["identification"]["databases"]["pubmed"] == 31
-    assert counts["screening"]["records_pending"] == 2
+    # The new-studies arm counts only what the new search found: the two new records.
+    assert counts["identification"]["databases"] == {"pubmed": 2}
+    assert counts["identification"]["duplicates_removed"] == 0
+    assert counts["screening"] == {"records_screened": 2, "records_excluded": 0,
+                                   "records_pending": 2}
+    assert counts["retrieval"]["reports_sought"] == 0
+    assert counts["eligibility"]["reports_assessed"] == 0
+    assert counts["included"]["reports"] == 0
+    assert all(check["holds"] for check in counts["checks"])
     assert counts["previous"] == {"studies": 5, "reports": 9}
     assert counts["included"]["new_studies"] == 0
     assert counts["included"]["total_studies"] == 5

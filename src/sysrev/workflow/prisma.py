@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sysrev.audit import write_audit
 from sysrev.dedup import read_clusters
@@ -18,15 +19,19 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
                   removed_by_automation: int) -> None:
     """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV."""
     names = dict(zip(*[load_searches(searches)[c] for c in ("source", "database")]))
-    previous = read_tsv(previous_version) if previous_version else None
+    previous = previous_records = None
+    if previous_version:
+        previous = read_tsv(Path(previous_version) / "included.tsv")
+        previous_records = set(read_tsv(Path(previous_version) / "records.tsv")["record_id"])
     counts = count_prisma(read_tsv(records), read_clusters(clusters), read_tsv(final),
                           read_tsv(included), database_names=names,
                           removed_by_automation=removed_by_automation,
-                          previous_version=previous)
+                          previous_version=previous, previous_records=previous_records)
     if previous is not None:
-        counts["notes"] = ["Updated review: the database boxes count the whole search up to "
-                           "the current search date; new studies and reports are those "
-                           "included now and not in the previous version."]
+        counts["notes"] = [f"Updated review: the identification, screening and eligibility "
+                           f"boxes count only records the previous version ({previous_version})"
+                           " had not identified; new copies of publications screened before "
+                           "count as duplicates."]
     table = prisma2020_table(counts)
     write_json(counts, counts_out)
     with atomic_path(csv_out) as handle:
@@ -34,7 +39,8 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
     inputs = {"records": records, "clusters": clusters, "final_decisions": final,
               "included": included, "searches": searches}
     if previous_version:
-        inputs["previous_version"] = previous_version
+        inputs["previous_included"] = str(Path(previous_version) / "included.tsv")
+        inputs["previous_records"] = str(Path(previous_version) / "records.tsv")
     write_audit(audit, stage="prisma", inputs=inputs,
                 outputs={"counts": counts_out, "prisma2020_csv": csv_out},
                 counts={"records_identified": counts["identification"]["records_identified"],
