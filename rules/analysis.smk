@@ -5,11 +5,12 @@ rule meta_analysis:
     input:
         contrasts=rules.validate_extraction.output.contrasts,
         studies=rules.validate_extraction.output.studies,
-        code=["src/sysrev/analysis.py", "src/sysrev/meta/__init__.py",
-              "src/sysrev/meta/escalc.py", "src/sysrev/meta/rma.py",
-              "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
-              "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
-              "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py"],
+        code=code_of("src/sysrev/analysis.py", "src/sysrev/meta/__init__.py",
+                      "src/sysrev/meta/escalc.py", "src/sysrev/meta/rma.py",
+                      "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
+                      "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
+                      "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py",
+                      "src/sysrev/workflow/analysis.py"),
     output:
         effects="results/analysis/{outcome}/effects.tsv",
         pooled="results/analysis/{outcome}/pooled.json",
@@ -37,7 +38,7 @@ rule forest_plot:
     input:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
-        code="src/sysrev/plots/forest.py",
+        code=code_of("src/sysrev/plots/forest.py", "src/sysrev/workflow/analysis.py"),
     output:
         png=report(
             "results/analysis/{outcome}/forest.png",
@@ -61,7 +62,7 @@ rule forest_plot:
 rule summarise_analyses:
     input:
         pooled=get_pooled_results,
-        code="src/sysrev/analysis.py",
+        code=code_of("src/sysrev/analysis.py", "src/sysrev/workflow/analysis.py"),
     output:
         summary=report(
             "results/analysis/summary.tsv",
@@ -88,7 +89,7 @@ rule summarise_analyses:
 rule funnel_plot:
     input:
         pooled=rules.meta_analysis.output.pooled,
-        code="src/sysrev/plots/funnel.py",
+        code=code_of("src/sysrev/plots/funnel.py", "src/sysrev/workflow/analysis.py"),
     output:
         png=report(
             "results/analysis/{outcome}/funnel.png",

@@ -18,6 +18,17 @@ wildcard_constraints:
     source="|".join(EXPORTS) if EXPORTS else "(?!)",
 
 
+#: Modules every stage's results depend on: how tables are read, validated and written.
+SHARED_CODE = ["src/sysrev/tables.py", "src/sysrev/csvtables.py", "src/sysrev/columns.py",
+               "src/sysrev/audit.py", "src/sysrev/errors.py", "src/sysrev/config.py"]
+
+
+def code_of(*modules):
+    """The package modules a rule's results depend on (listed as inputs, so that a change of
+    method reruns the stage): the given ones plus the shared I/O modules."""
+    return sorted(set(modules) | set(SHARED_CODE))
+
+
 def get_searches_table():
     """searches.tsv of the review: one row per source (file, query, date)."""
     return f"{config['data_dir']}/search/searches.tsv"

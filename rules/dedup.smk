@@ -5,7 +5,7 @@ rule deduplicate_records:
     input:
         records=rules.collect_records.output.records,
         overrides=get_dedup_overrides,
-        code="src/sysrev/dedup.py",
+        code=code_of("src/sysrev/dedup.py", "src/sysrev/workflow/dedup.py"),
     output:
         unique="results/dedup/unique.tsv",
         duplicates=report(

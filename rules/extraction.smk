@@ -7,7 +7,7 @@ checkpoint validate_extraction:
         arms=config["extraction"]["arms"],
         contrast_sheet=get_contrast_sheet,
         included=rules.screen_records.output.included,
-        code="src/sysrev/extraction.py",
+        code=code_of("src/sysrev/extraction.py", "src/sysrev/workflow/extraction.py"),
     output:
         arms="results/extraction/arms.tsv",
         contrasts="results/extraction/contrasts.tsv",

@@ -10,7 +10,7 @@ rule prisma_counts:
         included=rules.screen_records.output.included,
         searches=get_searches_table(),
         previous_version=get_previous_version,
-        code="src/sysrev/prisma.py",
+        code=code_of("src/sysrev/prisma.py", "src/sysrev/workflow/prisma.py"),
     output:
         counts=report(
             "results/prisma/counts.json",
@@ -33,7 +33,7 @@ rule prisma_counts:
 rule prisma_flow:
     input:
         counts=rules.prisma_counts.output.counts,
-        code="src/sysrev/plots/prisma_flow.py",
+        code=code_of("src/sysrev/plots/prisma_flow.py", "src/sysrev/workflow/prisma.py"),
     output:
         png=report(
             "results/prisma/flow.png",

@@ -6,7 +6,8 @@ rule risk_of_bias_figures:
         rob=config["report"]["risk_of_bias"],
         studies=rules.validate_extraction.output.studies,
         arms=rules.validate_extraction.output.arms,
-        code=["src/sysrev/rob.py", "src/sysrev/plots/rob.py"],
+        code=code_of("src/sysrev/rob.py", "src/sysrev/plots/rob.py",
+                      "src/sysrev/workflow/report.py"),
     output:
         traffic_png=report(
             "results/risk_of_bias/traffic_light.png",
@@ -39,7 +40,8 @@ rule summary_of_findings:
         rob=config["report"]["risk_of_bias"],
         studies=rules.validate_extraction.output.studies,
         overrides=get_grade_overrides,
-        code=["src/sysrev/grade.py", "src/sysrev/plots/sof.py"],
+        code=code_of("src/sysrev/grade.py", "src/sysrev/plots/sof.py",
+                      "src/sysrev/workflow/report.py"),
     output:
         tsv="results/sof/summary_of_findings.tsv",
         html=report(
@@ -64,7 +66,7 @@ rule methods_text:
         audits=get_stage_audits,
         prisma=rules.prisma_counts.output.counts,
         pooled=get_pooled_results,
-        code="src/sysrev/report.py",
+        code=code_of("src/sysrev/report.py", "src/sysrev/workflow/report.py"),
     output:
         html=report(
             "results/report/methods.html",

@@ -34,7 +34,8 @@ rule pubmed_records:
         xml=get_pubmed_snapshot_files,
         provenance=get_pubmed_provenance,
         searches=get_searches_table(),
-        code=["src/sysrev/search/snapshot.py", "src/sysrev/search/pubmed_xml.py"],
+        code=code_of("src/sysrev/search/snapshot.py", "src/sysrev/search/pubmed_xml.py",
+                      "src/sysrev/workflow/search.py"),
     output:
         records="results/search/pubmed.tsv",
     log:
@@ -52,9 +53,10 @@ rule pubmed_records:
 rule import_export:
     input:
         export=get_export_file,
-        code=["src/sysrev/imports/ris.py", "src/sysrev/imports/wos.py",
-              "src/sysrev/imports/medline.py", "src/sysrev/imports/endnote_xml.py",
-              "src/sysrev/imports/csv_export.py", "src/sysrev/imports/records.py"],
+        code=code_of("src/sysrev/imports/ris.py", "src/sysrev/imports/wos.py",
+                      "src/sysrev/imports/medline.py", "src/sysrev/imports/endnote_xml.py",
+                      "src/sysrev/imports/csv_export.py", "src/sysrev/imports/records.py",
+                      "src/sysrev/workflow/search.py"),
     output:
         records="results/search/imported/{source}.tsv",
     log:
@@ -71,7 +73,8 @@ rule pubmed_update:
     input:
         records=rules.pubmed_records.output.records,
         previous=get_previous_pubmed_files,
-        code=["src/sysrev/search/update.py", "src/sysrev/search/efetch_scan.py"],
+        code=code_of("src/sysrev/search/update.py", "src/sysrev/search/efetch_scan.py",
+                      "src/sysrev/workflow/search.py"),
     output:
         new_records="results/search/update.tsv",
     log:
@@ -91,7 +94,7 @@ rule collect_records:
         searches=get_searches_table(),
         provenance=get_pubmed_provenance,
         pubmed_update=rules.pubmed_update.output.new_records,
-        code="src/sysrev/imports/sources.py",
+        code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py"),
     output:
         records="results/search/records.tsv",
         audit="results/audit/search.json",

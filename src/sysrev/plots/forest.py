@@ -45,6 +45,14 @@ def _num(value) -> str:
     return text.replace("-", "\u2212")
 
 
+def _count(value) -> str:
+    """A participant or event count. A shared control split between comparisons gives a
+    fractional n; it is shown rounded (the exact value is in effects.tsv)."""
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(int(round(float(value))))
+
+
 def _p_text(p: float | None) -> str:
     """A P value as RevMan prints it."""
     if p is None or not math.isfinite(p):
@@ -75,7 +83,8 @@ def _heterogeneity(fit: dict, k: int) -> str:
 
 
 def _overall_test(fit: dict) -> str:
-    stat = "Z" if fit["test"] == "z" else "t"
+    # HKSJ needs two or more studies; with one, rma falls back to the z test.
+    stat = "t" if fit["test"] != "z" and (fit.get("df") or 0) > 0 else "Z"
     return f"Test for overall effect: {stat} = {_fmt(abs(fit['zval']))} ({_p_text(fit['pval'])})"
 
 
@@ -85,7 +94,10 @@ def _group_rows(part: pd.DataFrame, fit: dict | None, binary: bool, title: str,
     if title:
         rows.append(_Row("header", title, bold=True))
     for _, study in part.iterrows():
-        label = "\n".join(textwrap.wrap(str(study["label"]), LABEL_WIDTH)) or str(study["label"])
+        name = str(study["label"])
+        if isinstance(study.get("conversions"), str) and study["conversions"].strip():
+            name += " *"
+        label = "\n".join(textwrap.wrap(name, LABEL_WIDTH)) or name
         rows.append(_Row("study", label, lines=label.count("\n") + 1, data=study.to_dict()))
     if fit is None:
         return rows
@@ -130,8 +142,14 @@ def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool) -> list[_Row]
         i2 = max(0.0, 100 * (q - df) / q) if q and q > 0 else 0.0
         rows.append(_Row("note", f"Test for subgroup differences: Chi\u00b2 = {_fmt(q)}, "
                                  f"df = {df} ({_p_text(subgroups['p'])}), I\u00b2 = {i2:.1f}%"))
+    converted = effects["conversions"].fillna("").astype(str).str.strip().astype(bool) \
+        if "conversions" in effects.columns else pd.Series([], dtype=bool)
+    if converted.any():
+        rows.append(_Row("note", "* Numbers converted or derived (SD from CI or SE, arms "
+                                 "combined or split, imputed SD): see effects.tsv",
+                         data={"italic": True}))
     if pooled.get("not_analysable"):
-        left_out = "; ".join(x["study_id"] for x in pooled["not_analysable"])
+        left_out = "; ".join(sorted({x["study_id"] for x in pooled["not_analysable"]}))
         text = "\n".join(textwrap.wrap("Not analysable (reasons in pooled.json): " + left_out,
                                        95))
         rows.append(_Row("note", text, lines=text.count("\n") + 1, data={"italic": True}))
@@ -187,14 +205,13 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     line = 0.62
     body = sum(max(r.lines, 1) * line + (0.38 if r.kind in ("study", "total", "header")
                                           else 0.1) for r in rows)
-    top = body + 3.0
-    bottom = -3.2
-    fig = plt.figure(figsize=(11.5, max(3.2, (top - bottom) * ROW_HEIGHT_IN + 0.4)))
+    top = body + 4.0
+    fig = plt.figure(figsize=(11.5, max(2.6, (top + 3.2) * ROW_HEIGHT_IN + 0.4)))
     table = fig.add_axes([0.01, 0.01, 0.98, 0.98])
     table.set_axis_off()
     plot = fig.add_axes([0.745, 0.01, 0.235, 0.98], sharey=table)
     table.set_xlim(0, 1)
-    table.set_ylim(bottom, top)
+    table.set_ylim(-3.2, top)
 
     if binary:
         col = {"study": 0.0, "t1": 0.22, "t2": 0.28, "c1": 0.36, "c2": 0.42, "weight": 0.52,
@@ -204,7 +221,11 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
         col = {"study": 0.0, "t1": 0.20, "t2": 0.25, "t3": 0.30, "c1": 0.36, "c2": 0.41,
                "c3": 0.46, "weight": 0.52, "effect": 0.62}
         sub, last_t, last_c = ("Mean", "SD", "Total"), "t3", "c3"
-    header_y = top - 1.2
+    title = pooled.get("label") or ""
+    if pooled.get("timepoint"):
+        title += f", {pooled['timepoint']}"
+    table.text(col["study"], top - 0.2, title, fontsize=FONT + 1.5, weight="bold", va="top")
+    header_y = top - 2.2
     test = {"z": "", "knha": ", HKSJ", "adhoc": ", HKSJ (ad hoc)"}.get(random["test"], "")
     table.text(col["study"], header_y, "Study or Subgroup", fontsize=FONT, weight="bold",
                va="center")
@@ -254,14 +275,15 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
         if row.kind == "study":
             study_rows.append(d["study_id"])
             if binary:
-                values = [("t1", d["events_treatment"]), ("t2", d["n_treatment"]),
-                          ("c1", d["events_control"]), ("c2", d["n_control"])]
+                values = [("t1", _count(d["events_treatment"])),
+                          ("t2", _count(d["n_treatment"])),
+                          ("c1", _count(d["events_control"])), ("c2", _count(d["n_control"]))]
             else:
-                values = [("t1", d["mean_treatment"]), ("t2", d["sd_treatment"]),
-                          ("t3", d["n_treatment"]), ("c1", d["mean_control"]),
-                          ("c2", d["sd_control"]), ("c3", d["n_control"])]
+                values = [("t1", _num(d["mean_treatment"])), ("t2", _num(d["sd_treatment"])),
+                          ("t3", _count(d["n_treatment"])), ("c1", _num(d["mean_control"])),
+                          ("c2", _num(d["sd_control"])), ("c3", _count(d["n_control"]))]
             for key, value in values:
-                cell(col[key], y_mid, _num(value))
+                cell(col[key], y_mid, value)
             cell(col["weight"], y_mid, f"{float(d['weight_random']):.1f}%")
             lo, hi, mid = float(d["ci_lower"]), float(d["ci_upper"]), float(d["yi"])
             table.text(col["effect"], y_mid, f"{_fmt(transform(mid))} [{_fmt(transform(lo))}"
@@ -279,8 +301,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                           markersize=3 + 9 * math.sqrt(float(d["weight_random"]) / 100))
         elif row.kind == "total":
             fit = d["fit"]
-            cell(col[last_t], y_mid, _num(d["n_treatment"]), bold=True)
-            cell(col[last_c], y_mid, _num(d["n_control"]), bold=True)
+            cell(col[last_t], y_mid, _count(d["n_treatment"]), bold=True)
+            cell(col[last_c], y_mid, _count(d["n_control"]), bold=True)
             cell(col["weight"], y_mid, f"{d['weight']:.1f}%", bold=True)
             table.text(col["effect"], y_mid, f"{_fmt(transform(fit['estimate']))} "
                        f"[{_fmt(transform(fit['ci_lb']))}, {_fmt(transform(fit['ci_ub']))}]",
@@ -298,8 +320,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                            color="#b22222", va="center")
                 y -= 0.5
         elif row.kind == "events":
-            cell(col["t1"], y_mid, _num(d["events_treatment"]))
-            cell(col["c1"], y_mid, _num(d["events_control"]))
+            cell(col["t1"], y_mid, _count(d["events_treatment"]))
+            cell(col["c1"], y_mid, _count(d["events_control"]))
         y -= height + (0.38 if row.kind in ("study", "total", "header") else 0.1)
 
     axis_y = y - 0.4
@@ -311,11 +333,14 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     plot.spines["bottom"].set_position(("data", axis_y))
     plot.set_xticks(ticks)
     plot.set_xticklabels(tick_labels, fontsize=FONT - 0.5)
-    plot.text(xmin + 0.02 * (xmax - xmin), axis_y - 2.0, favours_left, fontsize=FONT - 0.5,
+    plot.text(xmin + 0.02 * (xmax - xmin), axis_y - 1.7, favours_left, fontsize=FONT - 0.5,
               ha="left", va="center")
-    plot.text(xmax - 0.02 * (xmax - xmin), axis_y - 2.0, favours_right, fontsize=FONT - 0.5,
+    plot.text(xmax - 0.02 * (xmax - xmin), axis_y - 1.7, favours_right, fontsize=FONT - 0.5,
               ha="right", va="center")
-    table.set_ylim(min(bottom, axis_y - 2.6), top)
+    # Fit the figure to what was drawn, so no blank band is left under the axis.
+    bottom = axis_y - 2.3
+    table.set_ylim(bottom, top)
+    fig.set_size_inches(11.5, max(2.6, (top - bottom) * ROW_HEIGHT_IN + 0.4))
     plot.patch.set_alpha(0)
 
     with atomic_path(path_png, "wb") as handle:
