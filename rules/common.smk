@@ -10,7 +10,8 @@ check_config(config)
 
 OUTCOMES = {o["id"]: o for o in config["analysis"]["outcomes"]}
 EXPORTS = {e["source"]: e for e in config["search"]["exports"]}
-STAGES = ["search", "dedup", "screening", "extraction", "analysis", "prisma"]
+STAGES = ["search", "dedup", "screening", "extraction", "analysis", "prisma", "risk_of_bias",
+          "report"]
 
 
 wildcard_constraints:

@@ -50,6 +50,7 @@ rule summary_of_findings:
             category="Summary of findings",
         ),
         png="results/sof/summary_of_findings.png",
+        audit="results/audit/report.json",
     log:
         "logs/summary_of_findings/summary_of_findings.log",
     params:

@@ -8,4 +8,5 @@ with rule_log(snakemake.log[0]):
                         studies=snakemake.input.studies, tool=snakemake.params.tool,
                         overrides=overrides[0] if overrides else None,
                         tsv=snakemake.output.tsv, html_out=snakemake.output.html,
-                        png=snakemake.output.png, title=snakemake.params.title)
+                        png=snakemake.output.png, audit=snakemake.output.audit,
+                        title=snakemake.params.title)

@@ -33,6 +33,9 @@ from sysrev.errors import InputErrors
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision",
            "publication_bias")
+DOMAIN_NAMES = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency",
+                "indirectness": "Indirectness", "imprecision": "Imprecision",
+                "publication_bias": "Publication bias"}
 LEVELS = {4: "High", 3: "Moderate", 2: "Low", 1: "Very low"}
 SOF_COLUMNS = ["outcome", "label", "measure", "studies", "participants", "events",
                "effect", "absolute_effect", "certainty", "downgrades", "reasons"]
@@ -157,16 +160,21 @@ def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.
             absolute = ""
             if pooled["measure"] == "RR":
                 # A risk cannot exceed 1000 per 1000, however large the ratio's bound.
-                per = [min(1000.0, 1000 * risk * math.exp(v))
+                raw = [1000 * risk * math.exp(v)
                        for v in (random["estimate"], random["ci_lb"], random["ci_ub"])]
-                absolute = (f"{1000 * risk:.0f} per 1000 with control; {per[0]:.0f} per 1000 "
-                            f"with intervention ({per[1]:.0f} to {per[2]:.0f})")
+                shown = [f"{min(v, 1000):.0f}" + (" (capped)" if v > 1000 else "")
+                         for v in raw]
+                absolute = (f"{1000 * risk:.0f} per 1000 with control; {shown[0]} per 1000 "
+                            f"with intervention ({shown[1]} to {shown[2]})")
         else:
-            effect = (f"{pooled['measure']} {_fmt(random['estimate'])} "
-                      f"({_fmt(random['ci_lb'])} to {_fmt(random['ci_ub'])})")
-            absolute = ""
-        downgrades = "; ".join(f"{d} \u2212{lvl}" for d, (lvl, _) in levels.items() if lvl)
-        reasons = "; ".join(f"{d}: {why}" for d, (_, why) in levels.items())
+            # GRADE puts a mean difference in the absolute-effect column; there is no
+            # relative effect for a continuous outcome.
+            effect = "\u2014"
+            absolute = (f"{pooled['measure']} {_fmt(random['estimate'])} "
+                        f"({_fmt(random['ci_lb'])} to {_fmt(random['ci_ub'])})")
+        downgrades = "; ".join(f"{DOMAIN_NAMES[d]} \u2212{lvl}" for d, (lvl, _) in
+                               levels.items() if lvl)
+        reasons = "; ".join(f"{DOMAIN_NAMES[d]}: {why}" for d, (_, why) in levels.items())
         rows.append({**base, "events": suggestion["events"] if suggestion["events"] is not None
                      else "", "effect": effect, "absolute_effect": absolute,
                      "certainty": certainty, "downgrades": downgrades or "none",

@@ -127,7 +127,7 @@ def test_median_iqr_by_hand():
     assert quantiles_to_sd(100, q1=2.0, q3=6.0) == pytest.approx(4 / eta, rel=1e-14)
     # Luo 2018 eq. 11: w = 0.7 + 0.39 / n.
     w = 0.7 + 0.39 / 100
-    assert median_to_mean(100, 3.0, q1=2.0, q3=6.0) == pytest.approx(w * 4 + (1 - w) * 3)
+    assert median_to_mean(100, 3.0, q1=2.0, q3=6.0) == pytest.approx(w * 4 + (1 - w) * 3, rel=1e-12)
 
 
 def _arms_q(tmp_path, rows):
@@ -143,7 +143,7 @@ def test_median_rows_are_converted_and_flagged(tmp_path):
     ])
     arms = validate_arms(path, outcomes=OUTCOMES, studies=STUDIES, included_studies=None)
     a = arms[arms["arm"] == "a"].iloc[0]
-    assert a["mean_used"] == pytest.approx(median_to_mean(100, 3.0, q1=2.0, q3=6.0))
+    assert a["mean_used"] == pytest.approx(median_to_mean(100, 3.0, q1=2.0, q3=6.0), rel=1e-12)
     assert a["conversion"] == "mean from median and IQR (Luo 2018); SD from IQR (Wan 2014)"
     p = arms[arms["arm"] == "p"].iloc[0]
     ref = REFERENCE["fivenum_S3_n20"]["result"]
@@ -234,11 +234,11 @@ def test_contrast_sheet_gives_yi_vi_and_flags(tmp_path):
     assert s1["yi"] == -0.5 and s1["vi"] == pytest.approx((1.0 / (2 * q)) ** 2, rel=1e-12)
     assert s1["conversion"] == "SE from 95% CI (t(58) quantile)"
     s2 = sheet.set_index("study_id").loc["S2"]
-    assert s2["yi"] == pytest.approx(math.log(0.8))
+    assert s2["yi"] == pytest.approx(math.log(0.8), rel=1e-12)
     assert s2["vi"] == pytest.approx(((math.log(1.28) - math.log(0.5))
                                       / (2 * stats.norm.ppf(0.975))) ** 2, rel=1e-12)
     assert "log of the reported RR" in s2["conversion"]
-    assert sheet.set_index("study_id").loc["S3", "vi"] == pytest.approx(0.01)
+    assert sheet.set_index("study_id").loc["S3", "vi"] == pytest.approx(0.01, rel=1e-12)
     contrasts = study_contrasts(pd.DataFrame(columns=VALIDATED_ARM_COLUMNS), OUTCOMES_M,
                                 contrast_rows=sheet)
     assert list(contrasts["data_level"]) == ["contrast"] * 3

@@ -60,7 +60,8 @@ def test_rob_figures_render_and_weight(tmp_path):
     shares = summary_plot(table, {"S1": 300.0, "S2": 100.0}, ROB2, tmp_path / "s.png",
                           tmp_path / "s.svg")
     d2 = shares[shares["domain"] == "D2"].set_index("judgement")["percent"]
-    assert d2["Low"] == pytest.approx(75.0) and d2["High"] == pytest.approx(25.0)
+    assert d2["Low"] == pytest.approx(75.0, rel=1e-12)
+    assert d2["High"] == pytest.approx(25.0, rel=1e-12)
     assert (tmp_path / "t.png").stat().st_size > 10_000
 
 
@@ -110,7 +111,7 @@ def test_sof_table_overrides_and_absolute_effects():
     assert row["effect"] == "RR 2.00 (1.50 to 2.50)"
     assert row["absolute_effect"].startswith("100 per 1000 with control; 200 per 1000")
     assert row["certainty"] == "Moderate"
-    assert "indirectness: reviewer: older population" in row["reasons"]
+    assert "Indirectness: reviewer: older population" in row["reasons"]
     assert table.iloc[1]["certainty"] == "not assessable"
     html = sof_html(table, "T")
     assert "\u2295\u2295\u2295\u25ef Moderate" in html

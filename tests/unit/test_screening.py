@@ -131,7 +131,7 @@ def test_kappa_matches_r_psych(case):
 
 def test_kappa_edge_cases():
     perfect = cohen_kappa(["include", "exclude"] * 5, ["include", "exclude"] * 5)
-    assert perfect.kappa == pytest.approx(1.0)
+    assert perfect.kappa == pytest.approx(1.0, rel=1e-12)
     same = cohen_kappa(["exclude"] * 4, ["exclude"] * 4)
     assert same.observed == 1.0 and same.kappa != same.kappa  # undefined: NaN
 

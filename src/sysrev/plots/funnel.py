@@ -44,7 +44,7 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
     centre = funnel["estimate"]
     z = float(stats.norm.ppf(1 - (1 - funnel["pseudo_ci"]["level"] / 100) / 2))
 
-    fig, ax = plt.subplots(figsize=(6.2, 5.0))
+    fig, ax = plt.subplots(figsize=(7.2, 5.0))
     se_grid = np.linspace(0, se_max, 50)
     if contours:
         for p, colour in CONTOURS:
@@ -86,9 +86,12 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
     if contours:
         from matplotlib.patches import Patch
 
+        labels = ["0.05 < p < 0.10", "0.01 < p < 0.05", "p < 0.01"]
         handles = [Patch(facecolor="white", edgecolor="grey", label="p > 0.10")] + [
-            Patch(facecolor=c, label=f"p < {p:g}") for p, c in CONTOURS]
-        ax.legend(handles=handles, fontsize=7, loc="lower right", frameon=True)
+            Patch(facecolor=c, edgecolor="grey", label=label)
+            for (_, c), label in zip(CONTOURS, labels)]
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False, title="Contours", title_fontsize=7)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()

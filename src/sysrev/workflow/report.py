@@ -52,7 +52,7 @@ def risk_of_bias_figures(*, rob: str, studies: str, arms: str, tool: str,
 
 def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
-                        title: str) -> None:
+                        audit: str, title: str) -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG."""
     results = []
     effects = {}
@@ -72,6 +72,16 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
     with atomic_path(html_out) as handle:
         handle.write(sof_html(table, title))
     sof_png(table, title, png)
+    inputs = {"pooled": pooled, "rob": rob, "studies": studies}
+    if overrides:
+        inputs["grade_overrides"] = overrides
+    write_audit(audit, stage="report", inputs=inputs,
+                outputs={"summary_of_findings": tsv, "html": html_out, "png": png},
+                counts={"outcomes": int(len(table)),
+                        "certainty": dict(zip(table["outcome"], table["certainty"]))},
+                parameters={"risk_of_bias_tool": TOOLS[tool].name,
+                            "grade_rules": "sysrev.grade module docstring",
+                            "overrides": overrides})
 
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
