@@ -10,6 +10,7 @@ rule screen_records:
         decisions=get_decision_files,
         studies=config["screening"]["studies"],
         previous_snapshot=get_previous_pubmed_files,
+        previous_version=get_previous_version,
         code=code_of("src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",
                       "src/sysrev/screening/matching.py", "src/sysrev/screening/rules.py",
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",

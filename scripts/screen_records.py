@@ -9,6 +9,8 @@ with rule_log(snakemake.log[0]):
                    clusters=snakemake.input.clusters, sources=list(p.sources),
                    studies=snakemake.input.studies,
                    previous_snapshot=list(snakemake.input.previous_snapshot),
+                   previous_records=next((f for f in snakemake.input.previous_version
+                                          if f.endswith("records.tsv")), None),
                    final=snakemake.output.final, included=snakemake.output.included,
                    to_screen_out=snakemake.output.to_screen,
                    agreement=snakemake.output.agreement,

@@ -102,3 +102,13 @@ def test_to_screen_lists_pending_new_first():
     assert table.iloc[0]["title"].startswith("'=")
     assert table.iloc[0]["doi_url"] == "https://doi.org/10.1/a"
     assert table.iloc[0]["other_ids"] == "embase:E1"
+
+
+def test_new_since_previous_version_covers_every_source():
+    from sysrev.screening.living import new_since_previous_version
+
+    unique = pd.DataFrame({"record_id": ["pubmed:1", "embase:E9", "wos:W3"]})
+    clusters = pd.DataFrame({"record_id": ["pubmed:1", "embase:E1", "embase:E9", "wos:W3"],
+                             "cluster_id": ["pubmed:1", "pubmed:1", "embase:E9", "wos:W3"]})
+    newness = new_since_previous_version(unique, clusters, {"embase:E1", "wos:W3"})
+    assert list(newness) == ["no", "yes", "no"]

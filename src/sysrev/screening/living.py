@@ -36,6 +36,15 @@ def new_since_last_search(unique: pd.DataFrame, current_pmids: set[str],
     return unique["pmid"].map(judge)
 
 
+def new_since_previous_version(unique: pd.DataFrame, clusters: pd.DataFrame,
+                               previous_records: set[str]) -> pd.Series:
+    """``yes`` for unique records none of whose copies (in any source) the previous version
+    of the review had identified, ``no`` otherwise. Exact for every source, because it uses
+    the archived record table of that version."""
+    seen = set(clusters.loc[clusters["record_id"].isin(previous_records), "cluster_id"])
+    return unique["record_id"].map(lambda r: "no" if r in seen else "yes")
+
+
 def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) -> pd.DataFrame:
     """Unique records whose title/abstract or full-text decision is pending, newest first."""
     pending = finals[finals["final_decision"] == "pending"]

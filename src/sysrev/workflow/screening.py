@@ -17,7 +17,8 @@ from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agr
                                         conflicts_table)
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
 from sysrev.screening.formats import read_asreview, read_covidence, read_rayyan
-from sysrev.screening.living import TO_SCREEN_COLUMNS, new_since_last_search, to_screen
+from sysrev.screening.living import (TO_SCREEN_COLUMNS, new_since_last_search,
+                                    new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
 from sysrev.tables import atomic_path, read_tsv, write_tsv
 
@@ -42,6 +43,7 @@ def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFram
 
 def screen_records(*, records: str, unique: str, clusters: str, sources: list[Mapping],
                    studies: str, previous_snapshot: list[str], final: str, included: str,
+                   previous_records: str | None = None,
                    to_screen_out: str, agreement: str, conflicts: str, audit: str,
                    rules: ScreeningRules) -> None:
     """Apply the reviewers' decisions to the unique records; list the included reports."""
@@ -57,8 +59,13 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     links = load_study_links(studies, matcher, finals)
 
     current = set(record_table.loc[record_table["source"] == "pubmed", "pmid"].dropna())
-    previous = snapshot_pmids(previous_snapshot) if previous_snapshot else None
-    newness = new_since_last_search(unique_table, current, previous)
+    if previous_records:
+        # The archived record table of the previous version knows every source's records.
+        newness = new_since_previous_version(unique_table, cluster_table,
+                                             set(read_tsv(previous_records)["record_id"]))
+    else:
+        previous = snapshot_pmids(previous_snapshot) if previous_snapshot else None
+        newness = new_since_last_search(unique_table, current, previous)
     pending = to_screen(unique_table, finals, newness)
     agree = agreement_table(decisions, rules.consensus_reviewer)
     conflict = conflicts_table(decisions, finals, rules.consensus_reviewer)
@@ -84,7 +91,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     write_audit(audit, stage="screening",
                 inputs={"records": records, "unique": unique, "clusters": clusters,
                         "decisions": [s["file"] for s in sources], "studies": studies,
-                        "previous_snapshot": list(previous_snapshot)},
+                        "previous_snapshot": list(previous_snapshot),
+                        **({"previous_records": previous_records} if previous_records
+                           else {})},
                 outputs={"final_decisions": final, "included": included,
                          "to_screen": to_screen_out, "agreement": agreement,
                          "conflicts": conflicts},
