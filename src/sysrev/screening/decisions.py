@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sysrev.columns import DECISION_COLUMNS
 from sysrev.csvtables import LINE, load_csv
 from sysrev.errors import InputErrors
 from sysrev.screening.matching import RecordMatcher
@@ -74,8 +75,8 @@ def check_decisions(table: pd.DataFrame) -> None:
 
 def load_generic(path: str | Path, matcher: RecordMatcher) -> pd.DataFrame:
     """Read decisions in the generic CSV layout (see the module docstring)."""
-    raw = load_csv(path, required=["record_id", "reviewer", "stage", "decision"],
-                   optional=["reason", "note", "pmid", "doi"])
+    raw = load_csv(path, required=DECISION_COLUMNS[:4],
+                   optional=DECISION_COLUMNS[4:] + ["pmid", "doi"])
     rows = []
     for row in raw.to_dict("records"):
         found = matcher.match(record_id=row["record_id"] or None, pmid=row["pmid"],

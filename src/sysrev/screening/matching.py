@@ -49,9 +49,6 @@ class RecordMatcher:
                 self._by_title.setdefault((title, year), set()).add(unique)
                 self._by_title.setdefault((title, ""), set()).add(unique)
 
-    def __contains__(self, record_id: str) -> bool:
-        return record_id in self._by_record
-
     @staticmethod
     def _one(found: set[str] | None, key: str) -> Match:
         if not found:

@@ -22,8 +22,6 @@ from sysrev.columns import FINAL_DECISION_COLUMNS
 
 log = logging.getLogger(__name__)
 
-TA_RULES = ("any_include", "agreement")
-FT_RULES = ("agreement",)
 
 
 @dataclass(frozen=True)

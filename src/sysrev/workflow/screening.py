@@ -58,12 +58,12 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
     links = load_study_links(studies, matcher, finals)
 
-    current = set(record_table.loc[record_table["source"] == "pubmed", "pmid"].dropna())
     if previous_records:
         # The archived record table of the previous version knows every source's records.
         newness = new_since_previous_version(unique_table, cluster_table,
                                              set(read_tsv(previous_records)["record_id"]))
     else:
+        current = set(record_table.loc[record_table["source"] == "pubmed", "pmid"].dropna())
         previous = snapshot_pmids(previous_snapshot) if previous_snapshot else None
         newness = new_since_last_search(unique_table, current, previous)
     pending = to_screen(unique_table, finals, newness)
