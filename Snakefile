@@ -4,10 +4,22 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The bundled review's config is the default only: a review's own --configfile replaces it
+# whole (never merged key by key), so no other review inherits the bundled query or data.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 validate(config, "config/schema.yaml")
+
+
+# Each review writes its own results/<review>/ and logs/<review>/, so reviews that share a
+# checkout never overwrite each other (a config's `pathvars` or a module may set others).
+pathvars:
+    results=f"results/{config['review']}",
+    logs=f"logs/{config['review']}",
+    benchmarks=f"benchmarks/{config['review']}",
 
 
 include: "rules/common.smk"
@@ -22,21 +34,5 @@ include: "rules/report.smk"
 
 rule all:
     input:
-        records="results/search/records.tsv",
-        pubmed_update="results/search/update.tsv",
-        unique="results/dedup/unique.tsv",
-        duplicates="results/dedup/duplicates.tsv",
-        included="results/screening/included.tsv",
-        prisma="results/prisma/counts.json",
-        prisma_csv="results/prisma/prisma2020.csv",
-        prisma_flow="results/prisma/flow.png",
-        to_screen="results/screening/to_screen.csv",
-        summary="results/analysis/summary.tsv",
-        forest=get_forest_plots,
-        funnel=get_funnel_plots,
-        rob="results/risk_of_bias/traffic_light.png",
-        rob_summary="results/risk_of_bias/summary.png",
-        sof="results/sof/summary_of_findings.html",
-        methods="results/report/methods.html",
-        audits=get_stage_audits,
+        get_final_outputs,
     default_target: True

@@ -12,13 +12,13 @@ rule meta_analysis:
                       "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py",
                       "src/sysrev/workflow/analysis.py"),
     output:
-        effects="results/analysis/{outcome}/effects.tsv",
-        pooled="results/analysis/{outcome}/pooled.json",
-        metafor="results/analysis/{outcome}/metafor.csv",
-        leave1out="results/analysis/{outcome}/leave1out.tsv",
-        cumulative="results/analysis/{outcome}/cumulative.tsv",
+        effects="<results>/analysis/{outcome}/effects.tsv",
+        pooled="<results>/analysis/{outcome}/pooled.json",
+        metafor="<results>/analysis/{outcome}/metafor.csv",
+        leave1out="<results>/analysis/{outcome}/leave1out.tsv",
+        cumulative="<results>/analysis/{outcome}/cumulative.tsv",
     log:
-        "logs/meta_analysis/{outcome}.log",
+        "<logs>/meta_analysis/{outcome}.log",
     params:
         outcome=get_outcome,
         preset=config["analysis"]["preset"],
@@ -41,14 +41,14 @@ rule forest_plot:
         code=code_of("src/sysrev/plots/forest.py", "src/sysrev/workflow/analysis.py"),
     output:
         png=report(
-            "results/analysis/{outcome}/forest.png",
+            "<results>/analysis/{outcome}/forest.png",
             caption="../report/forest_plot.rst",
             category="Forest plots",
         ),
-        svg="results/analysis/{outcome}/forest.svg",
-        pdf="results/analysis/{outcome}/forest.pdf",
+        svg="<results>/analysis/{outcome}/forest.svg",
+        pdf="<results>/analysis/{outcome}/forest.pdf",
     log:
-        "logs/forest_plot/{outcome}.log",
+        "<logs>/forest_plot/{outcome}.log",
     params:
         outcome=get_outcome,
         treatment_label=config["analysis"]["treatment_label"],
@@ -65,13 +65,13 @@ rule summarise_analyses:
         code=code_of("src/sysrev/analysis.py", "src/sysrev/workflow/analysis.py"),
     output:
         summary=report(
-            "results/analysis/summary.tsv",
+            "<results>/analysis/summary.tsv",
             caption="../report/summary.rst",
             category="Meta-analysis",
         ),
-        audit="results/audit/analysis.json",
+        audit="<results>/audit/analysis.json",
     log:
-        "logs/summarise_analyses/summarise_analyses.log",
+        "<logs>/summarise_analyses/summarise_analyses.log",
     params:
         preset=config["analysis"]["preset"],
         random_method=config["analysis"]["random_method"],
@@ -92,13 +92,13 @@ rule funnel_plot:
         code=code_of("src/sysrev/plots/funnel.py", "src/sysrev/workflow/analysis.py"),
     output:
         png=report(
-            "results/analysis/{outcome}/funnel.png",
+            "<results>/analysis/{outcome}/funnel.png",
             caption="../report/funnel_plot.rst",
             category="Funnel plots",
         ),
-        svg="results/analysis/{outcome}/funnel.svg",
+        svg="<results>/analysis/{outcome}/funnel.svg",
     log:
-        "logs/funnel_plot/{outcome}.log",
+        "<logs>/funnel_plot/{outcome}.log",
     params:
         contours=config["analysis"]["funnel_contours"],
     conda:

@@ -1,5 +1,6 @@
 # Helper functions only: input functions (get_*) and predicates (is_*).
 import os
+from pathlib import Path
 
 from sysrev.config import check_config
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
@@ -23,11 +24,19 @@ wildcard_constraints:
 SHARED_CODE = ["src/sysrev/tables.py", "src/sysrev/csvtables.py", "src/sysrev/columns.py",
                "src/sysrev/audit.py", "src/sysrev/errors.py", "src/sysrev/config.py"]
 
+#: The workflow's own folder (rules/..), wherever the review's working directory is: with
+#: --directory, as a module, or on a cluster, code inputs resolve here, not in the review.
+WORKFLOW_ROOT = Path(str(workflow.current_basedir)).parent
+
 
 def code_of(*modules):
     """The package modules a rule's results depend on (listed as inputs, so that a change of
-    method reruns the stage): the given ones plus the shared I/O modules."""
-    return sorted(set(modules) | set(SHARED_CODE))
+    method reruns the stage): the given ones plus the shared I/O modules, as paths in the
+    workflow's folder. A workflow read from a remote source (a module from a git host) has
+    no local code to track, and gets none."""
+    if not WORKFLOW_ROOT.is_dir():
+        return []
+    return [str(WORKFLOW_ROOT / module) for module in sorted(set(modules) | set(SHARED_CODE))]
 
 
 def get_searches_table():
@@ -35,10 +44,19 @@ def get_searches_table():
     return f"{config['data_dir']}/search/searches.tsv"
 
 
+def is_pubmed_searched():
+    """True when the review searches PubMed through Entrez (search.pubmed is set)."""
+    return bool(config["search"].get("pubmed"))
+
+
+def get_pubmed_setting(key):
+    """One key of search.pubmed (a parameter of the rules), or None without PubMed."""
+    return config["search"]["pubmed"].get(key) if is_pubmed_searched() else None
+
+
 def get_pubmed_snapshot_dir():
     """The PubMed snapshot folder of the configured search date."""
-    pubmed = config["search"]["pubmed"]
-    return f"{config['data_dir']}/search/pubmed/{pubmed['date']}"
+    return f"{config['data_dir']}/search/pubmed/{config['search']['pubmed']['date']}"
 
 
 def is_pubmed_snapshot_missing():
@@ -49,17 +67,35 @@ def is_pubmed_snapshot_missing():
 def get_pubmed_snapshot_files(wildcards):
     """The snapshot's XML files, known once the snapshot exists (after retrieve_pubmed)."""
     if is_pubmed_snapshot_missing():
-        checkpoints.retrieve_pubmed.get()
-    folder = get_pubmed_snapshot_dir()
+        folder = checkpoints.retrieve_pubmed.get().output.snapshot
+    else:
+        folder = get_pubmed_snapshot_dir()
     return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
 
 
 def get_pubmed_provenance(wildcards):
-    return f"{get_pubmed_snapshot_dir()}/provenance.json"
+    """The snapshot's provenance.json (none for a review without PubMed)."""
+    if not is_pubmed_searched():
+        return []
+    if is_pubmed_snapshot_missing():
+        return [f"{checkpoints.retrieve_pubmed.get().output.snapshot}/provenance.json"]
+    return [f"{get_pubmed_snapshot_dir()}/provenance.json"]
+
+
+def get_pubmed_table(wildcards):
+    """PubMed's record table (none for a review without PubMed)."""
+    return ["<results>/search/pubmed.tsv"] if is_pubmed_searched() else []
+
+
+def get_pubmed_update(wildcards):
+    """The PubMed update report (none for a review without PubMed)."""
+    return ["<results>/search/update.tsv"] if is_pubmed_searched() else []
 
 
 def get_previous_pubmed_search_date():
     """Search date of the latest PubMed snapshot before the configured one, or None."""
+    if not is_pubmed_searched():
+        return None
     folder = previous_pubmed_snapshot(f"{config['data_dir']}/search/pubmed",
                                       config["search"]["pubmed"]["date"])
     return folder.name if folder else None
@@ -75,7 +111,7 @@ def get_previous_pubmed_files(wildcards):
 
 
 def get_effects_tables(wildcards):
-    return [f"results/analysis/{outcome}/effects.tsv" for outcome in OUTCOMES]
+    return [f"<results>/analysis/{outcome}/effects.tsv" for outcome in OUTCOMES]
 
 
 def get_grade_overrides(wildcards):
@@ -111,7 +147,7 @@ def get_export_format(wildcards):
 
 
 def get_imported_tables(wildcards):
-    return [f"results/search/imported/{source}.tsv" for source in EXPORTS]
+    return [f"<results>/search/imported/{source}.tsv" for source in EXPORTS]
 
 
 def get_contrast_sheet(wildcards):
@@ -125,22 +161,45 @@ def get_outcome(wildcards):
 
 
 def get_pooled_results(wildcards):
-    return [f"results/analysis/{outcome}/pooled.json" for outcome in OUTCOMES]
+    return [f"<results>/analysis/{outcome}/pooled.json" for outcome in OUTCOMES]
 
 
 def get_forest_plots(wildcards):
     """Forest plots of the outcomes that have analysable data (known after extraction)."""
     contrasts = checkpoints.validate_extraction.get().output.contrasts
-    return [f"results/analysis/{outcome}/forest.{ext}"
+    return [f"<results>/analysis/{outcome}/forest.{ext}"
             for outcome in outcomes_with_data(contrasts) for ext in ("png", "svg", "pdf")]
 
 
 def get_funnel_plots(wildcards):
     """Funnel plots of the outcomes with three or more analysable studies."""
     contrasts = checkpoints.validate_extraction.get().output.contrasts
-    return [f"results/analysis/{outcome}/funnel.{ext}"
+    return [f"<results>/analysis/{outcome}/funnel.{ext}"
             for outcome in outcomes_with_studies(contrasts, 3) for ext in ("png", "svg")]
 
 
 def get_stage_audits(wildcards):
-    return [f"results/audit/{stage}.json" for stage in STAGES]
+    return [f"<results>/audit/{stage}.json" for stage in STAGES]
+
+
+def get_final_outputs(wildcards):
+    """Everything a run of the review produces (rule all)."""
+    outputs = [
+        "<results>/search/records.tsv",
+        "<results>/dedup/unique.tsv",
+        "<results>/dedup/duplicates.tsv",
+        "<results>/screening/included.tsv",
+        "<results>/screening/to_screen.csv",
+        "<results>/prisma/counts.json",
+        "<results>/prisma/prisma2020.csv",
+        "<results>/prisma/flow.png",
+        "<results>/analysis/summary.tsv",
+        "<results>/risk_of_bias/traffic_light.png",
+        "<results>/risk_of_bias/summary.png",
+        "<results>/sof/summary_of_findings.html",
+        "<results>/report/methods.html",
+    ]
+    if is_pubmed_searched():
+        outputs.append("<results>/search/update.tsv")
+    return (outputs + get_forest_plots(wildcards) + get_funnel_plots(wildcards)
+            + get_stage_audits(wildcards))

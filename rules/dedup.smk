@@ -7,21 +7,21 @@ rule deduplicate_records:
         overrides=get_dedup_overrides,
         code=code_of("src/sysrev/dedup.py", "src/sysrev/workflow/dedup.py"),
     output:
-        unique="results/dedup/unique.tsv",
+        unique="<results>/dedup/unique.tsv",
         duplicates=report(
-            "results/dedup/duplicates.tsv",
+            "<results>/dedup/duplicates.tsv",
             caption="../report/dedup_duplicates.rst",
             category="Deduplication",
         ),
-        clusters="results/dedup/clusters.tsv",
+        clusters="<results>/dedup/clusters.tsv",
         maybe=report(
-            "results/dedup/maybe.tsv",
+            "<results>/dedup/maybe.tsv",
             caption="../report/dedup_maybe.rst",
             category="Deduplication",
         ),
-        audit="results/audit/dedup.json",
+        audit="<results>/audit/dedup.json",
     log:
-        "logs/deduplicate_records/deduplicate_records.log",
+        "<logs>/deduplicate_records/deduplicate_records.log",
     params:
         source_priority=config["dedup"]["source_priority"],
     conda:

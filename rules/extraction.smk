@@ -9,12 +9,12 @@ checkpoint validate_extraction:
         included=rules.screen_records.output.included,
         code=code_of("src/sysrev/extraction.py", "src/sysrev/workflow/extraction.py"),
     output:
-        arms="results/extraction/arms.tsv",
-        contrasts="results/extraction/contrasts.tsv",
-        studies="results/extraction/studies.tsv",
-        audit="results/audit/extraction.json",
+        arms="<results>/extraction/arms.tsv",
+        contrasts="<results>/extraction/contrasts.tsv",
+        studies="<results>/extraction/studies.tsv",
+        audit="<results>/audit/extraction.json",
     log:
-        "logs/validate_extraction/validate_extraction.log",
+        "<logs>/validate_extraction/validate_extraction.log",
     params:
         outcomes=config["analysis"]["outcomes"],
         ci_distribution=config["extraction"]["ci_distribution"],

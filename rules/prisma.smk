@@ -13,14 +13,14 @@ rule prisma_counts:
         code=code_of("src/sysrev/prisma.py", "src/sysrev/workflow/prisma.py"),
     output:
         counts=report(
-            "results/prisma/counts.json",
+            "<results>/prisma/counts.json",
             caption="../report/prisma_counts.rst",
             category="PRISMA 2020",
         ),
-        csv="results/prisma/prisma2020.csv",
-        audit="results/audit/prisma.json",
+        csv="<results>/prisma/prisma2020.csv",
+        audit="<results>/audit/prisma.json",
     log:
-        "logs/prisma_counts/prisma_counts.log",
+        "<logs>/prisma_counts/prisma_counts.log",
     params:
         removed_by_automation=config["prisma"]["removed_by_automation"],
         previous_version=config["prisma"]["previous_version"],
@@ -36,13 +36,13 @@ rule prisma_flow:
         code=code_of("src/sysrev/plots/prisma_flow.py", "src/sysrev/workflow/prisma.py"),
     output:
         png=report(
-            "results/prisma/flow.png",
+            "<results>/prisma/flow.png",
             caption="../report/prisma_flow.rst",
             category="PRISMA 2020",
         ),
-        svg="results/prisma/flow.svg",
+        svg="<results>/prisma/flow.svg",
     log:
-        "logs/prisma_flow/prisma_flow.log",
+        "<logs>/prisma_flow/prisma_flow.log",
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -10,21 +10,21 @@ rule risk_of_bias_figures:
                       "src/sysrev/workflow/report.py"),
     output:
         traffic_png=report(
-            "results/risk_of_bias/traffic_light.png",
+            "<results>/risk_of_bias/traffic_light.png",
             caption="../report/rob_traffic_light.rst",
             category="Risk of bias",
         ),
-        traffic_svg="results/risk_of_bias/traffic_light.svg",
+        traffic_svg="<results>/risk_of_bias/traffic_light.svg",
         summary_png=report(
-            "results/risk_of_bias/summary.png",
+            "<results>/risk_of_bias/summary.png",
             caption="../report/rob_summary.rst",
             category="Risk of bias",
         ),
-        summary_svg="results/risk_of_bias/summary.svg",
-        table="results/risk_of_bias/summary.tsv",
-        audit="results/audit/risk_of_bias.json",
+        summary_svg="<results>/risk_of_bias/summary.svg",
+        table="<results>/risk_of_bias/summary.tsv",
+        audit="<results>/audit/risk_of_bias.json",
     log:
-        "logs/risk_of_bias_figures/risk_of_bias_figures.log",
+        "<logs>/risk_of_bias_figures/risk_of_bias_figures.log",
     params:
         tool=config["report"]["risk_of_bias_tool"],
     conda:
@@ -43,16 +43,16 @@ rule summary_of_findings:
         code=code_of("src/sysrev/grade.py", "src/sysrev/plots/sof.py",
                       "src/sysrev/workflow/report.py"),
     output:
-        tsv="results/sof/summary_of_findings.tsv",
+        tsv="<results>/sof/summary_of_findings.tsv",
         html=report(
-            "results/sof/summary_of_findings.html",
+            "<results>/sof/summary_of_findings.html",
             caption="../report/sof.rst",
             category="Summary of findings",
         ),
-        png="results/sof/summary_of_findings.png",
-        audit="results/audit/report.json",
+        png="<results>/sof/summary_of_findings.png",
+        audit="<results>/audit/report.json",
     log:
-        "logs/summary_of_findings/summary_of_findings.log",
+        "<logs>/summary_of_findings/summary_of_findings.log",
     params:
         tool=config["report"]["risk_of_bias_tool"],
         title=config["report"]["title"],
@@ -70,12 +70,12 @@ rule methods_text:
         code=code_of("src/sysrev/report.py", "src/sysrev/workflow/report.py"),
     output:
         html=report(
-            "results/report/methods.html",
+            "<results>/report/methods.html",
             caption="../report/methods.rst",
             category="Methods",
         ),
     log:
-        "logs/methods_text/methods_text.log",
+        "<logs>/methods_text/methods_text.log",
     params:
         review=config["review"],
         question=config["report"]["question"],

@@ -16,22 +16,22 @@ rule screen_records:
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
                       "src/sysrev/screening/studies.py", "src/sysrev/workflow/screening.py"),
     output:
-        final="results/screening/final_decisions.tsv",
-        included="results/screening/included.tsv",
-        to_screen="results/screening/to_screen.csv",
+        final="<results>/screening/final_decisions.tsv",
+        included="<results>/screening/included.tsv",
+        to_screen="<results>/screening/to_screen.csv",
         agreement=report(
-            "results/screening/agreement.tsv",
+            "<results>/screening/agreement.tsv",
             caption="../report/screening_agreement.rst",
             category="Screening",
         ),
         conflicts=report(
-            "results/screening/conflicts.tsv",
+            "<results>/screening/conflicts.tsv",
             caption="../report/screening_conflicts.rst",
             category="Screening",
         ),
-        audit="results/audit/screening.json",
+        audit="<results>/audit/screening.json",
     log:
-        "logs/screen_records/screen_records.log",
+        "<logs>/screen_records/screen_records.log",
     params:
         sources=config["screening"]["decisions"],
         title_abstract_rule=config["screening"]["title_abstract_rule"],

@@ -5,14 +5,16 @@
 # the snapshot is there, no rule can make it, so Snakemake can never decide to re-run the
 # search (and delete the frozen snapshot first), whatever changes in params, code or
 # environment. A changed query then fails in pubmed_records with "different query".
-# A checkpoint, because the snapshot's XML files are known only after the retrieval.
-if is_pubmed_snapshot_missing():
+# A checkpoint, because the snapshot's XML files are known only after the retrieval; its
+# output is the whole snapshot folder, so that a job on a node without a shared file system
+# hands every file back. A review without PubMed (search.pubmed: null) has none of these.
+if is_pubmed_searched() and is_pubmed_snapshot_missing():
 
     checkpoint retrieve_pubmed:
         output:
-            provenance=protected(f"{get_pubmed_snapshot_dir()}/provenance.json"),
+            snapshot=protected(directory(get_pubmed_snapshot_dir())),
         log:
-            "logs/retrieve_pubmed/retrieve_pubmed.log",
+            "<logs>/retrieve_pubmed/retrieve_pubmed.log",
         params:
             query=config["search"]["pubmed"]["query"],
             date=config["search"]["pubmed"]["date"],
@@ -29,25 +31,43 @@ if is_pubmed_snapshot_missing():
             "../scripts/retrieve_pubmed.py"
 
 
-rule pubmed_records:
-    input:
-        xml=get_pubmed_snapshot_files,
-        provenance=get_pubmed_provenance,
-        searches=get_searches_table(),
-        code=code_of("src/sysrev/search/snapshot.py", "src/sysrev/search/pubmed_xml.py",
-                      "src/sysrev/workflow/search.py"),
-    output:
-        records="results/search/pubmed.tsv",
-    log:
-        "logs/pubmed_records/pubmed_records.log",
-    params:
-        query=config["search"]["pubmed"]["query"],
-        date=config["search"]["pubmed"]["date"],
-        snapshot_dir=get_pubmed_snapshot_dir(),
-    conda:
-        "../envs/sysrev.yaml"
-    script:
-        "../scripts/pubmed_records.py"
+if is_pubmed_searched():
+
+    rule pubmed_records:
+        input:
+            xml=get_pubmed_snapshot_files,
+            provenance=get_pubmed_provenance,
+            searches=get_searches_table(),
+            code=code_of("src/sysrev/search/snapshot.py", "src/sysrev/search/pubmed_xml.py",
+                          "src/sysrev/workflow/search.py"),
+        output:
+            records="<results>/search/pubmed.tsv",
+        log:
+            "<logs>/pubmed_records/pubmed_records.log",
+        params:
+            query=config["search"]["pubmed"]["query"],
+            date=config["search"]["pubmed"]["date"],
+        conda:
+            "../envs/sysrev.yaml"
+        script:
+            "../scripts/pubmed_records.py"
+
+    rule pubmed_update:
+        input:
+            records=rules.pubmed_records.output.records,
+            previous=get_previous_pubmed_files,
+            code=code_of("src/sysrev/search/update.py", "src/sysrev/search/efetch_scan.py",
+                          "src/sysrev/workflow/search.py"),
+        output:
+            new_records="<results>/search/update.tsv",
+        log:
+            "<logs>/pubmed_update/pubmed_update.log",
+        params:
+            previous_date=get_previous_pubmed_search_date(),
+        conda:
+            "../envs/sysrev.yaml"
+        script:
+            "../scripts/pubmed_update.py"
 
 
 rule import_export:
@@ -58,9 +78,9 @@ rule import_export:
                       "src/sysrev/imports/csv_export.py", "src/sysrev/imports/records.py",
                       "src/sysrev/workflow/search.py"),
     output:
-        records="results/search/imported/{source}.tsv",
+        records="<results>/search/imported/{source}.tsv",
     log:
-        "logs/import_export/{source}.log",
+        "<logs>/import_export/{source}.log",
     params:
         fmt=get_export_format,
     conda:
@@ -69,41 +89,22 @@ rule import_export:
         "../scripts/import_export.py"
 
 
-rule pubmed_update:
-    input:
-        records=rules.pubmed_records.output.records,
-        previous=get_previous_pubmed_files,
-        code=code_of("src/sysrev/search/update.py", "src/sysrev/search/efetch_scan.py",
-                      "src/sysrev/workflow/search.py"),
-    output:
-        new_records="results/search/update.tsv",
-    log:
-        "logs/pubmed_update/pubmed_update.log",
-    params:
-        previous_date=get_previous_pubmed_search_date(),
-    conda:
-        "../envs/sysrev.yaml"
-    script:
-        "../scripts/pubmed_update.py"
-
-
 rule collect_records:
     input:
-        pubmed=rules.pubmed_records.output.records,
+        pubmed=get_pubmed_table,
         exports=get_imported_tables,
         searches=get_searches_table(),
         provenance=get_pubmed_provenance,
-        pubmed_update=rules.pubmed_update.output.new_records,
+        pubmed_update=get_pubmed_update,
         code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py"),
     output:
-        records="results/search/records.tsv",
-        audit="results/audit/search.json",
+        records="<results>/search/records.tsv",
+        audit="<results>/audit/search.json",
     log:
-        "logs/collect_records/collect_records.log",
+        "<logs>/collect_records/collect_records.log",
     params:
-        query=config["search"]["pubmed"]["query"],
-        date=config["search"]["pubmed"]["date"],
-        snapshot_dir=get_pubmed_snapshot_dir(),
+        query=get_pubmed_setting("query"),
+        date=get_pubmed_setting("date"),
         previous_date=get_previous_pubmed_search_date(),
     conda:
         "../envs/sysrev.yaml"

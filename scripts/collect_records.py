@@ -1,13 +1,17 @@
 """Rule collect_records: every source's records into records.tsv, with the search audit."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.search import collect_records
 
 with rule_log(snakemake.log[0]):
-    collect_records(tables=[snakemake.input.pubmed, *snakemake.input.exports],
+    collect_records(tables=[*snakemake.input.pubmed, *snakemake.input.exports],
                     searches=snakemake.input.searches,
-                    snapshot_dir=snakemake.params.snapshot_dir,
+                    provenance=next(iter(snakemake.input.provenance), None),
                     output=snakemake.output.records, audit=snakemake.output.audit,
-                    update=snakemake.input.pubmed_update,
+                    update=next(iter(snakemake.input.pubmed_update), None),
                     parameters={"pubmed_query": snakemake.params.query,
                                 "pubmed_search_date": snakemake.params.date,
                                 "pubmed_previous_search_date": snakemake.params.previous_date})

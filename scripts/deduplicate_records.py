@@ -1,4 +1,8 @@
 """Rule deduplicate_records: unique records and the duplicates removed, with reasons."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.dedup import deduplicate_records
 from sysrev.workflow.logs import rule_log
 

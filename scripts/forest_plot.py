@@ -1,4 +1,8 @@
 """Rule forest_plot: one outcome's forest plot as PNG, SVG and PDF."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.analysis import forest_plot
 from sysrev.workflow.logs import rule_log
 

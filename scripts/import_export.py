@@ -1,4 +1,8 @@
 """Rule import_export: read one database export into the record table."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.search import import_export
 

@@ -1,4 +1,8 @@
 """Rule meta_analysis: effect sizes, pooled estimates and sensitivity analyses of one outcome."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.analysis import meta_analysis
 from sysrev.workflow.logs import rule_log
 

@@ -1,4 +1,8 @@
 """Rule methods_text: the methods section of the report, from the audits."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from pathlib import Path
 
 from sysrev.workflow.logs import rule_log

@@ -1,7 +1,12 @@
 """Rule pubmed_records: parse the PubMed snapshot of the search date."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.search import pubmed_records
 
 with rule_log(snakemake.log[0]):
-    pubmed_records(snapshot_dir=snakemake.params.snapshot_dir, query=snakemake.params.query,
-                   searches=snakemake.input.searches, output=snakemake.output.records)
+    pubmed_records(provenance=snakemake.input.provenance[0], xml=list(snakemake.input.xml),
+                   query=snakemake.params.query, searches=snakemake.input.searches,
+                   output=snakemake.output.records)

@@ -1,4 +1,8 @@
 """Rule risk_of_bias_figures: traffic-light and weighted summary plots."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.report import risk_of_bias_figures
 

@@ -1,4 +1,8 @@
 """Rule screen_records: final screening decisions, agreement, to-screen list, included."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.screening import ScreeningRules
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.screening import screen_records

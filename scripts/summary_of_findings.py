@@ -1,4 +1,8 @@
 """Rule summary_of_findings: the GRADE summary-of-findings table."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.logs import rule_log
 from sysrev.workflow.report import summary_of_findings
 

@@ -1,4 +1,8 @@
 """Rule validate_extraction: check the extraction sheets and build study contrasts."""
+import sys
+
+sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
+
 from sysrev.workflow.extraction import validate_extraction
 from sysrev.workflow.logs import rule_log
 

@@ -34,7 +34,7 @@ def test_options_run_end_to_end(tmp_path):
     result = run_snakemake(work)
     assert result.returncode == 0, result.stderr[-5000:]
 
-    erosion = pd.read_csv(work / "results/analysis/erosion/effects.tsv", sep="\t",
+    erosion = pd.read_csv(work / "results/denosumab_ra/analysis/erosion/effects.tsv", sep="\t",
                           keep_default_na=False)
     so = erosion[erosion["study_id"] == "SO2021"].iloc[0]
     assert so["data_level"] == "contrast"
@@ -43,13 +43,13 @@ def test_options_run_end_to_end(tmp_path):
     assert len(drive) >= 2  # one comparison per denosumab arm
     assert drive["conversions"].str.contains("SD imputed: pooled SD").all()
     assert drive["conversions"].str.contains("shared control split").all()
-    pooled = json.loads((work / "results/analysis/erosion/pooled.json").read_text())
+    pooled = json.loads((work / "results/denosumab_ra/analysis/erosion/pooled.json").read_text())
     assert pooled["preset"] == "cochrane2025"
     assert pooled["random"]["method"] == "REML" and pooled["random"]["test"] == "knha"
     assert pooled["show_prediction_interval"]
-    sae = json.loads((work / "results/analysis/sae/pooled.json").read_text())
+    sae = json.loads((work / "results/denosumab_ra/analysis/sae/pooled.json").read_text())
     assert sae["subgroups"]["groups"] == ["double", "open"]
     assert 0 <= sae["subgroups"]["p"] <= 1
-    summary = pd.read_csv(work / "results/analysis/summary.tsv", sep="\t").set_index("outcome")
+    summary = pd.read_csv(work / "results/denosumab_ra/analysis/summary.tsv", sep="\t").set_index("outcome")
     assert summary.loc["erosion", "preset"] == "cochrane2025"
     assert summary.loc["erosion", "k"] == len(erosion)

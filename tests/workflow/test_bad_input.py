@@ -40,7 +40,7 @@ def test_missing_export_names_the_file(tmp_path):
     result = run_snakemake(work)
     assert result.returncode != 0
     assert "data/denosumab_ra/exports/wos.txt" in result.stderr + result.stdout
-    assert not (work / "results/search/records.tsv").exists()
+    assert not (work / "results/denosumab_ra/search/records.tsv").exists()
 
 
 def test_malformed_extraction_row_names_line_and_field(tmp_path):
@@ -57,8 +57,8 @@ def test_malformed_extraction_row_names_line_and_field(tmp_path):
     assert "arms.csv" in output
     assert "line 2 (study DESIRABLE2019, arm placebo), field 'sd': -3.76 must be positive" \
         in output
-    for path in ["results/extraction/arms.tsv", "results/extraction/contrasts.tsv",
-                 "results/audit/extraction.json", "results/analysis/summary.tsv"]:
+    for path in ["results/denosumab_ra/extraction/arms.tsv", "results/denosumab_ra/extraction/contrasts.tsv",
+                 "results/denosumab_ra/audit/extraction.json", "results/denosumab_ra/analysis/summary.tsv"]:
         assert not (work / path).exists(), path
 
 
@@ -71,7 +71,7 @@ def test_decision_for_unknown_record_is_rejected(tmp_path):
     output = result.stderr + result.stdout
     assert result.returncode != 0
     assert "record pubmed:99999999), field 'record_id': no such record" in output
-    assert not (work / "results/screening/final_decisions.tsv").exists()
+    assert not (work / "results/denosumab_ra/screening/final_decisions.tsv").exists()
 
 
 @pytest.mark.parametrize("row,message", [
@@ -97,4 +97,4 @@ def test_bad_decision_rows_are_listed_and_nothing_is_written(tmp_path, row, mess
     assert message in output
     assert f"line {len(lines)}" in output
     for path in ["final_decisions.tsv", "included.tsv", "to_screen.csv", "agreement.tsv"]:
-        assert not (work / "results/screening" / path).exists(), path
+        assert not (work / "results/denosumab_ra/screening" / path).exists(), path

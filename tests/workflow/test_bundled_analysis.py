@@ -16,7 +16,7 @@ REFERENCE = {c["id"]: c for c in json.loads(
 
 
 def _summary(run):
-    return pd.read_csv(run / "results/analysis/summary.tsv", sep="\t").set_index("outcome")
+    return pd.read_csv(run / "results/denosumab_ra/analysis/summary.tsv", sep="\t").set_index("outcome")
 
 
 @pytest.mark.parametrize("outcome,case,ratio", [
@@ -50,7 +50,7 @@ def test_summary_lists_mantel_haenszel_for_sae(bundled_run):
 
 
 def test_sensitivity_tables(bundled_run):
-    folder = bundled_run / "results/analysis/sae"
+    folder = bundled_run / "results/denosumab_ra/analysis/sae"
     cum = pd.read_csv(folder / "cumulative.tsv", sep="\t")
     ref = REFERENCE["review_sae_cumul_DL"]["result"]
     assert list(cum["study"]) == ["DRIVE (Takeuchi 2016)", "DESIRABLE (Takeuchi 2019)",
@@ -62,5 +62,5 @@ def test_sensitivity_tables(bundled_run):
                                                                         rel=1e-9)
     pooled = json.loads((folder / "pooled.json").read_text())
     assert "only 3 studies" in pooled["egger"]["warning"]
-    effects = pd.read_csv(bundled_run / "results/analysis/erosion/effects.tsv", sep="\t")
+    effects = pd.read_csv(bundled_run / "results/denosumab_ra/analysis/erosion/effects.tsv", sep="\t")
     assert (effects["data_level"] == "arms").all()

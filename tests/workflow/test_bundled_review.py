@@ -30,18 +30,18 @@ def _count_in_files():
 
 
 def test_outputs_exist(bundled_run):
-    for path in ["results/search/records.tsv", "results/dedup/unique.tsv",
-                 "results/dedup/duplicates.tsv", "results/screening/included.tsv",
-                 "results/prisma/counts.json", "results/analysis/summary.tsv",
-                 "results/analysis/mtss/pooled.json", "results/analysis/mtss/forest.png",
-                 "results/analysis/mtss/forest.svg", "results/analysis/mtss/forest.pdf",
-                 "results/analysis/sae/forest.png", "results/analysis/sae/funnel.png",
-                 "results/prisma/prisma2020.csv", "results/prisma/flow.png",
-                 "results/prisma/flow.svg", "results/screening/to_screen.csv",
-                 "results/screening/agreement.tsv", "results/screening/conflicts.tsv"]:
+    for path in ["results/denosumab_ra/search/records.tsv", "results/denosumab_ra/dedup/unique.tsv",
+                 "results/denosumab_ra/dedup/duplicates.tsv", "results/denosumab_ra/screening/included.tsv",
+                 "results/denosumab_ra/prisma/counts.json", "results/denosumab_ra/analysis/summary.tsv",
+                 "results/denosumab_ra/analysis/mtss/pooled.json", "results/denosumab_ra/analysis/mtss/forest.png",
+                 "results/denosumab_ra/analysis/mtss/forest.svg", "results/denosumab_ra/analysis/mtss/forest.pdf",
+                 "results/denosumab_ra/analysis/sae/forest.png", "results/denosumab_ra/analysis/sae/funnel.png",
+                 "results/denosumab_ra/prisma/prisma2020.csv", "results/denosumab_ra/prisma/flow.png",
+                 "results/denosumab_ra/prisma/flow.svg", "results/denosumab_ra/screening/to_screen.csv",
+                 "results/denosumab_ra/screening/agreement.tsv", "results/denosumab_ra/screening/conflicts.tsv"]:
         assert (bundled_run / path).is_file(), path
     for stage in ["search", "dedup", "screening", "extraction", "analysis", "prisma"]:
-        audit = json.loads((bundled_run / f"results/audit/{stage}.json").read_text())
+        audit = json.loads((bundled_run / f"results/denosumab_ra/denosumab_ra/audit/{stage}.json").read_text())
         assert audit["stage"] == stage
         assert audit["software"]["sysrev"]
         for entry in audit["inputs"].values():
@@ -50,13 +50,13 @@ def test_outputs_exist(bundled_run):
 
 
 def test_prisma_counts_come_from_the_data(bundled_run):
-    counts = json.loads((bundled_run / "results/prisma/counts.json").read_text())
+    counts = json.loads((bundled_run / "results/denosumab_ra/prisma/counts.json").read_text())
     in_files = _count_in_files()
     ident = counts["identification"]
     assert ident["databases"] == in_files
     assert ident["records_identified"] == sum(in_files.values()) == 151
 
-    clusters = pd.read_csv(bundled_run / "results/dedup/clusters.tsv", sep="\t")
+    clusters = pd.read_csv(bundled_run / "results/denosumab_ra/dedup/clusters.tsv", sep="\t")
     assert ident["duplicates_removed"] == (clusters["kept"] == "no").sum() == 53
 
     decisions = pd.read_csv(DATA / "screening/decisions.csv", keep_default_na=False)
@@ -78,7 +78,7 @@ def test_prisma_counts_come_from_the_data(bundled_run):
 
 
 def test_cross_database_duplicates_have_reasons(bundled_run):
-    dups = pd.read_csv(bundled_run / "results/dedup/duplicates.tsv", sep="\t")
+    dups = pd.read_csv(bundled_run / "results/denosumab_ra/dedup/duplicates.tsv", sep="\t")
     assert set(dups["rule"]) == {"doi", "pmid", "title_year_author"}
     assert (dups["removed_source"] != dups["kept_source"]).all()
     assert dups["detail"].notna().all()
@@ -90,19 +90,19 @@ def test_cross_database_duplicates_have_reasons(bundled_run):
 
 
 def test_pooled_results_match_metafor(bundled_run):
-    mtss = json.loads((bundled_run / "results/analysis/mtss/pooled.json").read_text())
+    mtss = json.loads((bundled_run / "results/denosumab_ra/analysis/mtss/pooled.json").read_text())
     ref = REFERENCE["review_desirable_mtss_MD_DL"]["result"]
     assert mtss["k"] == 1
     assert mtss["random"]["estimate"] == pytest.approx(ref["estimate"], rel=1e-8)
     assert mtss["random"]["se"] == pytest.approx(ref["se"], rel=1e-8)
-    sae = json.loads((bundled_run / "results/analysis/sae/pooled.json").read_text())
+    sae = json.loads((bundled_run / "results/denosumab_ra/analysis/sae/pooled.json").read_text())
     for model, case in (("random", "review_sae_RR_DL"), ("fixed", "review_sae_RR_EE")):
         ref = REFERENCE[case]["result"]
         assert sae["k"] == 3
         assert sae[model]["estimate"] == pytest.approx(ref["estimate"], rel=1e-8)
         assert sae[model]["ci_lb"] == pytest.approx(ref["ci.lb"], rel=1e-8)
         assert sae[model]["tau2"] == pytest.approx(ref["tau2"], rel=1e-8, abs=1e-12)
-    summary = pd.read_csv(bundled_run / "results/analysis/summary.tsv", sep="\t")
+    summary = pd.read_csv(bundled_run / "results/denosumab_ra/analysis/summary.tsv", sep="\t")
     assert set(summary["outcome"]) == {"bmd_ls", "erosion", "jsn", "mtss", "das28", "sae",
                                        "hypocalcaemia"}
     no_data = summary[summary["status"] == "no analysable data"]
@@ -111,7 +111,7 @@ def test_pooled_results_match_metafor(bundled_run):
 
 
 def test_erosion_sd_is_derived_from_the_ci_and_flagged(bundled_run):
-    effects = pd.read_csv(bundled_run / "results/analysis/erosion/effects.tsv", sep="\t")
+    effects = pd.read_csv(bundled_run / "results/denosumab_ra/analysis/erosion/effects.tsv", sep="\t")
     row = effects.iloc[0]
     assert row["study_id"] == "DESIRABLE2019"
     assert "SD from 95% CI (normal quantile)" in row["conversions"]
@@ -133,9 +133,9 @@ def test_two_clean_runs_are_byte_identical_and_a_rerun_does_nothing(bundled_run,
     result = run_snakemake(second)
     assert result.returncode == 0, result.stderr[-3000:]
     first_digests = {k: v for k, v in _digests(bundled_run).items()
-                     if not k.startswith("results/audit/")}
+                     if not k.startswith("results/denosumab_ra/audit/")}
     second_digests = {k: v for k, v in _digests(second).items()
-                      if not k.startswith("results/audit/")}
+                      if not k.startswith("results/denosumab_ra/audit/")}
     assert first_digests == second_digests
     # Audits name their input paths, which are relative, so they match too.
     assert _digests(bundled_run) == _digests(second)
@@ -145,7 +145,7 @@ def test_two_clean_runs_are_byte_identical_and_a_rerun_does_nothing(bundled_run,
 
 
 def test_report_stage_outputs(bundled_run):
-    sof = pd.read_csv(bundled_run / "results/sof/summary_of_findings.tsv", sep="\t",
+    sof = pd.read_csv(bundled_run / "results/denosumab_ra/sof/summary_of_findings.tsv", sep="\t",
                       keep_default_na=False)
     assert list(sof["outcome"]) == ["bmd_ls", "erosion", "jsn", "mtss", "das28", "sae",
                                     "hypocalcaemia"]
@@ -156,22 +156,22 @@ def test_report_stage_outputs(bundled_run):
     assert sae["certainty"] == "Very low"
     assert "includes no effect" in sae["reasons"]
     assert sof.set_index("outcome").loc["jsn", "certainty"] == "not assessable"
-    shares = pd.read_csv(bundled_run / "results/risk_of_bias/summary.tsv", sep="\t")
+    shares = pd.read_csv(bundled_run / "results/denosumab_ra/risk_of_bias/summary.tsv", sep="\t")
     overall = shares[shares["domain"] == "overall"].set_index("judgement")["percent"]
     assert overall["Some concerns"] == pytest.approx(100.0, rel=1e-9)
-    methods = (bundled_run / "results/report/methods.html").read_text(encoding="utf-8")
+    methods = (bundled_run / "results/denosumab_ra/report/methods.html").read_text(encoding="utf-8")
     for text in ("Embase", "Web of Science Core Collection", "2025-06-30",
                  "53 duplicates were removed", "Cohen&#x27;s kappa", "DL estimator"):
         assert text in methods, text
-    for figure in ("results/risk_of_bias/traffic_light.png", "results/prisma/flow.png",
-                   "results/sof/summary_of_findings.png"):
+    for figure in ("results/denosumab_ra/risk_of_bias/traffic_light.png", "results/denosumab_ra/prisma/flow.png",
+                   "results/denosumab_ra/sof/summary_of_findings.png"):
         assert (bundled_run / figure).stat().st_size > 20_000
 
 
 def test_snakemake_report_builds(bundled_run):
-    result = run_snakemake(bundled_run, "--report", "results/report.html")
+    result = run_snakemake(bundled_run, "--report", "results/denosumab_ra/report.html")
     assert result.returncode == 0, result.stderr[-2000:]
-    page = (bundled_run / "results/report.html").read_text(encoding="utf-8", errors="replace")
+    page = (bundled_run / "results/denosumab_ra/report.html").read_text(encoding="utf-8", errors="replace")
     for category in ("Forest plots", "PRISMA 2020", "Risk of bias", "Summary of findings",
                      "Methods"):
         assert category in page, category

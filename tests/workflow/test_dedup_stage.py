@@ -10,14 +10,14 @@ from tests.workflow.conftest import copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-TARGETS = ["results/dedup/clusters.tsv", "results/dedup/maybe.tsv", "results/audit/dedup.json"]
+TARGETS = ["results/denosumab_ra/dedup/clusters.tsv", "results/denosumab_ra/dedup/maybe.tsv", "results/denosumab_ra/audit/dedup.json"]
 
 
 def test_dedup_audit_and_overrides(tmp_path):
     work = copy_project(tmp_path / "project")
     result = run_snakemake(work, *TARGETS)
     assert result.returncode == 0, result.stderr[-3000:]
-    audit = json.loads((work / "results/audit/dedup.json").read_text())
+    audit = json.loads((work / "results/denosumab_ra/audit/dedup.json").read_text())
     counts = audit["counts"]
     assert counts["records_in"] == 151
     assert counts["records_per_source"] == {"central": 15, "embase": 62, "pubmed": 29,
@@ -27,13 +27,13 @@ def test_dedup_audit_and_overrides(tmp_path):
     assert counts["duplicates_by_rule"] == {"doi": 44, "pmid": 1, "title_year_author": 8}
     assert sum(s["records"] for s in counts["by_source"].values()) == 151
     assert audit["parameters"]["overrides_file"] == "none"
-    maybe = pd.read_csv(work / "results/dedup/maybe.tsv", sep="\t")
+    maybe = pd.read_csv(work / "results/denosumab_ra/dedup/maybe.tsv", sep="\t")
     assert list(maybe.columns[:3]) == ["record_id_a", "record_id_b", "reason"]
-    dups = pd.read_csv(work / "results/dedup/duplicates.tsv", sep="\t")
+    dups = pd.read_csv(work / "results/denosumab_ra/dedup/duplicates.tsv", sep="\t")
     assert {"title_score", "author_score", "journal_score"} <= set(dups.columns)
 
     # A reviewer splits one DOI pair and merges two records the method keeps apart.
-    clusters = pd.read_csv(work / "results/dedup/clusters.tsv", sep="\t")
+    clusters = pd.read_csv(work / "results/denosumab_ra/dedup/clusters.tsv", sep="\t")
     pair = clusters[(clusters["rule"] == "doi")].iloc[0]
     folder = work / "data/denosumab_ra/dedup"
     folder.mkdir()
@@ -43,13 +43,13 @@ def test_dedup_audit_and_overrides(tmp_path):
         "embase:SYSREV-EMB-0001,embase:SYSREV-EMB-0002,same,test merge\n", encoding="utf-8")
     result = run_snakemake(work, *TARGETS)
     assert result.returncode == 0, result.stderr[-3000:]
-    after = pd.read_csv(work / "results/dedup/clusters.tsv", sep="\t").set_index("record_id")
+    after = pd.read_csv(work / "results/denosumab_ra/dedup/clusters.tsv", sep="\t").set_index("record_id")
     assert after.loc[pair["record_id"], "cluster_id"] != after.loc[pair["linked_to"],
                                                                    "cluster_id"]
     assert after.loc["embase:SYSREV-EMB-0001", "cluster_id"] == \
         after.loc["embase:SYSREV-EMB-0002", "cluster_id"]
     assert "override" in set(after["rule"].dropna())
-    audit = json.loads((work / "results/audit/dedup.json").read_text())
+    audit = json.loads((work / "results/denosumab_ra/audit/dedup.json").read_text())
     assert audit["parameters"]["overrides_file"].endswith("dedup/overrides.csv")
     assert audit["counts"]["overrides"] == 2
 

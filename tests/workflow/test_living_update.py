@@ -44,13 +44,13 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
     work = copy_project(tmp_path / "w")
     first = run_snakemake(work)
     assert first.returncode == 0, first.stderr[-3000:]
-    before = pd.read_csv(work / "results/screening/final_decisions.tsv", sep="\t",
+    before = pd.read_csv(work / "results/denosumab_ra/screening/final_decisions.tsv", sep="\t",
                          keep_default_na=False)
-    assert len(pd.read_csv(work / "results/screening/to_screen.csv")) == 0
+    assert len(pd.read_csv(work / "results/denosumab_ra/screening/to_screen.csv")) == 0
     version = work / "data/denosumab_ra/versions/2025-06-30"
     version.mkdir(parents=True)
-    shutil.copy(work / "results/screening/included.tsv", version / "included.tsv")
-    shutil.copy(work / "results/search/records.tsv", version / "records.tsv")
+    shutil.copy(work / "results/denosumab_ra/screening/included.tsv", version / "included.tsv")
+    shutil.copy(work / "results/denosumab_ra/search/records.tsv", version / "records.tsv")
     snapshot_before = (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"
                        ).read_bytes()
 
@@ -63,18 +63,18 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
     second = run_snakemake(work)
     assert second.returncode == 0, second.stderr[-3000:]
 
-    to_screen = pd.read_csv(work / "results/screening/to_screen.csv", dtype=str)
+    to_screen = pd.read_csv(work / "results/denosumab_ra/screening/to_screen.csv", dtype=str)
     assert sorted(to_screen["record_id"]) == [f"pubmed:{p}" for p in NEW_PMIDS]
     assert set(to_screen["new_since_last_search"]) == {"yes"}
     assert set(to_screen["stage"]) == {"title_abstract"}
     assert to_screen["pubmed_url"].str.startswith("https://pubmed.ncbi.nlm.nih.gov/").all()
 
-    after = pd.read_csv(work / "results/screening/final_decisions.tsv", sep="\t",
+    after = pd.read_csv(work / "results/denosumab_ra/screening/final_decisions.tsv", sep="\t",
                         keep_default_na=False)
     old = after[~after["record_id"].isin([f"pubmed:{p}" for p in NEW_PMIDS])]
     pd.testing.assert_frame_equal(old.reset_index(drop=True), before)
 
-    counts = json.loads((work / "results/prisma/counts.json").read_text())
+    counts = json.loads((work / "results/denosumab_ra/prisma/counts.json").read_text())
     # The new-studies arm counts only what the new search found: the two new records.
     assert counts["identification"]["databases"] == {"pubmed": 2}
     assert counts["identification"]["duplicates_removed"] == 0
@@ -88,14 +88,14 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
     assert counts["included"]["new_studies"] == 0
     assert counts["included"]["total_studies"] == 5
     assert counts["included"]["total_reports"] == 9
-    prisma_csv = pd.read_csv(work / "results/prisma/prisma2020.csv", dtype=str,
+    prisma_csv = pd.read_csv(work / "results/denosumab_ra/prisma/prisma2020.csv", dtype=str,
                              keep_default_na=False)
     values = dict(zip(prisma_csv["data"], prisma_csv["n"]))
     assert values["previous_studies"] == "5" and values["new_studies"] == "0"
-    search = json.loads((work / "results/audit/search.json").read_text())
+    search = json.loads((work / "results/denosumab_ra/audit/search.json").read_text())
     pubmed = [s for s in search["parameters"]["sources"] if s["source"] == "pubmed"][0]
     assert pubmed["search_date"] == "2026-01-31" and pubmed["records"] == 31
-    audit = json.loads((work / "results/audit/screening.json").read_text())
+    audit = json.loads((work / "results/denosumab_ra/audit/screening.json").read_text())
     assert audit["counts"]["pending_new_since_last_search"] == 2
     assert (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"
             ).read_bytes() == snapshot_before

@@ -18,8 +18,8 @@ from tests.workflow.conftest import copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-SEARCH_TARGETS = ["results/search/records.tsv", "results/search/update.tsv",
-                  "results/audit/search.json"]
+SEARCH_TARGETS = ["results/denosumab_ra/search/records.tsv", "results/denosumab_ra/search/update.tsv",
+                  "results/denosumab_ra/audit/search.json"]
 PUBMED = Path("data/denosumab_ra/search/pubmed")
 API_KEY = "sysrev-test-api-key-0f3c9a"
 RECORDS = make_records(47, seed=5, start=date(2020, 1, 1), end=date(2026, 1, 31))
@@ -60,9 +60,9 @@ def test_bundled_config_requests_nothing(tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
         assert stub.count() == 0
     assert not (work / "logs/retrieve_pubmed").exists()
-    update = pd.read_csv(work / "results/search/update.tsv", sep="\t", dtype=str)
+    update = pd.read_csv(work / "results/denosumab_ra/search/update.tsv", sep="\t", dtype=str)
     assert update["pmid"].tolist() == ["40335975"]
-    audit = json.loads((work / "results/audit/search.json").read_text())
+    audit = json.loads((work / "results/denosumab_ra/audit/search.json").read_text())
     assert audit["counts"]["pubmed_new_since_previous_search"] == 1
     assert audit["parameters"]["pubmed_previous_search_date"] == "2024-12-31"
 
@@ -86,13 +86,13 @@ def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(tmp_path)
         assert provenance["pmids"] == sorted(expected, key=int)
         assert provenance["retries"] == 6 and provenance["api_key_used"] is True
         assert (snapshot / "provenance.json").stat().st_mode & 0o222 == 0  # protected()
-        pubmed = pd.read_csv(work / "results/search/pubmed.tsv", sep="\t", dtype=str)
+        pubmed = pd.read_csv(work / "results/denosumab_ra/search/pubmed.tsv", sep="\t", dtype=str)
         assert sorted(pubmed["pmid"]) == expected
         # Against the previous search (2025-06-30) every record of the server is new.
-        update = pd.read_csv(work / "results/search/update.tsv", sep="\t", dtype=str)
+        update = pd.read_csv(work / "results/denosumab_ra/search/update.tsv", sep="\t", dtype=str)
         assert sorted(update["pmid"]) == expected
         assert set(update["previous_search_date"]) == {"2025-06-30"}
-        audit = json.loads((work / "results/audit/search.json").read_text())
+        audit = json.loads((work / "results/denosumab_ra/audit/search.json").read_text())
         assert audit["counts"]["pubmed_new_since_previous_search"] == 47
         assert audit["counts"]["records_per_source"]["pubmed"] == 47
         log = (work / "logs/retrieve_pubmed/retrieve_pubmed.log").read_text()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -59,17 +59,21 @@ def snapshot_files(snapshot_dir: str | Path) -> list[Path]:
     return files
 
 
-def read_snapshot(snapshot_dir: str | Path, *, query: str) -> pd.DataFrame:
+def read_snapshot(snapshot_dir: str | Path, *, query: str,
+                  files: Sequence[str | Path] | None = None) -> pd.DataFrame:
     """The record table of a PubMed snapshot, after checking it answers ``query``.
 
     The PMID is the record's source id, so ``record_id`` is ``pubmed:<PMID>`` in every
     snapshot, which is what lets decisions and updates follow a record across searches.
+    ``files`` are the snapshot's XML files as a workflow job was given them (its declared
+    inputs); by default, every XML file of the folder.
     """
     provenance = read_provenance(snapshot_dir)
     check_query(provenance, query, snapshot_dir)
     rows = []
     # Positions run on across the snapshot's batch files, so each record has its own.
-    records = (rec for path in snapshot_files(snapshot_dir) for rec in parse_pubmed_xml(path))
+    xml_files = snapshot_files(snapshot_dir) if files is None else [Path(f) for f in files]
+    records = (rec for path in xml_files for rec in parse_pubmed_xml(path))
     for position, rec in enumerate(records, start=1):
         rec["source_id"] = rec["pmid"]
         rec["source_position"] = position

@@ -83,14 +83,18 @@ def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
                  len(table), len(pmids), previous_date, len(fresh))
 
 
-def pubmed_records(*, snapshot_dir: str, query: str, searches: str, output: str) -> None:
-    """Parse the PubMed snapshot of the configured search date into the record table."""
+def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str,
+                   output: str) -> None:
+    """Parse the PubMed snapshot of the configured search date into the record table.
+
+    ``provenance`` and ``xml`` are the snapshot's files as the job was given them.
+    """
     table = load_searches(searches)
     pubmed = table[table["source"] == "pubmed"]
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
         raise InputError(searches, "the PubMed query differs from search.pubmed.query in the "
                                    "configuration; keep one query", field="query")
-    records = read_snapshot(snapshot_dir, query=query)
+    records = read_snapshot(Path(provenance).parent, query=query, files=xml)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["record_id"])
 
 
@@ -100,19 +104,24 @@ def import_export(*, export: str, source: str, fmt: str, output: str) -> None:
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["source_position"])
 
 
-def collect_records(*, tables: list[str], searches: str, snapshot_dir: str, output: str,
+def collect_records(*, tables: list[str], searches: str, provenance: str | None, output: str,
                     audit: str, parameters: dict, update: str | None = None) -> None:
     """Concatenate every source's records into ``records.tsv`` and audit the search stage.
 
-    ``update`` is the PubMed update report; the audit says how many records are new since
-    the previous search.
+    ``provenance`` is the PubMed snapshot's ``provenance.json`` and ``update`` the PubMed
+    update report, both None for a review that did not search PubMed through Entrez; the
+    audit then says so, and says how many records are new since the previous search.
     """
     frames = [read_tsv(path) for path in tables]
     records = concat_records(frames)
-    write_tsv(records, output, RECORD_COLUMNS, sort_by=["source", "record_id"])
     searches_table = load_searches(searches)
+    if provenance is None and (searches_table["source"] == "pubmed").any():
+        raise InputError(searches, "lists a 'pubmed' source, but search.pubmed is not set in "
+                                   "the configuration: set it, or name the export after its "
+                                   "database (PubMed exports are imported like any other)",
+                         field="source")
+    write_tsv(records, output, RECORD_COLUMNS, sort_by=["source", "record_id"])
     per_source = records["source"].value_counts().sort_index()
-    provenance = read_provenance(snapshot_dir)
     sources = []
     for _, row in searches_table.iterrows():
         entry = {"source": row["source"], "database": row["database"],
@@ -124,12 +133,17 @@ def collect_records(*, tables: list[str], searches: str, snapshot_dir: str, outp
             entry.update({"query": parameters.get("pubmed_query", row["query"]),
                           "search_date": parameters.get("pubmed_search_date",
                                                         row["search_date"]),
-                          "file": str(snapshot_dir)})
+                          "file": str(Path(provenance).parent)})
         sources.append(entry)
-    inputs = {"tables": tables, "searches": searches,
-              "pubmed_provenance": str(Path(snapshot_dir) / "provenance.json")}
+    inputs = {"tables": tables, "searches": searches}
     counts = {"records_out": int(len(records)),
               "records_per_source": {k: int(v) for k, v in per_source.items()}}
+    snapshot = None
+    if provenance is not None:
+        inputs["pubmed_provenance"] = provenance
+        recorded = read_provenance(Path(provenance).parent)
+        snapshot = {k: recorded.get(k) for k in ("search_date", "count", "retrieval",
+                                                 "query_translation", "windows", "note")}
     if update is not None:
         # None for a first search: nothing to be new against.
         inputs["pubmed_update"] = update
@@ -140,8 +154,5 @@ def collect_records(*, tables: list[str], searches: str, snapshot_dir: str, outp
                 inputs=inputs,
                 outputs={"records": output},
                 counts=counts,
-                parameters={**parameters, "sources": sources,
-                            "pubmed_snapshot": {k: provenance.get(k) for k in (
-                                "search_date", "count", "retrieval", "query_translation",
-                                "windows", "note")}})
+                parameters={**parameters, "sources": sources, "pubmed_snapshot": snapshot})
     log.info("collect_records: %d records from %d sources", len(records), len(per_source))
