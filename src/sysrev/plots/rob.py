@@ -107,9 +107,14 @@ def summary_plot(table: pd.DataFrame, weights: dict[str, float], tool: RobTool,
     ax.set_xticklabels(["0%", "25%", "50%", "75%", "100%"], fontsize=8)
     ax.set_xlabel("Share of participants (weighted by study size)", fontsize=8)
     used = [j for j in tool.judgements if j in set(table["judgement"])]
-    ax.legend(handles=[Patch(facecolor=COLOURS[j], edgecolor="black", label=j) for j in used],
-              loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=len(used), fontsize=8,
-              frameon=False)
+    if used:
+        ax.legend(handles=[Patch(facecolor=COLOURS[j], edgecolor="black", label=j)
+                           for j in used],
+                  loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=len(used), fontsize=8,
+                  frameon=False)
+    else:
+        ax.text(50, (len(domains) - 1) / 2, "No study has a risk-of-bias judgement",
+                ha="center", va="center", fontsize=9)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     _save(fig, png, svg)
