@@ -1,13 +1,28 @@
 # Helper functions only: input functions (get_*) and predicates (is_*).
 import os
+import re
 from pathlib import Path
 
+from sysrev.paths import STAGED_PREFIX_VARIABLE
 from sysrev.config import check_config
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
 
 check_config(config)
+
+
+def export_staged_prefix():
+    """Tell the jobs where a storage provider stages files (when jobs share no file system),
+    so that audits record each file's path in the review, not its staged copy."""
+    settings = workflow.storage_settings
+    if settings.default_storage_provider and settings.default_storage_prefix:
+        remote = re.sub(r"^[A-Za-z0-9+.-]+://", "", settings.default_storage_prefix).strip("/")
+        os.environ[STAGED_PREFIX_VARIABLE] = (f"{settings.local_storage_prefix}/"
+                                              f"{settings.default_storage_provider}/{remote}/")
+
+
+export_staged_prefix()
 
 OUTCOMES = {o["id"]: o for o in config["analysis"]["outcomes"]}
 EXPORTS = {e["source"]: e for e in config["search"]["exports"]}
@@ -22,7 +37,8 @@ wildcard_constraints:
 
 #: Modules every stage's results depend on: how tables are read, validated and written.
 SHARED_CODE = ["src/sysrev/tables.py", "src/sysrev/csvtables.py", "src/sysrev/columns.py",
-               "src/sysrev/audit.py", "src/sysrev/errors.py", "src/sysrev/config.py"]
+               "src/sysrev/audit.py", "src/sysrev/errors.py", "src/sysrev/config.py",
+               "src/sysrev/paths.py"]
 
 #: The workflow's own folder (rules/..), wherever the review's working directory is: with
 #: --directory, as a module, or on a cluster, code inputs resolve here, not in the review.
@@ -32,11 +48,13 @@ WORKFLOW_ROOT = Path(str(workflow.current_basedir)).parent
 def code_of(*modules):
     """The package modules a rule's results depend on (listed as inputs, so that a change of
     method reruns the stage): the given ones plus the shared I/O modules, as paths in the
-    workflow's folder. A workflow read from a remote source (a module from a git host) has
-    no local code to track, and gets none."""
+    workflow's folder. They are local(): part of the deployed workflow, never moved through
+    a storage provider when jobs share no file system. A workflow read from a remote source
+    (a module from a git host) has no local code to track, and gets none."""
     if not WORKFLOW_ROOT.is_dir():
         return []
-    return [str(WORKFLOW_ROOT / module) for module in sorted(set(modules) | set(SHARED_CODE))]
+    return [local(str(WORKFLOW_ROOT / module))
+            for module in sorted(set(modules) | set(SHARED_CODE))]
 
 
 def get_searches_table():
@@ -164,16 +182,26 @@ def get_pooled_results(wildcards):
     return [f"<results>/analysis/{outcome}/pooled.json" for outcome in OUTCOMES]
 
 
+def get_extraction_contrasts():
+    """contrasts.tsv of the validate_extraction checkpoint, as a local file to read: when jobs
+    share no file system, it is fetched from the storage provider first."""
+    contrasts = checkpoints.validate_extraction.get().output.contrasts
+    if not os.path.exists(contrasts) and contrasts.is_storage:
+        os.makedirs(os.path.dirname(contrasts), exist_ok=True)
+        contrasts.storage_object.retrieve_object()
+    return contrasts
+
+
 def get_forest_plots(wildcards):
     """Forest plots of the outcomes that have analysable data (known after extraction)."""
-    contrasts = checkpoints.validate_extraction.get().output.contrasts
+    contrasts = get_extraction_contrasts()
     return [f"<results>/analysis/{outcome}/forest.{ext}"
             for outcome in outcomes_with_data(contrasts) for ext in ("png", "svg", "pdf")]
 
 
 def get_funnel_plots(wildcards):
     """Funnel plots of the outcomes with three or more analysable studies."""
-    contrasts = checkpoints.validate_extraction.get().output.contrasts
+    contrasts = get_extraction_contrasts()
     return [f"<results>/analysis/{outcome}/funnel.{ext}"
             for outcome in outcomes_with_studies(contrasts, 3) for ext in ("png", "svg")]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sysrev import __version__
+from sysrev.paths import logical_path
 from sysrev.tables import sha256_file, write_json
 
 _PACKAGES = ("biopython", "pandas", "numpy", "scipy", "rapidfuzz", "matplotlib", "rispy",
@@ -30,11 +31,11 @@ def software_versions() -> dict[str, str]:
 
 
 def describe_inputs(inputs: Mapping[str, str | Path | list]) -> dict[str, Any]:
-    """Map each named input to its path(s) and SHA-256."""
+    """Map each named input to its path(s) in the review and SHA-256."""
     described: dict[str, Any] = {}
     for name, value in inputs.items():
         paths = value if isinstance(value, (list, tuple)) else [value]
-        entries = [{"path": str(p), "sha256": sha256_file(p)} for p in paths]
+        entries = [{"path": logical_path(p), "sha256": sha256_file(p)} for p in paths]
         described[name] = entries if isinstance(value, (list, tuple)) else entries[0]
     return described
 
@@ -47,7 +48,7 @@ def write_audit(path: str | Path, *, stage: str, inputs: Mapping[str, Any],
     write_json({
         "stage": stage,
         "inputs": describe_inputs(inputs),
-        "outputs": {k: str(v) for k, v in outputs.items()},
+        "outputs": {k: logical_path(v) for k, v in outputs.items()},
         "counts": dict(counts),
         "parameters": dict(parameters or {}),
         "notes": list(notes or []),

@@ -7,19 +7,28 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PROJECT_PARTS = ["Snakefile", "rules", "scripts", "config", "data", "src", "report", "envs"]
+PROJECT_PARTS = ["Snakefile", "rules", "scripts", "config", "data", "src", "report", "envs",
+                 ".test", "tests/data/cff_dinosaur"]
+SHARED = REPO.parent / "shared"
 
 
 def copy_project(target: Path) -> Path:
-    """Copy what the workflow needs into ``target`` (no results, logs or .snakemake)."""
+    """Copy what the workflow needs into ``target`` (no results, logs or .snakemake), with
+    ../shared beside it when the repository has one (the second review reads from it)."""
     target.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
         source = REPO / part
+        if not source.exists():
+            continue
+        (target / part).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, target / part,
                             ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         else:
             shutil.copy2(source, target / part)
+    shared = target.parent / "shared"
+    if SHARED.is_dir() and not shared.exists():
+        shared.symlink_to(SHARED, target_is_directory=True)
     return target
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
+from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         row["source"] = source
         row["source_id"] = source_id
         row["record_id"] = f"{source}:{source_id}"
-        row["source_file"] = str(source_file)
+        row["source_file"] = logical_path(source_file)
         rows.append(row)
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)
 

@@ -12,6 +12,7 @@ from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
 from sysrev.csvtables import load_csv
 from sysrev.errors import InputError
 from sysrev.imports.sources import collect_records as concat_records
+from sysrev.paths import logical_path
 from sysrev.imports.sources import import_records
 from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
                                          resolve_base_url, retrieve_snapshot)
@@ -133,7 +134,7 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
             entry.update({"query": parameters.get("pubmed_query", row["query"]),
                           "search_date": parameters.get("pubmed_search_date",
                                                         row["search_date"]),
-                          "file": str(Path(provenance).parent)})
+                          "file": logical_path(Path(provenance).parent)})
         sources.append(entry)
     inputs = {"tables": tables, "searches": searches}
     counts = {"records_out": int(len(records)),

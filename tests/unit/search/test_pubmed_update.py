@@ -33,7 +33,9 @@ def test_bundled_review_has_exactly_one_new_record(tmp_path):
     searches = tmp_path / "searches.tsv"
     shutil.copy(REPO / "data/denosumab_ra/search/searches.tsv", searches)
     table = tmp_path / "pubmed.tsv"
-    pubmed_records(snapshot_dir=str(PUBMED / "2025-06-30"), query=query,
+    snapshot = PUBMED / "2025-06-30"
+    pubmed_records(provenance=str(snapshot / "provenance.json"),
+                   xml=sorted(str(p) for p in snapshot.glob("*.xml")), query=query,
                    searches=str(searches), output=str(table))
     out = tmp_path / "update.tsv"
     pubmed_update(records=str(table), previous=[str(PUBMED / "2024-12-31/records.xml")],
