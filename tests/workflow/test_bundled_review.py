@@ -41,7 +41,7 @@ def test_outputs_exist(bundled_run):
                  "results/denosumab_ra/screening/agreement.tsv", "results/denosumab_ra/screening/conflicts.tsv"]:
         assert (bundled_run / path).is_file(), path
     for stage in ["search", "dedup", "screening", "extraction", "analysis", "prisma"]:
-        audit = json.loads((bundled_run / f"results/denosumab_ra/denosumab_ra/audit/{stage}.json").read_text())
+        audit = json.loads((bundled_run / f"results/denosumab_ra/audit/{stage}.json").read_text())
         assert audit["stage"] == stage
         assert audit["software"]["sysrev"]
         for entry in audit["inputs"].values():

@@ -58,5 +58,5 @@ def test_dedup_audit_and_overrides(tmp_path):
                                           "embase:NOPE,pubmed:1,same\n", encoding="utf-8")
     result = run_snakemake(work, *TARGETS)
     assert result.returncode != 0
-    log = (work / "logs/deduplicate_records/deduplicate_records.log").read_text()
+    log = (work / "logs/denosumab_ra/deduplicate_records/deduplicate_records.log").read_text()
     assert "overrides.csv" in log and "line 2, column record_id_a" in log

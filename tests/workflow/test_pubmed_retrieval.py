@@ -59,7 +59,7 @@ def test_bundled_config_requests_nothing(tmp_path):
         result = run(work, stub, *SEARCH_TARGETS)
         assert result.returncode == 0, result.stderr[-3000:]
         assert stub.count() == 0
-    assert not (work / "logs/retrieve_pubmed").exists()
+    assert not (work / "logs/denosumab_ra/retrieve_pubmed").exists()
     update = pd.read_csv(work / "results/denosumab_ra/search/update.tsv", sep="\t", dtype=str)
     assert update["pmid"].tolist() == ["40335975"]
     audit = json.loads((work / "results/denosumab_ra/audit/search.json").read_text())
@@ -95,7 +95,7 @@ def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(tmp_path)
         audit = json.loads((work / "results/denosumab_ra/audit/search.json").read_text())
         assert audit["counts"]["pubmed_new_since_previous_search"] == 47
         assert audit["counts"]["records_per_source"]["pubmed"] == 47
-        log = (work / "logs/retrieve_pubmed/retrieve_pubmed.log").read_text()
+        log = (work / "logs/denosumab_ra/retrieve_pubmed/retrieve_pubmed.log").read_text()
         assert "batch 5/5" in log and "records/s" in log
         assert {d: digest(work / PUBMED / d) for d in old} == old
 
@@ -114,7 +114,7 @@ def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(tmp_path)
         searches.write_text(searches.read_text().replace(old_query, "denosumab[tiab]"))
         changed = run(work, stub, *SEARCH_TARGETS)
         assert changed.returncode != 0
-        assert "different query" in (work / "logs/pubmed_records/pubmed_records.log").read_text()
+        assert "different query" in (work / "logs/denosumab_ra/pubmed_records/pubmed_records.log").read_text()
         assert "set search.pubmed.date to a new date" in changed.stderr
         assert digest(snapshot) == frozen
         assert stub.count() == requests_after_retrieval
