@@ -112,3 +112,145 @@ def test_new_since_previous_version_covers_every_source():
                              "cluster_id": ["pubmed:1", "pubmed:1", "embase:E9", "wos:W3"]})
     newness = new_since_previous_version(unique, clusters, {"embase:E1", "wos:W3"})
     assert list(newness) == ["no", "yes", "no"]
+
+
+# --------------------------------------------------------------------------- ASReview projects
+# Minimal project files in the three layouts of ASReview's own migration code
+# (asreview/project/migration): 1.x reviews/<id>/results.sql with query_strategy 'prior';
+# 2.0 data_store.db + reviews/<id>/results.db; 2.x results.db holding both tables.
+
+PROJECT_RECORDS = pd.DataFrame({
+    "record_id": ["pubmed:11", "pubmed:12", "embase:E3", "embase:E4", "embase:E5"],
+    "source": ["pubmed", "pubmed", "embase", "embase", "embase"],
+    "source_id": ["11", "12", "E3", "E4", "E5"], "pmid": ["11", "12", None, None, None],
+    "doi": [None, None, "10.5/c", None, None],
+    "title": ["Denosumab in erosive arthritis", "Zoledronate and bone loss",
+              "A third trial", "Fourth résumé", "Never labelled"],
+    "authors": ["Takeuchi T; Tanaka Y", "Smith J", "Cohen S", "Müller K", "Li X"],
+    "year": ["2019", "2020", "2021", "2022", "2023"]})
+PROJECT_MATCHER = RecordMatcher(PROJECT_RECORDS, pd.DataFrame({
+    "record_id": PROJECT_RECORDS["record_id"], "cluster_id": PROJECT_RECORDS["record_id"],
+    "kept": True}))
+# The dataset as uploaded: sysrev ids for two rows, a PMID, a DOI, a Latin-1 title only,
+# and the dataset's own labels (row 0 prior knowledge, row 3 a label nobody gave in ASReview).
+DATASET = ("record_id,title,authors,year,pubmed_id,doi,label_included\n"
+           "pubmed:11,Denosumab in erosive arthritis,Takeuchi T,2019,11,,1\n"
+           ",Something else,Smith J,2020,12,,\n"
+           ",A third trial,Cohen S,2021,,10.5/C,\n"
+           ",Fourth r\xe9sum\xe9,M\xfcller K,2022,,,0\n"
+           "embase:E5,Never labelled,Li X,2023,,,\n").encode("latin-1")
+# (ASReview record id, label, prior?) : 0 prior from the dataset (skipped), 1 include,
+# 2 exclude, 3 prior relabelled against the dataset (read), 4 on screen without a label.
+LABELS = [(0, 1, True), (1, 1, False), (2, 0, False), (3, 1, True), (4, None, False)]
+
+
+def _sqlite(path, statements, rows):
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        for sql in statements:
+            conn.execute(sql)
+        for table, values in rows:
+            marks = ",".join("?" * len(values[0]))
+            conn.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+
+
+def _store_rows():
+    return [(i, "d1", t, "", "[]", "[]", None, None, None, None, i) for i, t in enumerate(
+        ["Denosumab in erosive arthritis", "Something else", "A third trial",
+         "Fourth résumé", "Never labelled"])]
+
+
+def write_project(folder, layout):
+    """An ASReview project file of ``layout`` 1, 2 or 3 holding DATASET and LABELS."""
+    import json
+    import zipfile
+
+    work = folder / f"v{layout}"
+    work.mkdir()
+    store = ("CREATE TABLE record (dataset_row INTEGER, dataset_id VARCHAR, title VARCHAR, "
+             "abstract VARCHAR, authors JSON, keywords JSON, year INTEGER, doi VARCHAR, "
+             "url VARCHAR, included INTEGER, record_id INTEGER PRIMARY KEY)")
+    members = {"data/dataset.csv": DATASET}
+    if layout == 1:
+        config = {"version": "1.5", "id": "p", "dataset_path": "dataset.csv",
+                  "reviews": [{"id": "r1", "status": "review"}]}
+        _sqlite(work / "results.sql", [
+            "CREATE TABLE results (record_id INTEGER, label INTEGER, classifier TEXT, "
+            "query_strategy TEXT, balance_strategy TEXT, feature_extraction TEXT, "
+            "training_set INTEGER, labeling_time INTEGER, notes TEXT, "
+            "custom_metadata_json TEXT)"],
+            [("results", [(r, lab, None, "prior" if p else "max", None, None, None, None,
+                           "checked twice" if r == 2 else None, None)
+                          for r, lab, p in LABELS])])
+        members["reviews/r1/results.sql"] = (work / "results.sql").read_bytes()
+    else:
+        results = ("CREATE TABLE results (record_id INTEGER UNIQUE, label INTEGER, "
+                   "classifier TEXT, querier TEXT, balancer TEXT, feature_extractor TEXT, "
+                   "training_set INTEGER, time FLOAT, note TEXT, tags JSON, user_id INTEGER)")
+        result_rows = [(r, lab, None, None if p else "max", None, None, None, None,
+                        "checked twice" if r == 2 else None, "[]", None)
+                       for r, lab, p in LABELS]
+        store_rows = [row[:9] + (1 if row[0] == 0 else 0 if row[0] == 3 else None, row[10])
+                      for row in _store_rows()]
+        config = {"version": "2.0", "id": "p", "project_file_version": layout,
+                  "datasets": [{"id": "d1", "name": "dataset.csv"}]}
+        if layout == 2:
+            config["reviews"] = [{"id": "r1", "status": "review"}]
+            _sqlite(work / "data_store.db", [store], [("record", store_rows)])
+            _sqlite(work / "results.db", [results], [("results", result_rows)])
+            members["data_store.db"] = (work / "data_store.db").read_bytes()
+            members["reviews/r1/results.db"] = (work / "results.db").read_bytes()
+        else:
+            config["review"] = {"status": "review"}
+            _sqlite(work / "results.db", [results, store], [("results", result_rows),
+                                                            ("record", store_rows)])
+            members["results.db"] = (work / "results.db").read_bytes()
+    members["project.json"] = json.dumps(config).encode()
+    path = folder / f"review_v{layout}.asreview"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        archive.writestr("__MACOSX/._project.json", b"\x00\x05\x16\x07junk")
+    return path
+
+
+@pytest.mark.parametrize("layout", [1, 2, 3])
+def test_asreview_project_reads_the_reviewers_labels(tmp_path, layout):
+    from sysrev.screening.formats import read_tool_export
+
+    path = write_project(tmp_path, layout)
+    table = read_tool_export("asreview", path, PROJECT_MATCHER, stage="title_abstract",
+                             reviewer="ASReview-R1")
+    # Row 0 is the dataset's own label taken as prior knowledge: not a new decision.
+    # Row 4 has no label: no decision.
+    assert list(table["unique_record_id"]) == ["pubmed:12", "embase:E3", "embase:E4"]
+    assert list(table["decision"]) == ["include", "exclude", "include"]
+    assert list(table["match"]) == ["PMID 12", "DOI 10.5/c",
+                                    "title 'fourth resume' + year 2022"]
+    assert list(table["line"]) == [3, 4, 5]
+    assert table["file"].str.endswith(f"review_v{layout}.asreview:data/dataset.csv").all()
+    assert table.loc[table["unique_record_id"] == "embase:E3", "note"].item() == \
+        "checked twice"
+    assert set(table["reviewer"]) == {"ASReview-R1"}
+
+
+def test_asreview_project_errors(tmp_path):
+    import zipfile
+
+    from sysrev.screening.formats import read_tool_export
+
+    old = tmp_path / "old.asreview"
+    with zipfile.ZipFile(old, "w") as archive:
+        archive.writestr("project.json", '{"version": "0.19"}')
+        archive.writestr("result.json", "{}")
+    with pytest.raises(InputError, match=r"old.asreview: an ASReview 0.x project"):
+        read_tool_export("asreview", old, PROJECT_MATCHER, stage="title_abstract",
+                         reviewer="R")
+    csv_file = tmp_path / "labels.csv"
+    csv_file.write_text("title,asreview_label\nA third trial,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"expects a zip archive .* looks like a CSV"):
+        read_tool_export("asreview_project", csv_file, PROJECT_MATCHER,
+                         stage="title_abstract", reviewer="R")
+    with pytest.raises(InputError, match=r"needs 'reviewer'"):
+        read_tool_export("asreview", csv_file, PROJECT_MATCHER, stage="title_abstract")

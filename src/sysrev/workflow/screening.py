@@ -16,7 +16,7 @@ from sysrev.screening import (RecordMatcher, ScreeningRules, check_decisions, fi
 from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agreement_table,
                                         conflicts_table)
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
-from sysrev.screening.formats import read_asreview, read_covidence, read_rayyan
+from sysrev.screening.formats import FORMATS, read_tool_export
 from sysrev.screening.living import (TO_SCREEN_COLUMNS, new_since_last_search,
                                     new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
@@ -26,18 +26,15 @@ log = logging.getLogger(__name__)
 
 
 def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFrame:
-    """Read one configured decision file (generic, rayyan, asreview or covidence)."""
+    """Read one configured decision file: ``generic`` or a screening tool's export (the
+    formats of :data:`sysrev.screening.formats.FORMATS`)."""
     fmt, path = source["format"], source["file"]
     if fmt == "generic":
         return load_generic(path, matcher)
-    if fmt == "rayyan":
-        return read_rayyan(path, matcher, stage=source["stage"])
-    if fmt == "asreview":
-        return read_asreview(path, matcher, stage=source["stage"],
-                             reviewer=source["reviewer"])
-    if fmt == "covidence":
-        return read_covidence(path, matcher, stage=source["stage"],
-                              decision=source["decision"], reviewer=source["reviewer"])
+    if fmt in FORMATS:
+        return read_tool_export(fmt, path, matcher, stage=source.get("stage"),
+                                reviewer=source.get("reviewer"),
+                                decision=source.get("decision"))
     raise ValueError(f"unknown decision format '{fmt}' for {path}")
 
 
