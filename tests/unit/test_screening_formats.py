@@ -254,3 +254,126 @@ def test_asreview_project_errors(tmp_path):
                          stage="title_abstract", reviewer="R")
     with pytest.raises(InputError, match=r"needs 'reviewer'"):
         read_tool_export("asreview", csv_file, PROJECT_MATCHER, stage="title_abstract")
+
+
+# --------------------------------------------------------------------------- RIS decisions
+
+def _ris(records):
+    """RIS text of ``records`` (lists of (tag, value) pairs; tag "" continues the line
+    before), as the tools write it."""
+    return "".join("TY  - JOUR\n" + "".join(f"{t}  - {v}\n" if t else f"   {v}\n"
+                                            for t, v in rec) + "ER  - \n\n"
+                   for rec in records)
+
+
+def test_rayyan_ris_gives_the_decisions_of_the_rayyan_csv(dino, tmp_path):
+    """Rayyan's RIS export of the shared Rayyan project (the same records and notes as its
+    CSV export, as in asreview/citation-file-formatting's _baseline_rayyan.ris) gives the
+    same decisions as the CSV."""
+    matcher, folder = dino
+    csv_path = folder / "cff___baseline_rayyan.csv"
+    rows = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    records = []
+    for row in rows.itertuples(index=False):
+        rec = [("AN", row.key), ("TI", row.title), ("Y1", row.year)]
+        rec += [("AU", a.strip()) for a in row.authors.split(" and ") if a.strip()]
+        if row.notes:
+            rec.append(("N1", row.notes))
+        rec.append(("DO", row.doi))
+        records.append(rec)
+    ris_path = tmp_path / "rayyan.ris"
+    ris_path.write_text(_ris(records), encoding="utf-8")
+    from_csv = read_rayyan(csv_path, matcher, stage="title_abstract")
+    from_ris = read_rayyan(ris_path, matcher, stage="title_abstract")
+    columns = ["record_id", "unique_record_id", "reviewer", "decision", "reason"]
+    assert len(from_ris) == 6
+    pd.testing.assert_frame_equal(from_ris[columns], from_csv[columns])
+
+
+def test_ris_decisions_round_trip(tmp_path):
+    """Labels written in each tool's RIS layout are read back unchanged."""
+    from sysrev.screening.formats import file_kind, read_tool_export
+
+    keys = {  # sysrev record -> RIS keys of it
+        "pubmed:11": [("TI", "Denosumab in erosive arthritis"), ("PY", "2019"),
+                      ("AU", "Takeuchi, T."), ("DO", "https://doi.org/10.9/xyz")],
+        "pubmed:12": [("TI", "Zoledronate and bone loss"), ("PY", "2020///"),
+                      ("AN", "PMID: 12")],
+        "embase:E3": [("T1", "A third trial"), ("Y1", "2021"), ("DO", "10.5/C")],
+        "embase:E4": [("TI", "Fourth"), ("", "résumé"), ("PY", "2022"), ("AU", "Müller, K.")],
+    }
+    records = PROJECT_RECORDS.assign(doi=["10.9/xyz", None, "10.5/c", None, None])
+    matcher = RecordMatcher(records, pd.DataFrame({
+        "record_id": records["record_id"], "cluster_id": records["record_id"]}))
+
+    def ris_file(name, notes):
+        recs = [pairs + notes.get(record, []) for record, pairs in keys.items()]
+        path = tmp_path / name
+        path.write_text("\ufeff" + _ris(recs), encoding="utf-8")
+        return path
+
+    # Rayyan: two reviewers, reasons for exclusions.
+    rayyan = {"pubmed:11": {"Alice": "include", "Bob": "exclude"},
+              "pubmed:12": {"Alice": "maybe"},
+              "embase:E4": {"Bob": "exclude"}}
+    words = {"include": "Included", "exclude": "Excluded", "maybe": "Maybe"}
+    notes = {r: [("N1", "RAYYAN-INCLUSION: {" + ", ".join(
+        f'"{who}"=>"{words[d]}"' for who, d in labels.items()) + "}"
+        + (" | RAYYAN-EXCLUSION-REASONS: wrong population,wrong design"
+           if "exclude" in labels.values() else "") + " | RAYYAN-LABELS: batch 1")]
+        for r, labels in rayyan.items()}
+    path = ris_file("rayyan.ris", notes)
+    assert file_kind(path) == "ris"
+    table = read_tool_export("rayyan", path, matcher, stage="title_abstract")
+    back = {}
+    for row in table.itertuples():
+        back.setdefault(row.unique_record_id, {})[row.reviewer] = row.decision
+    assert back == rayyan
+    assert set(table.loc[table["decision"] == "exclude", "reason"]) == {
+        "wrong population; wrong design"}
+    assert table.loc[table["decision"] != "exclude", "reason"].eq("").all()
+
+    # ASReview: labels in N1 (or LB), not_seen is no decision.
+    asreview = {"pubmed:11": "include", "pubmed:12": "exclude", "embase:E3": "include"}
+    tokens = {"include": "ASReview_relevant", "exclude": "ASReview_irrelevant"}
+    notes = {r: [("N1" if r != "embase:E3" else "LB", tokens[d]),
+                 ("N1", 'asreview_ranking: 3')] for r, d in asreview.items()}
+    notes["embase:E4"] = [("N1", "ASReview_not_seen")]
+    path = ris_file("asreview.ris", notes)
+    table = read_tool_export("asreview_ris", path, matcher, stage="title_abstract",
+                             reviewer="R1")
+    assert dict(zip(table["unique_record_id"], table["decision"])) == asreview
+    assert list(table["match"]) == ["DOI 10.9/xyz", "PMID 12", "DOI 10.5/c"]
+
+    # Covidence: a list export, every record gets the configured decision; N1 the reason.
+    notes = {r: [("N1", "Wrong comparator")] for r in keys}
+    path = ris_file("covidence.ris", notes)
+    table = read_tool_export("covidence", path, matcher, stage="full_text",
+                             decision="exclude", reviewer="consensus")
+    assert list(table["unique_record_id"]) == list(keys)
+    assert set(table["decision"]) == {"exclude"}
+    assert set(table["reason"]) == {"Wrong comparator"}
+    assert list(table["line"]) == [1, 9, 16, 23]
+
+
+def test_ris_decision_errors(tmp_path):
+    from sysrev.screening.formats import read_tool_export
+
+    two = tmp_path / "two.ris"
+    two.write_text(_ris([[("TI", "A third trial"), ("N1", "ASReview_relevant"),
+                          ("N1", "ASReview_irrelevant")]]), encoding="utf-8")
+    with pytest.raises(InputError, match=r"two.ris, line 1, field 'N1': the record has "
+                                         r"several ASReview labels"):
+        read_tool_export("asreview", two, PROJECT_MATCHER, stage="title_abstract",
+                         reviewer="R")
+    cut = tmp_path / "cut.ris"
+    cut.write_text("TY  - JOUR\nTI  - A third trial\nN1  - ASReview_relevant\n",
+                   encoding="utf-8")
+    with pytest.raises(InputError, match=r"cut.ris, line 1: the last record has no ER"):
+        read_tool_export("asreview", cut, PROJECT_MATCHER, stage="title_abstract",
+                         reviewer="R")
+    csv_file = tmp_path / "rayyan.csv"
+    csv_file.write_text("title,notes\nx,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"format 'rayyan_ris' expects a RIS file, but the "
+                                         r"file looks like a CSV/TSV table"):
+        read_tool_export("rayyan_ris", csv_file, PROJECT_MATCHER, stage="title_abstract")
