@@ -13,6 +13,7 @@ picking one: the match fails and names the candidate records.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import pandas as pd
 
 from sysrev.dedup import normalise_title
 from sysrev.imports.records import doi_in_text, normalise_doi, normalise_pmid
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -152,3 +155,17 @@ class RecordMatcher:
         ambiguous = tuple(sorted({u for c in candidates for u in c.candidates}))
         return Match(None, "; ".join(reasons) or "no PMID, DOI, accession or title to match",
                      ambiguous)
+
+
+def warn_ambiguous(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Log one warning listing every decision row whose keys matched several records (and
+    no key matched one); return those rows. They stay unmatched: check_decisions reports
+    them as errors, so no decision is silently given to one of the candidates."""
+    rows = decisions[~decisions["unique_record_id"].astype(bool)
+                     & decisions["match"].str.contains(" is ambiguous ", regex=False)]
+    if not rows.empty:
+        listing = "\n  ".join(f"{r.file}, line {r.line} ({r.record_id}): {r.match}"
+                              for r in rows.itertuples(index=False))
+        log.warning("%d decision row(s) match several records and none was picked; give "
+                    "a record_id, PMID or DOI for them:\n  %s", len(rows), listing)
+    return rows

@@ -17,6 +17,7 @@ from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agr
                                         conflicts_table)
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
 from sysrev.screening.formats import FORMATS, read_tool_export
+from sysrev.screening.matching import warn_ambiguous
 from sysrev.screening.living import (TO_SCREEN_COLUMNS, new_since_last_search,
                                     new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
@@ -51,6 +52,7 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     parts = [read_decision_source(source, matcher) for source in sources]
     decisions = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=DECISION_TABLE_COLUMNS)
+    warn_ambiguous(decisions)
     check_decisions(decisions)
     finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
     links = load_study_links(studies, matcher, finals)
