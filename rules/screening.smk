@@ -20,6 +20,7 @@ rule screen_records:
         final="<results>/screening/final_decisions.tsv",
         included="<results>/screening/included.tsv",
         to_screen="<results>/screening/to_screen.csv",
+        to_screen_asreview="<results>/screening/to_screen_asreview.csv",
         agreement=report(
             "<results>/screening/agreement.tsv",
             caption="../report/screening_agreement.rst",

@@ -377,3 +377,103 @@ def test_ris_decision_errors(tmp_path):
     with pytest.raises(InputError, match=r"format 'rayyan_ris' expects a RIS file, but the "
                                          r"file looks like a CSV/TSV table"):
         read_tool_export("rayyan_ris", csv_file, PROJECT_MATCHER, stage="title_abstract")
+
+
+# --------------------------------------------------------------------------- ASReview file
+
+def test_asreview_prior_knowledge_round_trip(tmp_path):
+    """to_screen_asreview.csv labels the screened records; screened in ASReview (the
+    labels taken as prior knowledge, the new records labelled by a reviewer) and read back
+    from the project file, only the new labels come back, matched by sysrev's record_id."""
+    import json
+    import zipfile
+
+    from sysrev.screening.formats import read_tool_export
+    from sysrev.screening.living import ASREVIEW_COLUMNS, asreview_prior_knowledge
+
+    unique = PROJECT_RECORDS.assign(
+        abstract=["Background.", None, "=1+1", None, None], journal="J",
+        title=["Denosumab in erosive arthritis", "Zoledronate and bone loss",
+               "A third trial", "+Fourth résumé", "Never labelled"])
+    finals = pd.DataFrame({
+        "record_id": ["pubmed:11", "pubmed:11", "pubmed:12", "embase:E3", "embase:E4",
+                      "embase:E5"],
+        "stage": ["title_abstract", "full_text", "title_abstract", "title_abstract",
+                  "title_abstract", "title_abstract"],
+        "final_decision": ["include", "exclude", "exclude", "pending", "pending",
+                           "pending"]})
+    table = asreview_prior_knowledge(unique, finals)
+    assert list(table.columns) == ASREVIEW_COLUMNS
+    assert list(table["record_id"]) == sorted(unique["record_id"])
+    labels = dict(zip(table["record_id"], table["label_included"]))
+    # Included at title/abstract (later excluded at full text) is 1; pending is empty.
+    assert labels == {"embase:E3": "", "embase:E4": "", "embase:E5": "",
+                      "pubmed:11": "1", "pubmed:12": "0"}
+    assert table.loc[table["record_id"] == "pubmed:11", "url"].item() == \
+        "https://pubmed.ncbi.nlm.nih.gov/11/"
+    assert table.loc[table["record_id"] == "embase:E3", "url"].item() == \
+        "https://doi.org/10.5/c"
+    assert table.loc[table["record_id"] == "embase:E4", "title"].item() == "'+Fourth résumé"
+    dataset = tmp_path / "to_screen_asreview.csv"
+    table.to_csv(dataset, index=False, lineterminator="\n")
+
+    # ASReview 2.x: the dataset's labels become priors (no querier), a reviewer labels
+    # two of the three new records; one prior is relabelled.
+    import sqlite3
+
+    read = pd.read_csv(dataset, dtype=str, keep_default_na=False)
+    db = tmp_path / "results.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE record (dataset_row INTEGER, dataset_id VARCHAR, "
+                     "title VARCHAR, abstract VARCHAR, authors JSON, keywords JSON, "
+                     "year INTEGER, doi VARCHAR, url VARCHAR, included INTEGER, "
+                     "record_id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE results (record_id INTEGER UNIQUE, label INTEGER, "
+                     "querier TEXT, note TEXT)")
+        for row, rec in read.iterrows():
+            included = int(rec["label_included"]) if rec["label_included"] else None
+            conn.execute("INSERT INTO record VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                         (row, "d", rec["title"], rec["abstract"], "[]", "[]",
+                          int(rec["year"]), rec["doi"] or None, rec["url"], included,
+                          row + 1))
+            if included is not None:
+                conn.execute("INSERT INTO results VALUES (?,?,?,?)",
+                             (row + 1, included, None, None))
+        new = {"embase:E3": 1, "embase:E4": 0}
+        for row, rec in read.iterrows():
+            if rec["record_id"] in new:
+                conn.execute("INSERT INTO results VALUES (?,?,?,?)",
+                             (row + 1, new[rec["record_id"]], "max", None))
+        conn.execute("INSERT INTO results VALUES (?,?,?,?)",
+                     (int(read.index[read["record_id"] == "embase:E5"][0]) + 1, None,
+                      "max", None))
+        conn.execute("UPDATE results SET label = 1 WHERE record_id = ?",
+                     (int(read.index[read["record_id"] == "pubmed:12"][0]) + 1,))
+    project = tmp_path / "update.asreview"
+    with zipfile.ZipFile(project, "w") as archive:
+        archive.writestr("project.json", json.dumps({
+            "version": "2.1", "project_file_version": 3,
+            "datasets": [{"id": "d", "name": "to_screen_asreview.csv"}]}))
+        archive.write(dataset, "data/to_screen_asreview.csv")
+        archive.write(db, "results.db")
+    back = read_tool_export("asreview", project, PROJECT_MATCHER, stage="title_abstract",
+                            reviewer="R1")
+    assert dict(zip(back["unique_record_id"], back["decision"])) == {
+        "embase:E3": "include", "embase:E4": "exclude", "pubmed:12": "include"}
+    assert set(back["match"]) == {"record_id embase:E3", "record_id embase:E4",
+                                  "record_id pubmed:12"}
+
+
+def test_asreview_csv_export_skips_the_datasets_own_labels(tmp_path):
+    """An ASReview CSV export of a project started from to_screen_asreview.csv: the
+    dataset's label_included labels (prior knowledge) are not read again."""
+    path = tmp_path / "asreview_export.csv"
+    path.write_text("record_id,title,label_included,asreview_label\n"
+                    "pubmed:11,Denosumab in erosive arthritis,1,1\n"
+                    "pubmed:12,Zoledronate and bone loss,0,1\n"
+                    "embase:E3,A third trial,,0\n"
+                    "embase:E5,Never labelled,,\n", encoding="utf-8")
+    table = read_asreview(path, PROJECT_MATCHER, stage="title_abstract", reviewer="R1")
+    assert dict(zip(table["unique_record_id"], table["decision"])) == {
+        "pubmed:12": "include", "embase:E3": "exclude"}
+    assert list(table["line"]) == [3, 4]

@@ -261,6 +261,12 @@ def read_asreview(path: str | Path, matcher: RecordMatcher, *, stage: str,
     if label_column is None:
         raise InputError(path, "no label column (asreview_label, included or "
                                "label_included)", line=1)
+    # An export of a project started from a labelled dataset (to_screen_asreview.csv) keeps
+    # the dataset's own labels next to asreview_label: equal ones are that prior knowledge,
+    # not new decisions.
+    own_column = next((c for c in ("label_included", "included") if c in header
+                       and label_column == "asreview_label"), None)
+    skipped = 0
     for line, row in rows:
         label = (row.get(label_column) or "").strip()
         if label == "":
@@ -268,6 +274,10 @@ def read_asreview(path: str | Path, matcher: RecordMatcher, *, stage: str,
         if label not in ("0", "1", "0.0", "1.0"):
             raise InputError(path, f"label '{label}' is not 0 or 1", line=line,
                              field=label_column)
+        own = (row.get(own_column) or "").strip() if own_column else ""
+        if own and own[0] == label[0]:
+            skipped += 1
+            continue
         record_id = (row.get("record_id") or "").strip()
         found = matcher.match(record_id=record_id if ":" in record_id else None,
                               pmid=row.get("pubmed_id") or row.get("pmid"),
@@ -278,6 +288,9 @@ def read_asreview(path: str | Path, matcher: RecordMatcher, *, stage: str,
         key_text = record_id or row.get("id") or found.key
         out.append(_row(path, line, found, key_text, reviewer, stage,
                         "include" if label.startswith("1") else "exclude"))
+    if skipped:
+        log.info("%s: %d labels equal to the dataset's own %s (prior knowledge) skipped",
+                 path, skipped, own_column)
     return pd.DataFrame(out, columns=DECISION_TABLE_COLUMNS)
 
 

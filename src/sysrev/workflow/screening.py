@@ -18,7 +18,8 @@ from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agr
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
 from sysrev.screening.formats import FORMATS, read_tool_export
 from sysrev.screening.matching import warn_ambiguous
-from sysrev.screening.living import (TO_SCREEN_COLUMNS, new_since_last_search,
+from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
+                                    asreview_prior_knowledge, new_since_last_search,
                                     new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
 from sysrev.tables import atomic_path, read_tsv, write_tsv
@@ -43,8 +44,10 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                    studies: str, previous_snapshot: list[str], final: str, included: str,
                    previous_records: str | None = None,
                    to_screen_out: str, agreement: str, conflicts: str, audit: str,
-                   rules: ScreeningRules) -> None:
-    """Apply the reviewers' decisions to the unique records; list the included reports."""
+                   rules: ScreeningRules, to_screen_asreview: str | None = None) -> None:
+    """Apply the reviewers' decisions to the unique records; list the included reports,
+    the records still to screen (``to_screen_out``) and, for ASReview, every record with
+    the team's title/abstract labels as prior knowledge (``to_screen_asreview``)."""
     record_table = read_tsv(records)
     unique_table = read_tsv(unique)
     cluster_table = read_clusters(clusters)
@@ -66,6 +69,7 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
         previous = snapshot_pmids(previous_snapshot) if previous_snapshot else None
         newness = new_since_last_search(unique_table, current, previous)
     pending = to_screen(unique_table, finals, newness)
+    prior = asreview_prior_knowledge(unique_table, finals)
     agree = agreement_table(decisions, rules.consensus_reviewer)
     conflict = conflicts_table(decisions, finals, rules.consensus_reviewer)
 
@@ -78,6 +82,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     write_tsv(inc, included, INCLUDED_COLUMNS, sort_by=["study_id", "role", "record_id"])
     with atomic_path(to_screen_out) as handle:
         pending.loc[:, TO_SCREEN_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
+    if to_screen_asreview:
+        with atomic_path(to_screen_asreview) as handle:
+            prior.loc[:, ASREVIEW_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
     write_tsv(agree, agreement, AGREEMENT_COLUMNS, sort_by=["stage", "reviewer_a",
                                                             "reviewer_b"])
     write_tsv(conflict, conflicts, CONFLICT_COLUMNS, sort_by=["stage", "record_id"])
@@ -94,7 +101,10 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         **({"previous_records": previous_records} if previous_records
                            else {})},
                 outputs={"final_decisions": final, "included": included,
-                         "to_screen": to_screen_out, "agreement": agreement,
+                         "to_screen": to_screen_out,
+                         **({"to_screen_asreview": to_screen_asreview} if to_screen_asreview
+                            else {}),
+                         "agreement": agreement,
                          "conflicts": conflicts},
                 counts={"decision_rows_in": int(len(decisions)),
                         "decision_rows_per_file": {str(k): int(v) for k, v in decisions[
@@ -105,6 +115,10 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         "resolved_by_consensus": int((conflict["resolution"] ==
                                                       "consensus").sum()),
                         "pending": int(len(pending)),
+                        "asreview_prior_knowledge": {
+                            "included": int((prior["label_included"] == "1").sum()),
+                            "excluded": int((prior["label_included"] == "0").sum()),
+                            "unlabelled": int((prior["label_included"] == "").sum())},
                         "pending_new_since_last_search": int(
                             (pending["new_since_last_search"] == "yes").sum()),
                         "included_reports": int(len(inc)),
