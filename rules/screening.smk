@@ -12,6 +12,7 @@ rule screen_records:
         previous_snapshot=get_previous_pubmed_files,
         previous_version=get_previous_version,
         code=code_of("src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",
+                      "src/sysrev/screening/asreview_project.py",
                       "src/sysrev/screening/matching.py", "src/sysrev/screening/rules.py",
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
                       "src/sysrev/screening/studies.py", "src/sysrev/workflow/screening.py"),
@@ -19,6 +20,7 @@ rule screen_records:
         final="<results>/screening/final_decisions.tsv",
         included="<results>/screening/included.tsv",
         to_screen="<results>/screening/to_screen.csv",
+        to_screen_asreview="<results>/screening/to_screen_asreview.csv",
         agreement=report(
             "<results>/screening/agreement.tsv",
             caption="../report/screening_agreement.rst",

@@ -17,6 +17,7 @@ with rule_log(snakemake.log[0]):
                                           if f.endswith("records.tsv")), None),
                    final=snakemake.output.final, included=snakemake.output.included,
                    to_screen_out=snakemake.output.to_screen,
+                   to_screen_asreview=snakemake.output.to_screen_asreview,
                    agreement=snakemake.output.agreement,
                    conflicts=snakemake.output.conflicts, audit=snakemake.output.audit,
                    rules=ScreeningRules(p.title_abstract_rule, p.full_text_rule,

@@ -152,3 +152,82 @@ def test_study_links_must_cover_included_reports(tmp_path):
                     encoding="utf-8")
     links = load_study_links(path, MATCHER, finals)
     assert set(links["unique_record_id"]) == {"pubmed:1", "pubmed:2"}
+
+
+# --------------------------------------------------------------------------- shared titles
+
+SHARED_TITLE = "Denosumab versus placebo in rheumatoid arthritis"
+TITLE_RECORDS = pd.DataFrame({
+    "record_id": ["pubmed:21", "pubmed:22", "pubmed:23", "embase:E23", "pubmed:24",
+                  "pubmed:25"],
+    "source": ["pubmed", "pubmed", "pubmed", "embase", "pubmed", "pubmed"],
+    "source_id": ["21", "22", "23", "E23", "24", "25"],
+    "pmid": ["21", "22", "23", None, "24", "25"], "doi": [None] * 6,
+    # 21: a 2018 protocol; 22-24 three 2020 reports (23 with its Embase copy), two of them
+    # by Cohen; 25 an unrelated title.
+    "title": [SHARED_TITLE] * 5 + ["Other"],
+    "authors": ["Takeuchi T; Tanaka Y", "Takeuchi T; Tanaka Y", "Cohen SB; Dore RK",
+                "Cohen, S.B.; Dore, R.K.", "Cohen S; Smith J", "Li X"],
+    "year": ["2018", "2020", "2020", "2020", "2020", "2021"]})
+TITLE_MATCHER = RecordMatcher(TITLE_RECORDS, pd.DataFrame({
+    "record_id": TITLE_RECORDS["record_id"],
+    "cluster_id": ["pubmed:21", "pubmed:22", "pubmed:23", "pubmed:23", "pubmed:24",
+                   "pubmed:25"]}))
+
+
+def test_shared_title_is_narrowed_by_year_then_first_author():
+    from sysrev.screening.matching import author_words
+
+    assert author_words("Takeuchi, T.; Tanaka, Y.") == author_words("Takeuchi T") == {
+        "takeuchi"}
+    assert author_words("E J Reimer; G S Dunn") == author_words("Reimer EJ") == {"reimer"}
+    assert author_words("Yang, Z. and Jiang, B.") == {"yang"}
+    assert author_words("['Marx, Karl', 'Lindgren, Astrid']") == {"marx", "karl"}
+    assert author_words(["Müller, K"]) == {"muller"}
+    # The title alone names four records; the year leaves one (the protocol).
+    assert TITLE_MATCHER.match(title=SHARED_TITLE, year="2018").unique_record_id == \
+        "pubmed:21"
+    # 2020 leaves three; the first author, spelled as another tool spells it, leaves one.
+    found = TITLE_MATCHER.match(title=SHARED_TITLE.upper() + ".", year=2020,
+                                authors="Takeuchi, Tsutomu")
+    assert found.unique_record_id == "pubmed:22"
+    assert found.key.endswith("+ year 2020 + first author takeuchi/tsutomu")
+    # Two 2020 reports by Cohen: still ambiguous, with the candidates named.
+    cohen = TITLE_MATCHER.match(title=SHARED_TITLE, year="2020", authors="Cohen S")
+    assert cohen.unique_record_id is None
+    assert cohen.candidates == ("pubmed:23", "pubmed:24")
+    assert "is ambiguous (2 records: pubmed:23, pubmed:24)" in cohen.key
+    none = TITLE_MATCHER.match(title=SHARED_TITLE)
+    assert none.candidates == ("pubmed:21", "pubmed:22", "pubmed:23", "pubmed:24")
+    assert "no first author to tell them apart" in none.key
+    # A PMID that is not in the search does not stop the title from matching.
+    assert TITLE_MATCHER.match(pmid="999", title="Other", year="2021").unique_record_id \
+        == "pubmed:25"
+
+
+def test_ambiguous_title_is_warned_and_an_error(tmp_path, caplog):
+    from sysrev.screening.formats import read_rayyan
+    from sysrev.screening.matching import warn_ambiguous
+
+    path = tmp_path / "rayyan.csv"
+    path.write_text(
+        "key,title,year,authors,notes\n"
+        f'r1,{SHARED_TITLE},2020,"Takeuchi, T. and Tanaka, Y.",'
+        '"RAYYAN-INCLUSION: {""Ann""=>""Included""}"\n'
+        f'r2,{SHARED_TITLE},2020,"Cohen, S.",'
+        '"RAYYAN-INCLUSION: {""Ann""=>""Excluded""}"\n'
+        f'r3,{SHARED_TITLE},,,"RAYYAN-INCLUSION: {{""Ann""=>""Excluded""}}"\n',
+        encoding="utf-8")
+    table = read_rayyan(path, TITLE_MATCHER, stage="title_abstract")
+    assert list(table["unique_record_id"]) == ["pubmed:22", "", ""]
+    with caplog.at_level("WARNING"):
+        rows = warn_ambiguous(table)
+    assert list(rows["record_id"]) == ["r2", "r3"]
+    assert "2 decision row(s) match several records and none was picked" in caplog.text
+    assert "rayyan.csv, line 3 (r2): title" in caplog.text
+    with pytest.raises(InputErrors) as err:
+        check_decisions(table)
+    message = str(err.value)
+    assert "line 3 (record r2), field 'record_id': matches several records and none was " \
+           "picked" in message and "pubmed:23, pubmed:24" in message
+    assert "line 4 (record r3), field 'record_id': matches several records" in message

@@ -49,8 +49,9 @@ def check_decisions(table: pd.DataFrame) -> None:
     for row in table.itertuples(index=False):
         where = f"{row.file}, line {row.line} (record {row.record_id or '?'})"
         if not row.unique_record_id:
-            problems.append(f"{where}, field 'record_id': no such record in the search "
-                            f"results ({row.match})")
+            what = ("matches several records and none was picked" if " is ambiguous "
+                    in row.match else "no such record in the search results")
+            problems.append(f"{where}, field 'record_id': {what} ({row.match})")
         if not row.reviewer:
             problems.append(f"{where}, field 'reviewer': empty")
         if row.stage not in STAGES:

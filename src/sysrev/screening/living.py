@@ -1,6 +1,14 @@
 """The living review's work list: unique records that still need a screening decision.
 
-``to_screen.csv`` is meant to be opened in a spreadsheet or imported into Rayyan or
+``to_screen.csv`` lists the records still to screen. ``to_screen_asreview.csv`` is the same
+work for ASReview LAB: every unique record, the already-screened ones labelled with the
+team's final title/abstract decision (``label_included`` 1 include, 0 exclude) and the
+others left empty, so that ASReview takes the team's decisions as prior knowledge and ranks
+only the unlabelled records (ASReview documentation, "Partially labeled data"). Its
+``record_id`` column carries sysrev's ids back: the project file or export read as decisions
+matches every record by it.
+
+Both files are meant to be opened in a spreadsheet or imported into Rayyan or
 ASReview, so every text cell that a spreadsheet would read as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return) is prefixed with a single quote (OWASP,
 "CSV injection").
@@ -14,6 +22,11 @@ TO_SCREEN_COLUMNS = ["record_id", "stage", "new_since_last_search", "why", "titl
                      "authors", "year", "journal", "abstract", "doi", "doi_url", "pmid",
                      "pubmed_url", "other_ids"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Columns of the ASReview file, named as ASReview reads them (``label_included`` is one of
+#: its label column names; ``record_id`` is ignored by ASReview and kept in the dataset).
+ASREVIEW_COLUMNS = ["record_id", "title", "abstract", "authors", "year", "journal", "doi",
+                    "pubmed_id", "url", "label_included"]
+_LABELS = {"include": "1", "exclude": "0"}
 
 
 def neutralise(value: object) -> object:
@@ -72,3 +85,34 @@ def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) ->
     for column in TO_SCREEN_COLUMNS:
         table[column] = table[column].map(neutralise)
     return table.reset_index(drop=True)
+
+
+def asreview_prior_knowledge(unique: pd.DataFrame, finals: pd.DataFrame) -> pd.DataFrame:
+    """Every unique record for ASReview, labelled with its final title/abstract decision.
+
+    ``label_included`` is ``1`` for a record that went forward at title/abstract, ``0`` for
+    one excluded there, and empty for a record without a final title/abstract decision
+    (new, or pending). Title/abstract is the stage ASReview screens, so a record later
+    excluded at full text keeps ``1``: it did look relevant on its title and abstract.
+    Rows are sorted by ``record_id``; formula-like cells are neutralised.
+    """
+    ta = finals[finals["stage"] == "title_abstract"]
+    label = dict(zip(ta["record_id"], ta["final_decision"].map(_LABELS).fillna("")))
+
+    def text(value: object) -> str:
+        return value if isinstance(value, str) else ""
+
+    rows = []
+    for rec in unique.sort_values("record_id", kind="mergesort").itertuples(index=False):
+        doi, pmid = text(rec.doi), text(rec.pmid)
+        rows.append({"record_id": rec.record_id, "title": text(rec.title),
+                     "abstract": text(rec.abstract), "authors": text(rec.authors),
+                     "year": text(rec.year), "journal": text(rec.journal), "doi": doi,
+                     "pubmed_id": pmid,
+                     "url": (f"https://doi.org/{doi}" if doi else
+                             f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else ""),
+                     "label_included": label.get(rec.record_id, "")})
+    table = pd.DataFrame(rows, columns=ASREVIEW_COLUMNS)
+    for column in ASREVIEW_COLUMNS:
+        table[column] = table[column].map(neutralise)
+    return table

@@ -4,10 +4,18 @@ A decision exported from Rayyan, ASReview or Covidence carries the record's PMID
 accession number or title, not sysrev's record id. The matcher finds the deduplicated
 (unique) record for any of these keys, through every copy of the record in every source, so
 a decision survives reruns, search updates and a change of which copy is kept.
+
+A title alone can name several unique records (a trial's protocol and its results paper, an
+erratum that repeats the title, two conference abstracts). Such a title is narrowed by the
+year and then by the first author's surname; what is still ambiguous is never decided by
+picking one: the match fails and names the candidate records.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -15,12 +23,43 @@ import pandas as pd
 from sysrev.dedup import normalise_title
 from sysrev.imports.records import doi_in_text, normalise_doi, normalise_pmid
 
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 @dataclass(frozen=True)
 class Match:
-    """The unique record a decision belongs to, and the key that found it."""
+    """The unique record a decision belongs to, and the key that found it.
+
+    ``candidates`` lists the unique records an ambiguous key matched (empty otherwise).
+    """
 
     unique_record_id: str | None
     key: str
+    candidates: tuple[str, ...] = ()
+
+
+def author_words(authors: object) -> frozenset[str]:
+    """Name words of the first author, lower case and without diacritics or initials.
+
+    ``"Yang, Z."``, ``"Yang Z"``, ``"Zixiao Yang"`` and ``["Yang, Zixiao", ...]`` all contain
+    ``yang``; two first authors agree when their words overlap. Words of one letter and
+    upper-case initials (``EJ`` in ``"Reimer EJ"``) are left out.
+    """
+    if isinstance(authors, (list, tuple)):
+        authors = authors[0] if authors else ""
+    if not isinstance(authors, str) or not authors.strip():
+        return frozenset()
+    text = authors.strip().lstrip("[").strip("'\" ")
+    first = re.split(r";|\band\b|', '|\", \"", text, maxsplit=1)[0]
+    words = set()
+    for word in _WORD.findall(first):
+        if len(word) < 2 or (word.isupper() and len(word) <= 3):
+            continue
+        folded = unicodedata.normalize("NFKD", word)
+        words.add("".join(c for c in folded if not unicodedata.combining(c)).casefold())
+    return frozenset(words)
 
 
 class RecordMatcher:
@@ -33,6 +72,9 @@ class RecordMatcher:
         self._by_doi: dict[str, set[str]] = {}
         self._by_accession: dict[str, set[str]] = {}
         self._by_title: dict[tuple[str, str], set[str]] = {}
+        # First-author words of every copy of a unique record (copies may spell it apart).
+        self._authors: dict[str, set[str]] = {}
+        has_authors = "authors" in records.columns
         for row in records.itertuples(index=False):
             unique = cluster_of.get(row.record_id)
             if unique is None:
@@ -48,18 +90,45 @@ class RecordMatcher:
                 year = row.year if isinstance(row.year, str) else ""
                 self._by_title.setdefault((title, year), set()).add(unique)
                 self._by_title.setdefault((title, ""), set()).add(unique)
+            if has_authors:
+                self._authors.setdefault(unique, set()).update(author_words(row.authors))
 
     @staticmethod
     def _one(found: set[str] | None, key: str) -> Match:
         if not found:
             return Match(None, f"{key} not found")
         if len(found) > 1:
-            return Match(None, f"{key} is ambiguous ({len(found)} records)")
+            ids = tuple(sorted(found))
+            return Match(None, f"{key} is ambiguous ({len(found)} records: "
+                               f"{', '.join(ids)})", ids)
         return Match(next(iter(found)), key)
 
+    def _by_title_year_author(self, title_key: str, year_key: str,
+                              authors: object) -> Match:
+        label = f"title '{title_key[:50]}'" + (f" + year {year_key}" if year_key else "")
+        found = self._by_title.get((title_key, year_key))
+        if not found or len(found) == 1:
+            return self._one(found, label)
+        words = author_words(authors)
+        if words:
+            narrowed = {u for u in found if self._authors.get(u, set()) & words}
+            if narrowed:
+                return self._one(narrowed, f"{label} + first author "
+                                           f"{'/'.join(sorted(words))}")
+        return self._one(found, label + (" (first author does not tell them apart)"
+                                         if words else " (no first author to tell them "
+                                                       "apart)"))
+
     def match(self, *, record_id: str | None = None, pmid: object = None, doi: object = None,
-              accession: object = None, title: object = None, year: object = None) -> Match:
-        """The unique record for the first key that identifies exactly one record."""
+              accession: object = None, title: object = None, year: object = None,
+              authors: object = None) -> Match:
+        """The unique record for the first key that identifies exactly one record.
+
+        Keys are tried in the order record id, PMID, DOI, accession, then title (narrowed by
+        year and first author when several records share it). When no key identifies one
+        record, the match fails with every key tried and, for an ambiguous key, the
+        candidate records in ``candidates``.
+        """
         if record_id:
             unique = self._by_record.get(record_id)
             return Match(unique, f"record_id {record_id}" if unique else
@@ -78,10 +147,25 @@ class RecordMatcher:
         if title_key:
             year_key = str(year).strip()[:4] if isinstance(year, (str, int)) and str(
                 year).strip() else ""
-            candidates.append(self._one(self._by_title.get((title_key, year_key)),
-                                        f"title '{title_key[:50]}'"))
+            candidates.append(self._by_title_year_author(title_key, year_key, authors))
         for candidate in candidates:
             if candidate.unique_record_id:
                 return candidate
         reasons = [c.key for c in candidates]
-        return Match(None, "; ".join(reasons) or "no PMID, DOI, accession or title to match")
+        ambiguous = tuple(sorted({u for c in candidates for u in c.candidates}))
+        return Match(None, "; ".join(reasons) or "no PMID, DOI, accession or title to match",
+                     ambiguous)
+
+
+def warn_ambiguous(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Log one warning listing every decision row whose keys matched several records (and
+    no key matched one); return those rows. They stay unmatched: check_decisions reports
+    them as errors, so no decision is silently given to one of the candidates."""
+    rows = decisions[~decisions["unique_record_id"].astype(bool)
+                     & decisions["match"].str.contains(" is ambiguous ", regex=False)]
+    if not rows.empty:
+        listing = "\n  ".join(f"{r.file}, line {r.line} ({r.record_id}): {r.match}"
+                              for r in rows.itertuples(index=False))
+        log.warning("%d decision row(s) match several records and none was picked; give "
+                    "a record_id, PMID or DOI for them:\n  %s", len(rows), listing)
+    return rows

@@ -16,8 +16,10 @@ from sysrev.screening import (RecordMatcher, ScreeningRules, check_decisions, fi
 from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agreement_table,
                                         conflicts_table)
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
-from sysrev.screening.formats import read_asreview, read_covidence, read_rayyan
-from sysrev.screening.living import (TO_SCREEN_COLUMNS, new_since_last_search,
+from sysrev.screening.formats import FORMATS, read_tool_export
+from sysrev.screening.matching import warn_ambiguous
+from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
+                                    asreview_prior_knowledge, new_since_last_search,
                                     new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
 from sysrev.tables import atomic_path, read_tsv, write_tsv
@@ -26,18 +28,15 @@ log = logging.getLogger(__name__)
 
 
 def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFrame:
-    """Read one configured decision file (generic, rayyan, asreview or covidence)."""
+    """Read one configured decision file: ``generic`` or a screening tool's export (the
+    formats of :data:`sysrev.screening.formats.FORMATS`)."""
     fmt, path = source["format"], source["file"]
     if fmt == "generic":
         return load_generic(path, matcher)
-    if fmt == "rayyan":
-        return read_rayyan(path, matcher, stage=source["stage"])
-    if fmt == "asreview":
-        return read_asreview(path, matcher, stage=source["stage"],
-                             reviewer=source["reviewer"])
-    if fmt == "covidence":
-        return read_covidence(path, matcher, stage=source["stage"],
-                              decision=source["decision"], reviewer=source["reviewer"])
+    if fmt in FORMATS:
+        return read_tool_export(fmt, path, matcher, stage=source.get("stage"),
+                                reviewer=source.get("reviewer"),
+                                decision=source.get("decision"))
     raise ValueError(f"unknown decision format '{fmt}' for {path}")
 
 
@@ -45,8 +44,10 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                    studies: str, previous_snapshot: list[str], final: str, included: str,
                    previous_records: str | None = None,
                    to_screen_out: str, agreement: str, conflicts: str, audit: str,
-                   rules: ScreeningRules) -> None:
-    """Apply the reviewers' decisions to the unique records; list the included reports."""
+                   rules: ScreeningRules, to_screen_asreview: str | None = None) -> None:
+    """Apply the reviewers' decisions to the unique records; list the included reports,
+    the records still to screen (``to_screen_out``) and, for ASReview, every record with
+    the team's title/abstract labels as prior knowledge (``to_screen_asreview``)."""
     record_table = read_tsv(records)
     unique_table = read_tsv(unique)
     cluster_table = read_clusters(clusters)
@@ -54,6 +55,7 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     parts = [read_decision_source(source, matcher) for source in sources]
     decisions = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=DECISION_TABLE_COLUMNS)
+    warn_ambiguous(decisions)
     check_decisions(decisions)
     finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
     links = load_study_links(studies, matcher, finals)
@@ -67,6 +69,7 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
         previous = snapshot_pmids(previous_snapshot) if previous_snapshot else None
         newness = new_since_last_search(unique_table, current, previous)
     pending = to_screen(unique_table, finals, newness)
+    prior = asreview_prior_knowledge(unique_table, finals)
     agree = agreement_table(decisions, rules.consensus_reviewer)
     conflict = conflicts_table(decisions, finals, rules.consensus_reviewer)
 
@@ -79,6 +82,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     write_tsv(inc, included, INCLUDED_COLUMNS, sort_by=["study_id", "role", "record_id"])
     with atomic_path(to_screen_out) as handle:
         pending.loc[:, TO_SCREEN_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
+    if to_screen_asreview:
+        with atomic_path(to_screen_asreview) as handle:
+            prior.loc[:, ASREVIEW_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
     write_tsv(agree, agreement, AGREEMENT_COLUMNS, sort_by=["stage", "reviewer_a",
                                                             "reviewer_b"])
     write_tsv(conflict, conflicts, CONFLICT_COLUMNS, sort_by=["stage", "record_id"])
@@ -95,7 +101,10 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         **({"previous_records": previous_records} if previous_records
                            else {})},
                 outputs={"final_decisions": final, "included": included,
-                         "to_screen": to_screen_out, "agreement": agreement,
+                         "to_screen": to_screen_out,
+                         **({"to_screen_asreview": to_screen_asreview} if to_screen_asreview
+                            else {}),
+                         "agreement": agreement,
                          "conflicts": conflicts},
                 counts={"decision_rows_in": int(len(decisions)),
                         "decision_rows_per_file": {str(k): int(v) for k, v in decisions[
@@ -106,6 +115,10 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         "resolved_by_consensus": int((conflict["resolution"] ==
                                                       "consensus").sum()),
                         "pending": int(len(pending)),
+                        "asreview_prior_knowledge": {
+                            "included": int((prior["label_included"] == "1").sum()),
+                            "excluded": int((prior["label_included"] == "0").sum()),
+                            "unlabelled": int((prior["label_included"] == "").sum())},
                         "pending_new_since_last_search": int(
                             (pending["new_since_last_search"] == "yes").sum()),
                         "included_reports": int(len(inc)),
