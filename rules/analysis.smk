@@ -38,7 +38,9 @@ rule forest_plot:
     input:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
-        code=code_of("src/sysrev/plots/forest.py", "src/sysrev/workflow/analysis.py"),
+        studies=rules.validate_extraction.output.studies,
+        code=code_of("src/sysrev/plots/forest.py", "src/sysrev/study_order.py",
+                      "src/sysrev/workflow/analysis.py"),
     output:
         png=report(
             "<results>/analysis/{outcome}/forest.png",

@@ -64,8 +64,14 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
 
 
 def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outcome: Mapping,
-                treatment_label: str, control_label: str) -> None:
-    """Draw one outcome's forest plot."""
+                treatment_label: str, control_label: str, studies: str | None = None,
+                study_order: str = "year") -> None:
+    """Draw one outcome's forest plot; ``studies`` (studies.tsv) gives the labels of the
+    studies named in footnotes and the order they were entered in."""
+    labels = {}
+    if studies:
+        study_table = read_tsv(studies)
+        labels = dict(zip(study_table["study_id"], study_table["label"]))
     table = read_tsv(effects)
     for col in EFFECT_NUMERIC:
         table[col] = pd.to_numeric(table[col])
@@ -75,7 +81,8 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
                 control_label=control_label,
                 favours_left=outcome.get("favours_left", "Favours treatment"),
                 favours_right=outcome.get("favours_right", "Favours control"),
-                prediction_interval=bool(result.get("show_prediction_interval")))
+                prediction_interval=bool(result.get("show_prediction_interval")),
+                labels=labels, order=study_order)
 
 
 def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
