@@ -39,6 +39,7 @@ rule forest_plot:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
         studies=rules.validate_extraction.output.studies,
+        sheet=config["extraction"]["studies"],
         code=code_of("src/sysrev/plots/forest.py", "src/sysrev/study_order.py",
                       "src/sysrev/workflow/analysis.py"),
     output:
@@ -55,6 +56,7 @@ rule forest_plot:
         outcome=get_outcome,
         treatment_label=config["analysis"]["treatment_label"],
         control_label=config["analysis"]["control_label"],
+        study_order=config["report"]["study_order"],
     conda:
         "../envs/sysrev.yaml"
     script:

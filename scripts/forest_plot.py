@@ -12,4 +12,5 @@ with rule_log(snakemake.log[0]):
                 pdf=snakemake.output.pdf, studies=snakemake.input.studies,
                 outcome=snakemake.params.outcome,
                 treatment_label=snakemake.params.treatment_label,
-                control_label=snakemake.params.control_label)
+                control_label=snakemake.params.control_label,
+                study_order=snakemake.params.study_order, sheet=snakemake.input.sheet)

@@ -128,8 +128,19 @@ def suggest(pooled: Mapping, effects: pd.DataFrame, rob_overall: Mapping[str, st
 
 
 def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.DataFrame],
-                        rob_overall: Mapping[str, str], overrides: pd.DataFrame) -> pd.DataFrame:
-    """One row per configured outcome: effect, certainty, downgrades and their reasons."""
+                        rob_overall: Mapping[str, str], overrides: pd.DataFrame, *,
+                        labels: Mapping[str, str] | None = None,
+                        order: list[str] | None = None) -> pd.DataFrame:
+    """One row per configured outcome: effect, certainty, downgrades and their reasons.
+    Studies named in a row (those not analysable) are named by ``labels`` and listed in the
+    study ``order`` (:mod:`sysrev.study_order`)."""
+    labels = labels or {}
+    rank = {s: i for i, s in enumerate(order or [])}
+
+    def named(ids):
+        ids = sorted(set(ids), key=lambda s: (rank.get(s, len(rank)), s))
+        return ", ".join(labels.get(s, s) for s in ids)
+
     rows = []
     for pooled in pooled_results:
         base = {"outcome": pooled["outcome"], "label": pooled["label"],
@@ -139,7 +150,7 @@ def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.
             rows.append({**base, "events": "", "effect": "no analysable data",
                          "absolute_effect": "", "certainty": "not assessable",
                          "downgrades": "", "reasons": "no study reports usable numbers; "
-                         "not analysable: " + ", ".join(
+                         "not analysable: " + named(
                              x["study_id"] for x in pooled.get("not_analysable", []))
                          + " (reasons in pooled.json)"})
             continue

@@ -18,7 +18,9 @@ for ``as_entered``.
 
 from __future__ import annotations
 
+import csv
 import logging
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import pandas as pd
@@ -93,3 +95,23 @@ def sort_studies(table: pd.DataFrame, order: str = "year", *, group: str | None 
     keyed = table.assign(_rank=table["study_id"].map(rank))
     by = ([group] if group else []) + ["_rank"]
     return keyed.sort_values(by, kind="mergesort").drop(columns="_rank").reset_index(drop=True)
+
+
+def entered_order(sheet: str | Path | None) -> list[str] | None:
+    """Study ids in the order of the extraction sheet (``extraction.studies``), for
+    ``as_entered``; None without a sheet."""
+    if not sheet:
+        return None
+    with open(sheet, encoding="utf-8-sig", newline="") as handle:
+        ids = [row.get("study_id", "").strip() for row in csv.DictReader(handle)]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def study_order(studies: pd.DataFrame, order: str = "year",
+                sheet: str | Path | None = None) -> list[str]:
+    """All study ids of studies.tsv (``study_id``, ``label``, ``year``) in the study order;
+    ``sheet`` is the extraction sheet, read for ``as_entered``."""
+    return ordered_ids(studies["study_id"], order,
+                       labels=dict(zip(studies["study_id"], studies["label"])),
+                       years=dict(zip(studies["study_id"], studies["year"])),
+                       entered=entered_order(sheet) if order == "as_entered" else None)

@@ -205,7 +205,7 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                 control_label: str = "Control", favours_left: str = "Favours treatment",
                 favours_right: str = "Favours control", prediction_interval: bool = False,
                 labels: dict[str, str] | None = None, order: str = "year",
-                dpi: int = 300) -> dict:
+                entered: list[str] | None = None, dpi: int = 300) -> dict:
     """Draw one outcome's forest plot and save it as PNG (at ``dpi``), SVG and, when
     ``path_pdf`` is given, PDF.
 
@@ -215,7 +215,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     and the test for subgroup differences. With ``prediction_interval`` (and two or more
     studies) the prediction interval gets its own row under the overall diamond.
     ``labels`` (study id to label) names the studies of the footnotes (those not
-    analysable); ``order`` is the study order (:mod:`sysrev.study_order`).
+    analysable); ``order`` is the study order (:mod:`sysrev.study_order`), ``entered`` the
+    study ids as entered (for ``as_entered``).
 
     The layout follows RevMan 5: the study columns, then the effect as text and the graph
     under one method header each; the axis right under the last row drawn in the graph, the
@@ -239,7 +240,7 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     if (pooled.get("subgroups") or {}).get("fits") and "subgroup" in effects.columns:
         effects = effects.assign(subgroup=effects["subgroup"].fillna(""))
         groups = "subgroup"
-    effects = sort_studies(effects, order, group=groups)
+    effects = sort_studies(effects, order, group=groups, entered=entered)
     k = len(effects)
     labels.update(zip(effects["study_id"], effects["label"].astype(str)))
     drew_pi = bool(prediction_interval and k > 1 and random.get("pi_lb") is not None

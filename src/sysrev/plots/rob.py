@@ -38,9 +38,14 @@ def _save(fig, png, svg, dpi=300):
 
 
 def traffic_light(table: pd.DataFrame, labels: dict[str, str], tool: RobTool,
-                  png: str | Path, svg: str | Path) -> None:
-    """Traffic-light plot: one row per study, one column per domain and the overall."""
-    studies = sorted(table["study_id"].unique(), key=lambda s: labels.get(s, s))
+                  png: str | Path, svg: str | Path, order: list[str] | None = None) -> dict:
+    """Traffic-light plot: one row per study (top to bottom in ``order``, the study order
+    of :mod:`sysrev.study_order`; by label without it), one column per domain and the
+    overall. Returns what was drawn: the studies top to bottom, and the Figure (closed)."""
+    present = set(table["study_id"])
+    if order is None:
+        order = sorted(present, key=lambda s: labels.get(s, s))
+    studies = [s for s in order if s in present] + sorted(present - set(order))
     domains = list(tool.domains) + ["overall"]
     judgement = table.set_index(["study_id", "domain"])["judgement"]
     fig, ax = plt.subplots(figsize=(1.6 + 0.75 * len(domains), 1.6 + 0.55 * len(studies)))
@@ -72,6 +77,7 @@ def traffic_light(table: pd.DataFrame, labels: dict[str, str], tool: RobTool,
     fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.98, -0.0),
                fontsize=8, title="Judgement", title_fontsize=8, frameon=False)
     _save(fig, png, svg)
+    return {"studies": studies, "figure": fig}
 
 
 def summary_plot(table: pd.DataFrame, weights: dict[str, float], tool: RobTool,
