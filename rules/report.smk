@@ -60,6 +60,8 @@ rule summary_of_findings:
         tool=config["report"]["risk_of_bias_tool"],
         title=config["report"]["title"],
         study_order=config["report"]["study_order"],
+        intervention=config["analysis"]["treatment_label"],
+        comparison=config["analysis"]["control_label"],
     conda:
         "../envs/sysrev.yaml"
     script:

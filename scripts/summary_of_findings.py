@@ -15,4 +15,6 @@ with rule_log(snakemake.log[0]):
                         png=snakemake.output.png, audit=snakemake.output.audit,
                         title=snakemake.params.title,
                         study_order=snakemake.params.study_order,
-                        sheet=snakemake.input.sheet)
+                        sheet=snakemake.input.sheet,
+                        intervention=snakemake.params.intervention,
+                        comparison=snakemake.params.comparison)

@@ -57,7 +57,8 @@ def risk_of_bias_figures(*, rob: str, studies: str, arms: str, tool: str,
 def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
                         audit: str, title: str, study_order: str = "year",
-                        sheet: str | None = None) -> None:
+                        sheet: str | None = None, intervention: str = "intervention",
+                        comparison: str = "control") -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG."""
     results = []
     effects = {}
@@ -79,7 +80,7 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
     write_tsv(table, tsv, SOF_COLUMNS)
     with atomic_path(html_out) as handle:
         handle.write(sof_html(table, title))
-    sof_png(table, title, png)
+    sof_png(table, title, png, intervention=intervention, comparison=comparison)
     inputs = {"pooled": pooled, "rob": rob, "studies": studies}
     if overrides:
         inputs["grade_overrides"] = overrides
