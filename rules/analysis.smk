@@ -38,7 +38,10 @@ rule forest_plot:
     input:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
-        code=code_of("src/sysrev/plots/forest.py", "src/sysrev/workflow/analysis.py"),
+        studies=rules.validate_extraction.output.studies,
+        sheet=config["extraction"]["studies"],
+        code=code_of("src/sysrev/plots/forest.py", "src/sysrev/study_order.py",
+                      "src/sysrev/workflow/analysis.py"),
     output:
         png=report(
             "<results>/analysis/{outcome}/forest.png",
@@ -53,6 +56,7 @@ rule forest_plot:
         outcome=get_outcome,
         treatment_label=config["analysis"]["treatment_label"],
         control_label=config["analysis"]["control_label"],
+        study_order=config["report"]["study_order"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -10,6 +10,7 @@ rule prisma_counts:
         included=rules.screen_records.output.included,
         searches=get_searches_table(),
         previous_version=get_previous_version,
+        pooled=get_pooled_results,
         code=code_of("src/sysrev/prisma.py", "src/sysrev/workflow/prisma.py"),
     output:
         counts=report(

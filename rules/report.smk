@@ -6,8 +6,9 @@ rule risk_of_bias_figures:
         rob=config["report"]["risk_of_bias"],
         studies=rules.validate_extraction.output.studies,
         arms=rules.validate_extraction.output.arms,
+        sheet=config["extraction"]["studies"],
         code=code_of("src/sysrev/rob.py", "src/sysrev/plots/rob.py",
-                      "src/sysrev/workflow/report.py"),
+                      "src/sysrev/study_order.py", "src/sysrev/workflow/report.py"),
     output:
         traffic_png=report(
             "<results>/risk_of_bias/traffic_light.png",
@@ -27,6 +28,7 @@ rule risk_of_bias_figures:
         "<logs>/risk_of_bias_figures/risk_of_bias_figures.log",
     params:
         tool=config["report"]["risk_of_bias_tool"],
+        study_order=config["report"]["study_order"],
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -40,8 +42,9 @@ rule summary_of_findings:
         rob=config["report"]["risk_of_bias"],
         studies=rules.validate_extraction.output.studies,
         overrides=get_grade_overrides,
+        sheet=config["extraction"]["studies"],
         code=code_of("src/sysrev/grade.py", "src/sysrev/plots/sof.py",
-                      "src/sysrev/workflow/report.py"),
+                      "src/sysrev/study_order.py", "src/sysrev/workflow/report.py"),
     output:
         tsv="<results>/sof/summary_of_findings.tsv",
         html=report(
@@ -56,6 +59,9 @@ rule summary_of_findings:
     params:
         tool=config["report"]["risk_of_bias_tool"],
         title=config["report"]["title"],
+        study_order=config["report"]["study_order"],
+        intervention=config["analysis"]["treatment_label"],
+        comparison=config["analysis"]["control_label"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -12,4 +12,6 @@ with rule_log(snakemake.log[0]):
                          arms=snakemake.input.arms, tool=snakemake.params.tool,
                          traffic_png=out.traffic_png, traffic_svg=out.traffic_svg,
                          summary_png=out.summary_png, summary_svg=out.summary_svg,
-                         table_out=out.table, audit=out.audit)
+                         table_out=out.table, audit=out.audit,
+                         study_order=snakemake.params.study_order,
+                         sheet=snakemake.input.sheet)

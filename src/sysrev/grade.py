@@ -38,7 +38,11 @@ DOMAIN_NAMES = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency"
                 "publication_bias": "Publication bias"}
 LEVELS = {4: "High", 3: "Moderate", 2: "Low", 1: "Very low"}
 SOF_COLUMNS = ["outcome", "label", "measure", "studies", "participants", "events",
-               "effect", "absolute_effect", "certainty", "downgrades", "reasons"]
+               "effect", "absolute_effect", "certainty", "downgrades", "reasons",
+               "risk_control", "risk_intervention", "participants_studies", "footnotes"]
+#: Separates the footnotes of one row in the ``footnotes`` column.
+FOOTNOTE_SEPARATOR = " | "
+CAP_NOTE = "capped at 1,000 per 1,000"
 
 
 def load_overrides(path: str | Path | None, outcomes: set[str]) -> pd.DataFrame:
@@ -67,6 +71,71 @@ def load_overrides(path: str | Path | None, outcomes: set[str]) -> pd.DataFrame:
 
 def _fmt(value: float) -> str:
     return f"{value:.2f}".replace("-", "\u2212")
+
+
+def _per_1000(value: float) -> str:
+    """A risk per 1,000 with a thousands separator, as GRADE's tables print it."""
+    return f"{value:,.0f}"
+
+
+def _participants_studies(participants, k: int) -> str:
+    """GRADE's "№ of participants (studies)" cell: ``1,059 (3 studies)``."""
+    try:
+        n = f"{int(round(float(participants))):,}"
+    except (TypeError, ValueError):
+        n = "\u2014"
+    return f"{n} ({k} {'study' if k == 1 else 'studies'})"
+
+
+def _direction(value: float, digits: int = 2) -> str:
+    """A mean difference in words, as GRADE's tables print it: "0.62 lower"."""
+    if value == 0:
+        return f"{0:.{digits}f} (no difference)"
+    return f"{abs(value):.{digits}f} {'lower' if value < 0 else 'higher'}"
+
+
+def absolute_risks(pooled: Mapping, table: pd.DataFrame) -> dict:
+    """The anticipated absolute effects of GRADE's summary-of-findings table.
+
+    Binary outcomes: the control risk (events over participants in the control arms) per
+    1,000, and the risk with the intervention it implies under the pooled RR or OR, with the
+    CI. A risk cannot exceed 1,000 per 1,000: a bound above is shown as 1,000 and flagged
+    (``capped``), as GRADE's tables show it. Continuous outcomes: the control groups' mean
+    (or its range across studies) and the mean difference in words ("0.62 lower").
+    """
+    random = pooled["random"]
+    measure = pooled["measure"]
+    values = (random["estimate"], random["ci_lb"], random["ci_ub"])
+    if pooled.get("type") == "binary" and measure in ("RR", "OR") \
+            and {"events_control", "n_control"} <= set(table.columns):
+        risk = table["events_control"].astype(float).sum() / \
+            table["n_control"].astype(float).sum()
+        if measure == "RR":
+            raw = [1000 * risk * math.exp(v) for v in values]
+        else:
+            odds = risk / (1 - risk) if risk < 1 else math.inf
+            raw = [1000 * odds * math.exp(v) / (1 + odds * math.exp(v)) for v in values]
+        capped = [v > 1000 for v in raw]
+        shown = [_per_1000(min(v, 1000)) for v in raw]
+        return {"control": f"{_per_1000(1000 * risk)} per 1,000",
+                "intervention": f"{shown[0]} per 1,000 ({shown[1]} to {shown[2]})",
+                "capped": any(capped),
+                "uncapped": [_per_1000(v) for v in raw]}
+    if measure in ("MD", "SMD"):
+        control = ""
+        if measure == "MD" and "mean_control" in table.columns:
+            means = pd.to_numeric(table["mean_control"], errors="coerce").dropna()
+            if len(means) == 1:
+                control = f"The mean was {_fmt(float(means.iloc[0]))}"
+            elif len(means) > 1:
+                control = (f"The mean ranged across control groups from "
+                           f"{_fmt(float(means.min()))} to {_fmt(float(means.max()))}")
+        words = [_direction(v) for v in values]
+        return {"control": control,
+                "intervention": f"{measure} {words[0]} ({words[1]} to {words[2]})"
+                .replace("-", "\u2212"),
+                "capped": False, "uncapped": []}
+    return {"control": "", "intervention": "", "capped": False, "uncapped": []}
 
 
 def suggest(pooled: Mapping, effects: pd.DataFrame, rob_overall: Mapping[str, str]) -> dict:
@@ -128,20 +197,34 @@ def suggest(pooled: Mapping, effects: pd.DataFrame, rob_overall: Mapping[str, st
 
 
 def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.DataFrame],
-                        rob_overall: Mapping[str, str], overrides: pd.DataFrame) -> pd.DataFrame:
-    """One row per configured outcome: effect, certainty, downgrades and their reasons."""
+                        rob_overall: Mapping[str, str], overrides: pd.DataFrame, *,
+                        labels: Mapping[str, str] | None = None,
+                        order: list[str] | None = None) -> pd.DataFrame:
+    """One row per configured outcome: effect, certainty, downgrades and their reasons.
+    Studies named in a row (those not analysable) are named by ``labels`` and listed in the
+    study ``order`` (:mod:`sysrev.study_order`)."""
+    labels = labels or {}
+    rank = {s: i for i, s in enumerate(order or [])}
+
+    def named(ids):
+        ids = sorted(set(ids), key=lambda s: (rank.get(s, len(rank)), s))
+        return ", ".join(labels.get(s, s) for s in ids)
+
     rows = []
     for pooled in pooled_results:
         base = {"outcome": pooled["outcome"], "label": pooled["label"],
                 "measure": pooled["measure"], "studies": pooled["k"],
                 "participants": pooled.get("participants", 0)}
+        base["participants_studies"] = _participants_studies(base["participants"],
+                                                             int(pooled["k"] or 0))
         if not pooled.get("random"):
             rows.append({**base, "events": "", "effect": "no analysable data",
                          "absolute_effect": "", "certainty": "not assessable",
                          "downgrades": "", "reasons": "no study reports usable numbers; "
-                         "not analysable: " + ", ".join(
+                         "not analysable: " + named(
                              x["study_id"] for x in pooled.get("not_analysable", []))
-                         + " (reasons in pooled.json)"})
+                         + " (reasons in pooled.json)",
+                         "risk_control": "", "risk_intervention": "", "footnotes": ""})
             continue
         table = effects[pooled["outcome"]]
         suggestion = suggest(pooled, table, rob_overall)
@@ -175,8 +258,18 @@ def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.
         downgrades = "; ".join(f"{DOMAIN_NAMES[d]} \u2212{lvl}" for d, (lvl, _) in
                                levels.items() if lvl)
         reasons = "; ".join(f"{DOMAIN_NAMES[d]}: {why}" for d, (_, why) in levels.items())
+        risks = absolute_risks(pooled, table)
+        # One footnote per downgrade, with its reason (GRADE: every downgrade is explained).
+        notes = [f"{DOMAIN_NAMES[d]} \u2212{lvl}: {why}" for d, (lvl, why) in levels.items()
+                 if lvl]
+        if risks["capped"]:
+            notes.append(f"Risk with intervention {CAP_NOTE} (the {pooled['measure']}'s "
+                         f"bounds give {risks['uncapped'][1]} to {risks['uncapped'][2]} per "
+                         "1,000)")
         rows.append({**base, "events": suggestion["events"] if suggestion["events"] is not None
                      else "", "effect": effect, "absolute_effect": absolute,
                      "certainty": certainty, "downgrades": downgrades or "none",
-                     "reasons": reasons})
+                     "reasons": reasons, "risk_control": risks["control"],
+                     "risk_intervention": risks["intervention"],
+                     "footnotes": FOOTNOTE_SEPARATOR.join(notes)})
     return pd.DataFrame(rows, columns=SOF_COLUMNS)

@@ -74,8 +74,14 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
                   links: pd.DataFrame, *, database_names: Mapping[str, str],
                   removed_by_automation: int = 0,
                   previous_version: pd.DataFrame | None = None,
-                  previous_records: set[str] | None = None) -> dict:
+                  previous_records: set[str] | None = None,
+                  meta_analysed: set[str] | None = None) -> dict:
     """Count every box of the PRISMA 2020 flow diagram (new studies via databases).
+
+    With decisions outstanding, "records screened" counts only the records with a
+    title/abstract decision; the records awaiting screening (``records_pending``) are a box
+    of their own, as are the reports awaiting a full-text assessment (``reports_pending``,
+    not in "reports assessed").
 
     Parameters
     ----------
@@ -98,6 +104,9 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
         Record ids the previous version identified. With them, the identification, screening
         and eligibility boxes count only what the new search found (PRISMA 2020's flow for
         updated reviews).
+    meta_analysed
+        Study ids in at least one meta-analysis (an outcome pooling two or more studies), for
+        the template's "studies included in meta-analysis" box; ``None``: not counted.
     """
     all_links = links
     if previous_records is not None:
@@ -108,15 +117,15 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
     # Every identified record is either the kept record of a publication or a duplicate;
     # in an update that includes new copies of publications screened before.
     duplicates = identified - int(clusters["kept"].sum())
-    screened = int(clusters["kept"].sum()) - removed_by_automation
-    ta_excluded = _count(finals, "title_abstract", "exclude")
     ta_pending = _count(finals, "title_abstract", "pending")
+    screened = int(clusters["kept"].sum()) - removed_by_automation - ta_pending
+    ta_excluded = _count(finals, "title_abstract", "exclude")
     sought = _count(finals, "title_abstract", "include")
     not_retrieved = _count(finals, "full_text", "not_retrieved")
-    assessed = sought - not_retrieved
+    ft_pending = _count(finals, "full_text", "pending")
+    assessed = sought - not_retrieved - ft_pending
     ft = finals[finals["stage"] == "full_text"]
     ft_excluded = ft[ft["final_decision"] == "exclude"]
-    ft_pending = _count(finals, "full_text", "pending")
     reasons = Counter(ft_excluded["reason"])
     included_reports = _count(finals, "full_text", "include")
     included_studies = int(links["study_id"].nunique())
@@ -152,6 +161,11 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
             "studies": included_studies,
             "reports": included_reports,
             **version_counts(all_links, links, previous_version),
+            **({} if meta_analysed is None else {
+                "studies_meta_analysis": int(all_links.loc[all_links["study_id"].isin(
+                    meta_analysed), "study_id"].nunique()),
+                "reports_meta_analysis": int(all_links["study_id"].isin(meta_analysed).sum()),
+            }),
         },
         "previous": None if previous_version is None else {
             "studies": int(previous_version["study_id"].nunique()),
@@ -171,18 +185,18 @@ def check_prisma(counts: dict) -> list[dict]:
          sum(ident["databases"].values()) + sum(ident["registers"].values()),
          ident["records_identified"]),
         ("records identified - duplicates removed - removed by automation - removed for other "
-         "reasons = records screened",
+         "reasons - records awaiting screening = records screened",
          ident["records_identified"] - ident["duplicates_removed"]
-         - ident["removed_by_automation"] - ident["removed_other_reasons"],
-         scr["records_screened"]),
-        ("records screened - records excluded - records pending = reports sought",
-         scr["records_screened"] - scr["records_excluded"] - scr["records_pending"],
-         ret["reports_sought"]),
-        ("reports sought - reports not retrieved = reports assessed",
-         ret["reports_sought"] - ret["reports_not_retrieved"], elig["reports_assessed"]),
-        ("reports assessed - reports excluded - reports pending = reports included",
-         elig["reports_assessed"] - elig["reports_excluded"] - elig["reports_pending"],
-         inc["reports"]),
+         - ident["removed_by_automation"] - ident["removed_other_reasons"]
+         - scr["records_pending"], scr["records_screened"]),
+        ("records screened - records excluded = reports sought",
+         scr["records_screened"] - scr["records_excluded"], ret["reports_sought"]),
+        ("reports sought - reports not retrieved - reports awaiting assessment = reports "
+         "assessed",
+         ret["reports_sought"] - ret["reports_not_retrieved"] - elig["reports_pending"],
+         elig["reports_assessed"]),
+        ("reports assessed - reports excluded = reports included",
+         elig["reports_assessed"] - elig["reports_excluded"], inc["reports"]),
         ("sum of exclusion reasons = reports excluded",
          sum(elig["exclusion_reasons"].values()), elig["reports_excluded"]),
     ]
@@ -199,6 +213,13 @@ def check_prisma(counts: dict) -> list[dict]:
         if left != right:
             raise PrismaArithmeticError(f"PRISMA equation broken: {name} ({left} != {right})")
         checks.append({"equation": name, "value": int(right), "holds": True})
+    if "studies_meta_analysis" in inc and (
+            inc["studies_meta_analysis"] > inc["total_studies"]
+            or inc["reports_meta_analysis"] > inc["total_reports"]):
+        raise PrismaArithmeticError(
+            f"PRISMA: more studies or reports in meta-analyses ({inc['studies_meta_analysis']}"
+            f", {inc['reports_meta_analysis']}) than included ({inc['total_studies']}, "
+            f"{inc['total_reports']})")
     if inc["studies"] > inc["reports"]:
         raise PrismaArithmeticError(
             f"PRISMA: more studies ({inc['studies']}) than reports ({inc['reports']})")
@@ -293,6 +314,11 @@ _TEMPLATE = [
      "Blue screening box", "screening.html"),
     ("included", "node3", "included", "Blue included box", "Included", "Blue included box",
      "included.html"),
+    ("total_studies_ma", "node23", "box17", "Total studies included in meta-analysis",
+     "Total studies included in meta-analysis", "Total studies included in meta-analysis",
+     "total_studies_meta_analysis.html"),
+    ("total_reports_ma", "NA", "box17", "Reports of total included studies in meta-analysis",
+     "Reports of total included studies in meta-analysis", "NA", "NA"),
 ]
 
 
@@ -334,6 +360,8 @@ def prisma2020_table(counts: dict) -> pd.DataFrame:
         "new_studies": inc["new_studies"], "new_reports": inc["new_reports"],
         "total_studies": inc["total_studies"], "total_reports": inc["total_reports"],
         "identification": 0, "screening": 0, "included": 0,
+        "total_studies_ma": inc.get("studies_meta_analysis", 0),
+        "total_reports_ma": inc.get("reports_meta_analysis", 0),
     }
     rows = [dict(zip(PRISMA2020_COLUMNS, (*row, values.get(row[0], 0)))) for row in _TEMPLATE]
     return pd.DataFrame(rows, columns=PRISMA2020_COLUMNS)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from sysrev.meta import escalc, rma
 from sysrev.plots.forest import _p_text, forest_plot
@@ -74,8 +75,10 @@ def test_zero_events_and_a_very_wide_ci_are_drawn_with_arrows(tmp_path):
     assert pooled["type"] == "binary"
     drawn = forest_plot(effects, pooled, tmp_path / "z.png", tmp_path / "z.svg", dpi=80)
     lo, hi = drawn["xlim"]
-    assert np.exp(lo) == pytest.approx(0.001, rel=1e-12)
-    assert np.exp(hi) == pytest.approx(1000, rel=1e-12)
+    # The widest CI (Tiny: RR 0.01 to 153) needs the 0.005-200 scale, not 0.001-1000.
+    assert np.exp(lo) == pytest.approx(0.005, rel=1e-12)
+    assert np.exp(hi) == pytest.approx(200, rel=1e-12)
+    assert [t for _, t in drawn["ticks"]] == ["0.005", "0.1", "1", "10", "200"]
     assert drawn["clipped"] == []
     # A CI wider than the axis (0.0001 to 10,000) is drawn to the edge with an arrow.
     effects.loc[effects["study_id"] == "S2", ["ci_lower", "ci_upper"]] = [np.log(1e-4),
@@ -121,3 +124,104 @@ def test_funnel_plot_reports_egger_and_warns_below_ten(tmp_path):
     small = dict(pooled, funnel=funnel_data(effects["yi"][:4], effects["vi"][:4], 0.0))
     drawn = funnel_plot(small, tmp_path / "g.png", tmp_path / "g.svg", dpi=80)
     assert "Caution" in drawn["text"]
+
+
+def _texts(fig):
+    return [t for ax in fig.axes for t in ax.texts]
+
+
+def _binary(events_t, n_t, events_c, n_c, labels, years):
+    es = escalc("RR", ai=np.array(events_t), n1i=np.array(n_t), ci=np.array(events_c),
+                n2i=np.array(n_c))
+    nan = np.full(len(labels), np.nan)
+    return _frame(es, labels, years, arms={
+        "n_treatment": np.array(n_t), "n_control": np.array(n_c), "mean_treatment": nan,
+        "sd_treatment": nan, "mean_control": nan, "sd_control": nan,
+        "events_treatment": np.array(events_t), "events_control": np.array(events_c)})
+
+
+@pytest.mark.parametrize("cis, limit, ticks", [
+    ((0.8, 1.6), 2, ["0.5", "0.7", "1", "1.5", "2"]),
+    ((0.3, 1.2), 5, ["0.2", "0.5", "1", "2", "5"]),
+    ((0.15, 3), 10, ["0.1", "0.2", "0.5", "1", "2", "5", "10"]),
+    ((0.5, 40), 50, ["0.02", "0.1", "1", "10", "50"]),
+    ((0.02, 90), 100, ["0.01", "0.1", "1", "10", "100"]),
+])
+def test_ratio_axis_is_the_smallest_symmetric_revman_scale_covering_the_cis(cis, limit, ticks):
+    from sysrev.plots.forest import _axis
+
+    lo, hi, _, labels = _axis(np.log([cis[0]]), np.log([cis[1]]), ratio=True)
+    assert (np.exp(lo), np.exp(hi)) == (pytest.approx(1 / limit), pytest.approx(limit))
+    assert labels == ticks
+
+
+@pytest.mark.parametrize("span, limit, ticks", [
+    (3.7, 4, ["\u22124", "\u22122", "0", "2", "4"]),
+    (1.21, 2, ["\u22122", "\u22121", "0", "1", "2"]),
+    (0.13, 0.2, ["\u22120.2", "\u22120.1", "0", "0.1", "0.2"]),
+    (11, 20, ["\u221220", "\u221210", "0", "10", "20"]),
+    (48, 50, ["\u221250", "\u221225", "0", "25", "50"]),
+])
+def test_linear_axis_takes_nice_ticks_covering_the_cis(span, limit, ticks):
+    from sysrev.plots.forest import _axis
+
+    lo, hi, _, labels = _axis(np.array([-0.05]), np.array([span]), ratio=False)
+    assert (lo, hi) == (pytest.approx(-limit), pytest.approx(limit))
+    assert labels == ticks
+
+
+def test_layout_as_revman_header_over_graph_axis_under_last_row_pi_row(tmp_path):
+    effects, pooled = _continuous(5)
+    drawn = forest_plot(effects, pooled, tmp_path / "f.png", tmp_path / "f.svg", dpi=60,
+                        prediction_interval=True)
+    fig = drawn["figure"]
+    table, plot = fig.axes
+    # The graph takes about a third of the width, and starts right after the CI column.
+    left, _, width, _ = plot.get_position().bounds
+    assert 0.28 <= width <= 0.36
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    effect_right = max(t.get_window_extent(renderer).x1 for t in table.texts
+                       if t.get_position()[0] == pytest.approx(0.55))
+    graph_left = plot.get_window_extent(renderer).x0
+    assert 0 < graph_left - effect_right < 0.06 * fig.bbox.width
+    # The method header is over the text column and over the graph column.
+    headers = {t.get_gid(): t.get_text() for t in table.texts if t.get_gid()}
+    assert headers["method_graph"] == "Mean Difference\nIV, Random, 95% CI"
+    assert headers["method_text"].startswith("Mean Difference\nIV, Random, 95% CI\n(DL")
+    graph_header_x = [t for t in table.texts if t.get_gid() == "method_graph"][0].get_position()[0]
+    assert left - 0.01 < graph_header_x * 0.98 + 0.01 < left + width
+    # Rows top to bottom in study order; the prediction interval has its own row and label;
+    # the axis sits right under it.
+    ys = [drawn["row_y"][s] for s in drawn["rows"]]
+    assert ys == sorted(ys, reverse=True)
+    total_y, pi_y = drawn["row_y"]["Total (95% CI)"], drawn["row_y"]["Prediction interval"]
+    assert ys[-1] > total_y > pi_y > drawn["axis_y"] > pi_y - 1.0
+    assert any(t.get_text() == "Prediction interval" and t.get_position()[1] == pi_y
+               for t in table.texts)
+    assert plot.spines["bottom"].get_position() == ("data", drawn["axis_y"])
+    # The axis range comes from the data: every CI and the PI fit inside it.
+    lo, hi = plot.get_xlim()
+    assert (lo, hi) == drawn["xlim"]
+    assert lo <= min(effects["ci_lower"].min(), pooled["random"]["pi_lb"])
+    assert hi >= max(effects["ci_upper"].max(), pooled["random"]["pi_ub"])
+    assert hi < 2 * max(abs(effects["ci_lower"]).max(), abs(effects["ci_upper"]).max(),
+                        abs(pooled["random"]["pi_lb"]), abs(pooled["random"]["pi_ub"]))
+    # No blank band below: the lowest text is close to the figure's bottom edge.
+    bottom = table.get_ylim()[0]
+    lowest = min(t.get_position()[1] for ax in fig.axes for t in ax.texts)
+    assert lowest - bottom < 1.0
+
+
+def test_footnotes_name_studies_by_label_and_level_in_totals(tmp_path):
+    effects, pooled = _binary([4, 10, 6], [50, 100, 80], [8, 12, 9], [50, 100, 80],
+                              ["Zeta 2010", "Alpha 2012", "Alpha 2009"], [2010, 2012, 2009])
+    pooled["not_analysable"] = [{"study_id": "COHEN2008", "reason": "no events"}]
+    pooled["random"]["level"] = 90
+    drawn = forest_plot(effects, pooled, tmp_path / "f.png", tmp_path / "f.svg", dpi=60,
+                        labels={"COHEN2008": "Cohen 2008"})
+    texts = [t.get_text() for t in _texts(drawn["figure"])]
+    assert "Not analysable (reasons in pooled.json): Cohen 2008" in texts
+    assert not any("COHEN2008" in t for t in texts)
+    assert "Total (90% CI)" in texts
+    assert drawn["rows"] == ["S2", "S0", "S1"]           # by year: 2009, 2010, 2012
+    assert "Prediction interval" not in texts

@@ -42,8 +42,7 @@ def test_a_broken_equation_is_named():
     broken = copy.deepcopy(counts)
     broken["retrieval"]["reports_sought"] += 1
     with pytest.raises(PrismaArithmeticError,
-                       match="records screened - records excluded - records pending = "
-                             "reports sought"):
+                       match="records screened - records excluded = reports sought"):
         check_prisma(broken)
     broken = copy.deepcopy(counts)
     broken["eligibility"]["exclusion_reasons"]["Other"] = 1
@@ -82,6 +81,88 @@ def test_prisma2020_csv_has_the_template_keys():
     assert values["database_specific_results"] == "PubMed, 3; embase, 1"
     assert values["dbr_excluded"] == "Not randomised, 1"
     assert values["records_screened"] == 3
+    # Without the analysis outputs the meta-analysis rows are there, at 0.
+    assert (values["total_studies_ma"], values["total_reports_ma"]) == (0, 0)
+    assert list(table["data"])[-2:] == ["total_studies_ma", "total_reports_ma"]
+    assert table.set_index("data").loc["total_studies_ma", "box"] == "box17"
+
+
+def _pending_inputs():
+    """Six publications: one included (two reports of S1), one excluded at title/abstract,
+    one awaiting screening, one excluded at full text, one not retrieved, one awaiting its
+    full-text assessment."""
+    ids = [f"pubmed:{i}" for i in range(1, 8)]
+    records = pd.DataFrame({"record_id": ids, "source": ["pubmed"] * 7})
+    clusters = pd.DataFrame({"record_id": ids, "cluster_id": ids, "kept": [True] * 7})
+    rows = [("pubmed:1", "title_abstract", "include", ""), ("pubmed:1", "full_text", "include", ""),
+            ("pubmed:7", "title_abstract", "include", ""), ("pubmed:7", "full_text", "include", ""),
+            ("pubmed:2", "title_abstract", "exclude", ""),
+            ("pubmed:3", "title_abstract", "pending", ""),
+            ("pubmed:4", "title_abstract", "include", ""),
+            ("pubmed:4", "full_text", "exclude", "Not randomised"),
+            ("pubmed:5", "title_abstract", "include", ""),
+            ("pubmed:5", "full_text", "not_retrieved", ""),
+            ("pubmed:6", "title_abstract", "include", ""),
+            ("pubmed:6", "full_text", "pending", "")]
+    finals = pd.DataFrame(rows, columns=["record_id", "stage", "final_decision", "reason"])
+    links = pd.DataFrame({"study_id": ["S1", "S1"], "record_id": ["pubmed:1", "pubmed:7"],
+                          "role": ["main", "secondary"]})
+    return records, clusters, finals, links
+
+
+def test_outstanding_decisions_get_their_own_boxes():
+    counts = prisma_counts(*_pending_inputs(), database_names={}, meta_analysed={"S1", "S9"})
+    # Records screened counts only the records screened; the one awaiting screening is in
+    # neither "screened" nor "excluded".
+    assert counts["screening"] == {"records_screened": 6, "records_excluded": 1,
+                                   "records_pending": 1}
+    assert counts["retrieval"] == {"reports_sought": 5, "reports_not_retrieved": 1}
+    elig = counts["eligibility"]
+    assert (elig["reports_assessed"], elig["reports_excluded"], elig["reports_pending"]) == \
+        (3, 1, 1)
+    assert counts["included"]["reports"] == 2 and counts["included"]["studies"] == 1
+    assert (counts["included"]["studies_meta_analysis"],
+            counts["included"]["reports_meta_analysis"]) == (1, 2)
+    assert all(c["holds"] for c in counts["checks"])
+    equations = [c["equation"] for c in counts["checks"]]
+    assert ("records identified - duplicates removed - removed by automation - removed for "
+            "other reasons - records awaiting screening = records screened") in equations
+    assert ("reports sought - reports not retrieved - reports awaiting assessment = reports "
+            "assessed") in equations
+    from sysrev.prisma import prisma2020_table
+    values = dict(zip(prisma2020_table(counts)["data"], prisma2020_table(counts)["n"]))
+    assert (values["records_screened"], values["dbr_assessed"]) == (6, 3)
+    assert (values["total_studies_ma"], values["total_reports_ma"]) == (1, 2)
+
+
+def test_flow_diagram_wording_and_awaiting_boxes(tmp_path):
+    from sysrev.plots.prisma_flow import flow_diagram
+
+    counts = prisma_counts(*_pending_inputs(), database_names={"pubmed": "PubMed"})
+    drawn = flow_diagram(counts, tmp_path / "f.png", tmp_path / "f.svg", dpi=50)
+    texts = [t.get_text() for t in drawn["figure"].axes[0].texts]
+    # The new-review template.
+    assert "Identification of studies via databases and registers" in texts
+    assert not any("new studies" in t.lower() for t in texts)
+    assert drawn["screen"] == "Records screened\n(n\u00a0=\u00a06)"
+    assert drawn["screen_side"] == "Records excluded\n(n\u00a0=\u00a01)"
+    assert drawn["await_screen"] == "Records awaiting screening\n(n\u00a0=\u00a01)"
+    assert drawn["assess"] == "Reports assessed for eligibility\n(n\u00a0=\u00a03)"
+    assert "awaiting" not in drawn["assess_side"].lower()
+    assert drawn["await_assess"] == "Reports awaiting assessment\n(n\u00a0=\u00a01)"
+    # Without outstanding decisions there are no awaiting boxes.
+    done = prisma_counts(*_inputs(), database_names={})
+    drawn = flow_diagram(done, tmp_path / "g.png", tmp_path / "g.svg", dpi=50)
+    assert "await_screen" not in drawn and "await_assess" not in drawn
+    # The update template only with a previous version.
+    records, clusters, finals, links = _inputs()
+    links = links.assign(pmid=["1"], doi=[None])
+    updated = prisma_counts(records, clusters, finals, links, database_names={},
+                            previous_version=links.copy())
+    drawn = flow_diagram(updated, tmp_path / "h.png", tmp_path / "h.svg", dpi=50)
+    assert drawn["heading"] == "Identification of new studies via databases and registers"
+    texts = [t.get_text() for t in drawn["figure"].axes[0].texts]
+    assert "Previous studies" in texts
 
 
 def test_update_counts_only_what_the_new_search_found():

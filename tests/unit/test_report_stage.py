@@ -114,7 +114,7 @@ def test_sof_table_overrides_and_absolute_effects():
     assert "Indirectness: reviewer: older population" in row["reasons"]
     assert table.iloc[1]["certainty"] == "not assessable"
     html = sof_html(table, "T")
-    assert "\u2295\u2295\u2295\u25ef Moderate" in html
+    assert "\u2a01\u2a01\u2a01\u25ef Moderate" in html
 
 
 def test_overrides_are_checked(tmp_path):

@@ -75,6 +75,18 @@ def test_prisma_counts_come_from_the_data(bundled_run):
     assert counts["included"]["reports"] == len(links) == 9
     assert counts["included"]["studies"] == links["study_id"].nunique() == 5
     assert all(check["holds"] for check in counts["checks"])
+    # Studies and reports in at least one meta-analysis (an outcome pooling two or more).
+    pooled = set()
+    for path in (bundled_run / "results/denosumab_ra/analysis").glob("*/pooled.json"):
+        result = json.loads(path.read_text())
+        if result["k"] >= 2:
+            pooled.update(result["studies"])
+    assert pooled == {"DESIRABLE2019", "DRIVE2016", "IWAMOTO2022"}
+    prisma_csv = pd.read_csv(bundled_run / "results/denosumab_ra/prisma/prisma2020.csv",
+                             dtype=str, keep_default_na=False)
+    values = dict(zip(prisma_csv["data"], prisma_csv["n"]))
+    assert values["total_studies_ma"] == "3"
+    assert values["total_reports_ma"] == str(links["study_id"].isin(pooled).sum())
 
 
 def test_cross_database_duplicates_have_reasons(bundled_run):

@@ -78,7 +78,8 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
     # The new-studies arm counts only what the new search found: the two new records.
     assert counts["identification"]["databases"] == {"pubmed": 2}
     assert counts["identification"]["duplicates_removed"] == 0
-    assert counts["screening"] == {"records_screened": 2, "records_excluded": 0,
+    # Both new records await screening: none is counted as screened.
+    assert counts["screening"] == {"records_screened": 0, "records_excluded": 0,
                                    "records_pending": 2}
     assert counts["retrieval"]["reports_sought"] == 0
     assert counts["eligibility"]["reports_assessed"] == 0

@@ -26,6 +26,7 @@ RATIO = ("RR", "OR")
 ROW_HEIGHT_IN = 0.28
 FONT = 8.5
 LABEL_WIDTH = 30
+FOOTNOTE_WIDTH = 80
 MEASURE_NAMES = {"MD": "Mean Difference", "SMD": "Std. Mean Difference",
                  "RR": "Risk Ratio", "OR": "Odds Ratio", "RD": "Risk Difference"}
 NO_SUBGROUP = "Subgroup not reported"
@@ -114,7 +115,15 @@ def _group_rows(part: pd.DataFrame, fit: dict | None, binary: bool, title: str,
     return rows
 
 
-def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool) -> list[_Row]:
+def _footnote(text: str) -> _Row:
+    wrapped = "\n".join(textwrap.wrap(text, FOOTNOTE_WIDTH))
+    return _Row("footnote", wrapped, lines=wrapped.count("\n") + 1)
+
+
+def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool,
+                labels: dict[str, str] | None = None, level_text: str = "95% CI",
+                prediction_interval: bool = False) -> list[_Row]:
+    labels = labels or {}
     random = pooled["random"]
     subgroups = pooled.get("subgroups") or {}
     rows: list[_Row] = []
@@ -122,14 +131,17 @@ def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool) -> list[_Row]
         for group in subgroups["groups"]:
             part = effects[effects["subgroup"].fillna("") == group]
             rows += _group_rows(part, subgroups["fits"].get(group), binary,
-                                group or NO_SUBGROUP, "Subtotal (95% CI)")
+                                group or NO_SUBGROUP, f"Subtotal ({level_text})")
             rows.append(_Row("blank"))
     else:
         rows += _group_rows(effects, None, binary, "", "")
         rows.append(_Row("blank", lines=0))
     totals = {"n_treatment": effects["n_treatment"].astype(float).sum(),
               "n_control": effects["n_control"].astype(float).sum(), "weight": 100.0}
-    rows.append(_Row("total", "Total (95% CI)", bold=True, data={"fit": random, **totals}))
+    rows.append(_Row("total", f"Total ({level_text})", bold=True,
+                     data={"fit": random, **totals}))
+    if prediction_interval:
+        rows.append(_Row("pi", "Prediction interval"))
     if binary:
         rows.append(_Row("events", "Total events", data={
             "events_treatment": effects["events_treatment"].astype(float).sum(),
@@ -145,28 +157,46 @@ def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool) -> list[_Row]
     converted = effects["conversions"].fillna("").astype(str).str.strip().astype(bool) \
         if "conversions" in effects.columns else pd.Series([], dtype=bool)
     if converted.any():
-        rows.append(_Row("note", "* Numbers converted or derived (SD from CI or SE, arms "
-                                 "combined or split, imputed SD): see effects.tsv",
-                         data={"italic": True}))
+        rows.append(_footnote("* Numbers converted or derived (SD from CI or SE, arms "
+                              "combined or split, imputed SD): see effects.tsv"))
     if pooled.get("not_analysable"):
-        left_out = "; ".join(sorted({x["study_id"] for x in pooled["not_analysable"]}))
-        text = "\n".join(textwrap.wrap("Not analysable (reasons in pooled.json): " + left_out,
-                                       95))
-        rows.append(_Row("note", text, lines=text.count("\n") + 1, data={"italic": True}))
+        names = sorted({labels.get(x["study_id"], x["study_id"])
+                        for x in pooled["not_analysable"]})
+        rows.append(_footnote("Not analysable (reasons in pooled.json): " + "; ".join(names)))
     return rows
 
 
+# Symmetric ratio-scale limits RevMan offers, with the ticks it draws for each.
+RATIO_SCALES = [(2, [0.5, 0.7, 1, 1.5, 2]), (5, [0.2, 0.5, 1, 2, 5]),
+                (10, [0.1, 0.2, 0.5, 1, 2, 5, 10]), (20, [0.05, 0.2, 1, 5, 20]),
+                (50, [0.02, 0.1, 1, 10, 50]), (100, [0.01, 0.1, 1, 10, 100]),
+                (200, [0.005, 0.1, 1, 10, 200]), (500, [0.002, 0.1, 1, 10, 500]),
+                (1000, [0.001, 0.1, 1, 10, 1000])]
+NICE = (1, 2, 4, 5, 10)
+
+
+def _tick_text(value: float) -> str:
+    return f"{value:g}".replace("-", "\u2212")
+
+
 def _axis(low: np.ndarray, high: np.ndarray, ratio: bool):
-    span = max(float(np.nanmax(np.abs(np.concatenate([low, high])))), 1e-9)
+    """The x range and ticks: symmetric around no effect (as RevMan draws them), the smallest
+    that covers every CI. A ratio scale takes the 1-2-5 / powers-of-ten limits RevMan offers
+    (0.5-2 up to 0.001-1000; a CI beyond 1000 runs off the axis with an arrow); a linear scale
+    takes a nice limit (1, 2, 4 or 5 times a power of ten) with ticks at its halves."""
+    values = np.concatenate([low, high])
+    values = values[np.isfinite(values)]
+    span = max(float(np.max(np.abs(values))) if len(values) else 0.0, 1e-9)
     if ratio:
-        bound = min(max(math.ceil(math.log10(math.exp(span))), 1), 3)
-        ticks = [math.log(10 ** e) for e in range(-bound, bound + 1)]
-        return ticks[0], ticks[-1], ticks, [f"{10 ** e:g}" for e in range(-bound, bound + 1)]
+        for limit, ticks in RATIO_SCALES:
+            if span <= math.log(limit) + 1e-12:
+                break
+        return (-math.log(limit), math.log(limit), [math.log(t) for t in ticks],
+                [_tick_text(t) for t in ticks])
     magnitude = 10 ** math.floor(math.log10(span))
-    limit = math.ceil(span / magnitude) * magnitude
-    ticks = [-limit, -limit / 2, 0, limit / 2, limit]
-    digits = 2 if limit < 2 else 1 if limit < 20 else 0
-    return -limit, limit, ticks, [_fmt(t, digits) for t in ticks]
+    limit = next(m * magnitude for m in NICE if m * magnitude >= span * (1 - 1e-12))
+    ticks = [-limit, -limit / 2, 0.0, limit / 2, limit]
+    return -limit, limit, ticks, [_tick_text(float(f"{t:.6g}")) for t in ticks]
 
 
 def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
@@ -174,7 +204,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                 treatment_label: str = "Treatment",
                 control_label: str = "Control", favours_left: str = "Favours treatment",
                 favours_right: str = "Favours control", prediction_interval: bool = False,
-                dpi: int = 300) -> dict:
+                labels: dict[str, str] | None = None, order: str = "year",
+                entered: list[str] | None = None, dpi: int = 300) -> dict:
     """Draw one outcome's forest plot and save it as PNG (at ``dpi``), SVG and, when
     ``path_pdf`` is given, PDF.
 
@@ -182,76 +213,107 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     The random-effects model is drawn; its method and test are named in the header. When
     ``pooled`` holds subgroup fits, studies are grouped with a subtotal diamond per subgroup
     and the test for subgroup differences. With ``prediction_interval`` (and two or more
-    studies) the prediction interval is drawn under the overall diamond.
+    studies) the prediction interval gets its own row under the overall diamond.
+    ``labels`` (study id to label) names the studies of the footnotes (those not
+    analysable); ``order`` is the study order (:mod:`sysrev.study_order`), ``entered`` the
+    study ids as entered (for ``as_entered``).
 
-    Returns what was drawn, for tests and audits: the study rows in order, the subgroups, the
-    x range, the studies whose CI runs off the axis (drawn with an arrow), the diamonds.
+    The layout follows RevMan 5: the study columns, then the effect as text and the graph
+    under one method header each; the axis right under the last row drawn in the graph, the
+    totals' notes beside it; the axis range chosen from the data (:func:`_axis`).
+
+    Returns what was drawn, for tests and audits: the study rows in order with their y
+    positions, the subgroups, the x range and ticks, the axis position, the studies whose CI
+    runs off the axis (drawn with an arrow), the diamonds, and the Figure itself (closed).
     """
+    from sysrev.study_order import sort_studies
+
+    labels = dict(labels or {})
     measure = pooled["measure"]
     ratio = measure in RATIO
     binary = pooled["type"] == "binary"
     random = pooled["random"]
+    level = random.get("level", 95)
+    level_text = f"{level:g}% CI"
     transform = np.exp if ratio else (lambda x: x)
-    order = ["year", "label"]
+    groups = None
     if (pooled.get("subgroups") or {}).get("fits") and "subgroup" in effects.columns:
         effects = effects.assign(subgroup=effects["subgroup"].fillna(""))
-        order = ["subgroup"] + order
-    effects = effects.sort_values(order, kind="mergesort").reset_index(drop=True)
+        groups = "subgroup"
+    effects = sort_studies(effects, order, group=groups, entered=entered)
     k = len(effects)
-    rows = _build_rows(effects, pooled, binary)
+    labels.update(zip(effects["study_id"], effects["label"].astype(str)))
     drew_pi = bool(prediction_interval and k > 1 and random.get("pi_lb") is not None
                    and math.isfinite(random["pi_lb"]))
+    rows = _build_rows(effects, pooled, binary, labels, level_text, drew_pi)
+
+    # Columns (figure fraction; numbers are right-aligned at their x, text left-aligned).
+    width_in = 11.5
+    if binary:
+        col = {"study": 0.0, "t1": 0.255, "t2": 0.305, "c1": 0.37, "c2": 0.42,
+               "weight": 0.485, "effect": 0.50}
+        sub, last_t, last_c = ("Events", "Total"), "t2", "c2"
+        graph = (0.655, 0.975)
+    else:
+        col = {"study": 0.0, "t1": 0.235, "t2": 0.28, "t3": 0.32, "c1": 0.385, "c2": 0.43,
+               "c3": 0.47, "weight": 0.535, "effect": 0.55}
+        sub, last_t, last_c = ("Mean", "SD", "Total"), "t3", "c3"
+        graph = (0.685, 0.975)
 
     line = 0.62
-    body = sum(max(r.lines, 1) * line + (0.38 if r.kind in ("study", "total", "header")
-                                          else 0.1) for r in rows)
-    top = body + 4.0
-    fig = plt.figure(figsize=(11.5, max(2.6, (top + 3.2) * ROW_HEIGHT_IN + 0.4)))
+    gap = {"study": 0.38, "total": 0.38, "header": 0.38, "pi": 0.38, "events": 0.3}
+    body = sum(max(r.lines, 1) * line + gap.get(r.kind, 0.1) for r in rows)
+    top = body + 4.4
+    fig = plt.figure(figsize=(width_in, max(2.6, (top + 4) * ROW_HEIGHT_IN)))
     table = fig.add_axes([0.01, 0.01, 0.98, 0.98])
     table.set_axis_off()
-    plot = fig.add_axes([0.745, 0.01, 0.235, 0.98], sharey=table)
+    # The graph axes share the table's y; its x in data units maps onto the graph column.
+    plot = fig.add_axes([0.01 + 0.98 * graph[0], 0.01, 0.98 * (graph[1] - graph[0]), 0.98],
+                        sharey=table)
     table.set_xlim(0, 1)
-    table.set_ylim(-3.2, top)
+    table.set_ylim(-4, top)
 
-    if binary:
-        col = {"study": 0.0, "t1": 0.22, "t2": 0.28, "c1": 0.36, "c2": 0.42, "weight": 0.52,
-               "effect": 0.62}
-        sub, last_t, last_c = ("Events", "Total"), "t2", "c2"
-    else:
-        col = {"study": 0.0, "t1": 0.20, "t2": 0.25, "t3": 0.30, "c1": 0.36, "c2": 0.41,
-               "c3": 0.46, "weight": 0.52, "effect": 0.62}
-        sub, last_t, last_c = ("Mean", "SD", "Total"), "t3", "c3"
     title = pooled.get("label") or ""
     if pooled.get("timepoint"):
         title += f", {pooled['timepoint']}"
-    table.text(col["study"], top - 0.2, title, fontsize=FONT + 1.5, weight="bold", va="top")
-    header_y = top - 2.2
+    table.text(col["study"], top - 0.2, title, fontsize=FONT + 1.5, weight="bold", va="top",
+               gid="title")
+    header_y = top - 2.4
     test = {"z": "", "knha": ", HKSJ", "adhoc": ", HKSJ (ad hoc)"}.get(random["test"], "")
     table.text(col["study"], header_y, "Study or Subgroup", fontsize=FONT, weight="bold",
                va="center")
-    for first, last, name in (("t1", last_t, treatment_label), ("c1", last_c, control_label)):
-        table.text((col[first] + col[last]) / 2 + 0.02, header_y + 0.75, name, fontsize=FONT,
-                   weight="bold", ha="center")
+    first_sub = {"t": "t1", "c": "c1"}
+    for side, last, name in (("t", last_t, treatment_label), ("c", last_c, control_label)):
+        left = col[first_sub[side]] - 0.045
+        table.text((left + col[last]) / 2, header_y + 0.9, name, fontsize=FONT,
+                   weight="bold", ha="center", va="center")
+        table.plot([left + 0.005, col[last]], [header_y + 0.5] * 2, color="black", lw=0.5)
     for i, name in enumerate(sub):
         for side in ("t", "c"):
-            table.text(col[f"{side}{i + 1}"] + 0.04, header_y, name, fontsize=FONT,
+            table.text(col[f"{side}{i + 1}"], header_y, name, fontsize=FONT,
                        weight="bold", ha="right", va="center")
-    table.text(col["weight"] + 0.04, header_y, "Weight", fontsize=FONT, weight="bold",
+    table.text(col["weight"], header_y, "Weight", fontsize=FONT, weight="bold",
                ha="right", va="center")
-    table.text(col["effect"], header_y, f"{MEASURE_NAMES.get(measure, measure)}\n"
-               f"IV, Random ({random['method']}{test}), 95% CI", fontsize=FONT,
-               weight="bold", va="center")
-    table.plot([0, 1], [header_y - 0.8] * 2, color="black", lw=0.6)
+    method = f"{MEASURE_NAMES.get(measure, measure)}\nIV, Random, {level_text}"
+    table.text(col["effect"], header_y, method + f"\n({random['method']}{test})",
+               fontsize=FONT, weight="bold", va="center", gid="method_text")
+    table.text((graph[0] + graph[1]) / 2, header_y, method, fontsize=FONT, weight="bold",
+               ha="center", va="center", gid="method_graph")
+    rule_y = header_y - 1.0
+    table.plot([0, 1], [rule_y] * 2, color="black", lw=0.6)
 
     low = np.concatenate([effects["ci_lower"].astype(float), [random["ci_lb"]]])
     high = np.concatenate([effects["ci_upper"].astype(float), [random["ci_ub"]]])
+    for fit in ((pooled.get("subgroups") or {}).get("fits") or {}).values():
+        if fit:
+            low, high = np.append(low, fit["ci_lb"]), np.append(high, fit["ci_ub"])
     if drew_pi:
         low, high = np.append(low, random["pi_lb"]), np.append(high, random["pi_ub"])
     xmin, xmax, ticks, tick_labels = _axis(low, high, ratio)
     plot.set_xlim(xmin, xmax)
 
     def cell(x, y, value, bold=False):
-        table.text(x + 0.04, y, value, fontsize=FONT, ha="right", va="center",
+        table.text(x, y, value, fontsize=FONT, ha="right", va="center",
                    weight="bold" if bold else "normal")
 
     def diamond(fit, y):
@@ -259,21 +321,33 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                                 (fit["ci_ub"], y), (fit["estimate"], y - 0.3)],
                                closed=True, color="black", clip_on=True))
 
-    y = header_y - 1.2
-    clipped, diamonds, study_rows = [], [], []
+    def effect_text(fit_or_row):
+        mid, lo, hi = fit_or_row
+        return f"{_fmt(transform(mid))} [{_fmt(transform(lo))}, {_fmt(transform(hi))}]"
+
+    y = rule_y - 0.45
+    clipped, diamonds, study_rows, row_y = [], [], [], {}
+    last_graph_y = None
     for row in rows:
         if row.kind == "blank":
             y -= line * row.lines
             continue
         height = max(row.lines, 1) * line
         y_mid = y - height / 2 + line / 2
-        style = {"fontsize": FONT if row.kind != "note" else FONT - 0.7, "va": "center",
-                 "weight": "bold" if row.bold else "normal",
-                 "style": "italic" if row.data.get("italic") else "normal"}
-        table.text(col["study"], y_mid if row.kind != "note" else y, row.text, **style)
+        style = {"fontsize": FONT if row.kind not in ("note", "footnote") else FONT - 0.7,
+                 "va": "center", "weight": "bold" if row.bold else "normal",
+                 "style": "italic" if row.kind == "footnote" else "normal"}
+        if row.kind == "pi":
+            style["color"] = "#b22222"
+        if row.kind in ("note", "footnote"):
+            style["va"] = "top"
+        table.text(col["study"], y_mid if row.kind not in ("note", "footnote") else y + 0.28,
+                   row.text, **style, gid=f"row_{row.kind}")
         d = row.data
         if row.kind == "study":
             study_rows.append(d["study_id"])
+            row_y[d["study_id"]] = y_mid
+            last_graph_y = y_mid
             if binary:
                 values = [("t1", _count(d["events_treatment"])),
                           ("t2", _count(d["n_treatment"])),
@@ -286,8 +360,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                 cell(col[key], y_mid, value)
             cell(col["weight"], y_mid, f"{float(d['weight_random']):.1f}%")
             lo, hi, mid = float(d["ci_lower"]), float(d["ci_upper"]), float(d["yi"])
-            table.text(col["effect"], y_mid, f"{_fmt(transform(mid))} [{_fmt(transform(lo))}"
-                       f", {_fmt(transform(hi))}]", fontsize=FONT, va="center")
+            table.text(col["effect"], y_mid, effect_text((mid, lo, hi)), fontsize=FONT,
+                       va="center")
             plot.plot([max(lo, xmin), min(hi, xmax)], [y_mid] * 2, color="black", lw=0.8)
             for end, edge in ((lo, xmin), (hi, xmax)):
                 if (edge == xmin and end < edge) or (edge == xmax and end > edge):
@@ -304,43 +378,46 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
             cell(col[last_t], y_mid, _count(d["n_treatment"]), bold=True)
             cell(col[last_c], y_mid, _count(d["n_control"]), bold=True)
             cell(col["weight"], y_mid, f"{d['weight']:.1f}%", bold=True)
-            table.text(col["effect"], y_mid, f"{_fmt(transform(fit['estimate']))} "
-                       f"[{_fmt(transform(fit['ci_lb']))}, {_fmt(transform(fit['ci_ub']))}]",
-                       fontsize=FONT, weight="bold", va="center")
+            table.text(col["effect"], y_mid, effect_text(
+                (fit["estimate"], fit["ci_lb"], fit["ci_ub"])), fontsize=FONT,
+                weight="bold", va="center")
             diamond(fit, y_mid)
             diamonds.append((row.text, fit["ci_lb"], fit["estimate"], fit["ci_ub"]))
-            if row.text.startswith("Total") and drew_pi:
-                y_pi = y_mid - 0.5
-                plot.plot([random["pi_lb"], random["pi_ub"]], [y_pi] * 2, color="#b22222",
-                          lw=1.5)
-                table.text(col["study"], y_pi, "Prediction interval", fontsize=FONT - 1,
-                           color="#b22222", va="center")
-                table.text(col["effect"], y_pi, f"[{_fmt(transform(random['pi_lb']))}, "
-                           f"{_fmt(transform(random['pi_ub']))}]", fontsize=FONT - 1,
-                           color="#b22222", va="center")
-                y -= 0.5
+            last_graph_y = y_mid
+            row_y[row.text] = y_mid
+        elif row.kind == "pi":
+            lo, hi = random["pi_lb"], random["pi_ub"]
+            plot.plot([max(lo, xmin), min(hi, xmax)], [y_mid] * 2, color="#b22222", lw=1.5)
+            table.text(col["effect"], y_mid, f"[{_fmt(transform(lo))}, "
+                       f"{_fmt(transform(hi))}]", fontsize=FONT, color="#b22222",
+                       va="center")
+            last_graph_y = y_mid
+            row_y["Prediction interval"] = y_mid
         elif row.kind == "events":
             cell(col["t1"], y_mid, _count(d["events_treatment"]))
             cell(col["c1"], y_mid, _count(d["events_control"]))
-        y -= height + (0.38 if row.kind in ("study", "total", "header") else 0.1)
+        y -= height + gap.get(row.kind, 0.1)
 
-    axis_y = y - 0.4
+    # The axis right under the last row drawn in the graph; the notes run on beside it.
+    axis_y = (last_graph_y if last_graph_y is not None else rule_y) - 0.75
     null = 0.0
-    plot.plot([null, null], [axis_y, header_y - 0.8], color="black", lw=0.6)
+    plot.plot([null, null], [axis_y, rule_y], color="black", lw=0.6)
     plot.set_yticks([])
     for side in ("left", "right", "top"):
         plot.spines[side].set_visible(False)
     plot.spines["bottom"].set_position(("data", axis_y))
     plot.set_xticks(ticks)
     plot.set_xticklabels(tick_labels, fontsize=FONT - 0.5)
-    plot.text(xmin + 0.02 * (xmax - xmin), axis_y - 1.7, favours_left, fontsize=FONT - 0.5,
-              ha="left", va="center")
-    plot.text(xmax - 0.02 * (xmax - xmin), axis_y - 1.7, favours_right, fontsize=FONT - 0.5,
-              ha="right", va="center")
+    plot.tick_params(axis="x", length=3, pad=2)
+    favours_y = axis_y - 1.5
+    plot.text(xmin, favours_y, favours_left, fontsize=FONT - 0.5, ha="left", va="center")
+    plot.text(xmax, favours_y, favours_right, fontsize=FONT - 0.5, ha="right", va="center")
     # Fit the figure to what was drawn, so no blank band is left under the axis.
-    bottom = axis_y - 2.3
-    table.set_ylim(bottom, top)
-    fig.set_size_inches(11.5, max(2.6, (top - bottom) * ROW_HEIGHT_IN + 0.4))
+    bottom = min(y + 0.2, favours_y - 0.6)
+    top_used = top + 0.2
+    table.set_ylim(bottom, top_used)
+    height_in = (top_used - bottom) * ROW_HEIGHT_IN
+    fig.set_size_inches(width_in, height_in)
     plot.patch.set_alpha(0)
 
     with atomic_path(path_png, "wb") as handle:
@@ -352,7 +429,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
             fig.savefig(handle, format="pdf", metadata={"CreationDate": None,
                                                         "Creator": None, "Producer": None})
     plt.close(fig)
-    return {"rows": study_rows, "xlim": (xmin, xmax), "clipped": sorted(set(clipped)),
-            "prediction_interval": drew_pi, "diamonds": diamonds,
-            "subgroups": [r.text for r in rows if r.kind == "header"],
-            "diamond": (random["ci_lb"], random["estimate"], random["ci_ub"])}
+    return {"rows": study_rows, "row_y": row_y, "xlim": (xmin, xmax),
+            "ticks": list(zip(ticks, tick_labels)), "axis_y": axis_y,
+            "clipped": sorted(set(clipped)), "prediction_interval": drew_pi,
+            "diamonds": diamonds, "subgroups": [r.text for r in rows if r.kind == "header"],
+            "diamond": (random["ci_lb"], random["estimate"], random["ci_ub"]), "figure": fig}

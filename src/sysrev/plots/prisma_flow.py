@@ -50,8 +50,18 @@ def _n(value: int) -> str:
 
 
 def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
-                 dpi: int = 300) -> None:
-    """Draw the PRISMA 2020 flow diagram of ``counts`` (``counts.json``) as PNG and SVG."""
+                 dpi: int = 300) -> dict:
+    """Draw the PRISMA 2020 flow diagram of ``counts`` (``counts.json``) as PNG and SVG.
+
+    A new review takes the template for new reviews ("Identification of studies via
+    databases and registers"); an updated review (``counts["previous"]`` set) the template
+    for updated reviews, with the previous studies' column. Records awaiting screening and
+    reports awaiting assessment, when there are any, get boxes of their own branching off
+    the flow before "Records screened" and "Reports assessed for eligibility" (they are in
+    neither those boxes nor the exclusions).
+
+    Returns what was drawn: the text of each box by name, and the Figure (closed).
+    """
     ident, scr, ret = counts["identification"], counts["screening"], counts["retrieval"]
     elig, inc = counts["eligibility"], counts["included"]
     previous = counts.get("previous")
@@ -67,16 +77,17 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
                f"   Records removed for other\n   reasons {_n(ident['removed_other_reasons'])}")
     screened = f"Records screened\n{_n(scr['records_screened'])}"
     excluded = f"Records excluded\n{_n(scr['records_excluded'])}"
-    if scr.get("records_pending"):
-        excluded += f"\nAwaiting screening {_n(scr['records_pending'])}"
+    awaiting_screening = (f"Records awaiting screening\n{_n(scr['records_pending'])}"
+                          if scr.get("records_pending") else None)
+    awaiting_assessment = (f"Reports awaiting assessment\n{_n(elig['reports_pending'])}"
+                           if elig.get("reports_pending") else None)
     sought = f"Reports sought for retrieval\n{_n(ret['reports_sought'])}"
     not_retrieved = f"Reports not retrieved\n{_n(ret['reports_not_retrieved'])}"
     assessed = f"Reports assessed for eligibility\n{_n(elig['reports_assessed'])}"
     reasons = "\n".join(_wrap(f"{reason} {_n(n)}", 40) for reason, n in sorted(
         elig["exclusion_reasons"].items(), key=lambda kv: (-kv[1], kv[0])))
-    ft_excluded = f"Reports excluded:\n{reasons}" if reasons else "Reports excluded:\n(n = 0)"
-    if elig.get("reports_pending"):
-        ft_excluded += f"\nAwaiting assessment {_n(elig['reports_pending'])}"
+    ft_excluded = (f"Reports excluded:\n{reasons}" if reasons
+                   else f"Reports excluded\n{_n(0)}")
     if previous:
         included_text = (f"New studies included in review {_n(inc['new_studies'])}\n"
                          f"Reports of new included studies {_n(inc['new_reports'])}")
@@ -90,10 +101,16 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
     width = side_x + side_w + 0.3
     ft_lines = ft_excluded.count("\n") + 1
     id_lines = max(identified.count("\n"), removed.count("\n")) + 1
-    row_h = {"ident": max(id_lines, 7) * 0.2 + 0.35, "screen": 0.75, "sought": 0.75,
+    row_h = {"ident": max(id_lines, 7) * 0.2 + 0.35, "await_screen": 0.6, "screen": 0.75,
+             "sought": 0.75, "await_assess": 0.6,
              "assess": max(0.75, ft_lines * 0.2 + 0.3), "incl": 0.95}
+    if awaiting_screening is None:
+        del row_h["await_screen"]
+    if awaiting_assessment is None:
+        del row_h["await_assess"]
     gap = 0.45
-    total_h = 0.9 + sum(row_h.values()) + gap * 4 + (1.3 if previous else 0) + 0.3
+    total_h = 0.9 + sum(row_h.values()) + gap * (len(row_h) - 1) + (1.3 if previous else 0) \
+        + 0.3
     fig = plt.figure(figsize=(width * 0.82, total_h * 0.82))
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_xlim(0, width)
@@ -101,28 +118,42 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
     ax.set_axis_off()
 
     top = total_h - 0.2
-    _box(ax, main_x, top - 0.5, side_x + side_w - main_x, 0.5,
-         "Identification of new studies via databases and registers", fill=HEADER_COLOUR,
+    heading = ("Identification of new studies via databases and registers" if previous
+               else "Identification of studies via databases and registers")
+    _box(ax, main_x, top - 0.5, side_x + side_w - main_x, 0.5, heading, fill=HEADER_COLOUR,
          bold_first=True, size=FONT + 1)
     y = top - 0.5 - 0.3
     rows = {}
-    for key in ("ident", "screen", "sought", "assess", "incl"):
+    for key in row_h:
         rows[key] = (y - row_h[key], row_h[key])
         y -= row_h[key] + gap
 
     texts = {"ident": (identified, removed), "screen": (screened, excluded),
              "sought": (sought, not_retrieved), "assess": (assessed, ft_excluded),
              "incl": (included_text, None)}
+    drawn = {"heading": heading}
     for key, (left, right) in texts.items():
         y0, h = rows[key]
         _box(ax, main_x, y0, main_w, h, left)
+        drawn[key] = left
         if right is not None:
             _box(ax, side_x, y0, side_w, h, right)
+            drawn[f"{key}_side"] = right
             _arrow(ax, (main_x + main_w, y0 + h / 2), (side_x, y0 + h / 2))
+    centre = main_x + main_w / 2
+    for key, text in (("await_screen", awaiting_screening),
+                      ("await_assess", awaiting_assessment)):
+        if text is None:
+            continue
+        # A branch off the flow: these records or reports have not reached the next box.
+        y0, h = rows[key]
+        _box(ax, side_x, y0, side_w, h, text)
+        drawn[key] = text
+        ax.plot([centre, side_x - 0.02], [y0 + h / 2] * 2, color="black", lw=0.9)
+        _arrow(ax, (centre, y0 + h / 2), (side_x, y0 + h / 2))
     order = ["ident", "screen", "sought", "assess", "incl"]
     for upper, lower in zip(order, order[1:]):
-        _arrow(ax, (main_x + main_w / 2, rows[upper][0]),
-               (main_x + main_w / 2, rows[lower][0] + rows[lower][1]))
+        _arrow(ax, (centre, rows[upper][0]), (centre, rows[lower][0] + rows[lower][1]))
 
     phases = [("Identification", rows["ident"][0], rows["ident"][0] + rows["ident"][1]),
               ("Screening", rows["assess"][0], rows["screen"][0] + rows["screen"][1]),
@@ -161,3 +192,5 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
     with atomic_path(path_svg, "w") as handle:
         fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
+    drawn["figure"] = fig
+    return drawn

@@ -38,12 +38,17 @@ def _save(fig, png, svg, dpi=300):
 
 
 def traffic_light(table: pd.DataFrame, labels: dict[str, str], tool: RobTool,
-                  png: str | Path, svg: str | Path) -> None:
-    """Traffic-light plot: one row per study, one column per domain and the overall."""
-    studies = sorted(table["study_id"].unique(), key=lambda s: labels.get(s, s))
+                  png: str | Path, svg: str | Path, order: list[str] | None = None) -> dict:
+    """Traffic-light plot: one row per study (top to bottom in ``order``, the study order
+    of :mod:`sysrev.study_order`; by label without it), one column per domain and the
+    overall. Returns what was drawn: the studies top to bottom, and the Figure (closed)."""
+    present = set(table["study_id"])
+    if order is None:
+        order = sorted(present, key=lambda s: labels.get(s, s))
+    studies = [s for s in order if s in present] + sorted(present - set(order))
     domains = list(tool.domains) + ["overall"]
     judgement = table.set_index(["study_id", "domain"])["judgement"]
-    fig, ax = plt.subplots(figsize=(1.6 + 0.75 * len(domains), 1.6 + 0.55 * len(studies)))
+    fig, ax = plt.subplots(figsize=(1.6 + 0.75 * len(domains), 0.8 + 0.55 * len(studies)))
     for i, study in enumerate(studies):
         y = len(studies) - 1 - i
         for j, domain in enumerate(domains):
@@ -55,6 +60,10 @@ def traffic_light(table: pd.DataFrame, labels: dict[str, str], tool: RobTool,
     ax.set_xticks(range(len(domains)))
     ax.set_xticklabels([d if d != "overall" else "Overall" for d in domains], fontsize=9)
     ax.xaxis.tick_top()
+    # Axis titles as robvis draws them: the domains across the top, the studies down the left.
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel("Risk of bias domains", fontsize=10, labelpad=8)
+    ax.set_ylabel("Study", fontsize=10, labelpad=8)
     ax.set_yticks(range(len(studies)))
     ax.set_yticklabels([labels.get(s, s) for s in reversed(studies)], fontsize=9)
     ax.set_xlim(-0.6, len(domains) - 0.4)
@@ -63,20 +72,28 @@ def traffic_light(table: pd.DataFrame, labels: dict[str, str], tool: RobTool,
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(length=0)
-    ax.set_title(f"Risk of bias ({tool.name})", fontsize=10, pad=24)
     legend_domains = "\n".join(f"{d}: {name}" for d, name in tool.domains.items())
     used = [j for j in tool.judgements if j in set(table["judgement"])]
     handles = [Patch(facecolor=COLOURS[j], edgecolor="black", label=f"{SYMBOLS[j]}  {j}")
                for j in used]
-    fig.text(0.02, -0.02, "Domains:\n" + legend_domains, fontsize=8, va="top", ha="left")
-    fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.98, -0.0),
-               fontsize=8, title="Judgement", title_fontsize=8, frameon=False)
+    # Both keys sit right under the last row (offsets in points, not figure fractions, so
+    # no band opens between the plot and the keys however many studies there are).
+    ax.annotate(f"Domains ({tool.name}):\n" + legend_domains, xy=(0, 0),
+                xycoords="axes fraction", xytext=(0, -6), textcoords="offset points",
+                fontsize=8, va="top", ha="left", gid="domains_key")
+    height_pt = fig.get_size_inches()[1] * 72 * ax.get_position().height
+    legend = ax.legend(handles=handles, loc="upper right",
+                       bbox_to_anchor=(1.0, -2 / height_pt), borderaxespad=0, fontsize=8,
+                       title="Judgement", title_fontsize=8, frameon=False)
+    legend.set_gid("judgement_key")
     _save(fig, png, svg)
+    return {"studies": studies, "figure": fig}
 
 
 def summary_plot(table: pd.DataFrame, weights: dict[str, float], tool: RobTool,
-                 png: str | Path, svg: str | Path) -> pd.DataFrame:
-    """Weighted summary bar plot; returns the percentages drawn (domain x judgement)."""
+                 png: str | Path, svg: str | Path, drawn: dict | None = None) -> pd.DataFrame:
+    """Weighted summary bar plot; returns the percentages drawn (domain x judgement). The
+    Figure (closed) is put in ``drawn["figure"]`` when ``drawn`` is given."""
     domains = list(tool.domains) + ["overall"]
     rows = []
     for domain in domains:
@@ -108,14 +125,20 @@ def summary_plot(table: pd.DataFrame, weights: dict[str, float], tool: RobTool,
     ax.set_xlabel("Share of participants (weighted by study size)", fontsize=8)
     used = [j for j in tool.judgements if j in set(table["judgement"])]
     if used:
-        ax.legend(handles=[Patch(facecolor=COLOURS[j], edgecolor="black", label=j)
-                           for j in used],
-                  loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=len(used), fontsize=8,
-                  frameon=False)
+        # Right under the axis title: the offset is in points (tick labels and the title
+        # take about 30), so the gap does not grow with the number of domains.
+        height_pt = fig.get_size_inches()[1] * 72 * ax.get_position().height
+        legend = ax.legend(handles=[Patch(facecolor=COLOURS[j], edgecolor="black", label=j)
+                                    for j in used],
+                           loc="upper center", bbox_to_anchor=(0.5, -32 / height_pt),
+                           borderaxespad=0, ncol=len(used), fontsize=8, frameon=False)
+        legend.set_gid("judgement_key")
     else:
         ax.text(50, (len(domains) - 1) / 2, "No study has a risk-of-bias judgement",
                 ha="center", va="center", fontsize=9)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     _save(fig, png, svg)
+    if drawn is not None:
+        drawn["figure"] = fig
     return shares

@@ -12,13 +12,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+from matplotlib.textpath import TextPath  # noqa: E402
+
+from sysrev.grade import CAP_NOTE  # noqa: E402
 from sysrev.tables import atomic_path  # noqa: E402
 
 HEADERS = [("label", "Outcome"), ("studies", "Studies"), ("participants", "Participants"),
            ("effect", "Relative effect (95% CI)"), ("absolute_effect", "Absolute effect"),
            ("certainty", "Certainty (GRADE)"), ("reasons", "Reasons")]
-CERTAINTY_SYMBOLS = {"High": "\u2295\u2295\u2295\u2295", "Moderate": "\u2295\u2295\u2295\u25ef",
-                     "Low": "\u2295\u2295\u25ef\u25ef", "Very low": "\u2295\u25ef\u25ef\u25ef"}
+# GRADE's symbols: U+2A01 (n-ary circled plus, as GRADEpro prints them) and U+25EF (large
+# circle); DejaVu Sans, matplotlib's default font, has both.
+CERTAINTY_SYMBOLS = {"High": "\u2a01\u2a01\u2a01\u2a01", "Moderate": "\u2a01\u2a01\u2a01\u25ef",
+                     "Low": "\u2a01\u2a01\u25ef\u25ef", "Very low": "\u2a01\u25ef\u25ef\u25ef"}
+HEADER_FILL = "#dbe5f1"
 
 
 def sof_html(table: pd.DataFrame, title: str) -> str:
@@ -45,40 +53,169 @@ def sof_html(table: pd.DataFrame, title: str) -> str:
             f"<tr>{head}</tr>" + "".join(body) + "</table></body></html>\n")
 
 
-def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200) -> None:
-    """The table drawn with matplotlib, for documents that take images."""
-    widths = {"label": 26, "studies": 7, "participants": 11, "effect": 24,
-              "absolute_effect": 26, "certainty": 17, "reasons": 48}
-    cells = []
+ABBREVIATIONS = {"RR": "risk ratio", "OR": "odds ratio", "MD": "mean difference",
+                 "SMD": "standardised mean difference", "RD": "risk difference"}
+FONT = 8
+LINE_IN = FONT * 1.4 / 72
+
+
+def _letters(i: int) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[i] if i < 26 else f"n{i}"
+
+
+def _plain(text: str) -> str:
+    # Cell text is drawn with mathtext on (for the superscript footnote letters): a literal
+    # dollar sign must not start a formula.
+    return str(text).replace("$", r"\$")
+
+
+def _sup(letters: list[str]) -> str:
+    return f"$^{{{','.join(letters)}}}$" if letters else ""
+
+
+def _fit(text: str, width_pt: float, size: float) -> str:
+    """``text`` wrapped to lines no wider than ``width_pt`` in italic DejaVu Sans at
+    ``size``, measured rather than estimated from a character count."""
+    prop = FontProperties(style="italic", size=size)
+    lines, current = [], ""
+    for word in text.split(" "):
+        trial = f"{current} {word}".strip()
+        if current and TextPath((0, 0), trial, prop=prop).get_extents().width > width_pt:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return "\n".join(lines + [current])
+
+
+def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *,
+            intervention: str = "intervention", comparison: str = "control") -> dict:
+    """The table drawn in the layout of GRADE's summary-of-findings tables (Cochrane
+    Handbook chapter 14, GRADEpro): outcomes; anticipated absolute effects (risk with the
+    comparison, risk with the intervention); relative effect; "№ of participants
+    (studies)"; certainty with GRADE's symbols and a footnote letter per downgrade, each
+    footnote giving the domain, the levels and the reason. An outcome without analysable
+    data takes one line across the table. Numbers carry thousands separators.
+
+    Returns what was drawn: the cell texts by (outcome, column), the footnotes in order, and
+    the Figure (closed).
+    """
+    columns = [("label", "Outcomes", 2.5, 30), ("risk_control", f"Risk with {comparison}",
+                                                 2.0, 24),
+               ("risk_intervention", f"Risk with {intervention}", 2.3, 27),
+               ("effect", "Relative effect\n(95% CI)", 1.45, 17),
+               ("participants_studies", "\u2116 of participants\n(studies)", 1.45, 17),
+               ("certainty", "Certainty of the\nevidence (GRADE)", 1.6, 19)]
+    x = [0.15]
+    for _, _, width, _ in columns:
+        x.append(x[-1] + width)
+    total_w = x[-1] + 0.15
+    pad = 0.06
+
+    footnotes: list[str] = []
+
+    def letter(note: str) -> str:
+        if note not in footnotes:
+            footnotes.append(note)
+        return _letters(footnotes.index(note))
+
+    body, cells = [], {}
     for _, row in table.iterrows():
-        line = []
-        for key, _ in HEADERS:
-            value = str(row[key]) if pd.notna(row[key]) else ""
-            if key == "reasons":
-                value = "\n".join(textwrap.fill(v, widths[key]) for v in value.split("; "))
-            else:
-                value = textwrap.fill(value, widths[key])
-            line.append(value)
-        cells.append(line)
-    heights = [max(c.count("\n") + 1 for c in line) for line in cells]
-    fig_height = 0.9 + 0.17 * (sum(heights) + 2 * len(cells))
-    fig, ax = plt.subplots(figsize=(16, fig_height))
+        value = {k: ("" if pd.isna(row.get(k)) else str(row.get(k))) for k, *_ in columns}
+        notes = [n for n in str(row.get("footnotes") or "").split(" | ") if n]
+        label = "\n".join(textwrap.wrap(value["label"], columns[0][3])) or value["label"]
+        if not value["risk_intervention"] and not value["risk_control"] \
+                and str(row.get("certainty")) == "not assessable":
+            reasons = str(row.get("reasons") or "")
+            merged = "No study reported usable data" + (
+                " (not analysable: " + reasons.split("not analysable: ", 1)[1] + ")"
+                if "not analysable: " in reasons else "")
+            merged = merged.replace(" (reasons in pooled.json))", "; reasons in pooled.json)")
+            text = _fit(merged, (x[-1] - x[1] - 2 * pad) * 72, FONT - 0.5)
+            cells[(row["outcome"], "merged")] = text
+            cells[(row["outcome"], "label")] = label
+            body.append({"label": label, "merged": text,
+                         "lines": max(label.count("\n"), text.count("\n")) + 1})
+            continue
+        certainty = value["certainty"]
+        downgrade_letters = [letter(n) for n in notes if CAP_NOTE not in n]
+        cap_letters = [letter(n) for n in notes if CAP_NOTE in n]
+        texts = {"label": label}
+        texts["risk_control"] = "\n".join(textwrap.wrap(value["risk_control"], columns[1][3]))
+        risk = value["risk_intervention"]
+        if " (" in risk and risk.endswith(")"):
+            risk = risk.replace(" (", "\n(", 1)
+        texts["risk_intervention"] = "\n".join(
+            "\n".join(textwrap.wrap(part, columns[2][3])) for part in risk.split("\n"))
+        effect = value["effect"]
+        texts["effect"] = effect.replace(" (", "\n(", 1) if effect != "\u2014" else effect
+        texts["participants_studies"] = value["participants_studies"].replace(" (", "\n(", 1)
+        texts["certainty"] = (f"{CERTAINTY_SYMBOLS.get(certainty, '')}\n{certainty}"
+                              if certainty in CERTAINTY_SYMBOLS else certainty)
+        cells.update({(row["outcome"], k): t for k, t in texts.items()})
+        texts = {k: _plain(t) for k, t in texts.items()}
+        texts["certainty"] += _sup(downgrade_letters)
+        texts["risk_intervention"] += _sup(cap_letters)
+        body.append({**texts, "lines": max(t.count("\n") + 1 for t in texts.values())})
+
+    measures = sorted(set(table["measure"].dropna()) & set(ABBREVIATIONS))
+    legend = [
+        "*The risk with the intervention (and its 95% CI) is based on the risk in the "
+        "comparison group (events over participants in the control arms) and the relative "
+        "effect of the intervention (and its 95% CI).",
+        "CI: confidence interval; " + "; ".join(f"{m}: {ABBREVIATIONS[m]}" for m in measures)
+        + ".",
+        "GRADE certainty: \u2a01\u2a01\u2a01\u2a01 High; \u2a01\u2a01\u2a01\u25ef Moderate; "
+        "\u2a01\u2a01\u25ef\u25ef Low; \u2a01\u25ef\u25ef\u25ef Very low. Downgrades are "
+        "suggested from the data and reviewers' overrides (grade_overrides).",
+    ] + [f"{_letters(i)}. {note}" for i, note in enumerate(footnotes)]
+    wrap_chars = int(total_w * 72 / (FONT * 0.55))
+    legend_text = "\n".join("\n".join(textwrap.wrap(line, wrap_chars)) for line in legend)
+    legend_lines = legend_text.count("\n") + 1
+
+    header_h = 3 * LINE_IN + 2 * pad
+    heights = [r["lines"] * LINE_IN + 2 * pad for r in body]
+    title_h = 0.45
+    total_h = title_h + header_h + sum(heights) + 0.15 + legend_lines * LINE_IN + 0.2
+    fig = plt.figure(figsize=(total_w, total_h))
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_xlim(0, total_w)
+    ax.set_ylim(0, total_h)
     ax.set_axis_off()
-    total_width = sum(widths.values())
-    tbl = ax.table(cellText=cells, colLabels=[h for _, h in HEADERS], loc="upper center",
-                   cellLoc="left", colLoc="left",
-                   colWidths=[widths[k] / total_width for k, _ in HEADERS])
-    tbl.auto_set_font_size(False)
-    tbl.set_fontsize(7.5)
-    unit = 1 / (sum(heights) + 2 * len(cells) + 3)
-    for (r, c), cell in tbl.get_celld().items():
-        lines = 1.6 if r == 0 else heights[r - 1] + 1.2
-        cell.set_height(lines * unit)
-        if r == 0:
-            cell.set_facecolor("#dbe5f1")
-            cell.set_text_props(weight="bold")
-    ax.set_title(title, fontsize=10, loc="left")
+
+    y = total_h - 0.15
+    ax.text(x[0], y, _plain(title), fontsize=FONT + 3, weight="bold", va="top", ha="left")
+    y = total_h - title_h
+    rule = {"color": "#555555", "lw": 0.8}
+    ax.add_patch(Rectangle((x[0], y - header_h), x[-1] - x[0], header_h,
+                           facecolor=HEADER_FILL, edgecolor="none"))
+    ax.plot([x[0], x[-1]], [y, y], **rule)
+    # Two header levels: the absolute effects span their two columns.
+    ax.text((x[1] + x[3]) / 2, y - pad, "Anticipated absolute effects* (95% CI)",
+            fontsize=FONT, weight="bold", ha="center", va="top")
+    ax.plot([x[1] + pad, x[3] - pad], [y - LINE_IN - 1.4 * pad] * 2, color="#555555", lw=0.5)
+    for i, (key, header, _, _) in enumerate(columns):
+        top = y - LINE_IN - 2 * pad if key in ("risk_control", "risk_intervention") else y - pad
+        ax.text(x[i] + pad, top, _plain(header), fontsize=FONT, weight="bold", va="top",
+                ha="left")
+    y -= header_h
+    ax.plot([x[0], x[-1]], [y, y], **rule)
+    for r, h in zip(body, heights):
+        ax.text(x[0] + pad, y - pad, r["label"], fontsize=FONT, va="top", ha="left",
+                weight="bold")
+        if "merged" in r:
+            ax.text(x[1] + pad, y - pad, _plain(r["merged"]), fontsize=FONT - 0.5, va="top",
+                    ha="left", style="italic", gid="merged")
+        else:
+            for i, (key, *_rest) in enumerate(columns[1:], start=1):
+                ax.text(x[i] + pad, y - pad, r[key], fontsize=FONT, va="top", ha="left",
+                        gid=key)
+        y -= h
+        ax.plot([x[0], x[-1]], [y, y], color="#999999", lw=0.5)
+    ax.plot([x[0], x[-1]], [y, y], **rule)
+    ax.text(x[0], y - 0.12, _plain(legend_text), fontsize=FONT - 0.5, va="top", ha="left",
+            linespacing=1.25, gid="footnotes")
     with atomic_path(path, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=dpi, bbox_inches="tight",
-                    metadata={"Software": None})
+        fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(fig)
+    return {"cells": cells, "footnotes": footnotes, "legend": legend, "figure": fig}

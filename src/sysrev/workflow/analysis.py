@@ -14,6 +14,7 @@ from sysrev.audit import write_audit
 from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
 from sysrev.plots.forest import forest_plot as draw_forest
 from sysrev.plots.funnel import funnel_plot as draw_funnel
+from sysrev.study_order import entered_order
 from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,17 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
 
 
 def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outcome: Mapping,
-                treatment_label: str, control_label: str) -> None:
-    """Draw one outcome's forest plot."""
+                treatment_label: str, control_label: str, studies: str | None = None,
+                study_order: str = "year", sheet: str | None = None) -> None:
+    """Draw one outcome's forest plot; ``studies`` (studies.tsv) gives the labels of the
+    studies named in footnotes, ``study_order`` the order of the rows (``sheet``, the
+    extraction sheet, for ``as_entered``)."""
+    labels, entered = {}, None
+    if studies:
+        study_table = read_tsv(studies)
+        labels = dict(zip(study_table["study_id"], study_table["label"]))
+    if study_order == "as_entered":
+        entered = entered_order(sheet)
     table = read_tsv(effects)
     for col in EFFECT_NUMERIC:
         table[col] = pd.to_numeric(table[col])
@@ -75,7 +85,8 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
                 control_label=control_label,
                 favours_left=outcome.get("favours_left", "Favours treatment"),
                 favours_right=outcome.get("favours_right", "Favours control"),
-                prediction_interval=bool(result.get("show_prediction_interval")))
+                prediction_interval=bool(result.get("show_prediction_interval")),
+                labels=labels, order=study_order, entered=entered)
 
 
 def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,

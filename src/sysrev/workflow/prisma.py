@@ -14,10 +14,24 @@ from sysrev.tables import atomic_path, read_tsv, write_json
 from sysrev.workflow.search import load_searches
 
 
+def meta_analysed_studies(pooled: list[str]) -> set[str]:
+    """Studies in at least one meta-analysis: those of the outcomes that pool two or more
+    studies (a single study's effect is not a meta-analysis)."""
+    studies: set[str] = set()
+    for path in pooled:
+        with open(path, encoding="utf-8") as handle:
+            result = json.load(handle)
+        if (result.get("k") or 0) >= 2:
+            studies.update(result.get("studies") or [])
+    return studies
+
+
 def prisma_counts(*, records: str, clusters: str, final: str, included: str, searches: str,
                   previous_version: str | None, counts_out: str, csv_out: str, audit: str,
-                  removed_by_automation: int) -> None:
-    """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV."""
+                  removed_by_automation: int, pooled: list[str] | None = None) -> None:
+    """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV; with
+    ``pooled`` (every outcome's pooled.json) also the studies and reports in at least one
+    meta-analysis."""
     names = dict(zip(*[load_searches(searches)[c] for c in ("source", "database")]))
     previous = previous_records = None
     if previous_version:
@@ -26,7 +40,9 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
     counts = count_prisma(read_tsv(records), read_clusters(clusters), read_tsv(final),
                           read_tsv(included), database_names=names,
                           removed_by_automation=removed_by_automation,
-                          previous_version=previous, previous_records=previous_records)
+                          previous_version=previous, previous_records=previous_records,
+                          meta_analysed=None if pooled is None
+                          else meta_analysed_studies(pooled))
     if previous is not None:
         counts["notes"] = [f"Updated review: the identification, screening and eligibility "
                            f"boxes count only records the previous version ({previous_version})"
@@ -38,6 +54,8 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
         table.loc[:, PRISMA2020_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
     inputs = {"records": records, "clusters": clusters, "final_decisions": final,
               "included": included, "searches": searches}
+    if pooled is not None:
+        inputs["pooled"] = list(pooled)
     if previous_version:
         inputs["previous_included"] = str(Path(previous_version) / "included.tsv")
         inputs["previous_records"] = str(Path(previous_version) / "records.tsv")

@@ -13,6 +13,7 @@ from sysrev.plots.rob import summary_plot, traffic_light
 from sysrev.plots.sof import sof_html, sof_png
 from sysrev.report import methods_html
 from sysrev.rob import TOOLS, load_rob
+from sysrev.study_order import study_order as order_studies
 from sysrev.tables import atomic_path, read_tsv, write_tsv
 
 
@@ -28,13 +29,16 @@ def _study_sizes(arms: str) -> dict[str, float]:
 
 def risk_of_bias_figures(*, rob: str, studies: str, arms: str, tool: str,
                          traffic_png: str, traffic_svg: str, summary_png: str,
-                         summary_svg: str, table_out: str, audit: str) -> None:
-    """Traffic-light and weighted summary plots from the judgements table."""
+                         summary_svg: str, table_out: str, audit: str,
+                         study_order: str = "year", sheet: str | None = None) -> None:
+    """Traffic-light and weighted summary plots from the judgements table; studies in
+    ``study_order`` (``sheet``: the extraction sheet, for ``as_entered``)."""
     rob_tool = TOOLS[tool]
     study_table = read_tsv(studies)
     judgements = load_rob(rob, rob_tool, set(study_table["study_id"]))
     labels = dict(zip(study_table["study_id"], study_table["label"]))
-    traffic_light(judgements, labels, rob_tool, traffic_png, traffic_svg)
+    traffic_light(judgements, labels, rob_tool, traffic_png, traffic_svg,
+                  order=order_studies(study_table, study_order, sheet))
     weights = _study_sizes(arms)
     shares = summary_plot(judgements, weights, rob_tool, summary_png, summary_svg)
     write_tsv(shares, table_out, ["domain", "judgement", "percent"],
@@ -52,7 +56,9 @@ def risk_of_bias_figures(*, rob: str, studies: str, arms: str, tool: str,
 
 def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
-                        audit: str, title: str) -> None:
+                        audit: str, title: str, study_order: str = "year",
+                        sheet: str | None = None, intervention: str = "intervention",
+                        comparison: str = "control") -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG."""
     results = []
     effects = {}
@@ -62,16 +68,19 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
         results.append(result)
         effects_path = Path(path).with_name("effects.tsv")
         effects[result["outcome"]] = read_tsv(effects_path)
-    study_ids = set(read_tsv(studies)["study_id"])
+    study_table = read_tsv(studies)
+    study_ids = set(study_table["study_id"])
     judgements = load_rob(rob, TOOLS[tool], study_ids)
     overall = dict(zip(judgements.loc[judgements["domain"] == "overall", "study_id"],
                        judgements.loc[judgements["domain"] == "overall", "judgement"]))
     table = build_sof(results, effects, overall,
-                      load_overrides(overrides, {r["outcome"] for r in results}))
+                      load_overrides(overrides, {r["outcome"] for r in results}),
+                      labels=dict(zip(study_table["study_id"], study_table["label"])),
+                      order=order_studies(study_table, study_order, sheet))
     write_tsv(table, tsv, SOF_COLUMNS)
     with atomic_path(html_out) as handle:
         handle.write(sof_html(table, title))
-    sof_png(table, title, png)
+    sof_png(table, title, png, intervention=intervention, comparison=comparison)
     inputs = {"pooled": pooled, "rob": rob, "studies": studies}
     if overrides:
         inputs["grade_overrides"] = overrides
