@@ -64,11 +64,7 @@ rule summarise_analyses:
         pooled=get_pooled_results,
         code=code_of("src/sysrev/analysis.py", "src/sysrev/workflow/analysis.py"),
     output:
-        summary=report(
-            "<results>/analysis/summary.tsv",
-            caption="../report/summary.rst",
-            category="Meta-analysis",
-        ),
+        summary="<results>/analysis/summary.tsv",
         audit="<results>/audit/analysis.json",
     log:
         "<logs>/summarise_analyses/summarise_analyses.log",

@@ -12,11 +12,7 @@ rule prisma_counts:
         previous_version=get_previous_version,
         code=code_of("src/sysrev/prisma.py", "src/sysrev/workflow/prisma.py"),
     output:
-        counts=report(
-            "<results>/prisma/counts.json",
-            caption="../report/prisma_counts.rst",
-            category="PRISMA 2020",
-        ),
+        counts="<results>/prisma/counts.json",
         csv="<results>/prisma/prisma2020.csv",
         audit="<results>/audit/prisma.json",
     log:

@@ -19,16 +19,8 @@ rule screen_records:
         final="<results>/screening/final_decisions.tsv",
         included="<results>/screening/included.tsv",
         to_screen="<results>/screening/to_screen.csv",
-        agreement=report(
-            "<results>/screening/agreement.tsv",
-            caption="../report/screening_agreement.rst",
-            category="Screening",
-        ),
-        conflicts=report(
-            "<results>/screening/conflicts.tsv",
-            caption="../report/screening_conflicts.rst",
-            category="Screening",
-        ),
+        agreement="<results>/screening/agreement.tsv",
+        conflicts="<results>/screening/conflicts.tsv",
         audit="<results>/audit/screening.json",
     log:
         "<logs>/screen_records/screen_records.log",

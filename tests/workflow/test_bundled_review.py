@@ -1,8 +1,11 @@
 """End-to-end: the bundled denosumab review, its counts, pooled results and determinism."""
 
+import base64
 import hashlib
+import html
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -173,5 +176,68 @@ def test_snakemake_report_builds(bundled_run):
     assert result.returncode == 0, result.stderr[-2000:]
     page = (bundled_run / "results/denosumab_ra/report.html").read_text(encoding="utf-8", errors="replace")
     for category in ("Forest plots", "PRISMA 2020", "Risk of bias", "Summary of findings",
-                     "Methods"):
+                     "Methods", "Meta-analysis", "Deduplication", "Screening"):
         assert category in page, category
+    # Every table is an HTML page shown inline, not a TSV to download.
+    embedded = {}
+    for encoded in re.findall(r"data:text/html;[^\"\\]*?base64,([A-Za-z0-9+/=]+)", page):
+        text = base64.b64decode(encoded).decode("utf-8")
+        title = re.search(r"<title>(.*?)</title>", text)
+        embedded[html.unescape(title.group(1)) if title else ""] = text
+    assert "data:text/tab-separated-values" not in page
+    tables = {title: _html_tables(text) for title, text in embedded.items()}
+    summary = {row[0]: row for row in tables["Pooled results"][0][1:]}
+    header = tables["Pooled results"][0][0]
+    assert "Random effects (95% CI)" in header
+    assert summary["Serious adverse events"][header.index("Random effects (95% CI)")] == \
+        "1.00 (0.54 to 1.86)"
+    assert summary["Modified total Sharp score, change from baseline"][
+        header.index("Random effects (95% CI)")] == "-0.64 (-1.21 to -0.06)"
+    boxes = {row[1]: row[2] for row in tables["PRISMA 2020 flow counts"][0][1:]}
+    assert boxes["Records identified"] == "151" and boxes["Duplicate records removed"] == "53"
+    assert boxes["Reports assessed for eligibility"] == "18"
+    assert boxes["Records from Web of Science Core Collection"] == "45"
+    duplicates = tables["Duplicate records removed"][0]
+    assert len(duplicates) - 1 == 53
+    assert ["central:SYSREV-CEN-0002", "pubmed:18438830", "doi"] == duplicates[
+        [row[0] for row in duplicates].index("central:SYSREV-CEN-0002")][:3]
+    agreement = tables["Agreement between reviewers"][0]
+    assert {row[0] for row in agreement[1:]} == {"title_abstract", "full_text"}
+    sae = tables["Serious adverse events (12 months)"][0]
+    assert sae[0][:5] == ["Study", "Year", "Treatment", "Control", "RR (95% CI)"]
+    assert ["Iwamoto 2022", "2022", "1/23", "2/23", "0.50 (0.05 to 5.14)"] in [
+        row[:5] for row in sae]
+    # The landing page describes the review and the workflow.
+    description = re.search(r"workflow_desc = (\".*?\");?\n", page).group(1)
+    assert "Denosumab versus control in rheumatoid arthritis" in description
+    assert "Deduplication" in description and "title" in description
+
+
+class _TableCells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def _html_tables(text):
+    """Rows of cells of every table in an HTML page."""
+    parser = _TableCells()
+    parser.feed(text)
+    return parser.tables
