@@ -10,11 +10,17 @@ rule meta_analysis:
                       "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
                       "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
                       "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py",
-                      "src/sysrev/workflow/analysis.py"),
+                      "src/sysrev/exports.py", "src/sysrev/workflow/analysis.py"),
     output:
         effects="<results>/analysis/{outcome}/effects.tsv",
         pooled="<results>/analysis/{outcome}/pooled.json",
-        metafor="<results>/analysis/{outcome}/metafor.csv",
+        metafor=report(
+            "<results>/analysis/{outcome}/metafor.csv",
+            caption="../report/metafor_csv.rst",
+            category="Exports",
+            subcategory="metafor-ready CSV",
+            labels=get_outcome_report_labels,
+        ),
         leave1out="<results>/analysis/{outcome}/leave1out.tsv",
         cumulative="<results>/analysis/{outcome}/cumulative.tsv",
     log:

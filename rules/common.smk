@@ -242,5 +242,7 @@ def get_final_outputs(wildcards):
     ]
     if is_pubmed_searched():
         outputs.append("<results>/search/update.tsv")
+    exports = [f"<results>/exports/{name}" for name in
+               ("included.ris", "included.bib", "excluded.ris", "excluded.bib")]
     return (outputs + get_forest_plots(wildcards) + get_funnel_plots(wildcards)
-            + get_report_tables(wildcards) + get_stage_audits(wildcards))
+            + get_report_tables(wildcards) + exports + get_stage_audits(wildcards))

@@ -168,3 +168,46 @@ rule outcome_table:
         "../envs/sysrev.yaml"
     script:
         "../scripts/outcome_table.py"
+
+
+rule export_references:
+    input:
+        unique=rules.deduplicate_records.output.unique,
+        final=rules.screen_records.output.final,
+        included=rules.screen_records.output.included,
+        code=code_of("src/sysrev/exports.py", "src/sysrev/workflow/report.py"),
+    output:
+        included_ris=report(
+            "<results>/exports/included.ris",
+            caption="../report/export_included.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Included studies' reports (RIS)"},
+        ),
+        included_bib=report(
+            "<results>/exports/included.bib",
+            caption="../report/export_included.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Included studies' reports (BibTeX)"},
+        ),
+        excluded_ris=report(
+            "<results>/exports/excluded.ris",
+            caption="../report/export_excluded.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Excluded records (RIS)"},
+        ),
+        excluded_bib=report(
+            "<results>/exports/excluded.bib",
+            caption="../report/export_excluded.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Excluded records (BibTeX)"},
+        ),
+    log:
+        "<logs>/export_references/export_references.log",
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/export_references.py"

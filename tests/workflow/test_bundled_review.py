@@ -4,6 +4,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -241,3 +242,46 @@ def _html_tables(text):
     parser = _TableCells()
     parser.feed(text)
     return parser.tables
+
+
+def test_exports_match_the_extraction_and_the_screening(bundled_run):
+    results = bundled_run / "results/denosumab_ra"
+    arms = pd.read_csv(DATA / "extraction/arms.csv", dtype=str, keep_default_na=False)
+    sae_arms = arms[arms["outcome"] == "sae"]
+    sae = pd.read_csv(results / "analysis/sae/metafor.csv").set_index("study_id")
+    assert list(sae.index) == ["DESIRABLE2019", "DRIVE2016", "IWAMOTO2022"]
+    assert set(sae["measure"]) == {"RR"}
+    for study, row in sae.iterrows():
+        sheet = sae_arms[sae_arms["study_id"] == study]
+        treatment, control = (sheet[sheet["group"] == g] for g in ("treatment", "control"))
+        # Multi-arm trials: the denosumab arms combined (events and totals summed).
+        assert row["ai"] == treatment["events"].astype(int).sum(), study
+        assert row["n1i"] == treatment["total"].astype(int).sum(), study
+        assert row["ci"] == control["events"].astype(int).sum(), study
+        assert row["n2i"] == control["total"].astype(int).sum(), study
+        assert row["bi"] == row["n1i"] - row["ai"] and row["di"] == row["n2i"] - row["ci"]
+        expected = math.log(row["ai"] / row["n1i"]) - math.log(row["ci"] / row["n2i"])
+        assert row["yi"] == pytest.approx(expected, rel=1e-12)
+        assert row["vi"] == pytest.approx(1 / row["ai"] - 1 / row["n1i"] + 1 / row["ci"]
+                                          - 1 / row["n2i"], rel=1e-12)
+    mtss = pd.read_csv(results / "analysis/mtss/metafor.csv").set_index("study_id")
+    placebo = arms[(arms["outcome"] == "mtss") & (arms["study_id"] == "DESIRABLE2019")
+                   & (arms["group"] == "control")].iloc[0]
+    row = mtss.loc["DESIRABLE2019"]
+    assert (row["m2i"], row["sd2i"], row["n2i"]) == (float(placebo["mean"]),
+                                                    float(placebo["sd"]), int(placebo["n"]))
+    assert row["n1i"] == 217 + 219 and row["yi"] == pytest.approx(row["m1i"] - row["m2i"],
+                                                                  rel=1e-12)
+
+    counts = json.loads((results / "prisma/counts.json").read_text())
+    included = (results / "exports/included.ris").read_text(encoding="utf-8")
+    assert included.count("TY  - ") == included.count("ER  - ") == counts["included"]["reports"]
+    excluded = (results / "exports/excluded.ris").read_text(encoding="utf-8")
+    full_text = re.findall(r"^N1  - Excluded at full-text assessment: (.*)$", excluded, re.M)
+    assert pd.Series(full_text).value_counts().to_dict() == \
+        counts["eligibility"]["exclusion_reasons"]
+    assert len(re.findall(r"^N1  - Excluded at title and abstract screening", excluded,
+                          re.M)) == counts["screening"]["records_excluded"]
+    bib = (results / "exports/included.bib").read_text(encoding="utf-8")
+    assert bib.count("@article{") + bib.count("@misc{") == counts["included"]["reports"]
+    assert "note = {Included: study COHEN2008 (main report)}" in bib

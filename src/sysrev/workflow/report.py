@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from sysrev.audit import write_audit
+from sysrev.exports import bibtex_text, excluded_references, included_references, ris_text
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
 from sysrev.plots.rob import summary_plot, traffic_light
 from sysrev.plots.sof import sof_html, sof_png
@@ -125,3 +126,17 @@ def outcome_table(*, effects: str, pooled: str, level: float, output: str) -> No
     with open(pooled, encoding="utf-8") as handle:
         result = json.load(handle)
     _write_page(output, effects_page(read_tsv(effects), result, level=level))
+
+
+def export_references(*, unique: str, final: str, included: str, included_ris: str,
+                      included_bib: str, excluded_ris: str, excluded_bib: str) -> None:
+    """RIS and BibTeX of the included studies' reports and of the excluded records (each
+    with the stage and reason of its exclusion)."""
+    records = read_tsv(unique)
+    inc = included_references(records, read_tsv(included))
+    exc = excluded_references(records, read_tsv(final))
+    for table, ris, bib in ((inc, included_ris, included_bib), (exc, excluded_ris, excluded_bib)):
+        with atomic_path(ris) as handle:
+            handle.write(ris_text(table))
+        with atomic_path(bib) as handle:
+            handle.write(bibtex_text(table))
