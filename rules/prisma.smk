@@ -20,6 +20,7 @@ rule prisma_counts:
     params:
         removed_by_automation=config["prisma"]["removed_by_automation"],
         previous_version=config["prisma"]["previous_version"],
+        disclosure=config["report"]["disclosure"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -79,6 +79,7 @@ rule methods_text:
     params:
         review=config["review"],
         question=config["report"]["question"],
+        disclosure=config["report"]["disclosure"],
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -138,7 +139,7 @@ rule report_tables:
         "<logs>/report_tables/report_tables.log",
     params:
         level=config["analysis"]["level"],
-        disclosure="",
+        disclosure=config["report"]["disclosure"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -14,4 +14,5 @@ with rule_log(snakemake.log[0]):
                   previous_version=previous or None,
                   counts_out=snakemake.output.counts, csv_out=snakemake.output.csv,
                   audit=snakemake.output.audit,
-                  removed_by_automation=snakemake.params.removed_by_automation)
+                  removed_by_automation=snakemake.params.removed_by_automation,
+                  disclosure=snakemake.params.disclosure)

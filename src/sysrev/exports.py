@@ -66,8 +66,18 @@ def author_name(name: str) -> str:
 
 
 def split_authors(authors: object) -> list[str]:
-    """The authors of a record (``; ``-separated in the record table), each 'Last, First'."""
-    return [author_name(a) for a in _text(authors).split(";") if a.strip()]
+    """The authors of a record (``; ``-separated in the record table; some exports join
+    them with `` and ``), each 'Last, First'."""
+    text = _text(authors)
+    names = text.split(";") if ";" in text else re.split(r"\s+and\s+", text)
+    return [author_name(a) for a in names if a.strip()]
+
+
+def doi_of(value: object) -> str:
+    """The DOI alone: a DOI holds no whitespace, so anything after it (a link some exports
+    append in the same field) is left out."""
+    text = _text(value)
+    return text.split()[0] if text else ""
 
 
 def split_pages(pages: object) -> tuple[str, str]:
@@ -95,7 +105,8 @@ def _references(unique: pd.DataFrame, ids: Iterable[str], notes: dict[str, str],
         record = records.loc[record_id]
         row = {c: _text(record.get(c)) for c in REFERENCE_COLUMNS
                if c not in ("keywords", "note")}
-        row.update(keywords=keywords[record_id], note=notes[record_id])
+        row.update(doi=doi_of(row["doi"]), keywords=keywords[record_id],
+                   note=notes[record_id])
         rows.append(row)
     return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
 

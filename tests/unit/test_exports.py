@@ -10,8 +10,9 @@ import rispy
 
 from sysrev.columns import EFFECT_COLUMNS
 from sysrev.errors import InputError
-from sysrev.exports import (author_name, bibtex_text, excluded_references,
-                            included_references, metafor_table, ris_text, split_pages)
+from sysrev.exports import (author_name, bibtex_text, doi_of, excluded_references,
+                            included_references, metafor_table, ris_text, split_authors,
+                            split_pages)
 from sysrev.imports.sources import import_records
 from sysrev.meta.escalc import escalc
 
@@ -51,6 +52,11 @@ def test_names_and_pages():
     assert split_pages("569-574") == ("569", "574")
     assert split_pages("e12") == ("e12", "")
     assert split_pages(None) == ("", "")
+    assert split_authors("Fawcett, M.J. and Lautenschlager, S.") == ["Fawcett, M.J.",
+                                                                     "Lautenschlager, S."]
+    assert split_authors("Cohen SB; Dore RK") == ["Cohen, SB", "Dore, RK"]
+    assert doi_of("10.1002/ar.25299 lk - https://example.org/?id=doi:10.1002") == \
+        "10.1002/ar.25299"
 
 
 def test_ris_of_included_and_excluded_records_reads_back(tmp_path):

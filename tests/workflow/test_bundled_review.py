@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from tests.workflow.conftest import REPO, copy_project, run_snakemake
 
@@ -167,6 +168,18 @@ def test_report_stage_outputs(bundled_run):
     for text in ("Embase", "Web of Science Core Collection", "2025-06-30",
                  "53 duplicates were removed", "Cohen&#x27;s kappa", "DL estimator"):
         assert text in methods, text
+    # The bundled review says what it is wherever kappa or reports assessed are shown.
+    disclosure = yaml.safe_load((REPO / "config/config.yaml").read_text())["report"][
+        "disclosure"]
+    assert "one person playing two reviewer roles" in disclosure
+    assert "not from full texts" in disclosure
+    assert methods.count(html.escape(disclosure)) == 2
+    counts = json.loads((bundled_run / "results/denosumab_ra/prisma/counts.json").read_text())
+    assert disclosure in counts["notes"]
+    for table in ("agreement", "conflicts", "prisma_counts"):
+        page = (bundled_run / f"results/denosumab_ra/report/tables/{table}.html").read_text(
+            encoding="utf-8")
+        assert html.escape(disclosure) in page, table
     for figure in ("results/denosumab_ra/risk_of_bias/traffic_light.png", "results/denosumab_ra/prisma/flow.png",
                    "results/denosumab_ra/sof/summary_of_findings.png"):
         assert (bundled_run / figure).stat().st_size > 20_000

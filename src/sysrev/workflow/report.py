@@ -89,11 +89,11 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
-                 pooled: list[str], output: str) -> None:
+                 pooled: list[str], output: str, disclosure: str = "") -> None:
     """The methods section of the report."""
     with atomic_path(output) as handle:
         handle.write(methods_html(review=review, question=question, audits=audits,
-                                  prisma=prisma, pooled=pooled))
+                                  prisma=prisma, pooled=pooled, disclosure=disclosure))
 
 
 def _write_page(path: str, page: str) -> None:
