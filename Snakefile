@@ -14,6 +14,9 @@ if not workflow.overwrite_configfiles:
 validate(config, "config/schema.yaml")
 
 
+report: "report/workflow.rst"
+
+
 # Each review writes its own results/<review>/ and logs/<review>/, so reviews that share a
 # checkout never overwrite each other (a config's `pathvars` or a module may set others).
 pathvars:

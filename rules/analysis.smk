@@ -10,11 +10,17 @@ rule meta_analysis:
                       "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
                       "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
                       "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py",
-                      "src/sysrev/workflow/analysis.py"),
+                      "src/sysrev/exports.py", "src/sysrev/workflow/analysis.py"),
     output:
         effects="<results>/analysis/{outcome}/effects.tsv",
         pooled="<results>/analysis/{outcome}/pooled.json",
-        metafor="<results>/analysis/{outcome}/metafor.csv",
+        metafor=report(
+            "<results>/analysis/{outcome}/metafor.csv",
+            caption="../report/metafor_csv.rst",
+            category="Exports",
+            subcategory="metafor-ready CSV",
+            labels=get_outcome_report_labels,
+        ),
         leave1out="<results>/analysis/{outcome}/leave1out.tsv",
         cumulative="<results>/analysis/{outcome}/cumulative.tsv",
     log:
@@ -68,11 +74,7 @@ rule summarise_analyses:
         pooled=get_pooled_results,
         code=code_of("src/sysrev/analysis.py", "src/sysrev/workflow/analysis.py"),
     output:
-        summary=report(
-            "<results>/analysis/summary.tsv",
-            caption="../report/summary.rst",
-            category="Meta-analysis",
-        ),
+        summary="<results>/analysis/summary.tsv",
         audit="<results>/audit/analysis.json",
     log:
         "<logs>/summarise_analyses/summarise_analyses.log",

@@ -178,6 +178,19 @@ def get_outcome(wildcards):
     return OUTCOMES[wildcards.outcome]
 
 
+def get_outcome_report_labels(wildcards):
+    """Labels of an outcome's items in the report: the outcome's label and measure."""
+    outcome = OUTCOMES[wildcards.outcome]
+    return {"outcome": outcome["label"], "measure": outcome["measure"]}
+
+
+def get_report_tables(wildcards):
+    """The HTML tables the report shows inline (one study-effects table per outcome)."""
+    tables = ["summary", "prisma_counts", "duplicates", "maybe", "agreement", "conflicts"]
+    return ([f"<results>/report/tables/{table}.html" for table in tables]
+            + [f"<results>/report/tables/effects_{outcome}.html" for outcome in OUTCOMES])
+
+
 def get_pooled_results(wildcards):
     return [f"<results>/analysis/{outcome}/pooled.json" for outcome in OUTCOMES]
 
@@ -229,5 +242,7 @@ def get_final_outputs(wildcards):
     ]
     if is_pubmed_searched():
         outputs.append("<results>/search/update.tsv")
+    exports = [f"<results>/exports/{name}" for name in
+               ("included.ris", "included.bib", "excluded.ris", "excluded.bib")]
     return (outputs + get_forest_plots(wildcards) + get_funnel_plots(wildcards)
-            + get_stage_audits(wildcards))
+            + get_report_tables(wildcards) + exports + get_stage_audits(wildcards))

@@ -8,17 +8,9 @@ rule deduplicate_records:
         code=code_of("src/sysrev/dedup.py", "src/sysrev/workflow/dedup.py"),
     output:
         unique="<results>/dedup/unique.tsv",
-        duplicates=report(
-            "<results>/dedup/duplicates.tsv",
-            caption="../report/dedup_duplicates.rst",
-            category="Deduplication",
-        ),
+        duplicates="<results>/dedup/duplicates.tsv",
         clusters="<results>/dedup/clusters.tsv",
-        maybe=report(
-            "<results>/dedup/maybe.tsv",
-            caption="../report/dedup_maybe.rst",
-            category="Deduplication",
-        ),
+        maybe="<results>/dedup/maybe.tsv",
         audit="<results>/audit/dedup.json",
     log:
         "<logs>/deduplicate_records/deduplicate_records.log",

@@ -13,11 +13,7 @@ rule prisma_counts:
         pooled=get_pooled_results,
         code=code_of("src/sysrev/prisma.py", "src/sysrev/workflow/prisma.py"),
     output:
-        counts=report(
-            "<results>/prisma/counts.json",
-            caption="../report/prisma_counts.rst",
-            category="PRISMA 2020",
-        ),
+        counts="<results>/prisma/counts.json",
         csv="<results>/prisma/prisma2020.csv",
         audit="<results>/audit/prisma.json",
     log:
@@ -25,6 +21,7 @@ rule prisma_counts:
     params:
         removed_by_automation=config["prisma"]["removed_by_automation"],
         previous_version=config["prisma"]["previous_version"],
+        disclosure=config["report"]["disclosure"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -85,7 +85,136 @@ rule methods_text:
     params:
         review=config["review"],
         question=config["report"]["question"],
+        disclosure=config["report"]["disclosure"],
     conda:
         "../envs/sysrev.yaml"
     script:
         "../scripts/methods_text.py"
+
+
+rule report_tables:
+    input:
+        summary=rules.summarise_analyses.output.summary,
+        counts=rules.prisma_counts.output.counts,
+        duplicates=rules.deduplicate_records.output.duplicates,
+        maybe=rules.deduplicate_records.output.maybe,
+        agreement=rules.screen_records.output.agreement,
+        conflicts=rules.screen_records.output.conflicts,
+        code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
+                      "src/sysrev/workflow/report.py"),
+    output:
+        summary=report(
+            "<results>/report/tables/summary.html",
+            caption="../report/summary.rst",
+            category="Meta-analysis",
+            subcategory="Pooled results",
+            labels={"table": "Pooled results of every outcome"},
+        ),
+        prisma=report(
+            "<results>/report/tables/prisma_counts.html",
+            caption="../report/prisma_counts.rst",
+            category="PRISMA 2020",
+            subcategory="Counts",
+            labels={"table": "PRISMA 2020 flow counts"},
+        ),
+        duplicates=report(
+            "<results>/report/tables/duplicates.html",
+            caption="../report/dedup_duplicates.rst",
+            category="Deduplication",
+            labels={"table": "Duplicate records removed"},
+        ),
+        maybe=report(
+            "<results>/report/tables/maybe.html",
+            caption="../report/dedup_maybe.rst",
+            category="Deduplication",
+            labels={"table": "Possible duplicates for a reviewer"},
+        ),
+        agreement=report(
+            "<results>/report/tables/agreement.html",
+            caption="../report/screening_agreement.rst",
+            category="Screening",
+            labels={"table": "Agreement between reviewers"},
+        ),
+        conflicts=report(
+            "<results>/report/tables/conflicts.html",
+            caption="../report/screening_conflicts.rst",
+            category="Screening",
+            labels={"table": "Disagreements and their resolution"},
+        ),
+    log:
+        "<logs>/report_tables/report_tables.log",
+    params:
+        level=config["analysis"]["level"],
+        disclosure=config["report"]["disclosure"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/report_tables.py"
+
+
+rule outcome_table:
+    input:
+        effects=rules.meta_analysis.output.effects,
+        pooled=rules.meta_analysis.output.pooled,
+        code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
+                      "src/sysrev/workflow/report.py"),
+    output:
+        html=report(
+            "<results>/report/tables/effects_{outcome}.html",
+            caption="../report/outcome_table.rst",
+            category="Meta-analysis",
+            subcategory="Study effects",
+            labels=get_outcome_report_labels,
+        ),
+    log:
+        "<logs>/outcome_table/{outcome}.log",
+    params:
+        outcome=get_outcome,
+        level=config["analysis"]["level"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/outcome_table.py"
+
+
+rule export_references:
+    input:
+        unique=rules.deduplicate_records.output.unique,
+        final=rules.screen_records.output.final,
+        included=rules.screen_records.output.included,
+        code=code_of("src/sysrev/exports.py", "src/sysrev/workflow/report.py"),
+    output:
+        included_ris=report(
+            "<results>/exports/included.ris",
+            caption="../report/export_included.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Included studies' reports (RIS)"},
+        ),
+        included_bib=report(
+            "<results>/exports/included.bib",
+            caption="../report/export_included.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Included studies' reports (BibTeX)"},
+        ),
+        excluded_ris=report(
+            "<results>/exports/excluded.ris",
+            caption="../report/export_excluded.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Excluded records (RIS)"},
+        ),
+        excluded_bib=report(
+            "<results>/exports/excluded.bib",
+            caption="../report/export_excluded.rst",
+            category="Exports",
+            subcategory="References",
+            labels={"file": "Excluded records (BibTeX)"},
+        ),
+    log:
+        "<logs>/export_references/export_references.log",
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/export_references.py"

@@ -21,16 +21,8 @@ rule screen_records:
         included="<results>/screening/included.tsv",
         to_screen="<results>/screening/to_screen.csv",
         to_screen_asreview="<results>/screening/to_screen_asreview.csv",
-        agreement=report(
-            "<results>/screening/agreement.tsv",
-            caption="../report/screening_agreement.rst",
-            category="Screening",
-        ),
-        conflicts=report(
-            "<results>/screening/conflicts.tsv",
-            caption="../report/screening_conflicts.rst",
-            category="Screening",
-        ),
+        agreement="<results>/screening/agreement.tsv",
+        conflicts="<results>/screening/conflicts.tsv",
         audit="<results>/audit/screening.json",
     log:
         "<logs>/screen_records/screen_records.log",

@@ -12,4 +12,5 @@ with rule_log(snakemake.log[0]):
     audits = {Path(p).stem: p for p in snakemake.input.audits}
     methods_text(review=snakemake.params.review, question=snakemake.params.question,
                  audits=audits, prisma=snakemake.input.prisma,
-                 pooled=list(snakemake.input.pooled), output=snakemake.output.html)
+                 pooled=list(snakemake.input.pooled), output=snakemake.output.html,
+                 disclosure=snakemake.params.disclosure)

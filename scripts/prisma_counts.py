@@ -15,4 +15,5 @@ with rule_log(snakemake.log[0]):
                   counts_out=snakemake.output.counts, csv_out=snakemake.output.csv,
                   audit=snakemake.output.audit,
                   removed_by_automation=snakemake.params.removed_by_automation,
-                  pooled=list(snakemake.input.pooled))
+                  pooled=list(snakemake.input.pooled),
+                  disclosure=snakemake.params.disclosure)

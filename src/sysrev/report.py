@@ -24,10 +24,20 @@ def _table(headers: list[str], rows: list[list[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _disclosure(text: str) -> str:
+    return (f"<p class='disclosure'><b>Note on this review:</b> {html.escape(text)}</p>"
+            if text else "")
+
+
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
-                 pooled: list[str], question: str = "") -> str:
+                 pooled: list[str], question: str = "", disclosure: str = "") -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
-    extraction, statistics, with the numbers behind each step."""
+    extraction, statistics, with the numbers behind each step.
+
+    ``disclosure`` is the review's own note on how its decisions were made (config
+    ``report.disclosure``); it is printed at the top and again where agreement (kappa),
+    disagreements and the reports assessed are shown.
+    """
     search, dedup = _load(audits["search"]), _load(audits["dedup"])
     screening, extraction = _load(audits["screening"]), _load(audits["extraction"])
     counts = _load(prisma)
@@ -35,6 +45,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     parts = [f"<h2>Methods of the review '{html.escape(review)}'</h2>"]
     if question:
         parts.append(f"<h3>Review question</h3><p>{html.escape(question)}</p>")
+    if disclosure:
+        parts.append(_disclosure(disclosure))
 
     sources = search["parameters"]["sources"]
     parts.append("<h3>Information sources and search (PRISMA-S)</h3>")
@@ -59,6 +71,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
 
     sc = screening["counts"]
     parts.append("<h3>Selection of studies</h3>")
+    if disclosure:
+        parts.append(_disclosure(disclosure))
     parts.append(f"<p>{html.escape(screening['parameters']['rule_text'])} "
                  f"{sc['conflicts']} disagreements were recorded, "
                  f"{sc['resolved_by_consensus']} settled by consensus; {sc['pending']} "
@@ -76,8 +90,12 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
 
     parts.append("<h3>Data extraction and conversions</h3>")
     conversions = extraction["counts"].get("conversions", [])
-    parts.append("<p>Arm-level data were extracted with their sources; numbers not reported "
-                 "in any public source are recorded as not reported and were not imputed. "
+    impute = extraction["parameters"].get("impute_sd", "none")
+    parts.append("<p>Arm-level data were extracted with their sources; numbers a study does "
+                 "not report are recorded as not reported"
+                 + (" and were not imputed. " if impute == "none" else
+                    f"; missing standard deviations were imputed ({html.escape(impute)}) and "
+                    "flagged. ") +
                  f"Multi-arm trials: {html.escape(extraction['parameters']['multi_arm'])}. "
                  f"Standard deviations from confidence intervals: "
                  f"{html.escape(extraction['parameters']['ci_distribution'])} quantiles "
@@ -103,5 +121,6 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>body{font-family:"
             "sans-serif;font-size:13px;max-width:980px}table{border-collapse:collapse;"
             "margin:6px 0}th,td{border:1px solid #999;padding:3px 6px;vertical-align:top}"
-            "th{background:#dbe5f1}</style></head><body>" + "\n".join(parts)
+            "th{background:#dbe5f1}p.disclosure{padding:6px;border:1px solid #c9a100;"
+            "background:#fff8db}</style></head><body>" + "\n".join(parts)
             + "</body></html>\n")

@@ -1,12 +1,17 @@
 """End-to-end: the bundled denosumab review, its counts, pooled results and determinism."""
 
+import base64
 import hashlib
+import html
 import json
+import math
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from tests.workflow.conftest import REPO, copy_project, run_snakemake
 
@@ -175,6 +180,18 @@ def test_report_stage_outputs(bundled_run):
     for text in ("Embase", "Web of Science Core Collection", "2025-06-30",
                  "53 duplicates were removed", "Cohen&#x27;s kappa", "DL estimator"):
         assert text in methods, text
+    # The bundled review says what it is wherever kappa or reports assessed are shown.
+    disclosure = yaml.safe_load((REPO / "config/config.yaml").read_text())["report"][
+        "disclosure"]
+    assert "one person playing two reviewer roles" in disclosure
+    assert "not from full texts" in disclosure
+    assert methods.count(html.escape(disclosure)) == 2
+    counts = json.loads((bundled_run / "results/denosumab_ra/prisma/counts.json").read_text())
+    assert disclosure in counts["notes"]
+    for table in ("agreement", "conflicts", "prisma_counts"):
+        page = (bundled_run / f"results/denosumab_ra/report/tables/{table}.html").read_text(
+            encoding="utf-8")
+        assert html.escape(disclosure) in page, table
     for figure in ("results/denosumab_ra/risk_of_bias/traffic_light.png", "results/denosumab_ra/prisma/flow.png",
                    "results/denosumab_ra/sof/summary_of_findings.png"):
         assert (bundled_run / figure).stat().st_size > 20_000
@@ -185,5 +202,111 @@ def test_snakemake_report_builds(bundled_run):
     assert result.returncode == 0, result.stderr[-2000:]
     page = (bundled_run / "results/denosumab_ra/report.html").read_text(encoding="utf-8", errors="replace")
     for category in ("Forest plots", "PRISMA 2020", "Risk of bias", "Summary of findings",
-                     "Methods"):
+                     "Methods", "Meta-analysis", "Deduplication", "Screening"):
         assert category in page, category
+    # Every table is an HTML page shown inline, not a TSV to download.
+    embedded = {}
+    for encoded in re.findall(r"data:text/html;[^\"\\]*?base64,([A-Za-z0-9+/=]+)", page):
+        text = base64.b64decode(encoded).decode("utf-8")
+        title = re.search(r"<title>(.*?)</title>", text)
+        embedded[html.unescape(title.group(1)) if title else ""] = text
+    assert "data:text/tab-separated-values" not in page
+    tables = {title: _html_tables(text) for title, text in embedded.items()}
+    summary = {row[0]: row for row in tables["Pooled results"][0][1:]}
+    header = tables["Pooled results"][0][0]
+    assert "Random effects (95% CI)" in header
+    assert summary["Serious adverse events"][header.index("Random effects (95% CI)")] == \
+        "1.00 (0.54 to 1.86)"
+    assert summary["Modified total Sharp score, change from baseline"][
+        header.index("Random effects (95% CI)")] == "-0.64 (-1.21 to -0.06)"
+    boxes = {row[1]: row[2] for row in tables["PRISMA 2020 flow counts"][0][1:]}
+    assert boxes["Records identified"] == "151" and boxes["Duplicate records removed"] == "53"
+    assert boxes["Reports assessed for eligibility"] == "18"
+    assert boxes["Records from Web of Science Core Collection"] == "45"
+    duplicates = tables["Duplicate records removed"][0]
+    assert len(duplicates) - 1 == 53
+    assert ["central:SYSREV-CEN-0002", "pubmed:18438830", "doi"] == duplicates[
+        [row[0] for row in duplicates].index("central:SYSREV-CEN-0002")][:3]
+    agreement = tables["Agreement between reviewers"][0]
+    assert {row[0] for row in agreement[1:]} == {"title_abstract", "full_text"}
+    sae = tables["Serious adverse events (12 months)"][0]
+    assert sae[0][:5] == ["Study", "Year", "Treatment", "Control", "RR (95% CI)"]
+    assert ["Iwamoto 2022", "2022", "1/23", "2/23", "0.50 (0.05 to 5.14)"] in [
+        row[:5] for row in sae]
+    # The landing page describes the review and the workflow.
+    description = re.search(r"workflow_desc = (\".*?\");?\n", page).group(1)
+    assert "Denosumab versus control in rheumatoid arthritis" in description
+    assert "Deduplication" in description and "title" in description
+
+
+class _TableCells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def _html_tables(text):
+    """Rows of cells of every table in an HTML page."""
+    parser = _TableCells()
+    parser.feed(text)
+    return parser.tables
+
+
+def test_exports_match_the_extraction_and_the_screening(bundled_run):
+    results = bundled_run / "results/denosumab_ra"
+    arms = pd.read_csv(DATA / "extraction/arms.csv", dtype=str, keep_default_na=False)
+    sae_arms = arms[arms["outcome"] == "sae"]
+    sae = pd.read_csv(results / "analysis/sae/metafor.csv").set_index("study_id")
+    assert list(sae.index) == ["DESIRABLE2019", "DRIVE2016", "IWAMOTO2022"]
+    assert set(sae["measure"]) == {"RR"}
+    for study, row in sae.iterrows():
+        sheet = sae_arms[sae_arms["study_id"] == study]
+        treatment, control = (sheet[sheet["group"] == g] for g in ("treatment", "control"))
+        # Multi-arm trials: the denosumab arms combined (events and totals summed).
+        assert row["ai"] == treatment["events"].astype(int).sum(), study
+        assert row["n1i"] == treatment["total"].astype(int).sum(), study
+        assert row["ci"] == control["events"].astype(int).sum(), study
+        assert row["n2i"] == control["total"].astype(int).sum(), study
+        assert row["bi"] == row["n1i"] - row["ai"] and row["di"] == row["n2i"] - row["ci"]
+        expected = math.log(row["ai"] / row["n1i"]) - math.log(row["ci"] / row["n2i"])
+        assert row["yi"] == pytest.approx(expected, rel=1e-12)
+        assert row["vi"] == pytest.approx(1 / row["ai"] - 1 / row["n1i"] + 1 / row["ci"]
+                                          - 1 / row["n2i"], rel=1e-12)
+    mtss = pd.read_csv(results / "analysis/mtss/metafor.csv").set_index("study_id")
+    placebo = arms[(arms["outcome"] == "mtss") & (arms["study_id"] == "DESIRABLE2019")
+                   & (arms["group"] == "control")].iloc[0]
+    row = mtss.loc["DESIRABLE2019"]
+    assert (row["m2i"], row["sd2i"], row["n2i"]) == (float(placebo["mean"]),
+                                                    float(placebo["sd"]), int(placebo["n"]))
+    assert row["n1i"] == 217 + 219 and row["yi"] == pytest.approx(row["m1i"] - row["m2i"],
+                                                                  rel=1e-12)
+
+    counts = json.loads((results / "prisma/counts.json").read_text())
+    included = (results / "exports/included.ris").read_text(encoding="utf-8")
+    assert included.count("TY  - ") == included.count("ER  - ") == counts["included"]["reports"]
+    excluded = (results / "exports/excluded.ris").read_text(encoding="utf-8")
+    full_text = re.findall(r"^N1  - Excluded at full-text assessment: (.*)$", excluded, re.M)
+    assert pd.Series(full_text).value_counts().to_dict() == \
+        counts["eligibility"]["exclusion_reasons"]
+    assert len(re.findall(r"^N1  - Excluded at title and abstract screening", excluded,
+                          re.M)) == counts["screening"]["records_excluded"]
+    bib = (results / "exports/included.bib").read_text(encoding="utf-8")
+    assert bib.count("@article{") + bib.count("@misc{") == counts["included"]["reports"]
+    assert "note = {Included: study COHEN2008 (main report)}" in bib

@@ -94,6 +94,12 @@ def test_second_review_counts_come_from_its_own_decisions(second_review):
     assert counts["included"]["studies"] == 0
     methods = (work / SECOND / "report/methods.html").read_text(encoding="utf-8")
     assert "denosumab" not in methods.lower()
+    # Nothing of the bundled review's wording or disclosure reaches another review.
+    for text in ("public source", "Note on this review", "reviewer roles"):
+        assert text not in methods, text
+    assert "notes" not in counts
+    agreement = (work / SECOND / "report/tables/agreement.html").read_text(encoding="utf-8")
+    assert "Note on this review" not in agreement
 
 
 def test_a_configfile_replaces_the_bundled_config_instead_of_inheriting_it(tmp_path):

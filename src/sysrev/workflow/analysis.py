@@ -12,6 +12,7 @@ from sysrev.analysis import (EFFECT_NUMERIC, SENSITIVITY_COLUMNS, AnalysisSpec,
                              analyse_outcome, sensitivity_tables, summarise)
 from sysrev.audit import write_audit
 from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
+from sysrev.exports import metafor_table
 from sysrev.plots.forest import forest_plot as draw_forest
 from sysrev.plots.funnel import funnel_plot as draw_funnel
 from sysrev.study_order import entered_order
@@ -55,7 +56,7 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
     write_tsv(effects, effects_out, EFFECT_COLUMNS, sort_by=["study_id", "comparison"])
     write_json(pooled, pooled_out)
     with atomic_path(metafor_out) as handle:
-        effects.rename(columns={"label": "slab"}).loc[:, ["slab", "yi", "vi"]].to_csv(
+        metafor_table(effects, measure=spec.measure, kind=spec.type).to_csv(
             handle, index=False, lineterminator="\n", float_format="%.17g")
     loo, cum = sensitivity_tables(pooled)
     if leave1out_out:

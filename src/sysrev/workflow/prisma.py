@@ -28,10 +28,15 @@ def meta_analysed_studies(pooled: list[str]) -> set[str]:
 
 def prisma_counts(*, records: str, clusters: str, final: str, included: str, searches: str,
                   previous_version: str | None, counts_out: str, csv_out: str, audit: str,
-                  removed_by_automation: int, pooled: list[str] | None = None) -> None:
+                  removed_by_automation: int, pooled: list[str] | None = None,
+                  disclosure: str = "") -> None:
     """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV; with
     ``pooled`` (every outcome's pooled.json) also the studies and reports in at least one
-    meta-analysis."""
+    meta-analysis.
+
+    ``disclosure`` (the review's own note on how its decisions were made) goes into the
+    counts' ``notes``, next to the boxes it qualifies.
+    """
     names = dict(zip(*[load_searches(searches)[c] for c in ("source", "database")]))
     previous = previous_records = None
     if previous_version:
@@ -48,6 +53,8 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
                            f"boxes count only records the previous version ({previous_version})"
                            " had not identified; new copies of publications screened before "
                            "count as duplicates."]
+    if disclosure:
+        counts["notes"] = [*counts.get("notes", []), disclosure]
     table = prisma2020_table(counts)
     write_json(counts, counts_out)
     with atomic_path(csv_out) as handle:

@@ -1,4 +1,5 @@
-"""Rules of the report stage: risk-of-bias figures, summary of findings, methods text."""
+"""Rules of the report stage: risk-of-bias figures, summary of findings, methods text, the
+report's HTML tables and the exports."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from sysrev.audit import write_audit
+from sysrev.exports import bibtex_text, excluded_references, included_references, ris_text
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
 from sysrev.plots.rob import summary_plot, traffic_light
 from sysrev.plots.sof import sof_html, sof_png
 from sysrev.report import methods_html
+from sysrev.report_tables import (agreement_page, conflicts_page, duplicates_page,
+                                  effects_page, maybe_page, prisma_page, summary_page)
 from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
 from sysrev.tables import atomic_path, read_tsv, write_tsv
@@ -94,8 +98,54 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
-                 pooled: list[str], output: str) -> None:
+                 pooled: list[str], output: str, disclosure: str = "") -> None:
     """The methods section of the report."""
     with atomic_path(output) as handle:
         handle.write(methods_html(review=review, question=question, audits=audits,
-                                  prisma=prisma, pooled=pooled))
+                                  prisma=prisma, pooled=pooled, disclosure=disclosure))
+
+
+def _write_page(path: str, page: str) -> None:
+    with atomic_path(path) as handle:
+        handle.write(page)
+
+
+def report_tables(*, summary: str, counts: str, duplicates: str, maybe: str, agreement: str,
+                  conflicts: str, level: float, disclosure: str,
+                  outputs: dict[str, str]) -> None:
+    """The tables the report shows inline, each as a standalone HTML page.
+
+    ``outputs`` maps summary, prisma, duplicates, maybe, agreement and conflicts to the
+    pages to write.
+    """
+    with open(counts, encoding="utf-8") as handle:
+        prisma = json.load(handle)
+    _write_page(outputs["summary"], summary_page(read_tsv(summary), level=level))
+    _write_page(outputs["prisma"], prisma_page(prisma, disclosure=disclosure))
+    _write_page(outputs["duplicates"], duplicates_page(read_tsv(duplicates)))
+    _write_page(outputs["maybe"], maybe_page(read_tsv(maybe)))
+    _write_page(outputs["agreement"], agreement_page(read_tsv(agreement),
+                                                     disclosure=disclosure))
+    _write_page(outputs["conflicts"], conflicts_page(read_tsv(conflicts),
+                                                     disclosure=disclosure))
+
+
+def outcome_table(*, effects: str, pooled: str, level: float, output: str) -> None:
+    """One outcome's study effects and pooled estimate as an HTML page."""
+    with open(pooled, encoding="utf-8") as handle:
+        result = json.load(handle)
+    _write_page(output, effects_page(read_tsv(effects), result, level=level))
+
+
+def export_references(*, unique: str, final: str, included: str, included_ris: str,
+                      included_bib: str, excluded_ris: str, excluded_bib: str) -> None:
+    """RIS and BibTeX of the included studies' reports and of the excluded records (each
+    with the stage and reason of its exclusion)."""
+    records = read_tsv(unique)
+    inc = included_references(records, read_tsv(included))
+    exc = excluded_references(records, read_tsv(final))
+    for table, ris, bib in ((inc, included_ris, included_bib), (exc, excluded_ris, excluded_bib)):
+        with atomic_path(ris) as handle:
+            handle.write(ris_text(table))
+        with atomic_path(bib) as handle:
+            handle.write(bibtex_text(table))

@@ -1,0 +1,85 @@
+"""The methods text: the review's disclosure where agreement and reports assessed are shown,
+each search with its own note, stages in order, the review's title, τ², plural forms, and no
+wording of another review."""
+
+import json
+import re
+
+import pytest
+
+from sysrev.report import methods_html
+
+DISCLOSURE = "Decisions were made by one person playing two reviewer roles."
+
+
+def _write(path, data):
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def _audits(tmp_path, *, agreement=True, sources=None, impute="none"):
+    sources = sources or [
+        {"source": "pubmed", "database": "PubMed", "platform": "NCBI E-utilities",
+         "search_date": "2025-06-30", "query": "x[tiab]", "records": 1, "file": "f"},
+        {"source": "embase", "database": "Embase", "platform": "Embase.com",
+         "search_date": "2025-06-30", "query": "'x'/exp", "records": 2, "file": "e.ris"}]
+    search = {"parameters": {"sources": sources, "pubmed_snapshot": None}}
+    dedup = {"counts": {"records_in": 3, "duplicates_removed": 1,
+                        "duplicates_across_sources": 1, "duplicates_within_source": 0,
+                        "unique_records": 2, "duplicates_by_rule": {"doi": 1}},
+             "parameters": {"rules": ["identical DOI"]}}
+    agreements = [
+        {"stage": "full_text", "reviewer_a": "R1", "reviewer_b": "R2", "records": 2,
+         "raw_agreement": 1.0, "kappa": 1.0, "kappa_ci_lower": 1.0, "kappa_ci_upper": 1.0},
+        {"stage": "title_abstract", "reviewer_a": "R1", "reviewer_b": "R2", "records": 2,
+         "raw_agreement": 0.5, "kappa": 0.0, "kappa_ci_lower": -0.5,
+         "kappa_ci_upper": 0.5}] if agreement else []
+    screening = {"counts": {"conflicts": 1, "resolved_by_consensus": 1, "pending": 0,
+                            "agreement": agreements},
+                 "parameters": {"rule_text": "Title/abstract: any include goes forward."}}
+    extraction = {"counts": {"conversions": []},
+                  "parameters": {"multi_arm": "combined", "ci_distribution": "auto",
+                                 "impute_sd": impute}}
+    return {name: _write(tmp_path / f"{name}.json", data) for name, data in
+            [("search", search), ("dedup", dedup), ("screening", screening),
+             ("extraction", extraction)]}
+
+
+def _prisma(tmp_path, studies=1, reports=1):
+    return _write(tmp_path / "counts.json", {
+        "included": {"studies": studies, "reports": reports},
+        "eligibility": {"reports_assessed": 2}})
+
+
+def _pooled(tmp_path, k=1):
+    return [_write(tmp_path / "pooled.json", {
+        "outcome": "o", "label": "Outcome one", "measure": "RR", "k": k, "status": "pooled",
+        "methods": {"random": "DL estimator of tau2", "test": "z",
+                    "fixed": "inverse variance (EE)",
+                    "i2_definition": "I2 = tau2 / (tau2 + s2), s2 the typical within-study "
+                                     "variance", "zero_cells": "0.5 added"}})]
+
+
+def _text(page):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_disclosure_is_printed_where_agreement_is_shown(tmp_path):
+    page = methods_html(review="r", audits=_audits(tmp_path), prisma=_prisma(tmp_path),
+                        pooled=_pooled(tmp_path), disclosure=DISCLOSURE)
+    selection = page[page.index("Selection of studies"):]
+    assert DISCLOSURE in selection[:selection.index("kappa")]
+    assert page.count(DISCLOSURE) == 2  # at the top and in the selection of studies
+    without = methods_html(review="r", audits=_audits(tmp_path), prisma=_prisma(tmp_path),
+                           pooled=_pooled(tmp_path))
+    assert "Note on this review" not in without
+
+
+def test_no_wording_of_another_review(tmp_path):
+    page = methods_html(review="r", audits=_audits(tmp_path), prisma=_prisma(tmp_path),
+                        pooled=_pooled(tmp_path))
+    assert "public source" not in page and "denosumab" not in page.lower()
+    assert "were not imputed" in page
+    imputed = methods_html(review="r", audits=_audits(tmp_path, impute="pooled"),
+                           prisma=_prisma(tmp_path), pooled=_pooled(tmp_path))
+    assert "imputed (pooled) and flagged" in imputed
