@@ -60,3 +60,40 @@ def test_a_value_that_is_not_a_doi_is_left_out_with_a_warning(tmp_path, caplog):
     assert table.loc[0, "doi"] is None
     assert "'unknown' is not a DOI" in caplog.text
     assert "bad.ris" in caplog.text
+
+
+def test_embase_pmid_from_c5_whatever_the_order_of_db_lines(testdata, tmp_path):
+    path = testdata / "exports/embase/asreview__embase.ris"
+    table = read_ris(path, source="embase")
+    assert table["pmid"].dropna().tolist() == ["15368318", "30396417", "21218094"]
+    # The same real records with "DB - Medline" before "DB - Embase", and with only an
+    # empty DB line: the PMID is still read.
+    text = path.read_text(encoding="utf-8-sig")
+    swapped = text.replace("DB  - Embase\nDB  - Medline", "DB  - Medline\nDB  - Embase")
+    assert swapped != text
+    (tmp_path / "swapped.ris").write_text(swapped, encoding="utf-8")
+    assert read_ris(tmp_path / "swapped.ris", source="embase")["pmid"].dropna().tolist() \
+        == ["15368318", "30396417", "21218094"]
+    no_db = text.replace("DB  - Embase\n", "DB  -\n").replace("DB  - Medline\n", "")
+    (tmp_path / "no_db.ris").write_text(no_db, encoding="utf-8")
+    assert read_ris(tmp_path / "no_db.ris", source="embase")["pmid"].dropna().tolist() \
+        == ["15368318", "30396417", "21218094"]
+
+
+def test_ovid_pmid_from_the_link_resolver_after_er_and_from_ovid_medline(tmp_path):
+    path = tmp_path / "ovid.ris"
+    path.write_text(
+        "1.\nTY  - JOUR\nID  - 2019-65183-001\nT1  - First\nER  -\nNL  - Clin Psychol\n\n"
+        "Link to the External Link Resolver: http://sfx.x.nl/utrecht?sid=OVID:psycdb&"
+        "id=pmid:31234567&id=doi:10.1002%2Fcpp.2398&issn=1063-3995\n\n"
+        "2.\nTY  - JOUR\nDB  - Ovid MEDLINE(R)\nAN  - 30000001\nT1  - Second\nER  -\n\n"
+        "3.\nTY  - JOUR\nT1  - Third\nER  -\n\nLink to the External Link Resolver: "
+        "http://sfx.x.nl/utrecht?sid=OVID:psycdb&id=pmid:&id=doi:10.1/x\n")
+    table = read_ris(path, source="ovid")
+    assert table["pmid"].tolist() == ["31234567", "30000001", None]
+
+
+def test_ovid_psycinfo_has_no_pmid_when_the_resolver_link_has_none(testdata):
+    table = read_ris(testdata / "exports/embase/asreview__ovid_psycinfo.ris", source="psyc")
+    assert table["pmid"].isna().all()
+    assert table["doi"].str.startswith("10.").all()
