@@ -302,7 +302,8 @@ def test_generic_csv_layout_and_errors(tmp_path):
         read_csv_export(unclosed, source="x")
     headless = tmp_path / "headless.csv"
     headless.write_text("name,year\nOne,2020\n", encoding="utf-8")
-    with pytest.raises(InputError, match="headless.csv, line 1: no header row with a 'Title'"):
+    with pytest.raises(InputError, match=r"headless.csv, line 1: no header row with a title "
+                       r"column \('Title'\).*headers found: 'name', 'year'"):
         read_csv_export(headless, source="x", layout="covidence_csv")
 
 
