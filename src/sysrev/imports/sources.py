@@ -10,9 +10,11 @@ import pandas as pd
 
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
+from sysrev.imports.bibtex import read_bibtex
 from sysrev.imports.csv_export import read_csv_export
 from sysrev.imports.endnote_xml import read_endnote_xml
 from sysrev.imports.medline import read_medline
+from sysrev.imports.ovid import read_ovid
 from sysrev.imports.ris import read_ris
 from sysrev.imports.wos import read_wos
 
@@ -26,6 +28,8 @@ READERS = {
     "wos": read_wos,
     "medline": read_medline,
     "endnote_xml": read_endnote_xml,
+    "bibtex": read_bibtex,
+    "ovid": read_ovid,
     "csv": partial(read_csv_export, layout="csv"),
     "scopus_csv": partial(read_csv_export, layout="scopus_csv"),
     "embase_csv": partial(read_csv_export, layout="embase_csv"),
