@@ -67,11 +67,14 @@ _PMID_IN_LINK = re.compile(r"id=pmid(?::|%3A)(\d{1,9})\b", re.IGNORECASE)
 
 
 def looks_like_ovid_text(text: str) -> bool:
-    """Whether ``text`` starts (after blank lines) with an Ovid record number line followed
-    by a field label."""
-    lines = [line for line in text.split("\n")[:40] if line.strip()]
-    return len(lines) >= 3 and bool(RECORD_START.match(lines[0].strip())) and bool(
-        _LABEL.match(lines[1].strip())) and lines[2].startswith("  ")
+    """Whether ``text`` has an Ovid record number line (``<1>``, after any search-history
+    header) followed by a field label and an indented value."""
+    lines = [line for line in text.split("\n")[:400] if line.strip()]
+    for index, line in enumerate(lines[:-2]):
+        if RECORD_START.match(line) and not line.startswith(" "):
+            return bool(_LABEL.match(lines[index + 1].strip())) and \
+                lines[index + 1][:1] not in (" ", "\t") and lines[index + 2].startswith("  ")
+    return False
 
 
 def _split(text: str, path: Path) -> list[tuple[int, dict[str, list[str]]]]:

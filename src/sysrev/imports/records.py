@@ -42,6 +42,9 @@ def decode_export(raw: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         text, encoding = raw.decode("utf-16"), "utf-16"
+    elif (utf16 := _utf16_without_bom(raw)) is not None:
+        text, encoding = raw.decode(utf16, errors="replace"), utf16
+        log.warning("%s is %s without a byte-order mark; reading it as such", path, utf16)
     else:
         try:
             text, encoding = raw.decode("utf-8-sig"), "utf-8"
@@ -52,6 +55,20 @@ def decode_export(raw: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
                 text, encoding = raw.decode("latin-1"), "latin-1"
             log.warning("%s is not UTF-8; reading it as %s", path, encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``raw`` looks like UTF-16 text without a BOM (as
+    some Windows tools save): mostly-ASCII text then has a NUL in every other byte."""
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def read_text(path: str | Path) -> str:

@@ -15,6 +15,7 @@ import pandas as pd
 import rispy
 
 from sysrev.errors import InputError
+from sysrev.imports.checks import check_wiley_record_numbers
 from sysrev.imports.records import (count_tagged_records, doi_in_text, join_list,
                                     make_record_table, read_text)
 
@@ -146,6 +147,7 @@ def read_ris(path: str | Path, *, source: str) -> pd.DataFrame:
                          list_tags=list(rispy.LIST_TYPE_TAGS) + ["DB"])
     if len(parsed) != expected:
         raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")
+    check_wiley_record_numbers(text, path, len(parsed))
     chunks = _record_chunks(text)
     rows = []
     for position, (rec, (line, chunk)) in enumerate(zip(parsed, chunks), start=1):

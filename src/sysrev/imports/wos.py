@@ -11,6 +11,7 @@ import pandas as pd
 import rispy
 
 from sysrev.errors import InputError
+from sysrev.imports.checks import check_wos_end
 from sysrev.imports.records import (count_tagged_records, join_list, make_record_table,
                                     read_text)
 
@@ -36,6 +37,7 @@ def read_wos(path: str | Path, *, source: str) -> pd.DataFrame:
     path = Path(path)
     text = read_text(path)
     expected = _check_structure(text, path)
+    check_wos_end(text, path)
     parsed = rispy.loads(text, implementation=rispy.WokParser, skip_unknown_tags=True)
     if len(parsed) != expected:
         raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")

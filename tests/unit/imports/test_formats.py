@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from sysrev.errors import InputError
 from sysrev.imports import import_records, read_csv_export, read_endnote_xml, read_medline
@@ -320,5 +321,8 @@ def test_encodings_are_detected(raw, encoding):
 
 def test_every_format_is_in_the_config_schema():
     schema = (Path(__file__).resolve().parents[3] / "config" / "schema.yaml").read_text()
-    enum = re.search(r"format: \{enum: \[([^\]]*)\]\}", schema).group(1)
-    assert set(READERS) == {f.strip() for f in enum.split(",")}
+    exports = yaml.safe_load(schema)["properties"]["search"]["properties"]["exports"]
+    fmt = exports["items"]["properties"]["format"]
+    assert set(fmt["enum"]) == set(READERS) | {"auto"}
+    assert fmt["default"] == "auto"
+    assert exports["items"]["properties"]["allow_empty"]["default"] is False
