@@ -204,6 +204,9 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
                         source_file, where, clean_text(rec.get("doi"))[:80])
         row["pmid"] = normalise_pmid(rec.get("pmid"))
         row["year"] = parse_year(rec.get("year"))
+        if row["year"] is None and clean_text(rec.get("year")):
+            log.warning("%s, %s: year %r holds no four-digit year; left empty",
+                        source_file, where, clean_text(rec.get("year")))
         for col in ("title", "authors", "journal", "volume", "issue", "pages", "language",
                     "abstract", "publication_types", "mesh_terms"):
             row[col] = clean_text(rec.get(col))
