@@ -143,6 +143,10 @@ def read_ris(path: str | Path, *, source: str) -> pd.DataFrame:
     path = Path(path)
     text = read_text(path)
     expected = _check_structure(text, path)
+    if expected == 0 and (first := next((n for n, line in enumerate(text.split("\n"), 1)
+                                         if _TAG_LINE.match(line)), None)):
+        raise InputError(path, "RIS tag lines but no record: no 'TY  - ' line starts one",
+                         line=first)
     parsed = rispy.loads(text, skip_unknown_tags=False,
                          list_tags=list(rispy.LIST_TYPE_TAGS) + ["DB"])
     if len(parsed) != expected:
