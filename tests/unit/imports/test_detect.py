@@ -102,3 +102,25 @@ def test_the_import_report_names_the_detected_format(testdata, tmp_path):
     report = json.loads((tmp_path / "embase.json").read_text())
     assert (report["declared_format"], report["detected_format"], report["format_read"],
             report["records"], report["encoding"]) == ("auto", "ris", "ris", 6, "utf-8")
+
+
+def test_the_search_audit_says_which_format_was_detected(testdata, tmp_path):
+    from sysrev.workflow.search import collect_records
+
+    imported = tmp_path / "results/search/imported"
+    import_export(export=str(testdata / "exports/wos_tagged/bibliometrix__wos_sample.txt"),
+                  source="wos", fmt="auto", output=str(imported / "wos.tsv"),
+                  report=str(imported / "wos.json"))
+    searches = tmp_path / "searches.tsv"
+    searches.write_text("source\tdatabase\tplatform\tfile\tquery\tsearch_date\tnotes\n"
+                        "wos\tWeb of Science\tClarivate\texports/wos.txt\tTS=(x)\t2025-06-30"
+                        "\t\n", encoding="utf-8")
+    audit = tmp_path / "audit.json"
+    collect_records(tables=[str(imported / "wos.tsv")], searches=str(searches),
+                    provenance=None, output=str(tmp_path / "records.tsv"), audit=str(audit),
+                    parameters={})
+    source = json.loads(audit.read_text())["parameters"]["sources"][0]
+    assert source["records"] == 8
+    assert source["import"]["detected_format"] == "wos"
+    assert source["import"]["format_read"] == "wos"
+    assert source["import"]["declared_format"] == "auto"
