@@ -31,7 +31,8 @@ authors joined by `` and ``), Lens.org (``Lens ID``, ``Author/s``, ``Source Titl
 (``Author(s)``, ``Source``, ``Accession Number``), CINAHL/EBSCO (``Article Title``,
 ``Journal Title``, ``First Page``), the older Embase.com layout (whole citation
 ``Journal Year Vol:Issue (pages)`` in ``Source``; DOI in ``Digital Object Identifier
-(DOI)`` or a full-text link) and abstrackr (``(source) id``, ``pubmed id``). Authors may be
+(DOI)`` or a full-text link), abstrackr (``(source) id``, ``pubmed id``) and Web of
+Science's tab-delimited export (``PT AU … TI SO … UT``). Authors may be
 separated by ``;``, `` and `` (BibTeX style), or given as a Python list (``['A', 'B']``).
 
 Other columns are ignored. The delimiter may be comma, semicolon or tab (taken from the
@@ -142,6 +143,18 @@ GENERIC = CsvLayout(
     author_separator="auto",
     page_columns=(("start_page", "end_page"), ("Start Page", "End Page"),
                   ("First Page", "Last Page"), ("Page start", "Page end")),
+)
+
+#: Web of Science "Tab delimited file" (two-letter field tags as column names); used for
+#: ``csv`` when the header has ``PT``, ``UT`` and ``TI`` (its ``ID`` column is Keywords Plus,
+#: not an id).
+WOS_TAB = CsvLayout(
+    name="csv",
+    columns={"source_id": ("UT",), "pmid": ("PM",), "doi": ("DI",), "title": ("TI",),
+             "authors": ("AU",), "year": ("PY",), "journal": ("SO",), "volume": ("VL",),
+             "issue": ("IS",), "article_number": ("AR",), "publication_types": ("DT",),
+             "language": ("LA",), "abstract": ("AB",)},
+    page_columns=("BP", "EP"),
 )
 
 LAYOUTS = {layout.name: layout for layout in (SCOPUS, EMBASE, COVIDENCE, GENERIC)}
@@ -292,6 +305,8 @@ def read_csv_export(path: str | Path, *, source: str, layout: str = "csv") -> pd
             start_line = header_index + reader.line_num + 1
             if not header:
                 header = [_norm(c) for c in cells]
+                if layout == "csv" and {"pt", "ut", "ti"} <= set(header):
+                    spec = WOS_TAB
                 continue
             if not any(c.strip() for c in cells):
                 continue

@@ -87,7 +87,7 @@ def detect_text_format(text: str) -> str | None:
 
 def detect_format(path: str | Path) -> tuple[str | None, str]:
     """The format of an export file (see :func:`detect_text_format`) and its encoding."""
-    text, encoding = decode_export(Path(path).read_bytes(), path)
+    text, encoding = decode_export(Path(path).read_bytes(), path, warn=False)
     return detect_text_format(text), encoding
 
 

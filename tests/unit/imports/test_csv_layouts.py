@@ -134,3 +134,27 @@ def test_rayyan_authors_joined_with_and(testdata):
     table = read_csv_export(testdata / "screening/cff___baseline_rayyan.csv", source="r")
     assert table.loc[0, "authors"] == "Yang, Z.; Jiang, B.; Xu, J.; McNamara, M.E."
     assert table.loc[0, "source_id"] == "rayyan-42924189"
+
+
+def test_wos_tab_delimited_utf16(tmp_path):
+    # Web of Science "Tab delimited file": UTF-16LE with BOM, two-letter column names.
+    header = ("PT\tAU\tBA\tBE\tGP\tAF\tBF\tCA\tTI\tSO\tSE\tBS\tLA\tDT\tCT\tCY\tCL\tSP\tHO\t"
+              "DE\tID\tAB\tC1\tRP\tEM\tRI\tOI\tFU\tFX\tCR\tNR\tTC\tZ9\tU1\tU2\tPU\tPI\tPA\t"
+              "SN\tEI\tBN\tJ9\tJI\tPD\tPY\tVL\tIS\tPN\tSU\tSI\tMA\tBP\tEP\tAR\tDI\tD2\tEA\t"
+              "PG\tWC\tSC\tGA\tUT\tPM\tOA\tHC\tHP\tDA")
+    cells = dict.fromkeys(header.split("\t"), "")
+    cells.update({"PT": "J", "AU": "Okafor, C; Muller, A", "TI": "Synthetic record 8",
+                  "SO": "SYNTHETIC JOURNAL", "LA": "English", "DT": "Article", "PY": "2016",
+                  "VL": "75", "IS": "6", "BP": "983", "EP": "991", "DI": "10.5555/syn.8",
+                  "UT": "WOS:000300000000008", "PM": "33000008",
+                  "ID": "BONE EROSION; DENOSUMAB"})  # Keywords Plus, not an id
+    path = tmp_path / "savedrecs.txt"
+    path.write_bytes((header + "\r\n" + "\t".join(cells.values()) + "\r\n").encode("utf-16"))
+    from sysrev.imports.sources import import_export_file
+    table, report = import_export_file(path, source="wos")
+    assert report.detected_format == "csv" and report.encoding == "utf-16"
+    row = table.iloc[0]
+    assert (row["source_id"], row["pmid"], row["doi"], row["title"], row["authors"],
+            row["journal"], row["year"], row["volume"], row["issue"], row["pages"]) == (
+        "WOS:000300000000008", "33000008", "10.5555/syn.8", "Synthetic record 8",
+        "Okafor, C; Muller, A", "SYNTHETIC JOURNAL", "2016", "75", "6", "983-991")
