@@ -161,11 +161,20 @@ def get_dedup_overrides(wildcards):
 
 
 def get_export_format(wildcards):
-    return EXPORTS[wildcards.source]["format"]
+    return EXPORTS[wildcards.source].get("format", "auto")
+
+
+def get_export_allow_empty(wildcards):
+    return bool(EXPORTS[wildcards.source].get("allow_empty", False))
 
 
 def get_imported_tables(wildcards):
     return [f"<results>/search/imported/{source}.tsv" for source in EXPORTS]
+
+
+def get_import_reports(wildcards):
+    """What each export's import read (format detected, encoding, records), for the audit."""
+    return [f"<results>/search/imported/{source}.json" for source in EXPORTS]
 
 
 def get_contrast_sheet(wildcards):

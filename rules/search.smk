@@ -76,13 +76,17 @@ rule import_export:
         code=code_of("src/sysrev/imports/ris.py", "src/sysrev/imports/wos.py",
                       "src/sysrev/imports/medline.py", "src/sysrev/imports/endnote_xml.py",
                       "src/sysrev/imports/csv_export.py", "src/sysrev/imports/records.py",
-                      "src/sysrev/workflow/search.py"),
+                      "src/sysrev/imports/bibtex.py", "src/sysrev/imports/ovid.py",
+                      "src/sysrev/imports/detect.py", "src/sysrev/imports/checks.py",
+                      "src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py"),
     output:
         records="<results>/search/imported/{source}.tsv",
+        report="<results>/search/imported/{source}.json",
     log:
         "<logs>/import_export/{source}.log",
     params:
         fmt=get_export_format,
+        allow_empty=get_export_allow_empty,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -93,6 +97,7 @@ rule collect_records:
     input:
         pubmed=get_pubmed_table,
         exports=get_imported_tables,
+        import_reports=get_import_reports,
         searches=get_searches_table(),
         provenance=get_pubmed_provenance,
         pubmed_update=get_pubmed_update,

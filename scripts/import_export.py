@@ -8,4 +8,5 @@ from sysrev.workflow.search import import_export
 
 with rule_log(snakemake.log[0]):
     import_export(export=snakemake.input.export, source=snakemake.wildcards.source,
-                  fmt=snakemake.params.fmt, output=snakemake.output.records)
+                  fmt=snakemake.params.fmt, allow_empty=snakemake.params.allow_empty,
+                  output=snakemake.output.records, report=snakemake.output.report)

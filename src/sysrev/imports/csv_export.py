@@ -22,12 +22,27 @@ column                    content
 ``abstract``, ``language``, ``publication_types`` (``type``, ``document_type``)
 ========================  ===============================================================
 
+The generic layout also knows the headers that other tools write, so their CSV exports read
+as ``csv`` without a layout of their own: Zotero (``Key``, ``Author``, ``Publication Title``,
+``Abstract Note``, ``Publication Year``, ``Extra`` with ``PMID: …``), Rayyan (``key``,
+authors joined by `` and ``), Lens.org (``Lens ID``, ``Author/s``, ``Source Title``,
+``Issue Number``, ``Start Page``/``End Page``), PubMed's CSV (``Journal/Book``, authors
+``Smith J, Li X``, volume/issue/pages from ``Citation``), Cochrane Library CENTRAL
+(``Author(s)``, ``Source``, ``Accession Number``), CINAHL/EBSCO (``Article Title``,
+``Journal Title``, ``First Page``), the older Embase.com layout (whole citation
+``Journal Year Vol:Issue (pages)`` in ``Source``; DOI in ``Digital Object Identifier
+(DOI)`` or a full-text link), abstrackr (``(source) id``, ``pubmed id``) and Web of
+Science's tab-delimited export (``PT AU … TI SO … UT``). Authors may be
+separated by ``;``, `` and `` (BibTeX style), or given as a Python list (``['A', 'B']``).
+
 Other columns are ignored. The delimiter may be comma, semicolon or tab (taken from the
-header line).
+header line). A file with no header row holding a title column is an error listing the
+headers found and those expected.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import logging
@@ -39,7 +54,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.imports.records import join_list, make_record_table, read_text
+from sysrev.imports.records import (doi_in_text, join_list, make_record_table, parse_year,
+                                    read_text)
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +69,9 @@ class CsvLayout:
     columns: Mapping[str, tuple[str, ...]]
     #: regular expression splitting the authors cell into names
     author_separator: str = r"\s*;\s*"
-    #: (start page, end page) headers, used when no ``pages`` column is present
-    page_columns: tuple[str, str] | None = None
+    #: (start page, end page) headers, used when no ``pages`` column is present; or a
+    #: tuple of such pairs, the first present wins
+    page_columns: tuple[str, str] | tuple[tuple[str, str], ...] | None = None
     required: tuple[str, ...] = field(default=("title",))
 
 
@@ -74,11 +91,13 @@ SCOPUS = CsvLayout(
 EMBASE = CsvLayout(
     name="embase_csv",
     columns={"source_id": ("Embase Accession ID", "PUI"), "pmid": ("Medline PMID",),
-             "doi": ("DOI",), "title": ("Title",), "authors": ("Author Names",),
-             "year": ("Publication Year", "Date of Publication"),
+             "doi": ("DOI", "Digital Object Identifier (DOI)"), "title": ("Title",), "authors": ("Author Names",),
+             "year": ("Publication Year", "Date of Publication", "Year of Publication"),
              "journal": ("Source title", "Source"), "volume": ("Volume",),
              "issue": ("Issue",), "publication_types": ("Publication Type",),
-             "language": ("Article Language",), "abstract": ("Abstract",)},
+             "language": ("Article Language",), "abstract": ("Abstract",),
+             # Older Embase.com layout: DOI as a link, the whole citation in "Source".
+             "links": ("Full Text Link", "Embase Link")},
     # Embase writes "Yang Z., Jiang B., McNamara M.E."
     author_separator=r"\s*;\s*|(?<=\.),\s+",
     page_columns=("First Page", "Last Page"),
@@ -95,15 +114,47 @@ COVIDENCE = CsvLayout(
 
 GENERIC = CsvLayout(
     name="csv",
-    columns={"source_id": ("id", "source_id", "record_id", "accession"),
-             "pmid": ("pmid", "pubmed_id"), "doi": ("doi",), "title": ("title",),
-             "authors": ("authors", "author"),
-             "year": ("year", "publication_year", "date"),
-             "journal": ("journal", "source_title", "secondary_title", "container_title"),
-             "volume": ("volume",), "issue": ("issue", "number"), "pages": ("pages",),
-             "publication_types": ("publication_types", "type", "document_type"),
-             "language": ("language",), "abstract": ("abstract",)},
-    page_columns=("start_page", "end_page"),
+    columns={"source_id": ("id", "source_id", "record_id", "accession", "key", "Lens ID",
+                           "(source) id", "Accession Number", "EID", "UT (Unique WOS ID)"),
+             "pmid": ("pmid", "pubmed_id", "PubMed ID", "pubmed id", "Medline PMID"),
+             "doi": ("doi", "Digital Object Identifier (DOI)", "DOI Link"),
+             "title": ("title", "Article Title", "Document Title", "TI"),
+             "authors": ("authors", "author", "Author/s", "Author(s)", "Author Names",
+                         "Author full names"),
+             "year": ("year", "publication_year", "Publication Year", "Published Year",
+                      "Year of Publication", "Date Published", "Publication Date",
+                      "Date of Publication", "date"),
+             "journal": ("journal", "source_title", "secondary_title", "container_title",
+                         "Publication Title", "Source Title", "Journal/Book",
+                         "Journal Title", "Source"),  # Source: Cochrane Library
+             "volume": ("volume",), "issue": ("issue", "number", "Issue Number"),
+             "pages": ("pages",),
+             "publication_types": ("publication_types", "type", "document_type",
+                                   "Publication Type", "Item Type", "Doctype",
+                                   "Document Type"),
+             "language": ("language", "Article Language"),
+             "abstract": ("abstract", "Abstract Note"),
+             # Only for fields that other columns do not give.
+             "citation": ("Citation",),
+             "extra": ("Extra", "notes"),
+             "links": ("Full Text Link", "url", "Url", "External URL", "Source URLs",
+                       "Link"),
+             "accession": ("Accession Number",)},
+    author_separator="auto",
+    page_columns=(("start_page", "end_page"), ("Start Page", "End Page"),
+                  ("First Page", "Last Page"), ("Page start", "Page end")),
+)
+
+#: Web of Science "Tab delimited file" (two-letter field tags as column names); used for
+#: ``csv`` when the header has ``PT``, ``UT`` and ``TI`` (its ``ID`` column is Keywords Plus,
+#: not an id).
+WOS_TAB = CsvLayout(
+    name="csv",
+    columns={"source_id": ("UT",), "pmid": ("PM",), "doi": ("DI",), "title": ("TI",),
+             "authors": ("AU",), "year": ("PY",), "journal": ("SO",), "volume": ("VL",),
+             "issue": ("IS",), "article_number": ("AR",), "publication_types": ("DT",),
+             "language": ("LA",), "abstract": ("AB",)},
+    page_columns=("BP", "EP"),
 )
 
 LAYOUTS = {layout.name: layout for layout in (SCOPUS, EMBASE, COVIDENCE, GENERIC)}
@@ -123,16 +174,61 @@ def _delimiter(line: str) -> str:
 def _find_header(lines: list[str], layout: CsvLayout, path: Path) -> tuple[int, str]:
     """The 0-based index of the header line and the delimiter."""
     wanted = [{_norm(h) for h in layout.columns[f]} for f in layout.required]
+    first = None
     for index, line in enumerate(lines[:50]):
         if not line.strip():
             continue
         delimiter = _delimiter(line)
-        cells = {_norm(c) for c in next(csv.reader([line], delimiter=delimiter))}
-        if all(cells & names for names in wanted):
+        cells = next(csv.reader([line], delimiter=delimiter))
+        if first is None:
+            first = [c.strip().lstrip("\ufeff") for c in cells if c.strip()]
+        if all({_norm(c) for c in cells} & names for names in wanted):
             return index, delimiter
-    names = " / ".join(layout.columns[layout.required[0]])
-    raise InputError(path, f"no header row with a '{names}' column in the first 50 lines "
-                           f"(is this a {layout.name} export?)", line=1)
+    expected = " / ".join(f"'{h}'" for h in layout.columns[layout.required[0]])
+    found = ", ".join(f"'{h}'" for h in (first or [])[:40]) or "none (the file is empty)"
+    raise InputError(path, f"no header row with a title column ({expected}) in the first 50 "
+                           f"lines (is this a {layout.name} export?); headers found: "
+                           f"{found}", line=1)
+
+
+#: "Smith J, Li XY" (PubMed CSV) or "Smith J., Li X." (Scopus, Embase): comma-separated names
+#: that each end in initials.
+_INITIALS_NAME = re.compile(r"[^,;]+?\s(?:[A-Z]\.?-?){1,4}")
+#: "Nature. 2020 Jan;577(7789):123-130. doi: …" (PubMed CSV citation)
+_PUBMED_CITATION = re.compile(
+    r";\s*(?P<volume>[^(:;\s]+)?(?:\((?P<issue>[^)]+)\))?(?::(?P<pages>[^.;\s]+))?")
+#: "Endoscopic Ultrasound 2014 3:3 (152-160)" (older Embase.com CSV "Source")
+_EMBASE_CITATION = re.compile(
+    r"^(?P<journal>.+?)\.?\s+(?P<year>(?:1[89]|20)\d\d)(?:\s+(?P<volume>[^\s:(]+))?"
+    r"(?::(?P<issue>[^\s(]+))?(?:\s*\((?P<pages>[^)]*)\))?\s*$")
+
+
+def split_authors(cell: str, separator: str = "auto") -> list[str]:
+    """Split an authors cell into names.
+
+    ``separator="auto"`` recognises a Python list repr (``['Smith, J', 'Li, X']``), names
+    separated by ``;``, BibTeX/Rayyan style ``"Smith, J. and Li, X."``, and comma-separated
+    names that each end in initials (``"Smith J, Li XY"``, ``"Smith J., Li X."``); anything
+    else stays one name.
+    """
+    cell = cell.strip()
+    if separator != "auto":
+        return [n for n in re.split(separator, cell) if n.strip()]
+    if cell.startswith("[") and cell.endswith("]"):
+        try:
+            value = ast.literal_eval(cell)
+        except (ValueError, SyntaxError):
+            value = None
+        if isinstance(value, (list, tuple)):
+            return [str(v).strip() for v in value if str(v).strip()]
+    if ";" in cell:
+        return [n.strip() for n in cell.split(";") if n.strip()]
+    if re.search(r"\s+and\s+", cell):
+        return [n.strip() for n in re.split(r"\s+and\s+", cell) if n.strip()]
+    parts = [p.strip() for p in cell.split(",")]
+    if len(parts) > 1 and all(_INITIALS_NAME.fullmatch(p) for p in parts):
+        return parts
+    return [cell]
 
 
 def _cell(row: Mapping[str, str], headers: tuple[str, ...]) -> str | None:
@@ -143,19 +239,43 @@ def _cell(row: Mapping[str, str], headers: tuple[str, ...]) -> str | None:
     return None
 
 
+def _page_pairs(layout: CsvLayout) -> tuple[tuple[str, str], ...]:
+    pairs = layout.page_columns or ()
+    return (pairs,) if pairs and isinstance(pairs[0], str) else pairs
+
+
 def _map_row(row: Mapping[str, str], layout: CsvLayout) -> dict[str, Any]:
     rec = {key: _cell(row, headers) for key, headers in layout.columns.items()}
     if rec.get("authors"):
-        rec["authors"] = join_list(re.split(layout.author_separator, rec["authors"]))
-    if not rec.get("pages") and layout.page_columns:
-        start, end = (_cell(row, (h,)) for h in layout.page_columns)
-        rec["pages"] = f"{start}-{end}" if start and end and start != end else start
+        rec["authors"] = join_list(split_authors(rec["authors"], layout.author_separator))
+    if not rec.get("pages"):
+        for start_header, end_header in _page_pairs(layout):
+            start, end = _cell(row, (start_header,)), _cell(row, (end_header,))
+            if start:
+                rec["pages"] = f"{start}-{end}" if end and start != end else start
+                break
     if not rec.get("pages") and rec.get("article_number"):
         rec["pages"] = rec["article_number"]
     if not rec.get("pmid") and rec.get("accession") and rec["accession"].isdigit():
         rec["pmid"] = rec["accession"]  # Covidence keeps the PubMed id as accession
-    rec.pop("article_number", None)
-    rec.pop("accession", None)
+    if not rec.get("pmid") and rec.get("extra"):
+        # Zotero's "Extra" and Rayyan's notes: "PMID: 123…"
+        if m := re.search(r"\bPMID:\s*(\d{1,9})", rec["extra"]):
+            rec["pmid"] = m.group(1)
+    if not rec.get("doi") and rec.get("links"):
+        rec["doi"] = doi_in_text(rec["links"])
+    if rec.get("citation"):
+        if m := _PUBMED_CITATION.search(rec["citation"]):
+            for key in ("volume", "issue", "pages"):
+                rec[key] = rec.get(key) or m.group(key)
+    journal = rec.get("journal")
+    if journal and not parse_year(rec.get("year")) and (m := _EMBASE_CITATION.match(journal)):
+        # Older Embase.com CSV: no year column, the whole citation in "Source".
+        rec.update({key: rec.get(key) or m.group(key)
+                    for key in ("year", "volume", "issue", "pages")})
+        rec["journal"] = m.group("journal")
+    for key in ("article_number", "accession", "citation", "extra", "links"):
+        rec.pop(key, None)
     return rec
 
 
@@ -185,6 +305,8 @@ def read_csv_export(path: str | Path, *, source: str, layout: str = "csv") -> pd
             start_line = header_index + reader.line_num + 1
             if not header:
                 header = [_norm(c) for c in cells]
+                if layout == "csv" and {"pt", "ut", "ti"} <= set(header):
+                    spec = WOS_TAB
                 continue
             if not any(c.strip() for c in cells):
                 continue

@@ -1,4 +1,5 @@
-"""PubMed MEDLINE / ``.nbib`` exports (``PMID- `` … records separated by blank lines).
+"""PubMed MEDLINE / ``.nbib`` exports (``PMID- `` … records separated by blank lines), and
+the same tagged format from other hosts (ERIC via EBSCO), whose records have no PMID.
 
 Parsing is Biopython's :func:`Bio.Medline.parse`; this module checks the file's structure
 (so that a corrupt file fails with its line number instead of giving a shorter table) and maps
@@ -28,8 +29,8 @@ _DOI_ID = re.compile(r"^\s*(10\.\S+)\s*\[doi\]", re.IGNORECASE)
 
 
 def _check_structure(text: str, path: Path) -> int:
-    """Count records (blank-line separated, each starting with ``PMID-``); fail on a line
-    that is neither a field, a continuation nor blank."""
+    """Count records (blank-line separated; PubMed's start with ``PMID-``, other hosts'
+    with any field); fail on a line that is neither a field, a continuation nor blank."""
     count, in_record = 0, False
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -42,11 +43,18 @@ def _check_structure(text: str, path: Path) -> int:
         if not _FIELD.match(line):
             raise InputError(path, f"not a MEDLINE field line: {line[:40]!r}", line=number)
         if not in_record:
-            if not line.startswith("PMID-"):
-                raise InputError(path, "a record must start with a PMID- line",
-                                 line=number)
             in_record, count = True, count + 1
     return count
+
+
+def _record_lines(text: str) -> list[int]:
+    """The first line of every record."""
+    starts, previous_blank = [], True
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip() and previous_blank:
+            starts.append(number)
+        previous_blank = not line.strip()
+    return starts
 
 
 def _doi(rec: dict[str, Any]) -> str | None:
@@ -58,9 +66,14 @@ def _doi(rec: dict[str, Any]) -> str | None:
 
 def map_medline_record(rec: dict[str, Any]) -> dict[str, Any]:
     """Map one :mod:`Bio.Medline` record to record-table fields."""
+    pmid = str(rec.get("PMID") or "").strip()
+    # ERIC (EBSCO) and other non-PubMed hosts: no PMID, or their own accession in its place.
+    accession = pmid or rec.get("AN") or rec.get("OID") or rec.get("ID")
+    if isinstance(accession, list):
+        accession = accession[0] if accession else None
     return {
-        "source_id": rec.get("PMID"),
-        "pmid": rec.get("PMID"),
+        "source_id": accession,
+        "pmid": pmid if pmid.isdigit() else None,
         "doi": _doi(rec),
         "title": rec.get("TI") or rec.get("BTI") and " ".join(rec["BTI"]),
         "authors": join_list(rec.get("AU") or rec.get("FAU")),
@@ -82,8 +95,7 @@ def read_medline(path: str | Path, *, source: str) -> pd.DataFrame:
     Raises
     ------
     InputError
-        When a line is not MEDLINE (naming it), a record does not start with ``PMID-``, or
-        Biopython read a different number of records than the file holds.
+        When a line is not MEDLINE (naming it), or Biopython read a different number of records than the file holds.
     """
     path = Path(path)
     text = read_text(path)
@@ -92,9 +104,11 @@ def read_medline(path: str | Path, *, source: str) -> pd.DataFrame:
     if len(parsed) != expected:
         raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")
     rows = []
+    starts = _record_lines(text)
     for position, rec in enumerate(parsed, start=1):
         row = map_medline_record(rec)
         row["source_position"] = position
+        row["line"] = starts[position - 1] if position <= len(starts) else None
         rows.append(row)
     log.info("%s: %d records", path, len(rows))
     return make_record_table(rows, source=source, source_file=path)

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+from urllib.parse import unquote
 
 import pandas as pd
 
@@ -17,11 +18,19 @@ from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
 
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi\s*:\s*|doi\s+)",
+                         re.IGNORECASE)
+#: A DOI: the ``10.`` directory indicator, a numeric registrant code, a slash and a suffix
+#: without white space (DOI Handbook, section 2.2).
+_DOI_VALID = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
+# C0 control characters except tab and line feed, DEL, and the C1 range: never valid in a
+# bibliographic field, and NUL breaks every downstream tool.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 
 
-def decode_export(raw: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
+def decode_export(raw: bytes, path: str | Path = "<bytes>", *,
+                  warn: bool = True) -> tuple[str, str]:
     """Decode an export's bytes: UTF-8 (with or without BOM, or UTF-16 with BOM), else
     Windows-1252, else Latin-1; return the text and the encoding used.
 
@@ -30,10 +39,17 @@ def decode_export(raw: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
     sequence is practically never valid-looking Windows-1252 text by accident; Windows-1252
     next because it is a superset of Latin-1's printable range, and Latin-1 last because it
     decodes any byte (it covers the five bytes Windows-1252 leaves undefined).
-    Line ends (also CRLF inside quoted CSV fields) are normalised to ``\\n``.
+    Line ends (also CRLF inside quoted CSV fields) are normalised to ``\\n``. UTF-16 without
+    a byte-order mark (saved so by some Windows tools) is recognised by its NUL bytes.
+    ``warn=False`` keeps the log quiet (format detection decodes a file before its reader).
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         text, encoding = raw.decode("utf-16"), "utf-16"
+    elif (utf16 := _utf16_without_bom(raw)) is not None:
+        text, encoding = raw.decode(utf16, errors="replace"), utf16
+        if warn:
+            log.warning("%s is %s without a byte-order mark; reading it as such", path,
+                        utf16)
     else:
         try:
             text, encoding = raw.decode("utf-8-sig"), "utf-8"
@@ -42,8 +58,23 @@ def decode_export(raw: bytes, path: str | Path = "<bytes>") -> tuple[str, str]:
                 text, encoding = raw.decode("cp1252"), "cp1252"
             except UnicodeDecodeError:
                 text, encoding = raw.decode("latin-1"), "latin-1"
-            log.warning("%s is not UTF-8; reading it as %s", path, encoding)
+            if warn:
+                log.warning("%s is not UTF-8; reading it as %s", path, encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``raw`` looks like UTF-16 text without a BOM (as
+    some Windows tools save): mostly-ASCII text then has a NUL in every other byte."""
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def read_text(path: str | Path) -> str:
@@ -52,14 +83,28 @@ def read_text(path: str | Path) -> str:
 
 
 def normalise_doi(value: Any) -> str | None:
-    """Lower-case a DOI and strip resolver prefixes; ``None`` when it is not a DOI."""
+    """A DOI in canonical form (lower case, no resolver prefix), or ``None`` when ``value``
+    is not a DOI.
+
+    Resolver and scheme prefixes (``https://doi.org/``, ``http://dx.doi.org/``, ``doi:``)
+    are stripped and percent-escapes decoded (``%28`` -> ``(``), as link resolvers and Ovid
+    write them. Text after the first white space is dropped: Rayyan writes the next RIS tag
+    into the DOI field (``10.1/x     LK  - https://…``), and a DOI never holds white space.
+    What is left must match ``10.<digits>/<suffix>``; anything else is not a DOI.
+    """
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    doi = _DOI_PREFIX.sub("", str(value).strip()).strip().rstrip(".").lower()
-    return doi if doi.startswith("10.") and "/" in doi else None
+    text = _CONTROL.sub("", str(value)).strip()
+    if "%" in text:
+        text = unquote(text)
+    doi = _DOI_PREFIX.sub("", text).strip()
+    doi = doi.split(maxsplit=1)[0] if doi else ""
+    doi = doi.rstrip(".,;").lower()
+    return doi if _DOI_VALID.fullmatch(doi) else None
 
 
-_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
+# In a link the slash may be escaped (``id=doi:10.1038%2Fs41598…``) and ``&`` ends the value.
+_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}(?:/|%2F)[^\s\"<>&]+", re.IGNORECASE)
 
 
 def doi_in_text(text: Any) -> str | None:
@@ -93,8 +138,13 @@ def clean_text(value: Any) -> str | None:
         return None
     if isinstance(value, (list, tuple)):
         value = " ".join(str(v) for v in value)
-    text = " ".join(str(value).split())
+    text = " ".join(_CONTROL.sub(" ", str(value)).split())
     return text or None
+
+
+def strip_control(value: Any) -> Any:
+    """``value`` without NUL and other control characters (tab and line feed kept)."""
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
 def join_list(values: Iterable[Any] | None) -> str | None:
@@ -119,6 +169,12 @@ def content_key(record: Mapping[str, Any]) -> str:
     return "h" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
+def _where(rec: Mapping[str, Any]) -> str:
+    if rec.get("line"):
+        return f"line {rec['line']}"
+    return f"record {rec.get('source_position')}"
+
+
 def make_record_table(records: list[dict[str, Any]], *, source: str,
                       source_file: str | Path) -> pd.DataFrame:
     """Turn parsed records into the record table of one source.
@@ -133,6 +189,12 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         The source's short name (``pubmed``, ``embase`` …); it prefixes every record id.
     source_file
         The file the records came from, kept on every row for the audit.
+
+    Raises
+    ------
+    InputError
+        For a record with no title, no authors and no identifier (naming its line): a
+        blank row would be counted in PRISMA and could never be screened.
     """
     if not re.fullmatch(r"[a-z][a-z0-9_]*", source):
         raise InputError(source_file, f"source name '{source}' must be lower-case letters, "
@@ -140,13 +202,29 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
     rows = []
     seen: dict[str, int] = {}
     for rec in records:
-        row = {col: rec.get(col) for col in RECORD_COLUMNS}
+        where = _where(rec)
+        row = {col: strip_control(rec.get(col)) for col in RECORD_COLUMNS}
         row["doi"] = normalise_doi(rec.get("doi"))
+        if row["doi"] is None and clean_text(rec.get("doi")):
+            log.warning("%s, %s: %r is not a DOI (10.<digits>/<suffix>); left out",
+                        source_file, where, clean_text(rec.get("doi"))[:80])
         row["pmid"] = normalise_pmid(rec.get("pmid"))
         row["year"] = parse_year(rec.get("year"))
-        for col in ("title", "journal", "volume", "issue", "pages", "language", "abstract"):
+        if row["year"] is None and clean_text(rec.get("year")):
+            log.warning("%s, %s: year %r holds no four-digit year; left empty",
+                        source_file, where, clean_text(rec.get("year")))
+        for col in ("title", "authors", "journal", "volume", "issue", "pages", "language",
+                    "abstract", "publication_types", "mesh_terms"):
             row[col] = clean_text(rec.get(col))
-        source_id = clean_text(rec.get("source_id")) or content_key(row)
+        accession = clean_text(rec.get("source_id"))
+        # An abstract alone can still be screened; with nothing at all the row is blank.
+        if not (row["title"] or row["authors"] or row["pmid"] or row["doi"] or accession
+                or row["abstract"]):
+            raise InputError(source_file, "a record with no title, no authors, no abstract "
+                                          "and no identifier (PMID, DOI or accession)",
+                             line=rec.get("line"),
+                             row=None if rec.get("line") else rec.get("source_position"))
+        source_id = accession or content_key(row)
         # The same accession twice in one export is a within-source duplicate; keep both rows
         # (deduplication will merge them) under distinct, still deterministic ids.
         count = seen.get(source_id, 0) + 1

@@ -15,6 +15,7 @@ import pandas as pd
 import rispy
 
 from sysrev.errors import InputError
+from sysrev.imports.checks import check_wiley_record_numbers
 from sysrev.imports.records import (count_tagged_records, doi_in_text, join_list,
                                     make_record_table, read_text)
 
@@ -39,17 +40,41 @@ def _unknown(rec: dict[str, Any], tag: str) -> str | None:
     return values[0] if values else None
 
 
-def _pmid(rec: dict[str, Any]) -> str | None:
-    # Embase puts the MEDLINE PMID, bare, in C5.
-    embase_pmid = rec.get("custom5")
-    if str(rec.get("name_of_database", "")).lower().startswith("embase") and embase_pmid \
-            and str(embase_pmid).strip().isdigit():
-        return str(embase_pmid).strip()
+# Link-resolver (OpenURL) links of Embase (LK) and Ovid ("Link to the External Link
+# Resolver") carry the PMID as ``id=pmid:NNN``; it is empty when the record has none.
+_PMID_IN_LINK = re.compile(r"[?&]id=pmid(?::|%3A)(\d{1,9})\b", re.IGNORECASE)
+
+
+def _values(rec: dict[str, Any], key: str) -> list[str]:
+    value = rec.get(key)
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if v not in (None, "")]
+
+
+def _pmid(rec: dict[str, Any], chunk: str = "") -> str | None:
+    """The PMID from every place Embase and Ovid put it.
+
+    ``chunk`` is the record's text from its ``TY`` line to the next record, including the
+    lines Ovid writes after ``ER`` (``Link to the External Link Resolver: …id=pmid:…``).
+    """
+    databases = " ".join(_values(rec, "name_of_database")).lower()
+    accession = str(_first(rec, "accession_number") or _unknown(rec, "U2") or "")
+    # Embase.com puts the MEDLINE PMID, bare, in C5 of records also in MEDLINE. The record's
+    # DB lines may list "Medline" before "Embase", or be empty, so any DB line counts, and
+    # so does an Embase accession (U2 "L123…").
+    embase_pmid = str(rec.get("custom5") or "").strip()
+    if embase_pmid.isdigit() and ("embase" in databases or "medline" in databases
+                                  or re.fullmatch(r"L\d+", accession)):
+        return embase_pmid
+    # Ovid MEDLINE: the accession number (AN) is the PMID.
+    if "medline" in databases and "ovid" in databases and accession.isdigit():
+        return accession
     for key in ("custom3", "accession_number", "notes", "note", "id"):
-        value = rec.get(key)
-        for text in (value if isinstance(value, list) else [value]):
-            if text and (m := _PMID_IN_TEXT.search(str(text))):
+        for text in _values(rec, key):
+            if m := _PMID_IN_TEXT.search(text):
                 return m.group(1)
+    if m := _PMID_IN_LINK.search(chunk):
+        return m.group(1)
     return None
 
 
@@ -71,13 +96,22 @@ def _check_structure(text: str, path: Path) -> int:
     return count_tagged_records(text, path, _TAG_LINE, "TY")
 
 
-def map_ris_record(rec: dict[str, Any]) -> dict[str, Any]:
-    """Map one rispy record to record-table fields."""
+def _record_chunks(text: str) -> list[tuple[int, str]]:
+    """(first line, text) of each record, from its ``TY`` line to the next ``TY`` line."""
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if _TAG_LINE.match(line)
+              and line.startswith("TY")]
+    bounds = starts + [len(lines)]
+    return [(start + 1, "\n".join(lines[start:end])) for start, end in zip(bounds, bounds[1:])]
+
+
+def map_ris_record(rec: dict[str, Any], chunk: str = "") -> dict[str, Any]:
+    """Map one rispy record to record-table fields (``chunk``: the record's raw text)."""
     authors = (rec.get("authors") or []) + (rec.get("first_authors") or [])
     return {
         "source_id": _first(rec, "accession_number") or _unknown(rec, "U2")
         or _first(rec, "id"),
-        "pmid": _pmid(rec),
+        "pmid": _pmid(rec, chunk),
         # Ovid and some re-exports give the DOI only as a link (L1, L2, UR).
         "doi": _first(rec, "doi") or next(
             (d for key in ("file_attachments1", "file_attachments2", "urls")
@@ -109,13 +143,21 @@ def read_ris(path: str | Path, *, source: str) -> pd.DataFrame:
     path = Path(path)
     text = read_text(path)
     expected = _check_structure(text, path)
-    parsed = rispy.loads(text, skip_unknown_tags=False)
+    if expected == 0 and (first := next((n for n, line in enumerate(text.split("\n"), 1)
+                                         if _TAG_LINE.match(line)), None)):
+        raise InputError(path, "RIS tag lines but no record: no 'TY  - ' line starts one",
+                         line=first)
+    parsed = rispy.loads(text, skip_unknown_tags=False,
+                         list_tags=list(rispy.LIST_TYPE_TAGS) + ["DB"])
     if len(parsed) != expected:
         raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")
+    check_wiley_record_numbers(text, path, len(parsed))
+    chunks = _record_chunks(text)
     rows = []
-    for position, rec in enumerate(parsed, start=1):
-        row = map_ris_record(rec)
+    for position, (rec, (line, chunk)) in enumerate(zip(parsed, chunks), start=1):
+        row = map_ris_record(rec, chunk)
         row["source_position"] = position
+        row["line"] = line
         rows.append(row)
     log.info("%s: %d records", path, len(rows))
     return make_record_table(rows, source=source, source_file=path)

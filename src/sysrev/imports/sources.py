@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
+from sysrev.imports.bibtex import read_bibtex
 from sysrev.imports.csv_export import read_csv_export
+from sysrev.imports.detect import BINARY, EMPTY, detect_format, same_family
 from sysrev.imports.endnote_xml import read_endnote_xml
 from sysrev.imports.medline import read_medline
+from sysrev.imports.ovid import read_ovid
 from sysrev.imports.ris import read_ris
+from sysrev.imports.records import make_record_table
 from sysrev.imports.wos import read_wos
+from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +33,8 @@ READERS = {
     "wos": read_wos,
     "medline": read_medline,
     "endnote_xml": read_endnote_xml,
+    "bibtex": read_bibtex,
+    "ovid": read_ovid,
     "csv": partial(read_csv_export, layout="csv"),
     "scopus_csv": partial(read_csv_export, layout="scopus_csv"),
     "embase_csv": partial(read_csv_export, layout="embase_csv"),
@@ -33,14 +42,104 @@ READERS = {
 }
 
 
-def import_records(path: str | Path, *, source: str, fmt: str) -> pd.DataFrame:
-    """Read one database export of format ``fmt`` (a key of :data:`READERS`) as ``source``."""
-    if fmt not in READERS:
-        raise InputError(path, f"unknown export format '{fmt}' (known: {sorted(READERS)})",
-                         field="format")
+@dataclass(frozen=True)
+class ImportReport:
+    """What was read from one export: for the log and the search audit."""
+
+    file: str
+    declared_format: str
+    detected_format: str | None
+    format_read: str
+    encoding: str
+    records: int
+    allow_empty: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _describe(detected: str | None) -> str:
+    if detected == EMPTY:
+        return "the file is empty"
+    if detected == BINARY:
+        return "the file is not text (binary content, or an encoding that is not text)"
+    if detected is None:
+        return "its content matches none of the known formats"
+    return f"it looks like '{detected}'"
+
+
+def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
+                       allow_empty: bool = False) -> tuple[pd.DataFrame, ImportReport]:
+    """Read one database export as ``source``; return its records and what was read.
+
+    Parameters
+    ----------
+    fmt
+        A key of :data:`READERS`, or ``"auto"`` to recognise the format from the content
+        (:func:`sysrev.imports.detect.detect_text_format`).
+    allow_empty
+        Accept an export with no records (a search that truly found nothing). Otherwise no
+        records is an error: an empty, cut, binary or wrongly declared file would give a
+        PRISMA count of zero with exit code 0.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the format tried: an unknown or unrecognisable format; a file
+        that does not parse as its declared format (saying which format it looks like); no
+        records without ``allow_empty``.
+    """
+    if fmt != "auto" and fmt not in READERS:
+        raise InputError(path, f"unknown export format '{fmt}' (known: auto, "
+                               f"{', '.join(sorted(READERS))})", field="format")
     if not Path(path).is_file():
         raise InputError(path, "export file not found")
-    return READERS[fmt](path, source=source)
+    detected, encoding = detect_format(path)
+    if fmt == "auto":
+        if detected in (None, EMPTY, BINARY):
+            if detected == EMPTY and allow_empty:
+                log.info("%s: empty file, allowed (allow_empty)", path)
+                return _empty(path, source), ImportReport(
+                    logical_path(path), fmt, detected, "none", encoding, 0, allow_empty)
+            raise InputError(path, f"cannot recognise the export format: {_describe(detected)} "
+                                   f"(known: {', '.join(sorted(READERS))})", field="format")
+        used = detected
+        log.info("%s: format detected as %s (%s)", path, used, encoding)
+    else:
+        used = fmt
+    mismatch = detected not in (None, EMPTY) and not same_family(used, detected)
+    try:
+        table = READERS[used](path, source=source)
+    except InputError as err:
+        if mismatch:
+            raise InputError(path, f"does not parse as the declared format '{used}' "
+                                   f"({err}); {_describe(detected)}", field="format") from None
+        raise
+    if mismatch and not (table.empty and allow_empty):
+        # Parsed, but as another format's text (RIS read as MEDLINE gives records with
+        # misplaced fields): the declaration is wrong.
+        raise InputError(path, f"declared format '{used}' but {_describe(detected)} "
+                               f"({len(table)} records read as '{used}'): correct 'format' "
+                               "in the configuration, or use auto", field="format")
+    if table.empty and not allow_empty:
+        hint = "" if same_family(used, detected) else f"; {_describe(detected)}"
+        raise InputError(path, f"no records read as '{used}'{hint}. If the search truly "
+                               "found nothing, set allow_empty: true for this export",
+                         field="format")
+    log.info("%s: %d records read as %s (declared %s)", path, len(table), used, fmt)
+    return table, ImportReport(logical_path(path), fmt, detected, used, encoding, len(table),
+                               allow_empty)
+
+
+def _empty(path: str | Path, source: str) -> pd.DataFrame:
+    return make_record_table([], source=source, source_file=path)
+
+
+def import_records(path: str | Path, *, source: str, fmt: str = "auto",
+                   allow_empty: bool = False) -> pd.DataFrame:
+    """Read one database export of format ``fmt`` (a key of :data:`READERS`, or ``auto``)
+    as ``source``; see :func:`import_export_file`."""
+    return import_export_file(path, source=source, fmt=fmt, allow_empty=allow_empty)[0]
 
 
 def collect_records(tables: list[pd.DataFrame]) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -13,12 +14,12 @@ from sysrev.csvtables import load_csv
 from sysrev.errors import InputError
 from sysrev.imports.sources import collect_records as concat_records
 from sysrev.paths import logical_path
-from sysrev.imports.sources import import_records
+from sysrev.imports.sources import import_export_file, import_records
 from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
                                          resolve_base_url, retrieve_snapshot)
 from sysrev.search.snapshot import normalise_query, read_provenance, read_snapshot
 from sysrev.search.update import new_records, snapshot_pmids
-from sysrev.tables import read_tsv, write_tsv
+from sysrev.tables import read_tsv, write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,15 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["record_id"])
 
 
-def import_export(*, export: str, source: str, fmt: str, output: str) -> None:
-    """Import one database export into the record table of its source."""
-    records = import_records(export, source=source, fmt=fmt)
+def import_export(*, export: str, source: str, fmt: str, output: str,
+                  allow_empty: bool = False, report: str | None = None) -> None:
+    """Import one database export into the record table of its source; ``report`` (JSON)
+    says which format was declared, detected and read, the encoding and the record count."""
+    records, info = import_export_file(export, source=source, fmt=fmt,
+                                       allow_empty=allow_empty)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["source_position"])
+    if report is not None:
+        write_json(info.as_dict(), report)
 
 
 def collect_records(*, tables: list[str], searches: str, provenance: str | None, output: str,
@@ -123,12 +129,18 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                          field="source")
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["source", "record_id"])
     per_source = records["source"].value_counts().sort_index()
+    # Each import's report (format declared/detected, encoding), written next to its table.
+    imports = {Path(t).stem: json.loads(Path(t).with_suffix(".json").read_text("utf-8"))
+               for t in tables if Path(t).parent.name == "imported"
+               and Path(t).with_suffix(".json").is_file()}
     sources = []
     for _, row in searches_table.iterrows():
         entry = {"source": row["source"], "database": row["database"],
                  "platform": row["platform"], "file": row["file"], "query": row["query"],
                  "search_date": row["search_date"],
                  "records": int(per_source.get(row["source"], 0))}
+        if row["source"] in imports:
+            entry["import"] = imports[row["source"]]
         if row["source"] == "pubmed":
             # The configured search, not the row written for an earlier date, is what ran.
             entry.update({"query": parameters.get("pubmed_query", row["query"]),

@@ -1,0 +1,200 @@
+"""Bad and borderline exports, one case per row: each either fails with an error that names
+the file and the field or line, or gives the correct result. Empty and shrunken inputs must
+never give a smaller PRISMA count with exit code 0 (issue 11); the format tried is named.
+
+Real files: ../shared/testdata/exports and the bundled review's data/denosumab_ra/exports;
+the others are minimal files written here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from sysrev.errors import InputError
+from sysrev.imports.sources import import_export_file
+from sysrev.workflow.search import import_export
+from tests.conftest import REPO
+
+BUNDLED = REPO / "data/denosumab_ra/exports"
+
+RIS_OK = "TY  - JOUR\nTI  - A synthetic title\nAU  - Smith, J\nPY  - 2020\nER  - \n\n"
+
+
+@dataclass
+class Case:
+    """``make(tmp_path, testdata) -> path``; then either ``error`` (regexes that must all be
+    in the message, the file name always is) or ``records`` (expected count)."""
+
+    make: Callable[[Path, Path], Path]
+    fmt: str = "auto"
+    error: tuple[str, ...] = ()
+    records: int | None = None
+    allow_empty: bool = False
+    check: Callable | None = None
+
+
+def _write(name: str, data: str | bytes) -> Callable[[Path, Path], Path]:
+    def make(tmp: Path, _testdata: Path) -> Path:
+        path = tmp / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        return path
+    return make
+
+
+def _shared(name: str) -> Callable[[Path, Path], Path]:
+    return lambda _tmp, testdata: testdata / "exports" / name
+
+
+def _cut_central(tmp: Path, _testdata: Path) -> Path:
+    # The bundled CENTRAL export cut cleanly after record 8 of 15 (at a record boundary).
+    text = (BUNDLED / "central.ris").read_text(encoding="utf-8")
+    path = tmp / "central.ris"
+    path.write_text(text[:text.index("Record #9 of 15")], encoding="utf-8")
+    return path
+
+
+def _cut_wos(tmp: Path, _testdata: Path) -> Path:
+    # The bundled WoS export cut after a whole record: every record closed by ER, no EF.
+    text = (BUNDLED / "wos.txt").read_text(encoding="utf-8")
+    cut = text[:text.index("\nER\n", len(text) // 2) + 4]
+    path = tmp / "wos.txt"
+    path.write_text(cut, encoding="utf-8")
+    return path
+
+
+def _utf16le_no_bom(tmp: Path, testdata: Path) -> Path:
+    text = (testdata / "exports/scopus/asreview__scopus.ris").read_text(encoding="utf-8-sig")
+    path = tmp / "scopus_utf16.ris"
+    path.write_bytes(text.replace("\n", "\r\n").encode("utf-16-le"))
+    return path
+
+
+# Fixed pseudo-random bytes (a linear congruential sequence), so the case never changes.
+_GARBAGE = bytes((i * 1103515245 + 12345) >> 16 & 0xFF for i in range(4000))
+
+
+def _no_control_characters(table, path):
+    for column in ("title", "authors", "abstract"):
+        values = table[column].dropna()
+        assert not values.str.contains(r"[\x00-\x08\x0b-\x1f\x7f]").any(), column
+    assert table.loc[0, "title"] == "A title with a NUL and a bell"
+
+
+CASES = {
+    "empty_file_declared_ris": Case(
+        _write("empty.ris", b""), fmt="ris",
+        error=(r"field 'format'", r"no records read as 'ris'", "the file is empty")),
+    "empty_file_auto": Case(
+        _write("empty.txt", b"\n\n  \n"),
+        error=(r"cannot recognise the export format", "the file is empty")),
+    "empty_file_allowed": Case(_write("empty.ris", b""), allow_empty=True, records=0),
+    "empty_ris_declared_and_allowed": Case(_write("none.ris", b""), fmt="ris",
+                                           allow_empty=True, records=0),
+    "binary_garbage_auto": Case(
+        _write("export.ris", _GARBAGE), error=("field 'format'", "not text")),
+    "binary_garbage_declared_ris": Case(
+        _write("export.ris", _GARBAGE), fmt="ris",
+        error=("field 'format'", "'ris'", "not text")),
+    "wos_declared_ris": Case(
+        _shared("wos_tagged/bibliometrix__wos_sample.txt"), fmt="ris",
+        error=("field 'format'", "'ris'", "looks like 'wos'")),
+    "ris_declared_wos": Case(
+        _shared("scopus/asreview__scopus.ris"), fmt="wos",
+        error=("field 'format'", "'wos'", "looks like 'ris'")),
+    "ris_declared_medline": Case(
+        _shared("embase/asreview__embase.ris"), fmt="medline",
+        error=("field 'format'", "'medline'", "looks like 'ris'")),
+    "medline_declared_ris": Case(
+        _shared("pubmed_medline/revtools__restoration_pubmed.nbib"), fmt="ris",
+        error=("field 'format'", "'ris'", "looks like 'medline'")),
+    "ris_without_ty_or_er": Case(
+        _write("tags.ris", "TI  - A title\nAU  - Smith, J\nPY  - 2020\nJO  - Journal\n"),
+        fmt="ris", error=(r"line 1: RIS tag lines but no record", "'ris'")),
+    "ovid_text_declared_ris": Case(
+        _write("ovid.ris", "<1>\nTitle\n  A synthetic title.\nAuthors\n  Smith J\n"),
+        fmt="ris", error=("field 'format'", "'ris'", "looks like 'ovid'")),
+    "utf16le_without_bom": Case(_utf16le_no_bom, records=6,
+                                check=lambda t, p: t["title"].notna().all()),
+    "central_cut_at_record_boundary": Case(
+        _cut_central, fmt="ris",
+        error=(r"line \d+", "announces 15 records", "'Record #8 of 15'", "cut")),
+    "central_selection_of_a_longer_export": Case(
+        _shared("cochrane/cff___baseline_cochrane_endnote.ris"), records=3),
+    "wos_without_ef_line": Case(
+        _cut_wos, error=(r"line \d+", "no 'EF' line", "cut")),
+    "ris_missing_last_er": Case(
+        _write("cut.ris", RIS_OK + "TY  - JOUR\nTI  - Second title\nAU  - Li, X\n"),
+        error=(r"line 7", "no ER line", "truncated")),
+    "record_with_nothing": Case(
+        _write("blank.ris", RIS_OK + "TY  - JOUR\nPY  - 2021\nER  - \n"),
+        error=(r"line 7", "no title, no authors")),
+    "nul_and_control_characters": Case(
+        _write("nul.ris", "TY  - JOUR\nTI  - A title with a NUL\x00 and a bell\x07\n"
+                          "AU  - Smith,\x00 J\nAB  - Text\x1b[0m here\nER  - \n"),
+        records=1, check=_no_control_characters),
+    "csv_with_no_title_column": Case(
+        _write("refs.csv", "Name,Year,Where\nA,2020,B\n"), fmt="csv",
+        error=("line 1", "headers found: 'Name', 'Year', 'Where'", "'Article Title'")),
+    "unknown_format": Case(
+        _shared("scopus/asreview__scopus.ris"), fmt="refworks",
+        error=("field 'format'", "unknown export format 'refworks'")),
+    "bibtex_cut_inside_an_entry": Case(
+        _write("cut.bib", "@article{a,\n  title = {One},\n  year = 2020\n}\n\n"
+                          "@article{b,\n  title = {Two\n"),
+        error=("line 6", "malformed BibTeX entry")),
+    "ovid_text_with_a_record_missing": Case(
+        _write("ovid.txt", "<1>\nTitle\n  One.\n\n<3>\nTitle\n  Three.\n"),
+        error=("line 5", "record <3> where <2> was expected")),
+    "wos_malformed_tag_real_file": Case(
+        _shared("wos_tagged/metaknowledge__testFile.isi"), records=34,
+        check=lambda t, p: t["authors"].dropna().str.contains("Gilles, H").any()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_export(name, tmp_path, testdata):
+    case = CASES[name]
+    path = case.make(tmp_path, testdata)
+    if case.error:
+        with pytest.raises(InputError) as err:
+            import_export_file(path, source="src", fmt=case.fmt,
+                               allow_empty=case.allow_empty)
+        message = str(err.value)
+        assert path.name in message
+        for pattern in case.error:
+            assert re.search(pattern, message), (pattern, message)
+        return
+    output, report = tmp_path / "out" / "src.tsv", tmp_path / "out" / "src.json"
+    import_export(export=str(path), source="src", fmt=case.fmt, allow_empty=case.allow_empty,
+                  output=str(output), report=str(report))
+    from sysrev.tables import read_tsv
+    table = read_tsv(output)
+    assert len(table) == case.records
+    raw = output.read_bytes()
+    assert b"\x00" not in raw and not any(b in raw for b in (b"\x07", b"\x1b"))
+    if case.check is not None:
+        assert case.check(table, path) is not False
+
+
+def test_no_partial_output_after_an_error(tmp_path, testdata):
+    output = tmp_path / "out" / "wos.tsv"
+    with pytest.raises(InputError):
+        import_export(export=str(testdata / "exports/wos_tagged/bibliometrix__wos_sample.txt"),
+                      source="wos", fmt="ris", output=str(output),
+                      report=str(tmp_path / "out" / "wos.json"))
+    assert not output.exists() and not (tmp_path / "out" / "wos.json").exists()
+
+
+def test_a_non_utf8_warning_names_the_file(tmp_path, caplog):
+    path = tmp_path / "latin.ris"
+    path.write_bytes("TY  - JOUR\nTI  - Caf\u00e9\nER  - \n".encode("cp1252"))
+    with caplog.at_level(logging.WARNING):
+        table, report = import_export_file(path, source="x")
+    assert table.loc[0, "title"] == "Caf\u00e9" and report.encoding == "cp1252"
+    assert "latin.ris is not UTF-8" in caplog.text

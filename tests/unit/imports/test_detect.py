@@ -1,0 +1,126 @@
+"""format: auto recognises every format from the content; a declared format that the file
+does not match is an error naming the format it looks like."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sysrev.errors import InputError
+from sysrev.imports.detect import detect_format
+from sysrev.imports.sources import import_export_file, import_records
+from sysrev.workflow.search import import_export
+
+import export_layouts as layouts
+from test_csv_layouts import CINAHL, LENS, ZOTERO
+from test_formats import ENDNOTE_XML
+from test_new_formats import ERIC_NBIB, JABREF_BIB, OVID_TEXT, ZOTERO_BIB
+
+SHARED = {
+    "embase/asreview__embase.ris": "ris",
+    "embase/asreview__ovid_psycinfo.ris": "ris",
+    "cochrane/cff___baseline_cochrane_endnote.ris": "ris",
+    "scopus/asreview__scopus.ris": "ris",
+    "ris_generic/rispy__example_bom.ris": "ris",
+    "ris_generic/rispy__example_multiline.ris": "ris",
+    "ris_generic/rispy__example_utf_chars.ris": "ris",
+    "ris_generic/rispy__example_empty_tag.ris": "ris",
+    "ris_generic/rispy__example_extraneous_data.ris": "ris",
+    "pubmed_medline/revtools__restoration_pubmed.nbib": "medline",
+    "wos_tagged/bibliometrix__wos_sample.txt": "wos",
+    "wos_tagged/metaknowledge__testFile.isi": "wos",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHARED))
+def test_shared_exports_are_detected_and_read_with_auto(testdata, name):
+    path = testdata / "exports" / name
+    assert detect_format(path)[0] == SHARED[name]
+    table, report = import_export_file(path, source="x")
+    assert report.detected_format == report.format_read == SHARED[name]
+    assert report.declared_format == "auto"
+    assert report.records == len(table) > 0
+
+
+def test_biopython_medline_and_screening_csvs_are_detected(testdata):
+    for path in sorted((testdata / "eutils/biopython_Medline").glob("*.txt")):
+        assert detect_format(path)[0] == "medline", path.name
+    assert detect_format(testdata / "screening/cff___baseline_rayyan.csv")[0] == "csv"
+    assert detect_format(testdata / "screening/cff___baseline_covidence.csv")[0] == \
+        "covidence_csv"
+    assert detect_format(testdata / "dedup/asysd_diabetes/labelled_test_set.csv")[0] == "csv"
+
+
+WRITTEN = {
+    "endnote.xml": (ENDNOTE_XML, "endnote_xml"),
+    "zotero.bib": (ZOTERO_BIB, "bibtex"),
+    "jabref.bib": (JABREF_BIB, "bibtex"),
+    "eric.nbib": (ERIC_NBIB, "medline"),
+    "ovid.txt": (OVID_TEXT, "ovid"),
+    "zotero.csv": (ZOTERO, "csv"),
+    "lens.csv": (LENS, "csv"),
+    "cinahl.csv": (CINAHL, "csv"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITTEN))
+def test_written_formats_are_detected(tmp_path, name):
+    text, fmt = WRITTEN[name]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    table, report = import_export_file(path, source="x")
+    assert report.detected_format == fmt and len(table) > 0
+
+
+@pytest.mark.parametrize("layout", sorted(layouts.WRITERS))
+def test_generated_tool_layouts_are_detected(tmp_path, layout):
+    path = layouts.write_export(layout, tmp_path)
+    expected = layouts.IMPORT_FORMAT[layout]
+    assert detect_format(path)[0] == expected
+    assert len(import_records(path, source="x")) == len(layouts.RECORDS)
+
+
+def test_a_wos_file_declared_ris_names_the_format_it_looks_like(testdata):
+    path = testdata / "exports/wos_tagged/bibliometrix__wos_sample.txt"
+    with pytest.raises(InputError) as err:
+        import_records(path, source="wos", fmt="ris")
+    message = str(err.value)
+    assert "bibliometrix__wos_sample.txt" in message and "'format'" in message
+    assert "'ris'" in message and "looks like 'wos'" in message
+
+
+def test_a_ris_file_declared_medline_names_the_format_it_looks_like(testdata):
+    path = testdata / "exports/scopus/asreview__scopus.ris"
+    with pytest.raises(InputError, match=r"asreview__scopus.ris.*'medline'.*looks like 'ris'"):
+        import_records(path, source="scopus", fmt="medline")
+
+
+def test_the_import_report_names_the_detected_format(testdata, tmp_path):
+    path = testdata / "exports/embase/asreview__embase.ris"
+    import_export(export=str(path), source="embase", fmt="auto",
+                  output=str(tmp_path / "embase.tsv"), report=str(tmp_path / "embase.json"))
+    report = json.loads((tmp_path / "embase.json").read_text())
+    assert (report["declared_format"], report["detected_format"], report["format_read"],
+            report["records"], report["encoding"]) == ("auto", "ris", "ris", 6, "utf-8")
+
+
+def test_the_search_audit_says_which_format_was_detected(testdata, tmp_path):
+    from sysrev.workflow.search import collect_records
+
+    imported = tmp_path / "results/search/imported"
+    import_export(export=str(testdata / "exports/wos_tagged/bibliometrix__wos_sample.txt"),
+                  source="wos", fmt="auto", output=str(imported / "wos.tsv"),
+                  report=str(imported / "wos.json"))
+    searches = tmp_path / "searches.tsv"
+    searches.write_text("source\tdatabase\tplatform\tfile\tquery\tsearch_date\tnotes\n"
+                        "wos\tWeb of Science\tClarivate\texports/wos.txt\tTS=(x)\t2025-06-30"
+                        "\t\n", encoding="utf-8")
+    audit = tmp_path / "audit.json"
+    collect_records(tables=[str(imported / "wos.tsv")], searches=str(searches),
+                    provenance=None, output=str(tmp_path / "records.tsv"), audit=str(audit),
+                    parameters={})
+    source = json.loads(audit.read_text())["parameters"]["sources"][0]
+    assert source["records"] == 8
+    assert source["import"]["detected_format"] == "wos"
+    assert source["import"]["format_read"] == "wos"
+    assert source["import"]["declared_format"] == "auto"
