@@ -122,6 +122,10 @@ _TITLE_NOTES = re.compile(
     r"\[(review|\d+\s*refs?|erratum|comment|retraction|see|published|update|corrected|"
     r"summary for patients|article in|english abstract)[^\]]*(\]|$)"
     r"|\((provisional|structured) abstract\)", re.IGNORECASE)
+# "…Cancer : official journal of the International Gynecological Cancer Society": the
+# society line PubMed's full journal titles carry says nothing about which journal it is.
+_JOURNAL_SUBTITLE = re.compile(r"\s*:\s*(the\s+)?(official|an?\s+international|journal\s+"
+                               r"of\s+the|organ\s+of|a\s+journal)\b.*$", re.IGNORECASE)
 _FIRST_INT = re.compile(r"\d+")
 _DIGITS = re.compile(r"\d+")
 _PAGE_RANGE = re.compile(r"\d+\s*[-\u2013]\s*[a-z]?\d+", re.IGNORECASE)
@@ -207,6 +211,17 @@ def _first_page(pages: str) -> str:
     return f"{m.group(1)}{m.group(2)}" if m else ""
 
 
+def _page_range_key(pages: str) -> str:
+    """``"1099-1103"``, ``"1099-103"`` and ``"1099 - 1103"`` -> ``"1099-1103"``; else ``""``."""
+    m = re.match(r"^\s*([a-z]?)0*(\d+)\s*[-\u2013]+\s*[a-z]?0*(\d+)", pages.casefold())
+    if not m:
+        return ""
+    first, last = m.group(2), m.group(3)
+    if len(last) < len(first):  # abbreviated end page
+        last = first[:len(first) - len(last)] + last
+    return f"{m.group(1)}{first}-{last}"
+
+
 def _first_int(value: str) -> int:
     m = _FIRST_INT.search(value)
     return int(m.group(0)) if m else -1
@@ -239,6 +254,7 @@ class _Prepared:
     page: list[str]
     page_number: np.ndarray
     page_range: np.ndarray
+    pages_norm: list[str]
     doi: list[str]
     pmid: list[str]
     kind: np.ndarray
@@ -287,7 +303,7 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         title=titles,
         authors=[author_surnames(a) for a in raw_authors],
         first_author=[first_author_key(a) for a in raw_authors],
-        journal=[normalise_title(j) for j in journals],
+        journal=[normalise_title(_JOURNAL_SUBTITLE.sub("", j)) for j in journals],
         year=np.array([_first_int(y) if re.search(r"\d{4}", y) else -1 for y in col("year")],
                       dtype=np.int64),
         volume=np.array([_first_int(v) for v in volumes], dtype=np.int64),
@@ -295,6 +311,7 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         page_number=np.array([int(p.lstrip("abcdefghijklmnopqrstuvwxyz") or -1)
                               if p else -1 for p in pages], dtype=np.int64),
         page_range=np.array([bool(_PAGE_RANGE.search(p)) for p in raw_pages], dtype=bool),
+        pages_norm=[_page_range_key(p) for p in raw_pages],
         doi=[_normalise_doi(d) for d in col("doi")],
         pmid=[_normalise_pmid(p) for p in col("pmid")],
         kind=kinds,
@@ -534,15 +551,21 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
         & ~(same_doi & ~same_pmid & (pages == 2))
     # Cannot-link: evidence that two records are different items, whatever else agrees.
     shared_identifier = (same_doi | same_pmid) & (title < 60) & ~author_match
-    hard = kind_conflict | pmid_conflict | (doi_conflict & ~same_pmid) | shared_identifier
-    hard |= ~ident_link & (format_conflict | number_conflict | (year == 2))
+    hard_ids = kind_conflict | pmid_conflict | (doi_conflict & ~same_pmid) | shared_identifier
+    hard = hard_ids | ~ident_link & (format_conflict | number_conflict | (year == 2))
 
     decision = np.full(m, DISTINCT, dtype=object)
     rule = np.full(m, "", dtype=object)
 
     dup_doi = ident_link & same_doi & ident_title_ok
     dup_pmid = ident_link & same_pmid & ~dup_doi & ident_title_ok
-    exact_title = (title == 100) & ~truncated & ~short_title & ~hard & ~soft_conflict & \
+    # A volume conflict alone does not part records with one long title, first author,
+    # year, journal and first page: databases put the supplement or issue number in the
+    # volume field ("1)" for "Suppl 1)").
+    volume_only = (volume == 2) & (pages == 0) & (year == 0) & same_first & \
+        (np.isnan(journal) | journal_match)
+    exact_title = (title == 100) & ~truncated & ~short_title & ~hard & \
+        (~soft_conflict | (volume_only & ~(year == 2) & ~(pages == 2))) & \
         (year != 1) & (same_first | (first_a[a] == "") | (first_a[b] == "")) & \
         ~doi_conflict & ~pmid_conflict
     corroborated = author_match | page_eq | (volume_eq & journal_match) | \
@@ -552,13 +575,20 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     # The same authors, year, journal, volume and first page: one article whatever its title
     # (translated titles, titles with typos in many words).
     # Page *ranges* only: abstracts on one supplement page share their single page. Not
-    # for conference abstracts (several share a supplement page range) nor for a record
-    # without a title (one with no title links by DOI or PMID only).
+    # for conference abstracts (several share a supplement page range) unless they share
+    # the DOI and the whole page range too, nor for a record without a title (one with no
+    # title links by DOI or PMID only).
     page_letter = np.asarray([pg[:1].isalpha() for pg in p.page], dtype=bool)
     conference = (p.fmt[a] == 1) | (p.fmt[b] == 1) | page_letter[a] | page_letter[b]
-    bibliographic = ~hard & (year == 0) & volume_eq & page_eq & journal_match & \
+    # Identical page ranges outweigh different numbers in the titles (a typo, "p6INK4a" for
+    # "p16INK4a"): Part 1 and Part 2 are never on the same pages.
+    same_range = np.asarray(p.pages_norm, dtype=object)
+    same_range = (same_range[a] == same_range[b]) & p.page_range[a] & p.page_range[b]
+    bib_hard = hard_ids | ~ident_link & (format_conflict | (year == 2) |
+                                         (number_conflict & ~same_range))
+    bibliographic = ~bib_hard & (year == 0) & volume_eq & page_eq & journal_match & \
         same_first & author_match & ~doi_conflict & p.page_range[a] & p.page_range[b] & \
-        ~no_title & ~conference
+        ~no_title & (~conference | (same_doi & same_range))
     # The same title in the same journal, year, volume and first page is one article even
     # when the author lists disagree (given names and surnames swapped, "Tong H" / "Hua T"),
     # unless the two are conference abstracts: then differing authors mean two abstracts.

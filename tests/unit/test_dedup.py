@@ -525,3 +525,35 @@ def test_pubmed_xml_retraction_and_expression_of_concern(tmp_path):
     assert "retraction notice pubmed:102" in unique.loc["pubmed:101", "retraction"]
     assert unique.loc["pubmed:103", "retraction"].startswith("expression of concern")
     assert unique.loc["pubmed:106", "retraction"] == ""
+
+
+def test_garbled_volume_typo_number_and_society_subtitle_still_link():
+    records = _records([
+        # the supplement number in the volume field of one database
+        {"record_id": "a:1", "source": "a", "title": ARTICLE["title"], "year": "2015",
+         "authors": "Kajikuri J.; Koyama A.", "journal": "J Pharmacol Sci", "volume": "128",
+         "pages": "S124"},
+        {"record_id": "b:1", "source": "b", "title": ARTICLE["title"], "year": "2015",
+         "authors": "Kajikuri J.; Koyama A.", "journal": "J Pharmacol Sci", "volume": "1)",
+         "pages": "S124"},
+        # a typo in a number of the title, everything else identical, page range included;
+        # the journal once with the society line of PubMed's full title
+        {"record_id": "c:1", "source": "c", "year": "2007", "volume": "17",
+         "pages": "1099-1103", "authors": "Guedes, A C; Brenna, S M F",
+         "title": "p6INK4a expression does not predict the outcome of CIN grade 2",
+         "journal": "International Journal of Gynecological Cancer"},
+        {"record_id": "d:1", "source": "d", "year": "2007", "volume": "17",
+         "pages": "1099-103", "authors": "Guedes, A C; Brenna, S M",
+         "title": "p16(INK4a) expression does not predict the outcome of CIN grade 2",
+         "journal": "International journal of gynecological cancer : official journal of "
+                    "the International Gynecological Cancer Society"},
+        # Part 1 / Part 2 on other pages stay apart
+        {"record_id": "e:1", "source": "e", "year": "2007", "volume": "17",
+         "pages": "1104-1110", "authors": "Guedes, A C; Brenna, S M",
+         "title": "p17 expression does not predict the outcome of CIN grade 2",
+         "journal": "International Journal of Gynecological Cancer"},
+    ])
+    clusters = _cluster_map(deduplicate(records))
+    assert clusters["a:1"] == clusters["b:1"]
+    assert clusters["c:1"] == clusters["d:1"]
+    assert clusters["e:1"] != clusters["c:1"]
