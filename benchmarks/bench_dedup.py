@@ -1,9 +1,20 @@
 """Deduplication benchmark: accuracy against labelled sets, side by side with bib-dedupe,
 and time and peak memory at scale on generated duplicates.
 
-Accuracy (both tools on the same records, in the same run)::
+Accuracy (both tools on the same records, in the same run, on every set in
+``../shared/testdata/dedup``; per set and per error family)::
 
-    python benchmarks/bench_dedup.py accuracy --bibdedupe /tmp/bibdedupe-venv/bin/python
+    python benchmarks/bench_dedup.py accuracy --bibdedupe /tmp/bibdedupe-venv/bin/python \
+        --markdown
+
+Error families: each pair (true or predicted) belongs to the first family either of its
+records belongs to, in this order: ``errata`` (erratum, correction, corrigendum,
+retraction, expression of concern in the title or publication type), ``replies/comments``
+(reply, response to, comment, commentary, letter in the title or type), ``conference
+abstracts`` (conference/meeting/congress/proceedings/symposium/abstracts in the journal or
+type, ``inproceedings``, a supplement or lettered page), ``other``. The families are read
+with simple patterns written here, not with sysrev's own classifier, so the benchmark does
+not grade sysrev with its own rules.
 
 Scale (each size in a fresh process, so peak memory is that size's alone)::
 
@@ -45,6 +56,8 @@ TESTDATA = REPO.parent / "shared" / "testdata" / "dedup"
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+import re  # noqa: E402
+
 from sysrev.columns import RECORD_COLUMNS  # noqa: E402
 from sysrev.dedup import find_duplicates  # noqa: E402
 from sysrev.imports.csv_export import read_csv_export  # noqa: E402
@@ -81,8 +94,32 @@ def _clusters_file(path: Path) -> list[list[str]]:
     return [c.split(";") for c in pd.read_csv(path)["merged_ids"]]
 
 
+def _asreview_rows(path: Path) -> pd.DataFrame:
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
+                      skipinitialspace=True)
+    raw.columns = [c.strip() for c in raw.columns]
+    rows = pd.DataFrame({"record_id": [f"{path.stem}:{i + 1}" for i in range(len(raw))],
+                         "title": raw["title"].str.strip(),
+                         "abstract": raw.get("abstract", pd.Series([""] * len(raw))),
+                         "doi": raw["doi"].str.strip() if "doi" in raw.columns else "",
+                         "year": raw.get("publication_year", pd.Series([""] * len(raw)))})
+    return _table(rows.replace({"": None}), "set")
+
+
+def unlabelled_sets() -> dict[str, pd.DataFrame]:
+    """Sets without truth labels (ASReview's small dedup fixtures): counts only."""
+    folder = TESTDATA / "asreview_small"
+    return {f"asreview_small/{p.name}": _asreview_rows(p)
+            for p in sorted(folder.glob("*.csv"))} if folder.is_dir() else {}
+
+
 def load_sets() -> dict[str, tuple[pd.DataFrame, list[list[str]]]]:
     """Each labelled set: (record table, truth clusters of size >= 2)."""
+    known = {"asysd_diabetes", "bibdedupe_cytology_screening", "bibdedupe_special_cases",
+             "asreview_small"}
+    unknown = sorted(p.name for p in TESTDATA.iterdir() if p.is_dir() and p.name not in known)
+    if unknown:  # every set is scored: a new folder needs a loader here
+        raise SystemExit(f"no loader for the dedup set(s) {unknown} in {TESTDATA}")
     sets = {}
     asysd = TESTDATA / "asysd_diabetes"
     records = read_csv_export(asysd / "labelled_test_set.csv", source="asysd", layout="csv")
@@ -124,9 +161,69 @@ def metrics(predicted, truth) -> dict[str, float]:
             "predicted_pairs": len(p), "false_pairs": len(p - t), "missed_pairs": len(t - p)}
 
 
-def sysrev_clusters(records: pd.DataFrame) -> tuple[list[list[str]], float]:
+# Read on the title without bracketed notes ("[Erratum appears in …]" is on the article).
+_NOTES = re.compile(r"\[[^\]]*\]?")
+_ERRATA = re.compile(r"^\W*(errat|corrigend|corrections?\b|retraction|notice of|expression"
+                     r" of concern)|\b(erratum|corrigendum|correction to|retraction of|"
+                     r"retraction note)\b", re.I)
+_COMMENTS = re.compile(r"^\W*(re\s*:|reply|replies|response|in reply|authors?'? (reply|"
+                       r"response)|comment|comments|commentary|invited commentary|letter)\b"
+                       r"|\b(reply to|response to (the )?(letter|comment)|"
+                       r"letter to the editor)\b", re.I)
+_CONFERENCE = re.compile(r"conference|congress|meeting|proceedings|symposium|abstracts|"
+                         r"inproceedings|\bconf\b|\bsuppl", re.I)
+FAMILIES = ("errata", "replies/comments", "conference abstracts", "other")
+
+
+def record_families(records: pd.DataFrame) -> dict[str, str]:
+    """Each record's error family (see the module docstring)."""
+    def text(name):
+        return records[name].fillna("").astype(str) if name in records.columns else \
+            pd.Series([""] * len(records), index=records.index)
+
+    title, types = text("title"), text("publication_types")
+    place = text("journal") + " " + types + " " + text("volume") + " " + text("issue")
+    page = text("pages").str.strip()
+    out = {}
+    for rid, t, ty, pl, pg in zip(records["record_id"], title, types, place, page):
+        t = _NOTES.sub(" ", t).strip()
+        if _ERRATA.search(t) or _ERRATA.search(ty):
+            out[rid] = "errata"
+        elif _COMMENTS.search(t) or re.search(r"\b(comment|letter)\b", ty, re.I):
+            out[rid] = "replies/comments"
+        elif _CONFERENCE.search(pl) or (pg[:1].isalpha()):
+            out[rid] = "conference abstracts"
+        else:
+            out[rid] = "other"
+    return out
+
+
+def pair_family(pair, family: dict[str, str]) -> str:
+    kinds = {family[pair[0]], family[pair[1]]}
+    return next(f for f in FAMILIES if f in kinds)
+
+
+def family_metrics(predicted, truth, family: dict[str, str]) -> dict[str, dict]:
+    p, t = pairs_of(predicted), pairs_of(truth)
+    out = {}
+    for name in FAMILIES:
+        pf = {x for x in p if pair_family(x, family) == name}
+        tf = {x for x in t if pair_family(x, family) == name}
+        tp = len(pf & tf)
+        precision = tp / len(pf) if pf else None
+        recall = tp / len(tf) if tf else None
+        f1 = (2 * precision * recall / (precision + recall)
+              if precision and recall else (0.0 if pf and tf else None))
+        out[name] = {"true_pairs": len(tf), "predicted_pairs": len(pf),
+                     "false_pairs": len(pf - tf), "missed_pairs": len(tf - pf),
+                     "precision": precision, "recall": recall, "f1": f1}
+    return out
+
+
+def sysrev_clusters(records: pd.DataFrame, errata: str = "related",
+                    threads: int = 2) -> tuple[list[list[str]], float]:
     start = time.perf_counter()
-    result = find_duplicates(records)
+    result = find_duplicates(records, errata=errata, threads=threads)
     seconds = time.perf_counter() - start
     groups = result.clusters.groupby("cluster_id")["record_id"].apply(list)
     return [g for g in groups if len(g) > 1], seconds
@@ -154,21 +251,86 @@ def bibdedupe_clusters(records: pd.DataFrame, python: str) -> tuple[list[list[st
     return result["clusters"], result["seconds"], result["version"]
 
 
-def run_accuracy(python: str | None) -> list[dict]:
+def run_accuracy(python: str | None, threads: int = 2) -> list[dict]:
+    """Both tools on every set; sysrev with errata as related reports (its default) and
+    as duplicates (bib-dedupe's definition)."""
     rows = []
     for name, (records, truth) in load_sets().items():
-        ours, seconds = sysrev_clusters(records)
-        row = {"set": name, "records": len(records),
-               **{f"sysrev_{k}": v for k, v in metrics(ours, truth).items()},
-               "sysrev_seconds": seconds}
+        family = record_families(records)
+        row = {"set": name, "records": len(records), "threads": threads,
+               "families_records": {f: sum(1 for v in family.values() if v == f)
+                                    for f in FAMILIES}}
+        for label, errata in (("sysrev", "related"), ("sysrev_errata_dup", "duplicate")):
+            ours, seconds = sysrev_clusters(records, errata, threads)
+            row.update({f"{label}_{k}": v for k, v in metrics(ours, truth).items()})
+            row[f"{label}_seconds"] = seconds
+            row[f"{label}_families"] = family_metrics(ours, truth, family)
         if python:
             theirs, their_seconds, version = bibdedupe_clusters(records, python)
             row.update({f"bibdedupe_{k}": v for k, v in metrics(theirs, truth).items()})
             row["bibdedupe_seconds"] = their_seconds
             row["bibdedupe_version"] = version
+            row["bibdedupe_families"] = family_metrics(theirs, truth, family)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    for name, records in unlabelled_sets().items():
+        row = {"set": name, "records": len(records), "labelled": False,
+               "sysrev_unique": len(records) - sum(len(c) - 1 for c in
+                                                   sysrev_clusters(records)[0])}
+        if python:
+            theirs = bibdedupe_clusters(records, python)[0]
+            row["bibdedupe_unique"] = len(records) - sum(len(c) - 1 for c in theirs)
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
+
+
+def _f(value, digits=4) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(rows: list[dict]) -> str:
+    """BENCHMARKS.md tables: per set, then per set and error family."""
+    has_peer = any("bibdedupe_f1" in r for r in rows)
+    out = ["| set | records | true pairs | sysrev P / R / F1 | sysrev errata=duplicate "
+           "P / R / F1 | bib-dedupe P / R / F1 | F1 ratio | sysrev time | bib-dedupe time "
+           "| speed-up |", "|---|---:|---:|---|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        if r.get("labelled") is False:
+            continue
+        ours = " / ".join(_f(r[f"sysrev_{k}"]) for k in ("precision", "recall", "f1"))
+        dup = " / ".join(_f(r[f"sysrev_errata_dup_{k}"]) for k in ("precision", "recall",
+                                                                   "f1"))
+        peer = " / ".join(_f(r.get(f"bibdedupe_{k}")) for k in ("precision", "recall", "f1"))
+        ratio = _f(r["sysrev_f1"] / r["bibdedupe_f1"], 3) if has_peer and r.get(
+            "bibdedupe_f1") else "–"
+        speed = f"{r['bibdedupe_seconds'] / r['sysrev_seconds']:.0f}x" if has_peer else "–"
+        out.append(f"| {r['set']} | {r['records']:,} | {r['sysrev_true_pairs']:,} | {ours} | "
+                   f"{dup} | {peer} | {ratio} | {r['sysrev_seconds']:.2f} s | "
+                   f"{r.get('bibdedupe_seconds', float('nan')):.1f} s | {speed} |")
+    out += ["", "| set | family | records | true pairs | sysrev pred / false / missed | "
+            "sysrev P / R / F1 | bib-dedupe pred / false / missed | bib-dedupe P / R / F1 |",
+            "|---|---|---:|---:|---|---|---|---|"]
+    for r in rows:
+        if r.get("labelled") is False:
+            continue
+        for fam in FAMILIES:
+            o = r["sysrev_families"][fam]
+            b = r.get("bibdedupe_families", {}).get(fam, {})
+            out.append(
+                f"| {r['set']} | {fam} | {r['families_records'][fam]:,} | {o['true_pairs']} | "
+                f"{o['predicted_pairs']} / {o['false_pairs']} / {o['missed_pairs']} | "
+                + " / ".join(_f(o[k]) for k in ("precision", "recall", "f1")) + " | "
+                + (f"{b['predicted_pairs']} / {b['false_pairs']} / {b['missed_pairs']} | "
+                   + " / ".join(_f(b[k]) for k in ("precision", "recall", "f1"))
+                   if b else "– | –") + " |")
+    unl = [r for r in rows if r.get("labelled") is False]
+    if unl:
+        out += ["", "| unlabelled set | records | sysrev unique | bib-dedupe unique |",
+                "|---|---:|---:|---:|"]
+        out += [f"| {r['set']} | {r['records']} | {r['sysrev_unique']} | "
+                f"{r.get('bibdedupe_unique', '–')} |" for r in unl]
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------- scale
@@ -198,6 +360,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     acc = sub.add_parser("accuracy")
     acc.add_argument("--bibdedupe", help="python of the bib-dedupe venv")
+    acc.add_argument("--threads", type=int, default=2, help="sysrev's rapidfuzz workers")
+    acc.add_argument("--markdown", action="store_true", help="print the BENCHMARKS.md tables")
     scale = sub.add_parser("scale")
     scale.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 500_000])
     scale.add_argument("--seed", type=int, default=1)
@@ -209,7 +373,9 @@ def main() -> None:
     one.add_argument("--bibdedupe")
     args = parser.parse_args()
     if args.command == "accuracy":
-        run_accuracy(args.bibdedupe)
+        rows = run_accuracy(args.bibdedupe, args.threads)
+        if args.markdown:
+            print(markdown(rows))
     elif args.command == "scale-one":
         print(json.dumps(run_scale_one(args.n, args.seed, args.bibdedupe)))
     else:

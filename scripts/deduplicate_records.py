@@ -10,6 +10,7 @@ with rule_log(snakemake.log[0]):
     deduplicate_records(records=snakemake.input.records, unique=snakemake.output.unique,
                         duplicates=snakemake.output.duplicates,
                         clusters=snakemake.output.clusters, maybe=snakemake.output.maybe,
-                        audit=snakemake.output.audit,
+                        related=snakemake.output.related, audit=snakemake.output.audit,
                         source_priority=list(snakemake.params.source_priority),
+                        errata=snakemake.params.errata, threads=snakemake.threads,
                         overrides=next(iter(snakemake.input.overrides), None))

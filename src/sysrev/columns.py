@@ -11,6 +11,9 @@ RECORD_COLUMNS = [
     "record_id", "source", "source_id", "pmid", "doi", "title", "authors", "year",
     "journal", "volume", "issue", "pages", "publication_types", "mesh_terms", "language",
     "abstract", "source_file", "source_position",
+    # PubMed's retraction / expression-of-concern status and CommentsCorrections links
+    # ("ErratumIn 123; RetractionIn 456"); empty for records from other sources.
+    "retraction", "comments_corrections",
 ]
 
 #: Records of the PubMed search that the previous search (snapshot) did not have.
@@ -40,7 +43,7 @@ STUDY_LINK_COLUMNS = ["study_id", "record_id", "role"]
 
 #: Included reports, one per row, with their study.
 INCLUDED_COLUMNS = ["study_id", "record_id", "role", "title", "authors", "year", "journal",
-                    "doi", "pmid", "sources"]
+                    "doi", "pmid", "sources", "retraction"]
 
 #: Arm-level extraction sheet (as provided).
 ARM_COLUMNS = ["study_id", "arm", "group", "outcome", "timepoint", "n", "mean", "sd", "se",

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from sysrev import dedup_related as related
 from sysrev.columns import DEDUP_COLUMNS, DUPLICATE_COLUMNS, RECORD_COLUMNS
 from sysrev.errors import InputErrors
 
@@ -68,6 +69,12 @@ TITLE_DUPLICATE = 93.0
 TITLE_MAYBE = 80.0
 AUTHOR_MATCH = 80.0
 JOURNAL_MATCH = 80.0
+
+#: How errata count (``dedup.errata``): ``related`` (linked to their article in
+#: ``related.tsv``, the default) or ``duplicate`` (merged into the article's cluster, as
+#: bib-dedupe counts them). Retraction notices, expressions of concern, comments and replies
+#: are always related reports.
+ERRATA_MODES = ("related", "duplicate")
 
 #: Pair decisions.
 DUPLICATE, MAYBE, DISTINCT = "duplicate", "maybe", "distinct"
@@ -115,6 +122,10 @@ _TITLE_NOTES = re.compile(
     r"\[(review|\d+\s*refs?|erratum|comment|retraction|see|published|update|corrected|"
     r"summary for patients|article in|english abstract)[^\]]*(\]|$)"
     r"|\((provisional|structured) abstract\)", re.IGNORECASE)
+# "…Cancer : official journal of the International Gynecological Cancer Society": the
+# society line PubMed's full journal titles carry says nothing about which journal it is.
+_JOURNAL_SUBTITLE = re.compile(r"\s*:\s*(the\s+)?(official|an?\s+international|journal\s+"
+                               r"of\s+the|organ\s+of|a\s+journal)\b.*$", re.IGNORECASE)
 _FIRST_INT = re.compile(r"\d+")
 _DIGITS = re.compile(r"\d+")
 _PAGE_RANGE = re.compile(r"\d+\s*[-\u2013]\s*[a-z]?\d+", re.IGNORECASE)
@@ -200,6 +211,17 @@ def _first_page(pages: str) -> str:
     return f"{m.group(1)}{m.group(2)}" if m else ""
 
 
+def _page_range_key(pages: str) -> str:
+    """``"1099-1103"``, ``"1099-103"`` and ``"1099 - 1103"`` -> ``"1099-1103"``; else ``""``."""
+    m = re.match(r"^\s*([a-z]?)0*(\d+)\s*[-\u2013]+\s*[a-z]?0*(\d+)", pages.casefold())
+    if not m:
+        return ""
+    first, last = m.group(2), m.group(3)
+    if len(last) < len(first):  # abbreviated end page
+        last = first[:len(first) - len(last)] + last
+    return f"{m.group(1)}{first}-{last}"
+
+
 def _first_int(value: str) -> int:
     m = _FIRST_INT.search(value)
     return int(m.group(0)) if m else -1
@@ -232,6 +254,7 @@ class _Prepared:
     page: list[str]
     page_number: np.ndarray
     page_range: np.ndarray
+    pages_norm: list[str]
     doi: list[str]
     pmid: list[str]
     kind: np.ndarray
@@ -239,17 +262,33 @@ class _Prepared:
     numbers: list[frozenset]
     completeness: np.ndarray
     source: list[str]
+    report: np.ndarray  # related-report kind ('' for an article), see dedup_related
+    core: list[str]  # title without its related-report prefix
+    raw_title: list[str]
+    corrections: list[str]
+    retraction: list[str]
 
 
-def _prepare(records: pd.DataFrame) -> _Prepared:
+def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
     def col(name: str) -> list[str]:
         if name not in records.columns:
             return [""] * len(records)
         return [_text(v) for v in records[name].tolist()]
 
-    titles = [normalise_title(_TITLE_NOTES.sub(" ", t)) for t in col("title")]
+    raw_titles = col("title")
+    # A publisher's "RETRACTED:" in front of an article's title is no part of the title.
+    noted = [_TITLE_NOTES.sub(" ", related.strip_retracted_prefix(t)) for t in raw_titles]
+    titles = [normalise_title(t) for t in noted]
     raw_authors = col("authors")
     pubtypes = col("publication_types")
+    reports = np.array([related.report_kind(t, pt) for t, pt in zip(noted, pubtypes)],
+                       dtype=object)
+    cores = [related.split_report_title(n)[1] if k else t
+             for n, k, t in zip(noted, reports, titles)]
+    kinds = np.array([_kind_flags(t, p) for t, p in zip(titles, pubtypes)], dtype=np.int64)
+    if errata == "duplicate":
+        # Errata may join their article's cluster (through the erratum links only).
+        kinds = np.where(reports == related.ERRATUM, kinds & ~1, kinds)
     journals = col("journal")
     volumes = col("volume")
     raw_pages = col("pages")
@@ -264,7 +303,7 @@ def _prepare(records: pd.DataFrame) -> _Prepared:
         title=titles,
         authors=[author_surnames(a) for a in raw_authors],
         first_author=[first_author_key(a) for a in raw_authors],
-        journal=[normalise_title(j) for j in journals],
+        journal=[normalise_title(_JOURNAL_SUBTITLE.sub("", j)) for j in journals],
         year=np.array([_first_int(y) if re.search(r"\d{4}", y) else -1 for y in col("year")],
                       dtype=np.int64),
         volume=np.array([_first_int(v) for v in volumes], dtype=np.int64),
@@ -272,14 +311,20 @@ def _prepare(records: pd.DataFrame) -> _Prepared:
         page_number=np.array([int(p.lstrip("abcdefghijklmnopqrstuvwxyz") or -1)
                               if p else -1 for p in pages], dtype=np.int64),
         page_range=np.array([bool(_PAGE_RANGE.search(p)) for p in raw_pages], dtype=bool),
+        pages_norm=[_page_range_key(p) for p in raw_pages],
         doi=[_normalise_doi(d) for d in col("doi")],
         pmid=[_normalise_pmid(p) for p in col("pmid")],
-        kind=np.array([_kind_flags(t, p) for t, p in zip(titles, pubtypes)], dtype=np.int64),
+        kind=kinds,
         fmt=np.array([_format(p, j, pg) for p, j, pg in zip(pubtypes, journals, pages)],
                      dtype=np.int64),
         numbers=[title_numbers(t) for t in titles],
         completeness=complete,
         source=col("source"),
+        report=reports,
+        core=cores,
+        raw_title=raw_titles,
+        corrections=col("comments_corrections"),
+        retraction=col("retraction"),
     )
 
 
@@ -318,10 +363,15 @@ def _blocking_keys(p: _Prepared) -> dict[str, list[str]]:
     words = [[w for w in t.split() if w not in _STOPWORDS] for t in p.title]
     year = [str(y) if y >= 0 else "" for y in p.year]
     vol = [str(v) if v >= 0 else "" for v in p.volume]
+    # A related report's title without its prefix ("Erratum:") starts like its article's.
+    core_words = [[w for w in c.split() if w not in _STOPWORDS] if k else []
+                  for c, k in zip(p.core, p.report)]
     return {
         "doi": p.doi,
         "pmid": p.pmid,
         "title_start": [" ".join(w[:4]) if len(w) >= 3 else "" for w in words],
+        "core_start": [" ".join(c[:4]) if len(c) >= 3 else " ".join(w[:4]) if len(w) >= 3
+                       else "" for w, c in zip(words, core_words)],
         "title_end": [" ".join(w[-4:]) if len(w) >= 5 else "" for w in words],
         "author_year": [f"{a}|{y}" if a and y else "" for a, y in zip(p.first_author, year)],
         "year_volume_page": [f"{y}|{v}|{pg}" if y and v and pg else ""
@@ -409,14 +459,15 @@ def _agreement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where((x < 0) | (y < 0), -1, out)
 
 
-def score_pairs(p: _Prepared, pairs: np.ndarray) -> PairScores:
-    """Score every candidate pair and decide duplicate / maybe / distinct."""
+def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores:
+    """Score every candidate pair and decide duplicate / maybe / distinct, with rapidfuzz
+    on ``threads`` worker threads."""
     a, b = pairs[:, 0], pairs[:, 1]
     m = len(a)
     titles = np.asarray(p.title, dtype=object)
     authors = np.asarray(p.authors, dtype=object)
     ta, tb = titles[a], titles[b]
-    title = process.cpdist(ta, tb, scorer=fuzz.ratio, workers=-1).astype(np.float64) \
+    title = process.cpdist(ta, tb, scorer=fuzz.ratio, workers=threads).astype(np.float64) \
         if m else np.zeros(0)
     la = np.fromiter((len(t) for t in ta), dtype=np.int64, count=m)
     lb = np.fromiter((len(t) for t in tb), dtype=np.int64, count=m)
@@ -432,7 +483,7 @@ def score_pairs(p: _Prepared, pairs: np.ndarray) -> PairScores:
     title = np.where(no_title, np.nan, title)
 
     aa, ab = authors[a], authors[b]
-    author = process.cpdist(aa, ab, scorer=fuzz.token_set_ratio, workers=-1).astype(
+    author = process.cpdist(aa, ab, scorer=fuzz.token_set_ratio, workers=threads).astype(
         np.float64) if m else np.zeros(0)
     no_author = np.fromiter((not x or not y for x, y in zip(aa, ab)), dtype=bool, count=m)
     author = np.where(no_author, np.nan, author)
@@ -500,15 +551,21 @@ def score_pairs(p: _Prepared, pairs: np.ndarray) -> PairScores:
         & ~(same_doi & ~same_pmid & (pages == 2))
     # Cannot-link: evidence that two records are different items, whatever else agrees.
     shared_identifier = (same_doi | same_pmid) & (title < 60) & ~author_match
-    hard = kind_conflict | pmid_conflict | (doi_conflict & ~same_pmid) | shared_identifier
-    hard |= ~ident_link & (format_conflict | number_conflict | (year == 2))
+    hard_ids = kind_conflict | pmid_conflict | (doi_conflict & ~same_pmid) | shared_identifier
+    hard = hard_ids | ~ident_link & (format_conflict | number_conflict | (year == 2))
 
     decision = np.full(m, DISTINCT, dtype=object)
     rule = np.full(m, "", dtype=object)
 
     dup_doi = ident_link & same_doi & ident_title_ok
     dup_pmid = ident_link & same_pmid & ~dup_doi & ident_title_ok
-    exact_title = (title == 100) & ~truncated & ~short_title & ~hard & ~soft_conflict & \
+    # A volume conflict alone does not part records with one long title, first author,
+    # year, journal and first page: databases put the supplement or issue number in the
+    # volume field ("1)" for "Suppl 1)").
+    volume_only = (volume == 2) & (pages == 0) & (year == 0) & same_first & \
+        (np.isnan(journal) | journal_match)
+    exact_title = (title == 100) & ~truncated & ~short_title & ~hard & \
+        (~soft_conflict | (volume_only & ~(year == 2) & ~(pages == 2))) & \
         (year != 1) & (same_first | (first_a[a] == "") | (first_a[b] == "")) & \
         ~doi_conflict & ~pmid_conflict
     corroborated = author_match | page_eq | (volume_eq & journal_match) | \
@@ -517,13 +574,26 @@ def score_pairs(p: _Prepared, pairs: np.ndarray) -> PairScores:
         author_ok & corroborated
     # The same authors, year, journal, volume and first page: one article whatever its title
     # (translated titles, titles with typos in many words).
-    # Page *ranges* only: abstracts on one supplement page share their single page.
-    bibliographic = ~hard & (year == 0) & volume_eq & page_eq & journal_match & \
-        same_first & author_match & ~doi_conflict & p.page_range[a] & p.page_range[b]
+    # Page *ranges* only: abstracts on one supplement page share their single page. Not
+    # for conference abstracts (several share a supplement page range) unless they share
+    # the DOI and the whole page range too, nor for a record without a title (one with no
+    # title links by DOI or PMID only).
+    page_letter = np.asarray([pg[:1].isalpha() for pg in p.page], dtype=bool)
+    conference = (p.fmt[a] == 1) | (p.fmt[b] == 1) | page_letter[a] | page_letter[b]
+    # Identical page ranges outweigh different numbers in the titles (a typo, "p6INK4a" for
+    # "p16INK4a"): Part 1 and Part 2 are never on the same pages.
+    same_range = np.asarray(p.pages_norm, dtype=object)
+    same_range = (same_range[a] == same_range[b]) & p.page_range[a] & p.page_range[b]
+    bib_hard = hard_ids | ~ident_link & (format_conflict | (year == 2) |
+                                         (number_conflict & ~same_range))
+    bibliographic = ~bib_hard & (year == 0) & volume_eq & page_eq & journal_match & \
+        same_first & author_match & ~doi_conflict & p.page_range[a] & p.page_range[b] & \
+        ~no_title & (~conference | (same_doi & same_range))
     # The same title in the same journal, year, volume and first page is one article even
-    # when the author lists disagree (given names and surnames swapped, "Tong H" / "Hua T").
+    # when the author lists disagree (given names and surnames swapped, "Tong H" / "Hua T"),
+    # unless the two are conference abstracts: then differing authors mean two abstracts.
     bibliographic |= ~hard & ~short_title & (title >= TITLE_DUPLICATE) & (year == 0) & \
-        volume_eq & page_eq & journal_match & ~doi_conflict
+        volume_eq & page_eq & journal_match & ~doi_conflict & ~(conference & ~author_ok)
     # Page numbers are the field databases garble most ("314-320" / "t-20"); a conflict of
     # pages alone does not keep apart records that agree on everything else.
     fuzzy |= ~hard & ~short_title & (title == 100) & ~truncated & (pages == 2) & (year == 0) & \
@@ -654,7 +724,7 @@ class _Clusters:
 
 
 _RULE_ORDER = {"override": 0, "doi": 1, "pmid": 2, "title_year_author": 3, "fuzzy": 4,
-               "bibliographic": 5}
+               "bibliographic": 5, "erratum": 6}
 
 
 @dataclass
@@ -666,6 +736,8 @@ class DedupResult:
     pairs: pd.DataFrame
     maybe: pd.DataFrame
     counts: dict = field(default_factory=dict)
+    related: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=related.RELATED_COLUMNS))
 
 
 _REASONS = ("different kinds (erratum/comment/protocol)", "different PMIDs", "different DOIs",
@@ -684,19 +756,35 @@ def _fmt_match(code: int) -> str:
 
 def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pubmed",),
                     overrides: pd.DataFrame | None = None,
-                    window: int = WINDOW) -> DedupResult:
-    """Deduplicate ``records`` and return clusters, scored pairs and ``maybe`` pairs.
+                    window: int = WINDOW, errata: str = "related",
+                    threads: int = 1) -> DedupResult:
+    """Deduplicate ``records`` and return clusters, scored pairs, ``maybe`` pairs and the
+    related reports (errata, retraction notices, comments, replies) linked to their article.
 
     See the module docstring for the method and :func:`deduplicate` for the parameters.
     """
     if records["record_id"].duplicated().any():
         raise ValueError("record ids must be unique before deduplication")
+    if errata not in ERRATA_MODES:
+        raise ValueError(f"errata must be one of {ERRATA_MODES}, not '{errata}'")
+    threads = max(1, int(threads))
     work = records.sort_values("record_id", kind="mergesort").reset_index(drop=True)
-    prep = _prepare(work)
+    prep = _prepare(work, errata)
     n = len(work)
     pairs = candidate_pairs(prep, window)
-    scores = score_pairs(prep, pairs)
-    log.info("deduplicate: %d records, %d candidate pairs", n, len(pairs))
+    scores = score_pairs(prep, pairs, threads)
+    log.info("deduplicate: %d records, %d candidate pairs, %d threads", n, len(pairs),
+             threads)
+    links_related = related.find_related(
+        prep.ids, prep.report, prep.core, prep.title, pairs, doi=prep.doi, pmid=prep.pmid,
+        journal_match=lambda i, j: bool(prep.journal[i] and prep.journal[j]) and
+        journal_score(prep.journal[i], prep.journal[j]) >= JOURNAL_MATCH,
+        volume=prep.volume, first_page=prep.page_number, raw_titles=prep.raw_title,
+        corrections=prep.corrections, threads=threads)
+    erratum_links = links_related[links_related["relation"] == related.ERRATUM] \
+        if errata == "duplicate" else links_related.iloc[:0]
+    erratum_pairs = {(min(r, t), max(r, t)) for r, t in
+                     zip(erratum_links["report"], erratum_links["article"])}
 
     index = {rid: i for i, rid in enumerate(prep.ids)}
     clusters = _Clusters(n)
@@ -719,29 +807,48 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
             else:
                 log.warning("override 'same' %s / %s conflicts with a 'different' override; "
                             "not applied", row.record_id_a, row.record_id_b)
-    for k in np.nonzero(scores.cannot_link)[0]:
-        clusters.forbid(int(scores.a[k]), int(scores.b[k]))
+    both_errata = (prep.report[scores.a] == related.ERRATUM) & \
+        (prep.report[scores.b] == related.ERRATUM) if errata == "duplicate" else \
+        np.zeros(len(scores.a), dtype=bool)
+    for k in np.nonzero(scores.cannot_link & ~both_errata)[0]:
+        # errata = duplicate: an erratum may join its article, and two errata of one
+        # article then share its cluster.
+        if (int(scores.a[k]), int(scores.b[k])) not in erratum_pairs:
+            clusters.forbid(int(scores.a[k]), int(scores.b[k]))
     links = []
+    erratum_detail: list[str] = []
     for k in np.nonzero(scores.decision == DUPLICATE)[0]:
         i, j = int(scores.a[k]), int(scores.b[k])
         if (i, j) not in forced_apart:
             title = scores.title[k]
             links.append((_RULE_ORDER[scores.rule[k]], -(101.0 if np.isnan(title) else title),
                           i, j, int(k)))
+    # errata = duplicate: an erratum joins its article's cluster, after every other link.
+    for row in erratum_links.itertuples(index=False):
+        i, j = sorted((int(row.report), int(row.article)))
+        if (i, j) not in forced_apart:
+            links.append((_RULE_ORDER["erratum"], -float(3 - row.strength), i, j,
+                          -1 - len(erratum_detail)))
+            erratum_detail.append(f"erratum: {row.evidence}")
     # Strongest evidence first; within a rule, the most similar titles first.
     links.sort()
     for _, _, i, j, k in links:
         if clusters.union(i, j):
+            if k < 0:
+                accepted.append((i, j, "erratum", erratum_detail[-1 - k], -1))
+                continue
             rule = scores.rule[k]
             accepted.append((i, j, rule, _detail(prep, scores, k, rule), k))
 
     roots = np.fromiter((clusters.find(i) for i in range(n)), dtype=np.int64, count=n)
     # Kept record per cluster: most complete, then preferred source, then record id (the
     # rows are in record-id order, so a stable sort leaves ties in that order).
+    # An article is kept before an erratum merged into its cluster.
     priority = {s: r for r, s in enumerate(source_priority)}
     rank = np.fromiter((priority.get(src, len(priority)) for src in prep.source),
                        dtype=np.int64, count=n)
-    order = np.lexsort((np.arange(n), rank, -prep.completeness, roots))
+    is_report = (prep.report != "").astype(np.int64)
+    order = np.lexsort((np.arange(n), rank, -prep.completeness, is_report, roots))
     first = np.ones(n, dtype=bool)
     first[1:] = roots[order[1:]] != roots[order[:-1]]
     kept_of_root = dict(zip(roots[order[first]].tolist(), order[first].tolist()))
@@ -804,14 +911,39 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     maybe = maybe.assign(title_a=[work["title"].iat[index[r]] for r in maybe["record_id_a"]],
                          title_b=[work["title"].iat[index[r]] for r in maybe["record_id_b"]])
     maybe = maybe.loc[:, MAYBE_COLUMNS].reset_index(drop=True)
+    related_table = _related_table(prep, links_related, prep.ids[kept])
     counts = {"candidate_pairs": int(len(pairs)),
+              "related_reports": {r: int((related_table["relation"] == r).sum())
+                                  for r in related.RELATIONS},
+              "errata_merged": int(sum(1 for e in accepted if e[2] == "erratum")),
               "pairs_duplicate": int((scores.decision == DUPLICATE).sum()),
               "pairs_maybe": int((scores.decision == MAYBE).sum()),
               "maybe_pairs_for_review": int(len(maybe)),
               "overrides": int(0 if overrides is None else len(overrides))}
     log.info("deduplicate: %d records, %d kept, %d removed, %d maybe pairs", len(result),
              int(result["kept"].sum()), int((~result["kept"]).sum()), len(maybe))
-    return DedupResult(clusters=result, pairs=pair_table, maybe=maybe, counts=counts)
+    return DedupResult(clusters=result, pairs=pair_table, maybe=maybe, counts=counts,
+                       related=related_table)
+
+
+def _related_table(p: _Prepared, links: pd.DataFrame, kept_ids: np.ndarray) -> pd.DataFrame:
+    """``related.tsv``: one row per (report, article) pair of *kept* records, the strongest
+    evidence first; pairs that ended in one cluster (errata counted as duplicates) are left
+    out. The evidence names the records it was found on when those are not the kept ones."""
+    rows = {}
+    for row in links.sort_values(["strength", "report", "article"],
+                                 kind="mergesort").itertuples(index=False):
+        rep, art = kept_ids[row.report], kept_ids[row.article]
+        if rep == art:
+            continue
+        evidence = row.evidence
+        if (p.ids[row.report], p.ids[row.article]) != (rep, art):
+            evidence += f" (on {p.ids[row.report]} / {p.ids[row.article]})"
+        rows.setdefault((rep, art), (row.relation, evidence))
+    table = pd.DataFrame([(r, a, rel, ev) for (r, a), (rel, ev) in rows.items()],
+                         columns=related.RELATED_COLUMNS)
+    return table.sort_values(["record_id", "related_record_id"], kind="mergesort"
+                             ).reset_index(drop=True)
 
 
 def _detail(p: _Prepared, s: PairScores, k: int, rule: str) -> str:
@@ -852,7 +984,8 @@ def _pair_table(p: _Prepared, s: PairScores, keep: np.ndarray) -> pd.DataFrame:
 
 def deduplicate(records: pd.DataFrame,
                 source_priority: Sequence[str] = ("pubmed",),
-                overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+                overrides: pd.DataFrame | None = None, errata: str = "related",
+                threads: int = 1) -> pd.DataFrame:
     """Find duplicate records and choose one record to keep per publication.
 
     Parameters
@@ -866,6 +999,13 @@ def deduplicate(records: pd.DataFrame,
     overrides
         Reviewer decisions on pairs (:func:`load_overrides`): ``same`` links two records
         whatever the scores say; ``different`` keeps them in different clusters.
+    errata
+        ``related`` (default): an erratum or correction is a report of its own, linked to
+        its article in :attr:`DedupResult.related`. ``duplicate``: an erratum joins its
+        article's cluster (rule ``erratum``), as bib-dedupe counts errata. Retraction
+        notices, expressions of concern, comments and replies are never duplicates.
+    threads
+        Worker threads for the rapidfuzz scores (the rule's ``threads``).
 
     Returns
     -------
@@ -877,18 +1017,20 @@ def deduplicate(records: pd.DataFrame,
         ``doi``, ``pmid``, ``title_year_author`` (identical normalised title, same year,
         same first author), ``fuzzy`` (near-identical title with corroborating authors,
         pages or journal), ``bibliographic`` (same first author, year, journal, volume
-        and first page) or ``override``; empty for a record that was not linked.
+        and first page), ``erratum`` (``errata="duplicate"`` only) or ``override``; empty
+        for a record that was not linked.
 
     Notes
     -----
     Records are never compared all against all: see the module docstring. Time and memory
     grow linearly with the number of records (see BENCHMARKS.md).
     """
-    return find_duplicates(records, source_priority, overrides).clusters
+    return find_duplicates(records, source_priority, overrides, errata=errata,
+                           threads=threads).clusters
 
 
 UNIQUE_COLUMNS = RECORD_COLUMNS + ["cluster_size", "cluster_records", "cluster_sources",
-                                   "filled_fields"]
+                                   "filled_fields", "report_kind", "related_reports"]
 
 
 def _present(value: object) -> bool:
@@ -896,14 +1038,34 @@ def _present(value: object) -> bool:
         value is not None and not isinstance(value, str) and not pd.isna(value))
 
 
-def unique_records(records: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+def unique_records(records: pd.DataFrame, clusters: pd.DataFrame,
+                   related_reports: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per cluster: the kept record with empty fields filled from its duplicates.
 
     ``filled_fields`` lists each filled field with the record it came from
-    (``doi<-embase:SYSREV-EMB-0003``).
+    (``doi<-embase:SYSREV-EMB-0003``). ``retraction`` is the cluster's status: any of its
+    records marked retracted or under an expression of concern (PubMed publication type or
+    CommentsCorrections, a ``RETRACTED:`` title), or a retraction notice or expression of
+    concern linked to it in ``related_reports`` (:attr:`DedupResult.related`).
+    ``report_kind`` says what the kept record is (``erratum``, ``comment``…; empty for an
+    article) and ``related_reports`` lists the reports linked to it (``erratum:<id>``).
     """
     merged = records.merge(clusters[["record_id", "cluster_id", "kept"]], on="record_id",
                            how="inner", validate="one_to_one")
+    for name in ("retraction", "comments_corrections", "publication_types", "title"):
+        if name not in merged.columns:
+            merged[name] = None
+    notices: dict[str, list[str]] = defaultdict(list)
+    linked: dict[str, list[str]] = defaultdict(list)
+    if related_reports is not None:
+        for row in related_reports.itertuples(index=False):
+            linked[row.related_record_id].append(f"{row.relation}:{row.record_id}")
+            if row.relation == related.RETRACTION:
+                notices[row.related_record_id].append(
+                    f"{related.RETRACTED} (retraction notice {row.record_id})")
+            elif row.relation == related.CONCERN:
+                notices[row.related_record_id].append(
+                    f"{related.EXPRESSION_OF_CONCERN} (notice {row.record_id})")
     out = []
     for cluster_id, group in merged.groupby("cluster_id", sort=True):
         group = group.sort_values("record_id", kind="mergesort")
@@ -922,6 +1084,14 @@ def unique_records(records: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFram
         kept["cluster_records"] = "; ".join(group["record_id"])
         kept["cluster_sources"] = "; ".join(sorted(set(group["source"])))
         kept["filled_fields"] = "; ".join(filled)
+        statuses = [_text(v) for v in group["retraction"]] + [
+            related.retraction_status(_text(t), _text(c), _text(ti)) for t, c, ti in
+            zip(group["publication_types"], group["comments_corrections"], group["title"])]
+        kept["retraction"] = related.combine_status(statuses + notices.get(cluster_id, []))
+        kept["report_kind"] = related.report_kind(
+            related.strip_retracted_prefix(_text(kept["title"])),
+            _text(kept["publication_types"]))
+        kept["related_reports"] = "; ".join(linked.get(cluster_id, []))
         out.append(kept)
     table = pd.DataFrame(out, columns=UNIQUE_COLUMNS) if out else pd.DataFrame(
         columns=UNIQUE_COLUMNS)

@@ -271,3 +271,289 @@ def test_no_title_and_empty_table():
     empty = deduplicate(_records([]).reindex(columns=RECORD_COLUMNS))
     assert empty.empty and list(empty.columns)[:6] == ["record_id", "cluster_id", "kept",
                                                        "kept_record_id", "rule", "detail"]
+
+
+# --- issue 12: related reports, conference abstracts, no-title records, retractions ------
+
+from sysrev.dedup_related import (combine_status, report_kind,  # noqa: E402
+                                  retraction_status, split_report_title)
+
+
+def _related_rows(result):
+    return {(r.record_id, r.related_record_id): (r.relation, r.evidence)
+            for r in result.related.itertuples(index=False)}
+
+
+def _family():
+    """An article in two databases and the reports about it, as databases export them."""
+    title = ARTICLE["title"]
+    return _records([
+        {"record_id": "pubmed:1", "source": "pubmed", "pmid": "1", "doi": "10.1/art",
+         **ARTICLE},
+        {"record_id": "embase:E1", "source": "embase", **ARTICLE, "journal": "Ann Rheum Dis"},
+        {"record_id": "pubmed:2", "source": "pubmed", "pmid": "2", "doi": "10.1/err",
+         "title": "Erratum: " + title, "year": "2020", "journal": ARTICLE["journal"],
+         "volume": "79", "pages": "1200", "publication_types": "Published Erratum"},
+        {"record_id": "embase:E2", "source": "embase", "doi": "10.1/cor",
+         "title": "Correction to: " + title, "year": "2019", "journal": "Ann Rheum Dis",
+         "volume": "78", "pages": "1430", "publication_types": "Erratum"},
+        {"record_id": "wos:W3", "source": "wos", "title": f'Comment on: "{title}"',
+         "authors": "Smith, J", "year": "2019", "journal": "Ann Rheum Dis", "volume": "78",
+         "pages": "e45"},
+        {"record_id": "wos:W4", "source": "wos",
+         "title": f"Reply to: Comment on '{title}'", "authors": "Takeuchi, T",
+         "year": "2019", "journal": "Ann Rheum Dis", "volume": "78", "pages": "e46"},
+        {"record_id": "pubmed:5", "source": "pubmed", "pmid": "5",
+         "title": "Retraction note to: " + title, "year": "2021",
+         "journal": ARTICLE["journal"], "publication_types": "Retraction of Publication"},
+        {"record_id": "pubmed:6", "source": "pubmed", "pmid": "6",
+         "title": "Expression of concern", "year": "2020", "journal": ARTICLE["journal"],
+         "publication_types": "Expression of Concern",
+         "comments_corrections": "ExpressionOfConcernFor 1"},
+    ])
+
+
+def test_related_reports_are_linked_to_their_article_not_merged():
+    result = find_duplicates(_family(), source_priority=["pubmed"])
+    kept = result.clusters.set_index("record_id")["kept_record_id"]
+    assert kept["embase:E1"] == "pubmed:1"
+    # every report stays a record of its own
+    for rid in ("pubmed:2", "embase:E2", "wos:W3", "wos:W4", "pubmed:5", "pubmed:6"):
+        assert kept[rid] == rid
+    rows = _related_rows(result)
+    assert rows[("pubmed:2", "pubmed:1")][0] == "erratum"
+    assert rows[("embase:E2", "pubmed:1")][0] == "erratum"
+    assert rows[("wos:W3", "pubmed:1")][0] == "comment"
+    assert rows[("wos:W4", "pubmed:1")][0] == "reply"
+    assert rows[("pubmed:5", "pubmed:1")][0] == "retraction"
+    relation, evidence = rows[("pubmed:6", "pubmed:1")]
+    assert relation == "expression_of_concern"
+    assert evidence == "PubMed ExpressionOfConcernFor 1"
+    assert "title after the erratum prefix matches" in rows[("pubmed:2", "pubmed:1")][1]
+    # a link found on a duplicate names the records it was found on
+    assert list(result.related.columns) == ["record_id", "related_record_id", "relation",
+                                            "evidence"]
+    assert result.counts["related_reports"]["erratum"] == 2
+
+
+def test_errata_as_duplicates_when_configured():
+    result = find_duplicates(_family(), source_priority=["pubmed"], errata="duplicate")
+    clusters = result.clusters.set_index("record_id")
+    for rid in ("pubmed:2", "embase:E2"):
+        assert clusters.loc[rid, "kept_record_id"] == "pubmed:1"
+        assert clusters.loc[rid, "rule"] == "erratum"
+    # the article, not the erratum, is kept; retractions and comments stay related reports
+    assert clusters.loc["pubmed:1", "kept"]
+    for rid in ("wos:W3", "wos:W4", "pubmed:5", "pubmed:6"):
+        assert clusters.loc[rid, "kept"]
+    relations = {r for r, _ in _related_rows(result).values()}
+    assert "erratum" not in relations and "retraction" in relations
+    with pytest.raises(ValueError, match="errata"):
+        find_duplicates(_family(), errata="sometimes")
+
+
+def test_erratum_linked_by_pubmed_link_or_cited_pages():
+    records = _records([
+        {"record_id": "pubmed:1", "source": "pubmed", "pmid": "1", **ARTICLE},
+        {"record_id": "pubmed:2", "source": "pubmed", "pmid": "2", "title": "Erratum",
+         "year": "2020", "journal": ARTICLE["journal"], "publication_types": "Erratum",
+         "comments_corrections": "ErratumFor 1"},
+        {"record_id": "embase:E3", "source": "embase", "title": "Corrigendum",
+         "year": "2020", "journal": "Ann Rheum Dis",
+         "publication_types": "Erratum"},
+        {"record_id": "embase:E4", "source": "embase",
+         "title": "Correction to Ann Rheum Dis 2019;78:899-907", "year": "2020",
+         "journal": "Ann Rheum Dis", "volume": "79", "pages": "300"},
+    ])
+    result = find_duplicates(records)
+    rows = _related_rows(result)
+    assert rows[("pubmed:2", "pubmed:1")] == ("erratum", "PubMed ErratumFor 1")
+    assert rows[("embase:E4", "pubmed:1")][0] == "erratum"
+    assert "cites volume 78, page 899" in rows[("embase:E4", "pubmed:1")][1]
+    # a bare "Corrigendum" with nothing that names its article stays unlinked
+    assert not any(r == "embase:E3" for r, _ in rows)
+    assert result.clusters["kept"].all()
+
+
+def test_report_titles_and_kinds():
+    assert split_report_title("Erratum: Denosumab in RA") == ("erratum", "denosumab in ra")
+    assert split_report_title("Reply to: Comment on 'Denosumab in RA'") == (
+        "reply", "denosumab in ra")
+    assert split_report_title("Correction of hypokalaemia in RA")[0] == ""
+    assert split_report_title("Response to treatment with denosumab")[0] == ""
+    assert split_report_title("Corrigendum to \"X and Y\" [Bone 2019;12:34-9]") == (
+        "erratum", "x and y")
+    assert split_report_title("RETRACTED: Denosumab in RA") == ("", "denosumab in ra")
+    assert report_kind("Denosumab in RA", "Journal Article; Retracted Publication") == ""
+    assert report_kind("Denosumab in RA", "Retraction of Publication") == "retraction"
+    assert report_kind("Expression of concern: X", "") == "expression_of_concern"
+    assert report_kind("Letter", "Letter") == ""
+
+
+def test_conference_abstracts_on_one_page_are_not_duplicates():
+    meeting = {"journal": "Annals of the Rheumatic Diseases", "year": "2019", "volume": "78",
+               "pages": "S1234-S1235", "publication_types": "Conference Abstract"}
+    records = _records([
+        {"record_id": "a:1", "source": "a", **meeting, "authors": "Takeuchi, T; Tanaka, Y",
+         "title": "Denosumab reduces erosion progression in early rheumatoid arthritis"},
+        # same page, same authors, another abstract
+        {"record_id": "b:1", "source": "b", **meeting, "authors": "Takeuchi, T; Tanaka, Y",
+         "title": "Serum RANKL levels predict radiographic progression in RA patients"},
+        # same page and title, other authors: another group's abstract
+        {"record_id": "c:1", "source": "c", **meeting, "authors": "Mueller, K; Schmidt, P",
+         "title": "Denosumab reduces erosion progression in early rheumatoid arthritis"},
+        # the same abstract in another database: still found
+        {"record_id": "d:1", "source": "d", **meeting, "authors": "Takeuchi T.; Tanaka Y.",
+         "title": "Denosumab reduces erosion progression in early rheumatoid arthritis."},
+    ])
+    result = deduplicate(records)
+    clusters = _cluster_map(result)
+    assert clusters["a:1"] == clusters["d:1"]
+    assert len({clusters["a:1"], clusters["b:1"], clusters["c:1"]}) == 3
+
+
+def test_record_without_title_links_by_identifier_only():
+    where = {"authors": "Takeuchi, T; Tanaka, Y", "year": "2019",
+             "journal": "Ann Rheum Dis", "volume": "78", "pages": "899-907"}
+    records = _records([
+        {"record_id": "a:1", "source": "a", **where, **{"title": ARTICLE["title"]}},
+        {"record_id": "b:1", "source": "b", **where},
+        {"record_id": "c:1", "source": "c", **where, "pmid": "7"},
+        {"record_id": "d:1", "source": "d", "pmid": "7"},
+    ])
+    clusters = _cluster_map(deduplicate(records))
+    assert clusters["a:1"] not in (clusters["b:1"], clusters["c:1"])
+    assert clusters["c:1"] == clusters["d:1"]
+
+
+def test_threads_give_the_same_result():
+    one = find_duplicates(_family(), threads=1)
+    two = find_duplicates(_family(), threads=2)
+    pd.testing.assert_frame_equal(one.clusters, two.clusters)
+    pd.testing.assert_frame_equal(one.related, two.related)
+
+
+def test_retraction_status_reaches_the_unique_records():
+    records = _family()
+    records.loc[records["record_id"] == "embase:E1", "title"] = "RETRACTED: " + ARTICLE["title"]
+    result = find_duplicates(records, source_priority=["pubmed"])
+    assert result.clusters.set_index("record_id").loc["embase:E1", "kept_record_id"] == \
+        "pubmed:1"
+    unique = unique_records(records, result.clusters, result.related).set_index("record_id")
+    status = unique.loc["pubmed:1", "retraction"]
+    assert status.startswith("retracted (")
+    assert "title marked retracted/withdrawn" in status
+    assert "retraction notice pubmed:5" in status
+    assert "erratum:pubmed:2" in unique.loc["pubmed:1", "related_reports"]
+    assert unique.loc["pubmed:2", "report_kind"] == "erratum"
+    assert unique.loc["wos:W3", "retraction"] == ""
+    assert retraction_status("Journal Article", "ExpressionOfConcernIn 9", "X") == \
+        "expression of concern (ExpressionOfConcernIn PMID 9)"
+    assert combine_status(["expression of concern (a)", "retracted (b)", "retracted (b)"]) \
+        == "retracted (b)"
+
+
+PUBMED_XML = """<?xml version="1.0" ?>
+<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2024//EN"
+ "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">
+<PubmedArticleSet>
+{articles}
+</PubmedArticleSet>
+"""
+
+ARTICLE_XML = """<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM">
+<PMID Version="1">{pmid}</PMID>
+<Article PubModel="Print"><Journal><JournalIssue CitedMedium="Internet"><Volume>5</Volume>
+<PubDate><Year>2019</Year></PubDate></JournalIssue><Title>Test Journal</Title>
+<ISOAbbreviation>Test J</ISOAbbreviation></Journal>
+<ArticleTitle>{title}</ArticleTitle><Pagination><MedlinePgn>1-9</MedlinePgn></Pagination>
+<Language>eng</Language>
+<PublicationTypeList>{types}</PublicationTypeList></Article>
+<CommentsCorrectionsList>{links}</CommentsCorrectionsList>
+</MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType="pubmed">{pmid}</ArticleId>
+</ArticleIdList></PubmedData></PubmedArticle>"""
+
+
+def _pub_type(name):
+    return f'<PublicationType UI="D000000">{name}</PublicationType>'
+
+
+def _link(ref_type, pmid):
+    return (f'<CommentsCorrections RefType="{ref_type}"><RefSource>Test J. 2020</RefSource>'
+            f'<PMID Version="1">{pmid}</PMID></CommentsCorrections>')
+
+
+def test_pubmed_xml_retraction_and_expression_of_concern(tmp_path):
+    from sysrev.search.pubmed_xml import parse_pubmed_xml
+
+    articles = [
+        ARTICLE_XML.format(pmid=101, title="A retracted trial of denosumab in RA.",
+                           types=_pub_type("Journal Article") + _pub_type(
+                               "Retracted Publication"),
+                           links=_link("RetractionIn", 102) + _link("Cites", 5)),
+        ARTICLE_XML.format(pmid=102, title="Retraction notice to: A retracted trial of "
+                           "denosumab in RA.", types=_pub_type("Retraction of Publication"),
+                           links=_link("RetractionOf", 101)),
+        ARTICLE_XML.format(pmid=103, title="A trial under an expression of concern.",
+                           types=_pub_type("Journal Article"),
+                           links=_link("ExpressionOfConcernIn", 104)
+                           + _link("ErratumIn", 105)),
+        ARTICLE_XML.format(pmid=106, title="A sound trial of denosumab in RA.",
+                           types=_pub_type("Journal Article"), links=""),
+    ]
+    path = tmp_path / "pubmed.xml"
+    path.write_text(PUBMED_XML.format(articles="\n".join(articles)), encoding="utf-8")
+    rows = {r["pmid"]: r for r in parse_pubmed_xml(path)}
+    assert rows["101"]["retraction"] == ("retracted (publication type Retracted Publication; "
+                                         "RetractionIn PMID 102)")
+    assert rows["101"]["comments_corrections"] == "RetractionIn 102"
+    assert rows["102"]["retraction"] is None
+    assert rows["102"]["comments_corrections"] == "RetractionOf 101"
+    assert rows["103"]["retraction"] == ("expression of concern (ExpressionOfConcernIn "
+                                         "PMID 104)")
+    assert rows["103"]["comments_corrections"] == "ExpressionOfConcernIn 104; ErratumIn 105"
+    assert rows["106"]["retraction"] is None and rows["106"]["comments_corrections"] is None
+
+    # through dedup: the notice is linked to its article, and the article is flagged
+    table = _records([{**{c: r.get(c) for c in RECORD_COLUMNS},
+                       "record_id": f"pubmed:{p}", "source": "pubmed"}
+                      for p, r in rows.items()])
+    result = find_duplicates(table)
+    assert _related_rows(result)[("pubmed:102", "pubmed:101")][0] == "retraction"
+    unique = unique_records(table, result.clusters, result.related).set_index("record_id")
+    assert unique.loc["pubmed:101", "retraction"].startswith("retracted (")
+    assert "retraction notice pubmed:102" in unique.loc["pubmed:101", "retraction"]
+    assert unique.loc["pubmed:103", "retraction"].startswith("expression of concern")
+    assert unique.loc["pubmed:106", "retraction"] == ""
+
+
+def test_garbled_volume_typo_number_and_society_subtitle_still_link():
+    records = _records([
+        # the supplement number in the volume field of one database
+        {"record_id": "a:1", "source": "a", "title": ARTICLE["title"], "year": "2015",
+         "authors": "Kajikuri J.; Koyama A.", "journal": "J Pharmacol Sci", "volume": "128",
+         "pages": "S124"},
+        {"record_id": "b:1", "source": "b", "title": ARTICLE["title"], "year": "2015",
+         "authors": "Kajikuri J.; Koyama A.", "journal": "J Pharmacol Sci", "volume": "1)",
+         "pages": "S124"},
+        # a typo in a number of the title, everything else identical, page range included;
+        # the journal once with the society line of PubMed's full title
+        {"record_id": "c:1", "source": "c", "year": "2007", "volume": "17",
+         "pages": "1099-1103", "authors": "Guedes, A C; Brenna, S M F",
+         "title": "p6INK4a expression does not predict the outcome of CIN grade 2",
+         "journal": "International Journal of Gynecological Cancer"},
+        {"record_id": "d:1", "source": "d", "year": "2007", "volume": "17",
+         "pages": "1099-103", "authors": "Guedes, A C; Brenna, S M",
+         "title": "p16(INK4a) expression does not predict the outcome of CIN grade 2",
+         "journal": "International journal of gynecological cancer : official journal of "
+                    "the International Gynecological Cancer Society"},
+        # Part 1 / Part 2 on other pages stay apart
+        {"record_id": "e:1", "source": "e", "year": "2007", "volume": "17",
+         "pages": "1104-1110", "authors": "Guedes, A C; Brenna, S M",
+         "title": "p17 expression does not predict the outcome of CIN grade 2",
+         "journal": "International Journal of Gynecological Cancer"},
+    ])
+    clusters = _cluster_map(deduplicate(records))
+    assert clusters["a:1"] == clusters["b:1"]
+    assert clusters["c:1"] == clusters["d:1"]
+    assert clusters["e:1"] != clusters["c:1"]

@@ -31,6 +31,18 @@ def test_dedup_audit_and_overrides(tmp_path):
     assert list(maybe.columns[:3]) == ["record_id_a", "record_id_b", "reason"]
     dups = pd.read_csv(work / "results/denosumab_ra/dedup/duplicates.tsv", sep="\t")
     assert {"title_score", "author_score", "journal_score"} <= set(dups.columns)
+    # Related reports: linked in related.tsv, never merged, errata counted as related.
+    assert audit["parameters"]["errata"] == "related"
+    assert audit["parameters"]["threads"] >= 1
+    related = pd.read_csv(work / "results/denosumab_ra/dedup/related.tsv", sep="\t",
+                          dtype=str, keep_default_na=False)
+    assert list(related.columns) == ["record_id", "related_record_id", "relation", "evidence"]
+    assert sum(counts["related_reports"].values()) == len(related)
+    unique = pd.read_csv(work / "results/denosumab_ra/dedup/unique.tsv", sep="\t", dtype=str,
+                         keep_default_na=False).set_index("record_id")
+    assert set(related["record_id"]) <= set(unique.index)
+    assert set(related["related_record_id"]) <= set(unique.index)
+    assert {"retraction", "report_kind", "related_reports"} <= set(unique.columns)
 
     # A reviewer splits one DOI pair and merges two records the method keeps apart.
     clusters = pd.read_csv(work / "results/denosumab_ra/dedup/clusters.tsv", sep="\t")

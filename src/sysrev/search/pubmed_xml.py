@@ -60,6 +60,25 @@ def _article_ids(ids: Any) -> dict[str, str]:
     return found
 
 
+#: CommentsCorrections RefTypes kept in ``comments_corrections``: those that tie a record to
+#: its erratum, retraction, expression of concern or comment (``Cites`` and the like are not).
+LINK_REF_TYPES = ("ErratumIn", "ErratumFor", "RetractionIn", "RetractionOf",
+                  "ExpressionOfConcernIn", "ExpressionOfConcernFor", "CommentIn", "CommentOn",
+                  "RetractedAndRepublishedIn", "RetractedAndRepublishedFrom")
+
+
+def _comments_corrections(citation: dict) -> str | None:
+    """``"ErratumIn 123; RetractionIn 456"`` from a MedlineCitation's CommentsCorrectionsList
+    (entries without a PMID are left out: they cannot be linked to a record)."""
+    out = []
+    for entry in citation.get("CommentsCorrectionsList", []) or []:
+        ref_type = getattr(entry, "attributes", {}).get("RefType", "")
+        pmid = str(entry.get("PMID", "") or "").strip()
+        if ref_type in LINK_REF_TYPES and pmid.isdigit():
+            out.append(f"{ref_type} {pmid}")
+    return "; ".join(dict.fromkeys(out)) or None
+
+
 def _year(pub_date: dict) -> str | None:
     if "Year" in pub_date:
         return str(pub_date["Year"])
@@ -96,6 +115,7 @@ def _journal_article(entry: dict) -> dict[str, Any]:
         "abstract": _abstract(article),
         "mesh_terms": "; ".join(str(h["DescriptorName"])
                                 for h in citation.get("MeshHeadingList", [])) or None,
+        "comments_corrections": _comments_corrections(citation),
     }
 
 
@@ -126,6 +146,11 @@ def _book_article(entry: dict) -> dict[str, Any]:
 def parse_pubmed_xml(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield one dict per ``PubmedArticle`` or ``PubmedBookArticle`` in an efetch XML file.
 
+    ``retraction`` says whether PubMed marks the article retracted (publication type
+    ``Retracted Publication``, CommentsCorrections ``RetractionIn``) or under an expression
+    of concern (``ExpressionOfConcernIn``), with that evidence; see
+    :func:`sysrev.dedup_related.retraction_status`.
+
     Raises
     ------
     InputError
@@ -143,6 +168,16 @@ def parse_pubmed_xml(path: str | Path) -> Iterator[dict[str, Any]]:
         raise InputError(path, f"E-utilities returned no PubmedArticleSet"
                                f"{': ' + str(error) if error else ''}")
     for entry in data.get("PubmedArticle", []):
-        yield _journal_article(entry)
+        yield _with_retraction(_journal_article(entry))
     for entry in data.get("PubmedBookArticle", []):
-        yield _book_article(entry)
+        yield _with_retraction(_book_article(entry))
+
+
+def _with_retraction(record: dict[str, Any]) -> dict[str, Any]:
+    from sysrev.dedup_related import retraction_status
+
+    record.setdefault("comments_corrections", None)
+    record["retraction"] = retraction_status(record.get("publication_types") or "",
+                                             record.get("comments_corrections") or "",
+                                             record.get("title") or "") or None
+    return record

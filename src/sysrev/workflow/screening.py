@@ -79,6 +79,12 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     for col in ("title", "authors", "year", "journal", "doi", "pmid"):
         inc[col] = inc["record_id"].map(info[col])
     inc["sources"] = inc["record_id"].map(info["cluster_sources"])
+    # Retracted or under an expression of concern (from dedup's unique records).
+    inc["retraction"] = inc["record_id"].map(info["retraction"]) \
+        if "retraction" in info.columns else ""
+    for row in inc[inc["retraction"].fillna("") != ""].itertuples(index=False):
+        log.warning("included report %s (study %s) is %s", row.record_id, row.study_id,
+                    row.retraction)
     write_tsv(inc, included, INCLUDED_COLUMNS, sort_by=["study_id", "role", "record_id"])
     with atomic_path(to_screen_out) as handle:
         pending.loc[:, TO_SCREEN_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
@@ -123,6 +129,8 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                             (pending["new_since_last_search"] == "yes").sum()),
                         "included_reports": int(len(inc)),
                         "included_studies": int(inc["study_id"].nunique()),
+                        "included_reports_retracted_or_concern": int(
+                            (inc["retraction"].fillna("") != "").sum()),
                         "agreement": agree.to_dict(orient="records")},
                 parameters={"title_abstract_rule": rules.title_abstract,
                             "full_text_rule": rules.full_text,
