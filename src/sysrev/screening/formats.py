@@ -20,11 +20,13 @@ Covidence
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
 import pandas as pd
 
+from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
 from sysrev.screening.matching import RecordMatcher
@@ -36,15 +38,8 @@ RAYYAN_WORDS = {"included": "include", "excluded": "exclude", "maybe": "maybe"}
 
 
 def _read_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict]]]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    text = read_user_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
     line = 2
     for row in reader:
