@@ -1,12 +1,24 @@
 # sysrev: a systematic review and meta-analysis as one re-runnable workflow.
+import os
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# This workflow's own sysrev first (as in every rule script), for the checks run while the
+# workflow is read.
+if os.path.isdir(f"{workflow.basedir}/src/sysrev"):
+    sys.path.insert(0, f"{workflow.basedir}/src")
+
+from sysrev.config import check_config_file
 
 
 # The bundled review's config is the default only: a review's own --configfile replaces it
 # whole (never merged key by key), so no other review inherits the bundled query or data.
 if not workflow.overwrite_configfiles:
+
+    check_config_file("config/config.yaml")  # file and line of a YAML error
 
     configfile: "config/config.yaml"
 

@@ -3,8 +3,11 @@ import os
 import re
 from pathlib import Path
 
+from snakemake.exceptions import IncompleteCheckpointException
+
 from sysrev.paths import STAGED_PREFIX_VARIABLE
 from sysrev.config import check_config
+from sysrev.tables import sha256_file
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
@@ -53,8 +56,39 @@ def code_of(*modules):
     (a module from a git host) has no local code to track, and gets none."""
     if not WORKFLOW_ROOT.is_dir():
         return []
-    return [local(str(WORKFLOW_ROOT / module))
+    # Relative to the review's folder when the workflow is that folder (the usual case), so
+    # that a moved or copied project does not rerun every job ("set of input files changed").
+    root = Path() if WORKFLOW_ROOT.resolve() == Path.cwd().resolve() else WORKFLOW_ROOT
+    return [local(str(root / module))
             for module in sorted(set(modules) | set(SHARED_CODE))]
+
+
+def get_input_sha256(*sources):
+    """A param function: the SHA-256 of a rule's raw inputs (exports, snapshot XML, sheets),
+    each source a path or an input function. Snakemake reruns a job when an input is newer
+    than its outputs; an edit that keeps an old modification time (a copy with cp -p, an
+    unpacked archive, a restored backup) would leave the old results accepted. A changed
+    digest is a changed param, so the job reruns. (A param function that takes ``input`` is
+    ignored by Snakemake's params trigger, hence the sources are named again here.)"""
+
+    def input_sha256(wildcards):
+        digests = {}
+        for source in sources:
+            try:
+                paths = source(wildcards) if callable(source) else source
+            except IncompleteCheckpointException:
+                continue  # a snapshot still to retrieve: hashed once the DAG is updated
+            for path in [paths] if isinstance(paths, str) else paths:
+                if os.path.isfile(path):
+                    digests[str(path)] = sha256_file(path)
+        return digests
+
+    return input_sha256
+
+
+def get_export_files(wildcards):
+    """Every configured export file (raw inputs of the search audit)."""
+    return [export_file(get_searches_table(), config["data_dir"], source) for source in EXPORTS]
 
 
 def get_searches_table():
@@ -89,6 +123,11 @@ def get_pubmed_snapshot_files(wildcards):
     else:
         folder = get_pubmed_snapshot_dir()
     return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+
+
+def get_pubmed_snapshot_xml(wildcards):
+    """The snapshot's XML files (none for a review without PubMed): raw inputs of the audit."""
+    return get_pubmed_snapshot_files(wildcards) if is_pubmed_searched() else []
 
 
 def get_pubmed_provenance(wildcards):
@@ -238,6 +277,8 @@ def get_final_outputs(wildcards):
         "<results>/search/records.tsv",
         "<results>/dedup/unique.tsv",
         "<results>/dedup/duplicates.tsv",
+        "<results>/spreadsheets/records.csv",
+        "<results>/spreadsheets/unique.csv",
         "<results>/screening/included.tsv",
         "<results>/screening/to_screen.csv",
         "<results>/prisma/counts.json",

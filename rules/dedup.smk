@@ -17,9 +17,28 @@ rule deduplicate_records:
     log:
         "<logs>/deduplicate_records/deduplicate_records.log",
     params:
+        input_sha256=get_input_sha256(get_dedup_overrides),
         source_priority=config["dedup"]["source_priority"],
         errata=config["dedup"]["errata"],
     conda:
         "../envs/sysrev.yaml"
     script:
         "../scripts/deduplicate_records.py"
+
+
+# Spreadsheet-safe copies of the record tables (formula-like cells neutralised): the TSVs
+# keep every cell as the sources gave it, for the pipeline.
+rule spreadsheet_tables:
+    input:
+        records=rules.collect_records.output.records,
+        unique=rules.deduplicate_records.output.unique,
+        code=code_of("src/sysrev/workflow/spreadsheets.py"),
+    output:
+        records="<results>/spreadsheets/records.csv",
+        unique="<results>/spreadsheets/unique.csv",
+    log:
+        "<logs>/spreadsheet_tables/spreadsheet_tables.log",
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/spreadsheet_tables.py"

@@ -16,11 +16,14 @@ checkpoint validate_extraction:
     log:
         "<logs>/validate_extraction/validate_extraction.log",
     params:
+        input_sha256=get_input_sha256(config["extraction"]["studies"],
+                                      config["extraction"]["arms"], get_contrast_sheet),
         outcomes=config["analysis"]["outcomes"],
         ci_distribution=config["extraction"]["ci_distribution"],
         multi_arm=config["extraction"]["multi_arm"],
         impute_sd=config["extraction"]["impute_sd"],
         median_sd=config["extraction"]["median_sd"],
+        allow_lost_outcomes=config["extraction"]["allow_lost_outcomes"],
         subgroup=config["analysis"]["subgroup"],
     conda:
         "../envs/sysrev.yaml"

@@ -19,6 +19,7 @@ rule prisma_counts:
     log:
         "<logs>/prisma_counts/prisma_counts.log",
     params:
+        input_sha256=get_input_sha256(get_searches_table(), get_previous_version),
         removed_by_automation=config["prisma"]["removed_by_automation"],
         previous_version=config["prisma"]["previous_version"],
         disclosure=config["report"]["disclosure"],

@@ -27,6 +27,7 @@ rule risk_of_bias_figures:
     log:
         "<logs>/risk_of_bias_figures/risk_of_bias_figures.log",
     params:
+        input_sha256=get_input_sha256(config["report"]["risk_of_bias"]),
         tool=config["report"]["risk_of_bias_tool"],
         study_order=config["report"]["study_order"],
     conda:
@@ -57,6 +58,7 @@ rule summary_of_findings:
     log:
         "<logs>/summary_of_findings/summary_of_findings.log",
     params:
+        input_sha256=get_input_sha256(config["report"]["risk_of_bias"], get_grade_overrides),
         tool=config["report"]["risk_of_bias_tool"],
         title=config["report"]["title"],
         study_order=config["report"]["study_order"],

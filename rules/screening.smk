@@ -27,6 +27,8 @@ rule screen_records:
     log:
         "<logs>/screen_records/screen_records.log",
     params:
+        input_sha256=get_input_sha256(get_decision_files, config["screening"]["studies"],
+                                      get_previous_pubmed_files, get_previous_version),
         sources=config["screening"]["decisions"],
         title_abstract_rule=config["screening"]["title_abstract_rule"],
         full_text_rule=config["screening"]["full_text_rule"],

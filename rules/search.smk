@@ -45,8 +45,12 @@ if is_pubmed_searched():
         log:
             "<logs>/pubmed_records/pubmed_records.log",
         params:
+            input_sha256=get_input_sha256(get_pubmed_snapshot_files, get_pubmed_provenance,
+                                          get_searches_table()),
             query=config["search"]["pubmed"]["query"],
             date=config["search"]["pubmed"]["date"],
+            start_date=config["search"]["pubmed"]["start_date"],
+            date_type=config["search"]["pubmed"]["date_type"],
         conda:
             "../envs/sysrev.yaml"
         script:
@@ -63,6 +67,7 @@ if is_pubmed_searched():
         log:
             "<logs>/pubmed_update/pubmed_update.log",
         params:
+            input_sha256=get_input_sha256(get_previous_pubmed_files),
             previous_date=get_previous_pubmed_search_date(),
         conda:
             "../envs/sysrev.yaml"
@@ -85,6 +90,7 @@ rule import_export:
     log:
         "<logs>/import_export/{source}.log",
     params:
+        input_sha256=get_input_sha256(get_export_file),
         fmt=get_export_format,
         allow_empty=get_export_allow_empty,
     conda:
@@ -101,6 +107,8 @@ rule collect_records:
         searches=get_searches_table(),
         provenance=get_pubmed_provenance,
         pubmed_update=get_pubmed_update,
+        raw_exports=get_export_files,
+        raw_pubmed=get_pubmed_snapshot_xml,
         code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py"),
     output:
         records="<results>/search/records.tsv",
@@ -108,6 +116,8 @@ rule collect_records:
     log:
         "<logs>/collect_records/collect_records.log",
     params:
+        input_sha256=get_input_sha256(get_searches_table(), get_export_files,
+                                      get_pubmed_snapshot_xml),
         query=get_pubmed_setting("query"),
         date=get_pubmed_setting("date"),
         previous_date=get_previous_pubmed_search_date(),

@@ -12,6 +12,8 @@ with rule_log(snakemake.log[0]):
                     provenance=next(iter(snakemake.input.provenance), None),
                     output=snakemake.output.records, audit=snakemake.output.audit,
                     update=next(iter(snakemake.input.pubmed_update), None),
+                    raw_inputs={"exports": list(snakemake.input.raw_exports),
+                                "pubmed_xml": list(snakemake.input.raw_pubmed)},
                     parameters={"pubmed_query": snakemake.params.query,
                                 "pubmed_search_date": snakemake.params.date,
                                 "pubmed_previous_search_date": snakemake.params.previous_date})

@@ -9,4 +9,6 @@ from sysrev.workflow.search import pubmed_records
 with rule_log(snakemake.log[0]):
     pubmed_records(provenance=snakemake.input.provenance[0], xml=list(snakemake.input.xml),
                    query=snakemake.params.query, searches=snakemake.input.searches,
-                   output=snakemake.output.records)
+                   output=snakemake.output.records,
+                   start_date=snakemake.params.start_date,
+                   date_type=snakemake.params.date_type)

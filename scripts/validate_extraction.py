@@ -17,4 +17,5 @@ with rule_log(snakemake.log[0]):
                         multi_arm=snakemake.params.multi_arm,
                         impute_sd=snakemake.params.impute_sd,
                         median_sd=snakemake.params.median_sd,
-                        subgroup=snakemake.params.subgroup)
+                        subgroup=snakemake.params.subgroup,
+                        allow_lost_outcomes=snakemake.params.allow_lost_outcomes)

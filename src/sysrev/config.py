@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Mapping
 
@@ -12,8 +13,71 @@ class ConfigError(ValueError):
     """The configuration is inconsistent; the message names the key."""
 
 
+def check_config_file(path: str | Path) -> None:
+    """Fail with the file and line when a YAML config file is not UTF-8 or not valid YAML.
+
+    Snakemake's own message for a broken config file names neither ("Config file is not
+    valid JSON or YAML"), and a Windows-1252 file would be read with its accents garbled or
+    fail to decode; checked before Snakemake reads the file.
+    """
+    import yaml  # Snakemake's own dependency
+
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: not UTF-8 (byte 0x{raw[error.start]:02x}); "
+                          "save the file as UTF-8") from None
+    try:
+        yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        context = ""
+        if error.context and error.problem:
+            context = f" ({error.context}"
+            if error.context_mark and error.context_mark.line != mark.line:
+                context += f" that starts on line {error.context_mark.line + 1}"
+            context += ")"
+        raise ConfigError(f"{path}{line}: invalid YAML: {error.problem or error.context}"
+                          f"{context}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: invalid YAML: {error}") from None
+
+
+def parse_config_date(value, key: str) -> dt.date:
+    """A ``YYYY-MM-DD`` date of the configuration; a ConfigError naming ``key`` otherwise
+    (``2025-02-30`` passes the schema's pattern but is no date)."""
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{key}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def check_search_dates(pubmed: Mapping | None, today: dt.date | None = None) -> None:
+    """The PubMed search window: real dates, the search date not after today (a search of the
+    future would be re-run, with other results, once that day has passed), and ``start_date``
+    not after ``date``. Checked before anything is retrieved."""
+    if not pubmed:
+        return
+    today = today or dt.date.today()
+    date = parse_config_date(pubmed["date"], "search.pubmed.date")
+    if date > today:
+        raise ConfigError(f"search.pubmed.date: {date} is in the future (today is {today}); "
+                          "a search covers days that have passed")
+    start = pubmed.get("start_date")
+    if start is not None:
+        start = parse_config_date(start, "search.pubmed.start_date")
+        if start > date:
+            raise ConfigError(f"search.pubmed.start_date: {start} is after search.pubmed.date "
+                              f"{date}")
+
+
 def check_config(config: Mapping) -> None:
     """Fail with the offending key when the configuration does not hold together."""
+    check_search_dates(config["search"].get("pubmed"))
     outcomes = config["analysis"]["outcomes"]
     seen = set()
     for index, outcome in enumerate(outcomes):

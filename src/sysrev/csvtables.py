@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import logging
 from pathlib import Path
 from typing import Sequence
 
@@ -12,19 +14,52 @@ from sysrev.errors import InputError
 
 LINE = "_line"
 
+log = logging.getLogger(__name__)
+
+
+def read_user_text(path: str | Path) -> str:
+    """The text of a user-provided sheet: UTF-8 (with or without BOM), UTF-16 with a BOM,
+    else Windows-1252, else Latin-1, as exports are read.
+
+    Sheets saved by Excel on Windows ("CSV" rather than "CSV UTF-8") are Windows-1252; reading
+    them with a warning beats a bare UnicodeDecodeError. Latin-1 decodes any byte, so a file
+    is never rejected for its encoding; the warning names the file and the encoding used.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise InputError(path, f"not valid UTF-16 despite its byte-order mark: {error}") \
+                from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        first_bad = raw[:error.start].count(b"\n") + 1
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        log.warning("%s is not UTF-8 (first non-UTF-8 byte on line %d); reading it as %s",
+                    path, first_bad, encoding)
+        return text
+    raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
+
 
 def load_csv(path: str | Path, *, required: Sequence[str],
              optional: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a UTF-8 CSV whose header must hold ``required`` columns and may hold ``optional``.
+    """Read a CSV (UTF-8, or Windows-1252: see :func:`read_user_text`) whose header must hold ``required`` columns and may hold ``optional``.
 
     Every cell is text with surrounding white space removed ('' where empty). The file line
     of each row is kept in the ``_line`` column. An unknown column is an error, so that a
     misspelt header is caught rather than silently ignored.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(read_user_text(path), newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = [h.strip() for h in next(reader)]

@@ -621,6 +621,54 @@ def _contrast_record(row: pd.Series, spec: OutcomeSpec) -> dict:
                 row["conversion"]]))}
 
 
+def _fold(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def rows_off_timepoint(rows: pd.DataFrame, outcomes: Mapping[str, OutcomeSpec], *,
+                       sheet: str | Path) -> list[dict]:
+    """Rows of a validated sheet whose time point is not their outcome's configured one.
+
+    Such rows do not enter any analysis. Most are other time points extracted on purpose
+    (6 and 24 months beside a 12-month outcome), but a spelling that differs only in case or
+    spacing (``12 Months``) is almost always a typo that would silently drop the study: those
+    are flagged ``near_match``. ``rows`` needs ``study_id``, ``outcome``, ``timepoint`` and
+    ``line`` columns.
+    """
+    unused = []
+    for row in rows.itertuples(index=False):
+        spec = outcomes.get(row.outcome)
+        if spec is None or row.timepoint == spec.timepoint:
+            continue
+        unused.append({"file": str(sheet), "line": int(row.line), "study_id": row.study_id,
+                       "outcome": row.outcome, "timepoint": row.timepoint,
+                       "configured_timepoint": spec.timepoint,
+                       "near_match": _fold(row.timepoint) == _fold(spec.timepoint)})
+    return unused
+
+
+def lost_outcomes(unused: list[dict], tables: list[pd.DataFrame],
+                  outcomes: Mapping[str, OutcomeSpec]) -> dict[str, list[str]]:
+    """Outcomes that have rows in the sheets (``tables``: arm rows, contrast-level rows), none
+    of them at the configured time point, each with the time points its rows are at."""
+    with_data = {row.outcome for table in tables for row in table.itertuples(index=False)
+                 if row.outcome in outcomes and row.timepoint == outcomes[row.outcome].timepoint}
+    lost: dict[str, set[str]] = {}
+    for entry in unused:
+        if entry["outcome"] not in with_data:
+            lost.setdefault(entry["outcome"], set()).add(entry["timepoint"])
+    return {outcome: sorted(points) for outcome, points in sorted(lost.items())}
+
+
+def describe_unused(entry: dict) -> str:
+    """One row off its outcome's time point, for the log and error messages."""
+    hint = (f"; it differs from the configured '{entry['configured_timepoint']}' only in "
+            "case or spacing: a typo?" if entry["near_match"] else "")
+    return (f"{entry['file']}, line {entry['line']} (study {entry['study_id']}), field "
+            f"'timepoint': '{entry['timepoint']}' is not outcome {entry['outcome']}'s time "
+            f"point '{entry['configured_timepoint']}'; the row is not analysed{hint}")
+
+
 def study_contrasts(arms: pd.DataFrame, outcomes: Mapping[str, OutcomeSpec], *,
                     contrast_rows: pd.DataFrame | None = None, multi_arm: str = "combine",
                     impute_sd: str = "none") -> pd.DataFrame:

@@ -22,6 +22,27 @@ import pandas as pd
 FLOAT_FORMAT = "%.10g"
 
 
+def current_umask() -> int:
+    """The process's file-creation mask (read without changing it where Linux allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def give_umask_mode(fd: int) -> None:
+    """Give a file made by :func:`tempfile.mkstemp` (always 0600) the mode an ordinary
+    ``open()`` would have given it under the user's umask (0644 under umask 022), so that
+    outputs can be shared like any file the user makes."""
+    os.fchmod(fd, 0o666 & ~current_umask())
+
+
 @contextmanager
 def atomic_path(path: str | Path, mode: str = "w") -> Iterator[Any]:
     """Open a temporary file next to ``path``; rename it onto ``path`` only on success."""
@@ -29,6 +50,7 @@ def atomic_path(path: str | Path, mode: str = "w") -> Iterator[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        give_umask_mode(fd)
         kwargs = {"encoding": "utf-8", "newline": "\n"} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
@@ -51,6 +73,48 @@ def write_tsv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
     with atomic_path(path) as handle:
         out.to_csv(handle, sep="\t", index=False, lineterminator="\n",
                    float_format=FLOAT_FORMAT, na_rep="")
+
+
+#: A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, "CSV
+#: injection"): ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Prefix a text cell that a spreadsheet would evaluate as a formula with ``'``.
+
+    A plain number (``-0.35``, ``+1``) is left as it is: a spreadsheet reads it as the number
+    it is, and an analysis program reading the CSV must still see a number.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
+
+
+def write_spreadsheet_csv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
+                          sort_by: Sequence[str] | None = None, bom: bool = False) -> None:
+    """Write ``frame`` as a comma-separated UTF-8 file (CRLF line ends) that is safe to open
+    in a spreadsheet: every formula-like text cell neutralised (:func:`neutralise_cell`); with ``bom``, a
+    byte-order mark first, so that Excel reads accents right. Columns and row order as
+    :func:`write_tsv`."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"cannot write {path}: missing columns {missing}")
+    out = frame.loc[:, list(columns)]
+    if sort_by:
+        out = out.sort_values(list(sort_by), kind="mergesort")
+    out = out.apply(lambda column: column.map(neutralise_cell))
+    with atomic_path(path) as handle:
+        if bom:
+            handle.write("\ufeff")
+        # CRLF line ends (RFC 4180, as spreadsheets write them): the csv module then quotes
+        # any cell holding a CR or LF, which it does not do for a lone CR under "\n".
+        out.to_csv(handle, index=False, lineterminator="\r\n", float_format=FLOAT_FORMAT,
+                   na_rep="")
 
 
 def read_tsv(path: str | Path) -> pd.DataFrame:

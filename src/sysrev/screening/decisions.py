@@ -42,8 +42,8 @@ def check_decisions(table: pd.DataFrame) -> None:
     """Check a decision table; raise one error listing every offending row.
 
     Problems: a record that does not exist, an unknown stage or decision word, a full-text
-    exclusion without a reason, and a reviewer who decided one record (through any of its
-    copies) differently at one stage.
+    exclusion without a reason, and a reviewer with more than one row for one record (through
+    any of its copies) at one stage: different decisions, or the same one repeated.
     """
     problems = []
     for row in table.itertuples(index=False):
@@ -65,10 +65,18 @@ def check_decisions(table: pd.DataFrame) -> None:
     known = table[table["unique_record_id"].astype(bool)]
     for (record, reviewer, stage), group in known.groupby(
             ["unique_record_id", "reviewer", "stage"], sort=True):
+        if len(group) < 2:
+            continue
+        places = ", ".join(f"{f} line {ln}" for f, ln in zip(group["file"], group["line"]))
         if group["decision"].nunique() > 1:
-            places = ", ".join(f"{f} line {ln}" for f, ln in zip(group["file"], group["line"]))
             problems.append(f"{places}: reviewer {reviewer} made different {stage} decisions "
                             f"({', '.join(group['decision'])}) on record {record}")
+        else:
+            # A repeated row is a copy-paste or a merged export counted twice: it would
+            # weigh one reviewer's vote twice in agreement statistics.
+            problems.append(f"{places}: duplicate {stage} decision rows of reviewer "
+                            f"{reviewer} on record {record} (one row per record, reviewer "
+                            "and stage)")
     if problems:
         files = sorted(set(table["file"]))
         raise InputErrors(", ".join(files), problems)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sysrev.errors import InputError
+from sysrev.tables import give_umask_mode
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a flushed temporary file and a rename."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        give_umask_mode(fd)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

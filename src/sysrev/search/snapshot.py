@@ -51,6 +51,40 @@ def check_query(provenance: dict[str, Any], query: str, snapshot_dir: str | Path
             field="query")
 
 
+def _recorded_start(provenance: dict[str, Any]) -> tuple[bool, str | None]:
+    """(known, start date as YYYY-MM-DD or None) of a snapshot's search window."""
+    if "start_date" in provenance:
+        return True, provenance["start_date"] or None
+    if "mindate" in provenance:
+        mindate = provenance["mindate"]
+        return True, mindate.replace("/", "-") if mindate else None
+    return False, None
+
+
+def check_window(provenance: dict[str, Any], snapshot_dir: str | Path, *,
+                 start_date: str | None, date_type: str | None) -> None:
+    """Fail when the snapshot was made with another ``start_date`` or ``date_type`` than the
+    configuration's: like a changed query, a changed window is a new search. A snapshot that
+    does not record a setting is not checked on it."""
+    where = Path(snapshot_dir) / PROVENANCE
+    known, recorded = _recorded_start(provenance)
+    if known and (recorded or None) != (start_date or None):
+        raise InputError(
+            where, f"this search date already has a snapshot made with start_date "
+                   f"{recorded!r} but search.pubmed.start_date is {start_date!r}. Snapshots "
+                   "are never overwritten: set search.pubmed.date to a new date to search "
+                   "again, or restore the start_date the snapshot was made with.",
+            field="start_date")
+    recorded_type = provenance.get("date_type")
+    if date_type is not None and recorded_type is not None and recorded_type != date_type:
+        raise InputError(
+            where, f"this search date already has a snapshot made with date_type "
+                   f"{recorded_type!r} but search.pubmed.date_type is {date_type!r}. "
+                   "Snapshots are never overwritten: set search.pubmed.date to a new date to "
+                   "search again, or restore the date_type the snapshot was made with.",
+            field="date_type")
+
+
 def snapshot_files(snapshot_dir: str | Path) -> list[Path]:
     """The snapshot's XML files in a fixed order."""
     files = sorted(Path(snapshot_dir).glob("*.xml"))
@@ -60,16 +94,21 @@ def snapshot_files(snapshot_dir: str | Path) -> list[Path]:
 
 
 def read_snapshot(snapshot_dir: str | Path, *, query: str,
-                  files: Sequence[str | Path] | None = None) -> pd.DataFrame:
+                  files: Sequence[str | Path] | None = None,
+                  start_date: str | None = None, date_type: str | None = None,
+                  check_dates: bool = False) -> pd.DataFrame:
     """The record table of a PubMed snapshot, after checking it answers ``query``.
 
     The PMID is the record's source id, so ``record_id`` is ``pubmed:<PMID>`` in every
     snapshot, which is what lets decisions and updates follow a record across searches.
     ``files`` are the snapshot's XML files as a workflow job was given them (its declared
-    inputs); by default, every XML file of the folder.
+    inputs); by default, every XML file of the folder. With ``check_dates``, the snapshot's
+    ``start_date`` and ``date_type`` must be the configured ones (:func:`check_window`).
     """
     provenance = read_provenance(snapshot_dir)
     check_query(provenance, query, snapshot_dir)
+    if check_dates:
+        check_window(provenance, snapshot_dir, start_date=start_date, date_type=date_type)
     rows = []
     # Positions run on across the snapshot's batch files, so each record has its own.
     xml_files = snapshot_files(snapshot_dir) if files is None else [Path(f) for f in files]

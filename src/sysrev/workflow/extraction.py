@@ -8,7 +8,8 @@ from typing import Mapping
 from sysrev.audit import write_audit
 from sysrev.errors import InputErrors
 from sysrev.extraction import (CONTRAST_COLUMNS, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
-                               OutcomeSpec, load_studies, study_contrasts, validate_arms,
+                               OutcomeSpec, describe_unused, load_studies, lost_outcomes,
+                               rows_off_timepoint, study_contrasts, validate_arms,
                                validate_contrast_sheet)
 from sysrev.screening import check_studies_exist
 from sysrev.tables import read_tsv, write_tsv
@@ -31,8 +32,14 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                         contrast_sheet: str | list[str] | None = None,
                         multi_arm: str = "combine",
                         impute_sd: str = "none", median_sd: str = "shi2020",
-                        subgroup: str | None = None) -> None:
+                        subgroup: str | None = None,
+                        allow_lost_outcomes: bool = False) -> None:
     """Check the extraction sheets against the configuration and the included studies.
+
+    Rows whose time point is not their outcome's configured one are not analysed: each is a
+    warning in the log and listed in the audit (``unused_rows``) with its file and line. An
+    outcome whose rows all sit at other time points (every study lost) is an error unless
+    ``allow_lost_outcomes``.
 
     ``contrast_sheet`` is the optional contrast-level sheet (a path, or a list of at most one
     path as Snakemake passes an optional input).
@@ -54,6 +61,24 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                                                 studies=study_table,
                                                 included_studies=included_ids,
                                                 ci_distribution=ci_distribution)
+    unused = rows_off_timepoint(arm_table, specs, sheet=arms)
+    if contrast_rows is not None:
+        unused += rows_off_timepoint(contrast_rows, specs, sheet=contrast_sheet)
+    for entry in unused:
+        log.warning("%s", describe_unused(entry))
+    lost = lost_outcomes(unused, [arm_table] + ([contrast_rows] if contrast_rows is not None
+                                                else []), specs)
+    if lost and not allow_lost_outcomes:
+        sheets = sorted({e["file"] for e in unused if e["outcome"] in lost})
+        raise InputErrors(", ".join(sheets), [
+            f"outcome {outcome}: every row is at another time point ({', '.join(points)}) "
+            f"than the configured '{specs[outcome].timepoint}', so the outcome would lose all "
+            "its studies; fix the time points, change analysis.outcomes[].timepoint, or set "
+            "extraction.allow_lost_outcomes: true" for outcome, points in lost.items()]
+            + [describe_unused(e) for e in unused if e["outcome"] in lost])
+    for outcome, points in lost.items():
+        log.warning("outcome %s: no row at its time point '%s' (rows at %s): no studies",
+                    outcome, specs[outcome].timepoint, ", ".join(points))
     try:
         contrasts = study_contrasts(arm_table, specs, contrast_rows=contrast_rows,
                                     multi_arm=multi_arm, impute_sd=impute_sd)
@@ -87,6 +112,8 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                 counts={"arm_rows": int(len(arm_table)), "studies": int(len(study_table)),
                         "contrast_rows": 0 if contrast_rows is None else int(len(contrast_rows)),
                         "outcomes": per_outcome,
+                        "unused_rows": unused,
+                        "lost_outcomes": lost,
                         "conversions": [f"{r.outcome} {r.study_id}"
                                         f"{' ' + r.comparison if r.comparison else ''}: "
                                         f"{r.conversions}" for r in conversions.itertuples()]},
@@ -96,6 +123,7 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                                           "shared control split between comparisons "
                                           "(Cochrane Handbook 23.3.4)"),
                             "impute_sd": impute_sd, "median_sd": median_sd,
+                            "allow_lost_outcomes": allow_lost_outcomes,
                             "median_mean": "Luo 2018", "subgroup": subgroup,
                             "outcomes": {k: {"type": v.type, "timepoint": v.timepoint}
                                          for k, v in specs.items()}})

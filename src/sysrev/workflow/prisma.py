@@ -10,7 +10,7 @@ from sysrev.dedup import read_clusters
 from sysrev.plots.prisma_flow import flow_diagram
 from sysrev.prisma import PRISMA2020_COLUMNS, prisma2020_table
 from sysrev.prisma import prisma_counts as count_prisma
-from sysrev.tables import atomic_path, read_tsv, write_json
+from sysrev.tables import read_tsv, write_json, write_spreadsheet_csv
 from sysrev.workflow.search import load_searches
 
 
@@ -57,8 +57,9 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
         counts["notes"] = [*counts.get("notes", []), disclosure]
     table = prisma2020_table(counts)
     write_json(counts, counts_out)
-    with atomic_path(csv_out) as handle:
-        table.loc[:, PRISMA2020_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
+    # Database names and notes come from searches.tsv: neutralised like every CSV a
+    # reviewer may open in a spreadsheet.
+    write_spreadsheet_csv(table, csv_out, PRISMA2020_COLUMNS)
     inputs = {"records": records, "clusters": clusters, "final_decisions": final,
               "included": included, "searches": searches}
     if pooled is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import datetime as dt
+import io
 import logging
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pandas as pd
 
 from sysrev.audit import write_audit
 from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
-from sysrev.csvtables import load_csv
+from sysrev.csvtables import load_csv, read_user_text
 from sysrev.errors import InputError
 from sysrev.imports.sources import collect_records as concat_records
 from sysrev.paths import logical_path
@@ -23,6 +25,9 @@ from sysrev.tables import read_tsv, write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
+#: search_date of a search whose date was not published (allowed, and said so in the audit).
+NOT_REPORTED_DATE = "not reported"
+
 SEARCH_COLUMNS = ["source", "database", "platform", "file", "query", "search_date", "notes"]
 
 
@@ -31,14 +36,30 @@ def load_searches(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    try:
+        table = pd.read_csv(io.StringIO(read_user_text(path)), sep="\t", dtype=str,
+                            keep_default_na=False)
+    except pd.errors.ParserError as error:
+        raise InputError(path, f"not a tab-separated table: {error}") from None
     missing = [c for c in SEARCH_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(path, f"missing column(s) {missing}", line=1)
+    today = dt.date.today()
     for index, row in table.iterrows():
         for col in ("source", "database", "file", "query", "search_date"):
             if not row[col].strip():
                 raise InputError(path, "empty", line=index + 2, field=col)
+        if row["search_date"].strip().lower() == NOT_REPORTED_DATE:
+            continue  # a published review that does not say when it searched
+        try:
+            searched = dt.date.fromisoformat(row["search_date"].strip())
+        except ValueError:
+            raise InputError(path, f"'{row['search_date']}' is not a date (YYYY-MM-DD, or "
+                                   f"'{NOT_REPORTED_DATE}')",
+                             line=index + 2, field="search_date") from None
+        if searched > today:
+            raise InputError(path, f"{searched} is in the future (today is {today})",
+                             line=index + 2, field="search_date")
     dup = table["source"][table["source"].duplicated()]
     if not dup.empty:
         raise InputError(path, f"source(s) listed twice: {sorted(set(dup))}", field="source")
@@ -86,7 +107,8 @@ def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
 
 
 def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str,
-                   output: str) -> None:
+                   output: str, start_date: str | None = None,
+                   date_type: str | None = None) -> None:
     """Parse the PubMed snapshot of the configured search date into the record table.
 
     ``provenance`` and ``xml`` are the snapshot's files as the job was given them.
@@ -96,7 +118,9 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
         raise InputError(searches, "the PubMed query differs from search.pubmed.query in the "
                                    "configuration; keep one query", field="query")
-    records = read_snapshot(Path(provenance).parent, query=query, files=xml)
+    records = read_snapshot(Path(provenance).parent, query=query, files=xml,
+                            start_date=start_date, date_type=date_type,
+                            check_dates=date_type is not None)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["record_id"])
 
 
@@ -112,12 +136,15 @@ def import_export(*, export: str, source: str, fmt: str, output: str,
 
 
 def collect_records(*, tables: list[str], searches: str, provenance: str | None, output: str,
-                    audit: str, parameters: dict, update: str | None = None) -> None:
+                    audit: str, parameters: dict, update: str | None = None,
+                    raw_inputs: dict[str, list[str]] | None = None) -> None:
     """Concatenate every source's records into ``records.tsv`` and audit the search stage.
 
     ``provenance`` is the PubMed snapshot's ``provenance.json`` and ``update`` the PubMed
     update report, both None for a review that did not search PubMed through Entrez; the
     audit then says so, and says how many records are new since the previous search.
+    ``raw_inputs`` are the files the record tables were read from (the exports, the snapshot's
+    XML): the audit records the SHA-256 of each, so it shows which versions the run used.
     """
     frames = [read_tsv(path) for path in tables]
     records = concat_records(frames)
@@ -148,7 +175,8 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                                                         row["search_date"]),
                           "file": logical_path(Path(provenance).parent)})
         sources.append(entry)
-    inputs = {"tables": tables, "searches": searches}
+    inputs = {"tables": tables, "searches": searches,
+              **{name: list(paths) for name, paths in (raw_inputs or {}).items() if paths}}
     counts = {"records_out": int(len(records)),
               "records_per_source": {k: int(v) for k, v in per_source.items()}}
     snapshot = None
