@@ -75,7 +75,9 @@ rule methods_text:
         audits=get_stage_audits,
         prisma=rules.prisma_counts.output.counts,
         pooled=get_pooled_results,
-        code=code_of("src/sysrev/report.py", "src/sysrev/workflow/report.py"),
+        searches=get_searches_table(),
+        code=code_of("src/sysrev/report.py", "src/sysrev/htmltable.py",
+                      "src/sysrev/workflow/report.py", "src/sysrev/workflow/search.py"),
     output:
         html=report(
             "<results>/report/methods.html",
@@ -86,6 +88,7 @@ rule methods_text:
         "<logs>/methods_text/methods_text.log",
     params:
         review=config["review"],
+        title=config["report"]["title"],
         question=config["report"]["question"],
         disclosure=config["report"]["disclosure"],
     conda:

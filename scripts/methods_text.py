@@ -13,4 +13,5 @@ with rule_log(snakemake.log[0]):
     methods_text(review=snakemake.params.review, question=snakemake.params.question,
                  audits=audits, prisma=snakemake.input.prisma,
                  pooled=list(snakemake.input.pooled), output=snakemake.output.html,
-                 disclosure=snakemake.params.disclosure)
+                 disclosure=snakemake.params.disclosure, title=snakemake.params.title,
+                 searches=snakemake.input.searches)

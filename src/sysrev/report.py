@@ -1,15 +1,27 @@
 """The methods text of the report, written from what the pipeline actually did.
 
 Every sentence is filled from the stage audits, the PRISMA counts and the pooled results, so
-the methods state exactly which sources, rules, conversions and estimators were used.
+the methods state exactly which sources, rules, conversions and estimators were used. Nothing
+in it belongs to one review: what a review must say about itself (how its decisions were
+made) comes from its configuration (``report.disclosure``), and each search's caveats from
+its own row of ``searches.tsv``.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
+import re
 from pathlib import Path
 from typing import Mapping
+
+from sysrev.htmltable import plural
+
+log = logging.getLogger(__name__)
+
+#: Screening stages in the order they happen, with the names the text uses.
+STAGES = {"title_abstract": "Title and abstract", "full_text": "Full text"}
 
 
 def _load(path: str | Path) -> dict:
@@ -29,20 +41,55 @@ def _disclosure(text: str) -> str:
             if text else "")
 
 
+def symbols(text: str) -> str:
+    """Statistical names as printed: 'tau2' as 'τ²', 'I2' as 'I²'."""
+    text = re.sub(r"\btau\^?2\b", "\u03c4\u00b2", text)
+    return re.sub(r"\bI\^?2\b", "I\u00b2", text)
+
+
+def _were(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 duplicate was', '2 duplicates were'."""
+    return f"{plural(count, singular, plural_form)} {'was' if count == 1 else 'were'}"
+
+
+def _stage_order(entry: Mapping) -> tuple[int, str]:
+    order = list(STAGES)
+    stage = entry.get("stage", "")
+    return (order.index(stage) if stage in order else len(order), stage)
+
+
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
-                 pooled: list[str], question: str = "", disclosure: str = "") -> str:
+                 pooled: list[str], question: str = "", disclosure: str = "",
+                 title: str = "", search_notes: Mapping[str, str] | None = None) -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
     extraction, statistics, with the numbers behind each step.
 
-    ``disclosure`` is the review's own note on how its decisions were made (config
-    ``report.disclosure``); it is printed at the top and again where agreement (kappa),
-    disagreements and the reports assessed are shown.
+    Parameters
+    ----------
+    review
+        The review's short name (shown only when it has no ``title``).
+    audits
+        Stage name to its audit JSON (search, dedup, screening, extraction).
+    prisma
+        The PRISMA counts JSON.
+    pooled
+        Each outcome's pooled.json.
+    question, title
+        The review question and title (config ``report``).
+    disclosure
+        The review's own note on how its decisions were made (config
+        ``report.disclosure``); printed at the top and again where agreement (kappa),
+        disagreements and the reports assessed are shown.
+    search_notes
+        Source to its note in ``searches.tsv``, shown with each database search.
     """
     search, dedup = _load(audits["search"]), _load(audits["dedup"])
     screening, extraction = _load(audits["screening"]), _load(audits["extraction"])
     counts = _load(prisma)
     results = [_load(p) for p in pooled]
-    parts = [f"<h2>Methods of the review '{html.escape(review)}'</h2>"]
+    notes = dict(search_notes or {})
+    heading = title or review
+    parts = [f"<h2>Methods: {html.escape(heading)}</h2>"]
     if question:
         parts.append(f"<h3>Review question</h3><p>{html.escape(question)}</p>")
     if disclosure:
@@ -50,43 +97,47 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
 
     sources = search["parameters"]["sources"]
     parts.append("<h3>Information sources and search (PRISMA-S)</h3>")
-    parts.append(_table(["Database", "Platform", "Search date", "Query", "Records"],
+    parts.append(_table(["Database", "Platform", "Search date", "Query", "Records", "Notes"],
                         [[s["database"], s["platform"], s["search_date"], s["query"],
-                          s["records"]] for s in sources]))
+                          s["records"], notes.get(s["source"], "")] for s in sources]))
     snap = search["parameters"].get("pubmed_snapshot") or {}
     if snap.get("note"):
         parts.append(f"<p>PubMed snapshot: {html.escape(str(snap['note']))}</p>")
 
     dc = dedup["counts"]
     parts.append("<h3>Deduplication</h3>")
-    parts.append(f"<p>{dc['records_in']} records were identified; {dc['duplicates_removed']} "
-                 f"duplicates were removed ({dc['duplicates_across_sources']} across sources, "
+    parts.append(f"<p>{_were(dc['records_in'], 'record')} identified; "
+                 f"{_were(dc['duplicates_removed'], 'duplicate')} removed "
+                 f"({dc['duplicates_across_sources']} across sources, "
                  f"{dc['duplicates_within_source']} within a source), leaving "
-                 f"{dc['unique_records']} unique records. Rules, in order: "
+                 f"{plural(dc['unique_records'], 'unique record')}. Rules, in order: "
                  + html.escape("; ".join(dedup["parameters"]["rules"])) + ". Removals by "
                  "rule: " + html.escape(", ".join(f"{k} {v}" for k, v in
                                                    dc["duplicates_by_rule"].items()))
-                 + ". Every removal is listed with its evidence in results/dedup/"
-                   "duplicates.tsv.</p>")
+                 + ". Every removal is listed with its evidence in dedup/duplicates.tsv.</p>")
 
     sc = screening["counts"]
     parts.append("<h3>Selection of studies</h3>")
+    parts.append(f"<p>{html.escape(screening['parameters']['rule_text'])}</p>")
+    parts.append(_flow_sentence(counts))
     if disclosure:
         parts.append(_disclosure(disclosure))
-    parts.append(f"<p>{html.escape(screening['parameters']['rule_text'])} "
-                 f"{sc['conflicts']} disagreements were recorded, "
-                 f"{sc['resolved_by_consensus']} settled by consensus; {sc['pending']} "
-                 "decisions were pending.</p>")
-    agreement = sc.get("agreement") or []
+    parts.append(f"<p>{_were(sc['conflicts'], 'disagreement')} recorded, "
+                 f"{sc['resolved_by_consensus']} settled by consensus; "
+                 f"{_were(sc['pending'], 'decision')} pending.</p>")
+    agreement = sorted(sc.get("agreement") or [], key=_stage_order)
     if agreement:
         parts.append(_table(["Stage", "Reviewers", "Records", "Raw agreement",
                              "Cohen's kappa (95% CI)"],
-                            [[a["stage"], f"{a['reviewer_a']} / {a['reviewer_b']}",
+                            [[STAGES.get(a["stage"], a["stage"]),
+                              f"{a['reviewer_a']} / {a['reviewer_b']}",
                               a["records"], f"{100 * a['raw_agreement']:.1f}%",
                               f"{a['kappa']:.2f} ({a['kappa_ci_lower']:.2f} to "
                               f"{a['kappa_ci_upper']:.2f})"] for a in agreement]))
     inc = counts["included"]
-    parts.append(f"<p>{inc['studies']} studies in {inc['reports']} reports were included.</p>")
+    parts.append(f"<p>{plural(inc['studies'], 'study', 'studies')} in "
+                 f"{plural(inc['reports'], 'report')} "
+                 f"{'was' if inc['studies'] == 1 else 'were'} included.</p>")
 
     parts.append("<h3>Data extraction and conversions</h3>")
     conversions = extraction["counts"].get("conversions", [])
@@ -108,19 +159,51 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     rows = []
     for r in sorted(results, key=lambda x: x["outcome"]):
         m = r["methods"]
-        rows.append([r["label"], r["measure"], r["k"], r["status"],
-                     f"{m['random']}; test {m['test']}"])
+        rows.append([r["label"], r["measure"], plural(r["k"], "study", "studies"),
+                     r["status"], symbols(f"{m['random']}; test {m['test']}")])
     if results:
         m = results[0]["methods"]
-        parts.append(f"<p>Effect measures were computed per study ({html.escape(m['fixed'])} "
-                     f"for the fixed-effect model; random effects with the "
-                     f"{html.escape(m['random'])}). {html.escape(m['i2_definition'])}. "
-                     "Zero cells: " + html.escape(str(results[-1]['methods'].get('zero_cells')
-                                                      or "not applicable")) + ".</p>")
+        level = m.get("level")
+        parts.append(symbols(
+            f"<p>Effect measures were computed per study ({html.escape(m['fixed'])} "
+            f"for the fixed-effect model; random effects with the "
+            f"{html.escape(m['random'])})"
+            + (f", with {level:g}% confidence intervals" if level else "")
+            + f". {html.escape(m['i2_definition'])}. Zero cells: "
+            + html.escape(str(results[-1]['methods'].get('zero_cells') or "not applicable"))
+            + ".</p>"))
     parts.append(_table(["Outcome", "Measure", "Studies", "Status", "Model"], rows))
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>body{font-family:"
+    log.info("methods_html: %d sources, %d outcomes", len(sources), len(results))
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
+            + html.escape(f"Methods: {heading}") + "</title><style>body{font-family:"
             "sans-serif;font-size:13px;max-width:980px}table{border-collapse:collapse;"
             "margin:6px 0}th,td{border:1px solid #999;padding:3px 6px;vertical-align:top}"
             "th{background:#dbe5f1}p.disclosure{padding:6px;border:1px solid #c9a100;"
             "background:#fff8db}</style></head><body>" + "\n".join(parts)
             + "</body></html>\n")
+
+
+def _flow_sentence(counts: Mapping) -> str:
+    """The selection in the order it happened: titles and abstracts, then full texts."""
+    screened = counts.get("screening") or {}
+    retrieval = counts.get("retrieval") or {}
+    eligibility = counts.get("eligibility") or {}
+    sentences = []
+    if "records_screened" in screened:
+        text = (f"{_were(screened['records_screened'], 'record')} screened on title and "
+                f"abstract and {plural(screened.get('records_excluded', 0), 'record')} "
+                "excluded")
+        pending = screened.get("records_pending") or 0
+        if pending:
+            text += f"; {_were(pending, 'record')} still awaiting screening"
+        sentences.append(text + ".")
+    if "reports_sought" in retrieval:
+        text = (f"Then {_were(retrieval['reports_sought'], 'full-text report')} sought, "
+                f"{plural(retrieval.get('reports_not_retrieved', 0), 'report')} could not be "
+                "retrieved")
+        if "reports_assessed" in eligibility:
+            text += (f", {_were(eligibility['reports_assessed'], 'report')} assessed for "
+                     f"eligibility and {plural(eligibility.get('reports_excluded', 0), 'report')}"
+                     " excluded with reasons")
+        sentences.append(text + ".")
+    return f"<p>{' '.join(sentences)}</p>" if sentences else ""

@@ -48,7 +48,9 @@ def _audits(tmp_path, *, agreement=True, sources=None, impute="none"):
 def _prisma(tmp_path, studies=1, reports=1):
     return _write(tmp_path / "counts.json", {
         "included": {"studies": studies, "reports": reports},
-        "eligibility": {"reports_assessed": 2}})
+        "screening": {"records_screened": 2, "records_excluded": 1, "records_pending": 0},
+        "retrieval": {"reports_sought": 1, "reports_not_retrieved": 0},
+        "eligibility": {"reports_assessed": 1, "reports_excluded": 0}})
 
 
 def _pooled(tmp_path, k=1):
@@ -83,3 +85,41 @@ def test_no_wording_of_another_review(tmp_path):
     imputed = methods_html(review="r", audits=_audits(tmp_path, impute="pooled"),
                            prisma=_prisma(tmp_path), pooled=_pooled(tmp_path))
     assert "imputed (pooled) and flagged" in imputed
+
+
+def test_each_search_has_its_own_note_and_the_text_reads_in_order(tmp_path):
+    notes = {"pubmed": "Assembled, not a verbatim search result",
+             "embase": "Accession numbers are project-assigned"}
+    page = methods_html(review="my_review", title="Drug versus placebo in disease",
+                        audits=_audits(tmp_path), prisma=_prisma(tmp_path, 1, 2),
+                        pooled=_pooled(tmp_path), search_notes=notes)
+    rows = re.findall(r"<tr>(.*?)</tr>", page[page.index("PRISMA-S"):])
+    assert "<th>Notes</th>" in rows[0]
+    assert rows[1].endswith(f"<td>{notes['pubmed']}</td>")
+    assert rows[2].endswith(f"<td>{notes['embase']}</td>")
+    # The review's title, not its short name.
+    assert "<h2>Methods: Drug versus placebo in disease</h2>" in page
+    assert "my_review" not in page
+    text = _text(page)
+    # Title and abstract before full text, in the sentences and in the agreement table.
+    assert text.index("Title and abstract R1 / R2") < text.index("Full text R1 / R2")
+    assert text.index("screened on title and abstract") < text.index("full-text report")
+    # tau² and I², never tau2 / I2.
+    assert "\u03c4\u00b2" in text and "I\u00b2 = \u03c4\u00b2 / (\u03c4\u00b2 + s2)" in text
+    assert not re.search(r"\btau2\b|\bI2\b", text)
+    # Plural forms follow the numbers.
+    assert "3 records were identified; 1 duplicate was removed" in text
+    assert "leaving 2 unique records" in text
+    assert "1 disagreement was recorded" in text and "0 decisions were pending" in text
+    assert "1 study in 2 reports was included" in text
+    assert "<td>1 study</td>" in page
+    assert ("2 records were screened on title and abstract and 1 record excluded. Then 1 "
+            "full-text report was sought, 0 reports could not be retrieved, 1 report was "
+            "assessed for eligibility and 0 reports excluded with reasons.") in text
+
+
+def test_plural_forms_of_many(tmp_path):
+    page = methods_html(review="r", audits=_audits(tmp_path), prisma=_prisma(tmp_path, 5, 9),
+                        pooled=_pooled(tmp_path, k=3))
+    text = _text(page)
+    assert "5 studies in 9 reports were included" in text and "<td>3 studies</td>" in page

@@ -180,6 +180,16 @@ def test_report_stage_outputs(bundled_run):
     for text in ("Embase", "Web of Science Core Collection", "2025-06-30",
                  "53 duplicates were removed", "Cohen&#x27;s kappa", "DL estimator"):
         assert text in methods, text
+    # Each database search with its own note from searches.tsv; the review's title; τ².
+    searches = pd.read_csv(DATA / "search/searches.tsv", sep="\t", dtype=str)
+    for note in searches["notes"]:
+        assert html.escape(note) in methods, note
+    assert "Methods: Denosumab versus control in rheumatoid arthritis" in methods
+    assert "\u03c4\u00b2" in methods and not re.search(r"\btau2\b", methods)
+    assert methods.index("screened on title and abstract") < methods.index(
+        "full-text reports were sought")
+    assert "5 studies in 9 reports were included" in methods
+    assert "18 reports were assessed for eligibility" in methods
     # The bundled review says what it is wherever kappa or reports assessed are shown.
     disclosure = yaml.safe_load((REPO / "config/config.yaml").read_text())["report"][
         "disclosure"]

@@ -19,6 +19,7 @@ from sysrev.report_tables import (agreement_page, conflicts_page, duplicates_pag
 from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
 from sysrev.tables import atomic_path, read_tsv, write_tsv
+from sysrev.workflow.search import load_searches
 
 
 def _study_sizes(arms: str) -> dict[str, float]:
@@ -98,11 +99,18 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
-                 pooled: list[str], output: str, disclosure: str = "") -> None:
-    """The methods section of the report."""
+                 pooled: list[str], output: str, disclosure: str = "", title: str = "",
+                 searches: str | None = None) -> None:
+    """The methods section of the report; each database search is shown with its own note
+    from ``searches.tsv``."""
+    notes = {}
+    if searches:
+        table = load_searches(searches)
+        notes = {row["source"]: row["notes"].strip() for _, row in table.iterrows()}
     with atomic_path(output) as handle:
         handle.write(methods_html(review=review, question=question, audits=audits,
-                                  prisma=prisma, pooled=pooled, disclosure=disclosure))
+                                  prisma=prisma, pooled=pooled, disclosure=disclosure,
+                                  title=title, search_notes=notes))
 
 
 def _write_page(path: str, page: str) -> None:
