@@ -36,10 +36,12 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).replace("--", "-")
     try:
+        # Grouping braces go, escaped ones (\{ \}) stay as literal braces.
         text = _LATEX.latex_to_text(text)
-    except Exception:  # pylatexenc is lenient; a failure keeps the raw value
+    except Exception:  # pylatexenc is lenient; a failure keeps the value, braces removed
         log.debug("could not decode LaTeX in %r", text[:80])
-    return " ".join(text.replace("{", "").replace("}", "").split()) or None
+        text = text.replace("{", "").replace("}", "")
+    return " ".join(text.split()) or None
 
 
 def _name(raw: str) -> str | None:

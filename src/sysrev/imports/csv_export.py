@@ -320,6 +320,7 @@ def read_csv_export(path: str | Path, *, source: str, layout: str = "csv") -> pd
             row = dict(zip(header, cells))
             rec = _map_row(row, spec)
             rec["source_position"] = len(rows) + 1
+            rec["line"] = line
             rows.append(rec)
     except csv.Error as err:
         raise InputError(path, f"malformed CSV ({err}); the row starts here",

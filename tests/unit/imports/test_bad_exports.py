@@ -138,6 +138,12 @@ CASES = {
         _write("nul.ris", "TY  - JOUR\nTI  - A title with a NUL\x00 and a bell\x07\n"
                           "AU  - Smith,\x00 J\nAB  - Text\x1b[0m here\nER  - \n"),
         records=1, check=_no_control_characters),
+    "csv_row_with_nothing": Case(
+        _write("rows.csv", "title,authors,year,doi\nOne,\"Smith, J\",2020,\n,,2021,\n"),
+        fmt="csv", error=("line 3", "no title, no authors")),
+    "csv_doi_that_is_not_a_doi": Case(
+        _write("dois.csv", "title,doi\nOne,n/a - see link\nTwo,https://doi.org/10.5555%2Fx\n"),
+        records=2, check=lambda t, p: t["doi"].fillna("").tolist() == ["", "10.5555/x"]),
     "csv_with_no_title_column": Case(
         _write("refs.csv", "Name,Year,Where\nA,2020,B\n"), fmt="csv",
         error=("line 1", "headers found: 'Name', 'Year', 'Where'", "'Article Title'")),

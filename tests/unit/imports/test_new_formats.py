@@ -13,7 +13,7 @@ ZOTERO_BIB = r"""
 	issn = {1234-5678},
 	url = {https://doi.org/10.5555/syn.1},
 	doi = {10.5555/syn.1},
-	abstract = {An abstract with 10\% of things.},
+	abstract = {An abstract with 10\% of \{braced\} \& escaped things.},
 	language = {en},
 	number = {2},
 	journal = {Journal of Synthetic Studies},
@@ -64,7 +64,7 @@ def test_zotero_bibtex(tmp_path):
             first["pages"], first["doi"], first["pmid"]) == (
         "2021", "Journal of Synthetic Studies", "14", "2", "101-109", "10.5555/syn.1",
         "33000001")
-    assert first["abstract"] == "An abstract with 10% of things."
+    assert first["abstract"] == "An abstract with 10% of {braced} & escaped things."
     second = table.iloc[1]
     assert (second["journal"], second["publication_types"], second["authors"]) == (
         "Proceedings of the Synthetic Conference", "inproceedings", "Li, Xiu")
