@@ -34,6 +34,7 @@ rule meta_analysis:
         level=config["analysis"]["level"],
         subgroup=config["analysis"]["subgroup"],
         subgroup_tau2=config["analysis"]["subgroup_tau2"],
+        small_study_min_studies=config["analysis"]["small_study_min_studies"],
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -86,6 +87,7 @@ rule summarise_analyses:
         level=config["analysis"]["level"],
         subgroup=config["analysis"]["subgroup"],
         subgroup_tau2=config["analysis"]["subgroup_tau2"],
+        small_study_min_studies=config["analysis"]["small_study_min_studies"],
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -261,10 +261,12 @@ def get_forest_plots(wildcards):
 
 
 def get_funnel_plots(wildcards):
-    """Funnel plots of the outcomes with three or more analysable studies."""
+    """Funnel plots of the outcomes with analysis.small_study_min_studies (10) or more
+    analysable studies."""
     contrasts = get_extraction_contrasts()
+    minimum = config["analysis"]["small_study_min_studies"]
     return [f"<results>/analysis/{outcome}/funnel.{ext}"
-            for outcome in outcomes_with_studies(contrasts, 3) for ext in ("png", "svg")]
+            for outcome in outcomes_with_studies(contrasts, minimum) for ext in ("png", "svg")]
 
 
 def get_stage_audits(wildcards):

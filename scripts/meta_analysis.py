@@ -16,4 +16,5 @@ with rule_log(snakemake.log[0]):
                   test=snakemake.params.test,
                   prediction_interval=snakemake.params.prediction_interval,
                   level=snakemake.params.level, subgroup=snakemake.params.subgroup,
-                  subgroup_tau2=snakemake.params.subgroup_tau2)
+                  subgroup_tau2=snakemake.params.subgroup_tau2,
+                  small_study_min_studies=snakemake.params.small_study_min_studies)

@@ -53,6 +53,9 @@ class AnalysisSpec:
     prediction_interval: bool = False
     subgroup: str | None = None
     subgroup_tau2: str = "separate"
+    #: Funnel plot and small-study (Egger) test only from this many studies (Cochrane
+    #: Handbook 13.3.5.4: at least 10).
+    small_study_min_studies: int = 10
 
     def resolved(self) -> Preset:
         return resolve_preset(self.preset, method=self.random_method, test=self.test,
@@ -139,6 +142,26 @@ def _binary_tables(usable: pd.DataFrame, spec: AnalysisSpec, level: float) -> di
     return out
 
 
+def small_study_status(n_studies: int, minimum: int) -> dict:
+    """Whether an outcome gets a funnel plot and Egger's test, and why not.
+
+    Tests for funnel-plot asymmetry have too little power below 10 studies (Cochrane
+    Handbook 13.3.5.4), so both are done only from ``minimum`` studies (10 by default;
+    never below 3, where Egger's regression has no degree of freedom left).
+    """
+    minimum = max(int(minimum), 3)
+    if n_studies >= minimum:
+        return {"min_studies": minimum, "assessed": True,
+                "note": f"funnel plot and Egger's test ({n_studies} studies)"}
+    if n_studies == 0:
+        why = "no analysable study"
+    else:
+        why = (f"{n_studies} {'study' if n_studies == 1 else 'studies'}, fewer than "
+               f"{minimum} (Cochrane Handbook 13.3.5.4)")
+    return {"min_studies": minimum, "assessed": False,
+            "note": f"no funnel plot or Egger's test: {why}"}
+
+
 def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
                     spec: AnalysisSpec) -> tuple[pd.DataFrame, dict]:
     """Effect sizes per study and pooled results for one outcome.
@@ -175,8 +198,9 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
             "prediction_interval_rule": f"shown from {MIN_STUDIES_PI} studies on; "
                                         "t or z quantile of the test (metafor predict())",
             "small_study_tests": "Egger's regression test (weighted linear regression of yi "
-                                 "on sei, t with k - 2 df); not interpreted below 10 "
-                                 "studies (Cochrane Handbook 13.3.5.4)",
+                                 "on sei, t with k - 2 df) and the funnel plot, from "
+                                 f"{spec.small_study_min_studies} studies on (Cochrane "
+                                 "Handbook 13.3.5.4: at least 10)",
         },
         "not_analysable": [{"study_id": s, "reason": r}
                            for s, r in zip(left_out["study_id"], left_out["reason"])],
@@ -185,6 +209,8 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
     empty = {"fixed": None, "random": None, "participants": 0, "studies": [],
              "leave_one_out": [], "cumulative": [], "egger": None, "funnel": None,
              "subgroups": None}
+    pooled["small_study"] = small_study_status(int(usable["study_id"].nunique()),
+                                               spec.small_study_min_studies)
     if usable.empty:
         pooled.update(status="no analysable data", **empty)
         return pd.DataFrame(columns=EFFECT_COLUMNS), pooled
@@ -240,7 +266,7 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
     cum = cumul(yi, vi, order=order, method=method, test=test, level=spec.level,
                 labels=labels)
     egger = None
-    if k >= 3:
+    if pooled["small_study"]["assessed"] and k >= 3:
         egger = regtest(yi, vi, model="lm", level=spec.level).as_dict()
     funnel = funnel_data(yi, vi, fixed.estimate, level=spec.level, labels=labels)
     funnel["centre"] = "fixed-effect estimate"
@@ -319,6 +345,7 @@ def summary_row(pooled: dict) -> dict:
         "mh_ci_upper": mh.get(mh_key.format("ci_ub")) if mh else None,
         "egger_p": egger["pval"] if egger else None,
         "subgroup_test_p": sub.get("p"),
+        "small_study_tests": (pooled.get("small_study") or {}).get("note", ""),
     }
 
 

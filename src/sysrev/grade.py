@@ -188,11 +188,12 @@ def suggest(pooled: Mapping, effects: pd.DataFrame, rob_overall: Mapping[str, st
     out["imprecision"] = (min(level, 2), "; ".join(reasons) or "precise")
 
     egger = pooled.get("egger") or {}
-    if pooled["k"] >= 10 and egger.get("pval") is not None:
+    minimum = (pooled.get("small_study") or {}).get("min_studies", 10)
+    if pooled["k"] >= minimum and egger.get("pval") is not None:
         out["publication_bias"] = (int(egger["pval"] < 0.10),
                                    f"Egger's test p = {egger['pval']:.2f}")
     else:
-        out["publication_bias"] = (0, "not assessable (fewer than 10 studies)")
+        out["publication_bias"] = (0, f"not assessable (fewer than {minimum} studies)")
     return {"levels": out, "events": events}
 
 

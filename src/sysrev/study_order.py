@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -31,10 +32,12 @@ ORDERS = ("year", "label", "as_entered")
 
 
 def _year(value) -> float:
+    """The year as a number; missing (None, NaN, '') sorts last."""
     try:
-        return float(value)
+        year = float(value)
     except (TypeError, ValueError):
         return float("inf")
+    return year if math.isfinite(year) else float("inf")
 
 
 def order_key(order: str, label: str, year, study_id: str, position: int) -> tuple:

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sysrev.analysis import AnalysisSpec, analyse_outcome, sensitivity_tables, summarise
+from sysrev.analysis import (AnalysisSpec, analyse_outcome, sensitivity_tables, summarise,
+                             summary_row)
 from sysrev.extraction import CONTRAST_COLUMNS
 
 REFERENCE = {c["id"]: c for c in json.loads(
@@ -94,11 +95,52 @@ def test_leave_one_out_and_cumulative_tables():
     np.testing.assert_allclose(cum["tau2"], ref_cum["tau2"], rtol=1e-8, atol=1e-10)
 
 
-def test_egger_and_funnel_warn_below_ten_studies():
+def test_egger_and_funnel_only_from_ten_studies_by_default():
+    # Cochrane Handbook 13.3.5.4: no small-study test below 10 studies; the summary says why.
     _, pooled = analyse_outcome(_sae_contrasts(), STUDIES, _spec())
+    assert pooled["egger"] is None
+    assert pooled["small_study"] == {
+        "min_studies": 10, "assessed": False,
+        "note": "no funnel plot or Egger's test: 3 studies, fewer than 10 (Cochrane "
+                "Handbook 13.3.5.4)"}
+    row = summary_row(pooled)
+    assert row["small_study_tests"] == pooled["small_study"]["note"] and row["egger_p"] is None
+
+
+def test_egger_and_funnel_warn_below_ten_studies_when_configured_lower():
+    _, pooled = analyse_outcome(_sae_contrasts(), STUDIES, _spec(small_study_min_studies=3))
+    assert pooled["small_study"]["assessed"] is True
+    assert pooled["small_study"]["note"] == "funnel plot and Egger's test (3 studies)"
     assert "only 3 studies" in pooled["egger"]["warning"]
     assert "only 3 studies" in pooled["funnel"]["warning"]
     assert len(pooled["funnel"]["points"]) == 3
+
+
+def test_small_study_status_edge_cases():
+    from sysrev.analysis import small_study_status
+
+    assert small_study_status(0, 10)["note"] == \
+        "no funnel plot or Egger's test: no analysable study"
+    assert small_study_status(1, 10)["note"].startswith(
+        "no funnel plot or Egger's test: 1 study, fewer than 10")
+    assert small_study_status(10, 10)["assessed"] is True
+    # Never below 3, whatever is configured.
+    assert small_study_status(2, 1) == {
+        "min_studies": 3, "assessed": False,
+        "note": "no funnel plot or Egger's test: 2 studies, fewer than 3 (Cochrane Handbook "
+                "13.3.5.4)"}
+
+
+def test_funnel_jobs_follow_the_same_threshold(tmp_path):
+    from sysrev.workflow.analysis import outcomes_with_studies
+
+    rows = [{c: "" for c in CONTRAST_COLUMNS} | {"study_id": f"S{i}", "outcome": o,
+                                                  "status": "analysable"}
+            for o, k in (("few", 9), ("ten", 10)) for i in range(k)]
+    path = tmp_path / "contrasts.tsv"
+    pd.DataFrame(rows, columns=CONTRAST_COLUMNS).to_csv(path, sep="\t", index=False)
+    assert outcomes_with_studies(str(path), 10) == ["ten"]
+    assert outcomes_with_studies(str(path), 9) == ["few", "ten"]
 
 
 @pytest.mark.parametrize("tau2", ["separate", "common"])

@@ -24,6 +24,12 @@ def test_same_year_is_ordered_by_label_case_insensitively():
     assert ids == ["b", "c", "a"]
 
 
+def test_missing_years_as_nan_sort_last():
+    ids = ordered_ids(["a", "b", "c"], "year", labels={"a": "A", "b": "B", "c": "C"},
+                      years={"a": float("nan"), "b": 2012.0, "c": 2001})
+    assert ids == ["c", "b", "a"]
+
+
 def test_label_then_year():
     assert study_order(STUDIES, "label") == ["NOYEAR", "COHEN2008", "DESIRABLE2019",
                                              "DRIVE2016", "IWAMOTO2022", "SO2021"]

@@ -27,7 +27,8 @@ def test_options_run_end_to_end(tmp_path):
                      ("  multi_arm: combine", "  multi_arm: split"),
                      ("  impute_sd: none", "  impute_sd: pooled"),
                      ("  preset: custom", "  preset: cochrane2025"),
-                     ("  subgroup: null", "  subgroup: blinding")]:
+                     ("  subgroup: null", "  subgroup: blinding"),
+                     ("  small_study_min_studies: 10", "  small_study_min_studies: 3")]:
         assert old in config, old
         config = config.replace(old, new, 1)
     (work / "config/config.yaml").write_text(config)
@@ -53,3 +54,9 @@ def test_options_run_end_to_end(tmp_path):
     summary = pd.read_csv(work / "results/denosumab_ra/analysis/summary.tsv", sep="\t").set_index("outcome")
     assert summary.loc["erosion", "preset"] == "cochrane2025"
     assert summary.loc["erosion", "k"] == len(erosion)
+    # With the threshold lowered to 3, the three SAE studies get a funnel plot and Egger's
+    # test (with the caution below 10); outcomes with fewer studies do not.
+    assert summary.loc["sae", "small_study_tests"] == "funnel plot and Egger's test (3 studies)"
+    assert (work / "results/denosumab_ra/analysis/sae/funnel.png").stat().st_size > 10_000
+    assert "too little power below 10 studies" in sae["egger"]["warning"]
+    assert not (work / "results/denosumab_ra/analysis/hypocalcaemia/funnel.png").exists()

@@ -61,6 +61,7 @@ def test_sensitivity_tables(bundled_run):
     assert loo.loc["DRIVE (Takeuchi 2016)", "estimate"] == pytest.approx(ref["estimate"][0],
                                                                         rel=1e-9)
     pooled = json.loads((folder / "pooled.json").read_text())
-    assert "only 3 studies" in pooled["egger"]["warning"]
+    # Three studies: no Egger's test by default (Cochrane Handbook 13.3.5.4).
+    assert pooled["egger"] is None and pooled["small_study"]["assessed"] is False
     effects = pd.read_csv(bundled_run / "results/denosumab_ra/analysis/erosion/effects.tsv", sep="\t")
     assert (effects["data_level"] == "arms").all()

@@ -40,11 +40,20 @@ def test_outputs_exist(bundled_run):
                  "results/denosumab_ra/prisma/counts.json", "results/denosumab_ra/analysis/summary.tsv",
                  "results/denosumab_ra/analysis/mtss/pooled.json", "results/denosumab_ra/analysis/mtss/forest.png",
                  "results/denosumab_ra/analysis/mtss/forest.svg", "results/denosumab_ra/analysis/mtss/forest.pdf",
-                 "results/denosumab_ra/analysis/sae/forest.png", "results/denosumab_ra/analysis/sae/funnel.png",
+                 "results/denosumab_ra/analysis/sae/forest.png",
                  "results/denosumab_ra/prisma/prisma2020.csv", "results/denosumab_ra/prisma/flow.png",
                  "results/denosumab_ra/prisma/flow.svg", "results/denosumab_ra/screening/to_screen.csv",
                  "results/denosumab_ra/screening/agreement.tsv", "results/denosumab_ra/screening/conflicts.tsv"]:
         assert (bundled_run / path).is_file(), path
+    # No outcome has 10 studies: no funnel plot (Cochrane Handbook 13.3.5.4), and the summary
+    # says why.
+    assert not list((bundled_run / "results/denosumab_ra/analysis").glob("*/funnel.*"))
+    summary = pd.read_csv(bundled_run / "results/denosumab_ra/analysis/summary.tsv", sep="\t",
+                          keep_default_na=False).set_index("outcome")
+    assert summary.loc["sae", "small_study_tests"] == (
+        "no funnel plot or Egger's test: 3 studies, fewer than 10 (Cochrane Handbook 13.3.5.4)")
+    assert summary.loc["jsn", "small_study_tests"] == \
+        "no funnel plot or Egger's test: no analysable study"
     for stage in ["search", "dedup", "screening", "extraction", "analysis", "prisma"]:
         audit = json.loads((bundled_run / f"results/denosumab_ra/audit/{stage}.json").read_text())
         assert audit["stage"] == stage

@@ -78,7 +78,8 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
         lines.append(f"Egger's test: bias coefficient {egger['slope']:.2f}, "
                      f"p = {egger['pval']:.2f}")
     else:
-        lines.append("Egger's test: not computed (fewer than 3 studies)")
+        minimum = (pooled.get("small_study") or {}).get("min_studies", 3)
+        lines.append(f"Egger's test: not computed (fewer than {max(minimum, 3)} studies)")
     if funnel.get("warning"):
         lines += textwrap.wrap("Caution: " + funnel["warning"], 95)
     text = "\n".join(lines)

@@ -182,7 +182,8 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
         _box(ax, main_x, total_y, main_w, 0.75, total_text)
         _arrow(ax, (main_x + main_w / 2, rows["incl"][0]),
                (main_x + main_w / 2, total_y + 0.75))
-        _arrow(ax, (px + pw / 2, prev_y), (px + pw / 2, total_y + 0.375))
+        # A line down from the previous studies, then one arrow into the total (as in the
+        # PRISMA 2020 template for updated reviews: no arrowhead at the corner).
         ax.plot([px + pw / 2, px + pw / 2], [prev_y, total_y + 0.375], color="black",
                 lw=0.9)
         _arrow(ax, (px + pw / 2, total_y + 0.375), (main_x, total_y + 0.375))

@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 
 
 def outcomes_with_studies(contrasts: str, minimum: int) -> list[str]:
-    """Outcomes with at least ``minimum`` analysable studies (3 for a funnel plot)."""
+    """Outcomes with at least ``minimum`` analysable studies (for a funnel plot:
+    ``analysis.small_study_min_studies``, 10 by default, never fewer than 3; the same rule
+    as :func:`sysrev.analysis.small_study_status`)."""
+    minimum = max(int(minimum), 3)
     table = read_tsv(contrasts)
     counts = table.loc[table["status"] == "analysable"].groupby("outcome")["study_id"].nunique()
     return sorted(counts[counts >= minimum].index)
@@ -45,13 +48,14 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
                   level: float, leave1out_out: str | None = None,
                   cumulative_out: str | None = None, preset: str = "custom",
                   prediction_interval: bool = False, subgroup: str | None = None,
-                  subgroup_tau2: str = "separate") -> None:
+                  subgroup_tau2: str = "separate", small_study_min_studies: int = 10) -> None:
     """Effect sizes, pooled estimates and sensitivity analyses of one outcome."""
     spec = AnalysisSpec(outcome=outcome["id"], label=outcome["label"], type=outcome["type"],
                         measure=outcome["measure"], timepoint=outcome["timepoint"],
                         random_method=random_method, test=test, level=level, preset=preset,
                         prediction_interval=prediction_interval, subgroup=subgroup,
-                        subgroup_tau2=subgroup_tau2)
+                        subgroup_tau2=subgroup_tau2,
+                        small_study_min_studies=small_study_min_studies)
     effects, pooled = analyse_outcome(read_tsv(contrasts), read_tsv(studies), spec)
     write_tsv(effects, effects_out, EFFECT_COLUMNS, sort_by=["study_id", "comparison"])
     write_json(pooled, pooled_out)
