@@ -12,6 +12,7 @@ if os.path.isdir(f"{workflow.basedir}/src/sysrev"):
     sys.path.insert(0, f"{workflow.basedir}/src")
 
 from sysrev.config import check_config_file
+from sysrev.workflow.logs import print_warning_summary
 
 
 # The bundled review's config is the default only: a review's own --configfile replaces it
@@ -51,3 +52,9 @@ rule all:
     input:
         get_final_outputs,
     default_target: True
+
+
+# A run that exits 0 can still carry warnings that change what its results mean (a dropped
+# extraction row, pending decisions, a suspicious export): repeat them at the end.
+onsuccess:
+    print_warning_summary(config.get("pathvars", {}).get("logs", f"logs/{config['review']}"))

@@ -34,3 +34,36 @@ def rule_log(path: str | Path) -> Iterator[logging.Logger]:
         for handler in handlers:
             root.removeHandler(handler)
             handler.close()
+
+
+def warnings_in_logs(log_dir: str | Path) -> list[tuple[str, str]]:
+    """Every WARNING (and ERROR) line in the rule logs under ``log_dir``, as ``(log, line)``
+    pairs sorted by log path: what the results on disk were made with, whether the jobs ran
+    in this run or an earlier one (a job's log is rewritten whenever the job reruns)."""
+    found = []
+    for log in sorted(Path(log_dir).rglob("*.log")):
+        with log.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith(("WARNING ", "ERROR ")):
+                    found.append((str(log), line.rstrip("\n")))
+    return found
+
+
+def print_warning_summary(log_dir: str | Path, *, limit: int = 40,
+                          stream=None) -> int:
+    """After a successful run, repeat the rules' warnings at the end of the output, where a
+    reviewer sees them (a run that exits 0 may still carry a warning that changes what the
+    results mean: a dropped extraction row, a pending decision, a suspicious export).
+    Returns how many there were."""
+    stream = stream or sys.stderr
+    found = warnings_in_logs(log_dir)
+    if not found:
+        return 0
+    print(f"\nsysrev: {len(found)} warning(s) in the logs of these results ({log_dir}):",
+          file=stream)
+    for log, line in found[:limit]:
+        print(f"  {Path(log).relative_to(log_dir)}: {line}", file=stream)
+    if len(found) > limit:
+        print(f"  ... and {len(found) - limit} more: grep WARNING {log_dir}/*/*.log",
+              file=stream)
+    return len(found)

@@ -1,0 +1,36 @@
+"""The end-of-run summary repeats every warning the results on disk were made with."""
+import io
+
+from sysrev.workflow.logs import print_warning_summary, warnings_in_logs
+
+
+def test_warnings_in_every_rule_log_are_repeated(tmp_path):
+    (tmp_path / "import_export").mkdir()
+    (tmp_path / "import_export/central.log").write_text(
+        "INFO sysrev.imports: 15 records\n"
+        "WARNING sysrev.imports.checks: central.ris: 'Record #n of 18' numbers are not 1..3\n",
+        encoding="utf-8")
+    (tmp_path / "screen_records").mkdir()
+    (tmp_path / "screen_records/screen_records.log").write_text(
+        "INFO sysrev.workflow.screening: 98 records\n"
+        "WARNING sysrev.workflow.screening: 11 screening decision(s) pending\n",
+        encoding="utf-8")
+    found = warnings_in_logs(tmp_path)
+    assert [log.split("/")[-1] for log, _ in found] == ["central.log", "screen_records.log"]
+    stream = io.StringIO()
+    assert print_warning_summary(tmp_path, stream=stream) == 2
+    text = stream.getvalue()
+    assert "2 warning(s)" in text
+    assert "import_export/central.log: WARNING sysrev.imports.checks: central.ris" in text
+    assert "INFO" not in text
+
+
+def test_no_summary_without_warnings_and_a_long_list_is_cut(tmp_path):
+    (tmp_path / "rule").mkdir()
+    log = tmp_path / "rule/rule.log"
+    log.write_text("INFO x: fine\n", encoding="utf-8")
+    stream = io.StringIO()
+    assert print_warning_summary(tmp_path, stream=stream) == 0 and stream.getvalue() == ""
+    log.write_text("".join(f"WARNING x: number {i}\n" for i in range(50)), encoding="utf-8")
+    assert print_warning_summary(tmp_path, stream=stream, limit=40) == 50
+    assert "and 10 more" in stream.getvalue() and "number 40" not in stream.getvalue()
