@@ -8,6 +8,7 @@ half-written output behind.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import math
@@ -48,6 +49,10 @@ def atomic_path(path: str | Path, mode: str = "w") -> Iterator[Any]:
     """Open a temporary file next to ``path``; rename it onto ``path`` only on success."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A job killed mid-write (SIGKILL, power loss) leaves its temporary file; the rerun
+    # removes it. It was never renamed onto the output, so nothing half-written was accepted.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         give_umask_mode(fd)

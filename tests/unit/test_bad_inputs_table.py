@@ -304,3 +304,13 @@ def test_interrupted_write_leaves_no_file(tmp_path):
             handle.write("half a ta")
             raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+def test_temporary_file_of_a_killed_write_is_removed_by_the_rerun(tmp_path):
+    target = tmp_path / "results.tsv"
+    (tmp_path / ".results.tsv.k1ll3d.tmp").write_text("half a ta")
+    (tmp_path / ".other.tsv.k1ll3d.tmp").write_text("another output's")
+    with atomic_path(target) as handle:
+        handle.write("whole\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tsv.k1ll3d.tmp",
+                                                           "results.tsv"]
