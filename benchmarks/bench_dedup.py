@@ -212,8 +212,9 @@ def family_metrics(predicted, truth, family: dict[str, str]) -> dict[str, dict]:
         tp = len(pf & tf)
         precision = tp / len(pf) if pf else None
         recall = tp / len(tf) if tf else None
-        f1 = (2 * precision * recall / (precision + recall)
-              if precision and recall else (0.0 if pf and tf else None))
+        # No true pairs: F1 undefined; true pairs but none found: 0.
+        f1 = None if not tf else (2 * precision * recall / (precision + recall)
+                                  if precision and recall else 0.0)
         out[name] = {"true_pairs": len(tf), "predicted_pairs": len(pf),
                      "false_pairs": len(pf - tf), "missed_pairs": len(tf - pf),
                      "precision": precision, "recall": recall, "f1": f1}
@@ -278,8 +279,12 @@ def run_accuracy(python: str | None, threads: int = 2) -> list[dict]:
                "sysrev_unique": len(records) - sum(len(c) - 1 for c in
                                                    sysrev_clusters(records)[0])}
         if python:
-            theirs = bibdedupe_clusters(records, python)[0]
-            row["bibdedupe_unique"] = len(records) - sum(len(c) - 1 for c in theirs)
+            try:
+                theirs = bibdedupe_clusters(records, python)[0]
+                row["bibdedupe_unique"] = len(records) - sum(len(c) - 1 for c in theirs)
+            except subprocess.CalledProcessError as exc:  # reported, not hidden
+                last = (exc.stderr or "").strip().splitlines()[-1:] or ["no message"]
+                row["bibdedupe_unique"] = f"failed: {last[0][:80]}"
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows

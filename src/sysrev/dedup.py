@@ -137,6 +137,8 @@ def normalise_title(title: object) -> str:
     """Lower case, diacritics removed, punctuation and spacing folded; other scripts kept."""
     if not isinstance(title, str) or not title.strip():
         return ""
+    if title.isascii():  # nothing to decompose: skip the per-character pass
+        return " ".join(_NON_WORD.sub(" ", title.casefold()).split())
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())

@@ -84,6 +84,10 @@ _PUBTYPE_KIND = (("expression of concern", CONCERN), ("retraction of publication
                  ("retraction notice", RETRACTION), ("published erratum", ERRATUM),
                  ("erratum", ERRATUM), ("correction", ERRATUM), ("comment", COMMENT))
 _TRAILING_CITATION = re.compile(r"\s*[\[(][^\])]*\d{4}[^\])]*[\])]?\s*\.?$")
+# Cheap first test: only titles starting with one of these words can carry a prefix.
+_MAYBE_PREFIX = re.compile(r"^\W*(the\s+)?(errat|corrig|correc|notice|retract|expression|"
+                           r"editorial|repl|response|in\s+re|authors?|publishers?|comment|"
+                           r"invited|re\b)", re.IGNORECASE)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _NUMBERS = re.compile(r"\d+")
 # PubMed CommentsCorrections RefTypes: (report side, article side, relation).
@@ -94,6 +98,8 @@ _REF_TYPES_ARTICLE = {"ErratumIn": ERRATUM, "RetractionIn": RETRACTION,
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.casefold().strip()
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
 
@@ -139,9 +145,10 @@ def report_kind(title: str, publication_types: str = "") -> str:
     ``Retracted Publication`` is the type of the retracted *article* and gives ``""``;
     ``Letter`` and ``Editorial`` alone are not enough to call a record a comment.
     """
-    kind, _ = split_report_title(title)
-    if kind:
-        return kind
+    if _MAYBE_PREFIX.match(title or ""):
+        kind, _ = split_report_title(title)
+        if kind:
+            return kind
     types = (publication_types or "").casefold()
     for needle, name in _PUBTYPE_KIND:
         if needle in types:
