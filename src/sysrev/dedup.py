@@ -25,9 +25,20 @@ The method, in order:
 5. **Clusters**: links are merged strongest first (reviewer overrides, DOI, PMID, identical
    title, scored links) with union-find, skipping any merge that would join a cannot-link
    pair. Reviewer overrides (``same`` / ``different``) come first and always win.
-6. **Kept record**: the most complete record of each cluster (ties: source priority, then
-   record id); :func:`unique_records` fills its empty fields from the others and names the
-   record each filled value came from.
+6. **Kept record**: an article before a related report, then the most complete record of
+   each cluster (ties: source priority, then record id); :func:`unique_records` fills its
+   empty fields from the others and names the record each filled value came from.
+7. **Related reports** (:mod:`sysrev.dedup_related`): errata, corrections, retraction
+   notices, expressions of concern, comments and replies are never merged with their
+   article; each is linked to it (``related.tsv``: relation and evidence). With
+   ``errata="duplicate"`` errata join their article's cluster instead (rule ``erratum``),
+   as bib-dedupe counts them. A retracted article, or one under an expression of concern,
+   carries that status into :func:`unique_records`' ``retraction`` column.
+
+Conference abstracts (a conference journal or publication type, or a lettered page) and
+records without a title are never linked on journal, volume and pages alone: several
+abstracts share one supplement page range, and a record with no title links only by DOI or
+PMID. Scores run on ``threads`` rapidfuzz workers.
 
 Everything is deterministic: records are processed in record-id order and every sort is
 stable, so two runs, or one run on shuffled input, give identical output.

@@ -283,8 +283,11 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
             relation = kinds[r]
             core, other = cores[r], (titles[t] if kinds[t] == "" else cores[t])
             short, long_ = sorted((core, other), key=len)
-            if len(short) >= MIN_CORE_LENGTH and (s >= CORE_TITLE_MATCH
-                                                  or long_.startswith(short)):
+            # Numbers must agree: an erratum to Part 1 is not one to Part 2.
+            same_numbers = long_.startswith(short) or \
+                set(_NUMBERS.findall(core)) == set(_NUMBERS.findall(other))
+            if len(short) >= MIN_CORE_LENGTH and same_numbers and (
+                    s >= CORE_TITLE_MATCH or long_.startswith(short)):
                 add(r, t, relation, f"title after the {relation.replace('_', ' ')} prefix "
                     f"matches ({s:.0f})", 2)
             elif doi[r] and doi[r] == doi[t]:

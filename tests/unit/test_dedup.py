@@ -370,6 +370,14 @@ def test_erratum_linked_by_pubmed_link_or_cited_pages():
     assert rows[("pubmed:2", "pubmed:1")] == ("erratum", "PubMed ErratumFor 1")
     assert rows[("embase:E4", "pubmed:1")][0] == "erratum"
     assert "cites volume 78, page 899" in rows[("embase:E4", "pubmed:1")][1]
+    # an erratum to Part 1 is not linked to Part 2
+    parts = _records([
+        {"record_id": "a:1", "source": "a", **ARTICLE, "title": ARTICLE["title"] + ", part 1"},
+        {"record_id": "a:2", "source": "a", **ARTICLE, "title": ARTICLE["title"] + ", part 2",
+         "pages": "908-915"},
+        {"record_id": "a:3", "source": "a", "title": "Erratum: " + ARTICLE["title"]
+         + ", part 2", "year": "2020", "journal": ARTICLE["journal"]}])
+    assert set(_related_rows(find_duplicates(parts))) == {("a:3", "a:2")}
     # a bare "Corrigendum" with nothing that names its article stays unlinked
     assert not any(r == "embase:E3" for r, _ in rows)
     assert result.clusters["kept"].all()
