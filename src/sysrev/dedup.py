@@ -565,6 +565,12 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
                     np.where(year_gap == 0, 0, np.where(year_gap == 1, 1, 2)))
     volume = _agreement(p.volume[a], p.volume[b])
     pages = _agreement(p.page_number[a], p.page_number[b])
+    # First pages that differ under one last page ("2141-2147" / "2142-2147") are a typo.
+    range_keys = np.asarray(p.pages_norm, dtype=object)
+    last_a = np.asarray([r.partition("-")[2] for r in range_keys[a]], dtype=object)
+    last_b = np.asarray([r.partition("-")[2] for r in range_keys[b]], dtype=object)
+    same_last = (last_a != "") & (last_a == last_b)
+    pages = np.where((pages == 2) & same_last, 0, pages)
 
     doi = np.asarray(p.doi, dtype=object)
     pmid = np.asarray(p.pmid, dtype=object)
@@ -683,12 +689,19 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     # An erratum printed under its article's title: the same title, first author, journal
     # and volume, on a single page outside the article's page range. Never merged by the
     # garbled-pages rule; linked to the article as an erratum (page evidence).
-    single = np.asarray([_single_page(r) for r in p.pages_norm], dtype=bool) | \
-        ((p.page_number >= 0) & ~p.page_range)
+    # (Electronic locators such as "e12724" or "a1754" are not single pages.)
+    single = (np.asarray([_single_page(r) for r in p.pages_norm], dtype=bool) |
+              ((p.page_number >= 0) & ~p.page_range)) & ~page_letter
+    outside = np.zeros(m, dtype=bool)
+    for k in np.nonzero((single[a] ^ single[b]) & (pages == 2))[0]:
+        s_, r_ = (a[k], b[k]) if single[a[k]] else (b[k], a[k])
+        first, _, last = p.pages_norm[r_].partition("-")
+        page = p.page_number[s_]
+        outside[k] = bool(last) and not (int(first.lstrip("abcdefghijklmnopqrstuvwxyz"))
+                                          <= page <= int(last))
     unmarked_erratum = (title >= TITLE_DUPLICATE) & ~short_title & same_first & \
         volume_eq & journal_match & (pages == 2) & (year >= 0) & (year <= 1) & \
-        (p.kind[a] == 0) & (p.kind[b] == 0) & ~(same_doi | same_pmid) & \
-        (single[a] ^ single[b])
+        (p.kind[a] == 0) & (p.kind[b] == 0) & ~(same_doi | same_pmid) & outside
     fuzzy |= ~hard & ~short_title & (title == 100) & ~truncated & (pages == 2) & (year == 0) & \
         (issue != 2) & ~unmarked_erratum & \
         volume_eq & journal_match & ~np.isnan(author) & (author >= 95) & ~doi_conflict
