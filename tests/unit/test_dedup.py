@@ -621,3 +621,23 @@ def test_erratum_printed_under_the_article_title():
     merged = find_duplicates(records, errata="duplicate").clusters.set_index("record_id")
     assert merged.loc["a:2", "kept_record_id"] == "a:1"
     assert merged.loc["a:2", "rule"] == "erratum"
+
+
+def test_page_typos_and_locators_are_not_errata():
+    records = _records([
+        {"record_id": "a:1", "source": "a", **ARTICLE, "pages": "899-907"},
+        # first page off by one under the same last page
+        {"record_id": "a:2", "source": "a", **ARTICLE, "pages": "900-907"},
+        # the last page alone, inside the article's range
+        {"record_id": "a:3", "source": "a", **ARTICLE, "pages": "907"},
+        # an electronic locator for the same article
+        {"record_id": "b:1", "source": "b", **ARTICLE, "journal": "PLoS ONE", "pages": "1-6",
+         "volume": "5"},
+        {"record_id": "b:2", "source": "b", **ARTICLE, "journal": "PLoS ONE",
+         "pages": "e12724", "volume": "5"},
+    ])
+    result = find_duplicates(records)
+    clusters = _cluster_map(result.clusters)
+    assert clusters["a:1"] == clusters["a:2"] == clusters["a:3"]
+    assert clusters["b:1"] == clusters["b:2"]
+    assert result.related.empty
