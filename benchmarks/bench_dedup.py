@@ -113,6 +113,19 @@ def unlabelled_sets() -> dict[str, pd.DataFrame]:
             for p in sorted(folder.glob("*.csv"))} if folder.is_dir() else {}
 
 
+def extra_sets(folder: Path) -> dict[str, tuple[pd.DataFrame, list[list[str]]]]:
+    """Further labelled sets in bib-dedupe's layout (one folder per set holding
+    ``records_pre_merged.csv`` and ``merged_record_ids.csv``), e.g. bib-dedupe's own
+    data/ folder checked out outside this repository."""
+    sets = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if (sub / "records_pre_merged.csv").is_file() and (sub / "merged_record_ids.csv"
+                                                            ).is_file():
+            sets[f"extra/{sub.name}"] = (_bibtex_rows(sub / "records_pre_merged.csv"),
+                                         _clusters_file(sub / "merged_record_ids.csv"))
+    return sets
+
+
 def load_sets() -> dict[str, tuple[pd.DataFrame, list[list[str]]]]:
     """Each labelled set: (record table, truth clusters of size >= 2)."""
     known = {"asysd_diabetes", "bibdedupe_cytology_screening", "bibdedupe_special_cases",
@@ -212,8 +225,9 @@ def family_metrics(predicted, truth, family: dict[str, str]) -> dict[str, dict]:
         tp = len(pf & tf)
         precision = tp / len(pf) if pf else None
         recall = tp / len(tf) if tf else None
-        f1 = (2 * precision * recall / (precision + recall)
-              if precision and recall else (0.0 if pf and tf else None))
+        # No true pairs: F1 undefined; true pairs but none found: 0.
+        f1 = None if not tf else (2 * precision * recall / (precision + recall)
+                                  if precision and recall else 0.0)
         out[name] = {"true_pairs": len(tf), "predicted_pairs": len(pf),
                      "false_pairs": len(pf - tf), "missed_pairs": len(tf - pf),
                      "precision": precision, "recall": recall, "f1": f1}
@@ -251,11 +265,14 @@ def bibdedupe_clusters(records: pd.DataFrame, python: str) -> tuple[list[list[st
     return result["clusters"], result["seconds"], result["version"]
 
 
-def run_accuracy(python: str | None, threads: int = 2) -> list[dict]:
+def run_accuracy(python: str | None, threads: int = 2, extra: str | None = None) -> list[dict]:
     """Both tools on every set; sysrev with errata as related reports (its default) and
     as duplicates (bib-dedupe's definition)."""
     rows = []
-    for name, (records, truth) in load_sets().items():
+    sets = load_sets()
+    if extra:
+        sets.update(extra_sets(Path(extra)))
+    for name, (records, truth) in sets.items():
         family = record_families(records)
         row = {"set": name, "records": len(records), "threads": threads,
                "families_records": {f: sum(1 for v in family.values() if v == f)
@@ -278,8 +295,12 @@ def run_accuracy(python: str | None, threads: int = 2) -> list[dict]:
                "sysrev_unique": len(records) - sum(len(c) - 1 for c in
                                                    sysrev_clusters(records)[0])}
         if python:
-            theirs = bibdedupe_clusters(records, python)[0]
-            row["bibdedupe_unique"] = len(records) - sum(len(c) - 1 for c in theirs)
+            try:
+                theirs = bibdedupe_clusters(records, python)[0]
+                row["bibdedupe_unique"] = len(records) - sum(len(c) - 1 for c in theirs)
+            except subprocess.CalledProcessError as exc:  # reported, not hidden
+                last = (exc.stderr or "").strip().splitlines()[-1:] or ["no message"]
+                row["bibdedupe_unique"] = f"failed: {last[0][:80]}"
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
@@ -362,6 +383,7 @@ def main() -> None:
     acc.add_argument("--bibdedupe", help="python of the bib-dedupe venv")
     acc.add_argument("--threads", type=int, default=2, help="sysrev's rapidfuzz workers")
     acc.add_argument("--markdown", action="store_true", help="print the BENCHMARKS.md tables")
+    acc.add_argument("--extra", help="folder of further labelled sets in bib-dedupe's layout")
     scale = sub.add_parser("scale")
     scale.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 500_000])
     scale.add_argument("--seed", type=int, default=1)
@@ -373,7 +395,7 @@ def main() -> None:
     one.add_argument("--bibdedupe")
     args = parser.parse_args()
     if args.command == "accuracy":
-        rows = run_accuracy(args.bibdedupe, args.threads)
+        rows = run_accuracy(args.bibdedupe, args.threads, args.extra)
         if args.markdown:
             print(markdown(rows))
     elif args.command == "scale-one":

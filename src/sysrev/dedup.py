@@ -25,9 +25,20 @@ The method, in order:
 5. **Clusters**: links are merged strongest first (reviewer overrides, DOI, PMID, identical
    title, scored links) with union-find, skipping any merge that would join a cannot-link
    pair. Reviewer overrides (``same`` / ``different``) come first and always win.
-6. **Kept record**: the most complete record of each cluster (ties: source priority, then
-   record id); :func:`unique_records` fills its empty fields from the others and names the
-   record each filled value came from.
+6. **Kept record**: an article before a related report, then the most complete record of
+   each cluster (ties: source priority, then record id); :func:`unique_records` fills its
+   empty fields from the others and names the record each filled value came from.
+7. **Related reports** (:mod:`sysrev.dedup_related`): errata, corrections, retraction
+   notices, expressions of concern, comments and replies are never merged with their
+   article; each is linked to it (``related.tsv``: relation and evidence). With
+   ``errata="duplicate"`` errata join their article's cluster instead (rule ``erratum``),
+   as bib-dedupe counts them. A retracted article, or one under an expression of concern,
+   carries that status into :func:`unique_records`' ``retraction`` column.
+
+Conference abstracts (a conference journal or publication type, or a lettered page) and
+records without a title are never linked on journal, volume and pages alone: several
+abstracts share one supplement page range, and a record with no title links only by DOI or
+PMID. Scores run on ``threads`` rapidfuzz workers.
 
 Everything is deterministic: records are processed in record-id order and every sort is
 stable, so two runs, or one run on shuffled input, give identical output.
@@ -69,12 +80,17 @@ TITLE_DUPLICATE = 93.0
 TITLE_MAYBE = 80.0
 AUTHOR_MATCH = 80.0
 JOURNAL_MATCH = 80.0
+#: Below this journal score (and neither name a word-prefix of the other) two venues differ.
+JOURNAL_CONFLICT = 60.0
 
 #: How errata count (``dedup.errata``): ``related`` (linked to their article in
 #: ``related.tsv``, the default) or ``duplicate`` (merged into the article's cluster, as
 #: bib-dedupe counts them). Retraction notices, expressions of concern, comments and replies
 #: are always related reports.
 ERRATA_MODES = ("related", "duplicate")
+
+#: Largest issue number compared between records (see ``_prepare``).
+MAX_ISSUE = 60
 
 #: Pair decisions.
 DUPLICATE, MAYBE, DISTINCT = "duplicate", "maybe", "distinct"
@@ -137,6 +153,8 @@ def normalise_title(title: object) -> str:
     """Lower case, diacritics removed, punctuation and spacing folded; other scripts kept."""
     if not isinstance(title, str) or not title.strip():
         return ""
+    if title.isascii():  # nothing to decompose: skip the per-character pass
+        return " ".join(_NON_WORD.sub(" ", title.casefold()).split())
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
@@ -211,6 +229,12 @@ def _first_page(pages: str) -> str:
     return f"{m.group(1)}{m.group(2)}" if m else ""
 
 
+def _single_page(range_key: str) -> bool:
+    """``"2205-2205"`` (a range of one page)."""
+    first, _, last = range_key.partition("-")
+    return bool(first) and first.lstrip("abcdefghijklmnopqrstuvwxyz") == last
+
+
 def _page_range_key(pages: str) -> str:
     """``"1099-1103"``, ``"1099-103"`` and ``"1099 - 1103"`` -> ``"1099-1103"``; else ``""``."""
     m = re.match(r"^\s*([a-z]?)0*(\d+)\s*[-\u2013]+\s*[a-z]?0*(\d+)", pages.casefold())
@@ -251,6 +275,7 @@ class _Prepared:
     journal: list[str]
     year: np.ndarray
     volume: np.ndarray
+    issue: np.ndarray
     page: list[str]
     page_number: np.ndarray
     page_range: np.ndarray
@@ -286,6 +311,13 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
     cores = [related.split_report_title(n)[1] if k else t
              for n, k, t in zip(noted, reports, titles)]
     kinds = np.array([_kind_flags(t, p) for t, p in zip(titles, pubtypes)], dtype=np.int64)
+    # What a title announces by prefix or suffix ("… AUTHORS REPLY") is a kind too; the
+    # publication type alone is not (databases disagree on it for one item).
+    title_kinds = np.array([related.title_report_kind(t) if k else "" for t, k in
+                            zip(noted, reports)], dtype=object)
+    kinds |= np.isin(title_kinds, (related.COMMENT, related.REPLY)).astype(np.int64) << 1
+    kinds |= np.isin(title_kinds, (related.ERRATUM, related.RETRACTION,
+                                   related.CONCERN)).astype(np.int64)
     if errata == "duplicate":
         # Errata may join their article's cluster (through the erratum links only).
         kinds = np.where(reports == related.ERRATUM, kinds & ~1, kinds)
@@ -307,6 +339,10 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         year=np.array([_first_int(y) if re.search(r"\d{4}", y) else -1 for y in col("year")],
                       dtype=np.int64),
         volume=np.array([_first_int(v) for v in volumes], dtype=np.int64),
+        # Issue numbers above MAX_ISSUE are not compared: some exports put a record number
+        # in the issue field, and running issue numbers (weekly journals) rarely help.
+        issue=np.array([i if 0 <= i <= MAX_ISSUE else -1 for i in
+                        (_first_int(v) for v in col("issue"))], dtype=np.int64),
         page=pages,
         page_number=np.array([int(p.lstrip("abcdefghijklmnopqrstuvwxyz") or -1)
                               if p else -1 for p in pages], dtype=np.int64),
@@ -417,6 +453,30 @@ def _is_abbreviation(short: list[str], full: list[str]) -> bool:
     return skipped == 0
 
 
+_POPULATIONS = (
+    (frozenset("children child paediatric pediatric adolescents adolescent infants infant "
+               "neonates neonatal newborns".split()), frozenset("adult adults".split())),
+    (frozenset("men male males".split()), frozenset("women female females".split())),
+)
+
+
+def _population_conflict(a: str, b: str) -> bool:
+    """One title names a population the other replaces by its counterpart."""
+    wa, wb = set(a.split()), set(b.split())
+    for x, y in _POPULATIONS:
+        if (wa & x and wb & y and not wa & y and not wb & x) or \
+                (wa & y and wb & x and not wa & x and not wb & y):
+            return True
+    return False
+
+
+def _journal_prefix(a: str, b: str) -> bool:
+    """One normalised journal name is the other's first words (a supplement's name)."""
+    wa, wb = a.split(), b.split()
+    short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return bool(short) and long_[:len(short)] == short
+
+
 def journal_score(a: str, b: str) -> float:
     """Similarity of two normalised journal names (0-100), abbreviations counted as equal."""
     if a == b:
@@ -452,6 +512,7 @@ class PairScores:
     rule: np.ndarray
     cannot_link: np.ndarray
     reason: np.ndarray
+    erratum: np.ndarray  # 1: a is an unmarked erratum of b, 2: b of a, 0: neither
 
 
 def _agreement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -504,6 +565,12 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
                     np.where(year_gap == 0, 0, np.where(year_gap == 1, 1, 2)))
     volume = _agreement(p.volume[a], p.volume[b])
     pages = _agreement(p.page_number[a], p.page_number[b])
+    # First pages that differ under one last page ("2141-2147" / "2142-2147") are a typo.
+    range_keys = np.asarray(p.pages_norm, dtype=object)
+    last_a = np.asarray([r.partition("-")[2] for r in range_keys[a]], dtype=object)
+    last_b = np.asarray([r.partition("-")[2] for r in range_keys[b]], dtype=object)
+    same_last = (last_a != "") & (last_a == last_b)
+    pages = np.where((pages == 2) & same_last, 0, pages)
 
     doi = np.asarray(p.doi, dtype=object)
     pmid = np.asarray(p.pmid, dtype=object)
@@ -517,6 +584,17 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
 
     kind_conflict = p.kind[a] != p.kind[b]
     format_conflict = ((p.fmt[a] == 1) & (p.fmt[b] == 2)) | ((p.fmt[a] == 2) & (p.fmt[b] == 1))
+    # "Pediatric Nephrology.Conference: …" is that journal's supplement: the abstract and
+    # a "Pediatric Nephrology" record may be one item, so other fields decide.
+    prefix = np.zeros(m, dtype=bool)
+    for k in np.nonzero(format_conflict | (~np.isnan(journal) & (journal < JOURNAL_CONFLICT))
+                        )[0]:
+        prefix[k] = _journal_prefix(ja[k], jb[k])
+    format_conflict &= ~prefix
+    # Two venues that are plainly not one journal, in different years: a paper presented at
+    # two conferences, or an abstract and the later article, are two records.
+    journal_conflict = ~np.isnan(journal) & (journal < JOURNAL_CONFLICT) & ~prefix
+    issue = _agreement(p.issue[a], p.issue[b])
     numbers = np.asarray(p.numbers, dtype=object)
     number_conflict = np.zeros(m, dtype=bool)
     for k in np.nonzero(numbers[a] != numbers[b])[0]:
@@ -528,6 +606,9 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
         # Numbers are compared between similar titles only: between a title and its
         # translation the other fields decide.
         number_conflict[k] = na != nb and not no_title[k] and title[k] >= TITLE_MAYBE
+    # Titles that differ in the population they study (children / adults, men / women).
+    for k in np.nonzero(~number_conflict & (title >= TITLE_MAYBE) & (title < 100))[0]:
+        number_conflict[k] = _population_conflict(ta[k], tb[k])
 
     first_a = np.asarray(p.first_author, dtype=object)
     same_first = (first_a[a] == first_a[b]) & (first_a[a] != "")
@@ -536,7 +617,14 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     journal_match = ~np.isnan(journal) & (journal >= JOURNAL_MATCH)
     short_title = np.minimum(la, lb) < MIN_TITLE_LENGTH
     volume_eq, page_eq = volume == 0, pages == 0
-    soft_conflict = (volume == 2) | (pages == 2) | (year == 2)
+    # Different issues of one volume, where the pages do not agree: a recurring column
+    # ("Editor's Comments") or the article and its erratum in a later issue. Where the
+    # pages agree the issue field is not trusted (some exports put a record number there).
+    # Two conference papers of one title at two venues in two years: two presentations.
+    venues = (p.fmt[a] == 1) & (p.fmt[b] == 1) & ~np.isnan(journal) & \
+        (journal < JOURNAL_MATCH) & ~prefix & (year != 0)
+    soft_conflict = (volume == 2) | (pages == 2) | (year == 2) | \
+        ((issue == 2) & (pages != 0)) | (journal_conflict & (year != 0)) | venues
 
     # An identifier links two records only when their titles agree too: publishers give
     # one DOI to a whole supplement of conference abstracts, and databases copy DOIs and
@@ -587,16 +675,35 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     bib_hard = hard_ids | ~ident_link & (format_conflict | (year == 2) |
                                          (number_conflict & ~same_range))
     bibliographic = ~bib_hard & (year == 0) & volume_eq & page_eq & journal_match & \
+        (issue != 2) & \
         same_first & author_match & ~doi_conflict & p.page_range[a] & p.page_range[b] & \
         ~no_title & (~conference | (same_doi & same_range))
     # The same title in the same journal, year, volume and first page is one article even
     # when the author lists disagree (given names and surnames swapped, "Tong H" / "Hua T"),
     # unless the two are conference abstracts: then differing authors mean two abstracts.
     bibliographic |= ~hard & ~short_title & (title >= TITLE_DUPLICATE) & (year == 0) & \
-        volume_eq & page_eq & journal_match & ~doi_conflict & ~(conference & ~author_ok)
+        volume_eq & page_eq & journal_match & ~doi_conflict & ~(conference & ~author_ok) & \
+        (issue != 2)
     # Page numbers are the field databases garble most ("314-320" / "t-20"); a conflict of
     # pages alone does not keep apart records that agree on everything else.
+    # An erratum printed under its article's title: the same title, first author, journal
+    # and volume, on a single page outside the article's page range. Never merged by the
+    # garbled-pages rule; linked to the article as an erratum (page evidence).
+    # (Electronic locators such as "e12724" or "a1754" are not single pages.)
+    single = (np.asarray([_single_page(r) for r in p.pages_norm], dtype=bool) |
+              ((p.page_number >= 0) & ~p.page_range)) & ~page_letter
+    outside = np.zeros(m, dtype=bool)
+    for k in np.nonzero((single[a] ^ single[b]) & (pages == 2))[0]:
+        s_, r_ = (a[k], b[k]) if single[a[k]] else (b[k], a[k])
+        first, _, last = p.pages_norm[r_].partition("-")
+        page = p.page_number[s_]
+        outside[k] = bool(last) and not (int(first.lstrip("abcdefghijklmnopqrstuvwxyz"))
+                                          <= page <= int(last))
+    unmarked_erratum = (title >= TITLE_DUPLICATE) & ~short_title & same_first & \
+        volume_eq & journal_match & (pages == 2) & (year >= 0) & (year <= 1) & \
+        (p.kind[a] == 0) & (p.kind[b] == 0) & ~(same_doi | same_pmid) & outside
     fuzzy |= ~hard & ~short_title & (title == 100) & ~truncated & (pages == 2) & (year == 0) & \
+        (issue != 2) & ~unmarked_erratum & \
         volume_eq & journal_match & ~np.isnan(author) & (author >= 95) & ~doi_conflict
 
     for mask, name in ((dup_doi, "doi"), (dup_pmid, "pmid"),
@@ -626,7 +733,9 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     reason[decision == DUPLICATE] = 0
     return PairScores(a=a, b=b, title=title, author=author, journal=journal, year=year,
                       volume=volume, pages=pages, decision=decision, rule=rule,
-                      cannot_link=hard & (decision != DUPLICATE), reason=reason)
+                      cannot_link=hard & (decision != DUPLICATE), reason=reason,
+                      erratum=np.where(unmarked_erratum & (decision != DUPLICATE),
+                                       np.where(single[a], 1, 2), 0))
 
 
 # ---------------------------------------------------------------------------- overrides
@@ -778,9 +887,19 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     links_related = related.find_related(
         prep.ids, prep.report, prep.core, prep.title, pairs, doi=prep.doi, pmid=prep.pmid,
         journal_match=lambda i, j: bool(prep.journal[i] and prep.journal[j]) and
-        journal_score(prep.journal[i], prep.journal[j]) >= JOURNAL_MATCH,
+        journal_score(prep.journal[i], prep.journal[j]) == 100, year=prep.year,
         volume=prep.volume, first_page=prep.page_number, raw_titles=prep.raw_title,
         corrections=prep.corrections, threads=threads)
+    unmarked = []
+    for k in np.nonzero(scores.erratum)[0]:
+        r, t = (int(scores.a[k]), int(scores.b[k])) if scores.erratum[k] == 1 else \
+            (int(scores.b[k]), int(scores.a[k]))
+        unmarked.append((r, t, related.ERRATUM, f"same title, first author, journal and "
+                         f"volume; single page {prep.page[r]} outside the article's pages "
+                         f"{prep.page[t]}", 3))
+    if unmarked:
+        links_related = pd.concat([links_related, pd.DataFrame(
+            unmarked, columns=links_related.columns)], ignore_index=True)
     erratum_links = links_related[links_related["relation"] == related.ERRATUM] \
         if errata == "duplicate" else links_related.iloc[:0]
     erratum_pairs = {(min(r, t), max(r, t)) for r, t in

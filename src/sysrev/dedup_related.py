@@ -17,7 +17,7 @@ concerns. :func:`report_kind` tells what a record is from its title and publicat
 ``doi``
     A database gave the report the article's DOI.
 ``citation``
-    Same journal, and the report's title cites the article's volume and first page.
+    Same journal, and the report's title cites the article's year, volume and first page.
 
 :func:`retraction_status` reads what marks an article as retracted or under an expression
 of concern: the PubMed publication type ``Retracted Publication``, CommentsCorrections
@@ -84,6 +84,17 @@ _PUBTYPE_KIND = (("expression of concern", CONCERN), ("retraction of publication
                  ("retraction notice", RETRACTION), ("published erratum", ERRATUM),
                  ("erratum", ERRATUM), ("correction", ERRATUM), ("comment", COMMENT))
 _TRAILING_CITATION = re.compile(r"\s*[\[(][^\])]*\d{4}[^\])]*[\])]?\s*\.?$")
+# Cheap first test: only titles starting with one of these words can carry a prefix.
+_MAYBE_PREFIX = re.compile(r"^\W*(the\s+)?(errat|corrig|correc|notice|retract|expression|"
+                           r"editorial|repl|response|in\s+re|authors?|publishers?|comment|"
+                           r"invited|re\b)", re.IGNORECASE)
+_MAYBE_SUFFIX = re.compile(r"(reply|response|comments?|commentary)\W*$", re.IGNORECASE)
+# A reply or comment named after the title: "authors' reply" in any form, or "reply" /
+# "comment" set off by punctuation.
+_SUFFIX = re.compile(r"(\s+[-:.\u2013(\[]?\s*(the\s+)?(?P<reply>authors?'?\s+(reply|response)"
+                     r"|(?<=[-:.\u2013(\[ ])(?<![a-z0-9] )(reply|in\s+reply))"
+                     r"|\s*[-:.\u2013(\[]\s*(comments?|commentary|editorial\s+comment))"
+                     r"\s*[)\].]*$")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _NUMBERS = re.compile(r"\d+")
 # PubMed CommentsCorrections RefTypes: (report side, article side, relation).
@@ -94,6 +105,8 @@ _REF_TYPES_ARTICLE = {"ErratumIn": ERRATUM, "RetractionIn": RETRACTION,
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.casefold().strip()
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold().strip()
 
@@ -118,6 +131,10 @@ def split_report_title(title: str) -> tuple[str, str]:
     text = _fold(title or "")
     text = _RETRACTED_TITLE.sub("", text)
     kind = ""
+    suffix = _SUFFIX.search(text)
+    if suffix:  # "… Syndrome AUTHORS REPLY", "…: Reply", "… (comment)"
+        kind = REPLY if suffix.group("reply") else COMMENT
+        text = text[:suffix.start()]
     for _ in range(3):
         for name, pattern in _PREFIXES:
             match = pattern.match(text)
@@ -132,6 +149,14 @@ def split_report_title(title: str) -> tuple[str, str]:
     return kind, _normalise(text)
 
 
+def title_report_kind(title: str) -> str:
+    """The related-report kind a title announces by a prefix or suffix, or ``""``."""
+    title = title or ""
+    if _MAYBE_PREFIX.match(title) or _MAYBE_SUFFIX.search(title):
+        return split_report_title(title)[0]
+    return ""
+
+
 def report_kind(title: str, publication_types: str = "") -> str:
     """``erratum``, ``retraction``, ``expression_of_concern``, ``comment``, ``reply`` or
     ``""`` (an article) from the title's prefix, else from the publication types.
@@ -139,7 +164,7 @@ def report_kind(title: str, publication_types: str = "") -> str:
     ``Retracted Publication`` is the type of the retracted *article* and gives ``""``;
     ``Letter`` and ``Editorial`` alone are not enough to call a record a comment.
     """
-    kind, _ = split_report_title(title)
+    kind = title_report_kind(title)
     if kind:
         return kind
     types = (publication_types or "").casefold()
@@ -208,7 +233,8 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
                  titles: Sequence[str], pairs: np.ndarray, *, doi: Sequence[str],
                  pmid: Sequence[str], journal_match, volume: np.ndarray,
                  first_page: np.ndarray, raw_titles: Sequence[str],
-                 corrections: Sequence[str], threads: int = 1) -> pd.DataFrame:
+                 corrections: Sequence[str], year: np.ndarray | None = None,
+                 threads: int = 1) -> pd.DataFrame:
     """Links between related reports and the articles they concern.
 
     Parameters
@@ -223,6 +249,8 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
         the title as given, and ``comments_corrections`` (``"ErratumIn 123; …"``).
     journal_match
         ``journal_match(i, j) -> bool``: the two records are in the same journal.
+    year
+        Per record: publication year (-1 missing); a citation must give the article's year.
     threads
         Worker threads for the title scores.
 
@@ -276,8 +304,11 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
             relation = kinds[r]
             core, other = cores[r], (titles[t] if kinds[t] == "" else cores[t])
             short, long_ = sorted((core, other), key=len)
-            if len(short) >= MIN_CORE_LENGTH and (s >= CORE_TITLE_MATCH
-                                                  or long_.startswith(short)):
+            # Numbers must agree: an erratum to Part 1 is not one to Part 2.
+            same_numbers = long_.startswith(short) or \
+                set(_NUMBERS.findall(core)) == set(_NUMBERS.findall(other))
+            if len(short) >= MIN_CORE_LENGTH and same_numbers and (
+                    s >= CORE_TITLE_MATCH or long_.startswith(short)):
                 add(r, t, relation, f"title after the {relation.replace('_', ' ')} prefix "
                     f"matches ({s:.0f})", 2)
             elif doi[r] and doi[r] == doi[t]:
@@ -294,7 +325,8 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
         for v in numbers:
             for pg in numbers:
                 for t in place.get((v, pg), []) if v != pg else []:
-                    if t != r and journal_match(r, t):
+                    if t != r and (year is None or int(year[t]) in numbers) and \
+                            journal_match(r, t):
                         add(r, t, kinds[r], f"cites volume {v}, page {pg} in the same "
                             "journal", 3)
     out = pd.DataFrame([(r, t, *v) for (r, t), v in rows.items()],

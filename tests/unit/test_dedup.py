@@ -370,6 +370,14 @@ def test_erratum_linked_by_pubmed_link_or_cited_pages():
     assert rows[("pubmed:2", "pubmed:1")] == ("erratum", "PubMed ErratumFor 1")
     assert rows[("embase:E4", "pubmed:1")][0] == "erratum"
     assert "cites volume 78, page 899" in rows[("embase:E4", "pubmed:1")][1]
+    # an erratum to Part 1 is not linked to Part 2
+    parts = _records([
+        {"record_id": "a:1", "source": "a", **ARTICLE, "title": ARTICLE["title"] + ", part 1"},
+        {"record_id": "a:2", "source": "a", **ARTICLE, "title": ARTICLE["title"] + ", part 2",
+         "pages": "908-915"},
+        {"record_id": "a:3", "source": "a", "title": "Erratum: " + ARTICLE["title"]
+         + ", part 2", "year": "2020", "journal": ARTICLE["journal"]}])
+    assert set(_related_rows(find_duplicates(parts))) == {("a:3", "a:2")}
     # a bare "Corrigendum" with nothing that names its article stays unlinked
     assert not any(r == "embase:E3" for r, _ in rows)
     assert result.clusters["kept"].all()
@@ -557,3 +565,79 @@ def test_garbled_volume_typo_number_and_society_subtitle_still_link():
     assert clusters["a:1"] == clusters["b:1"]
     assert clusters["c:1"] == clusters["d:1"]
     assert clusters["e:1"] != clusters["c:1"]
+
+
+def test_issue_venue_population_and_trailing_reply_keep_records_apart():
+    base = {"authors": "Lee, A S", "year": "2000", "journal": "MIS Quarterly",
+            "volume": "24", "title": "Remarks from the editor: editor's comments on the field"}
+    records = _records([
+        # a recurring column in two issues of one volume, no pages
+        {"record_id": "a:1", "source": "a", **base, "issue": "1"},
+        {"record_id": "a:2", "source": "a", **base, "issue": "2"},
+        # a record number in the issue field (above MAX_ISSUE) is not compared
+        {"record_id": "b:1", "source": "b", **ARTICLE, "issue": "1112"},
+        {"record_id": "b:2", "source": "b", **ARTICLE, "issue": "1113"},
+        # one title at two conferences in two years
+        {"record_id": "c:1", "source": "c", "title": "Home bias in online employment markets",
+         "authors": "Liang, C; Hong, K", "year": "2017",
+         "journal": "International Conference on Information Systems",
+         "publication_types": "inproceedings"},
+        {"record_id": "c:2", "source": "c", "title": "Home bias in online employment markets",
+         "authors": "Liang, C; Hong, Y", "year": "2018",
+         "journal": "Proceedings of the 51st Hawaii International Conference on System "
+                    "Sciences", "publication_types": "inproceedings"},
+        # children / adults
+        {"record_id": "d:1", "source": "d", "authors": "Alexion Pharmaceuticals", "year": "2011",
+         "title": "An open-label trial of eculizumab in pediatric patients with aHUS"},
+        {"record_id": "d:2", "source": "d", "authors": "Alexion Pharmaceuticals", "year": "2011",
+         "title": "An open-label trial of eculizumab in adult patients with aHUS"},
+        # the authors' reply, named by a suffix, on the article's page
+        {"record_id": "e:1", "source": "e", "title": "Thrombomodulin in atypical hemolytic "
+         "uremic syndrome", "authors": "Edey, M M", "year": "2009", "journal": "N Engl J Med",
+         "volume": "361", "pages": "1511-1511"},
+        {"record_id": "e:2", "source": "e", "title": "Thrombomodulin in Atypical "
+         "Hemolytic-Uremic Syndrome AUTHORS REPLY", "authors": "Esmon, C T", "year": "2009",
+         "journal": "N Engl J Med", "volume": "361", "pages": "1511-1511"},
+    ])
+    result = find_duplicates(records)
+    clusters = _cluster_map(result.clusters)
+    assert clusters["a:1"] != clusters["a:2"]
+    assert clusters["b:1"] == clusters["b:2"]
+    assert clusters["c:1"] != clusters["c:2"]
+    assert clusters["d:1"] != clusters["d:2"]
+    assert clusters["e:1"] != clusters["e:2"]
+    assert _related_rows(result)[("e:2", "e:1")][0] == "reply"
+
+
+def test_erratum_printed_under_the_article_title():
+    records = _records([
+        {"record_id": "a:1", "source": "a", **ARTICLE, "issue": "5"},
+        {"record_id": "a:2", "source": "a", **ARTICLE, "issue": "9", "pages": "1205-1205"},
+    ])
+    result = find_duplicates(records)
+    assert result.clusters["kept"].all()
+    relation, evidence = _related_rows(result)[("a:2", "a:1")]
+    assert relation == "erratum" and "single page 1205" in evidence
+    merged = find_duplicates(records, errata="duplicate").clusters.set_index("record_id")
+    assert merged.loc["a:2", "kept_record_id"] == "a:1"
+    assert merged.loc["a:2", "rule"] == "erratum"
+
+
+def test_page_typos_and_locators_are_not_errata():
+    records = _records([
+        {"record_id": "a:1", "source": "a", **ARTICLE, "pages": "899-907"},
+        # first page off by one under the same last page
+        {"record_id": "a:2", "source": "a", **ARTICLE, "pages": "900-907"},
+        # the last page alone, inside the article's range
+        {"record_id": "a:3", "source": "a", **ARTICLE, "pages": "907"},
+        # an electronic locator for the same article
+        {"record_id": "b:1", "source": "b", **ARTICLE, "journal": "PLoS ONE", "pages": "1-6",
+         "volume": "5"},
+        {"record_id": "b:2", "source": "b", **ARTICLE, "journal": "PLoS ONE",
+         "pages": "e12724", "volume": "5"},
+    ])
+    result = find_duplicates(records)
+    clusters = _cluster_map(result.clusters)
+    assert clusters["a:1"] == clusters["a:2"] == clusters["a:3"]
+    assert clusters["b:1"] == clusters["b:2"]
+    assert result.related.empty

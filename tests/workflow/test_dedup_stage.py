@@ -2,6 +2,7 @@
 overrides file applied by the next run."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -72,3 +73,42 @@ def test_dedup_audit_and_overrides(tmp_path):
     assert result.returncode != 0
     log = (work / "logs/denosumab_ra/deduplicate_records/deduplicate_records.log").read_text()
     assert "overrides.csv" in log and "line 2, column record_id_a" in log
+
+
+def test_retracted_included_study_is_flagged(tmp_path):
+    """PubMed marks an included trial retracted: unique.tsv and included.tsv say so, with
+    PubMed's evidence, and the screening log warns."""
+    work = copy_project(tmp_path / "project")
+    pmid = "18438830"  # COHEN2008's PubMed record in the bundled snapshots
+    for xml in (work / "data/denosumab_ra/search/pubmed").glob("*/records.xml"):
+        text = xml.read_text(encoding="utf-8")
+        # the article's own PMID (other articles cite it in their reference lists)
+        start = re.search(rf'<MedlineCitation[^>]*>\s*<PMID Version="1">{pmid}</PMID>',
+                          text).start()
+        article_end = text.index("</Article>", start)
+        citation_end = text.index("</MedlineCitation>", start)
+        xml.write_text(
+            text[:article_end]
+            + "<PublicationTypeList><PublicationType>Journal Article</PublicationType>"
+            "<PublicationType>Retracted Publication</PublicationType></PublicationTypeList>"
+            + text[article_end:citation_end]
+            + '<CommentsCorrectionsList><CommentsCorrections RefType="RetractionIn">'
+            '<RefSource>Arthritis Rheum. 2009</RefSource><PMID Version="1">99999999</PMID>'
+            "</CommentsCorrections></CommentsCorrectionsList>"
+            + text[citation_end:], encoding="utf-8")
+    target = "results/denosumab_ra/screening/included.tsv"
+    result = run_snakemake(work, target)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = pd.read_csv(work / "results/denosumab_ra/search/records.tsv", sep="\t",
+                          dtype=str, keep_default_na=False)
+    row = records[records["record_id"] == f"pubmed:{pmid}"].iloc[0]
+    assert row["retraction"] == ("retracted (publication type Retracted Publication; "
+                                 "RetractionIn PMID 99999999)")
+    assert row["comments_corrections"] == "RetractionIn 99999999"
+    included = pd.read_csv(work / target, sep="\t", dtype=str, keep_default_na=False)
+    flagged = included[included["retraction"] != ""]
+    assert set(flagged["study_id"]) == {"COHEN2008"}
+    assert flagged["retraction"].str.startswith(
+        "retracted (publication type Retracted Publication").all()
+    log = (work / "logs/denosumab_ra/screen_records/screen_records.log").read_text()
+    assert "COHEN2008" in log and "retracted" in log
