@@ -1,4 +1,6 @@
 # sysrev: a systematic review and meta-analysis as one re-runnable workflow.
+import os
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -20,6 +22,15 @@ pathvars:
     results=f"results/{config['review']}",
     logs=f"logs/{config['review']}",
     benchmarks=f"benchmarks/{config['review']}",
+
+
+# An NCBI API key (optional: it raises NCBI's rate limit) is passed on to jobs that run on
+# other machines. Declared only when set: Snakemake's envvars: stops a run whose declared
+# variable is unset, and a review without a key (or without PubMed) must run as well.
+if "NCBI_API_KEY" in os.environ:
+
+    envvars:
+        "NCBI_API_KEY",
 
 
 include: "rules/common.smk"

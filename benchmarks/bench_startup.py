@@ -30,14 +30,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 #: What a run needs, as in tests/workflow/conftest.py (copy_project).
-PROJECT_PARTS = ["Snakefile", "rules", "scripts", "config", "data", "src", "report", "envs"]
+PROJECT_PARTS = ["Snakefile", "rules", "scripts", "config", "data", "src", "report", "envs",
+                 "profiles"]
 
 
 def export_ref(ref: str, target: Path) -> Path:
     """The project's files at ``ref`` in ``target`` (git archive of the run's parts)."""
     target.mkdir(parents=True)
+    present = subprocess.run(["git", "-C", str(REPO), "ls-tree", "--name-only", ref],
+                             check=True, capture_output=True, text=True).stdout.split()
+    parts = [part for part in PROJECT_PARTS if part in present]
     archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref,
-                              *PROJECT_PARTS], check=True, capture_output=True).stdout
+                              *parts], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
 
@@ -67,6 +71,17 @@ def count_jobs(workdir: Path) -> dict[str, int]:
     """Jobs per rule of the finished run (one log per job under logs/<review>/<rule>/)."""
     logs = next((workdir / "logs").iterdir())
     return {rule.name: sum(1 for _ in rule.glob("*.log")) for rule in logs.iterdir()}
+
+
+def job_seconds(workdir: Path) -> dict[str, float]:
+    """Wall seconds per rule, summed over its jobs, from the rules' ``benchmark:`` files
+    (empty for a version without them)."""
+    seconds: dict[str, float] = {}
+    for path in workdir.glob("benchmarks/*/*/*.tsv"):
+        rows = path.read_text().splitlines()
+        seconds[path.parent.name] = seconds.get(path.parent.name, 0.0) + float(
+            rows[1].split("\t")[0])
+    return seconds
 
 
 def script_imports(script: Path) -> str:
@@ -104,6 +119,7 @@ def main() -> None:
     times: dict[str, dict[str, list[float]]] = {ref: {"cold": [], "noop": [], "dry": []}
                                                for ref in args.refs}
     jobs: dict[str, dict[str, int]] = {}
+    job_s: dict[str, dict[str, list[float]]] = {ref: {} for ref in args.refs}
     snakemake = ["snakemake", "--cores", args.cores]
     for round_ in range(args.repeat):
         for ref, project in projects.items():
@@ -115,6 +131,8 @@ def main() -> None:
             times[ref]["cold"].append(timed(snakemake, work, env))
             times[ref]["noop"].append(timed(snakemake, work, env))
             jobs[ref] = count_jobs(work)
+            for rule, seconds in job_seconds(work).items():
+                job_s[ref].setdefault(rule, []).append(seconds)
             shutil.rmtree(work)
             print(f"round {round_ + 1} {ref}: cold {times[ref]['cold'][-1]:.1f} s, "
                   f"no-op {times[ref]['noop'][-1]:.1f} s, dry-run {times[ref]['dry'][-1]:.1f} s",
@@ -141,13 +159,20 @@ def main() -> None:
               f" | {cell(med[ref]['noop'], med[first]['noop'])}"
               f" | {cell(med[ref]['dry'], med[first]['dry'])}"
               f" | {cell(job_import[ref], job_import[first])} |")
-    print("\nper-job start-up (interpreter + snakemake preamble + the script's imports), "
-          "best of", args.import_repeat)
-    print("| rule | jobs | " + " | ".join(args.refs) + " |")
-    print("|---|---|" + "---|" * len(args.refs))
+    print("\nper rule: start-up of one job (interpreter + snakemake preamble + the script's "
+          f"module-level imports, best of {args.import_repeat}) and the wall time of all its "
+          "jobs in the cold run (benchmark: files, median; - where a version has none)")
+    print("| rule | jobs | " + " | ".join(f"{r} start-up" for r in args.refs) + " | "
+          + " | ".join(f"{r} jobs' wall time" for r in args.refs) + " |")
+    print("|---|---|" + "---|" * 2 * len(args.refs))
     for rule in sorted(set().union(*(imports[r] for r in args.refs))):
         cells = [f"{imports[r][rule]:.2f} s" if rule in imports[r] else "-" for r in args.refs]
+        cells += [f"{statistics.median(job_s[r][rule]):.2f} s" if rule in job_s[r] else "-"
+                  for r in args.refs]
         print(f"| {rule} | {jobs[first].get(rule, 0)} | " + " | ".join(cells) + " |")
+    totals = [sum(statistics.median(v) for v in job_s[r].values()) for r in args.refs]
+    print("| all | " + str(sum(jobs[first].values())) + " | " + " | ".join("" for _ in args.refs)
+          + " | " + " | ".join(f"{total:.1f} s" if total else "-" for total in totals) + " |")
     shutil.rmtree(scratch)
 
 

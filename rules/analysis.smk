@@ -28,6 +28,13 @@ rule meta_analysis:
         level=config["analysis"]["level"],
         subgroup=config["analysis"]["subgroup"],
         subgroup_tau2=config["analysis"]["subgroup_tau2"],
+    benchmark:
+        "<benchmarks>/meta_analysis/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "outcome"
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -53,6 +60,13 @@ rule forest_plot:
         outcome=get_outcome,
         treatment_label=config["analysis"]["treatment_label"],
         control_label=config["analysis"]["control_label"],
+    benchmark:
+        "<benchmarks>/forest_plot/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "outcome"
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -80,6 +94,12 @@ rule summarise_analyses:
         level=config["analysis"]["level"],
         subgroup=config["analysis"]["subgroup"],
         subgroup_tau2=config["analysis"]["subgroup_tau2"],
+    benchmark:
+        "<benchmarks>/summarise_analyses/summarise_analyses.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -101,6 +121,13 @@ rule funnel_plot:
         "<logs>/funnel_plot/{outcome}.log",
     params:
         contours=config["analysis"]["funnel_contours"],
+    benchmark:
+        "<benchmarks>/funnel_plot/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "outcome"
     conda:
         "../envs/sysrev.yaml"
     script:

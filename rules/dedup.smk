@@ -24,6 +24,12 @@ rule deduplicate_records:
         "<logs>/deduplicate_records/deduplicate_records.log",
     params:
         source_priority=config["dedup"]["source_priority"],
+    benchmark:
+        "<benchmarks>/deduplicate_records/deduplicate_records.tsv"
+    threads: 4
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:

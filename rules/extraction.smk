@@ -22,6 +22,11 @@ checkpoint validate_extraction:
         impute_sd=config["extraction"]["impute_sd"],
         median_sd=config["extraction"]["median_sd"],
         subgroup=config["analysis"]["subgroup"],
+    benchmark:
+        "<benchmarks>/validate_extraction/validate_extraction.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -27,6 +27,11 @@ rule risk_of_bias_figures:
         "<logs>/risk_of_bias_figures/risk_of_bias_figures.log",
     params:
         tool=config["report"]["risk_of_bias_tool"],
+    benchmark:
+        "<benchmarks>/risk_of_bias_figures/risk_of_bias_figures.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -56,6 +61,11 @@ rule summary_of_findings:
     params:
         tool=config["report"]["risk_of_bias_tool"],
         title=config["report"]["title"],
+    benchmark:
+        "<benchmarks>/summary_of_findings/summary_of_findings.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -79,6 +89,12 @@ rule methods_text:
     params:
         review=config["review"],
         question=config["report"]["question"],
+    benchmark:
+        "<benchmarks>/methods_text/methods_text.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -25,6 +25,12 @@ if is_pubmed_searched() and is_pubmed_snapshot_missing():
             batch_size=config["entrez"]["batch_size"],
             timeout=config["entrez"]["timeout"],
             max_tries=config["entrez"]["max_tries"],
+        benchmark:
+            "<benchmarks>/retrieve_pubmed/retrieve_pubmed.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=120,
+        localrule: True
         conda:
             "../envs/sysrev.yaml"
         script:
@@ -47,6 +53,11 @@ if is_pubmed_searched():
         params:
             query=config["search"]["pubmed"]["query"],
             date=config["search"]["pubmed"]["date"],
+        benchmark:
+            "<benchmarks>/pubmed_records/pubmed_records.tsv"
+        resources:
+            mem_mb=4000,
+            runtime=30,
         conda:
             "../envs/sysrev.yaml"
         script:
@@ -64,6 +75,11 @@ if is_pubmed_searched():
             "<logs>/pubmed_update/pubmed_update.log",
         params:
             previous_date=get_previous_pubmed_search_date(),
+        benchmark:
+            "<benchmarks>/pubmed_update/pubmed_update.tsv"
+        resources:
+            mem_mb=4000,
+            runtime=30,
         conda:
             "../envs/sysrev.yaml"
         script:
@@ -83,6 +99,11 @@ rule import_export:
         "<logs>/import_export/{source}.log",
     params:
         fmt=get_export_format,
+    benchmark:
+        "<benchmarks>/import_export/{source}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -106,6 +127,11 @@ rule collect_records:
         query=get_pubmed_setting("query"),
         date=get_pubmed_setting("date"),
         previous_date=get_previous_pubmed_search_date(),
+    benchmark:
+        "<benchmarks>/collect_records/collect_records.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:
