@@ -9,11 +9,13 @@ import pandas as pd
 
 from sysrev.audit import write_audit
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
-from sysrev.plots.rob import summary_plot, traffic_light
-from sysrev.plots.sof import sof_html, sof_png
 from sysrev.report import methods_html
 from sysrev.rob import TOOLS, load_rob
 from sysrev.tables import atomic_path, read_tsv, write_tsv
+
+# The libraries of single rules are imported inside the functions that use them: the
+# Snakefile and every job of the stage import this module, and a job should load only
+# what its own rule needs (start-up dominates a job's time; BENCHMARKS.md, Start-up).
 
 
 def _study_sizes(arms: str) -> dict[str, float]:
@@ -30,6 +32,7 @@ def risk_of_bias_figures(*, rob: str, studies: str, arms: str, tool: str,
                          traffic_png: str, traffic_svg: str, summary_png: str,
                          summary_svg: str, table_out: str, audit: str) -> None:
     """Traffic-light and weighted summary plots from the judgements table."""
+    from sysrev.plots.rob import summary_plot, traffic_light
     rob_tool = TOOLS[tool]
     study_table = read_tsv(studies)
     judgements = load_rob(rob, rob_tool, set(study_table["study_id"]))
@@ -54,6 +57,7 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
                         audit: str, title: str) -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG."""
+    from sysrev.plots.sof import sof_html, sof_png
     results = []
     effects = {}
     for path in pooled:

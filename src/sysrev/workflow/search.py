@@ -11,14 +11,12 @@ from sysrev.audit import write_audit
 from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
 from sysrev.csvtables import load_csv
 from sysrev.errors import InputError
-from sysrev.imports.sources import collect_records as concat_records
 from sysrev.paths import logical_path
-from sysrev.imports.sources import import_records
-from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
-                                         resolve_base_url, retrieve_snapshot)
-from sysrev.search.snapshot import normalise_query, read_provenance, read_snapshot
-from sysrev.search.update import new_records, snapshot_pmids
 from sysrev.tables import read_tsv, write_tsv
+
+# The libraries of single rules are imported inside the functions that use them: the
+# Snakefile and every job of the stage import this module, and a job should load only
+# what its own rule needs (start-up dominates a job's time; BENCHMARKS.md, Start-up).
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +59,8 @@ def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,
     The E-utilities server is ``entrez.base_url`` unless ``SYSREV_EUTILS_URL`` is set; the
     API key comes only from ``NCBI_API_KEY``. An existing snapshot is used as is.
     """
+    from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
+                                             resolve_base_url, retrieve_snapshot)
     settings = EntrezSettings(base_url=resolve_base_url(base_url), email=email,
                               api_key=api_key_from_env(), batch_size=batch_size,
                               timeout=timeout, max_tries=max_tries)
@@ -71,6 +71,7 @@ def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,
 
 def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
     """List the PubMed records that the previous search's snapshot did not have."""
+    from sysrev.search.update import new_records, snapshot_pmids
     table = read_tsv(records)
     previous_date = Path(previous[0]).parent.name if previous else None
     pmids = snapshot_pmids(previous) if previous else None
@@ -90,6 +91,7 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
 
     ``provenance`` and ``xml`` are the snapshot's files as the job was given them.
     """
+    from sysrev.search.snapshot import normalise_query, read_snapshot
     table = load_searches(searches)
     pubmed = table[table["source"] == "pubmed"]
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
@@ -101,6 +103,7 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
 
 def import_export(*, export: str, source: str, fmt: str, output: str) -> None:
     """Import one database export into the record table of its source."""
+    from sysrev.imports.sources import import_records
     records = import_records(export, source=source, fmt=fmt)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["source_position"])
 
@@ -113,6 +116,8 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
     update report, both None for a review that did not search PubMed through Entrez; the
     audit then says so, and says how many records are new since the previous search.
     """
+    from sysrev.imports.sources import collect_records as concat_records
+    from sysrev.search.snapshot import read_provenance
     frames = [read_tsv(path) for path in tables]
     records = concat_records(frames)
     searches_table = load_searches(searches)
