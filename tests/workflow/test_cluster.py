@@ -54,13 +54,15 @@ def test_every_rule_declares_benchmark_and_resources():
 def test_network_and_tiny_rules_are_local_and_outcome_jobs_grouped():
     blocks = rule_blocks()
     local = {rule for rule, block in blocks.items() if directive(block, "localrule") == "True"}
-    assert local == LOCAL_RULES
+    assert LOCAL_RULES <= local
     groups = {rule: directive(block, "group") for rule, block in blocks.items()}
-    assert {rule for rule, group in groups.items() if group} == OUTCOME_GROUP
-    assert {groups[rule] for rule in OUTCOME_GROUP} == {'"outcome"'}
-    # dedup is the one rule that computes on several cores (rapidfuzz's workers)
+    assert OUTCOME_GROUP <= {rule for rule, group in groups.items() if group}
+    assert {group for group in groups.values() if group} == {'"outcome"'}
+    # dedup computes on several cores (rapidfuzz's workers); a grouped rule does not, so
+    # that an outcome's group asks for one core
     threads = {rule for rule, block in blocks.items() if directive(block, "threads")}
-    assert threads == {"deduplicate_records"}
+    assert "deduplicate_records" in threads
+    assert not threads & {rule for rule, group in groups.items() if group}
 
 
 @pytest.mark.parametrize("api_key", [None, "0123456789abcdef"])
