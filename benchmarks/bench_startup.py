@@ -20,6 +20,7 @@ import argparse
 import ast
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -52,13 +53,19 @@ def env_for(project: Path) -> dict[str, str]:
             "SYSREV_EUTILS_URL": "http://127.0.0.1:9/"}
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, of the command and every process it started)."""
+    start, cpu = time.perf_counter(), cpu_of_children()
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, cpu_of_children() - cpu
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed in {cwd}:\n{result.stderr[-3000:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def fresh_copy(project: Path, scratch: Path) -> Path:
@@ -116,8 +123,9 @@ def main() -> None:
 
     scratch = Path(tempfile.mkdtemp(prefix="bench_startup_"))
     projects = {ref: export_ref(ref, scratch / f"ref{i}") for i, ref in enumerate(args.refs)}
-    times: dict[str, dict[str, list[float]]] = {ref: {"cold": [], "noop": [], "dry": []}
-                                               for ref in args.refs}
+    kinds = ["cold", "noop", "dry"]
+    times: dict[str, dict[str, list[float]]] = {ref: {k: [] for k in kinds} for ref in args.refs}
+    cpu: dict[str, dict[str, list[float]]] = {ref: {k: [] for k in kinds} for ref in args.refs}
     jobs: dict[str, dict[str, int]] = {}
     job_s: dict[str, dict[str, list[float]]] = {ref: {} for ref in args.refs}
     snakemake = ["snakemake", "--cores", args.cores]
@@ -125,17 +133,22 @@ def main() -> None:
         for ref, project in projects.items():
             env = env_for(project)
             dry = fresh_copy(project, scratch)
-            times[ref]["dry"].append(timed([*snakemake, "-n"], dry, env))
+            runs = {"dry": timed([*snakemake, "-n"], dry, env)}
             shutil.rmtree(dry)
             work = fresh_copy(project, scratch)
-            times[ref]["cold"].append(timed(snakemake, work, env))
-            times[ref]["noop"].append(timed(snakemake, work, env))
+            runs["cold"] = timed(snakemake, work, env)
+            runs["noop"] = timed(snakemake, work, env)
+            for kind, (wall, seconds) in runs.items():
+                times[ref][kind].append(wall)
+                cpu[ref][kind].append(seconds)
             jobs[ref] = count_jobs(work)
             for rule, seconds in job_seconds(work).items():
                 job_s[ref].setdefault(rule, []).append(seconds)
             shutil.rmtree(work)
             print(f"round {round_ + 1} {ref}: cold {times[ref]['cold'][-1]:.1f} s, "
-                  f"no-op {times[ref]['noop'][-1]:.1f} s, dry-run {times[ref]['dry'][-1]:.1f} s",
+                  f"no-op {times[ref]['noop'][-1]:.1f} s, dry-run {times[ref]['dry'][-1]:.1f} s; "
+                  f"CPU {cpu[ref]['cold'][-1]:.1f} / {cpu[ref]['noop'][-1]:.1f} / "
+                  f"{cpu[ref]['dry'][-1]:.1f} s",
                   file=sys.stderr, flush=True)
 
     imports: dict[str, dict[str, float]] = {}
@@ -147,6 +160,7 @@ def main() -> None:
 
     first = args.refs[0]
     med = {ref: {k: statistics.median(v) for k, v in t.items()} for ref, t in times.items()}
+    mcpu = {ref: {k: statistics.median(v) for k, v in t.items()} for ref, t in cpu.items()}
     job_import = {ref: sum(imports[ref][rule] * n for rule, n in jobs[ref].items()
                            if rule in imports[ref]) for ref in args.refs}
     print(f"\nmedian of {args.repeat} runs each, alternating; --cores {args.cores}\n")
@@ -159,6 +173,15 @@ def main() -> None:
               f" | {cell(med[ref]['noop'], med[first]['noop'])}"
               f" | {cell(med[ref]['dry'], med[first]['dry'])}"
               f" | {cell(job_import[ref], job_import[first])} |")
+    print("\nCPU time (user + system of snakemake and all its jobs; less sensitive to other "
+          "load on the machine than wall time), median")
+    print("| ref | cold run | no-op rerun | dry-run (fresh) |")
+    print("|---|---|---|---|")
+    for ref in args.refs:
+        print(f"| {ref} | " + " | ".join(
+            f"{mcpu[ref][k]:.1f} s" + ("" if ref == first
+                                       else f" ({mcpu[ref][k] / mcpu[first][k]:.2f}×)")
+            for k in ("cold", "noop", "dry")) + " |")
     print("\nper rule: start-up of one job (interpreter + snakemake preamble + the script's "
           f"module-level imports, best of {args.import_repeat}) and the wall time of all its "
           "jobs in the cold run (benchmark: files, median; - where a version has none)")
