@@ -38,6 +38,15 @@ pathvars:
     benchmarks=f"benchmarks/{config['review']}",
 
 
+# An NCBI API key (optional: it raises NCBI's rate limit) is passed on to jobs that run on
+# other machines. Declared only when set: Snakemake's envvars: stops a run whose declared
+# variable is unset, and a review without a key (or without PubMed) must run as well.
+if "NCBI_API_KEY" in os.environ:
+
+    envvars:
+        "NCBI_API_KEY",
+
+
 include: "rules/common.smk"
 include: "rules/search.smk"
 include: "rules/dedup.smk"

@@ -35,6 +35,13 @@ rule meta_analysis:
         subgroup=config["analysis"]["subgroup"],
         subgroup_tau2=config["analysis"]["subgroup_tau2"],
         small_study_min_studies=config["analysis"]["small_study_min_studies"],
+    benchmark:
+        "<benchmarks>/meta_analysis/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "outcome"
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -64,6 +71,13 @@ rule forest_plot:
         treatment_label=config["analysis"]["treatment_label"],
         control_label=config["analysis"]["control_label"],
         study_order=config["report"]["study_order"],
+    benchmark:
+        "<benchmarks>/forest_plot/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "outcome"
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -88,6 +102,12 @@ rule summarise_analyses:
         subgroup=config["analysis"]["subgroup"],
         subgroup_tau2=config["analysis"]["subgroup_tau2"],
         small_study_min_studies=config["analysis"]["small_study_min_studies"],
+    benchmark:
+        "<benchmarks>/summarise_analyses/summarise_analyses.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -109,6 +129,13 @@ rule funnel_plot:
         "<logs>/funnel_plot/{outcome}.log",
     params:
         contours=config["analysis"]["funnel_contours"],
+    benchmark:
+        "<benchmarks>/funnel_plot/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "outcome"
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -20,6 +20,12 @@ rule deduplicate_records:
         input_sha256=get_input_sha256(get_dedup_overrides),
         source_priority=config["dedup"]["source_priority"],
         errata=config["dedup"]["errata"],
+    benchmark:
+        "<benchmarks>/deduplicate_records/deduplicate_records.tsv"
+    threads: 4
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -25,6 +25,11 @@ checkpoint validate_extraction:
         median_sd=config["extraction"]["median_sd"],
         allow_lost_outcomes=config["extraction"]["allow_lost_outcomes"],
         subgroup=config["analysis"]["subgroup"],
+    benchmark:
+        "<benchmarks>/validate_extraction/validate_extraction.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/sysrev.yaml"
     script:

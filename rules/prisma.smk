@@ -23,6 +23,11 @@ rule prisma_counts:
         removed_by_automation=config["prisma"]["removed_by_automation"],
         previous_version=config["prisma"]["previous_version"],
         disclosure=config["report"]["disclosure"],
+    benchmark:
+        "<benchmarks>/prisma_counts/prisma_counts.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -42,6 +47,12 @@ rule prisma_flow:
         svg="<results>/prisma/flow.svg",
     log:
         "<logs>/prisma_flow/prisma_flow.log",
+    benchmark:
+        "<benchmarks>/prisma_flow/prisma_flow.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:

@@ -30,6 +30,11 @@ rule risk_of_bias_figures:
         input_sha256=get_input_sha256(config["report"]["risk_of_bias"]),
         tool=config["report"]["risk_of_bias_tool"],
         study_order=config["report"]["study_order"],
+    benchmark:
+        "<benchmarks>/risk_of_bias_figures/risk_of_bias_figures.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -64,6 +69,11 @@ rule summary_of_findings:
         study_order=config["report"]["study_order"],
         intervention=config["analysis"]["treatment_label"],
         comparison=config["analysis"]["control_label"],
+    benchmark:
+        "<benchmarks>/summary_of_findings/summary_of_findings.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -91,6 +101,12 @@ rule methods_text:
         title=config["report"]["title"],
         question=config["report"]["question"],
         disclosure=config["report"]["disclosure"],
+    benchmark:
+        "<benchmarks>/methods_text/methods_text.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:

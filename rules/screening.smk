@@ -35,6 +35,11 @@ rule screen_records:
         reviewers_required=config["screening"]["reviewers_required"],
         consensus_reviewer=config["screening"]["consensus_reviewer"],
         require_complete=config["screening"]["require_complete"],
+    benchmark:
+        "<benchmarks>/screen_records/screen_records.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:

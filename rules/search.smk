@@ -25,6 +25,12 @@ if is_pubmed_searched() and is_pubmed_snapshot_missing():
             batch_size=config["entrez"]["batch_size"],
             timeout=config["entrez"]["timeout"],
             max_tries=config["entrez"]["max_tries"],
+        benchmark:
+            "<benchmarks>/retrieve_pubmed/retrieve_pubmed.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=120,
+        localrule: True
         conda:
             "../envs/sysrev.yaml"
         script:
@@ -51,6 +57,11 @@ if is_pubmed_searched():
             date=config["search"]["pubmed"]["date"],
             start_date=config["search"]["pubmed"]["start_date"],
             date_type=config["search"]["pubmed"]["date_type"],
+        benchmark:
+            "<benchmarks>/pubmed_records/pubmed_records.tsv"
+        resources:
+            mem_mb=4000,
+            runtime=30,
         conda:
             "../envs/sysrev.yaml"
         script:
@@ -69,6 +80,11 @@ if is_pubmed_searched():
         params:
             input_sha256=get_input_sha256(get_previous_pubmed_files),
             previous_date=get_previous_pubmed_search_date(),
+        benchmark:
+            "<benchmarks>/pubmed_update/pubmed_update.tsv"
+        resources:
+            mem_mb=4000,
+            runtime=30,
         conda:
             "../envs/sysrev.yaml"
         script:
@@ -93,6 +109,11 @@ rule import_export:
         input_sha256=get_input_sha256(get_export_file),
         fmt=get_export_format,
         allow_empty=get_export_allow_empty,
+    benchmark:
+        "<benchmarks>/import_export/{source}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -121,6 +142,11 @@ rule collect_records:
         query=get_pubmed_setting("query"),
         date=get_pubmed_setting("date"),
         previous_date=get_previous_pubmed_search_date(),
+    benchmark:
+        "<benchmarks>/collect_records/collect_records.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
     conda:
         "../envs/sysrev.yaml"
     script:

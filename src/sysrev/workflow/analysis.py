@@ -8,15 +8,15 @@ from typing import Mapping
 
 import pandas as pd
 
-from sysrev.analysis import (EFFECT_NUMERIC, SENSITIVITY_COLUMNS, AnalysisSpec,
-                             analyse_outcome, sensitivity_tables, summarise)
 from sysrev.audit import write_audit
 from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
 from sysrev.exports import metafor_table
-from sysrev.plots.forest import forest_plot as draw_forest
-from sysrev.plots.funnel import funnel_plot as draw_funnel
 from sysrev.study_order import entered_order
 from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
+
+# The libraries of single rules are imported inside the functions that use them: the
+# Snakefile and every job of the stage import this module, and a job should load only
+# what its own rule needs (start-up dominates a job's time; BENCHMARKS.md, Start-up).
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def outcomes_with_studies(contrasts: str, minimum: int) -> list[str]:
 
 def funnel_plot(*, pooled: str, png: str, svg: str, contours: bool) -> None:
     """Draw one outcome's funnel plot with Egger's test."""
+    from sysrev.plots.funnel import funnel_plot as draw_funnel
     with open(pooled, encoding="utf-8") as handle:
         draw_funnel(json.load(handle), png, svg, contours=contours)
 
@@ -50,6 +51,8 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
                   prediction_interval: bool = False, subgroup: str | None = None,
                   subgroup_tau2: str = "separate", small_study_min_studies: int = 10) -> None:
     """Effect sizes, pooled estimates and sensitivity analyses of one outcome."""
+    from sysrev.analysis import (SENSITIVITY_COLUMNS, AnalysisSpec, analyse_outcome,
+                                 sensitivity_tables)
     spec = AnalysisSpec(outcome=outcome["id"], label=outcome["label"], type=outcome["type"],
                         measure=outcome["measure"], timepoint=outcome["timepoint"],
                         random_method=random_method, test=test, level=level, preset=preset,
@@ -75,6 +78,8 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
     """Draw one outcome's forest plot; ``studies`` (studies.tsv) gives the labels of the
     studies named in footnotes, ``study_order`` the order of the rows (``sheet``, the
     extraction sheet, for ``as_entered``)."""
+    from sysrev.analysis import EFFECT_NUMERIC
+    from sysrev.plots.forest import forest_plot as draw_forest
     labels, entered = {}, None
     if studies:
         study_table = read_tsv(studies)
@@ -97,6 +102,7 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
 def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
                        parameters: dict) -> None:
     """``summary.tsv`` across outcomes, and the analysis stage's audit."""
+    from sysrev.analysis import summarise
     results = []
     for path in pooled:
         with open(path, encoding="utf-8") as handle:

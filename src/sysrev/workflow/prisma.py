@@ -7,11 +7,14 @@ from pathlib import Path
 
 from sysrev.audit import write_audit
 from sysrev.dedup import read_clusters
-from sysrev.plots.prisma_flow import flow_diagram
 from sysrev.prisma import PRISMA2020_COLUMNS, prisma2020_table
 from sysrev.prisma import prisma_counts as count_prisma
 from sysrev.tables import read_tsv, write_json, write_spreadsheet_csv
 from sysrev.workflow.search import load_searches
+
+# The libraries of single rules are imported inside the functions that use them: the
+# Snakefile and every job of the stage import this module, and a job should load only
+# what its own rule needs (start-up dominates a job's time; BENCHMARKS.md, Start-up).
 
 
 def meta_analysed_studies(pooled: list[str]) -> set[str]:
@@ -80,5 +83,6 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
 
 def prisma_flow(*, counts: str, png: str, svg: str) -> None:
     """Draw the PRISMA 2020 flow diagram."""
+    from sysrev.plots.prisma_flow import flow_diagram
     with open(counts, encoding="utf-8") as handle:
         flow_diagram(json.load(handle), png, svg)

@@ -11,8 +11,6 @@ import pandas as pd
 from sysrev.audit import write_audit
 from sysrev.exports import bibtex_text, excluded_references, included_references, ris_text
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
-from sysrev.plots.rob import summary_plot, traffic_light
-from sysrev.plots.sof import sof_html, sof_png
 from sysrev.report import methods_html
 from sysrev.report_tables import (agreement_page, conflicts_page, duplicates_page,
                                   effects_page, maybe_page, prisma_page, summary_page)
@@ -20,6 +18,10 @@ from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
 from sysrev.tables import atomic_path, read_tsv, write_tsv
 from sysrev.workflow.search import load_searches
+
+# The libraries of single rules are imported inside the functions that use them: the
+# Snakefile and every job of the stage import this module, and a job should load only
+# what its own rule needs (start-up dominates a job's time; BENCHMARKS.md, Start-up).
 
 
 def _study_sizes(arms: str) -> dict[str, float]:
@@ -38,6 +40,7 @@ def risk_of_bias_figures(*, rob: str, studies: str, arms: str, tool: str,
                          study_order: str = "year", sheet: str | None = None) -> None:
     """Traffic-light and weighted summary plots from the judgements table; studies in
     ``study_order`` (``sheet``: the extraction sheet, for ``as_entered``)."""
+    from sysrev.plots.rob import summary_plot, traffic_light
     rob_tool = TOOLS[tool]
     study_table = read_tsv(studies)
     judgements = load_rob(rob, rob_tool, set(study_table["study_id"]))
@@ -65,6 +68,7 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         sheet: str | None = None, intervention: str = "intervention",
                         comparison: str = "control") -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG."""
+    from sysrev.plots.sof import sof_html, sof_png
     results = []
     effects = {}
     for path in pooled:

@@ -12,16 +12,14 @@ import pandas as pd
 
 from sysrev.audit import write_audit
 from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
-from sysrev.csvtables import load_csv, read_user_text
+from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
-from sysrev.imports.sources import collect_records as concat_records
 from sysrev.paths import logical_path
-from sysrev.imports.sources import import_export_file, import_records
-from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
-                                         resolve_base_url, retrieve_snapshot)
-from sysrev.search.snapshot import normalise_query, read_provenance, read_snapshot
-from sysrev.search.update import new_records, snapshot_pmids
 from sysrev.tables import read_tsv, write_json, write_tsv
+
+# The libraries of single rules are imported inside the functions that use them: the
+# Snakefile and every job of the stage import this module, and a job should load only
+# what its own rule needs (start-up dominates a job's time; BENCHMARKS.md, Start-up).
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +81,8 @@ def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,
     The E-utilities server is ``entrez.base_url`` unless ``SYSREV_EUTILS_URL`` is set; the
     API key comes only from ``NCBI_API_KEY``. An existing snapshot is used as is.
     """
+    from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
+                                             resolve_base_url, retrieve_snapshot)
     settings = EntrezSettings(base_url=resolve_base_url(base_url), email=email,
                               api_key=api_key_from_env(), batch_size=batch_size,
                               timeout=timeout, max_tries=max_tries)
@@ -93,6 +93,7 @@ def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,
 
 def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
     """List the PubMed records that the previous search's snapshot did not have."""
+    from sysrev.search.update import new_records, snapshot_pmids
     table = read_tsv(records)
     previous_date = Path(previous[0]).parent.name if previous else None
     pmids = snapshot_pmids(previous) if previous else None
@@ -113,6 +114,7 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
 
     ``provenance`` and ``xml`` are the snapshot's files as the job was given them.
     """
+    from sysrev.search.snapshot import normalise_query, read_snapshot
     table = load_searches(searches)
     pubmed = table[table["source"] == "pubmed"]
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
@@ -128,6 +130,7 @@ def import_export(*, export: str, source: str, fmt: str, output: str,
                   allow_empty: bool = False, report: str | None = None) -> None:
     """Import one database export into the record table of its source; ``report`` (JSON)
     says which format was declared, detected and read, the encoding and the record count."""
+    from sysrev.imports.sources import import_export_file
     records, info = import_export_file(export, source=source, fmt=fmt,
                                        allow_empty=allow_empty)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["source_position"])
@@ -146,6 +149,8 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
     ``raw_inputs`` are the files the record tables were read from (the exports, the snapshot's
     XML): the audit records the SHA-256 of each, so it shows which versions the run used.
     """
+    from sysrev.imports.sources import collect_records as concat_records
+    from sysrev.search.snapshot import read_provenance
     frames = [read_tsv(path) for path in tables]
     records = concat_records(frames)
     searches_table = load_searches(searches)
