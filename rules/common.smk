@@ -296,5 +296,12 @@ def get_final_outputs(wildcards):
         outputs.append("<results>/search/update.tsv")
     exports = [f"<results>/exports/{name}" for name in
                ("included.ris", "included.bib", "excluded.ris", "excluded.bib")]
-    return (outputs + get_forest_plots(wildcards) + get_funnel_plots(wildcards)
-            + get_report_tables(wildcards) + exports + get_stage_audits(wildcards))
+    # One output of every job is a target, intermediate ones too: Snakemake tolerates a
+    # missing intermediate file when what was built from it exists, so after a failed job
+    # (whose outputs it deletes) the next run would otherwise accept the results built from
+    # the old input and report "Nothing to be done".
+    intermediates = (get_pubmed_table(wildcards) + get_imported_tables(wildcards)
+                     + get_pooled_results(wildcards))
+    return (outputs + intermediates + get_forest_plots(wildcards)
+            + get_funnel_plots(wildcards) + get_report_tables(wildcards) + exports
+            + get_stage_audits(wildcards))

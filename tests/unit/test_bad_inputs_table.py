@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sysrev.config import ConfigError, check_search_dates
+from sysrev.config import ConfigError, check_config_file, check_search_dates
 from sysrev.errors import InputError, InputErrors
 from sysrev.screening import RecordMatcher, check_decisions, load_generic
 from sysrev.screening.formats import read_rayyan
@@ -69,6 +69,24 @@ def test_bad_export_search_date_names_line_and_field(tmp_path, date, message):
     with pytest.raises(InputError) as error:
         load_searches(searches)
     assert f"searches.tsv, line 4, field 'search_date': {message}" in str(error.value)
+
+
+@pytest.mark.parametrize("text,encoding,message", [
+    ("review: x\nsearch:\n  exports: [a\n  other: 1\n", "utf-8",
+     "config.yaml, line 4, column 8: invalid YAML: expected ',' or ']', but got ':' (while "
+     "parsing a flow sequence that starts on line 3)"),
+    ("review: x\nsearch:\n\texports: []\n", "utf-8",
+     "config.yaml, line 3, column 1: invalid YAML: found character '\\t' that cannot start "
+     "any token"),
+    ("review: x\nreport:\n  title: Dénosumab\n", "latin-1",
+     "config.yaml, line 3: not UTF-8 (byte 0xe9); save the file as UTF-8"),
+], ids=["yaml_unclosed_bracket", "yaml_tab_indent", "yaml_latin1"])
+def test_broken_config_file_names_file_and_line(tmp_path, text, encoding, message):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(text.encode(encoding))
+    with pytest.raises(ConfigError) as error:
+        check_config_file(path)
+    assert message in str(error.value)
 
 
 # --- PubMed snapshots: a changed window is a new search, like a changed query ----------------
