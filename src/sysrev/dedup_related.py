@@ -57,24 +57,26 @@ RETRACTED, EXPRESSION_OF_CONCERN = "retracted", "expression of concern"
 # Prefixes that make a title a related report, tried on the case-folded raw title (the
 # punctuation tells "Correction: X" from "Correction of hypokalaemia"). Order matters:
 # the first match names the kind.
-_Q = r"""["'\u2018\u2019\u201c\u201d«]"""
+_QUOTES = "\"'\u2018\u2019\u201c\u201d\u00ab"  # characters, for use inside [...]
+_PUNCT = r"[:.\-\u2013(\[]"
 _PREFIXES: list[tuple[str, re.Pattern]] = [
-    (CONCERN, re.compile(r"^(editorial\s+)?expressions?\s+of\s+concern\b\s*(\w+\s+)?[:.\-\u2013(\[]?"
-                         r"(\s*(for|about|regarding|on|to|in)\b)?")),
+    (CONCERN, re.compile(r"^(editorial\s+)?expressions?\s+of\s+concern\b\s*(\w+\s+)?"
+                         + _PUNCT + r"?(\s*(for|about|regarding|on|to|in)\b)?")),
     (RETRACTION, re.compile(r"^(notice\s+of\s+retraction|retraction\s+(note|notice|statement)"
-                            r"|retraction|retracted\s+publication\s+notice)\b\s*[:.\-\u2013(\[]?"
-                            r"(\s*(of|to|for|on)\b)?")),
+                            r"|retraction|retracted\s+publication\s+notice)\b\s*" + _PUNCT
+                            + r"?(\s*(of|to|for|on)\b)?")),
     (ERRATUM, re.compile(r"^((author|publisher)s?'?\s+)?(erratum|errata|corrigendum|corrigenda)"
-                         r"\b\s*[:.\-\u2013(\[]?(\s*(to|for|in|on|of)\b)?")),
+                         r"\b\s*" + _PUNCT + r"?(\s*(to|for|in|on|of)\b)?")),
     (ERRATUM, re.compile(r"^((author|publisher)s?'?\s+)?(notice\s+of\s+)?corrections?"
-                         r"(\s*[:.\-\u2013(\[]|\s+to\b|\s*$)")),
+                         r"(\s*" + _PUNCT + r"|\s+to\b|\s*$)")),
     (REPLY, re.compile(r"^(the\s+)?(authors?'?\s+)?(reply|replies|response)\s*"
-                       r"(from\s+the\s+authors?)?\s*([:.\-\u2013(\[]|$|(to|on)\s*[:" + _Q[1:-1]
-                       + r"]|to\s+(the\s+)?(letter|comment|commentary|correspondence)(\s+(on|by|to|regarding|about))?\b)"
+                       r"(from\s+the\s+authors?)?\s*(" + _PUNCT + r"|$|(to|on)\s*[:" + _QUOTES
+                       + r"]|to\s+(the\s+)?(letter|comment|commentary|correspondence)"
+                       r"(\s+(on|by|to|regarding|about))?\b)"
                        r"|^in\s+(reply|response)\b|^(authors?'?\s+)(reply|response)\b")),
     (COMMENT, re.compile(r"^(comment|comments|commentary|invited\s+commentary|editorial\s+"
-                         r"comment)\s*(on|to|regarding|about)?\s*([:.\-\u2013(\[]|$|" + _Q
-                         + r")|^(comment|comments|commentary)\s+on\b|^re\s*:")),
+                         r"comment)\s*(on|to|regarding|about)?\s*(" + _PUNCT + r"|$|["
+                         + _QUOTES + r"])|^(comment|comments|commentary)\s+on\b|^re\s*:")),
 ]
 # Words publishers put in front of a retracted article's own title.
 _RETRACTED_TITLE = re.compile(r"^\W*(retracted(\s+article)?|withdrawn)\s*[:.\-\u2013]\s*")
