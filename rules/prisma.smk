@@ -38,6 +38,7 @@ rule prisma_flow:
             "<results>/prisma/flow.png",
             caption="../report/prisma_flow.rst",
             category="PRISMA 2020",
+            subcategory="Flow diagram",
         ),
         svg="<results>/prisma/flow.svg",
     log:

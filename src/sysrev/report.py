@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from sysrev.htmltable import plural
 
@@ -60,7 +60,8 @@ def _stage_order(entry: Mapping) -> tuple[int, str]:
 
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
                  pooled: list[str], question: str = "", disclosure: str = "",
-                 title: str = "", search_notes: Mapping[str, str] | None = None) -> str:
+                 title: str = "", search_notes: Mapping[str, str] | None = None,
+                 flagged: Sequence[Mapping[str, str]] = ()) -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
     extraction, statistics, with the numbers behind each step.
 
@@ -82,6 +83,10 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
         disagreements and the reports assessed are shown.
     search_notes
         Source to its note in ``searches.tsv``, shown with each database search.
+    flagged
+        Included reports that are retracted or under an expression of concern (rows of
+        ``screening/included.tsv`` with ``study_id``, ``record_id``, ``title`` and
+        ``retraction``); named after the included studies when there are any.
     """
     search, dedup = _load(audits["search"]), _load(audits["dedup"])
     screening, extraction = _load(audits["screening"]), _load(audits["extraction"])
@@ -138,6 +143,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     parts.append(f"<p>{plural(inc['studies'], 'study', 'studies')} in "
                  f"{plural(inc['reports'], 'report')} "
                  f"{'was' if inc['studies'] == 1 else 'were'} included.</p>")
+    if flagged:
+        parts.append(_flagged_paragraph(flagged))
 
     parts.append("<h3>Data extraction and conversions</h3>")
     conversions = extraction["counts"].get("conversions", [])
@@ -181,6 +188,20 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
             "th{background:#dbe5f1}p.disclosure{padding:6px;border:1px solid #c9a100;"
             "background:#fff8db}</style></head><body>" + "\n".join(parts)
             + "</body></html>\n")
+
+
+def _flagged_paragraph(flagged: Sequence[Mapping[str, str]]) -> str:
+    """Included reports retracted or under an expression of concern, one by one."""
+    items = [f"report {row['record_id']} of study {row['study_id']}"
+             + (f" (\u201c{row['title']}\u201d)" if row.get("title") else "")
+             + f": {row['retraction']}" for row in flagged]
+    n = len(flagged)
+    return ("<p class='disclosure'><b>Retractions and expressions of concern:</b> "
+            + html.escape(f"{plural(n, 'included report')} {'is' if n == 1 else 'are'} "
+                          "retracted or under an expression of concern (PubMed publication "
+                          "type, CommentsCorrections, a retraction notice or expression of "
+                          "concern linked to the article in deduplication): "
+                          + "; ".join(items) + ".") + "</p>")
 
 
 def _flow_sentence(counts: Mapping) -> str:

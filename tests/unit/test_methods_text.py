@@ -123,3 +123,33 @@ def test_plural_forms_of_many(tmp_path):
                         pooled=_pooled(tmp_path, k=3))
     text = _text(page)
     assert "5 studies in 9 reports were included" in text and "<td>3 studies</td>" in page
+
+
+def test_retracted_or_concern_reports_are_named_only_when_there_are_any(tmp_path):
+    import pandas as pd
+
+    from sysrev.workflow.report import methods_text
+
+    def included(statuses):
+        path = tmp_path / "included.tsv"
+        pd.DataFrame({"study_id": ["S1", "S2"], "record_id": ["R1", "R2"],
+                      "role": ["main", "main"], "title": ["Trial <one>", "Trial two"],
+                      "retraction": statuses}).to_csv(path, sep="\t", index=False)
+        return str(path)
+
+    audits, prisma, pooled = _audits(tmp_path), _prisma(tmp_path, 2, 2), _pooled(tmp_path)
+    out = tmp_path / "methods.html"
+    methods_text(review="r", question="", audits=audits, prisma=prisma, pooled=pooled,
+                 output=str(out), included=included(["retracted (retraction notice R7)", ""]))
+    page = out.read_text(encoding="utf-8")
+    text = _text(page)
+    assert ("1 included report is retracted or under an expression of concern" in text)
+    assert ("report R1 of study S1 (\u201cTrial &lt;one&gt;\u201d): retracted (retraction "
+            "notice R7)." in text)
+    assert "S2" not in text
+    # Selection of studies first, then the flag, then extraction.
+    assert text.index("were included") < text.index("Retractions and expressions of concern")
+    assert text.index("Retractions") < text.index("Data extraction")
+    methods_text(review="r", question="", audits=audits, prisma=prisma, pooled=pooled,
+                 output=str(out), included=included(["", ""]))
+    assert "retracted" not in out.read_text(encoding="utf-8")
