@@ -42,8 +42,9 @@ def _disclosure(text: str) -> str:
 
 
 def symbols(text: str) -> str:
-    """Statistical names as printed: 'tau2' as 'τ²', 'I2' as 'I²'."""
+    """Statistical names as printed: 'tau2' as 'τ²', 'I2' as 'I²', 's2' as 's²'."""
     text = re.sub(r"\btau\^?2\b", "\u03c4\u00b2", text)
+    text = re.sub(r"\bs\^?2\b", "s\u00b2", text)
     return re.sub(r"\bI\^?2\b", "I\u00b2", text)
 
 
@@ -164,7 +165,7 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
 
     parts.append("<h3>Statistical analysis</h3>")
     rows = []
-    for r in sorted(results, key=lambda x: x["outcome"]):
+    for r in results:  # in the configured order, as in the other tables
         m = r["methods"]
         rows.append([r["label"], r["measure"], plural(r["k"], "study", "studies"),
                      r["status"], symbols(f"{m['random']}; test {m['test']}")])
@@ -180,6 +181,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
             + html.escape(str(results[-1]['methods'].get('zero_cells') or "not applicable"))
             + ".</p>"))
     parts.append(_table(["Outcome", "Measure", "Studies", "Status", "Model"], rows))
+    if results:
+        parts.append(_further_analyses(results))
     log.info("methods_html: %d sources, %d outcomes", len(sources), len(results))
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
             + html.escape(f"Methods: {heading}") + "</title><style>body{font-family:"
@@ -202,6 +205,28 @@ def _flagged_paragraph(flagged: Sequence[Mapping[str, str]]) -> str:
                           "type, CommentsCorrections, a retraction notice or expression of "
                           "concern linked to the article in deduplication): "
                           + "; ".join(items) + ".") + "</p>")
+
+
+def _further_analyses(results: Sequence[Mapping]) -> str:
+    """Small-study tests (which outcomes had enough studies) and sensitivity analyses."""
+    rule = results[0]["methods"].get("small_study_tests")
+    minimum = (results[0].get("small_study") or {}).get("min_studies")
+    assessed = [r["label"] for r in results if (r.get("small_study") or {}).get("assessed")]
+    sentences = []
+    if rule:
+        sentences.append(f"Small-study effects: {rule}.")
+        if minimum is not None:
+            sentences.append(
+                f"Assessed for {', '.join(assessed)}." if assessed else
+                f"No outcome had {minimum} or more analysable studies, so none has a funnel "
+                "plot or Egger's test.")
+    sensitivity = [r["label"] for r in results if r.get("leave_one_out")]
+    if sensitivity:
+        sentences.append("Sensitivity analyses: leave-one-out (the random-effects model "
+                         "refitted without each study in turn) and cumulative (studies added "
+                         "by year of publication) meta-analyses of "
+                         + ", ".join(sensitivity) + ".")
+    return "<p>" + html.escape(" ".join(sentences)) + "</p>" if sentences else ""
 
 
 def _flow_sentence(counts: Mapping) -> str:
