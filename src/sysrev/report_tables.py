@@ -341,10 +341,23 @@ def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: 
     return html_page(f"{label}: sensitivity analyses", [loo, cum], notes=notes)
 
 
+#: Screening stages in the order they happen, as the report names them.
+STAGE_LABELS = {"title_abstract": "Title and abstract", "full_text": "Full text"}
+
+
+def _by_stage(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order of the screening stages (title/abstract first), stages named."""
+    order = list(STAGE_LABELS)
+    rank = [order.index(s) if s in order else len(order) for s in table["stage"]]
+    table = table.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+    return table.assign(stage=[STAGE_LABELS.get(s, s) for s in table["stage"]])
+
+
 def agreement_page(agreement: pd.DataFrame, *, level: float = 95,
                    disclosure: str = "") -> str:
-    """Agreement between reviewers per screening stage (raw agreement, Cohen's kappa)."""
-    table = agreement.copy()
+    """Agreement between reviewers per screening stage (raw agreement, Cohen's kappa),
+    title and abstract first."""
+    table = _by_stage(agreement)
     table["raw_agreement"] = [("" if is_missing(v) else f"{100 * float(v):.1f}%")
                               for v in table["raw_agreement"]]
     table["kappa_ci"] = [ci_text(k, lo, hi) for k, lo, hi in
@@ -361,9 +374,10 @@ def agreement_page(agreement: pd.DataFrame, *, level: float = 95,
 
 
 def conflicts_page(conflicts: pd.DataFrame, *, disclosure: str = "") -> str:
-    """Records on which the reviewers disagreed and how each disagreement was resolved."""
+    """Records on which the reviewers disagreed and how each disagreement was resolved,
+    title and abstract first."""
     return plain_page(
-        conflicts, title="Disagreements between reviewers",
+        _by_stage(conflicts), title="Disagreements between reviewers",
         caption=f"{len(conflicts)} records on which the reviewers disagreed, and how each "
                 "disagreement was resolved",
         headers=["Record", "Stage", "Decisions", "Resolution", "Final decision"],

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from sysrev.htmltable import html_page, html_table, number, p_value, plural
-from sysrev.report_tables import (agreement_page, effects_page, flagged_reports,
-                                  flagged_sentence, prisma_page, related_page, rob_page,
-                                  sensitivity_page, summary_page)
+from sysrev.report_tables import (agreement_page, conflicts_page, effects_page,
+                                  flagged_reports, flagged_sentence, prisma_page,
+                                  related_page, rob_page, sensitivity_page, summary_page)
 
 
 class _Tables(HTMLParser):
@@ -295,15 +295,29 @@ def test_effects_page_shows_ratios_on_their_natural_scale():
 
 
 def test_agreement_page_shows_kappa_with_its_interval_and_the_disclosure():
-    agreement = pd.DataFrame({"stage": ["title_abstract"], "reviewer_a": ["R1"],
-                              "reviewer_b": ["R2"], "records": ["98"], "agreements": ["90"],
-                              "raw_agreement": ["0.9183673469"], "kappa": ["0.750952986"],
-                              "kappa_ci_lower": ["0.5966760468"],
-                              "kappa_ci_upper": ["0.9052299252"],
-                              "categories": ["exclude; include; maybe"]})
+    agreement = pd.DataFrame({"stage": ["full_text", "title_abstract"],
+                              "reviewer_a": ["R1"] * 2, "reviewer_b": ["R2"] * 2,
+                              "records": ["22", "98"], "agreements": ["19", "90"],
+                              "raw_agreement": ["0.8636", "0.9183673469"],
+                              "kappa": ["0.78", "0.750952986"],
+                              "kappa_ci_lower": ["0.55", "0.5966760468"],
+                              "kappa_ci_upper": ["1.0", "0.9052299252"],
+                              "categories": ["exclude; include", "exclude; include; maybe"]})
     page = agreement_page(agreement, disclosure="One person played both roles.")
-    header, row = parse(page).tables[0]
+    header, row, full = parse(page).tables[0]
+    # Title and abstract first (the TSV is sorted by stage name), stages named.
+    assert row[0] == "Title and abstract" and full[0] == "Full text"
     cells = dict(zip(header, row))
     assert cells["Raw agreement"] == "91.8%"
     assert cells["Cohen's kappa (95% CI)"] == "0.75 (0.60 to 0.91)"
     assert re.search(r"class='disclosure'>.*One person played both roles\.", page)
+
+
+def test_conflicts_page_lists_title_abstract_first_with_named_stages():
+    conflicts = pd.DataFrame({"record_id": ["r2", "r1"], "stage": ["full_text",
+                                                                   "title_abstract"],
+                              "decisions": ["R1=exclude; R2=include"] * 2,
+                              "resolution": ["consensus", "rule"],
+                              "final_decision": ["exclude", "include"]})
+    rows = parse(conflicts_page(conflicts)).tables[0][1:]
+    assert [r[:2] for r in rows] == [["r1", "Title and abstract"], ["r2", "Full text"]]

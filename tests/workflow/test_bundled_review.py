@@ -247,7 +247,7 @@ def test_snakemake_report_builds(bundled_run):
     assert ["central:SYSREV-CEN-0002", "pubmed:18438830", "doi"] == duplicates[
         [row[0] for row in duplicates].index("central:SYSREV-CEN-0002")][:3]
     agreement = tables["Agreement between reviewers"][0]
-    assert {row[0] for row in agreement[1:]} == {"title_abstract", "full_text"}
+    assert [row[0] for row in agreement[1:]] == ["Title and abstract", "Full text"]
     sae = tables["Serious adverse events (12 months)"][0]
     assert sae[0][:5] == ["Study", "Year", "Treatment", "Control", "RR (95% CI)"]
     assert ["Iwamoto 2022", "2022", "1/23", "2/23", "0.50 (0.05 to 5.14)"] in [
