@@ -321,3 +321,15 @@ def test_conflicts_page_lists_title_abstract_first_with_named_stages():
                               "final_decision": ["exclude", "include"]})
     rows = parse(conflicts_page(conflicts)).tables[0][1:]
     assert [r[:2] for r in rows] == [["r1", "Title and abstract"], ["r2", "Full text"]]
+
+
+def test_sensitivity_pages_only_for_outcomes_with_two_or_more_studies(tmp_path):
+    from sysrev.workflow.report import outcomes_with_sensitivity
+
+    contrasts = tmp_path / "contrasts.tsv"
+    pd.DataFrame({"outcome": ["sae", "sae", "sae", "hypo", "hypo", "bmd"],
+                  "study_id": ["A", "B", "B", "A", "B", "A"],
+                  "status": ["analysable", "analysable", "analysable", "analysable",
+                             "not analysable", "not analysable"]}).to_csv(
+        contrasts, sep="\t", index=False)
+    assert outcomes_with_sensitivity(str(contrasts)) == ["sae"]
