@@ -61,6 +61,7 @@ rule forest_plot:
             "<results>/analysis/{outcome}/forest.png",
             caption="../report/forest_plot.rst",
             category="Forest plots",
+            labels=get_outcome_report_labels,
         ),
         svg="<results>/analysis/{outcome}/forest.svg",
         pdf="<results>/analysis/{outcome}/forest.pdf",
@@ -123,6 +124,7 @@ rule funnel_plot:
             "<results>/analysis/{outcome}/funnel.png",
             caption="../report/funnel_plot.rst",
             category="Funnel plots",
+            labels=get_outcome_report_labels,
         ),
         svg="<results>/analysis/{outcome}/funnel.svg",
     log:

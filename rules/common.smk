@@ -9,6 +9,7 @@ from sysrev.paths import STAGED_PREFIX_VARIABLE
 from sysrev.config import check_config
 from sysrev.tables import sha256_file
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
+from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
 
@@ -233,10 +234,16 @@ def get_outcome_report_labels(wildcards):
 
 
 def get_report_tables(wildcards):
-    """The HTML tables the report shows inline (one study-effects table per outcome)."""
-    tables = ["summary", "prisma_counts", "duplicates", "maybe", "agreement", "conflicts"]
+    """The HTML tables the report shows inline: one study-effects table per outcome, and
+    leave-one-out/cumulative analyses of the outcomes with two or more analysable studies
+    (known after extraction)."""
+    tables = ["summary", "prisma_counts", "duplicates", "maybe", "related", "agreement",
+              "conflicts", "risk_of_bias"]
+    sensitivity = outcomes_with_sensitivity(get_extraction_contrasts())
     return ([f"<results>/report/tables/{table}.html" for table in tables]
-            + [f"<results>/report/tables/effects_{outcome}.html" for outcome in OUTCOMES])
+            + [f"<results>/report/tables/effects_{outcome}.html" for outcome in OUTCOMES]
+            + [f"<results>/report/tables/sensitivity_{outcome}.html"
+               for outcome in sensitivity])
 
 
 def get_pooled_results(wildcards):

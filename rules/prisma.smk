@@ -14,7 +14,13 @@ rule prisma_counts:
         code=code_of("src/sysrev/prisma.py", "src/sysrev/workflow/prisma.py"),
     output:
         counts="<results>/prisma/counts.json",
-        csv="<results>/prisma/prisma2020.csv",
+        csv=report(
+            "<results>/prisma/prisma2020.csv",
+            caption="../report/prisma2020_csv.rst",
+            category="Exports",
+            subcategory="PRISMA 2020",
+            labels={"file": "PRISMA2020 template CSV"},
+        ),
         audit="<results>/audit/prisma.json",
     log:
         "<logs>/prisma_counts/prisma_counts.log",
@@ -43,6 +49,7 @@ rule prisma_flow:
             "<results>/prisma/flow.png",
             caption="../report/prisma_flow.rst",
             category="PRISMA 2020",
+            subcategory="Flow diagram",
         ),
         svg="<results>/prisma/flow.svg",
     log:

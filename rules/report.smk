@@ -14,12 +14,14 @@ rule risk_of_bias_figures:
             "<results>/risk_of_bias/traffic_light.png",
             caption="../report/rob_traffic_light.rst",
             category="Risk of bias",
+            labels={"item": "Traffic-light plot (each study)"},
         ),
         traffic_svg="<results>/risk_of_bias/traffic_light.svg",
         summary_png=report(
             "<results>/risk_of_bias/summary.png",
             caption="../report/rob_summary.rst",
             category="Risk of bias",
+            labels={"item": "Summary plot (share of participants)"},
         ),
         summary_svg="<results>/risk_of_bias/summary.svg",
         table="<results>/risk_of_bias/summary.tsv",
@@ -86,7 +88,9 @@ rule methods_text:
         prisma=rules.prisma_counts.output.counts,
         pooled=get_pooled_results,
         searches=get_searches_table(),
+        included=rules.screen_records.output.included,
         code=code_of("src/sysrev/report.py", "src/sysrev/htmltable.py",
+                      "src/sysrev/report_tables.py",
                       "src/sysrev/workflow/report.py", "src/sysrev/workflow/search.py"),
     output:
         html=report(
@@ -121,8 +125,12 @@ rule report_tables:
         maybe=rules.deduplicate_records.output.maybe,
         agreement=rules.screen_records.output.agreement,
         conflicts=rules.screen_records.output.conflicts,
+        related=rules.deduplicate_records.output.related,
+        unique=rules.deduplicate_records.output.unique,
+        rob=rules.risk_of_bias_figures.output.table,
+        included=rules.screen_records.output.included,
         code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
-                      "src/sysrev/workflow/report.py"),
+                      "src/sysrev/rob.py", "src/sysrev/workflow/report.py"),
     output:
         summary=report(
             "<results>/report/tables/summary.html",
@@ -150,6 +158,12 @@ rule report_tables:
             category="Deduplication",
             labels={"table": "Possible duplicates for a reviewer"},
         ),
+        related=report(
+            "<results>/report/tables/related.html",
+            caption="../report/dedup_related.rst",
+            category="Deduplication",
+            labels={"table": "Related reports (errata, retractions, comments)"},
+        ),
         agreement=report(
             "<results>/report/tables/agreement.html",
             caption="../report/screening_agreement.rst",
@@ -162,11 +176,18 @@ rule report_tables:
             category="Screening",
             labels={"table": "Disagreements and their resolution"},
         ),
+        rob=report(
+            "<results>/report/tables/risk_of_bias.html",
+            caption="../report/rob_table.rst",
+            category="Risk of bias",
+            labels={"item": "Summary table (share of participants)"},
+        ),
     log:
         "<logs>/report_tables/report_tables.log",
     params:
         level=config["analysis"]["level"],
         disclosure=config["report"]["disclosure"],
+        tool=config["report"]["risk_of_bias_tool"],
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -196,6 +217,32 @@ rule outcome_table:
         "../envs/sysrev.yaml"
     script:
         "../scripts/outcome_table.py"
+
+
+rule sensitivity_table:
+    input:
+        leave1out=rules.meta_analysis.output.leave1out,
+        cumulative=rules.meta_analysis.output.cumulative,
+        pooled=rules.meta_analysis.output.pooled,
+        code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
+                      "src/sysrev/workflow/report.py"),
+    output:
+        html=report(
+            "<results>/report/tables/sensitivity_{outcome}.html",
+            caption="../report/sensitivity.rst",
+            category="Meta-analysis",
+            subcategory="Sensitivity analyses",
+            labels=get_outcome_report_labels,
+        ),
+    log:
+        "<logs>/sensitivity_table/{outcome}.log",
+    params:
+        outcome=get_outcome,
+        level=config["analysis"]["level"],
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/sensitivity_table.py"
 
 
 rule export_references:

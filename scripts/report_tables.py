@@ -10,7 +10,10 @@ with rule_log(snakemake.log[0]):
     report_tables(summary=snakemake.input.summary, counts=snakemake.input.counts,
                   duplicates=snakemake.input.duplicates, maybe=snakemake.input.maybe,
                   agreement=snakemake.input.agreement, conflicts=snakemake.input.conflicts,
+                  related=snakemake.input.related, unique=snakemake.input.unique,
+                  rob_shares=snakemake.input.rob, included=snakemake.input.included,
                   level=snakemake.params.level, disclosure=snakemake.params.disclosure,
+                  tool=snakemake.params.tool,
                   outputs={key: snakemake.output[key] for key in
                            ("summary", "prisma", "duplicates", "maybe", "agreement",
-                            "conflicts")})
+                            "conflicts", "related", "rob")})

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from sysrev.htmltable import plural
 
@@ -42,8 +42,9 @@ def _disclosure(text: str) -> str:
 
 
 def symbols(text: str) -> str:
-    """Statistical names as printed: 'tau2' as 'τ²', 'I2' as 'I²'."""
+    """Statistical names as printed: 'tau2' as 'τ²', 'I2' as 'I²', 's2' as 's²'."""
     text = re.sub(r"\btau\^?2\b", "\u03c4\u00b2", text)
+    text = re.sub(r"\bs\^?2\b", "s\u00b2", text)
     return re.sub(r"\bI\^?2\b", "I\u00b2", text)
 
 
@@ -60,7 +61,8 @@ def _stage_order(entry: Mapping) -> tuple[int, str]:
 
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
                  pooled: list[str], question: str = "", disclosure: str = "",
-                 title: str = "", search_notes: Mapping[str, str] | None = None) -> str:
+                 title: str = "", search_notes: Mapping[str, str] | None = None,
+                 flagged: Sequence[Mapping[str, str]] = ()) -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
     extraction, statistics, with the numbers behind each step.
 
@@ -82,6 +84,10 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
         disagreements and the reports assessed are shown.
     search_notes
         Source to its note in ``searches.tsv``, shown with each database search.
+    flagged
+        Included reports that are retracted or under an expression of concern (rows of
+        ``screening/included.tsv`` with ``study_id``, ``record_id``, ``title`` and
+        ``retraction``); named after the included studies when there are any.
     """
     search, dedup = _load(audits["search"]), _load(audits["dedup"])
     screening, extraction = _load(audits["screening"]), _load(audits["extraction"])
@@ -138,6 +144,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     parts.append(f"<p>{plural(inc['studies'], 'study', 'studies')} in "
                  f"{plural(inc['reports'], 'report')} "
                  f"{'was' if inc['studies'] == 1 else 'were'} included.</p>")
+    if flagged:
+        parts.append(_flagged_paragraph(flagged))
 
     parts.append("<h3>Data extraction and conversions</h3>")
     conversions = extraction["counts"].get("conversions", [])
@@ -157,7 +165,7 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
 
     parts.append("<h3>Statistical analysis</h3>")
     rows = []
-    for r in sorted(results, key=lambda x: x["outcome"]):
+    for r in results:  # in the configured order, as in the other tables
         m = r["methods"]
         rows.append([r["label"], r["measure"], plural(r["k"], "study", "studies"),
                      r["status"], symbols(f"{m['random']}; test {m['test']}")])
@@ -173,6 +181,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
             + html.escape(str(results[-1]['methods'].get('zero_cells') or "not applicable"))
             + ".</p>"))
     parts.append(_table(["Outcome", "Measure", "Studies", "Status", "Model"], rows))
+    if results:
+        parts.append(_further_analyses(results))
     log.info("methods_html: %d sources, %d outcomes", len(sources), len(results))
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
             + html.escape(f"Methods: {heading}") + "</title><style>body{font-family:"
@@ -181,6 +191,42 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
             "th{background:#dbe5f1}p.disclosure{padding:6px;border:1px solid #c9a100;"
             "background:#fff8db}</style></head><body>" + "\n".join(parts)
             + "</body></html>\n")
+
+
+def _flagged_paragraph(flagged: Sequence[Mapping[str, str]]) -> str:
+    """Included reports retracted or under an expression of concern, one by one."""
+    items = [f"report {row['record_id']} of study {row['study_id']}"
+             + (f" (\u201c{row['title']}\u201d)" if row.get("title") else "")
+             + f": {row['retraction']}" for row in flagged]
+    n = len(flagged)
+    return ("<p class='disclosure'><b>Retractions and expressions of concern:</b> "
+            + html.escape(f"{plural(n, 'included report')} {'is' if n == 1 else 'are'} "
+                          "retracted or under an expression of concern (PubMed publication "
+                          "type, CommentsCorrections, a retraction notice or expression of "
+                          "concern linked to the article in deduplication): "
+                          + "; ".join(items) + ".") + "</p>")
+
+
+def _further_analyses(results: Sequence[Mapping]) -> str:
+    """Small-study tests (which outcomes had enough studies) and sensitivity analyses."""
+    rule = results[0]["methods"].get("small_study_tests")
+    minimum = (results[0].get("small_study") or {}).get("min_studies")
+    assessed = [r["label"] for r in results if (r.get("small_study") or {}).get("assessed")]
+    sentences = []
+    if rule:
+        sentences.append(f"Small-study effects: {rule}.")
+        if minimum is not None:
+            sentences.append(
+                f"Assessed for {', '.join(assessed)}." if assessed else
+                f"No outcome had {minimum} or more analysable studies, so none has a funnel "
+                "plot or Egger's test.")
+    sensitivity = [r["label"] for r in results if r.get("leave_one_out")]
+    if sensitivity:
+        sentences.append("Sensitivity analyses: leave-one-out (the random-effects model "
+                         "refitted without each study in turn) and cumulative (studies added "
+                         "by year of publication) meta-analyses of "
+                         + ", ".join(sensitivity) + ".")
+    return "<p>" + html.escape(" ".join(sentences)) + "</p>" if sentences else ""
 
 
 def _flow_sentence(counts: Mapping) -> str:

@@ -1,5 +1,6 @@
-"""The tables of the report as HTML pages: pooled results, PRISMA counts, duplicates,
-screening agreement and conflicts, and each outcome's study effects.
+"""The tables of the report as HTML pages: pooled results, PRISMA counts, duplicates and
+related reports, screening agreement and conflicts, the risk-of-bias summary, and each
+outcome's study effects and sensitivity analyses.
 
 Each function takes the table the pipeline wrote (as read by :func:`sysrev.tables.read_tsv`,
 every cell text) or the PRISMA counts, and returns a standalone HTML page
@@ -14,14 +15,15 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from sysrev.htmltable import html_page, html_table, is_missing, number, p_value
+from sysrev.htmltable import html_page, html_table, is_missing, number, p_value, plural
 
 log = logging.getLogger(__name__)
 
 #: Measures whose estimates are ratios (shown exponentiated, no effect at 1).
 RATIO_MEASURES = {"RR", "OR", "PETO", "HR"}
 
-#: Labels of the PRISMA counts (keys of counts.json); an unknown key is shown by its name.
+#: Labels of the PRISMA counts (keys of counts.json), in the order of the flow diagram; an
+#: unknown key is shown by its name, after the known ones of its stage.
 PRISMA_LABELS = {
     "records_identified": "Records identified",
     "duplicates_removed": "Duplicate records removed",
@@ -42,9 +44,13 @@ PRISMA_LABELS = {
     "new_reports": "Reports of new included studies",
     "total_studies": "Total studies included",
     "total_reports": "Reports of total included studies",
+    "studies_meta_analysis": "Studies included in a meta-analysis",
+    "reports_meta_analysis": "Reports of studies included in a meta-analysis",
     "total_studies_ma": "Studies included in a meta-analysis",
     "total_reports_ma": "Reports of studies included in a meta-analysis",
 }
+#: Boxes of an updated review only (equal to studies/reports in a new review: not shown).
+UPDATE_ONLY = {"new_studies", "new_reports", "total_studies", "total_reports"}
 PRISMA_SECTIONS = [("identification", "Identification"), ("screening", "Screening"),
                    ("retrieval", "Retrieval"), ("eligibility", "Eligibility"),
                    ("included", "Included")]
@@ -64,10 +70,13 @@ def ci_text(estimate: object, lower: object, upper: object) -> str:
 
 
 def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled results",
-                 disclosure: str = "") -> str:
+                 disclosure: str = "", included: pd.DataFrame | None = None) -> str:
     """The cross-outcome summary (``analysis/summary.tsv``) as a table.
 
-    Columns named with the configured confidence ``level``; outcomes by their labels.
+    Columns named with the configured confidence ``level``; outcomes by their labels; the
+    small-study column says why an outcome has no funnel plot or Egger's test. With
+    ``included`` (``screening/included.tsv``), included reports that are retracted or under
+    an expression of concern are listed above the table (:func:`flagged_reports`).
     """
     lvl = f"{level:g}%"
     rows = []
@@ -85,44 +94,97 @@ def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled re
                            f"{number(r['prediction_lower'])} to "
                            f"{number(r['prediction_upper'])}"),
             "egger": p_value(r["egger_p"]), "studies": _text(r["studies"]),
+            "small_study": _text(r.get("small_study_tests")),
             "not_analysable": _text(r["not_analysable"]).replace("; ", ";\n"),
         })
     frame = pd.DataFrame(rows, columns=["label", "measure", "k", "participants", "status",
                                         "model", "random", "p", "tau2", "i2", "q", "fixed",
-                                        "prediction", "egger", "studies", "not_analysable"])
+                                        "prediction", "egger", "small_study", "studies",
+                                        "not_analysable"])
     headers = ["Outcome", "Measure", "Studies", "Participants", "Status", "Model",
                f"Random effects ({lvl} CI)", "p", "\u03c4\u00b2", "I\u00b2", "Q (p)",
                f"Fixed effect ({lvl} CI)", f"Prediction interval ({lvl})", "Egger p",
-               "Studies analysed", "Not analysable (why)"]
+               "Funnel plot and Egger's test", "Studies analysed", "Not analysable (why)"]
     table = html_table(frame, headers=headers, numeric={"k", "participants", "p", "tau2",
                                                         "i2", "egger"},
                        caption=f"Pooled results of every outcome with {lvl} confidence "
                                "intervals; ratio measures on their natural scale")
-    log.info("summary_page: %d outcomes", len(frame))
-    return html_page(title, [table], disclosure=disclosure)
+    parts = [table]
+    flagged = flagged_reports(included) if included is not None else pd.DataFrame()
+    if not flagged.empty:
+        parts.insert(0, html_table(
+            flagged, headers=["Study", "Report", "Title", "Status"], sortable=False,
+            caption=f"{flagged_sentence(flagged)} Check whether their results can still be "
+                    "used."))
+    log.info("summary_page: %d outcomes, %d flagged reports", len(frame), len(flagged))
+    return html_page(title, parts, disclosure=disclosure)
+
+
+def flagged_reports(included: pd.DataFrame) -> pd.DataFrame:
+    """Included reports that are retracted or under an expression of concern: the rows of
+    ``screening/included.tsv`` with a ``retraction`` status (study, report, title, status),
+    sorted by study and report."""
+    if "retraction" not in included.columns:
+        return pd.DataFrame(columns=["study_id", "record_id", "title", "retraction"])
+    status = included["retraction"].map(_text).str.strip()
+    flagged = included.loc[status != "", ["study_id", "record_id", "title", "retraction"]]
+    flagged = flagged.map(_text).sort_values(["study_id", "record_id"])
+    log.info("flagged_reports: %d of %d included reports", len(flagged), len(included))
+    return flagged.reset_index(drop=True)
+
+
+def flagged_sentence(flagged: pd.DataFrame) -> str:
+    """'1 included report (study S1) is retracted or under an expression of concern.'"""
+    if flagged.empty:
+        return ""
+    studies = sorted(set(flagged["study_id"]))
+    n = len(flagged)
+    return (f"{plural(n, 'included report')} (stud{'y' if len(studies) == 1 else 'ies'} "
+            f"{', '.join(studies)}) {'is' if n == 1 else 'are'} retracted or under an "
+            "expression of concern.")
 
 
 def prisma_page(counts: Mapping, *, title: str = "PRISMA 2020 flow counts",
                 disclosure: str = "") -> str:
     """The PRISMA 2020 counts (``prisma/counts.json``): the boxes of the flow, per database,
-    the reasons for exclusion, the checks, and the notes (the disclosure among them)."""
+    the reasons for exclusion, the checks, and the notes (the disclosure among them).
+
+    Boxes in the order of the flow diagram; the new/total boxes of an updated review only
+    when there is a previous version (in a new review they repeat the included counts).
+    """
     names = counts.get("identification", {}).get("database_names", {})
+    order = list(PRISMA_LABELS)
+    updated = bool(counts.get("previous"))
     rows = []
+    previous = counts.get("previous") or {}
+    if previous:
+        rows += [["Previous studies", "Studies included in previous version of review",
+                  str(previous.get("studies", ""))],
+                 ["Previous studies", "Reports of studies included in previous version of "
+                  "review", str(previous.get("reports", ""))]]
     for section, heading in PRISMA_SECTIONS:
         values = counts.get(section) or {}
-        for key, value in values.items():
-            if isinstance(value, (dict, list)) or value is None:
-                continue
-            rows.append([heading, PRISMA_LABELS.get(key, key.replace("_", " ").capitalize()),
-                         str(value)])
-        if section == "identification":
-            for key, value in (values.get("databases") or {}).items():
-                rows.append([heading, f"Records from {names.get(key, key)}", str(value)])
-            for key, value in (values.get("registers") or {}).items():
-                rows.append([heading, f"Records from register {key}", str(value)])
-        if section == "eligibility":
-            for reason, value in (values.get("exclusion_reasons") or {}).items():
-                rows.append([heading, f"Reports excluded: {reason}", str(value)])
+        if section == "identification" and "records_identified" not in values:
+            values = {**values, "records_identified": ""}  # the databases still listed
+        if section == "eligibility" and "reports_excluded" not in values:
+            values = {**values, "reports_excluded": ""}
+        keys = sorted((k for k, v in values.items()
+                       if not isinstance(v, (dict, list)) and v is not None
+                       and (updated or k not in UPDATE_ONLY)),
+                      key=lambda k: (order.index(k) if k in order else len(order), k))
+        for key in keys:
+            if values[key] != "":
+                rows.append([heading, PRISMA_LABELS.get(key, key.replace("_", " ")
+                                                        .capitalize()), str(values[key])])
+            if key == "records_identified":
+                for db, value in (values.get("databases") or {}).items():
+                    rows.append([heading, f"Records from {names.get(db, db)}", str(value)])
+                for reg, value in (values.get("registers") or {}).items():
+                    rows.append([heading, f"Records from register {reg}", str(value)])
+            if key == "reports_excluded":
+                reasons = (values.get("exclusion_reasons") or {}).items()
+                for reason, value in sorted(reasons, key=lambda kv: (-kv[1], kv[0])):
+                    rows.append([heading, f"Reports excluded: {reason}", str(value)])
     boxes = html_table(pd.DataFrame(rows, columns=["stage", "box", "count"]),
                        headers=["Stage", "Box", "Count"], numeric={"count"}, sortable=False,
                        caption="Counts of the PRISMA 2020 flow diagram")
@@ -174,10 +236,128 @@ def maybe_page(maybe: pd.DataFrame) -> str:
         numeric=["title_score", "author_score", "journal_score"])
 
 
+#: How related.tsv's relations read in the report.
+RELATION_LABELS = {"erratum": "Erratum or correction", "retraction": "Retraction notice",
+                   "expression_of_concern": "Expression of concern", "comment": "Comment",
+                   "reply": "Reply"}
+
+
+def related_page(related: pd.DataFrame, unique: pd.DataFrame | None = None) -> str:
+    """Related reports (errata, retraction notices, expressions of concern, comments,
+    replies; ``dedup/related.tsv``) next to the article each concerns, with both titles
+    when ``unique`` (``dedup/unique.tsv``) is given."""
+    titles = ({} if unique is None else
+              dict(zip(unique["record_id"], unique["title"].map(_text))))
+    table = pd.DataFrame({
+        "relation": [RELATION_LABELS.get(_text(v), _text(v)) for v in related["relation"]],
+        "record_id": related["record_id"].map(_text),
+        "title": [titles.get(r, "") for r in related["record_id"]],
+        "related_record_id": related["related_record_id"].map(_text),
+        "related_title": [titles.get(r, "") for r in related["related_record_id"]],
+        "evidence": related["evidence"].map(_text)})
+    columns = list(table.columns) if titles else ["relation", "record_id",
+                                                  "related_record_id", "evidence"]
+    names = {"relation": "Relation", "record_id": "Related report", "title": "Its title",
+             "related_record_id": "Article it concerns", "related_title": "Article's title",
+             "evidence": "Evidence of the link"}
+    return plain_page(
+        table, title="Related reports",
+        caption=f"{plural(len(table), 'related report')} (errata, retraction notices, "
+                "expressions of concern, comments, replies) linked to the article each "
+                "concerns; not merged with it",
+        columns=columns, headers=[names[c] for c in columns])
+
+
+def rob_page(shares: pd.DataFrame, *, tool: str = "rob2", disclosure: str = "") -> str:
+    """The risk-of-bias summary (``risk_of_bias/summary.tsv``): for each domain (named as
+    the ``tool`` names it, overall last), the share of participants per judgement."""
+    from sysrev.rob import TOOLS
+
+    rob_tool = TOOLS[tool]
+    table = shares.assign(percent=pd.to_numeric(shares["percent"], errors="coerce"))
+    wide = table.pivot_table(index="domain", columns="judgement", values="percent",
+                             aggfunc="sum")
+    domains = [d for d in list(rob_tool.domains) + ["overall"] if d in wide.index]
+    domains += sorted(d for d in wide.index if d not in domains)
+    judgements = [j for j in rob_tool.judgements if j in wide.columns]
+    judgements += sorted(j for j in wide.columns if j not in judgements)
+    rows = []
+    for domain in domains:
+        name = ("Overall risk of bias" if domain == "overall" else
+                f"{domain} {rob_tool.domains.get(domain, '')}".strip())
+        rows.append([name] + ["" if pd.isna(wide.at[domain, j]) else
+                              f"{wide.at[domain, j]:.1f}%" for j in judgements])
+    frame = pd.DataFrame(rows, columns=["domain"] + judgements)
+    log.info("rob_page: %d domains, %d judgements", len(domains), len(judgements))
+    return html_page("Risk-of-bias summary", [html_table(
+        frame, headers=["Domain"] + judgements, numeric=set(judgements), sortable=False,
+        caption=f"Risk of bias ({rob_tool.name}): share of participants in studies with each "
+                "judgement, by domain (studies weighted by their number of participants)")],
+        disclosure=disclosure)
+
+
+def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: Mapping, *,
+                     level: float) -> str:
+    """One outcome's leave-one-out and cumulative meta-analyses (``leave1out.tsv``,
+    ``cumulative.tsv``) on the scale of its forest plot (ratios exponentiated)."""
+    import math
+
+    measure = str(pooled.get("measure", ""))
+    ratio = measure.upper() in RATIO_MEASURES
+    lvl = f"{level:g}%"
+
+    def scale(value: object) -> object:
+        if is_missing(value):
+            return value
+        return math.exp(float(value)) if ratio else float(value)
+
+    def frame(table: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({
+            "step": table["step"].map(_text), "study": table["study"].map(_text),
+            "k": table["k"].map(_text),
+            "effect": [ci_text(scale(e), scale(lo), scale(hi)) for e, lo, hi in
+                       zip(table["estimate"], table["ci_lower"], table["ci_upper"])],
+            "p": [p_value(v) for v in table["pval"]],
+            "tau2": [number(v, 3) for v in table["tau2"]],
+            "i2": ["" if is_missing(v) else f"{float(v):.0f}%" for v in table["i2"]]},
+            columns=["step", "study", "k", "effect", "p", "tau2", "i2"])
+
+    label = str(pooled.get("label") or pooled.get("outcome"))
+    stats = [f"{measure} ({lvl} CI)", "p", "\u03c4\u00b2", "I\u00b2"]
+    loo = html_table(frame(leave1out).drop(columns="step"),
+                     headers=["Study left out", "Studies"] + stats,
+                     numeric={"k", "p", "tau2", "i2"}, sortable=False,
+                     caption=f"{label}: leave-one-out analysis, the random-effects model "
+                             "refitted without each study in turn")
+    cum = html_table(frame(cumulative), headers=["Step", "Study added", "Studies"] + stats,
+                     numeric={"step", "k", "p", "tau2", "i2"}, sortable=False,
+                     caption=f"{label}: cumulative meta-analysis, studies added by year of "
+                             "publication")
+    notes = []
+    if ratio:
+        notes.append(f"{measure} on its natural scale; the TSV files hold the log scale.")
+    log.info("sensitivity_page %s: %d leave-one-out, %d cumulative rows",
+             pooled.get("outcome"), len(leave1out), len(cumulative))
+    return html_page(f"{label}: sensitivity analyses", [loo, cum], notes=notes)
+
+
+#: Screening stages in the order they happen, as the report names them.
+STAGE_LABELS = {"title_abstract": "Title and abstract", "full_text": "Full text"}
+
+
+def _by_stage(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the order of the screening stages (title/abstract first), stages named."""
+    order = list(STAGE_LABELS)
+    rank = [order.index(s) if s in order else len(order) for s in table["stage"]]
+    table = table.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+    return table.assign(stage=[STAGE_LABELS.get(s, s) for s in table["stage"]])
+
+
 def agreement_page(agreement: pd.DataFrame, *, level: float = 95,
                    disclosure: str = "") -> str:
-    """Agreement between reviewers per screening stage (raw agreement, Cohen's kappa)."""
-    table = agreement.copy()
+    """Agreement between reviewers per screening stage (raw agreement, Cohen's kappa),
+    title and abstract first."""
+    table = _by_stage(agreement)
     table["raw_agreement"] = [("" if is_missing(v) else f"{100 * float(v):.1f}%")
                               for v in table["raw_agreement"]]
     table["kappa_ci"] = [ci_text(k, lo, hi) for k, lo, hi in
@@ -194,9 +374,10 @@ def agreement_page(agreement: pd.DataFrame, *, level: float = 95,
 
 
 def conflicts_page(conflicts: pd.DataFrame, *, disclosure: str = "") -> str:
-    """Records on which the reviewers disagreed and how each disagreement was resolved."""
+    """Records on which the reviewers disagreed and how each disagreement was resolved,
+    title and abstract first."""
     return plain_page(
-        conflicts, title="Disagreements between reviewers",
+        _by_stage(conflicts), title="Disagreements between reviewers",
         caption=f"{len(conflicts)} records on which the reviewers disagreed, and how each "
                 "disagreement was resolved",
         headers=["Record", "Stage", "Decisions", "Resolution", "Final decision"],

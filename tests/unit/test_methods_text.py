@@ -105,7 +105,7 @@ def test_each_search_has_its_own_note_and_the_text_reads_in_order(tmp_path):
     assert text.index("Title and abstract R1 / R2") < text.index("Full text R1 / R2")
     assert text.index("screened on title and abstract") < text.index("full-text report")
     # tau² and I², never tau2 / I2.
-    assert "\u03c4\u00b2" in text and "I\u00b2 = \u03c4\u00b2 / (\u03c4\u00b2 + s2)" in text
+    assert "\u03c4\u00b2" in text and "I\u00b2 = \u03c4\u00b2 / (\u03c4\u00b2 + s\u00b2)" in text
     assert not re.search(r"\btau2\b|\bI2\b", text)
     # Plural forms follow the numbers.
     assert "3 records were identified; 1 duplicate was removed" in text
@@ -123,3 +123,66 @@ def test_plural_forms_of_many(tmp_path):
                         pooled=_pooled(tmp_path, k=3))
     text = _text(page)
     assert "5 studies in 9 reports were included" in text and "<td>3 studies</td>" in page
+
+
+def test_retracted_or_concern_reports_are_named_only_when_there_are_any(tmp_path):
+    import pandas as pd
+
+    from sysrev.workflow.report import methods_text
+
+    def included(statuses):
+        path = tmp_path / "included.tsv"
+        pd.DataFrame({"study_id": ["S1", "S2"], "record_id": ["R1", "R2"],
+                      "role": ["main", "main"], "title": ["Trial <one>", "Trial two"],
+                      "retraction": statuses}).to_csv(path, sep="\t", index=False)
+        return str(path)
+
+    audits, prisma, pooled = _audits(tmp_path), _prisma(tmp_path, 2, 2), _pooled(tmp_path)
+    out = tmp_path / "methods.html"
+    methods_text(review="r", question="", audits=audits, prisma=prisma, pooled=pooled,
+                 output=str(out), included=included(["retracted (retraction notice R7)", ""]))
+    page = out.read_text(encoding="utf-8")
+    text = _text(page)
+    assert ("1 included report is retracted or under an expression of concern" in text)
+    assert ("report R1 of study S1 (\u201cTrial &lt;one&gt;\u201d): retracted (retraction "
+            "notice R7)." in text)
+    assert "S2" not in text
+    # Selection of studies first, then the flag, then extraction.
+    assert text.index("were included") < text.index("Retractions and expressions of concern")
+    assert text.index("Retractions") < text.index("Data extraction")
+    methods_text(review="r", question="", audits=audits, prisma=prisma, pooled=pooled,
+                 output=str(out), included=included(["", ""]))
+    assert "retracted" not in out.read_text(encoding="utf-8")
+
+
+def test_small_study_tests_and_sensitivity_analyses_are_described(tmp_path):
+    rule = ("Egger's regression test (weighted linear regression of yi on sei, t with k - 2 "
+            "df) and the funnel plot, from 10 studies on (Cochrane Handbook 13.3.5.4: at "
+            "least 10)")
+    base = {"measure": "RR", "status": "pooled",
+            "methods": {"random": "DL estimator of tau2", "test": "z",
+                        "fixed": "inverse variance (EE)", "small_study_tests": rule,
+                        "i2_definition": "I2 = tau2 / (tau2 + s2), s2 the typical "
+                                         "within-study variance"}}
+    pooled = [_write(tmp_path / f"{o}.json", {
+        **base, "outcome": o, "label": label, "k": k,
+        "small_study": {"min_studies": 10, "assessed": k >= 10},
+        "leave_one_out": [{"left_out": "A"}] * k if k >= 2 else []})
+        for o, label, k in [("z_sae", "Serious adverse events", 3),
+                            ("a_bmd", "Bone density", 1)]]
+    text = _text(methods_html(review="r", audits=_audits(tmp_path),
+                              prisma=_prisma(tmp_path), pooled=pooled))
+    assert "s\u00b2 the typical within-study variance" in text and " s2 " not in text
+    assert f"Small-study effects: {rule}." .replace("'", "&#x27;") in text
+    assert ("No outcome had 10 or more analysable studies, so none has a funnel plot or "
+            "Egger&#x27;s test.") in text
+    assert "cumulative (studies added by year of publication) meta-analyses of Serious " \
+           "adverse events." in text
+    # Outcomes in the configured order (the order of the pooled files), not by id.
+    assert text.index("Serious adverse events RR 3 studies") < text.index("Bone density RR")
+    pooled12 = [_write(tmp_path / "big.json", {
+        **base, "outcome": "b", "label": "Big outcome", "k": 12,
+        "small_study": {"min_studies": 10, "assessed": True}, "leave_one_out": [{}]})]
+    text = _text(methods_html(review="r", audits=_audits(tmp_path),
+                              prisma=_prisma(tmp_path), pooled=pooled12))
+    assert "Assessed for Big outcome." in text

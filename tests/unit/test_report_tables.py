@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from sysrev.htmltable import html_page, html_table, number, p_value, plural
-from sysrev.report_tables import (agreement_page, effects_page, prisma_page,
-                                  summary_page)
+from sysrev.report_tables import (agreement_page, conflicts_page, effects_page,
+                                  flagged_reports, flagged_sentence, prisma_page,
+                                  related_page, rob_page, sensitivity_page, summary_page)
 
 
 class _Tables(HTMLParser):
@@ -81,7 +82,7 @@ def _summary_row(**values):
                "fixed_estimate", "fixed_ci_lower", "fixed_ci_upper", "studies",
                "not_analysable", "preset", "prediction_lower", "prediction_upper",
                "tau2_ci_lower", "tau2_ci_upper", "mh_estimate", "mh_ci_lower", "mh_ci_upper",
-               "egger_p", "subgroup_test_p"]
+               "egger_p", "subgroup_test_p", "small_study_tests"]
     row = {c: None for c in columns}
     row.update(values)
     return row
@@ -113,6 +114,108 @@ def test_summary_page_uses_labels_and_the_configured_level():
         "S1: SD not reported;\nS2: mean not reported"
 
 
+def test_summary_page_says_why_there_is_no_funnel_plot():
+    summary = pd.DataFrame([
+        _summary_row(outcome="sae", label="Serious adverse events", measure="RR", k="3",
+                     status="pooled", small_study_tests="no funnel plot or Egger's test: 3 "
+                     "studies, fewer than 10 (Cochrane Handbook 13.3.5.4)"),
+        _summary_row(outcome="bmd", label="Bone mineral density", measure="MD", k="12",
+                     status="pooled", egger_p="0.41",
+                     small_study_tests="funnel plot and Egger's test (12 studies)")])
+    header, sae, bmd = parse(summary_page(summary, level=95)).tables[0]
+    assert dict(zip(header, sae))["Funnel plot and Egger's test"] == (
+        "no funnel plot or Egger's test: 3 studies, fewer than 10 (Cochrane Handbook "
+        "13.3.5.4)")
+    cells = dict(zip(header, bmd))
+    assert cells["Funnel plot and Egger's test"] == "funnel plot and Egger's test (12 studies)"
+    assert cells["Egger p"] == "0.410"
+    # A summary.tsv written before the column existed still renders (column left empty).
+    old = summary.drop(columns="small_study_tests")
+    header, sae, _ = parse(summary_page(old, level=95)).tables[0]
+    assert dict(zip(header, sae))["Funnel plot and Egger's test"] == ""
+
+
+INCLUDED = pd.DataFrame({
+    "study_id": ["S2", "S1", "S1"], "record_id": ["R9", "R1", "R2"],
+    "role": ["main", "main", "secondary"],
+    "title": ["Trial two", "Trial one", "Trial one: extension"],
+    "retraction": [None, "retracted (retraction notice R7)", "expression of concern"]})
+
+
+def test_retracted_or_concern_reports_are_listed_above_the_summary():
+    flagged = flagged_reports(INCLUDED)
+    assert flagged.values.tolist() == [
+        ["S1", "R1", "Trial one", "retracted (retraction notice R7)"],
+        ["S1", "R2", "Trial one: extension", "expression of concern"]]
+    assert flagged_sentence(flagged) == ("2 included reports (study S1) are retracted or "
+                                         "under an expression of concern.")
+    summary = pd.DataFrame([_summary_row(outcome="o", label="O", measure="RR", k="1",
+                                         status="single study")])
+    page = parse(summary_page(summary, level=95, included=INCLUDED))
+    assert len(page.tables) == 2
+    assert page.tables[0][0] == ["Study", "Report", "Title", "Status"]
+    assert page.tables[0][1] == ["S1", "R1", "Trial one", "retracted (retraction notice R7)"]
+    assert page.captions[0].startswith("2 included reports (study S1) are retracted")
+    # None flagged, or an included.tsv without the column: no table, no sentence.
+    clean = INCLUDED.assign(retraction="")
+    assert len(parse(summary_page(summary, level=95, included=clean)).tables) == 1
+    assert flagged_reports(INCLUDED.drop(columns="retraction")).empty
+    assert flagged_sentence(flagged_reports(clean)) == ""
+
+
+def test_related_page_shows_both_titles_and_the_evidence():
+    related = pd.DataFrame({"record_id": ["U5"], "related_record_id": ["U1"],
+                            "relation": ["retraction"], "evidence": ["pubmed RetractionOf"]})
+    unique = pd.DataFrame({"record_id": ["U1", "U5"],
+                           "title": ["Denosumab in RA", "Retraction of: Denosumab in RA"]})
+    page = parse(related_page(related, unique))
+    assert page.tables[0] == [
+        ["Relation", "Related report", "Its title", "Article it concerns", "Article's title",
+         "Evidence of the link"],
+        ["Retraction notice", "U5", "Retraction of: Denosumab in RA", "U1", "Denosumab in RA",
+         "pubmed RetractionOf"]]
+    assert page.captions[0].startswith("1 related report (errata")
+    empty = parse(related_page(related.iloc[:0], unique))
+    assert empty.tables[0][1] == ["(none)"] and empty.captions[0].startswith("0 related")
+
+
+def test_rob_page_lists_domains_in_the_tools_order_with_percentages():
+    shares = pd.DataFrame({
+        "domain": ["D2", "D1", "overall", "D1", "overall"],
+        "judgement": ["Low", "Low", "High", "High", "Some concerns"],
+        "percent": ["100", "75.04", "40", "24.96", "60"]})
+    page = rob_page(shares, tool="rob2", disclosure="One person, two roles.")
+    header, *rows = parse(page).tables[0]
+    assert header == ["Domain", "Low", "Some concerns", "High"]
+    assert rows == [["D1 Randomisation process", "75.0%", "", "25.0%"],
+                    ["D2 Deviations from the intended interventions", "100.0%", "", ""],
+                    ["Overall risk of bias", "", "60.0%", "40.0%"]]
+    assert "RoB 2" in page and "One person, two roles." in page
+
+
+def test_sensitivity_page_shows_ratios_on_their_natural_scale():
+    def rows(key_rows):
+        return pd.DataFrame([{"step": str(i + 1), "study": s, "k": str(k),
+                              "estimate": str(math.log(e)), "ci_lower": str(math.log(lo)),
+                              "ci_upper": str(math.log(hi)), "se": "0.1", "pval": p,
+                              "tau2": "0.0123", "i2": "12.6", "h2": "1.1", "q": "1",
+                              "q_p": "0.3"} for i, (s, k, e, lo, hi, p) in
+                             enumerate(key_rows)])
+    loo = rows([("Cohen 2008", 2, 0.8, 0.5, 1.28, "0.35"),
+                ("Takeuchi 2019", 2, 1.2, 0.9, 1.6, "0.0004")])
+    cum = rows([("Cohen 2008", 1, 2.0, 1.0, 4.0, "0.05")])
+    pooled = {"outcome": "sae", "label": "Serious adverse events", "measure": "RR"}
+    page = sensitivity_page(loo, cum, pooled, level=90)
+    parsed = parse(page)
+    (lhead, l1, l2), (chead, c1) = parsed.tables
+    assert lhead == ["Study left out", "Studies", "RR (90% CI)", "p", "\u03c4\u00b2", "I\u00b2"]
+    assert l1 == ["Cohen 2008", "2", "0.80 (0.50 to 1.28)", "0.350", "0.012", "13%"]
+    assert l2[3] == "<0.001"
+    assert chead[:3] == ["Step", "Study added", "Studies"]
+    assert c1 == ["1", "Cohen 2008", "1", "2.00 (1.00 to 4.00)", "0.050", "0.012", "13%"]
+    assert "leave-one-out" in parsed.captions[0] and "cumulative" in parsed.captions[1]
+
+
 COUNTS = {
     "identification": {"database_names": {"pubmed": "PubMed", "embase": "Embase"},
                        "databases": {"pubmed": 29, "embase": 62}, "registers": {},
@@ -122,7 +225,9 @@ COUNTS = {
     "retrieval": {"reports_sought": 21, "reports_not_retrieved": 3},
     "eligibility": {"reports_assessed": 18, "reports_excluded": 9, "reports_pending": 0,
                     "exclusion_reasons": {"Not randomised": 4, "Wrong population": 5}},
-    "included": {"studies": 5, "reports": 9, "some_new_box": 7},
+    "included": {"studies": 5, "reports": 9, "some_new_box": 7, "new_studies": 5,
+                 "new_reports": 9, "total_studies": 5, "total_reports": 9,
+                 "studies_meta_analysis": 3, "reports_meta_analysis": 6},
     "checks": [{"equation": "a = b", "holds": True, "value": 91},
                {"equation": "c = d", "holds": False, "value": 3}],
     "notes": ["Updated review: ..."],
@@ -139,8 +244,25 @@ def test_prisma_page_lists_every_box_check_and_note():
     assert rows["Reports excluded: Not randomised"] == "4"
     assert rows["Some new box"] == "7"  # a key the page does not know is still shown
     assert checks[1:] == [["a = b", "91", "holds"], ["c = d", "3", "FAILS"]]
+    # In the order of the flow (counts.json's keys are sorted alphabetically).
+    assert [row[1] for row in boxes[1:]] == [
+        "Records identified", "Records from PubMed", "Records from Embase",
+        "Duplicate records removed", "Records marked as ineligible by automation tools",
+        "Records removed for other reasons", "Records screened", "Records excluded",
+        "Records awaiting screening", "Reports sought for retrieval", "Reports not retrieved",
+        "Reports assessed for eligibility", "Reports excluded",
+        "Reports excluded: Wrong population", "Reports excluded: Not randomised",
+        "Reports awaiting assessment", "Studies included in review",
+        "Reports of included studies", "Studies included in a meta-analysis",
+        "Reports of studies included in a meta-analysis", "Some new box"]
     assert "Updated review: ..." in page
     assert "Screened by one person in two roles." in page
+    # An updated review shows the previous version's boxes and the new/total ones.
+    updated = parse(prisma_page({**COUNTS, "previous": {"studies": 2, "reports": 3}})).tables[0]
+    labels = [row[1] for row in updated[1:]]
+    assert labels[:2] == ["Studies included in previous version of review",
+                          "Reports of studies included in previous version of review"]
+    assert {"New studies included", "Total studies included"} <= set(labels)
 
 
 def test_effects_page_shows_ratios_on_their_natural_scale():
@@ -173,15 +295,41 @@ def test_effects_page_shows_ratios_on_their_natural_scale():
 
 
 def test_agreement_page_shows_kappa_with_its_interval_and_the_disclosure():
-    agreement = pd.DataFrame({"stage": ["title_abstract"], "reviewer_a": ["R1"],
-                              "reviewer_b": ["R2"], "records": ["98"], "agreements": ["90"],
-                              "raw_agreement": ["0.9183673469"], "kappa": ["0.750952986"],
-                              "kappa_ci_lower": ["0.5966760468"],
-                              "kappa_ci_upper": ["0.9052299252"],
-                              "categories": ["exclude; include; maybe"]})
+    agreement = pd.DataFrame({"stage": ["full_text", "title_abstract"],
+                              "reviewer_a": ["R1"] * 2, "reviewer_b": ["R2"] * 2,
+                              "records": ["22", "98"], "agreements": ["19", "90"],
+                              "raw_agreement": ["0.8636", "0.9183673469"],
+                              "kappa": ["0.78", "0.750952986"],
+                              "kappa_ci_lower": ["0.55", "0.5966760468"],
+                              "kappa_ci_upper": ["1.0", "0.9052299252"],
+                              "categories": ["exclude; include", "exclude; include; maybe"]})
     page = agreement_page(agreement, disclosure="One person played both roles.")
-    header, row = parse(page).tables[0]
+    header, row, full = parse(page).tables[0]
+    # Title and abstract first (the TSV is sorted by stage name), stages named.
+    assert row[0] == "Title and abstract" and full[0] == "Full text"
     cells = dict(zip(header, row))
     assert cells["Raw agreement"] == "91.8%"
     assert cells["Cohen's kappa (95% CI)"] == "0.75 (0.60 to 0.91)"
     assert re.search(r"class='disclosure'>.*One person played both roles\.", page)
+
+
+def test_conflicts_page_lists_title_abstract_first_with_named_stages():
+    conflicts = pd.DataFrame({"record_id": ["r2", "r1"], "stage": ["full_text",
+                                                                   "title_abstract"],
+                              "decisions": ["R1=exclude; R2=include"] * 2,
+                              "resolution": ["consensus", "rule"],
+                              "final_decision": ["exclude", "include"]})
+    rows = parse(conflicts_page(conflicts)).tables[0][1:]
+    assert [r[:2] for r in rows] == [["r1", "Title and abstract"], ["r2", "Full text"]]
+
+
+def test_sensitivity_pages_only_for_outcomes_with_two_or_more_studies(tmp_path):
+    from sysrev.workflow.report import outcomes_with_sensitivity
+
+    contrasts = tmp_path / "contrasts.tsv"
+    pd.DataFrame({"outcome": ["sae", "sae", "sae", "hypo", "hypo", "bmd"],
+                  "study_id": ["A", "B", "B", "A", "B", "A"],
+                  "status": ["analysable", "analysable", "analysable", "analysable",
+                             "not analysable", "not analysable"]}).to_csv(
+        contrasts, sep="\t", index=False)
+    assert outcomes_with_sensitivity(str(contrasts)) == ["sae"]

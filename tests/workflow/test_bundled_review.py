@@ -207,7 +207,7 @@ def test_report_stage_outputs(bundled_run):
     assert methods.count(html.escape(disclosure)) == 2
     counts = json.loads((bundled_run / "results/denosumab_ra/prisma/counts.json").read_text())
     assert disclosure in counts["notes"]
-    for table in ("agreement", "conflicts", "prisma_counts"):
+    for table in ("agreement", "conflicts", "prisma_counts", "risk_of_bias"):
         page = (bundled_run / f"results/denosumab_ra/report/tables/{table}.html").read_text(
             encoding="utf-8")
         assert html.escape(disclosure) in page, table
@@ -247,11 +247,23 @@ def test_snakemake_report_builds(bundled_run):
     assert ["central:SYSREV-CEN-0002", "pubmed:18438830", "doi"] == duplicates[
         [row[0] for row in duplicates].index("central:SYSREV-CEN-0002")][:3]
     agreement = tables["Agreement between reviewers"][0]
-    assert {row[0] for row in agreement[1:]} == {"title_abstract", "full_text"}
+    assert [row[0] for row in agreement[1:]] == ["Title and abstract", "Full text"]
     sae = tables["Serious adverse events (12 months)"][0]
     assert sae[0][:5] == ["Study", "Year", "Treatment", "Control", "RR (95% CI)"]
     assert ["Iwamoto 2022", "2022", "1/23", "2/23", "0.50 (0.05 to 5.14)"] in [
         row[:5] for row in sae]
+    # Why SAE has no funnel plot; the RoB percentages; SAE's sensitivity analyses (the last
+    # cumulative step is the pooled estimate); related reports (none in this review).
+    assert summary["Serious adverse events"][header.index("Funnel plot and Egger's test")] == \
+        "no funnel plot or Egger's test: 3 studies, fewer than 10 (Cochrane Handbook 13.3.5.4)"
+    rob = {row[0]: row[1:] for row in tables["Risk-of-bias summary"][0]}
+    assert rob["Domain"] == ["Low", "Some concerns", "High"]
+    assert rob["Overall risk of bias"] == ["0.0%", "100.0%", "0.0%"]
+    loo, cumulative = tables["Serious adverse events: sensitivity analyses"]
+    assert len(loo) - 1 == 3 and loo[0][0] == "Study left out"
+    assert cumulative[-1][1:4] == ["Iwamoto 2022", "3", "1.00 (0.54 to 1.86)"]
+    assert tables["Related reports"][0][1] == ["(none)"]
+    assert "Serious adverse events: sensitivity analyses" in embedded
     # The landing page describes the review and the workflow.
     description = re.search(r"workflow_desc = (\".*?\");?\n", page).group(1)
     assert "Denosumab versus control in rheumatoid arthritis" in description

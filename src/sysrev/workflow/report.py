@@ -13,7 +13,9 @@ from sysrev.exports import bibtex_text, excluded_references, included_references
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
 from sysrev.report import methods_html
 from sysrev.report_tables import (agreement_page, conflicts_page, duplicates_page,
-                                  effects_page, maybe_page, prisma_page, summary_page)
+                                  effects_page, flagged_reports, maybe_page, prisma_page,
+                                  related_page,
+                                  rob_page, sensitivity_page, summary_page)
 from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
 from sysrev.tables import atomic_path, read_tsv, write_tsv
@@ -104,17 +106,20 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
                  pooled: list[str], output: str, disclosure: str = "", title: str = "",
-                 searches: str | None = None) -> None:
+                 searches: str | None = None, included: str | None = None) -> None:
     """The methods section of the report; each database search is shown with its own note
-    from ``searches.tsv``."""
+    from ``searches.tsv``; included reports retracted or under an expression of concern
+    (``included``: ``screening/included.tsv``) are named."""
     notes = {}
     if searches:
         table = load_searches(searches)
         notes = {row["source"]: row["notes"].strip() for _, row in table.iterrows()}
+    flagged = (flagged_reports(read_tsv(included)).to_dict(orient="records") if included
+               else [])
     with atomic_path(output) as handle:
         handle.write(methods_html(review=review, question=question, audits=audits,
                                   prisma=prisma, pooled=pooled, disclosure=disclosure,
-                                  title=title, search_notes=notes))
+                                  title=title, search_notes=notes, flagged=flagged))
 
 
 def _write_page(path: str, page: str) -> None:
@@ -123,16 +128,21 @@ def _write_page(path: str, page: str) -> None:
 
 
 def report_tables(*, summary: str, counts: str, duplicates: str, maybe: str, agreement: str,
-                  conflicts: str, level: float, disclosure: str,
-                  outputs: dict[str, str]) -> None:
+                  conflicts: str, level: float, disclosure: str, outputs: dict[str, str],
+                  related: str | None = None, unique: str | None = None,
+                  rob_shares: str | None = None, included: str | None = None,
+                  tool: str = "rob2") -> None:
     """The tables the report shows inline, each as a standalone HTML page.
 
-    ``outputs`` maps summary, prisma, duplicates, maybe, agreement and conflicts to the
-    pages to write.
+    ``outputs`` maps summary, prisma, duplicates, maybe, agreement and conflicts (and
+    related, rob when ``related``/``rob_shares`` are given) to the pages to write. The
+    summary lists the included reports that are retracted or under an expression of concern
+    (``included``: ``screening/included.tsv``).
     """
     with open(counts, encoding="utf-8") as handle:
         prisma = json.load(handle)
-    _write_page(outputs["summary"], summary_page(read_tsv(summary), level=level))
+    _write_page(outputs["summary"], summary_page(
+        read_tsv(summary), level=level, included=read_tsv(included) if included else None))
     _write_page(outputs["prisma"], prisma_page(prisma, disclosure=disclosure))
     _write_page(outputs["duplicates"], duplicates_page(read_tsv(duplicates)))
     _write_page(outputs["maybe"], maybe_page(read_tsv(maybe)))
@@ -140,6 +150,29 @@ def report_tables(*, summary: str, counts: str, duplicates: str, maybe: str, agr
                                                      disclosure=disclosure))
     _write_page(outputs["conflicts"], conflicts_page(read_tsv(conflicts),
                                                      disclosure=disclosure))
+    if related:
+        _write_page(outputs["related"], related_page(
+            read_tsv(related), read_tsv(unique) if unique else None))
+    if rob_shares:
+        _write_page(outputs["rob"], rob_page(read_tsv(rob_shares), tool=tool,
+                                             disclosure=disclosure))
+
+
+def outcomes_with_sensitivity(contrasts: str) -> list[str]:
+    """Outcomes with two or more analysable studies: those whose leave-one-out and
+    cumulative analyses the report shows."""
+    table = read_tsv(contrasts)
+    counts = table.loc[table["status"] == "analysable"].groupby("outcome")["study_id"].nunique()
+    return sorted(counts[counts >= 2].index)
+
+
+def sensitivity_table(*, leave1out: str, cumulative: str, pooled: str, level: float,
+                      output: str) -> None:
+    """One outcome's leave-one-out and cumulative analyses as an HTML page."""
+    with open(pooled, encoding="utf-8") as handle:
+        result = json.load(handle)
+    _write_page(output, sensitivity_page(read_tsv(leave1out), read_tsv(cumulative), result,
+                                         level=level))
 
 
 def outcome_table(*, effects: str, pooled: str, level: float, output: str) -> None:
