@@ -124,3 +124,22 @@ def test_the_search_audit_says_which_format_was_detected(testdata, tmp_path):
     assert source["import"]["detected_format"] == "wos"
     assert source["import"]["format_read"] == "wos"
     assert source["import"]["declared_format"] == "auto"
+
+
+def test_a_covidence_csv_declared_scopus_csv_is_an_error(testdata):
+    # Read as Scopus, the Covidence export parsed but lost its "Covidence #" accessions and
+    # its "Published Year" years, with no warning.
+    path = testdata / "screening/cff___baseline_covidence.csv"
+    with pytest.raises(InputError) as err:
+        import_records(path, source="covidence", fmt="scopus_csv")
+    message = str(err.value)
+    assert "cff___baseline_covidence.csv" in message and "'format'" in message
+    assert "'scopus_csv'" in message and "looks like 'covidence_csv'" in message
+
+
+def test_a_covidence_csv_declared_generic_csv_or_covidence_csv_is_read(testdata):
+    path = testdata / "screening/cff___baseline_covidence.csv"
+    for fmt in ("csv", "covidence_csv", "auto"):
+        table = import_records(path, source="covidence", fmt=fmt)
+        assert len(table) == 10
+        assert set(table["year"].astype(str)) <= {"2023", "2024"}
