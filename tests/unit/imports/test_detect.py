@@ -4,6 +4,7 @@ does not match is an error naming the format it looks like."""
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sysrev.errors import InputError
@@ -143,3 +144,30 @@ def test_a_covidence_csv_declared_generic_csv_or_covidence_csv_is_read(testdata)
         table = import_records(path, source="covidence", fmt=fmt)
         assert len(table) == 10
         assert set(table["year"].astype(str)) <= {"2023", "2024"}
+
+
+def test_a_searches_row_without_a_configured_export_is_an_error(testdata, tmp_path):
+    # A Web of Science row in searches.tsv whose source is missing from search.exports used
+    # to be dropped without a word: 8 records fewer identified, exit code 0.
+    from sysrev.workflow.search import collect_records
+
+    imported = tmp_path / "results/search/imported"
+    import_export(export=str(testdata / "exports/embase/asreview__embase.ris"),
+                  source="embase", fmt="ris", output=str(imported / "embase.tsv"),
+                  report=str(imported / "embase.json"))
+    searches = tmp_path / "searches.tsv"
+    searches.write_text("source\tdatabase\tplatform\tfile\tquery\tsearch_date\tnotes\n"
+                        "embase\tEmbase\tEmbase.com\texports/embase.ris\tx\t2025-06-30\t\n"
+                        "wos\tWeb of Science\tClarivate\texports/wos.txt\tTS=(x)\t2025-06-30"
+                        "\t\n", encoding="utf-8")
+    kwargs = dict(tables=[str(imported / "embase.tsv")], searches=str(searches),
+                  provenance=None, output=str(tmp_path / "records.tsv"),
+                  audit=str(tmp_path / "audit.json"), parameters={})
+    with pytest.raises(InputError) as err:
+        collect_records(**kwargs, export_sources=["embase"])
+    message = str(err.value)
+    assert "searches.tsv" in message and "line 3" in message and "'source'" in message
+    assert "'wos'" in message and "search.exports" in message
+    assert not (tmp_path / "records.tsv").exists()
+    collect_records(**kwargs, export_sources=["embase", "wos"])
+    assert len(pd.read_csv(tmp_path / "records.tsv", sep="\t")) == 6
