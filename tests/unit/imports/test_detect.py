@@ -171,3 +171,18 @@ def test_a_searches_row_without_a_configured_export_is_an_error(testdata, tmp_pa
     assert not (tmp_path / "records.tsv").exists()
     collect_records(**kwargs, export_sources=["embase", "wos"])
     assert len(pd.read_csv(tmp_path / "records.tsv", sep="\t")) == 6
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_in_cyrillic_is_read(testdata, tmp_path, encoding):
+    # A third of this record's characters are Cyrillic: the file has fewer NUL bytes than
+    # Latin-script UTF-16, and without a BOM it used to be rejected as "not text".
+    source = testdata / "exports/ris_generic/rispy__example_utf_chars.ris"
+    text = source.read_text(encoding="utf-8-sig")
+    path = tmp_path / "cyrillic.ris"
+    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    assert detect_format(path) == ("ris", encoding)
+    table = import_records(path, source="x", fmt="auto")
+    expected = import_records(source, source="x", fmt="ris")
+    assert table["title"].tolist() == expected["title"].tolist()
+    assert table["title"].str.startswith("Состояние").all()
