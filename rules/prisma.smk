@@ -29,6 +29,7 @@ rule prisma_counts:
         removed_by_automation=config["prisma"]["removed_by_automation"],
         previous_version=config["prisma"]["previous_version"],
         disclosure=config["report"]["disclosure"],
+        sources=(["pubmed"] if is_pubmed_searched() else []) + sorted(EXPORTS),
     benchmark:
         "<benchmarks>/prisma_counts/prisma_counts.tsv"
     resources:

@@ -14,6 +14,7 @@ with rule_log(snakemake.log[0]):
                     update=next(iter(snakemake.input.pubmed_update), None),
                     raw_inputs={"exports": list(snakemake.input.raw_exports),
                                 "pubmed_xml": list(snakemake.input.raw_pubmed)},
+                    export_sources=[e["source"] for e in snakemake.config["search"]["exports"]],
                     parameters={"pubmed_query": snakemake.params.query,
                                 "pubmed_search_date": snakemake.params.date,
                                 "pubmed_previous_search_date": snakemake.params.previous_date})

@@ -16,4 +16,5 @@ with rule_log(snakemake.log[0]):
                   audit=snakemake.output.audit,
                   removed_by_automation=snakemake.params.removed_by_automation,
                   pooled=list(snakemake.input.pooled),
-                  disclosure=snakemake.params.disclosure)
+                  disclosure=snakemake.params.disclosure,
+                  sources=list(snakemake.params.sources))

@@ -8,7 +8,7 @@ and reports from the study links. Page et al. BMJ 2021;372:n71 (the PRISMA 2020 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import pandas as pd
 
@@ -75,7 +75,8 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
                   removed_by_automation: int = 0,
                   previous_version: pd.DataFrame | None = None,
                   previous_records: set[str] | None = None,
-                  meta_analysed: set[str] | None = None) -> dict:
+                  meta_analysed: set[str] | None = None,
+                  sources: Iterable[str] = ()) -> dict:
     """Count every box of the PRISMA 2020 flow diagram (new studies via databases).
 
     With decisions outstanding, "records screened" counts only the records with a
@@ -107,12 +108,18 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
     meta_analysed
         Study ids in at least one meta-analysis (an outcome pooling two or more studies), for
         the template's "studies included in meta-analysis" box; ``None``: not counted.
+    sources
+        Every source searched (the configured exports, and ``pubmed`` when searched): each
+        gets its line in the identification box, ``0`` for a search that found nothing
+        (an export with ``allow_empty``), which PRISMA 2020 still reports.
     """
     all_links = links
     if previous_records is not None:
         records, clusters, finals, links = new_search_arm(records, clusters, finals, links,
                                                           previous_records)
-    per_source = records["source"].value_counts().sort_index()
+    per_source = records["source"].value_counts()
+    per_source = per_source.reindex(sorted(set(per_source.index) | set(sources)),
+                                    fill_value=0)
     identified = int(len(records))
     # Every identified record is either the kept record of a publication or a duplicate;
     # in an update that includes new copies of publications screened before.

@@ -37,6 +37,18 @@ def test_counts():
     assert len(counts["checks"]) == 6
 
 
+def test_a_searched_source_with_no_records_is_listed_with_zero():
+    # A CENTRAL export with allow_empty: true (a search that found nothing) used to vanish
+    # from the identification box; PRISMA 2020 reports it as n = 0.
+    counts = prisma_counts(*_inputs(), database_names={"central": "CENTRAL"},
+                           sources=["pubmed", "embase", "central"])
+    ident = counts["identification"]
+    assert ident["databases"] == {"central": 0, "embase": 1, "pubmed": 3}
+    assert ident["database_names"]["central"] == "CENTRAL"
+    assert ident["records_identified"] == 4
+    assert all(check["holds"] for check in counts["checks"])
+
+
 def test_a_broken_equation_is_named():
     counts = prisma_counts(*_inputs(), database_names={})
     broken = copy.deepcopy(counts)

@@ -231,3 +231,24 @@ def test_ambiguous_title_is_warned_and_an_error(tmp_path, caplog):
     assert "line 3 (record r2), field 'record_id': matches several records and none was " \
            "picked" in message and "pubmed:23, pubmed:24" in message
     assert "line 4 (record r3), field 'record_id': matches several records" in message
+
+
+def test_a_full_text_decision_on_a_record_not_included_at_title_abstract_is_reported(
+        tmp_path):
+    # pubmed:2's title/abstract row is missing (or names another record): its full-text
+    # include used to be dropped without a word, and the study with it.
+    from sysrev.screening.rules import unused_full_text_decisions
+
+    decisions = _load(tmp_path, "\n".join([
+        "pubmed:1,A,title_abstract,include,,",
+        "pubmed:1,A,full_text,include,,",
+        "pubmed:2,A,full_text,include,,",
+        "pubmed:3,A,title_abstract,exclude,,",
+        "pubmed:3,A,full_text,exclude,wrong population,",
+    ]) + "\n")
+    finals = final_decisions(decisions, UNIQUE, ScreeningRules(reviewers_required=1))
+    messages = unused_full_text_decisions(decisions, finals)
+    assert len(messages) == 2
+    assert "decisions.csv, line 4 (record pubmed:2)" in messages[0]
+    assert "'include' not used" in messages[0] and "is pending" in messages[0]
+    assert "line 6 (record pubmed:3)" in messages[1] and "is exclude" in messages[1]

@@ -94,3 +94,12 @@ def detect_format(path: str | Path) -> tuple[str | None, str]:
 def same_family(declared: str, detected: str | None) -> bool:
     """Whether a declared format is read by the same parser as the detected one."""
     return FAMILY.get(declared, declared) == FAMILY.get(detected or "", detected)
+
+
+def conflicting_layouts(declared: str, detected: str | None) -> bool:
+    """Whether a declared CSV layout is another tool's than the detected one (a Covidence
+    CSV declared ``scopus_csv``): read so, the file parses but loses the fields the layouts
+    name differently (the accession number, the year). The generic ``csv`` conflicts with
+    no layout."""
+    specific = set(FAMILY) - {"csv"}
+    return declared in specific and detected in specific and declared != detected

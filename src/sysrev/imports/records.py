@@ -65,15 +65,24 @@ def decode_export(raw: bytes, path: str | Path = "<bytes>", *,
 
 def _utf16_without_bom(raw: bytes) -> str | None:
     """``utf-16-le`` or ``utf-16-be`` when ``raw`` looks like UTF-16 text without a BOM (as
-    some Windows tools save): mostly-ASCII text then has a NUL in every other byte."""
+    some Windows tools save): Latin-script text then has a NUL in every other byte. Text in
+    another script (a Cyrillic or Chinese title) has fewer, so a third of the other bytes
+    being NUL suffices when the sample also decodes as that UTF-16 (UTF-8 and Windows-1252
+    text has no NUL bytes at all)."""
     sample = raw[:4096]
     if len(sample) < 4:
         return None
+    sample = sample[:len(sample) // 2 * 2]
     even, odd = sample[0::2], sample[1::2]
-    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
-        return "utf-16-le"
-    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
-        return "utf-16-be"
+    for encoding, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if high.count(0) > 0.3 * len(high) and low.count(0) < 0.1 * len(low):
+            # A character cut at the sample's end may leave half a surrogate pair.
+            whole = sample if len(raw) == len(sample) else sample[:-2]
+            try:
+                whole.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return encoding
     return None
 
 

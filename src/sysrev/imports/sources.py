@@ -14,7 +14,8 @@ from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.bibtex import read_bibtex
 from sysrev.imports.csv_export import read_csv_export
-from sysrev.imports.detect import BINARY, EMPTY, detect_format, same_family
+from sysrev.imports.detect import (BINARY, EMPTY, conflicting_layouts, detect_format,
+                                   same_family)
 from sysrev.imports.endnote_xml import read_endnote_xml
 from sysrev.imports.medline import read_medline
 from sysrev.imports.ovid import read_ovid
@@ -107,7 +108,8 @@ def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
         log.info("%s: format detected as %s (%s)", path, used, encoding)
     else:
         used = fmt
-    mismatch = detected not in (None, EMPTY) and not same_family(used, detected)
+    mismatch = detected not in (None, EMPTY) and (not same_family(used, detected)
+                                                   or conflicting_layouts(used, detected))
     try:
         table = READERS[used](path, source=source)
     except InputError as err:
@@ -117,7 +119,8 @@ def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
         raise
     if mismatch and not (table.empty and allow_empty):
         # Parsed, but as another format's text (RIS read as MEDLINE gives records with
-        # misplaced fields): the declaration is wrong.
+        # misplaced fields; a Covidence CSV read as Scopus loses its accession numbers and
+        # years): the declaration is wrong.
         raise InputError(path, f"declared format '{used}' but {_describe(detected)} "
                                f"({len(table)} records read as '{used}'): correct 'format' "
                                "in the configuration, or use auto", field="format")

@@ -100,3 +100,27 @@ def final_decisions(decisions: pd.DataFrame, unique_ids: list[str],
         raise ValueError(f"screening.require_complete is set and {len(pending)} decision(s) "
                          f"are pending: {listing}")
     return table
+
+
+def unused_full_text_decisions(decisions: pd.DataFrame, finals: pd.DataFrame) -> list[str]:
+    """Full-text decision rows on records that did not go forward at title/abstract.
+
+    :func:`final_decisions` reads full-text decisions only for records included at
+    title/abstract, so such a row changes nothing: a full-text include there (its
+    title/abstract decision missing, or a typo in its record id) would leave a study out of
+    the review without a word. One message per row, naming its file, line and record and the
+    record's title/abstract decision.
+    """
+    ta = finals[finals["stage"] == "title_abstract"].set_index("record_id")["final_decision"]
+    rows = decisions[(decisions["stage"] == "full_text")
+                     & decisions["unique_record_id"].astype(bool)]
+    messages = []
+    for row in rows.itertuples(index=False):
+        status = ta.get(row.unique_record_id, "pending")
+        if status != "include":
+            messages.append(
+                f"{row.file}, line {row.line} (record {row.record_id}): full-text decision "
+                f"'{row.decision}' not used: the record's title/abstract decision is "
+                f"{status}, not include (a title/abstract row missing or naming another "
+                "record?)")
+    return messages

@@ -18,6 +18,7 @@ from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agr
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
 from sysrev.screening.formats import FORMATS, read_tool_export
 from sysrev.screening.matching import warn_ambiguous
+from sysrev.screening.rules import unused_full_text_decisions
 from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
                                     asreview_prior_knowledge, new_since_last_search,
                                     new_since_previous_version, to_screen)
@@ -58,6 +59,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     warn_ambiguous(decisions)
     check_decisions(decisions)
     finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
+    unused_full_text = unused_full_text_decisions(decisions, finals)
+    for message in unused_full_text:
+        log.warning("%s", message)
     links = load_study_links(studies, matcher, finals)
 
     if previous_records:
@@ -117,6 +121,7 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                             "file"].value_counts().sort_index().items()},
                         "records_screened": int(len(unique_table)),
                         "final_decisions": stage_counts,
+                        "full_text_decisions_not_used": len(unused_full_text),
                         "conflicts": int(len(conflict)),
                         "resolved_by_consensus": int((conflict["resolution"] ==
                                                       "consensus").sum()),

@@ -140,8 +140,13 @@ def import_export(*, export: str, source: str, fmt: str, output: str,
 
 def collect_records(*, tables: list[str], searches: str, provenance: str | None, output: str,
                     audit: str, parameters: dict, update: str | None = None,
-                    raw_inputs: dict[str, list[str]] | None = None) -> None:
+                    raw_inputs: dict[str, list[str]] | None = None,
+                    export_sources: list[str] | None = None) -> None:
     """Concatenate every source's records into ``records.tsv`` and audit the search stage.
+
+    ``export_sources`` are the sources of ``search.exports``: a row of ``searches.tsv`` for
+    any other source (but ``pubmed``) is an error, as its export would be left out of the
+    review without a word.
 
     ``provenance`` is the PubMed snapshot's ``provenance.json`` and ``update`` the PubMed
     update report, both None for a review that did not search PubMed through Entrez; the
@@ -159,6 +164,13 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                                    "the configuration: set it, or name the export after its "
                                    "database (PubMed exports are imported like any other)",
                          field="source")
+    if export_sources is not None:
+        for index, source in enumerate(searches_table["source"]):
+            if source != "pubmed" and source not in export_sources:
+                raise InputError(searches, f"lists source '{source}', but search.exports has "
+                                           "no entry for it, so its export would not be "
+                                           "imported: add it to search.exports, or remove "
+                                           "the row", line=index + 2, field="source")
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["source", "record_id"])
     per_source = records["source"].value_counts().sort_index()
     # Each import's report (format declared/detected, encoding), written next to its table.

@@ -4,6 +4,7 @@ does not match is an error naming the format it looks like."""
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sysrev.errors import InputError
@@ -124,3 +125,64 @@ def test_the_search_audit_says_which_format_was_detected(testdata, tmp_path):
     assert source["import"]["detected_format"] == "wos"
     assert source["import"]["format_read"] == "wos"
     assert source["import"]["declared_format"] == "auto"
+
+
+def test_a_covidence_csv_declared_scopus_csv_is_an_error(testdata):
+    # Read as Scopus, the Covidence export parsed but lost its "Covidence #" accessions and
+    # its "Published Year" years, with no warning.
+    path = testdata / "screening/cff___baseline_covidence.csv"
+    with pytest.raises(InputError) as err:
+        import_records(path, source="covidence", fmt="scopus_csv")
+    message = str(err.value)
+    assert "cff___baseline_covidence.csv" in message and "'format'" in message
+    assert "'scopus_csv'" in message and "looks like 'covidence_csv'" in message
+
+
+def test_a_covidence_csv_declared_generic_csv_or_covidence_csv_is_read(testdata):
+    path = testdata / "screening/cff___baseline_covidence.csv"
+    for fmt in ("csv", "covidence_csv", "auto"):
+        table = import_records(path, source="covidence", fmt=fmt)
+        assert len(table) == 10
+        assert set(table["year"].astype(str)) <= {"2023", "2024"}
+
+
+def test_a_searches_row_without_a_configured_export_is_an_error(testdata, tmp_path):
+    # A Web of Science row in searches.tsv whose source is missing from search.exports used
+    # to be dropped without a word: 8 records fewer identified, exit code 0.
+    from sysrev.workflow.search import collect_records
+
+    imported = tmp_path / "results/search/imported"
+    import_export(export=str(testdata / "exports/embase/asreview__embase.ris"),
+                  source="embase", fmt="ris", output=str(imported / "embase.tsv"),
+                  report=str(imported / "embase.json"))
+    searches = tmp_path / "searches.tsv"
+    searches.write_text("source\tdatabase\tplatform\tfile\tquery\tsearch_date\tnotes\n"
+                        "embase\tEmbase\tEmbase.com\texports/embase.ris\tx\t2025-06-30\t\n"
+                        "wos\tWeb of Science\tClarivate\texports/wos.txt\tTS=(x)\t2025-06-30"
+                        "\t\n", encoding="utf-8")
+    kwargs = dict(tables=[str(imported / "embase.tsv")], searches=str(searches),
+                  provenance=None, output=str(tmp_path / "records.tsv"),
+                  audit=str(tmp_path / "audit.json"), parameters={})
+    with pytest.raises(InputError) as err:
+        collect_records(**kwargs, export_sources=["embase"])
+    message = str(err.value)
+    assert "searches.tsv" in message and "line 3" in message and "'source'" in message
+    assert "'wos'" in message and "search.exports" in message
+    assert not (tmp_path / "records.tsv").exists()
+    collect_records(**kwargs, export_sources=["embase", "wos"])
+    assert len(pd.read_csv(tmp_path / "records.tsv", sep="\t")) == 6
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_in_cyrillic_is_read(testdata, tmp_path, encoding):
+    # A third of this record's characters are Cyrillic: the file has fewer NUL bytes than
+    # Latin-script UTF-16, and without a BOM it used to be rejected as "not text".
+    source = testdata / "exports/ris_generic/rispy__example_utf_chars.ris"
+    text = source.read_text(encoding="utf-8-sig")
+    path = tmp_path / "cyrillic.ris"
+    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    assert detect_format(path) == ("ris", encoding)
+    table = import_records(path, source="x", fmt="auto")
+    expected = import_records(source, source="x", fmt="ris")
+    assert table["title"].tolist() == expected["title"].tolist()
+    assert table["title"].str.startswith("Состояние").all()
