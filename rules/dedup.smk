@@ -44,6 +44,13 @@ rule spreadsheet_tables:
         unique="<results>/spreadsheets/unique.csv",
     log:
         "<logs>/spreadsheet_tables/spreadsheet_tables.log",
+    benchmark:
+        "<benchmarks>/spreadsheet_tables/spreadsheet_tables.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    # tiny: run where snakemake runs, not as a cluster job
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:

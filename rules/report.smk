@@ -188,6 +188,13 @@ rule report_tables:
         level=config["analysis"]["level"],
         disclosure=config["report"]["disclosure"],
         tool=config["report"]["risk_of_bias_tool"],
+    benchmark:
+        "<benchmarks>/report_tables/report_tables.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    # tiny: run where snakemake runs, not as a cluster job
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -213,6 +220,13 @@ rule outcome_table:
     params:
         outcome=get_outcome,
         level=config["analysis"]["level"],
+    benchmark:
+        "<benchmarks>/outcome_table/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    # tiny: run where snakemake runs, not as a cluster job
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -239,6 +253,13 @@ rule sensitivity_table:
     params:
         outcome=get_outcome,
         level=config["analysis"]["level"],
+    benchmark:
+        "<benchmarks>/sensitivity_table/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    # tiny: run where snakemake runs, not as a cluster job
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:
@@ -282,6 +303,13 @@ rule export_references:
         ),
     log:
         "<logs>/export_references/export_references.log",
+    benchmark:
+        "<benchmarks>/export_references/export_references.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    # tiny: run where snakemake runs, not as a cluster job
+    localrule: True
     conda:
         "../envs/sysrev.yaml"
     script:
