@@ -353,7 +353,7 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         kind=kinds,
         fmt=np.array([_format(p, j, pg) for p, j, pg in zip(pubtypes, journals, pages)],
                      dtype=np.int64),
-        numbers=[title_numbers(t) for t in titles],
+        numbers=[title_numbers(c) for c in cores],
         completeness=complete,
         source=col("source"),
         report=reports,
@@ -525,7 +525,10 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     on ``threads`` worker threads."""
     a, b = pairs[:, 0], pairs[:, 1]
     m = len(a)
-    titles = np.asarray(p.title, dtype=object)
+    # Related reports are compared by their title without the prefix or citation, so two
+    # databases' copies of one erratum ("Erratum: X", "X (vol 360, pg 542, 2009)") agree;
+    # a report and its article stay apart by their kinds.
+    titles = np.asarray(p.core, dtype=object)
     authors = np.asarray(p.authors, dtype=object)
     ta, tb = titles[a], titles[b]
     title = process.cpdist(ta, tb, scorer=fuzz.ratio, workers=threads).astype(np.float64) \

@@ -90,7 +90,15 @@ _TRAILING_CITATION = re.compile(r"\s*[\[(][^\])]*\d{4}[^\])]*[\])]?\s*\.?$")
 _MAYBE_PREFIX = re.compile(r"^\W*(the\s+)?(errat|corrig|correc|notice|retract|expression|"
                            r"editorial|repl|response|in\s+re|authors?|publishers?|comment|"
                            r"invited|re\b)", re.IGNORECASE)
-_MAYBE_SUFFIX = re.compile(r"(reply|response|comments?|commentary)\W*$", re.IGNORECASE)
+_MAYBE_SUFFIX = re.compile(r"(reply|response|comments?|commentary|\d\)\)?)\W*$",
+                           re.IGNORECASE)
+# The article a correction notice corrects, cited after the title: Web of Science's
+# "(vol 360, pg 542, 2009)" and Embase's "(New England Journal of Medicine (2009) 360
+# (542))".
+_CORRECTION_CITATION = re.compile(
+    r"\s*\(\s*vol\s+\w+\s*,\s*pg\s+\w+\s*,\s*\d{4}\s*\)\s*\.?$"
+    r"|\s*\([^()]*[a-z][^()]*\(\d{4}\)\s*\d+\s*(\(\s*\w+\s*\)\s*)?,?\s*\(\s*[\w-]+\s*\)\s*\)"
+    r"\s*\.?$")
 # A reply or comment named after the title: "authors' reply" in any form, or "reply" /
 # "comment" set off by punctuation.
 _SUFFIX = re.compile(r"(\s+[-:.\u2013(\[]?\s*(the\s+)?(?P<reply>authors?'?\s+(reply|response)"
@@ -133,6 +141,10 @@ def split_report_title(title: str) -> tuple[str, str]:
     text = _fold(title or "")
     text = _RETRACTED_TITLE.sub("", text)
     kind = ""
+    cited = _CORRECTION_CITATION.search(text)
+    if cited:  # "… (vol 360, pg 542, 2009)": Web of Science's title for a correction
+        kind = ERRATUM
+        text = text[:cited.start()]
     suffix = _SUFFIX.search(text)
     if suffix:  # "… Syndrome AUTHORS REPLY", "…: Reply", "… (comment)"
         kind = REPLY if suffix.group("reply") else COMMENT
@@ -261,14 +273,18 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
     pandas.DataFrame
         ``report, article, relation, evidence, strength`` as record indices (one row per
         linked pair; the strongest evidence first in ``strength``: 0 PubMed, 1 DOI,
-        2 title, 3 citation).
+        2 title, 3 citation; specificity: PubMed, DOI, citation, title).
     """
     kinds = np.asarray(kinds, dtype=object)
     rows: dict[tuple[int, int], tuple[str, str, int]] = {}
+    title_scores: dict[tuple[int, int], float] = {}
+
+    # Specificity of each kind of evidence: PubMed, DOI, citation, title.
+    rank = {0: 0, 1: 1, 3: 2, 2: 3}
 
     def add(r: int, a: int, relation: str, evidence: str, strength: int) -> None:
         old = rows.get((r, a))
-        if old is None or strength < old[2]:
+        if old is None or rank[strength] < rank[old[2]]:
             rows[(r, a)] = (relation, evidence, strength)
 
     # PubMed's own links, in both directions.
@@ -313,6 +329,7 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
                     s >= CORE_TITLE_MATCH or long_.startswith(short)):
                 add(r, t, relation, f"title after the {relation.replace('_', ' ')} prefix "
                     f"matches ({s:.0f})", 2)
+                title_scores[(r, t)] = 100.0 if long_.startswith(short) else s
             elif doi[r] and doi[r] == doi[t]:
                 add(r, t, relation, f"same DOI {doi[r]}", 1)
     # A report whose title cites volume and first page of an article in its journal
@@ -331,6 +348,22 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
                             journal_match(r, t):
                         add(r, t, kinds[r], f"cites volume {v}, page {pg} in the same "
                             "journal", 3)
-    out = pd.DataFrame([(r, t, *v) for (r, t), v in rows.items()],
+    # Each report keeps its links of the most specific kind only: PubMed, then DOI, then a
+    # citation of volume and page, then the title, and by title only the best-matching
+    # articles (an erratum to "Eculizumab for aHUS" is not one to "Eculizumab for congenital
+    # aHUS" in the same issue).
+    best: dict[int, int] = {}
+    for (r, _), v in rows.items():
+        best[r] = min(best.get(r, 9), rank[v[2]])
+    top: dict[int, float] = {}
+    for (r, t), sc in title_scores.items():
+        top[r] = max(top.get(r, 0.0), sc)
+    # A citation that fits several articles ("542-544" also gives page 544, where the next
+    # article starts) keeps those whose title matches too, when there are any.
+    cited_titled = {r for (r, t), v in rows.items() if v[2] == 3 and (r, t) in title_scores}
+    kept = {key: v for key, v in rows.items() if rank[v[2]] == best[key[0]] and
+            (v[2] != 2 or title_scores[key] >= top[key[0]] - 2.0) and
+            (v[2] != 3 or key[0] not in cited_titled or key in title_scores)}
+    out = pd.DataFrame([(r, t, *v) for (r, t), v in kept.items()],
                        columns=["report", "article", "relation", "evidence", "strength"])
     return out.sort_values(["report", "article"], kind="mergesort").reset_index(drop=True)

@@ -641,3 +641,33 @@ def test_page_typos_and_locators_are_not_errata():
     assert clusters["a:1"] == clusters["a:2"] == clusters["a:3"]
     assert clusters["b:1"] == clusters["b:2"]
     assert result.related.empty
+
+
+def test_correction_notices_titled_with_a_citation():
+    nejm = {"journal": "New England Journal of Medicine", "year": "2009", "volume": "360"}
+    records = _records([
+        {"record_id": "a:1", "source": "a", **nejm, "issue": "5", "pages": "542-544",
+         "title": "Eculizumab for atypical hemolytic-uremic syndrome",
+         "authors": "Nurnberger, J; Philipp, T"},
+        {"record_id": "a:2", "source": "a", **nejm, "issue": "5", "pages": "544-546",
+         "title": "Eculizumab for congenital atypical hemolytic-uremic syndrome",
+         "authors": "Gruppo, R A; Rother, R P"},
+        # Web of Science's and Embase's titles for the correction of a:1
+        {"record_id": "w:1", "source": "w", **nejm, "issue": "23", "pages": "2487",
+         "title": "Eculizumab for Atypical Hemolytic-Uremic Syndrome (vol 360, pg 542, 2009)",
+         "authors": "Philipp, T"},
+        {"record_id": "e:1", "source": "e", **nejm, "issue": "23", "pages": "2487",
+         "title": "Eculizumab for atypical hemolytic-uremic syndrome (New England Journal of "
+                  "Medicine (2009) 360 (542-544))", "authors": "Philipp, T"},
+    ])
+    assert split_report_title(records.loc[2, "title"]) == (
+        "erratum", "eculizumab for atypical hemolytic uremic syndrome")
+    result = find_duplicates(records)
+    clusters = _cluster_map(result.clusters)
+    assert clusters["w:1"] == clusters["e:1"] != clusters["a:1"]
+    rows = _related_rows(result)
+    kept = clusters["w:1"]
+    # linked to the article it corrects, not to the next article on page 544
+    assert [a for r, a in rows if r == kept] == ["a:1"]
+    merged = _cluster_map(find_duplicates(records, errata="duplicate").clusters)
+    assert merged["w:1"] == merged["e:1"] == merged["a:1"] != merged["a:2"]

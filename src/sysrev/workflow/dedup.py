@@ -35,6 +35,13 @@ RULES = [
     "article's volume and first page in the same journal",
     "conference abstracts (conference journal or publication type, or a lettered page) and "
     "records without a title are never linked on journal, volume and pages alone",
+    "an erratum printed under its article's title (same title, first author, journal and "
+    "volume, a single page outside the article's pages) and a correction titled with its "
+    "article's citation ('(vol 360, pg 542, 2009)') are errata",
+    "kept apart by title, year or first-author rules: different issues of one volume whose "
+    "pages do not agree (issues above 60 not compared); one title at two conference venues "
+    "or in two plainly different journals in two years; titles naming opposite "
+    "populations (children/adults, men/women)",
     "never linked: erratum/retraction, comment/reply or protocol vs other items; conference "
     "vs journal item; different numbers in similar titles (Part 1 / Part 2); different "
     "PMIDs or DOIs; years more than one apart",
