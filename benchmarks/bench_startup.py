@@ -10,8 +10,12 @@ Every run uses the version's own ``src`` (PYTHONPATH), for the Snakefile's impor
 
 Columns: cold = ``snakemake --cores 2`` on a fresh copy (no results, no .snakemake);
 no-op = the same command again (nothing to do: parse, DAG, exit); dry-run = ``snakemake -n``
-on a fresh copy; import = per rule script, the wall time of a fresh interpreter that runs the
-script's imports (best of ``--import-repeat``), summed over the jobs of the bundled run.
+on a fresh copy; each as wall time and as CPU time (user + system of snakemake and every
+process it started: steadier than wall time when other work shares the machine). Per rule:
+the start-up of one job (a fresh interpreter running snakemake's script preamble imports and
+the script's module-level imports, best of ``--import-repeat``; imports a function makes
+when called are not in it) and the wall time of the rule's jobs from its ``benchmark:``
+files, where the version has them.
 """
 
 from __future__ import annotations
