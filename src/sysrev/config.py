@@ -99,3 +99,37 @@ def check_config(config: Mapping) -> None:
     data_dir = Path(config["data_dir"])
     if not data_dir.is_dir():
         raise ConfigError(f"data_dir: folder '{data_dir}' does not exist")
+    check_config_paths(config)
+
+
+def configured_files(config: Mapping) -> list[tuple[str, str]]:
+    """Every sheet the configuration names, as ``(key, path)``: decision files, the study,
+    arm and contrast sheets, the risk-of-bias sheet and the GRADE overrides."""
+    files = [(f"screening.decisions[{index}].file", source["file"])
+             for index, source in enumerate(config["screening"]["decisions"])]
+    files.append(("screening.studies", config["screening"]["studies"]))
+    extraction = config["extraction"]
+    files += [("extraction.studies", extraction["studies"]),
+              ("extraction.arms", extraction["arms"])]
+    report = config["report"]
+    files.append(("report.risk_of_bias", report["risk_of_bias"]))
+    for section, key in (("extraction", "contrasts"), ("report", "grade_overrides")):
+        if config[section].get(key):
+            files.append((f"{section}.{key}", config[section][key]))
+    return files
+
+
+def check_config_paths(config: Mapping) -> None:
+    """Fail naming the key when a sheet the configuration names does not exist.
+
+    Snakemake skips a job whose input is missing while its old outputs exist, even when its
+    other inputs were rebuilt: a typo in a decision file's path would leave the previous
+    screening in place, and the PRISMA counts built on it, with exit code 0.
+    """
+    for key, path in configured_files(config):
+        if not Path(path).is_file():
+            raise ConfigError(f"{key}: file '{path}' does not exist (paths are relative to "
+                              "the working directory, the review folder)")
+    previous = (config.get("prisma") or {}).get("previous_version")
+    if previous and not Path(previous).is_dir():
+        raise ConfigError(f"prisma.previous_version: folder '{previous}' does not exist")

@@ -65,12 +65,22 @@ def load_searches(path: str | Path) -> pd.DataFrame:
 
 
 def export_file(searches_path: str | Path, data_dir: str | Path, source: str) -> str:
-    """The export file of ``source`` named in ``searches.tsv`` (used by the Snakefile)."""
+    """The export file of ``source`` named in ``searches.tsv`` (used by the Snakefile).
+
+    A file that does not exist is an error naming the row: Snakemake would otherwise skip
+    the jobs that read it while their old outputs exist, and the review would go on with
+    the previous export without a word (a typo in ``file``, an export renamed or moved).
+    """
     table = load_searches(searches_path)
     row = table[table["source"] == source]
     if row.empty:
         raise InputError(searches_path, f"no row for export source '{source}'", field="source")
-    return str(Path(data_dir) / row.iloc[0]["file"])
+    path = Path(data_dir) / row.iloc[0]["file"]
+    if not path.is_file():
+        raise InputError(searches_path, f"the export file of source '{source}', {path}, "
+                                        "does not exist (the 'file' column is relative to "
+                                        "data_dir)", line=int(row.index[0]) + 2, field="file")
+    return str(path)
 
 
 def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,

@@ -186,3 +186,23 @@ def test_utf16_without_bom_in_cyrillic_is_read(testdata, tmp_path, encoding):
     expected = import_records(source, source="x", fmt="ris")
     assert table["title"].tolist() == expected["title"].tolist()
     assert table["title"].str.startswith("Состояние").all()
+
+
+def test_an_export_file_missing_from_data_dir_is_an_error_naming_the_row(tmp_path):
+    # A typo in searches.tsv's file column used to make Snakemake skip the import (its old
+    # output present, its input missing): the review went on with the previous export.
+    from sysrev.workflow.search import export_file
+
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports/wos.txt").write_text("FN Clarivate\n", encoding="utf-8")
+    searches = tmp_path / "searches.tsv"
+    searches.write_text("source\tdatabase\tplatform\tfile\tquery\tsearch_date\tnotes\n"
+                        "embase\tEmbase\tEmbase.com\texports/embase.ris\tx\t2025-06-30\t\n"
+                        "wos\tWeb of Science\tClarivate\texports/wos.txt\tTS=(x)\t2025-06-30"
+                        "\t\n", encoding="utf-8")
+    assert export_file(searches, tmp_path, "wos") == str(tmp_path / "exports/wos.txt")
+    with pytest.raises(InputError) as err:
+        export_file(searches, tmp_path, "embase")
+    message = str(err.value)
+    assert "searches.tsv" in message and "line 2" in message and "'file'" in message
+    assert "exports/embase.ris" in message and "does not exist" in message

@@ -1,0 +1,46 @@
+"""A sheet the configuration names that does not exist is an error naming the key (else
+Snakemake keeps the old outputs of the job that would read it, with exit code 0)."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sysrev.config import ConfigError, check_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bundled(monkeypatch):
+    monkeypatch.chdir(REPO)
+    return yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_bundled_config_names_existing_files(bundled):
+    check_config(bundled)
+
+
+@pytest.mark.parametrize("key", ["screening.decisions[0].file", "screening.studies",
+                                 "extraction.studies", "extraction.arms",
+                                 "report.risk_of_bias", "extraction.contrasts",
+                                 "report.grade_overrides"])
+def test_a_configured_sheet_that_does_not_exist_names_its_key(bundled, key):
+    config = copy.deepcopy(bundled)
+    section, name = key.split(".", 1)
+    typo = "data/denosumab_ra/screening/decisons.csv"
+    if name == "decisions[0].file":
+        config[section]["decisions"][0]["file"] = typo
+    else:
+        config[section][name] = typo
+    with pytest.raises(ConfigError) as err:
+        check_config(config)
+    assert str(err.value).startswith(f"{key}: file '{typo}' does not exist")
+
+
+def test_a_previous_version_folder_that_does_not_exist_names_its_key(bundled):
+    config = copy.deepcopy(bundled)
+    config["prisma"]["previous_version"] = "data/denosumab_ra/versions/2024-13-01"
+    with pytest.raises(ConfigError, match=r"^prisma.previous_version: folder"):
+        check_config(config)
