@@ -234,8 +234,8 @@ def _retime(outcome, new, study=""):
     return edit
 
 
-@pytest.mark.parametrize("new", ["12 Months", "12  months", "52 weeks"],
-                         ids=["outcome_lost_case", "outcome_lost_space", "outcome_lost_other"])
+@pytest.mark.parametrize("new", ["52 weeks", "24 months"],
+                         ids=["outcome_lost_weeks", "outcome_lost_other"])
 def test_outcome_losing_all_studies_to_timepoints_is_an_error(tmp_path, new):
     with pytest.raises(InputErrors) as error:
         _extraction(tmp_path, _retime("sae", new))
@@ -246,17 +246,32 @@ def test_outcome_losing_all_studies_to_timepoints_is_an_error(tmp_path, new):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("new", ["12 Months", "12  months"],
+                         ids=["timepoint_typo_case", "timepoint_typo_space"])
+@pytest.mark.parametrize("study", ["", "DRIVE2016,"], ids=["every_study", "one_study"])
+def test_timepoint_differing_only_in_case_or_spacing_is_an_error(tmp_path, new, study):
+    """A typo, not another time point: leaving the row out would change a pooled estimate
+    with exit code 0."""
+    with pytest.raises(InputErrors) as error:
+        _extraction(tmp_path, _retime("sae" if not study else "das28", new, study=study))
+    message = str(error.value)
+    assert "arms.csv" in message and "line " in message
+    assert f"field 'timepoint': '{new}'" in message
+    assert "only in case or spacing" in message
+    assert not (tmp_path / "out").exists()
+
+
 def test_study_at_another_timepoint_is_warned_and_audited(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
-        out = _extraction(tmp_path, _retime("das28", "12 Months", study="DRIVE2016,"))
+        out = _extraction(tmp_path, _retime("das28", "24 weeks", study="DRIVE2016,"))
     audit = json.loads((out / "audit.json").read_text())
     unused = audit["counts"]["unused_rows"]
     assert len(unused) == 4  # DRIVE2016's four arms
     assert {u["outcome"] for u in unused} == {"das28"}
-    assert all(u["near_match"] and u["timepoint"] == "12 Months" for u in unused)
+    assert all(not u["near_match"] and u["timepoint"] == "24 weeks" for u in unused)
     assert all(isinstance(u["line"], int) and u["line"] > 1 for u in unused)
-    assert "field 'timepoint': '12 Months' is not outcome das28's time point" in caplog.text
-    assert "only in case or spacing" in caplog.text
+    assert "field 'timepoint': '24 weeks' is not outcome das28's time point" in caplog.text
+    assert "only in case or spacing" not in caplog.text
     contrasts = pd.read_csv(out / "contrasts.tsv", sep="\t", dtype=str)
     assert {u["study_id"] for u in unused} == {"DRIVE2016"}
     assert "DRIVE2016" not in set(contrasts.loc[contrasts["outcome"] == "das28", "study_id"])

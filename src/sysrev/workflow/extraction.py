@@ -37,7 +37,8 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
     """Check the extraction sheets against the configuration and the included studies.
 
     Rows whose time point is not their outcome's configured one are not analysed: each is a
-    warning in the log and listed in the audit (``unused_rows``) with its file and line. An
+    warning in the log and listed in the audit (``unused_rows``) with its file and line; one
+    that differs only in case or spacing (``12 Months``) is a typo and an error. An
     outcome whose rows all sit at other time points (every study lost) is an error unless
     ``allow_lost_outcomes``.
 
@@ -64,6 +65,14 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
     unused = rows_off_timepoint(arm_table, specs, sheet=arms)
     if contrast_rows is not None:
         unused += rows_off_timepoint(contrast_rows, specs, sheet=contrast_sheet)
+    typos = [entry for entry in unused if entry["near_match"]]
+    if typos:
+        # A time point that differs from the configured one only in case or spacing is a
+        # typo, not another time point extracted on purpose: leaving the row out would change
+        # a pooled estimate with exit code 0.
+        raise InputErrors(", ".join(sorted({e["file"] for e in typos})), [
+            describe_unused(e) + "; write the time point exactly as configured"
+            for e in typos])
     for entry in unused:
         log.warning("%s", describe_unused(entry))
     lost = lost_outcomes(unused, [arm_table] + ([contrast_rows] if contrast_rows is not None
