@@ -12,7 +12,7 @@ if os.path.isdir(f"{workflow.basedir}/src/sysrev"):
     sys.path.insert(0, f"{workflow.basedir}/src")
 
 from sysrev.config import check_config_file
-from sysrev.workflow.logs import print_warning_summary
+from sysrev.workflow.logs import clear_failed_run_marker, mark_failed_run, print_warning_summary
 
 
 # The bundled review's config is the default only: a review's own --configfile replaces it
@@ -64,6 +64,13 @@ rule all:
 
 
 # A run that exits 0 can still carry warnings that change what its results mean (a dropped
-# extraction row, pending decisions, a suspicious export): repeat them at the end.
+# extraction row, pending decisions, a suspicious export): repeat them at the end. A failed
+# run leaves the last successful run's tables in place: mark the folder until a run succeeds.
 onsuccess:
     print_warning_summary(config.get("pathvars", {}).get("logs", f"logs/{config['review']}"))
+    clear_failed_run_marker(config.get("pathvars", {}).get("results", f"results/{config['review']}"))
+
+
+onerror:
+    mark_failed_run(config.get("pathvars", {}).get("results", f"results/{config['review']}"),
+                    log)

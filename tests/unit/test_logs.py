@@ -34,3 +34,16 @@ def test_no_summary_without_warnings_and_a_long_list_is_cut(tmp_path):
     log.write_text("".join(f"WARNING x: number {i}\n" for i in range(50)), encoding="utf-8")
     assert print_warning_summary(tmp_path, stream=stream, limit=40) == 50
     assert "and 10 more" in stream.getvalue() and "number 40" not in stream.getvalue()
+
+
+def test_a_failed_run_marks_the_results_until_a_run_succeeds(tmp_path):
+    from sysrev.workflow.logs import FAILED_RUN_MARKER, clear_failed_run_marker, mark_failed_run
+
+    results = tmp_path / "results/review"
+    marker = mark_failed_run(results, ".snakemake/log/run.log")
+    assert marker == results / FAILED_RUN_MARKER
+    text = marker.read_text(encoding="utf-8")
+    assert "failed" in text and ".snakemake/log/run.log" in text
+    clear_failed_run_marker(results)
+    assert not marker.exists()
+    clear_failed_run_marker(results)  # nothing to remove is fine

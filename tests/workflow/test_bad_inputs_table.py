@@ -215,6 +215,13 @@ def test_duplicate_decision_row_fails_naming_both_lines(work):
     assert "decisions.csv line 2, " in text and f"decisions.csv line {len(lines)}: duplicate" \
         in text
     assert not (work / R / "screening/final_decisions.tsv").exists()
+    # The tables downstream are still the last successful run's: the folder says so ...
+    assert "failed" in (work / R / "RUN_FAILED.txt").read_text(encoding="utf-8")
+    # ... until a run succeeds again.
+    decisions.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    result = run_snakemake(work)
+    assert result.returncode == 0, output_of(result)[-3000:]
+    assert not (work / R / "RUN_FAILED.txt").exists()
 
 
 def test_decision_sheet_in_windows_1252_is_read(work):

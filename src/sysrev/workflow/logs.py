@@ -67,3 +67,29 @@ def print_warning_summary(log_dir: str | Path, *, limit: int = 40,
         print(f"  ... and {len(found) - limit} more: grep WARNING {log_dir}/*/*.log",
               file=stream)
     return len(found)
+
+
+#: Written into a review's results folder when a run fails, removed when a run succeeds.
+FAILED_RUN_MARKER = "RUN_FAILED.txt"
+
+
+def mark_failed_run(results_dir: str | Path, snakemake_log: str | None = None) -> Path:
+    """Mark ``results_dir`` after a failed run: the tables in it are the last successful
+    run's and may not match the inputs any more (Snakemake removes only the failed job's own
+    outputs). The next successful run removes the mark."""
+    marker = Path(results_dir) / FAILED_RUN_MARKER
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    text = ("The last snakemake run of this review failed. The files in this folder are from\n"
+            "the last successful run and may not reflect the current inputs; do not use them\n"
+            "until a run ends without error (`snakemake -n` lists what will be rebuilt).\n")
+    if snakemake_log:
+        text += f"Snakemake's log of the failed run: {snakemake_log}\n"
+    marker.write_text(text, encoding="utf-8")
+    print(f"\nsysrev: the run failed; {marker} marks the results as out of date until a run "
+          "succeeds.", file=sys.stderr)
+    return marker
+
+
+def clear_failed_run_marker(results_dir: str | Path) -> None:
+    """Remove the failed-run mark after a successful run."""
+    (Path(results_dir) / FAILED_RUN_MARKER).unlink(missing_ok=True)
