@@ -249,11 +249,15 @@ CONFIG = "config/config.yaml"
     ("start_date: null", 'start_date: "2025-07-01"',
      "search.pubmed.start_date: 2025-07-01 is after search.pubmed.date 2025-06-30"),
     ("  reviewers_required: 2\n", "  reviewers_required: [2\n",
-     "config/config.yaml, line 60, column 21: invalid YAML"),
+     "config/config.yaml, line {line}, column 21: invalid YAML"),
     ("title: Denosumab versus", "title: Dénosumab versus",
-     "config/config.yaml, line 168: not UTF-8"),
+     "config/config.yaml, line {line}: not UTF-8"),
 ], ids=["date_feb30", "date_future", "start_after_date", "yaml_syntax", "config_latin1"])
 def test_bad_config_stops_before_any_job(work, old, new, message):
+    text = (work / CONFIG).read_text(encoding="utf-8")
+    # the line of the edit (YAML reports an unclosed flow sequence on the line after it)
+    line = text[:text.index(old)].count("\n") + 1 + ("[" in new)
+    message = message.format(line=line)
     edit(work / CONFIG, old, new, encoding="latin-1" if "é" in new else "utf-8")
     before = {p: p.stat().st_mtime for p in (work / "results").rglob("*") if p.is_file()}
     result = run_snakemake(work)

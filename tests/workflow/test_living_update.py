@@ -76,7 +76,11 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
 
     counts = json.loads((work / "results/denosumab_ra/prisma/counts.json").read_text())
     # The new-studies arm counts only what the new search found: the two new records.
-    assert counts["identification"]["databases"] == {"pubmed": 2}
+    # (the exports, not searched again, are listed with no new record)
+    assert {source: n for source, n in counts["identification"]["databases"].items()
+            if n} == {"pubmed": 2}
+    assert set(counts["identification"]["databases"]) == {"pubmed", "embase", "wos",
+                                                           "central"}
     assert counts["identification"]["duplicates_removed"] == 0
     # Both new records await screening: none is counted as screened.
     assert counts["screening"] == {"records_screened": 0, "records_excluded": 0,
