@@ -66,15 +66,23 @@ def atomic_path(path: str | Path, mode: str = "w") -> Iterator[Any]:
         raise
 
 
-def write_tsv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
-              sort_by: Sequence[str] | None = None) -> None:
-    """Write ``frame`` as TSV with exactly ``columns``, rows sorted by ``sort_by``."""
+def _columns_in_order(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
+                      sort_by: Sequence[str] | None) -> pd.DataFrame:
+    """Exactly ``columns`` of ``frame``, rows stably sorted by ``sort_by``: the fixed layout
+    every written table has, so that two runs diff cleanly."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"cannot write {path}: missing columns {missing}")
     out = frame.loc[:, list(columns)]
     if sort_by:
         out = out.sort_values(list(sort_by), kind="mergesort")
+    return out
+
+
+def write_tsv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
+              sort_by: Sequence[str] | None = None) -> None:
+    """Write ``frame`` as TSV with exactly ``columns``, rows sorted by ``sort_by``."""
+    out = _columns_in_order(frame, path, columns, sort_by)
     with atomic_path(path) as handle:
         out.to_csv(handle, sep="\t", index=False, lineterminator="\n",
                    float_format=FLOAT_FORMAT, na_rep="")
@@ -103,15 +111,10 @@ def neutralise_cell(value: Any) -> Any:
 def write_spreadsheet_csv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
                           sort_by: Sequence[str] | None = None, bom: bool = False) -> None:
     """Write ``frame`` as a comma-separated UTF-8 file (CRLF line ends) that is safe to open
-    in a spreadsheet: every formula-like text cell neutralised (:func:`neutralise_cell`); with ``bom``, a
-    byte-order mark first, so that Excel reads accents right. Columns and row order as
+    in a spreadsheet: every formula-like text cell neutralised (:func:`neutralise_cell`);
+    with ``bom``, a byte-order mark first, so that Excel reads accents right. Columns and row order as
     :func:`write_tsv`."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"cannot write {path}: missing columns {missing}")
-    out = frame.loc[:, list(columns)]
-    if sort_by:
-        out = out.sort_values(list(sort_by), kind="mergesort")
+    out = _columns_in_order(frame, path, columns, sort_by)
     out = out.apply(lambda column: column.map(neutralise_cell))
     with atomic_path(path) as handle:
         if bom:
