@@ -133,3 +133,26 @@ def check_config_paths(config: Mapping) -> None:
     previous = (config.get("prisma") or {}).get("previous_version")
     if previous and not Path(previous).is_dir():
         raise ConfigError(f"prisma.previous_version: folder '{previous}' does not exist")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sysrev.config FILE...``: check review config files for YAML and encoding
+    errors, naming the file and line (Snakemake reads a ``--configfile`` before the workflow
+    can check it, and its own message names neither)."""
+    import sys
+
+    paths = sys.argv[1:] if argv is None else argv
+    status = 0
+    for path in paths:
+        try:
+            check_config_file(path)
+        except (ConfigError, OSError) as error:
+            print(error, file=sys.stderr)
+            status = 1
+        else:
+            print(f"{path}: valid YAML (UTF-8)")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

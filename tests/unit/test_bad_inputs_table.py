@@ -347,3 +347,19 @@ def test_temporary_file_of_a_killed_write_is_removed_by_the_rerun(tmp_path):
         handle.write("whole\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tsv.k1ll3d.tmp",
                                                            "results.tsv"]
+
+
+def test_config_check_command_names_file_and_line_of_a_configfile(tmp_path, capsys):
+    """Snakemake reads a --configfile before the workflow can check it ('Config file is not
+    valid JSON or YAML', no file, no line): `python -m sysrev.config FILE` names both."""
+    from sysrev.config import main
+
+    good = tmp_path / "good.yaml"
+    good.write_text("review: mine\nscreening:\n  reviewers_required: 1\n", encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("review: mine\nscreening:\n  reviewers_required: [1\n  studies: x\n",
+                   encoding="utf-8")
+    assert main([str(good)]) == 0
+    assert main([str(good), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}, line 4" in err and "invalid YAML" in err
