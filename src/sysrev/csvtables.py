@@ -77,7 +77,8 @@ def load_csv(path: str | Path, *, required: Sequence[str],
         duplicated = sorted({c for c in header if header.count(c) > 1})
         if duplicated:
             raise InputError(path, f"{_columns(duplicated)} {duplicated} "
-                                   f"{'appears' if len(duplicated) == 1 else 'appear'} more than once", line=1)
+                                   f"{'appears' if len(duplicated) == 1 else 'appear'} more "
+                                   "than once", line=1)
         rows = []
         start = reader.line_num + 1
         for cells in reader:
