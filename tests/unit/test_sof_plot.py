@@ -175,8 +175,15 @@ def test_png_title_context_and_sentence_case_headers(tmp_path):
                     comparison="Control", context=CONTEXT)
     texts = {t.get_gid(): t.get_text() for t in drawn["figure"].axes[0].texts if t.get_gid()}
     assert texts["title"] == "Denosumab compared with placebo for rheumatoid arthritis"
-    assert texts["context"] == ("Patient or population: adults with rheumatoid arthritis\n"
-                                "Intervention: denosumab\nComparison: placebo")
+    context = [t for t in drawn["figure"].axes[0].texts if t.get_gid() == "context"]
+    assert [t.get_text() for t in context] == [
+        "Patient or population: adults with rheumatoid arthritis", "Intervention: denosumab",
+        "Comparison: placebo"]
+    # Evenly spaced, under the title and above the table's header.
+    ys = [t.get_position()[1] for t in context]
+    assert abs((ys[0] - ys[1]) - (ys[1] - ys[2])) < 1e-9
+    title = next(t for t in drawn["figure"].axes[0].texts if t.get_gid() == "title")
+    assert title.get_position()[1] > ys[0]
     all_texts = [t.get_text() for t in drawn["figure"].axes[0].texts]
     assert "Risk with control" in all_texts and "Risk with denosumab" in all_texts
     assert "Risk with Control" not in all_texts

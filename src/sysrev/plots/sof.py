@@ -281,8 +281,10 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
             ha="left", gid="title")
     if context:
         y -= (title_text.count("\n") + 1) * (FONT + 3) * 1.3 / 72 + 0.05
-        ax.text(x[0], y, _plain(context_text), fontsize=FONT, va="top", ha="left",
-                linespacing=1.4, gid="context")
+        # One text per line: even spacing whatever the glyphs of each line.
+        for i, line in enumerate(context_text.split("\n")):
+            ax.text(x[0], y - i * LINE_IN, _plain(line), fontsize=FONT, va="top", ha="left",
+                    gid="context")
     y = total_h - title_h
     rule = {"color": "#555555", "lw": 0.8}
     ax.add_patch(Rectangle((x[0], y - header_h), x[-1] - x[0], header_h,
