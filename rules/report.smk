@@ -67,7 +67,7 @@ rule summary_of_findings:
     params:
         input_sha256=get_input_sha256(config["report"]["risk_of_bias"], get_grade_overrides),
         tool=config["report"]["risk_of_bias_tool"],
-        title=config["report"]["title"],
+        sof=config["report"]["summary_of_findings"],
         study_order=config["report"]["study_order"],
         intervention=config["analysis"]["treatment_label"],
         comparison=config["analysis"]["control_label"],

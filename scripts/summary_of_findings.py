@@ -13,7 +13,7 @@ with rule_log(snakemake.log[0]):
                         overrides=overrides[0] if overrides else None,
                         tsv=snakemake.output.tsv, html_out=snakemake.output.html,
                         png=snakemake.output.png, audit=snakemake.output.audit,
-                        title=snakemake.params.title,
+                        sof=snakemake.params.sof,
                         study_order=snakemake.params.study_order,
                         sheet=snakemake.input.sheet,
                         intervention=snakemake.params.intervention,

@@ -99,6 +99,14 @@ def _model_summary(result, measure: str, preset: Preset | None = None,
     return _ratio_scale(data, measure)
 
 
+def _study_label(info: pd.DataFrame, study_id: str) -> str:
+    """The study's label from studies.tsv ("Cohen 2008"), or its id when it has none."""
+    if "label" not in info.columns or study_id not in info.index:
+        return str(study_id)
+    label = info.at[study_id, "label"]
+    return str(label) if isinstance(label, str) and label.strip() else str(study_id)
+
+
 def _labels(usable: pd.DataFrame, info: pd.DataFrame) -> list[str]:
     labels = []
     for sid, comp in zip(usable["study_id"], usable["comparison"].fillna("")):
@@ -202,7 +210,8 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
                                  f"{spec.small_study_min_studies} studies on (Cochrane "
                                  "Handbook 13.3.5.4: at least 10)",
         },
-        "not_analysable": [{"study_id": s, "reason": r}
+        # Ids for programs, labels ("Cohen 2008") for what a reader sees.
+        "not_analysable": [{"study_id": s, "label": _study_label(info, s), "reason": r}
                            for s, r in zip(left_out["study_id"], left_out["reason"])],
         "show_prediction_interval": False,
     }
@@ -286,6 +295,7 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         "status": "pooled" if k > 1 else "single study",
         "participants": int(participants) if participants.is_integer() else participants,
         "studies": sorted(set(usable["study_id"])),
+        "study_labels": [_study_label(info, s) for s in sorted(set(usable["study_id"]))],
         "fixed": _model_summary(fixed, spec.measure),
         "random": _model_summary(random, spec.measure, preset, show_pi),
         "show_prediction_interval": bool(show_pi),
@@ -334,6 +344,9 @@ def summary_row(pooled: dict) -> dict:
         "studies": "; ".join(pooled.get("studies", [])),
         "not_analysable": "; ".join(f"{x['study_id']}: {x['reason']}"
                                     for x in pooled["not_analysable"]),
+        "study_labels": "; ".join(pooled.get("study_labels", [])),
+        "not_analysable_labels": "; ".join(f"{x.get('label', x['study_id'])}: {x['reason']}"
+                                           for x in pooled["not_analysable"]),
         "preset": pooled.get("preset", ""),
         "prediction_lower": value(random, "pi_lb") if pooled.get(
             "show_prediction_interval") else None,

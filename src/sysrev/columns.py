@@ -70,7 +70,9 @@ SUMMARY_COLUMNS = ["outcome", "label", "measure", "status", "k", "participants",
                    "fixed_estimate", "fixed_ci_lower", "fixed_ci_upper", "studies",
                    "not_analysable", "preset", "prediction_lower", "prediction_upper",
                    "tau2_ci_lower", "tau2_ci_upper", "mh_estimate", "mh_ci_lower",
-                   "mh_ci_upper", "egger_p", "subgroup_test_p", "small_study_tests"]
+                   "mh_ci_upper", "egger_p", "subgroup_test_p", "small_study_tests",
+                   # The same studies named by their labels, for readers.
+                   "study_labels", "not_analysable_labels"]
 
 #: Value written into a numeric extraction cell that the source does not report.
 NOT_REPORTED = "NR"

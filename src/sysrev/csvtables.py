@@ -11,6 +11,7 @@ from typing import Sequence
 import pandas as pd
 
 from sysrev.errors import InputError
+from sysrev.errors import columns_word as _columns
 
 LINE = "_line"
 
@@ -67,15 +68,17 @@ def load_csv(path: str | Path, *, required: Sequence[str],
             raise InputError(path, "the file is empty (no header line)", line=1) from None
         missing = [c for c in required if c not in header]
         if missing:
-            raise InputError(path, f"missing column(s) {missing}; the header is {header}",
+            raise InputError(path, f"missing {_columns(missing)} {missing}; the header is {header}",
                              line=1)
         unknown = [c for c in header if c not in required and c not in optional]
         if unknown:
-            raise InputError(path, f"unknown column(s) {unknown}; allowed: "
+            raise InputError(path, f"unknown {_columns(unknown)} {unknown}; allowed: "
                                    f"{list(required) + list(optional)}", line=1)
         duplicated = sorted({c for c in header if header.count(c) > 1})
         if duplicated:
-            raise InputError(path, f"column(s) {duplicated} appear more than once", line=1)
+            raise InputError(path, f"{_columns(duplicated)} {duplicated} "
+                                   f"{'appears' if len(duplicated) == 1 else 'appear'} more "
+                                   "than once", line=1)
         rows = []
         start = reader.line_num + 1
         for cells in reader:

@@ -34,6 +34,12 @@ class InputErrors(InputError):
     def __init__(self, path: str | Path, problems: list[str]):
         self.problems = list(problems)
         listing = "\n  ".join(self.problems)
-        ValueError.__init__(self, f"{path}: {len(self.problems)} problem(s):\n  {listing}")
+        ValueError.__init__(self, f"{path}: {len(self.problems)} "
+                            f"{'problem' if len(self.problems) == 1 else 'problems'}:\n  {listing}")
         self.path = str(path)
         self.row = self.field = self.line = None
+
+
+def columns_word(names) -> str:
+    """'column' for one name, 'columns' for several: for messages that list them."""
+    return "column" if len(names) == 1 else "columns"

@@ -508,7 +508,8 @@ def impute_missing_sd(arms: pd.DataFrame, outcomes: Mapping[str, OutcomeSpec],
                 value = float(sds.max())
                 how = "largest SD"
             arms.at[idx, "sd_used"] = value
-            note = (f"SD imputed: {how} of {len(donors)} arm(s) in other studies "
+            note = (f"SD imputed: {how} of {len(donors)} {'arm' if len(donors) == 1 else 'arms'} "
+                    f"in other studies "
                     f"(Cochrane Handbook 6.5.2.7)")
             arms.at[idx, "conversion"] = "; ".join(filter(None, [row["conversion"], note]))
     return arms

@@ -243,13 +243,13 @@ def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.
             risk = control_events / control_total
             absolute = ""
             if pooled["measure"] == "RR":
-                # A risk cannot exceed 1000 per 1000, however large the ratio's bound.
+                # A risk cannot exceed 1,000 per 1,000, however large the ratio's bound.
                 raw = [1000 * risk * math.exp(v)
                        for v in (random["estimate"], random["ci_lb"], random["ci_ub"])]
-                shown = [f"{min(v, 1000):.0f}" + (" (capped)" if v > 1000 else "")
+                shown = [_per_1000(min(v, 1000)) + (" (capped)" if v > 1000 else "")
                          for v in raw]
-                absolute = (f"{1000 * risk:.0f} per 1000 with control; {shown[0]} per 1000 "
-                            f"with intervention ({shown[1]} to {shown[2]})")
+                absolute = (f"{_per_1000(1000 * risk)} per 1,000 with control; {shown[0]} per "
+                            f"1,000 with intervention ({shown[1]} to {shown[2]})")
         else:
             # GRADE puts a mean difference in the absolute-effect column; there is no
             # relative effect for a continuous outcome.

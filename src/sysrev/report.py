@@ -159,6 +159,11 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
                  f"Standard deviations from confidence intervals: "
                  f"{html.escape(extraction['parameters']['ci_distribution'])} quantiles "
                  "(Cochrane Handbook 6.5.2.3).</p>")
+    details = extraction["counts"].get("conversion_details")
+    if details:  # outcome and study labels; audits written before them have ids only
+        conversions = [f"{d['outcome_label']}, {d['study_label']}"
+                       f"{' (' + d['comparison'] + ')' if d['comparison'] else ''}: "
+                       f"{d['conversions']}" for d in details]
     if conversions:
         parts.append("<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in conversions)
                      + "</ul>")

@@ -60,6 +60,12 @@ def _text(value: object) -> str:
     return "" if is_missing(value) else str(value)
 
 
+def _labelled(row: pd.Series, labels: str, ids: str) -> str:
+    """The labels column of a summary row, or its ids when the table predates labels."""
+    text = _text(row.get(labels))
+    return text if text else _text(row.get(ids))
+
+
 def ci_text(estimate: object, lower: object, upper: object) -> str:
     """'1.00 (0.54 to 1.86)', or '' without an estimate."""
     if is_missing(estimate):
@@ -93,9 +99,11 @@ def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled re
             "prediction": ("" if is_missing(r["prediction_lower"]) else
                            f"{number(r['prediction_lower'])} to "
                            f"{number(r['prediction_upper'])}"),
-            "egger": p_value(r["egger_p"]), "studies": _text(r["studies"]),
+            "egger": p_value(r["egger_p"]),
+            "studies": _labelled(r, "study_labels", "studies"),
             "small_study": _text(r.get("small_study_tests")),
-            "not_analysable": _text(r["not_analysable"]).replace("; ", ";\n"),
+            "not_analysable": _labelled(r, "not_analysable_labels",
+                                        "not_analysable").replace("; ", ";\n"),
         })
     frame = pd.DataFrame(rows, columns=["label", "measure", "k", "participants", "status",
                                         "model", "random", "p", "tau2", "i2", "q", "fixed",
@@ -436,7 +444,8 @@ def effects_page(effects: pd.DataFrame, pooled: Mapping, *, level: float) -> str
                      f"\u03c4\u00b2 = {number(random.get('tau2'), 3)}, "
                      f"I\u00b2 = {number(random.get('i2'), 0)}%.")
     for item in pooled.get("not_analysable") or []:
-        notes.append(f"Not analysable: {item.get('study_id', '')}: {item.get('reason', '')}")
+        name = item.get("label") or item.get("study_id", "")
+        notes.append(f"Not analysable: {name}: {item.get('reason', '')}")
     if effects.empty:
         notes.insert(0, "No study had analysable data for this outcome.")
     log.info("effects_page %s: %d rows", pooled.get("outcome"), len(frame))

@@ -180,3 +180,20 @@ def test_no_data_and_single_study():
     contrasts["status"] = "not_analysable"
     effects, pooled = analyse_outcome(contrasts, STUDIES, _spec())
     assert effects.empty and pooled["status"] == "no analysable data"
+
+
+def test_studies_are_named_by_label_next_to_their_ids():
+    """Issue 13: pooled.json and summary.tsv keep ids for programs and add labels."""
+    contrasts = _sae_contrasts()
+    contrasts.loc[contrasts["study_id"] == "IWAMOTO2022", ["status", "reason"]] = [
+        "not_analysable", "no events reported"]
+    _, pooled = analyse_outcome(contrasts, STUDIES, _spec())
+    assert pooled["studies"] == ["DESIRABLE2019", "DRIVE2016"]
+    assert pooled["study_labels"] == ["DESIRABLE", "DRIVE"]
+    assert pooled["not_analysable"] == [{"study_id": "IWAMOTO2022", "label": "Iwamoto 2022",
+                                         "reason": "no events reported"}]
+    row = summary_row(pooled)
+    assert row["studies"] == "DESIRABLE2019; DRIVE2016"
+    assert row["study_labels"] == "DESIRABLE; DRIVE"
+    assert row["not_analysable"] == "IWAMOTO2022: no events reported"
+    assert row["not_analysable_labels"] == "Iwamoto 2022: no events reported"

@@ -208,7 +208,7 @@ def test_sd_imputation_is_off_by_default_and_flagged_when_on(tmp_path):
     s1 = imputed[imputed["study_id"] == "S1"]
     pooled_sd = math.sqrt((20 * 4 + 10 * 16) / 30)
     assert list(s1["sd_used"]) == pytest.approx([pooled_sd, pooled_sd], rel=1e-12)
-    assert "SD imputed: pooled SD of 2 arm(s) in other studies" in s1.iloc[0]["conversion"]
+    assert "SD imputed: pooled SD of 2 arms in other studies" in s1.iloc[0]["conversion"]
     largest = impute_missing_sd(arms, OUTCOMES, "max")
     assert list(largest[largest["study_id"] == "S1"]["sd_used"]) == [4.0, 4.0]
     contrasts = study_contrasts(arms, OUTCOMES, impute_sd="pooled")

@@ -13,14 +13,14 @@ def test_warnings_in_every_rule_log_are_repeated(tmp_path):
     (tmp_path / "screen_records").mkdir()
     (tmp_path / "screen_records/screen_records.log").write_text(
         "INFO sysrev.workflow.screening: 98 records\n"
-        "WARNING sysrev.workflow.screening: 11 screening decision(s) pending\n",
+        "WARNING sysrev.workflow.screening: 11 screening decisions pending\n",
         encoding="utf-8")
     found = warnings_in_logs(tmp_path)
     assert [log.split("/")[-1] for log, _ in found] == ["central.log", "screen_records.log"]
     stream = io.StringIO()
     assert print_warning_summary(tmp_path, stream=stream) == 2
     text = stream.getvalue()
-    assert "2 warning(s)" in text
+    assert "2 warnings" in text
     assert "import_export/central.log: WARNING sysrev.imports.checks: central.ris" in text
     assert "INFO" not in text
 

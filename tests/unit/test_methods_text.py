@@ -186,3 +186,31 @@ def test_small_study_tests_and_sensitivity_analyses_are_described(tmp_path):
     text = _text(methods_html(review="r", audits=_audits(tmp_path),
                               prisma=_prisma(tmp_path), pooled=pooled12))
     assert "Assessed for Big outcome." in text
+
+
+def test_conversions_name_outcomes_and_studies_by_label(tmp_path):
+    """Issue 13: "Erosion, DESIRABLE (Takeuchi 2019): ...", not "erosion DESIRABLE2019"."""
+    import pandas as pd
+
+    from sysrev.workflow.extraction import conversion_details
+    contrasts = pd.DataFrame({"outcome": ["erosion"], "study_id": ["DESIRABLE2019"],
+                              "comparison": [None],
+                              "conversions": ["SD from 95% CI (t, n - 1 df)"]})
+    studies = pd.DataFrame({"study_id": ["DESIRABLE2019"],
+                            "label": ["DESIRABLE (Takeuchi 2019)"]})
+    outcomes = [{"id": "erosion", "label": "Erosion score, change", "type": "continuous"}]
+    details = conversion_details(contrasts, outcomes, studies)
+    assert details == [{"outcome": "erosion", "outcome_label": "Erosion score, change",
+                        "study_id": "DESIRABLE2019",
+                        "study_label": "DESIRABLE (Takeuchi 2019)", "comparison": "",
+                        "conversions": "SD from 95% CI (t, n - 1 df)"}]
+    audits = _audits(tmp_path)
+    extraction = json.loads(open(audits["extraction"], encoding="utf-8").read())
+    extraction["counts"] = {"conversions": ["erosion DESIRABLE2019: SD from 95% CI"],
+                            "conversion_details": details}
+    _write(tmp_path / "extraction.json", extraction)
+    page = methods_html(review="r", audits=audits, prisma=_prisma(tmp_path),
+                        pooled=_pooled(tmp_path))
+    assert ("<li>Erosion score, change, DESIRABLE (Takeuchi 2019): SD from 95% CI (t, n - 1 "
+            "df)</li>") in page
+    assert "DESIRABLE2019" not in page

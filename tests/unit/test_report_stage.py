@@ -109,12 +109,13 @@ def test_sof_table_overrides_and_absolute_effects():
     table = summary_of_findings(pooled, effects, {"S0": "Low", "S1": "Low"}, overrides)
     row = table.iloc[0]
     assert row["effect"] == "RR 2.00 (1.50 to 2.50)"
-    assert row["absolute_effect"].startswith("100 per 1000 with control; 200 per 1000")
+    assert row["absolute_effect"].startswith("100 per 1,000 with control; 200 per 1,000")
     assert row["certainty"] == "Moderate"
     assert "Indirectness: reviewer: older population" in row["reasons"]
     assert table.iloc[1]["certainty"] == "not assessable"
     html = sof_html(table, "T")
-    assert "\u2a01\u2a01\u2a01\u25ef Moderate" in html
+    assert "\u2a01\u2a01\u2a01\u25ef</span><br>Moderate<sup>a</sup>" in html
+    assert "<p>a. Indirectness \u22121: reviewer: older population</p>" in html
 
 
 def test_overrides_are_checked(tmp_path):

@@ -333,3 +333,29 @@ def test_sensitivity_pages_only_for_outcomes_with_two_or_more_studies(tmp_path):
                              "not analysable", "not analysable"]}).to_csv(
         contrasts, sep="\t", index=False)
     assert outcomes_with_sensitivity(str(contrasts)) == ["sae"]
+
+
+def test_summary_and_effects_pages_name_studies_by_label():
+    """Issue 13: a reader sees "Cohen 2008", not COHEN2008; ids stay in the TSV."""
+    summary = pd.DataFrame([_summary_row(
+        outcome="erosion", label="Erosion", measure="MD", k="1", participants="100",
+        status="single study", studies="DESIRABLE2019",
+        study_labels="DESIRABLE (Takeuchi 2019)",
+        not_analysable="COHEN2008: SD not reported",
+        not_analysable_labels="Cohen 2008: SD not reported")])
+    header, row = parse(summary_page(summary, level=95)).tables[0]
+    cells = dict(zip(header, row))
+    assert cells["Studies analysed"] == "DESIRABLE (Takeuchi 2019)"
+    assert cells["Not analysable (why)"] == "Cohen 2008: SD not reported"
+    effects = pd.DataFrame(columns=["study_id", "label", "year", "yi", "vi", "ci_lower",
+                                    "ci_upper", "weight_fixed", "weight_random",
+                                    "n_treatment", "n_control", "mean_treatment",
+                                    "sd_treatment", "mean_control", "sd_control",
+                                    "events_treatment", "events_control", "conversions",
+                                    "comparison", "data_level", "subgroup"])
+    pooled = {"outcome": "erosion", "label": "Erosion", "measure": "MD",
+              "not_analysable": [{"study_id": "COHEN2008", "label": "Cohen 2008",
+                                  "reason": "SD not reported"}]}
+    page = effects_page(effects, pooled, level=95)
+    assert "Not analysable: Cohen 2008: SD not reported" in page
+    assert "COHEN2008" not in page

@@ -62,3 +62,33 @@ def test_summary_plot_legend_right_under_the_axis(tmp_path):
         assert ax.get_xlim() == (0, 100)
         overall = shares[shares["domain"] == "overall"].set_index("judgement")["percent"]
         assert abs(overall.sum() - 100) < 1e-9
+
+
+def test_keys_show_every_level_of_the_tool_even_when_none_is_judged_so(tmp_path):
+    """Issue 13: as robvis, the key shows the tool's scale, not only the levels used."""
+    table = _table(3)
+    table["judgement"] = table["judgement"].replace("High", "Low")  # nobody judged High
+    drawn = {}
+    summary_plot(table, {f"S{i}": 1.0 for i in range(3)}, ROB2, tmp_path / "s.png",
+                 tmp_path / "s.svg", drawn=drawn)
+    key = drawn["figure"].axes[0].get_legend()
+    assert [t.get_text() for t in key.get_texts()] == ["Low", "Some concerns", "High"]
+    light = traffic_light(table, {}, ROB2, tmp_path / "t.png", tmp_path / "t.svg",
+                          order=["S0", "S1", "S2"])
+    assert [t.get_text() for t in light["figure"].axes[0].get_legend().get_texts()] == [
+        "+  Low", "\u2212  Some concerns", "\u00d7  High"]
+    robins = TOOLS["robins_i"]
+    rows = pd.DataFrame([{"study_id": "S0", "domain": d, "judgement": "Moderate"}
+                         for d in list(robins.domains) + ["overall"]])
+    drawn = {}
+    summary_plot(rows, {"S0": 1.0}, robins, tmp_path / "r.png", tmp_path / "r.svg",
+                 drawn=drawn)
+    # "No information" is not a level of bias: in the key only when a study has it.
+    assert [t.get_text() for t in drawn["figure"].axes[0].get_legend().get_texts()] == [
+        "Low", "Moderate", "Serious", "Critical"]
+    rows.loc[0, "judgement"] = "No information"
+    drawn = {}
+    summary_plot(rows, {"S0": 1.0}, robins, tmp_path / "r.png", tmp_path / "r.svg",
+                 drawn=drawn)
+    assert [t.get_text() for t in drawn["figure"].axes[0].get_legend().get_texts()][-1] == \
+        "No information"

@@ -223,7 +223,7 @@ def test_ambiguous_title_is_warned_and_an_error(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         rows = warn_ambiguous(table)
     assert list(rows["record_id"]) == ["r2", "r3"]
-    assert "2 decision row(s) match several records and none was picked" in caplog.text
+    assert "2 decision rows match several records and none was picked" in caplog.text
     assert "rayyan.csv, line 3 (r2): title" in caplog.text
     with pytest.raises(InputErrors) as err:
         check_decisions(table)
@@ -252,3 +252,13 @@ def test_a_full_text_decision_on_a_record_not_included_at_title_abstract_is_repo
     assert "decisions.csv, line 4 (record pubmed:2)" in messages[0]
     assert "'include' not used" in messages[0] and "is pending" in messages[0]
     assert "line 6 (record pubmed:3)" in messages[1] and "is exclude" in messages[1]
+
+
+def test_rule_text_and_messages_use_proper_plurals(tmp_path):
+    """Issue 13: no "reviewer(s)" in the methods text or in messages a user reads."""
+    assert "At least 2 reviewers must decide" in ScreeningRules().describe()
+    assert "At least 1 reviewer must decide" in ScreeningRules(reviewers_required=1).describe()
+    assert "(s)" not in ScreeningRules().describe()
+    one = InputErrors(tmp_path / "x.csv", ["a"])
+    two = InputErrors(tmp_path / "x.csv", ["a", "b"])
+    assert "1 problem:" in str(one) and "2 problems:" in str(two)

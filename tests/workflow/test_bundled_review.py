@@ -211,6 +211,29 @@ def test_report_stage_outputs(bundled_run):
         page = (bundled_run / f"results/denosumab_ra/report/tables/{table}.html").read_text(
             encoding="utf-8")
         assert html.escape(disclosure) in page, table
+    # Issue 13: studies and outcomes by label where a reader sees them; the SoF in GRADE style.
+    assert ("<li>Modified Sharp erosion score, change from baseline, DESIRABLE (Takeuchi "
+            "2019): ") in methods
+    assert "erosion DESIRABLE2019" not in methods
+    summary_page = (bundled_run / "results/denosumab_ra/report/tables/summary.html").read_text(
+        encoding="utf-8")
+    jsn_page = (bundled_run / "results/denosumab_ra/report/tables/effects_jsn.html").read_text(
+        encoding="utf-8")
+    for study_id in ("COHEN2008", "DRIVE2016", "DESIRABLE2019", "SO2021", "IWAMOTO2022"):
+        assert study_id not in summary_page and study_id not in jsn_page, study_id
+    assert "DESIRABLE (Takeuchi 2019)" in summary_page
+    summary = pd.read_csv(bundled_run / "results/denosumab_ra/analysis/summary.tsv", sep="\t",
+                          keep_default_na=False).set_index("outcome")
+    assert "DESIRABLE2019" in summary.loc["sae", "studies"]
+    assert "DESIRABLE (Takeuchi 2019)" in summary.loc["sae", "study_labels"]
+    sof_page = (bundled_run / "results/denosumab_ra/sof/summary_of_findings.html").read_text(
+        encoding="utf-8")
+    assert ("<h2>Denosumab compared with placebo or conventional treatment without another "
+            "anti-osteoporotic drug for rheumatoid arthritis</h2>") in sof_page
+    assert "<b>Patient or population:</b> adults with rheumatoid arthritis" in sof_page
+    assert "Risk with control" in sof_page and "Risk with denosumab" in sof_page
+    assert "Risk with Control" not in sof_page and " per 1000" not in sof_page
+    assert "<p>a. " in sof_page
     for figure in ("results/denosumab_ra/risk_of_bias/traffic_light.png", "results/denosumab_ra/prisma/flow.png",
                    "results/denosumab_ra/sof/summary_of_findings.png"):
         assert (bundled_run / figure).stat().st_size > 20_000

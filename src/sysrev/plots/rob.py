@@ -27,6 +27,14 @@ SYMBOLS = {"Low": "+", "Some concerns": "\u2212", "High": "\u00d7", "Moderate": 
            "Serious": "\u00d7", "Critical": "!", "No information": "?"}
 
 
+def key_levels(tool: RobTool, table: pd.DataFrame) -> list[str]:
+    """The judgements a plot's key shows: every level of the tool, best to worst, whether
+    or not a study was judged so (as robvis draws them, so a reader sees the scale), with
+    "No information" only when some judgement says so (it is not a level of bias)."""
+    present = set(table["judgement"])
+    return [j for j in tool.judgements if j != "No information" or j in present]
+
+
 def _save(fig, png, svg, dpi=300):
     with atomic_path(png, "wb") as handle:
         fig.savefig(handle, format="png", dpi=dpi, bbox_inches="tight",
@@ -73,9 +81,8 @@ def traffic_light(table: pd.DataFrame, labels: dict[str, str], tool: RobTool,
         ax.spines[side].set_visible(False)
     ax.tick_params(length=0)
     legend_domains = "\n".join(f"{d}: {name}" for d, name in tool.domains.items())
-    used = [j for j in tool.judgements if j in set(table["judgement"])]
     handles = [Patch(facecolor=COLOURS[j], edgecolor="black", label=f"{SYMBOLS[j]}  {j}")
-               for j in used]
+               for j in key_levels(tool, table)]
     # Both keys sit right under the last row (offsets in points, not figure fractions, so
     # no band opens between the plot and the keys however many studies there are).
     ax.annotate(f"Domains ({tool.name}):\n" + legend_domains, xy=(0, 0),
@@ -123,8 +130,8 @@ def summary_plot(table: pd.DataFrame, weights: dict[str, float], tool: RobTool,
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xticklabels(["0%", "25%", "50%", "75%", "100%"], fontsize=8)
     ax.set_xlabel("Share of participants (weighted by study size)", fontsize=8)
-    used = [j for j in tool.judgements if j in set(table["judgement"])]
-    if used:
+    used = key_levels(tool, table)
+    if set(table["judgement"]) & set(used):
         # Right under the axis title: the offset is in points (tick labels and the title
         # take about 30), so the gap does not grow with the number of domains.
         height_pt = fig.get_size_inches()[1] * 72 * ax.get_position().height

@@ -19,38 +19,11 @@ from matplotlib.textpath import TextPath  # noqa: E402
 from sysrev.grade import CAP_NOTE  # noqa: E402
 from sysrev.tables import atomic_path  # noqa: E402
 
-HEADERS = [("label", "Outcome"), ("studies", "Studies"), ("participants", "Participants"),
-           ("effect", "Relative effect (95% CI)"), ("absolute_effect", "Absolute effect"),
-           ("certainty", "Certainty (GRADE)"), ("reasons", "Reasons")]
 # GRADE's symbols: U+2A01 (n-ary circled plus, as GRADEpro prints them) and U+25EF (large
 # circle); DejaVu Sans, matplotlib's default font, has both.
 CERTAINTY_SYMBOLS = {"High": "\u2a01\u2a01\u2a01\u2a01", "Moderate": "\u2a01\u2a01\u2a01\u25ef",
                      "Low": "\u2a01\u2a01\u25ef\u25ef", "Very low": "\u2a01\u25ef\u25ef\u25ef"}
 HEADER_FILL = "#dbe5f1"
-
-
-def sof_html(table: pd.DataFrame, title: str) -> str:
-    """The table as a standalone HTML document."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for _, h in HEADERS)
-    body = []
-    for _, row in table.iterrows():
-        cells = []
-        for key, _ in HEADERS:
-            value = str(row[key]) if pd.notna(row[key]) else ""
-            if key == "certainty" and value in CERTAINTY_SYMBOLS:
-                value = f"{CERTAINTY_SYMBOLS[value]} {value}"
-            if key == "reasons":
-                value = "<br>".join(html.escape(v) for v in value.split("; "))
-                cells.append(f"<td class='reasons'>{value}</td>")
-            else:
-                cells.append(f"<td>{html.escape(value)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + html.escape(title)
-            + "</title><style>body{font-family:sans-serif;font-size:13px}"
-            "table{border-collapse:collapse}th,td{border:1px solid #999;padding:4px 6px;"
-            "vertical-align:top}th{background:#dbe5f1}td.reasons{font-size:11px;"
-            "max-width:420px}</style></head><body><h2>" + html.escape(title) + "</h2><table>"
-            f"<tr>{head}</tr>" + "".join(body) + "</table></body></html>\n")
 
 
 ABBREVIATIONS = {"RR": "risk ratio", "OR": "odds ratio", "MD": "mean difference",
@@ -88,8 +61,147 @@ def _fit(text: str, width_pt: float, size: float) -> str:
     return "\n".join(lines + [current])
 
 
+def sentence_case(label: str) -> str:
+    """A configured label as it reads mid-sentence: "Control" -> "control", "Denosumab" ->
+    "denosumab"; an acronym or a name in capitals ("TNF inhibitors", "DMARDs") is kept."""
+    label = str(label).strip()
+    if len(label) > 1 and (label[1].isupper() or label[1].isdigit()):
+        return label
+    return label[:1].lower() + label[1:]
+
+
+def sof_title(intervention: str, comparison: str, condition: str = "") -> str:
+    """GRADE's title of a summary-of-findings table: "<Intervention> compared with
+    <comparison> for <health problem or population>" (Cochrane Handbook 14.1.6)."""
+    first = str(intervention).strip()
+    title = f"{first[:1].upper()}{first[1:]} compared with {sentence_case(comparison)}"
+    return f"{title} for {condition.strip()}" if condition and condition.strip() else title
+
+
+def sof_context(*, population: str = "", setting: str = "", intervention: str = "",
+                comparison: str = "") -> list[tuple[str, str]]:
+    """The lines under the title of a GRADE table, for those the configuration gives."""
+    lines = [("Patient or population", population), ("Setting", setting),
+             ("Intervention", intervention), ("Comparison", comparison)]
+    return [(name, str(value).strip()) for name, value in lines if value and str(value).strip()]
+
+
+def _merged_text(row: pd.Series) -> str:
+    """The one line of an outcome without analysable data."""
+    reasons = str(row.get("reasons") or "")
+    merged = "No study reported usable data" + (
+        " (not analysable: " + reasons.split("not analysable: ", 1)[1] + ")"
+        if "not analysable: " in reasons else "")
+    return merged.replace(" (reasons in pooled.json))", "; reasons in pooled.json)")
+
+
+def _is_merged(row: pd.Series) -> bool:
+    return (pd.isna(row.get("risk_intervention")) or not str(row.get("risk_intervention"))) \
+        and (pd.isna(row.get("risk_control")) or not str(row.get("risk_control"))) \
+        and str(row.get("certainty")) == "not assessable"
+
+
+def footnote_letters(table: pd.DataFrame) -> tuple[dict, list[str]]:
+    """Letters of each row's footnotes and the footnotes in order, the same in the HTML and
+    the PNG: per outcome, (letters of its downgrades, letters of its capped risks)."""
+    footnotes: list[str] = []
+
+    def letter(note: str) -> str:
+        if note not in footnotes:
+            footnotes.append(note)
+        return _letters(footnotes.index(note))
+
+    letters = {}
+    for _, row in table.iterrows():
+        if _is_merged(row):
+            continue
+        raw = row.get("footnotes")
+        notes = [n for n in ("" if pd.isna(raw) else str(raw)).split(" | ") if n]
+        downgrade = [letter(n) for n in notes if CAP_NOTE not in n]
+        capped = [letter(n) for n in notes if CAP_NOTE in n]
+        letters[row["outcome"]] = (downgrade, capped)
+    return letters, footnotes
+
+
+def legend_lines(table: pd.DataFrame, footnotes: list[str], intervention: str,
+                 comparison: str) -> list[str]:
+    """The notes under the table: how absolute risks are derived, abbreviations, the GRADE
+    key, then the lettered footnotes."""
+    measures = sorted(set(table["measure"].dropna()) & set(ABBREVIATIONS))
+    return [
+        f"*The risk with {sentence_case(intervention)} (and its 95% CI) is based on the risk "
+        f"in the comparison group (events over participants in the {sentence_case(comparison)} "
+        "arms) and the relative effect of the intervention (and its 95% CI).",
+        "CI: confidence interval; " + "; ".join(f"{m}: {ABBREVIATIONS[m]}" for m in measures)
+        + ".",
+        "GRADE certainty: \u2a01\u2a01\u2a01\u2a01 High; \u2a01\u2a01\u2a01\u25ef Moderate; "
+        "\u2a01\u2a01\u25ef\u25ef Low; \u2a01\u25ef\u25ef\u25ef Very low. Downgrades are "
+        "suggested from the data and reviewers' overrides (grade_overrides).",
+    ] + [f"{_letters(i)}. {note}" for i, note in enumerate(footnotes)]
+
+
+def _headers(intervention: str, comparison: str) -> dict[str, str]:
+    return {"label": "Outcomes", "risk_control": f"Risk with {sentence_case(comparison)}",
+            "risk_intervention": f"Risk with {sentence_case(intervention)}",
+            "effect": "Relative effect\n(95% CI)",
+            "participants_studies": "\u2116 of participants\n(studies)",
+            "certainty": "Certainty of the\nevidence (GRADE)"}
+
+
+def sof_html(table: pd.DataFrame, title: str, *, intervention: str = "intervention",
+             comparison: str = "control", context: list[tuple[str, str]] | None = None) -> str:
+    """The table as a standalone HTML document in the layout of :func:`sof_png`: GRADE's
+    title and context lines, the anticipated absolute effects spanning two columns,
+    certainty with its symbols and a footnote letter per downgrade (and per capped risk),
+    and the lettered footnotes with their reasons under the table."""
+    letters, footnotes = footnote_letters(table)
+    heads = {k: html.escape(v).replace("\n", " ") for k, v in
+             _headers(intervention, comparison).items()}
+
+    def sup(found: list[str]) -> str:
+        return f"<sup>{','.join(found)}</sup>" if found else ""
+
+    body = []
+    for _, row in table.iterrows():
+        value = {k: ("" if pd.isna(row.get(k)) else str(row.get(k))) for k in heads}
+        label = f"<th scope='row'>{html.escape(value['label'])}</th>"
+        if _is_merged(row):
+            body.append(f"<tr>{label}<td colspan='5' class='merged'>"
+                        f"{html.escape(_merged_text(row))}</td></tr>")
+            continue
+        downgrade, capped = letters[row["outcome"]]
+        certainty = value["certainty"]
+        symbols = CERTAINTY_SYMBOLS.get(certainty)
+        cert = (f"<span class='grade'>{symbols}</span><br>" if symbols else "") + \
+            html.escape(certainty) + sup(downgrade)
+        body.append(f"<tr>{label}<td>{html.escape(value['risk_control'])}</td>"
+                    f"<td>{html.escape(value['risk_intervention'])}{sup(capped)}</td>"
+                    f"<td>{html.escape(value['effect'])}</td>"
+                    f"<td>{html.escape(value['participants_studies'])}</td>"
+                    f"<td>{cert}</td></tr>")
+    context_html = "".join(f"<div><b>{html.escape(name)}:</b> {html.escape(value)}</div>"
+                           for name, value in (context or []))
+    notes = "".join(f"<p>{html.escape(line)}</p>" for line in
+                    legend_lines(table, footnotes, intervention, comparison))
+    head = ("<tr><th rowspan='2'>" + heads["label"] + "</th><th colspan='2'>Anticipated "
+            "absolute effects* (95% CI)</th><th rowspan='2'>" + heads["effect"] + "</th>"
+            "<th rowspan='2'>" + heads["participants_studies"] + "</th><th rowspan='2'>"
+            + heads["certainty"] + "</th></tr><tr><th>" + heads["risk_control"] + "</th><th>"
+            + heads["risk_intervention"] + "</th></tr>")
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + html.escape(title)
+            + "</title><style>body{font-family:sans-serif;font-size:13px}"
+            "table{border-collapse:collapse}th,td{border:1px solid #999;padding:4px 6px;"
+            "vertical-align:top;text-align:left}th{background:#dbe5f1}"
+            "th[scope=row]{background:none}td.merged{font-style:italic}"
+            ".context{margin-bottom:8px}.notes p{font-size:11px;margin:2px 0;"
+            "max-width:900px}</style></head><body><h2>" + html.escape(title) + "</h2>"
+            f"<div class='context'>{context_html}</div><table>{head}" + "".join(body)
+            + f"</table><div class='notes'>{notes}</div></body></html>\n")
+
+
 def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *,
-            intervention: str = "intervention", comparison: str = "control") -> dict:
+            intervention: str = "intervention", comparison: str = "control",
+            context: list[tuple[str, str]] | None = None) -> dict:
     """The table drawn in the layout of GRADE's summary-of-findings tables (Cochrane
     Handbook chapter 14, GRADEpro): outcomes; anticipated absolute effects (risk with the
     comparison, risk with the intervention); relative effect; "№ of participants
@@ -100,46 +212,31 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
     Returns what was drawn: the cell texts by (outcome, column), the footnotes in order, and
     the Figure (closed).
     """
-    columns = [("label", "Outcomes", 2.5, 30), ("risk_control", f"Risk with {comparison}",
-                                                 2.0, 24),
-               ("risk_intervention", f"Risk with {intervention}", 2.3, 27),
-               ("effect", "Relative effect\n(95% CI)", 1.45, 17),
-               ("participants_studies", "\u2116 of participants\n(studies)", 1.45, 17),
-               ("certainty", "Certainty of the\nevidence (GRADE)", 1.6, 19)]
+    heads = _headers(intervention, comparison)
+    columns = [(key, heads[key], width, chars) for key, width, chars in
+               [("label", 2.5, 30), ("risk_control", 2.0, 24), ("risk_intervention", 2.3, 27),
+                ("effect", 1.45, 17), ("participants_studies", 1.45, 17),
+                ("certainty", 1.6, 19)]]
     x = [0.15]
     for _, _, width, _ in columns:
         x.append(x[-1] + width)
     total_w = x[-1] + 0.15
     pad = 0.06
 
-    footnotes: list[str] = []
-
-    def letter(note: str) -> str:
-        if note not in footnotes:
-            footnotes.append(note)
-        return _letters(footnotes.index(note))
-
+    letters, footnotes = footnote_letters(table)
     body, cells = [], {}
     for _, row in table.iterrows():
         value = {k: ("" if pd.isna(row.get(k)) else str(row.get(k))) for k, *_ in columns}
-        notes = [n for n in str(row.get("footnotes") or "").split(" | ") if n]
         label = "\n".join(textwrap.wrap(value["label"], columns[0][3])) or value["label"]
-        if not value["risk_intervention"] and not value["risk_control"] \
-                and str(row.get("certainty")) == "not assessable":
-            reasons = str(row.get("reasons") or "")
-            merged = "No study reported usable data" + (
-                " (not analysable: " + reasons.split("not analysable: ", 1)[1] + ")"
-                if "not analysable: " in reasons else "")
-            merged = merged.replace(" (reasons in pooled.json))", "; reasons in pooled.json)")
-            text = _fit(merged, (x[-1] - x[1] - 2 * pad) * 72, FONT - 0.5)
+        if _is_merged(row):
+            text = _fit(_merged_text(row), (x[-1] - x[1] - 2 * pad) * 72, FONT - 0.5)
             cells[(row["outcome"], "merged")] = text
             cells[(row["outcome"], "label")] = label
             body.append({"label": label, "merged": text,
                          "lines": max(label.count("\n"), text.count("\n")) + 1})
             continue
         certainty = value["certainty"]
-        downgrade_letters = [letter(n) for n in notes if CAP_NOTE not in n]
-        cap_letters = [letter(n) for n in notes if CAP_NOTE in n]
+        downgrade_letters, cap_letters = letters[row["outcome"]]
         texts = {"label": label}
         texts["risk_control"] = "\n".join(textwrap.wrap(value["risk_control"], columns[1][3]))
         risk = value["risk_intervention"]
@@ -158,25 +255,21 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
         texts["risk_intervention"] += _sup(cap_letters)
         body.append({**texts, "lines": max(t.count("\n") + 1 for t in texts.values())})
 
-    measures = sorted(set(table["measure"].dropna()) & set(ABBREVIATIONS))
-    legend = [
-        "*The risk with the intervention (and its 95% CI) is based on the risk in the "
-        "comparison group (events over participants in the control arms) and the relative "
-        "effect of the intervention (and its 95% CI).",
-        "CI: confidence interval; " + "; ".join(f"{m}: {ABBREVIATIONS[m]}" for m in measures)
-        + ".",
-        "GRADE certainty: \u2a01\u2a01\u2a01\u2a01 High; \u2a01\u2a01\u2a01\u25ef Moderate; "
-        "\u2a01\u2a01\u25ef\u25ef Low; \u2a01\u25ef\u25ef\u25ef Very low. Downgrades are "
-        "suggested from the data and reviewers' overrides (grade_overrides).",
-    ] + [f"{_letters(i)}. {note}" for i, note in enumerate(footnotes)]
+    legend = legend_lines(table, footnotes, intervention, comparison)
     wrap_chars = int(total_w * 72 / (FONT * 0.55))
     legend_text = "\n".join("\n".join(textwrap.wrap(line, wrap_chars)) for line in legend)
-    legend_lines = legend_text.count("\n") + 1
+    n_legend = legend_text.count("\n") + 1
 
     header_h = 3 * LINE_IN + 2 * pad
     heights = [r["lines"] * LINE_IN + 2 * pad for r in body]
-    title_h = 0.45
-    total_h = title_h + header_h + sum(heights) + 0.15 + legend_lines * LINE_IN + 0.2
+    title_text = "\n".join(textwrap.wrap(title, int(total_w * 72 / ((FONT + 3) * 0.62))))
+    context = context or []
+    context_text = "\n".join(f"{name}: {value}" for name, value in context)
+    context_text = "\n".join("\n".join(textwrap.wrap(line, int(total_w * 72 / (FONT * 0.55))))
+                             for line in context_text.split("\n")) if context else ""
+    title_h = (0.3 + (title_text.count("\n") + 1) * (FONT + 3) * 1.3 / 72
+               + ((context_text.count("\n") + 1) * LINE_IN + 0.05 if context else 0))
+    total_h = title_h + header_h + sum(heights) + 0.15 + n_legend * LINE_IN + 0.2
     fig = plt.figure(figsize=(total_w, total_h))
     ax = fig.add_axes([0, 0, 1, 1])
     ax.set_xlim(0, total_w)
@@ -184,7 +277,14 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
     ax.set_axis_off()
 
     y = total_h - 0.15
-    ax.text(x[0], y, _plain(title), fontsize=FONT + 3, weight="bold", va="top", ha="left")
+    ax.text(x[0], y, _plain(title_text), fontsize=FONT + 3, weight="bold", va="top",
+            ha="left", gid="title")
+    if context:
+        y -= (title_text.count("\n") + 1) * (FONT + 3) * 1.3 / 72 + 0.05
+        # One text per line: even spacing whatever the glyphs of each line.
+        for i, line in enumerate(context_text.split("\n")):
+            ax.text(x[0], y - i * LINE_IN, _plain(line), fontsize=FONT, va="top", ha="left",
+                    gid="context")
     y = total_h - title_h
     rule = {"color": "#555555", "lw": 0.8}
     ax.add_patch(Rectangle((x[0], y - header_h), x[-1] - x[0], header_h,

@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from sysrev.errors import InputError
+from sysrev.errors import columns_word as _columns
 from sysrev.imports.records import decode_export
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
 from sysrev.screening.matching import Match, RecordMatcher
@@ -185,7 +186,8 @@ def _row(path, line, found: Match, key_text, reviewer, stage, decision, reason="
 def _need(path, header: list[str], columns: list[str]) -> None:
     missing = [c for c in columns if c not in header]
     if missing:
-        raise InputError(path, f"missing column(s) {missing}; the header is {header}", line=1)
+        raise InputError(path, f"missing {_columns(missing)} {missing}; the header is "
+                               f"{header}", line=1)
 
 
 def _rayyan_rows(path, line, notes: str, found: Match, key_text: str, stage: str) -> list:

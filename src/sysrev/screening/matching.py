@@ -166,6 +166,8 @@ def warn_ambiguous(decisions: pd.DataFrame) -> pd.DataFrame:
     if not rows.empty:
         listing = "\n  ".join(f"{r.file}, line {r.line} ({r.record_id}): {r.match}"
                               for r in rows.itertuples(index=False))
-        log.warning("%d decision row(s) match several records and none was picked; give "
-                    "a record_id, PMID or DOI for them:\n  %s", len(rows), listing)
+        log.warning("%d decision %s several records and none was picked; give "
+                    "a record_id, PMID or DOI for %s:\n  %s", len(rows),
+                    "row matches" if len(rows) == 1 else "rows match",
+                    "it" if len(rows) == 1 else "them", listing)
     return rows

@@ -41,7 +41,8 @@ class ScreeningRules:
               "a record goes forward when the reviewers agree to include it")
         return (f"Title/abstract: {ta}; full text: the reviewers must agree. A decision by "
                 f"'{self.consensus_reviewer}' settles any disagreement. At least "
-                f"{self.reviewers_required} reviewer(s) must decide each record; until then "
+                f"{self.reviewers_required} reviewer{'' if self.reviewers_required == 1 else 's'} "
+                "must decide each record; until then "
                 "it is pending.")
 
 
@@ -97,8 +98,9 @@ def final_decisions(decisions: pd.DataFrame, unique_ids: list[str],
     if rules.require_complete and not pending.empty:
         listing = ", ".join(f"{r} ({s}: {b})" for r, s, b in
                             zip(pending["record_id"], pending["stage"], pending["basis"]))
-        raise ValueError(f"screening.require_complete is set and {len(pending)} decision(s) "
-                         f"are pending: {listing}")
+        raise ValueError(f"screening.require_complete is set and {len(pending)} "
+                         f"{'decision is' if len(pending) == 1 else 'decisions are'} "
+                         f"pending: {listing}")
     return table
 
 

@@ -493,13 +493,15 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
             store.save_plan(plan)
         else:
             store.clean_temporaries()
-            log.info("resuming the interrupted retrieval in %s: %d batch file(s) already there",
-                     store.path, len(store.batch_files()))
+            log.info("resuming the interrupted retrieval in %s: %d batch %s already there",
+                     store.path, len(store.batch_files()),
+                     "file" if len(store.batch_files()) == 1 else "files")
         plan, live = _fetch_all(client, spec, store, plan, live, started)
         provenance = _provenance(spec, settings, client, plan, store, resumed)
         store.commit(provenance)
-    log.info("PubMed snapshot %s written: %d records in %d file(s), %d requests, %d retries",
-             final, provenance["count"], len(provenance["files"]), client.stats.requests,
+    log.info("PubMed snapshot %s written: %d records in %d file%s, %d requests, %d retries",
+             final, provenance["count"], len(provenance["files"]),
+             "" if len(provenance["files"]) == 1 else "s", client.stats.requests,
              client.stats.retries)
     return provenance
 

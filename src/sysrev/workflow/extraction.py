@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
+import pandas as pd
+
 from sysrev.audit import write_audit
 from sysrev.errors import InputErrors
 from sysrev.extraction import (CONTRAST_COLUMNS, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
@@ -18,6 +20,21 @@ log = logging.getLogger(__name__)
 
 #: studies.tsv: the sheet's columns and the subgroup of each study ('' when not configured).
 STUDY_OUT_COLUMNS = STUDY_COLUMNS + ["subgroup"]
+
+
+def conversion_details(conversions: pd.DataFrame, outcomes: list[Mapping],
+                       study_table: pd.DataFrame) -> list[dict]:
+    """Each converted contrast with its ids and the labels a reader sees: outcome and
+    outcome_label (``analysis.outcomes[].label``), study_id and study_label (studies sheet),
+    comparison and the conversions made."""
+    labels = dict(zip(study_table["study_id"], study_table["label"]))
+    outcome_labels = {o["id"]: o.get("label") or o["id"] for o in outcomes}
+    return [{"outcome": r.outcome,
+             "outcome_label": outcome_labels.get(r.outcome, r.outcome),
+             "study_id": r.study_id, "study_label": labels.get(r.study_id) or r.study_id,
+             "comparison": r.comparison if isinstance(r.comparison, str) else "",
+             "conversions": r.conversions}
+            for r in conversions.itertuples()]
 
 
 def outcome_specs(outcomes: list[Mapping]) -> dict[str, OutcomeSpec]:
@@ -125,7 +142,10 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                         "lost_outcomes": lost,
                         "conversions": [f"{r.outcome} {r.study_id}"
                                         f"{' ' + r.comparison if r.comparison else ''}: "
-                                        f"{r.conversions}" for r in conversions.itertuples()]},
+                                        f"{r.conversions}" for r in conversions.itertuples()],
+                        # The same with labels, for the methods text a reader sees.
+                        "conversion_details": conversion_details(conversions, outcomes,
+                                                                 study_table)},
                 parameters={"ci_distribution": ci_distribution,
                             "multi_arm": ("arms of one group combined (Cochrane Handbook "
                                           "Table 6.5.a)" if multi_arm == "combine" else

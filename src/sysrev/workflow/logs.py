@@ -59,7 +59,8 @@ def print_warning_summary(log_dir: str | Path, *, limit: int = 40,
     found = warnings_in_logs(log_dir)
     if not found:
         return 0
-    print(f"\nsysrev: {len(found)} warning(s) in the logs of these results ({log_dir}):",
+    print(f"\nsysrev: {len(found)} {'warning' if len(found) == 1 else 'warnings'} in the "
+          f"logs of these results ({log_dir}):",
           file=stream)
     for log, line in found[:limit]:
         print(f"  {Path(log).relative_to(log_dir)}: {line}", file=stream)

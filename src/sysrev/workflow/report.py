@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -66,11 +67,27 @@ def risk_of_bias_figures(*, rob: str, studies: str, arms: str, tool: str,
 
 def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
-                        audit: str, title: str, study_order: str = "year",
+                        audit: str, study_order: str = "year",
                         sheet: str | None = None, intervention: str = "intervention",
-                        comparison: str = "control") -> None:
-    """The GRADE summary-of-findings table as TSV, HTML and PNG."""
-    from sysrev.plots.sof import sof_html, sof_png
+                        comparison: str = "control", sof: Mapping | None = None) -> None:
+    """The GRADE summary-of-findings table as TSV, HTML and PNG.
+
+    Titled as GRADE titles them, "<Intervention> compared with <comparison> for
+    <condition>", from ``sof`` (config ``report.summary_of_findings``: condition,
+    population, setting, intervention, comparison; each optional) and, where it gives no
+    intervention or comparison, the analysis' ``intervention`` and ``comparison`` labels.
+    The lines under the title show the population, setting, intervention and comparison the
+    configuration gives."""
+    from sysrev.plots.sof import sof_context, sof_html, sof_png, sof_title
+    sof = dict(sof or {})
+    shown_intervention = sof.get("intervention") or intervention
+    shown_comparison = sof.get("comparison") or comparison
+    title = sof_title(shown_intervention, shown_comparison,
+                      sof.get("condition") or sof.get("population") or "")
+    context = sof_context(population=sof.get("population", ""),
+                          setting=sof.get("setting", ""),
+                          intervention=sof.get("intervention", ""),
+                          comparison=sof.get("comparison", ""))
     results = []
     effects = {}
     for path in pooled:
@@ -90,8 +107,10 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                       order=order_studies(study_table, study_order, sheet))
     write_tsv(table, tsv, SOF_COLUMNS)
     with atomic_path(html_out) as handle:
-        handle.write(sof_html(table, title))
-    sof_png(table, title, png, intervention=intervention, comparison=comparison)
+        handle.write(sof_html(table, title, intervention=intervention, comparison=comparison,
+                              context=context))
+    sof_png(table, title, png, intervention=intervention, comparison=comparison,
+            context=context)
     inputs = {"pooled": pooled, "rob": rob, "studies": studies}
     if overrides:
         inputs["grade_overrides"] = overrides
@@ -99,7 +118,7 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                 outputs={"summary_of_findings": tsv, "html": html_out, "png": png},
                 counts={"outcomes": int(len(table)),
                         "certainty": dict(zip(table["outcome"], table["certainty"]))},
-                parameters={"risk_of_bias_tool": TOOLS[tool].name,
+                parameters={"risk_of_bias_tool": TOOLS[tool].name, "title": title,
                             "grade_rules": "sysrev.grade module docstring",
                             "overrides": overrides})
 

@@ -145,8 +145,8 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                             "require_complete": rules.require_complete,
                             "decision_sources": [dict(s) for s in sources]})
     if not pending.empty:
-        log.warning("%d screening decision(s) pending; listed in %s", len(pending),
-                    to_screen_out)
+        log.warning("%d screening %s pending; listed in %s", len(pending),
+                    "decision" if len(pending) == 1 else "decisions", to_screen_out)
     log.info("screen_records: %d unique records, %d reports of %d studies included",
              len(unique_table), len(inc), inc["study_id"].nunique())
 

@@ -14,6 +14,7 @@ from sysrev.audit import write_audit
 from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
 from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
+from sysrev.errors import columns_word as _columns
 from sysrev.paths import logical_path
 from sysrev.tables import read_tsv, write_json, write_tsv
 
@@ -41,7 +42,7 @@ def load_searches(path: str | Path) -> pd.DataFrame:
         raise InputError(path, f"not a tab-separated table: {error}") from None
     missing = [c for c in SEARCH_COLUMNS if c not in table.columns]
     if missing:
-        raise InputError(path, f"missing column(s) {missing}", line=1)
+        raise InputError(path, f"missing {_columns(missing)} {missing}", line=1)
     today = dt.date.today()
     for index, row in table.iterrows():
         for col in ("source", "database", "file", "query", "search_date"):
@@ -60,7 +61,8 @@ def load_searches(path: str | Path) -> pd.DataFrame:
                              line=index + 2, field="search_date")
     dup = table["source"][table["source"].duplicated()]
     if not dup.empty:
-        raise InputError(path, f"source(s) listed twice: {sorted(set(dup))}", field="source")
+        raise InputError(path, f"{'source' if len(set(dup)) == 1 else 'sources'} listed twice: "
+                                 f"{sorted(set(dup))}", field="source")
     return table
 
 
