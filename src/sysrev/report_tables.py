@@ -11,7 +11,8 @@ files keep full precision.
 from __future__ import annotations
 
 import logging
-from typing import Mapping, Sequence
+import math
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -304,20 +305,24 @@ def rob_page(shares: pd.DataFrame, *, tool: str = "rob2", disclosure: str = "") 
         disclosure=disclosure)
 
 
-def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: Mapping, *,
-                     level: float) -> str:
-    """One outcome's leave-one-out and cumulative meta-analyses (``leave1out.tsv``,
-    ``cumulative.tsv``) on the scale of its forest plot (ratios exponentiated)."""
-    import math
-
-    measure = str(pooled.get("measure", ""))
-    ratio = measure.upper() in RATIO_MEASURES
-    lvl = f"{level:g}%"
-
+def _display_scale(ratio: bool) -> Callable[[object], object]:
+    """Estimates as the forest plot shows them: ratio measures (analysed on the log scale)
+    exponentiated, others as they are; missing cells stay missing."""
     def scale(value: object) -> object:
         if is_missing(value):
             return value
         return math.exp(float(value)) if ratio else float(value)
+    return scale
+
+
+def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: Mapping, *,
+                     level: float) -> str:
+    """One outcome's leave-one-out and cumulative meta-analyses (``leave1out.tsv``,
+    ``cumulative.tsv``) on the scale of its forest plot (ratios exponentiated)."""
+    measure = str(pooled.get("measure", ""))
+    ratio = measure.upper() in RATIO_MEASURES
+    lvl = f"{level:g}%"
+    scale = _display_scale(ratio)
 
     def frame(table: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({
@@ -397,16 +402,10 @@ def effects_page(effects: pd.DataFrame, pooled: Mapping, *, level: float) -> str
 
     Ratio measures are shown exponentiated, as the forest plot shows them.
     """
-    import math
-
     measure = str(pooled.get("measure", ""))
     ratio = measure.upper() in RATIO_MEASURES
     lvl = f"{level:g}%"
-
-    def scale(value: object) -> object:
-        if is_missing(value):
-            return value
-        return math.exp(float(value)) if ratio else float(value)
+    scale = _display_scale(ratio)
 
     rows = []
     for _, r in effects.iterrows():
