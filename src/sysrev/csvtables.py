@@ -10,6 +10,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from sysrev.encodings import decode_bytes
 from sysrev.errors import InputError
 from sysrev.errors import columns_word as _columns
 
@@ -29,26 +30,15 @@ def read_user_text(path: str | Path) -> str:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "file not found")
-    raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as error:
-            raise InputError(path, f"not valid UTF-16 despite its byte-order mark: {error}") \
-                from None
     try:
-        return raw.decode("utf-8-sig")
+        text, encoding, first_bad = decode_bytes(path.read_bytes())
     except UnicodeDecodeError as error:
-        first_bad = raw[:error.start].count(b"\n") + 1
-    for encoding in ("cp1252", "latin-1"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        raise InputError(path, f"not valid UTF-16 despite its byte-order mark: {error}") \
+            from None
+    if first_bad is not None:
         log.warning("%s is not UTF-8 (first non-UTF-8 byte on line %d); reading it as %s",
                     path, first_bad, encoding)
-        return text
-    raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
+    return text
 
 
 def load_csv(path: str | Path, *, required: Sequence[str],

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pandas as pd
 
 from sysrev.columns import RECORD_COLUMNS
+from sysrev.encodings import decode_bytes
 from sysrev.errors import InputError
 from sysrev.paths import logical_path
 
@@ -31,35 +32,25 @@ _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 
 def decode_export(raw: bytes, path: str | Path = "<bytes>", *,
                   warn: bool = True) -> tuple[str, str]:
-    """Decode an export's bytes: UTF-8 (with or without BOM, or UTF-16 with BOM), else
-    Windows-1252, else Latin-1; return the text and the encoding used.
+    """Decode an export's bytes as :func:`sysrev.encodings.decode_bytes` does (UTF-16 with
+    BOM, UTF-8, Windows-1252, Latin-1); return the text and the encoding used.
 
     Exports from Windows tools (EndNote, Excel-saved CSV, older Embase and ASySD files) are
-    often Windows-1252 or Latin-1. UTF-8 is tried first because a valid UTF-8 multi-byte
-    sequence is practically never valid-looking Windows-1252 text by accident; Windows-1252
-    next because it is a superset of Latin-1's printable range, and Latin-1 last because it
-    decodes any byte (it covers the five bytes Windows-1252 leaves undefined).
-    Line ends (also CRLF inside quoted CSV fields) are normalised to ``\\n``. UTF-16 without
-    a byte-order mark (saved so by some Windows tools) is recognised by its NUL bytes.
+    often Windows-1252 or Latin-1. Line ends (also CRLF inside quoted CSV fields) are
+    normalised to ``\\n``. UTF-16 without a byte-order mark (saved so by some Windows tools)
+    is recognised by its NUL bytes.
     ``warn=False`` keeps the log quiet (format detection decodes a file before its reader).
     """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text, encoding = raw.decode("utf-16"), "utf-16"
-    elif (utf16 := _utf16_without_bom(raw)) is not None:
+    if (not raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+            and (utf16 := _utf16_without_bom(raw)) is not None):
         text, encoding = raw.decode(utf16, errors="replace"), utf16
         if warn:
             log.warning("%s is %s without a byte-order mark; reading it as such", path,
                         utf16)
     else:
-        try:
-            text, encoding = raw.decode("utf-8-sig"), "utf-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = raw.decode("cp1252"), "cp1252"
-            except UnicodeDecodeError:
-                text, encoding = raw.decode("latin-1"), "latin-1"
-            if warn:
-                log.warning("%s is not UTF-8; reading it as %s", path, encoding)
+        text, encoding, first_bad = decode_bytes(raw)
+        if first_bad is not None and warn:
+            log.warning("%s is not UTF-8; reading it as %s", path, encoding)
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
