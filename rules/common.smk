@@ -1,4 +1,5 @@
 # Helper functions only: input functions (get_*) and predicates (is_*).
+import functools
 import os
 import re
 from pathlib import Path
@@ -81,10 +82,21 @@ def get_input_sha256(*sources):
                 continue  # a snapshot still to retrieve: hashed once the DAG is updated
             for path in [paths] if isinstance(paths, str) else paths:
                 if os.path.isfile(path):
-                    digests[str(path)] = sha256_file(path)
+                    stat = os.stat(path)
+                    digests[str(path)] = _sha256_once(str(path), stat.st_mtime_ns,
+                                                      stat.st_size)
         return digests
 
     return input_sha256
+
+
+@functools.lru_cache(maxsize=None)
+def _sha256_once(path, mtime_ns, size):
+    """A raw input's digest, computed once per snakemake invocation however many rules read
+    the file (an export is read by import_export and collect_records, searches.tsv by
+    collect_records and prisma_counts); the modification time and size in the key make a file
+    changed during the run hashed again."""
+    return sha256_file(path)
 
 
 def get_export_files(wildcards):
