@@ -3,7 +3,6 @@ outcome labels, PRISMA counts with their checks, study effects on the natural sc
 
 import math
 import re
-from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
@@ -12,44 +11,7 @@ from sysrev.htmltable import html_page, html_table, number, p_value, plural
 from sysrev.report_tables import (agreement_page, conflicts_page, effects_page,
                                   flagged_reports, flagged_sentence, prisma_page,
                                   related_page, rob_page, sensitivity_page, summary_page)
-
-
-class _Tables(HTMLParser):
-    """Cells of every table of a page (what a browser would show), and the captions."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables, self.captions, self._cell, self._in_caption = [], [], None, False
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = ""
-        elif tag == "caption":
-            self._in_caption = True
-            self.captions.append("")
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th"):
-            self.tables[-1][-1].append(self._cell)
-            self._cell = None
-        elif tag == "caption":
-            self._in_caption = False
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell += data
-        elif self._in_caption:
-            self.captions[-1] += data
-
-
-def parse(page):
-    parser = _Tables()
-    parser.feed(page)
-    return parser
+from tests.html_tables import parse
 
 
 def test_cells_are_escaped_and_the_page_stands_alone():

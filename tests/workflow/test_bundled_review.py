@@ -6,13 +6,13 @@ import html
 import json
 import math
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from tests.html_tables import parse as parse_html_tables
 from tests.workflow.conftest import REPO, copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
@@ -293,34 +293,9 @@ def test_snakemake_report_builds(bundled_run):
     assert "Deduplication" in description and "title" in description
 
 
-class _TableCells(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tables, self.cell = [], None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self.cell = ""
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th"):
-            self.tables[-1][-1].append(self.cell)
-            self.cell = None
-
-    def handle_data(self, data):
-        if self.cell is not None:
-            self.cell += data
-
-
 def _html_tables(text):
     """Rows of cells of every table in an HTML page."""
-    parser = _TableCells()
-    parser.feed(text)
-    return parser.tables
+    return parse_html_tables(text).tables
 
 
 def test_exports_match_the_extraction_and_the_screening(bundled_run):
