@@ -81,13 +81,20 @@ def test_generated_tool_layouts_are_detected(tmp_path, layout):
     assert len(import_records(path, source="x")) == len(layouts.RECORDS)
 
 
-def test_a_wos_file_declared_ris_names_the_format_it_looks_like(testdata):
-    path = testdata / "exports/wos_tagged/bibliometrix__wos_sample.txt"
+@pytest.mark.parametrize("name,source,declared,looks_like", [
+    ("exports/wos_tagged/bibliometrix__wos_sample.txt", "wos", "ris", "wos"),
+    # Read as Scopus, the Covidence export parsed but lost its "Covidence #" accessions and
+    # its "Published Year" years, with no warning.
+    ("screening/cff___baseline_covidence.csv", "covidence", "scopus_csv", "covidence_csv"),
+], ids=["wos_declared_ris", "covidence_csv_declared_scopus_csv"])
+def test_a_file_declared_another_format_names_the_format_it_looks_like(
+        testdata, name, source, declared, looks_like):
+    path = testdata / name
     with pytest.raises(InputError) as err:
-        import_records(path, source="wos", fmt="ris")
+        import_records(path, source=source, fmt=declared)
     message = str(err.value)
-    assert "bibliometrix__wos_sample.txt" in message and "'format'" in message
-    assert "'ris'" in message and "looks like 'wos'" in message
+    assert path.name in message and "'format'" in message
+    assert f"'{declared}'" in message and f"looks like '{looks_like}'" in message
 
 
 def test_a_ris_file_declared_medline_names_the_format_it_looks_like(testdata):
@@ -125,17 +132,6 @@ def test_the_search_audit_says_which_format_was_detected(testdata, tmp_path):
     assert source["import"]["detected_format"] == "wos"
     assert source["import"]["format_read"] == "wos"
     assert source["import"]["declared_format"] == "auto"
-
-
-def test_a_covidence_csv_declared_scopus_csv_is_an_error(testdata):
-    # Read as Scopus, the Covidence export parsed but lost its "Covidence #" accessions and
-    # its "Published Year" years, with no warning.
-    path = testdata / "screening/cff___baseline_covidence.csv"
-    with pytest.raises(InputError) as err:
-        import_records(path, source="covidence", fmt="scopus_csv")
-    message = str(err.value)
-    assert "cff___baseline_covidence.csv" in message and "'format'" in message
-    assert "'scopus_csv'" in message and "looks like 'covidence_csv'" in message
 
 
 def test_a_covidence_csv_declared_generic_csv_or_covidence_csv_is_read(testdata):
