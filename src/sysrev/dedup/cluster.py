@@ -25,6 +25,11 @@ class _Clusters:
             parent[x], x = root, parent[x]
         return int(root)
 
+    def roots(self) -> np.ndarray:
+        """The cluster of every record, as its smallest record index."""
+        return np.fromiter((self.find(i) for i in range(len(self.parent))), dtype=np.int64,
+                           count=len(self.parent))
+
     def forbid(self, x: int, y: int) -> None:
         rx, ry = self.find(x), self.find(y)
         if rx != ry:
@@ -58,3 +63,37 @@ class _Clusters:
 
 _RULE_ORDER = {"override": 0, "doi": 1, "pmid": 2, "title_year_author": 3, "fuzzy": 4,
                "bibliographic": 5, "erratum": 6}
+
+
+def components(n: int, edges: np.ndarray) -> np.ndarray:
+    """Connected component of each of ``n`` records under ``edges`` (``(i, j)`` rows).
+
+    Records in different components can never share a cluster, so a cannot-link between
+    them changes nothing: only those within a component need recording.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not len(edges):
+        return np.arange(n)
+    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])),
+                       shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def within_pairs(roots: np.ndarray) -> np.ndarray:
+    """Every pair ``(i, j)``, ``i < j``, of records that share a cluster (``roots``)."""
+    n = len(roots)
+    order = np.lexsort((np.arange(n), roots))
+    sorted_roots = roots[order]
+    chunks = []
+    for gap in range(1, n):
+        same = sorted_roots[gap:] == sorted_roots[:-gap]
+        if not same.any():
+            break
+        a, b = order[:-gap][same], order[gap:][same]
+        chunks.append(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1))
+    if not chunks:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]

@@ -14,7 +14,7 @@ import pandas as pd
 from sysrev.columns import DEDUP_COLUMNS
 from sysrev.dedup import related
 from sysrev.dedup.block import WINDOW, candidate_pairs
-from sysrev.dedup.cluster import _RULE_ORDER, _Clusters
+from sysrev.dedup.cluster import _RULE_ORDER, _Clusters, components, within_pairs
 from sysrev.dedup.normalise import _Prepared, _prepare, _text
 from sysrev.dedup.score import (DISTINCT, DUPLICATE, MAYBE, PairScores, journal_score,
                                  score_pairs)
@@ -102,34 +102,29 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
                      zip(erratum_links["report"], erratum_links["article"])}
 
     index = {rid: i for i, rid in enumerate(prep.ids)}
-    clusters = _Clusters(n)
-    accepted: list[tuple[int, int, str, str, int]] = []  # (i, j, rule, detail, pair)
-    forced_apart: set[tuple[int, int]] = set()
     # Reviewer overrides first: 'different' constrains every later merge, and 'same' is
     # merged before any automatic cannot-link exists, so only 'different' can refuse it.
     rows_by_decision = [] if overrides is None else sorted(
         overrides.itertuples(index=False), key=lambda r: r.decision != "different")
+    different: list[tuple[int, int]] = []
+    same: list[tuple[int, int, str, str, str]] = []
     for row in rows_by_decision:
         i, j = sorted((index[row.record_id_a], index[row.record_id_b]))
         if row.decision == "different":
-            clusters.forbid(i, j)
-            forced_apart.add((i, j))
+            different.append((i, j))
         else:
             note = _text(getattr(row, "note", ""))
-            if clusters.union(i, j):
-                accepted.append((i, j, "override",
-                                 "reviewer: same" + (f" ({note})" if note else ""), -1))
-            else:
-                log.warning("override 'same' %s / %s conflicts with a 'different' override; "
-                            "not applied", row.record_id_a, row.record_id_b)
+            same.append((i, j, "reviewer: same" + (f" ({note})" if note else ""),
+                         row.record_id_a, row.record_id_b))
+    forced_apart = set(different)
     both_errata = (prep.report[scores.a] == related.ERRATUM) & \
         (prep.report[scores.b] == related.ERRATUM) if errata == "duplicate" else \
         np.zeros(len(scores.a), dtype=bool)
-    for k in np.nonzero(scores.cannot_link & ~both_errata)[0]:
-        # errata = duplicate: an erratum may join its article, and two errata of one
-        # article then share its cluster.
-        if (int(scores.a[k]), int(scores.b[k])) not in erratum_pairs:
-            clusters.forbid(int(scores.a[k]), int(scores.b[k]))
+    # errata = duplicate: an erratum may join its article, and two errata of one
+    # article then share its cluster.
+    cannot = [(int(a), int(b)) for a, b in zip(scores.a[scores.cannot_link & ~both_errata],
+                                              scores.b[scores.cannot_link & ~both_errata])
+              if (int(a), int(b)) not in erratum_pairs]
     links = []
     erratum_detail: list[str] = []
     for k in np.nonzero(scores.decision == DUPLICATE)[0]:
@@ -147,15 +142,71 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
             erratum_detail.append(f"erratum: {row.evidence}")
     # Strongest evidence first; within a rule, the most similar titles first.
     links.sort()
-    for _, _, i, j, k in links:
-        if clusters.union(i, j):
-            if k < 0:
-                accepted.append((i, j, "erratum", erratum_detail[-1 - k], -1))
-                continue
-            rule = scores.rule[k]
-            accepted.append((i, j, rule, _detail(prep, scores, k, rule), k))
+    # Only records that some link could bring together can conflict: cannot-links between
+    # different components of the link graph are left out (they could never be refused).
+    edges = np.array([(i, j) for _, _, i, j, _ in links] + [s[:2] for s in same],
+                     dtype=np.int64).reshape(-1, 2)
+    component = components(n, edges)
 
-    roots = np.fromiter((clusters.find(i) for i in range(n)), dtype=np.int64, count=n)
+    def cluster(only: np.ndarray | None, extra: list[tuple[int, int]]):
+        """Union-find over the links, overrides and cannot-links whose records are all in
+        ``only`` (every record when None), with ``extra`` cannot-links after the
+        overrides."""
+        def inside(i: int, j: int) -> bool:
+            return component[i] == component[j] and (only is None or (only[i] and only[j]))
+
+        clusters = _Clusters(n)
+        accepted: list[tuple[int, int, str, str, int]] = []  # (i, j, rule, detail, pair)
+        for i, j in different:
+            if inside(i, j):
+                clusters.forbid(i, j)
+        for i, j, detail, id_a, id_b in same:
+            if only is not None and not (only[i] and only[j]):
+                continue
+            if clusters.union(i, j):
+                accepted.append((i, j, "override", detail, -1))
+            elif only is None:
+                log.warning("override 'same' %s / %s conflicts with a 'different' "
+                            "override; not applied", id_a, id_b)
+        for i, j in cannot + extra:
+            if inside(i, j):
+                clusters.forbid(i, j)
+        for _, _, i, j, k in links:
+            if only is not None and not (only[i] and only[j]):
+                continue
+            if clusters.union(i, j):
+                if k < 0:
+                    accepted.append((i, j, "erratum", erratum_detail[-1 - k], -1))
+                    continue
+                rule = scores.rule[k]
+                accepted.append((i, j, rule, _detail(prep, scores, k, rule), k))
+        return clusters, accepted
+
+    clusters, accepted = cluster(None, [])
+    roots = clusters.roots()
+    # Cluster-level conflicts: two records that cannot be one publication (years, volume
+    # and pages, journals, kinds, identifiers, numbers in the title) may have joined one
+    # cluster through a third record that lacks the conflicting fields. Such clusters are
+    # built again from their own links with those pairs as cannot-links, so no cluster
+    # holds a conflicting pair (reviewer 'same' overrides still win).
+    inner = within_pairs(roots)
+    if len(inner):
+        checked = score_pairs(prep, inner, threads)
+        conflict = checked.conflict.copy()
+        if errata == "duplicate":
+            conflict &= (prep.report[checked.a] != related.ERRATUM) & \
+                (prep.report[checked.b] != related.ERRATUM)
+        conflicting = [(int(a), int(b)) for a, b in zip(checked.a[conflict],
+                                                        checked.b[conflict])
+                       if (int(a), int(b)) not in erratum_pairs]
+        if conflicting:
+            split = np.isin(roots, roots[np.array(conflicting).ravel()])
+            again, accepted_again = cluster(split, conflicting)
+            roots = np.where(split, again.roots(), roots)
+            accepted = [e for e in accepted if not split[e[0]]] + accepted_again
+            log.info("deduplicate: %d clusters held records that cannot be one "
+                     "publication (%d pairs); split", len(np.unique(roots[split])),
+                     len(conflicting))
     # Kept record per cluster: most complete, then preferred source, then record id (the
     # rows are in record-id order, so a stable sort leaves ties in that order).
     # An article is kept before an erratum merged into its cluster.

@@ -178,14 +178,31 @@ def report_kind(title: str, publication_types: str = "") -> str:
     ``Retracted Publication`` is the type of the retracted *article* and gives ``""``;
     ``Letter`` and ``Editorial`` alone are not enough to call a record a comment.
     """
-    kind = title_report_kind(title)
-    if kind:
-        return kind
+    return title_report_kind(title) or _pubtype_kind(publication_types)
+
+
+def _pubtype_kind(publication_types: str) -> str:
     types = (publication_types or "").casefold()
     for needle, name in _PUBTYPE_KIND:
         if needle in types:
             return name
     return ""
+
+
+def report_kinds(titles: Sequence[str], publication_types: Sequence[str]) -> list[str]:
+    """:func:`report_kind` of many records at once (the same values, computed once per
+    distinct publication-type string, and the title parsed only where it may carry a
+    prefix or suffix)."""
+    by_type: dict[str, str] = {}
+    out = []
+    for title, types in zip(titles, publication_types):
+        kind = title_report_kind(title)
+        if not kind:
+            kind = by_type.get(types)
+            if kind is None:
+                kind = by_type[types] = _pubtype_kind(types)
+        out.append(kind)
+    return out
 
 
 def strip_retracted_prefix(title: str) -> str:

@@ -4,7 +4,7 @@ the cannot-link evidence; :data:`RULES` describes the rules for the audit."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -146,6 +146,24 @@ class PairScores:
     cannot_link: np.ndarray
     reason: np.ndarray
     erratum: np.ndarray  # 1: a is an unmarked erratum of b, 2: b of a, 0: neither
+    #: The two cannot be one publication, checked between any two records of a cluster
+    #: (not only pairs compared directly): a cannot-link, years more than one apart, both
+    #: volume and first page different, or two plainly different journals in different
+    #: years; never for a pair that is itself a duplicate.
+    conflict: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def subset(self, keep: np.ndarray) -> "PairScores":
+        """The pairs selected by ``keep`` (a mask or indices), in their order."""
+        return PairScores(**{f.name: getattr(self, f.name)[keep] for f in fields(self)})
+
+    @staticmethod
+    def concat(parts: list["PairScores"]) -> "PairScores":
+        """The pairs of ``parts``, one after the other."""
+        return PairScores(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                             for f in fields(PairScores)})
 
 
 def _agreement(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -370,5 +388,8 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     return PairScores(a=a, b=b, title=title, author=author, journal=journal, year=year,
                       volume=volume, pages=pages, decision=decision, rule=rule,
                       cannot_link=hard & (decision != DUPLICATE), reason=reason,
+                      conflict=(decision != DUPLICATE) & (
+                          hard | (year == 2) | ((volume == 2) & (pages == 2))
+                          | (journal_conflict & (year != 0))),
                       erratum=np.where(unmarked_erratum & (decision != DUPLICATE),
                                        np.where(single[a], 1, 2), 0))
