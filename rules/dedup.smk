@@ -8,8 +8,9 @@ rule deduplicate_records:
         code=code_of("src/sysrev/dedup/__init__.py", "src/sysrev/dedup/block.py",
                      "src/sysrev/dedup/cluster.py", "src/sysrev/dedup/find.py",
                      "src/sysrev/dedup/normalise.py", "src/sysrev/dedup/overrides.py",
-                     "src/sysrev/dedup/related.py", "src/sysrev/dedup/score.py",
-                     "src/sysrev/dedup/unique.py", "src/sysrev/workflow/dedup.py"),
+                     "src/sysrev/dedup/parallel.py", "src/sysrev/dedup/related.py",
+                     "src/sysrev/dedup/score.py", "src/sysrev/dedup/unique.py",
+                     "src/sysrev/workflow/dedup.py"),
     output:
         unique="<results>/dedup/unique.tsv",
         duplicates="<results>/dedup/duplicates.tsv",

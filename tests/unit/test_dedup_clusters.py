@@ -1,5 +1,5 @@
 """Cluster-level conflicts: no cluster holds two records that cannot be one publication,
-even when they were never compared directly."""
+even when they were never compared directly; and the worker processes change nothing."""
 
 from __future__ import annotations
 
@@ -109,3 +109,18 @@ def generated():
 def test_no_generated_cluster_holds_a_conflict(generated):
     result = find_duplicates(generated)
     assert _no_conflict_within_clusters(generated, result) > 500
+
+
+def test_worker_processes_give_the_same_result(generated, monkeypatch):
+    from sysrev.dedup import parallel, score
+
+    one = find_duplicates(generated, threads=1)
+    # Worker processes even for this small table, and several chunks of pairs each.
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 10)
+    monkeypatch.setattr(score, "SCORE_CHUNK", 1000)
+    two = find_duplicates(generated, threads=2)
+    pd.testing.assert_frame_equal(one.clusters, two.clusters)
+    pd.testing.assert_frame_equal(one.pairs, two.pairs)
+    pd.testing.assert_frame_equal(one.maybe, two.maybe)
+    pd.testing.assert_frame_equal(one.related, two.related)
+    assert one.counts == two.counts

@@ -24,7 +24,11 @@ The method, in order:
    also **may not end up in one cluster** through other links (cannot-link constraints).
 5. **Clusters**: links are merged strongest first (reviewer overrides, DOI, PMID, identical
    title, scored links) with union-find, skipping any merge that would join a cannot-link
-   pair. Reviewer overrides (``same`` / ``different``) come first and always win.
+   pair. Reviewer overrides (``same`` / ``different``) come first and always win. Then
+   every two records of a cluster are checked, compared directly or not: a cluster holding
+   two that cannot be one publication (a cannot-link, years more than one apart, volume and
+   first page both different, two plainly different journals in different years) is built
+   again from its own links with those pairs as cannot-links.
 6. **Kept record**: an article before a related report, then the most complete record of
    each cluster (ties: source priority, then record id); :func:`unique_records` fills its
    empty fields from the others and names the record each filled value came from.
@@ -38,7 +42,8 @@ The method, in order:
 Conference abstracts (a conference journal or publication type, or a lettered page) and
 records without a title are never linked on journal, volume and pages alone: several
 abstracts share one supplement page range, and a record with no title links only by DOI or
-PMID. Scores run on ``threads`` rapidfuzz workers.
+PMID. Normalising and scoring run on ``threads`` worker processes; the result is the same
+for any number of them.
 
 Everything is deterministic: records are processed in record-id order and every sort is
 stable, so two runs, or one run on shuffled input, give identical output.
@@ -47,8 +52,9 @@ The modules follow these steps: :mod:`~sysrev.dedup.normalise` (1),
 :mod:`~sysrev.dedup.block` (2), :mod:`~sysrev.dedup.score` (3, 4, and :data:`RULES`, the
 rules as the audit states them), :mod:`~sysrev.dedup.overrides` (the reviewers' pairs),
 :mod:`~sysrev.dedup.cluster` (5), :mod:`~sysrev.dedup.find` (:func:`find_duplicates`, the
-steps together), :mod:`~sysrev.dedup.related` (7) and :mod:`~sysrev.dedup.unique` (6: the
-unique records, the removed duplicates and their counts).
+steps together), :mod:`~sysrev.dedup.related` (7), :mod:`~sysrev.dedup.unique` (6: the
+unique records, the removed duplicates and their counts) and :mod:`~sysrev.dedup.parallel`
+(the worker processes).
 """
 
 from sysrev.dedup import related

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -15,9 +17,9 @@ from sysrev.columns import DEDUP_COLUMNS
 from sysrev.dedup import related
 from sysrev.dedup.block import WINDOW, candidate_pairs
 from sysrev.dedup.cluster import _RULE_ORDER, _Clusters, components, within_pairs
-from sysrev.dedup.normalise import _Prepared, _prepare, _text
+from sysrev.dedup.normalise import _Prepared, _text, prepare
 from sysrev.dedup.score import (DISTINCT, DUPLICATE, MAYBE, PairScores, journal_score,
-                                 score_pairs)
+                                 score_candidates)
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +53,34 @@ _REASONS = ("different kinds (erratum/comment/protocol)", "different PMIDs", "di
             "years one apart", "short title", "titles differ", "authors differ")
 
 
+@functools.lru_cache(maxsize=None)
 def _reason_text(flags: int) -> str:
     return "; ".join(text for bit, text in enumerate(_REASONS) if flags >> bit & 1)
 
 
 def _fmt_match(code: int) -> str:
     return {0: "same", 1: "one apart", 2: "different", -1: ""}[int(code)]
+
+
+#: _fmt_match's texts by code (0, 1, 2; -1 indexes the last, "").
+_MATCH_TEXT = np.array(["same", "one apart", "different", ""], dtype=object)
+
+
+def _match_text(codes: np.ndarray) -> np.ndarray:
+    """:func:`_fmt_match` of many codes."""
+    return _MATCH_TEXT[np.asarray(codes, dtype=np.int64)]
+
+
+class _Steps:
+    """Logs the time each step took (the log says where the time goes at scale)."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        log.info("deduplicate: %s in %.1f s", name, now - self.start)
+        self.start = now
 
 
 def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pubmed",),
@@ -73,13 +97,20 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     if errata not in ERRATA_MODES:
         raise ValueError(f"errata must be one of {ERRATA_MODES}, not '{errata}'")
     threads = max(1, int(threads))
+    step = _Steps()
     work = records.sort_values("record_id", kind="mergesort").reset_index(drop=True)
-    prep = _prepare(work, errata)
+    prep = prepare(work, errata, threads)
     n = len(work)
-    pairs = candidate_pairs(prep, window)
-    scores = score_pairs(prep, pairs, threads)
-    log.info("deduplicate: %d records, %d candidate pairs, %d threads", n, len(pairs),
+    step("normalised")
+    pairs = candidate_pairs(prep, window, threads)
+    candidates = len(pairs)
+    step("blocked")
+    scores = score_candidates(prep, pairs, threads, keep_distinct=False)
+    step("scored")
+    log.info("deduplicate: %d records, %d candidate pairs, %d threads", n, candidates,
              threads)
+    # Related reports are looked for among the pairs that hold one.
+    pairs = pairs[(prep.report[pairs[:, 0]] != "") | (prep.report[pairs[:, 1]] != "")]
     links_related = related.find_related(
         prep.ids, prep.report, prep.core, prep.title, pairs, doi=prep.doi, pmid=prep.pmid,
         journal_match=lambda i, j: bool(prep.journal[i] and prep.journal[j]) and
@@ -120,11 +151,6 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     both_errata = (prep.report[scores.a] == related.ERRATUM) & \
         (prep.report[scores.b] == related.ERRATUM) if errata == "duplicate" else \
         np.zeros(len(scores.a), dtype=bool)
-    # errata = duplicate: an erratum may join its article, and two errata of one
-    # article then share its cluster.
-    cannot = [(int(a), int(b)) for a, b in zip(scores.a[scores.cannot_link & ~both_errata],
-                                              scores.b[scores.cannot_link & ~both_errata])
-              if (int(a), int(b)) not in erratum_pairs]
     links = []
     erratum_detail: list[str] = []
     for k in np.nonzero(scores.decision == DUPLICATE)[0]:
@@ -147,6 +173,11 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     edges = np.array([(i, j) for _, _, i, j, _ in links] + [s[:2] for s in same],
                      dtype=np.int64).reshape(-1, 2)
     component = components(n, edges)
+    # errata = duplicate: an erratum may join its article, and two errata of one
+    # article then share its cluster.
+    bound = scores.cannot_link & ~both_errata & (component[scores.a] == component[scores.b])
+    cannot = [(a, b) for a, b in zip(scores.a[bound].tolist(), scores.b[bound].tolist())
+              if (a, b) not in erratum_pairs]
 
     def cluster(only: np.ndarray | None, extra: list[tuple[int, int]]):
         """Union-find over the links, overrides and cannot-links whose records are all in
@@ -182,8 +213,10 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
                 accepted.append((i, j, rule, _detail(prep, scores, k, rule), k))
         return clusters, accepted
 
+    step("related reports found")
     clusters, accepted = cluster(None, [])
     roots = clusters.roots()
+    step("clustered")
     # Cluster-level conflicts: two records that cannot be one publication (years, volume
     # and pages, journals, kinds, identifiers, numbers in the title) may have joined one
     # cluster through a third record that lacks the conflicting fields. Such clusters are
@@ -191,7 +224,7 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     # holds a conflicting pair (reviewer 'same' overrides still win).
     inner = within_pairs(roots)
     if len(inner):
-        checked = score_pairs(prep, inner, threads)
+        checked = score_candidates(prep, inner, threads)
         conflict = checked.conflict.copy()
         if errata == "duplicate":
             conflict &= (prep.report[checked.a] != related.ERRATUM) & \
@@ -207,6 +240,7 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
             log.info("deduplicate: %d clusters held records that cannot be one "
                      "publication (%d pairs); split", len(np.unique(roots[split])),
                      len(conflicting))
+    step("cluster conflicts checked")
     # Kept record per cluster: most complete, then preferred source, then record id (the
     # rows are in record-id order, so a stable sort leaves ties in that order).
     # An article is kept before an erratum merged into its cluster.
@@ -217,8 +251,9 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     order = np.lexsort((np.arange(n), rank, -prep.completeness, is_report, roots))
     first = np.ones(n, dtype=bool)
     first[1:] = roots[order[1:]] != roots[order[:-1]]
-    kept_of_root = dict(zip(roots[order[first]].tolist(), order[first].tolist()))
-    kept = np.fromiter((kept_of_root[r] for r in roots.tolist()), dtype=np.int64, count=n)
+    kept_of_root = np.full(n, -1, dtype=np.int64)
+    kept_of_root[roots[order[first]]] = order[first]
+    kept = kept_of_root[roots]
 
     # Each removed record is reported with the link that first reaches it breadth-first
     # from the kept record: the most direct evidence available.
@@ -256,9 +291,11 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
             out[has] = np.round(values[kk[has]], 1)
         return out
 
-    def matched(values: np.ndarray) -> list[str]:
-        return [_fmt_match(values[k]) if h else "" for k, h in zip(kk.tolist(),
-                                                                    has.tolist())]
+    def matched(values: np.ndarray) -> np.ndarray:
+        out = np.full(n, "", dtype=object)
+        if len(values):
+            out[has] = _match_text(values[kk[has]])
+        return out
 
     result = pd.DataFrame({
         "record_id": prep.ids, "cluster_id": prep.ids[kept], "kept": kept == np.arange(n),
@@ -278,7 +315,7 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
                          title_b=[work["title"].iat[index[r]] for r in maybe["record_id_b"]])
     maybe = maybe.loc[:, MAYBE_COLUMNS].reset_index(drop=True)
     related_table = _related_table(prep, links_related, prep.ids[kept])
-    counts = {"candidate_pairs": int(len(pairs)),
+    counts = {"candidate_pairs": int(candidates),
               "related_reports": {r: int((related_table["relation"] == r).sum())
                                   for r in related.RELATIONS},
               "errata_merged": int(sum(1 for e in accepted if e[2] == "erratum")),
@@ -286,6 +323,7 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
               "pairs_maybe": int((scores.decision == MAYBE).sum()),
               "maybe_pairs_for_review": int(len(maybe)),
               "overrides": int(0 if overrides is None else len(overrides))}
+    step("tables made")
     log.info("deduplicate: %d records, %d kept, %d removed, %d maybe pairs", len(result),
              int(result["kept"].sum()), int((~result["kept"]).sum()), len(maybe))
     return DedupResult(clusters=result, pairs=pair_table, maybe=maybe, counts=counts,
@@ -338,12 +376,11 @@ def _pair_table(p: _Prepared, s: PairScores, keep: np.ndarray) -> pd.DataFrame:
     table = pd.DataFrame({
         "record_id_a": p.ids[s.a[k]], "record_id_b": p.ids[s.b[k]],
         "decision": s.decision[k], "rule": s.rule[k],
-        "reason": [_reason_text(r) for r in s.reason[k]],
+        "reason": [*map(_reason_text, s.reason[k].tolist())],
         "title_score": np.round(s.title[k], 1), "author_score": np.round(s.author[k], 1),
         "journal_score": np.round(s.journal[k], 1),
-        "year_match": [_fmt_match(c) for c in s.year[k]],
-        "volume_match": [_fmt_match(c) for c in s.volume[k]],
-        "pages_match": [_fmt_match(c) for c in s.pages[k]]})
+        "year_match": _match_text(s.year[k]), "volume_match": _match_text(s.volume[k]),
+        "pages_match": _match_text(s.pages[k])})
     return table.sort_values(["record_id_a", "record_id_b"], kind="mergesort").reset_index(
         drop=True)
 
@@ -371,7 +408,9 @@ def deduplicate(records: pd.DataFrame,
         article's cluster (rule ``erratum``), as bib-dedupe counts errata. Retraction
         notices, expressions of concern, comments and replies are never duplicates.
     threads
-        Worker threads for the rapidfuzz scores (the rule's ``threads``).
+        Worker processes for normalising the records and scoring the candidate pairs (the
+        rule's ``threads``); tables under :data:`~sysrev.dedup.parallel.MIN_PARALLEL`
+        records per worker run in one process. The result is the same for any number.
 
     Returns
     -------

@@ -3,10 +3,11 @@ identifiers, kind of item, numbers in the title)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -106,13 +107,29 @@ def _kind_flags(title: str, pubtypes: str) -> int:
     """Bit flags: 1 erratum/retraction, 2 comment/reply/letter, 4 protocol."""
     flags = 0
     types = pubtypes.casefold()
-    if _ERRATUM.search(title) or "erratum" in types or "retraction" in types:
+    # Each pattern runs only on titles holding a word it needs (``title`` is normalised):
+    # most titles hold none, and the patterns scan the whole title.
+    if "erratum" in types or "retraction" in types or (
+            any(word in title for word in _ERRATUM_WORDS) and _ERRATUM.search(title)):
         flags |= 1
-    if _COMMENT.search(title) or "comment" in types:
+    if "comment" in types or ((title.startswith(_COMMENT_STARTS) or any(
+            word in title for word in _COMMENT_WORDS)) and _COMMENT.search(title)):
         flags |= 2
-    if _PROTOCOL.search(title):
+    if ("protocol" in title or "rationale" in title) and _PROTOCOL.search(title):
         flags |= 4
     return flags
+
+
+# Words without which _ERRATUM / _COMMENT cannot match (a normalised title).
+_ERRATUM_WORDS = ("errat", "corrig", "correction", "retract", "withdraw",
+                  "expression of concern", "notice of")
+_COMMENT_STARTS = ("re", "comment", "author", "in reply", "letter", "editorial comment")
+_COMMENT_WORDS = ("comment", "reply", "response", "letter")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _is_conference(pubtypes: str, journal: str) -> bool:
+    return bool(_CONFERENCE.search(normalise_title(f"{pubtypes} {journal}")))
 
 
 def _format(pubtypes: str, journal: str, first_page: str) -> int:
@@ -122,7 +139,7 @@ def _format(pubtypes: str, journal: str, first_page: str) -> int:
     item. A supplement volume or an "S" page does not: databases record the same abstract
     with and without them, so they would keep its copies apart.
     """
-    if _CONFERENCE.search(normalise_title(f"{pubtypes} {journal}")):
+    if _is_conference(pubtypes, journal):
         return 1
     return 2 if first_page and not first_page.startswith("s") else 0
 
@@ -202,6 +219,38 @@ class _Prepared:
     corrections: list[str]
     retraction: list[str]
 
+    @staticmethod
+    def concat(parts: list["_Prepared"]) -> "_Prepared":
+        """The records of ``parts``, one after the other."""
+        joined = {}
+        for f in fields(_Prepared):
+            values = [getattr(p, f.name) for p in parts]
+            joined[f.name] = np.concatenate(values) if isinstance(values[0], np.ndarray) \
+                else [v for part in values for v in part]
+        return _Prepared(**joined)
+
+
+def prepare(records: pd.DataFrame, errata: str = "related", workers: int = 1) -> _Prepared:
+    """:func:`_prepare` on ``workers`` processes (consecutive slices of the table)."""
+    from sysrev.dedup.parallel import map_ranges
+
+    return _Prepared.concat(map_ranges(
+        lambda start, stop: _prepare(records.iloc[start:stop], errata), len(records),
+        workers))
+
+
+def _each_distinct(func, values: list[str]) -> list:
+    """``[func(v) for v in values]``, calling ``func`` once per distinct value (journal
+    names, years, volumes repeat across records)."""
+    done: dict = {}
+    out = []
+    for value in values:
+        got = done.get(value)
+        if got is None:
+            got = done[value] = func(value)
+        out.append(got)
+    return out
+
 
 def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
     def col(name: str) -> list[str]:
@@ -211,12 +260,12 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
 
     raw_titles = col("title")
     # A publisher's "RETRACTED:" in front of an article's title is no part of the title.
-    noted = [_TITLE_NOTES.sub(" ", related.strip_retracted_prefix(t)) for t in raw_titles]
+    noted = [related.strip_retracted_prefix(t) for t in raw_titles]
+    noted = [_TITLE_NOTES.sub(" ", t) if "[" in t or "(" in t else t for t in noted]
     titles = [normalise_title(t) for t in noted]
     raw_authors = col("authors")
     pubtypes = col("publication_types")
-    reports = np.array([related.report_kind(t, pt) for t, pt in zip(noted, pubtypes)],
-                       dtype=object)
+    reports = np.array(related.report_kinds(noted, pubtypes), dtype=object)
     cores = [related.split_report_title(n)[1] if k else t
              for n, k, t in zip(noted, reports, titles)]
     kinds = np.array([_kind_flags(t, p) for t, p in zip(titles, pubtypes)], dtype=np.int64)
@@ -244,14 +293,15 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         title=titles,
         authors=[author_surnames(a) for a in raw_authors],
         first_author=[first_author_key(a) for a in raw_authors],
-        journal=[normalise_title(_JOURNAL_SUBTITLE.sub("", j)) for j in journals],
-        year=np.array([_first_int(y) if re.search(r"\d{4}", y) else -1 for y in col("year")],
-                      dtype=np.int64),
-        volume=np.array([_first_int(v) for v in volumes], dtype=np.int64),
+        journal=_each_distinct(lambda j: normalise_title(_JOURNAL_SUBTITLE.sub("", j)),
+                               journals),
+        year=np.array(_each_distinct(lambda y: _first_int(y) if re.search(r"\d{4}", y)
+                                     else -1, col("year")), dtype=np.int64),
+        volume=np.array(_each_distinct(_first_int, volumes), dtype=np.int64),
         # Issue numbers above MAX_ISSUE are not compared: some exports put a record number
         # in the issue field, and running issue numbers (weekly journals) rarely help.
         issue=np.array([i if 0 <= i <= MAX_ISSUE else -1 for i in
-                        (_first_int(v) for v in col("issue"))], dtype=np.int64),
+                        _each_distinct(_first_int, col("issue"))], dtype=np.int64),
         page=pages,
         page_number=np.array([int(p.lstrip("abcdefghijklmnopqrstuvwxyz") or -1)
                               if p else -1 for p in pages], dtype=np.int64),

@@ -393,3 +393,26 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
                           | (journal_conflict & (year != 0))),
                       erratum=np.where(unmarked_erratum & (decision != DUPLICATE),
                                        np.where(single[a], 1, 2), 0))
+
+
+#: Pairs scored per call (bounds the memory the scores' intermediate arrays take).
+SCORE_CHUNK = 200_000
+
+
+def score_candidates(p: _Prepared, pairs: np.ndarray, workers: int = 1,
+                     keep_distinct: bool = True) -> PairScores:
+    """:func:`score_pairs` in chunks of :data:`SCORE_CHUNK` pairs on ``workers`` processes.
+
+    With ``keep_distinct=False`` only the pairs that matter later are kept: duplicates,
+    maybes, cannot-links and unmarked errata (most candidate pairs are plainly distinct).
+    """
+    from sysrev.dedup.parallel import map_ranges
+
+    def task(start: int, stop: int) -> PairScores:
+        scores = score_pairs(p, pairs[start:stop])
+        if not keep_distinct:
+            scores = scores.subset((scores.decision != DISTINCT) | scores.cannot_link
+                                   | (scores.erratum != 0))
+        return scores
+
+    return PairScores.concat(map_ranges(task, len(pairs), workers, chunk=SCORE_CHUNK))

@@ -21,7 +21,7 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     """Deduplicate ``records.tsv``: unique records, removed duplicates with their reasons and
     scores, every record's cluster, the pairs left for a human (``maybe.tsv``) and the
     related reports (errata, retraction notices, comments, replies) linked to their article
-    (``related.tsv``). ``threads`` is the rule's thread count (rapidfuzz workers)."""
+    (``related.tsv``). ``threads`` is the rule's thread count (worker processes)."""
     table = read_tsv(records)
     override_table = load_overrides(overrides, table["record_id"])
     result = find_duplicates(table, source_priority=source_priority,
