@@ -380,10 +380,54 @@ def _generated(n: int, seed: int, cache: str | None):
 
 
 def _peak_mib() -> float:
-    """Peak resident memory of this process plus its largest worker process (MiB)."""
+    """Peak resident memory of this process plus that of its largest worker process (MiB):
+    an upper bound, as pages the forked workers share with this process count twice."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return (own + children) / 1024  # KiB -> MiB
+
+
+class _PeakPss:
+    """Largest proportional set size (PSS) of this process and its worker processes
+    together, sampled every ``interval`` seconds: pages the forked workers share with this
+    process are counted once, as the machine holds them."""
+
+    def __init__(self, interval: float = 0.25):
+        import threading
+
+        self.peak, self.interval = 0, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self.stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_full_info().pss
+                except (psutil.Error, AttributeError):
+                    pass
+            self.peak = max(self.peak, total)
+            self.stop.wait(self.interval)
+
+    def __enter__(self) -> "_PeakPss":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU time (user + system) of this process and of its finished worker processes: on
+    a loaded machine, closer to what a quiet one would take than the wall time."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int = 2,
@@ -394,13 +438,18 @@ def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int 
         theirs, their_seconds, _ = bibdedupe_clusters(records, bibdedupe)
         peer = {f"bibdedupe_{k}": v for k, v in metrics(theirs, truth).items()}
         peer["bibdedupe_seconds"] = their_seconds
-    start = time.perf_counter()
-    result = find_duplicates(records, threads=threads)
-    seconds = time.perf_counter() - start
+    start, (main0, workers0) = time.perf_counter(), _cpu_seconds()
+    with _PeakPss() as pss:
+        result = find_duplicates(records, threads=threads)
+    seconds, (main1, workers1) = time.perf_counter() - start, _cpu_seconds()
     groups = result.clusters.groupby("cluster_id")["record_id"].apply(list)
     predicted = [g for g in groups if len(g) > 1]
     return {"records": len(records), "src": SRC, "threads": threads, "seconds": seconds,
-            "peak_rss_mib": _peak_mib(),
+            "cpu_main_seconds": main1 - main0, "cpu_workers_seconds": workers1 - workers0,
+            # the main process waits while its workers run: on a quiet machine with
+            # ``threads`` cores the run takes about this long
+            "cpu_critical_seconds": main1 - main0 + (workers1 - workers0) / max(1, threads),
+            "peak_rss_mib": _peak_mib(), "peak_pss_mib": pss.peak / 2**20,
             "candidate_pairs": result.counts["candidate_pairs"],
             **metrics(predicted, truth), **peer}
 

@@ -221,12 +221,18 @@ class _Prepared:
 
     @staticmethod
     def concat(parts: list["_Prepared"]) -> "_Prepared":
-        """The records of ``parts``, one after the other."""
+        """The records of ``parts``, one after the other (the parts are emptied on the
+        way, so that the records are not held twice)."""
+        if len(parts) == 1:
+            return parts[0]
         joined = {}
         for f in fields(_Prepared):
             values = [getattr(p, f.name) for p in parts]
             joined[f.name] = np.concatenate(values) if isinstance(values[0], np.ndarray) \
                 else [v for part in values for v in part]
+            del values
+            for part in parts:
+                setattr(part, f.name, None)
         return _Prepared(**joined)
 
 
