@@ -50,8 +50,6 @@ def review_folder(target: Path) -> Path:
 @pytest.fixture(scope="module")
 def second_review(bundled_run):
     """The second review (no PubMed) run in the same checkout as the bundled one."""
-    if not SHARED.joinpath("testdata").is_dir():
-        pytest.skip("../shared/testdata is not present (the second review reads its exports)")
     before = tree_digest(bundled_run / "results/denosumab_ra")
     result = subprocess.run(["snakemake", "--cores", "2", "--configfile",
                              ".test/config/config.yaml"], cwd=bundled_run,
@@ -173,3 +171,20 @@ def test_jobs_without_a_shared_file_system_give_the_same_tables(tmp_path, bundle
     search = json.loads((storage / "results/denosumab_ra/audit/search.json").read_text())
     paths = [entry["path"] for entry in search["inputs"]["tables"]]
     assert paths[0] == "results/denosumab_ra/search/pubmed.tsv"
+
+
+def test_the_second_review_needs_nothing_outside_the_repository():
+    """Issue 17: .test/config/config.yaml read ../shared/testdata, which a clone lacks."""
+    import yaml
+
+    config = yaml.safe_load((REPO / ".test/config/config.yaml").read_text(encoding="utf-8"))
+    data_dir = REPO / config["data_dir"]
+    searches = pd.read_csv(data_dir / "search/searches.tsv", sep="\t", dtype=str)
+    files = [data_dir / f for f in searches["file"]]
+    files += [REPO / d["file"] for d in config["screening"]["decisions"]]
+    files += [REPO / config["screening"]["studies"], REPO / config["report"]["risk_of_bias"]]
+    files += [REPO / config["extraction"][key] for key in ("studies", "arms")]
+    for path in files:
+        resolved = path.resolve()
+        assert resolved.is_relative_to(REPO), path
+        assert resolved.is_file(), path
