@@ -7,7 +7,7 @@ from pathlib import Path
 from snakemake.exceptions import IncompleteCheckpointException
 
 from sysrev.paths import STAGED_PREFIX_VARIABLE
-from sysrev.config import check_config
+from sysrev.config import check_config, configured_previous_version, configured_sheet
 from sysrev.tables import sha256_file
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.workflow.report import outcomes_with_sensitivity
@@ -187,18 +187,30 @@ def get_effects_tables(wildcards):
 def get_grade_overrides(wildcards):
     """Reviewers' GRADE overrides, when the review has them."""
     overrides = config["report"]["grade_overrides"]
-    return [overrides] if overrides else []
+    return [configured_sheet(config, "report.grade_overrides")] if overrides else []
+
+
+def get_sheet(key):
+    """An input function for the sheet the config names under ``key``: the file, or an error
+    naming the key when it does not exist. Only jobs the requested targets need check it, so
+    search and deduplication run before the screening sheets exist."""
+
+    def sheet(wildcards):
+        return configured_sheet(config, key)
+
+    return sheet
 
 
 def get_previous_version(wildcards):
     """included.tsv of the previous version of the review (updated reviews only)."""
-    previous = config["prisma"]["previous_version"]
+    previous = configured_previous_version(config)
     return [f"{previous}/included.tsv", f"{previous}/records.tsv"] if previous else []
 
 
 def get_decision_files(wildcards):
     """Every configured screening decision file."""
-    return [source["file"] for source in config["screening"]["decisions"]]
+    return [configured_sheet(config, f"screening.decisions[{index}].file")
+            for index in range(len(config["screening"]["decisions"]))]
 
 
 def get_export_file(wildcards):
@@ -232,7 +244,7 @@ def get_import_reports(wildcards):
 def get_contrast_sheet(wildcards):
     """The optional contrast-level extraction sheet (none when not configured)."""
     sheet = config["extraction"].get("contrasts")
-    return [sheet] if sheet else []
+    return [configured_sheet(config, "extraction.contrasts")] if sheet else []
 
 
 def get_outcome(wildcards):

@@ -8,7 +8,7 @@ rule screen_records:
         unique=rules.deduplicate_records.output.unique,
         clusters=rules.deduplicate_records.output.clusters,
         decisions=get_decision_files,
-        studies=config["screening"]["studies"],
+        studies=get_sheet("screening.studies"),
         previous_snapshot=get_previous_pubmed_files,
         previous_version=get_previous_version,
         code=code_of("src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",

@@ -99,7 +99,6 @@ def check_config(config: Mapping) -> None:
     data_dir = Path(config["data_dir"])
     if not data_dir.is_dir():
         raise ConfigError(f"data_dir: folder '{data_dir}' does not exist")
-    check_config_paths(config)
 
 
 def configured_files(config: Mapping) -> list[tuple[str, str]]:
@@ -119,20 +118,40 @@ def configured_files(config: Mapping) -> list[tuple[str, str]]:
     return files
 
 
-def check_config_paths(config: Mapping) -> None:
-    """Fail naming the key when a sheet the configuration names does not exist.
+def configured_sheet(config: Mapping, key: str) -> str:
+    """The path of the sheet the configuration names under ``key`` (as in
+    :func:`configured_files`), or a ConfigError naming the key when it does not exist.
 
-    Snakemake skips a job whose input is missing while its old outputs exist, even when its
-    other inputs were rebuilt: a typo in a decision file's path would leave the previous
-    screening in place, and the PRISMA counts built on it, with exit code 0.
+    Called by the input functions of the rules that read the sheet, so that it is checked
+    only when the requested targets need it: search and deduplication run before any
+    screening sheet exists. Snakemake skips a job whose input is missing while its old
+    outputs exist, even when its other inputs were rebuilt: a typo in a decision file's path
+    would leave the previous screening in place, and the PRISMA counts built on it, with
+    exit code 0; an input function that raises cannot be skipped.
     """
-    for key, path in configured_files(config):
-        if not Path(path).is_file():
-            raise ConfigError(f"{key}: file '{path}' does not exist (paths are relative to "
-                              "the working directory, the review folder)")
+    path = dict(configured_files(config)).get(key)
+    if path is None:
+        raise KeyError(key)
+    if not Path(path).is_file():
+        raise ConfigError(f"{key}: file '{path}' does not exist (paths are relative to "
+                          "the working directory, the review folder)")
+    return path
+
+
+def configured_previous_version(config: Mapping) -> str | None:
+    """prisma.previous_version, or a ConfigError naming the key when the folder is missing."""
     previous = (config.get("prisma") or {}).get("previous_version")
     if previous and not Path(previous).is_dir():
         raise ConfigError(f"prisma.previous_version: folder '{previous}' does not exist")
+    return previous or None
+
+
+def check_config_paths(config: Mapping) -> None:
+    """Fail naming the key when any sheet the configuration names does not exist (the rules
+    check each sheet when a requested target needs it, see :func:`configured_sheet`)."""
+    for key, _ in configured_files(config):
+        configured_sheet(config, key)
+    configured_previous_version(config)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -188,3 +188,21 @@ def test_the_second_review_needs_nothing_outside_the_repository():
         resolved = path.resolve()
         assert resolved.is_relative_to(REPO), path
         assert resolved.is_file(), path
+
+
+def test_search_and_dedup_run_before_the_screening_sheets_exist(tmp_path):
+    """Issue 17: a team needs the deduplicated list before it screens; sheets that the
+    requested targets do not need must not block them, and a target that needs one names
+    its config key."""
+    work = copy_project(tmp_path / "project")
+    for sheet in ("screening/decisions.csv", "screening/studies.csv", "extraction/arms.csv",
+                  "extraction/studies.csv", "risk_of_bias/rob2.csv"):
+        (work / "data/denosumab_ra" / sheet).unlink()
+    dedup = run_snakemake(work, "-n", "results/denosumab_ra/dedup/unique.tsv")
+    assert dedup.returncode == 0, dedup.stdout[-3000:] + dedup.stderr[-3000:]
+    everything = run_snakemake(work, "-n")
+    assert everything.returncode != 0
+    output = everything.stdout + everything.stderr
+    assert "extraction.studies: file 'data/denosumab_ra/extraction/studies.csv' does not " \
+           "exist" in output or "screening.decisions[0].file: file " \
+           "'data/denosumab_ra/screening/decisions.csv' does not exist" in output, output
