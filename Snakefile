@@ -12,7 +12,7 @@ min_version("9.0")
 if os.path.isdir(f"{workflow.current_basedir}/src/sysrev"):
     sys.path.insert(0, f"{workflow.current_basedir}/src")
 
-from sysrev.config import check_config_file
+from sysrev.config import check_config_file, check_config_values
 from sysrev.workflow.identity import check_results_identity, config_identity
 from sysrev.workflow.logs import install_run_hooks
 
@@ -25,7 +25,15 @@ if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
 
+else:
+    # Snakemake has read them already; checked again for what it lets pass (a key given
+    # twice, aliases), naming the file and line.
+    for _configfile in workflow.overwrite_configfiles:
+        check_config_file(_configfile)
 
+# Before the schema: a YAML alias bomb would hang its validator, an unquoted date gets a
+# dump of the section instead of "quote the date", and markup would be live in the report.
+check_config_values(config)
 validate(config, "config/schema.yaml")
 
 
