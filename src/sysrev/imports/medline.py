@@ -18,6 +18,7 @@ import pandas as pd
 from Bio import Medline
 
 from sysrev.errors import InputError
+from sysrev.imports.checks import check_last_record_complete
 from sysrev.imports.records import join_list, make_record_table, read_text
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,11 @@ def read_medline(path: str | Path, *, source: str) -> pd.DataFrame:
         raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")
     rows = []
     starts = _record_lines(text)
+    # PubMed writes SO (the source citation) in every record, after the abstract and authors
+    # (other hosts, ERIC's reports, may have none).
+    if all(rec.get("PMID") for rec in parsed):
+        check_last_record_complete([list(rec) for rec in parsed], path,
+                                   starts[-1] if starts else None, closing=("SO",))
     for position, rec in enumerate(parsed, start=1):
         row = map_medline_record(rec)
         row["source_position"] = position

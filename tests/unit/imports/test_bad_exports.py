@@ -68,6 +68,29 @@ def _cut_wos(tmp: Path, _testdata: Path) -> Path:
     return path
 
 
+def _cut_medline(tmp: Path, testdata: Path) -> Path:
+    # A real PubMed .nbib export cut inside its last record (after its abstract).
+    text = (testdata / "exports/pubmed_medline/revtools__restoration_pubmed.nbib").read_text(
+        encoding="utf-8")
+    last = text.rindex("PMID- ")
+    path = tmp / "pubmed.nbib"
+    path.write_text(text[:text.index("\nFAU - ", last) + 1], encoding="utf-8")
+    return path
+
+
+def _central_with_one_record_too_many(tmp: Path, _testdata: Path) -> Path:
+    # The bundled CENTRAL export (15 records) announcing 14.
+    text = (BUNDLED / "central.ris").read_text(encoding="utf-8")
+    path = tmp / "central.ris"
+    path.write_text(re.sub(r"Record #(\d+) of 15", r"Record #\1 of 14", text),
+                    encoding="utf-8")
+    return path
+
+
+_OVID_RECORD = ("<{n}>\nUnique Identifier\n  {n}\nTitle\n  Title {n}.\nAuthors\n  Smith J\n"
+                "Source\n  Journal of Z. 12(3):45-67, 2019 Mar.\n\n")
+
+
 def _utf16le_no_bom(tmp: Path, testdata: Path) -> Path:
     text = (testdata / "exports/scopus/asreview__scopus.ris").read_text(encoding="utf-8-sig")
     path = tmp / "scopus_utf16.ris"
@@ -157,6 +180,17 @@ CASES = {
     "ovid_text_with_a_record_missing": Case(
         _write("ovid.txt", "<1>\nTitle\n  One.\n\n<3>\nTitle\n  Three.\n"),
         error=("line 5", "record <3> where <2> was expected")),
+    # Issue 17: cut inside the last record, accepted with a partial record; a CENTRAL export
+    # holding more records than it announces.
+    "medline_cut_inside_last_record": Case(
+        _cut_medline, error=(r"line \d+", "last record has no 'SO' field", "cut")),
+    "ovid_cut_inside_last_record": Case(
+        _write("ovid.txt", _OVID_RECORD.format(n=1) + _OVID_RECORD.format(n=2)
+               + "<3>\nUnique Identifier\n  3\nTitle\n  Title 3.\n"),
+        error=("line 21", "last record has no 'source' field", "cut")),
+    "central_holding_more_than_announced": Case(
+        _central_with_one_record_too_many, fmt="ris",
+        error=(r"line \d+", "'Record #15 of 14'", "holds 15")),
     "wos_malformed_tag_real_file": Case(
         _shared("wos_tagged/metaknowledge__testFile.isi"), records=34,
         check=lambda t, p: t["authors"].dropna().str.contains("Gilles, H").any()),
