@@ -191,6 +191,15 @@ CASES = {
     "central_holding_more_than_announced": Case(
         _central_with_one_record_too_many, fmt="ris",
         error=(r"line \d+", "'Record #15 of 14'", "holds 15")),
+    # Issue 17: records appended by two tools, UTF-8 and Windows-1252 in one file; read whole
+    # as cp1252 every UTF-8 character was garbled ("Régulation" -> "RÃ©gulation").
+    "mixed_utf8_and_cp1252": Case(
+        _write("mixed.ris", ("TY  - JOUR\nTI  - Régulation osseuse\nAU  - Dupré, J\nPY  - 2020\n"
+                             "ER  - \n\n").encode("utf-8")
+               + ("TY  - JOUR\nTI  - Réponse – une étude\nAU  - Léon, M\nPY  - 2021\n"
+                  "ER  - \n").encode("cp1252")),
+        records=2, check=lambda t, p: t["title"].tolist() == [
+            "Régulation osseuse", "Réponse – une étude"]),
     "wos_malformed_tag_real_file": Case(
         _shared("wos_tagged/metaknowledge__testFile.isi"), records=34,
         check=lambda t, p: t["authors"].dropna().str.contains("Gilles, H").any()),
