@@ -22,6 +22,7 @@ def test_an_outcome_without_extraction_rows_is_warned(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         summarise_analyses(pooled=pooled, summary_out=str(tmp_path / "summary.tsv"),
                            audit=str(tmp_path / "audit.json"), parameters={})
+    assert (tmp_path / "summary.tsv").read_text(encoding="utf-8").count("\n") == 3
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "outcome typo_outcome (TYPO_OUTCOME) is configured but the extraction sheets " \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -27,7 +28,8 @@ _DOI_VALID = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
 # C0 control characters except tab and line feed, DEL, and the C1 range: never valid in a
 # bibliographic field, and NUL breaks every downstream tool.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+# A year stands alone or starts a YYYYMMDD date: "20201" is not 2020 followed by a 1.
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?:(?!\d)|(?=\d{4}(?!\d)))")
 
 
 def decode_export(raw: bytes, path: str | Path = "<bytes>", *,
@@ -124,6 +126,10 @@ def normalise_pmid(value: Any) -> str | None:
     return digits.lstrip("0") or None
 
 
+#: Articles in press may carry next year's date; a later year is a typo or a placeholder.
+_LATEST_YEAR = dt.date.today().year + 1
+
+
 def parse_year(value: Any) -> str | None:
     """The first plausible four-digit year in ``value``."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -213,10 +219,15 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         if row["year"] is None and clean_text(rec.get("year")):
             log.warning("%s, %s: year %r holds no four-digit year; left empty",
                         source_file, where, clean_text(rec.get("year")))
+        elif row["year"] is not None and int(row["year"]) > _LATEST_YEAR:
+            log.warning("%s, %s: year %s is after next year (%d); kept, check the record",
+                        source_file, where, row["year"], _LATEST_YEAR)
         for col in ("title", "authors", "journal", "volume", "issue", "pages", "language",
                     "abstract", "publication_types", "mesh_terms"):
             row[col] = clean_text(rec.get(col))
-        accession = clean_text(rec.get("source_id"))
+        # A control character inside an identifier is dropped, not made a space: the
+        # accession (and so the record id) stays the database's.
+        accession = clean_text(strip_control(rec.get("source_id")))
         # An abstract alone can still be screened; with nothing at all the row is blank.
         if not (row["title"] or row["authors"] or row["pmid"] or row["doi"] or accession
                 or row["abstract"]):

@@ -117,6 +117,7 @@ def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
             log.warning("outcome %s (%s) is configured but the extraction sheets have no "
                         "row for it: summary.tsv says 'no analysable data'",
                         result["outcome"], result.get("label", result["outcome"]))
+    write_tsv(summary, summary_out, SUMMARY_COLUMNS, sort_by=["outcome"])
     write_audit(audit, stage="analysis", inputs={"pooled": pooled},
                 outputs={"summary": summary_out},
                 counts={r["outcome"]: {"status": r["status"], "k": r["k"],

@@ -247,3 +247,38 @@ def test_a_non_utf8_warning_names_the_file(tmp_path, caplog):
         table, report = import_export_file(path, source="x")
     assert table.loc[0, "title"] == "Caf\u00e9" and report.encoding == "cp1252"
     assert "latin.ris is not UTF-8" in caplog.text
+
+
+@pytest.mark.parametrize("year,kept,warning", [
+    ("2099", "2099", "year 2099 is after next year"),
+    ("20201", None, "year '20201' holds no four-digit year"),
+    ("20200315", "2020", None),
+    ("2020 Mar 5", "2020", None),
+], ids=["year_2099", "year_20201", "yyyymmdd", "year_with_month"])
+def test_implausible_years_are_warned(year, kept, warning, tmp_path, caplog):
+    """Issue 17: 2099 and 20201 (read as 2020) passed without a warning."""
+    from sysrev.tables import read_tsv
+
+    path = tmp_path / "years.ris"
+    path.write_text(f"TY  - JOUR\nTI  - A title\nAU  - Smith, J\nPY  - {year}\nER  - \n",
+                    encoding="utf-8")
+    output = tmp_path / "out" / "src.tsv"
+    with caplog.at_level(logging.WARNING):
+        import_export(export=str(path), source="src", fmt="ris", allow_empty=False,
+                      output=str(output), report=str(tmp_path / "out" / "src.json"))
+    table = read_tsv(output)
+    value = table.loc[0, "year"]
+    assert (value if isinstance(value, str) and value else None) == kept
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    if warning is None:
+        assert not warnings
+    else:
+        assert any(warning in w and "years.ris" in w for w in warnings), warnings
+
+
+def test_a_nul_inside_an_accession_keeps_the_record_id(tmp_path):
+    """Issue 17: 'AN  - SYSREV<NUL>-EMB-1' gave the id 'src:SYSREV -EMB-1'."""
+    path = tmp_path / "nul.ris"
+    path.write_bytes(b"TY  - JOUR\nTI  - A title\nAN  - SYSREV\x00-EMB-0001\nER  - \n")
+    table = import_export_file(path, source="src", fmt="ris", allow_empty=False)[0]
+    assert table.loc[0, "record_id"] == "src:SYSREV-EMB-0001"
