@@ -288,3 +288,25 @@ def test_any_include_waits_for_the_required_reviewers_and_first_include_says_it_
     assert "once 2 reviewers have screened a record" in cochrane
     liberal = ScreeningRules(title_abstract="first_include").describe()
     assert "as soon as one reviewer includes it" in liberal and "liberal" in liberal
+
+
+def test_a_near_miss_of_the_consensus_reviewer_is_an_error(tmp_path):
+    """Issue 17: 'consensus ' (a trailing space, here kept by quoting in a Rayyan-like
+    source) was not the consensus reviewer and nothing said so."""
+    decisions = _load(tmp_path, "pubmed:1,R1,title_abstract,include,,\n"
+                                "pubmed:1,R2,title_abstract,exclude,,\n"
+                                "pubmed:1,Consensus,title_abstract,include,,\n")
+    with pytest.raises(InputErrors) as err:
+        check_decisions(decisions, consensus_reviewer="consensus")
+    assert "line 4 (record pubmed:1), field 'reviewer': 'Consensus' is not the consensus " \
+           "reviewer 'consensus'" in str(err.value)
+    check_decisions(decisions)  # without the rule's name there is nothing to compare
+
+
+def test_reviewer_names_from_tool_exports_lose_surrounding_spaces():
+    from sysrev.screening.formats import _row
+    from sysrev.screening.matching import Match
+
+    row = _row("x.csv", 2, Match("pubmed:1", "record_id pubmed:1"), "pubmed:1", "consensus ",
+               "title_abstract", "include")
+    assert row["reviewer"] == "consensus"

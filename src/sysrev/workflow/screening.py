@@ -57,7 +57,7 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     decisions = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=DECISION_TABLE_COLUMNS)
     warn_ambiguous(decisions)
-    check_decisions(decisions)
+    check_decisions(decisions, consensus_reviewer=rules.consensus_reviewer)
     finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
     unused_full_text = unused_full_text_decisions(decisions, finals)
     for message in unused_full_text:
