@@ -291,6 +291,21 @@ def test_outcome_losing_all_studies_to_timepoints_is_an_error(tmp_path, new):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("cell", ["1e3", "2.18e2", "218.0"],
+                         ids=["n_1e3", "n_exponent", "n_decimal_point"])
+def test_a_count_written_otherwise_than_as_digits_is_an_error(tmp_path, cell):
+    """Issue 17: n = 1e3 was read as 1000 without a word."""
+    def edit(text):
+        return text.replace("DESIRABLE2019,placebo,control,mtss,12 months,218,",
+                            f"DESIRABLE2019,placebo,control,mtss,12 months,{cell},", 1)
+    with pytest.raises(InputErrors) as error:
+        _extraction(tmp_path, edit)
+    message = str(error.value)
+    assert "arms.csv" in message and "line 2" in message
+    assert f"field 'n': '{cell}' is a count written otherwise than as digits" in message
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("new", ["12 Months", "12  months"],
                          ids=["timepoint_typo_case", "timepoint_typo_space"])
 @pytest.mark.parametrize("study", ["", "DRIVE2016,"], ids=["every_study", "one_study"])
