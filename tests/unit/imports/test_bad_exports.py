@@ -200,6 +200,20 @@ CASES = {
                   "ER  - \n").encode("cp1252")),
         records=2, check=lambda t, p: t["title"].tolist() == [
             "Régulation osseuse", "Réponse – une étude"]),
+    # Issue 17 (real export fields, JabRef's MEDLINE test files): a DOI as a URL in AID, a
+    # PMC line before PMID and a note line between records (Bio.Medline reads them).
+    "medline_pmc_first_doi_url_and_a_note_line": Case(
+        _write("jabref.nbib",
+               "PMC - PMC4513071\nPMID- 20481061\nTI  - From danger and motherhood.\n"
+               "AU  - Long V\nAID - http://dx.doi.org/10.1000/xyz123 [doi]\n"
+               "SO  - 20 Century Br Hist. 2009;20(4):454-81.\n\n"
+               "This line should be omitted by the importer.\n\n"
+               "PMID- 22664220\nTI  - A technical report.\nAU  - Li X\n"
+               "AID - doi:10.1016/j.cpr.2005.02.002\nSO  - Test. 2012;1:1.\n"),
+        fmt="medline", records=2,
+        check=lambda t, p: t["doi"].tolist() == ["10.1000/xyz123",
+                                                  "10.1016/j.cpr.2005.02.002"]
+        and t["pmid"].tolist() == ["20481061", "22664220"]),
     "wos_malformed_tag_real_file": Case(
         _shared("wos_tagged/metaknowledge__testFile.isi"), records=34,
         check=lambda t, p: t["authors"].dropna().str.contains("Gilles, H").any()),
