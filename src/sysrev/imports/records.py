@@ -20,8 +20,13 @@ from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
 
-_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi\s*:\s*|doi\s+)",
-                         re.IGNORECASE)
+_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|urn:doi:|info:doi/|"
+                         r"doi\s*:\s*|doi\s+)", re.IGNORECASE)
+# A SICI-style DOI (Wiley's 1990s DOIs) with its angle brackets written as underscores by
+# some reference managers: "(sici)1097-4636(199603)30:3_329::aid-jbm7_3.0.co;2-m" is
+# "(sici)1097-4636(199603)30:3<329::aid-jbm7>3.0.co;2-m", one DOI in one form.
+_SICI_UNDERSCORES = re.compile(r"(\(sici\)[^<>_\s]*?)_([^<>_\s]*?::aid-[^<>_\s]*?)_"
+                               r"(\d\.\d\.co;\d-[0-9a-z#])")
 #: A DOI: the ``10.`` directory indicator, a numeric registrant code, a slash and a suffix
 #: without white space (DOI Handbook, section 2.2).
 _DOI_VALID = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
@@ -102,7 +107,16 @@ def normalise_doi(value: Any) -> str | None:
     doi = _DOI_PREFIX.sub("", text).strip()
     doi = doi.split(maxsplit=1)[0] if doi else ""
     doi = doi.rstrip(".,;").lower()
-    return doi if _DOI_VALID.fullmatch(doi) else None
+    if not _DOI_VALID.fullmatch(doi):
+        # A DOI after other text in the field: WoS-style "ARTN 106" on the line before it,
+        # a publisher link with the DOI in its path.
+        found = _DOI_IN_TEXT.search(text)
+        if not found:
+            return None
+        doi = unquote(found.group(0)).rstrip(".,;)").lower()
+        if not _DOI_VALID.fullmatch(doi):
+            return None
+    return _SICI_UNDERSCORES.sub(r"\1<\2>\3", doi)
 
 
 # In a link the slash may be escaped (``id=doi:10.1038%2Fs41598…``) and ``&`` ends the value.
@@ -115,7 +129,14 @@ def doi_in_text(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     match = _DOI_IN_TEXT.search(text)
-    return normalise_doi(match.group(0).rstrip(".,;)")) if match else None
+    if not match:
+        return None
+    # A publisher link puts the view after the DOI: ".../doi/10.1002/x.123/full".
+    return normalise_doi(_LINK_VIEW.sub("", match.group(0).rstrip(".,;)")))
+
+
+_LINK_VIEW = re.compile(r"/(?:full|abstract|abs|pdf|epdf|pdfdirect|html|summary|fulltext)/?$",
+                        re.IGNORECASE)
 
 
 def normalise_pmid(value: Any) -> str | None:
