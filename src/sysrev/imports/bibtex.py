@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 _ENTRY_START = re.compile(r"^\s*@(?!(?:string|comment|preamble)\b)[A-Za-z]+\s*[{(]",
                           re.IGNORECASE | re.MULTILINE)
 _LATEX = LatexNodes2Text(math_mode="verbatim")
+# An entry with no key at all, its first field right after the brace ("@article{author =
+# ..."): never valid BibTeX, written by some tools for records without a citation key. Read
+# as an entry with an empty key (bibtexparser would stop at the "=").
+_NO_KEY = re.compile(r"^(\s*@(?!(?:string|comment|preamble)\b)[A-Za-z]+\s*\{)"
+                     r"(?=\s*[A-Za-z][\w-]*\s*=)", re.IGNORECASE | re.MULTILINE)
 
 
 def _text(value: Any) -> str | None:
@@ -102,7 +107,7 @@ def read_bibtex(path: str | Path, *, source: str) -> pd.DataFrame:
         were read than the file has ``@type{`` lines.
     """
     path = Path(path)
-    text = read_text(path)
+    text = _NO_KEY.sub(r"\1,", read_text(path))
     library = bibtexparser.parse_string(text)
     entries: list[Entry] = list(library.entries)
     for block in library.failed_blocks:

@@ -214,6 +214,15 @@ CASES = {
         check=lambda t, p: t["doi"].tolist() == ["10.1000/xyz123",
                                                   "10.1016/j.cpr.2005.02.002"]
         and t["pmid"].tolist() == ["20481061", "22664220"]),
+    # Issue 17: an entry without a citation key keeps its authors apart.
+    "bibtex_entry_without_a_key": Case(
+        _write("nokey.bib", "@article{,\n  author = {Smith, John and Li, Xiu and Okafor, "
+                            "Chidi},\n  title = {Empty key},\n  year = {2020}\n}\n\n"
+                            "@article{\n  author = {Smith, John and Li, Xiu},\n"
+                            "  title = {No key at all},\n  year = {2021}\n}\n"),
+        fmt="bibtex", records=2,
+        check=lambda t, p: t["authors"].tolist() == ["Smith, John; Li, Xiu; Okafor, Chidi",
+                                                      "Smith, John; Li, Xiu"]),
     "wos_malformed_tag_real_file": Case(
         _shared("wos_tagged/metaknowledge__testFile.isi"), records=34,
         check=lambda t, p: t["authors"].dropna().str.contains("Gilles, H").any()),
