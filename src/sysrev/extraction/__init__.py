@@ -29,22 +29,13 @@ split between the comparisons (Handbook 23.3.4), a missing SD imputed from other
 (Handbook 6.5.2.7; off unless configured), and for contrast rows SE from CI and the log of
 a reported ratio.
 
-References
-----------
-Higgins JPT et al. (eds). Cochrane Handbook for Systematic Reviews of Interventions v6.5
-(2024), sections 6.5.2, 23.3.4.
-Wan X, Wang W, Liu J, Tong T. Estimating the sample mean and standard deviation from the
-sample size, median, range and/or interquartile range. BMC Med Res Methodol 2014;14:135.
-Luo D, Wan X, Liu J, Tong T. Optimally estimating the sample mean from the sample size,
-median, mid-range, and/or mid-quartile range. Stat Methods Med Res 2018;27:1785-805.
-Shi J, Luo D, Weng H, et al. Optimally estimating the sample standard deviation from the
-five-number summary. Res Synth Methods 2020;11:641-54.
-
 Modules, in the order of the stage: :mod:`~sysrev.extraction.sheets` (loading and checking
 the sheets, each arm's mean and SD derived), :mod:`~sysrev.extraction.conversions` (the
 conversions with their Handbook references, SD imputation), :mod:`~sysrev.extraction.multiarm`
 (combining and splitting arms), :mod:`~sysrev.extraction.contrasts` (one contrast per study,
-outcome and comparison); :mod:`~sysrev.extraction.cells` holds what they share.
+outcome and comparison); :mod:`~sysrev.extraction.cells` holds what they share. The
+references (Cochrane Handbook v6.5; Wan 2014, Luo 2018, Shi 2020) are in the docstrings of
+``conversions`` and ``multiarm``.
 """
 
 from sysrev.extraction.cells import GROUPS, INTEGER, NUMERIC, OutcomeSpec
