@@ -304,7 +304,7 @@ def test_a_near_miss_of_the_consensus_reviewer_is_an_error(tmp_path):
 
 
 def test_reviewer_names_from_tool_exports_lose_surrounding_spaces():
-    from sysrev.screening.formats import _row
+    from sysrev.screening.readers import _row
     from sysrev.screening.matching import Match
 
     row = _row("x.csv", 2, Match("pubmed:1", "record_id pubmed:1"), "pubmed:1", "consensus ",
