@@ -40,6 +40,14 @@ validate(config, "config/schema.yaml")
 report: "report/workflow.rst"
 
 
+# Python's mimetypes knows neither RIS nor BibTeX: without a type, the report offers the
+# reference exports with none (registered here, where `snakemake --report` runs).
+import mimetypes
+
+mimetypes.add_type("application/x-research-info-systems", ".ris")
+mimetypes.add_type("application/x-bibtex", ".bib")
+
+
 # Each review writes its own results/<review>/ and logs/<review>/, so reviews that share a
 # checkout never overwrite each other (a config's `pathvars` or a module may set others).
 pathvars:

@@ -59,6 +59,7 @@ rule summary_of_findings:
             "<results>/sof/summary_of_findings.html",
             caption="../report/sof.rst",
             category="Summary of findings",
+            labels={"table": "Summary of findings (GRADE)"},
         ),
         png="<results>/sof/summary_of_findings.png",
         audit="<results>/audit/report.json",
