@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import logging
 import re
 import unicodedata
@@ -157,6 +158,23 @@ def parse_year(value: Any) -> str | None:
         return None
     match = _YEAR.search(str(value))
     return match.group(1) if match else None
+
+
+# Inline formatting that databases and publishers leave in titles ("<i>Staphylococcus</i>",
+# "CD4<sup>+</sup>"): only these tags are removed, so that "a<b" or "p<0.05" stay as written.
+_INLINE_MARKUP = re.compile(r"</?(?:i|b|em|strong|sup|sub|u|sc|span|scp|smallcaps|inf)"
+                            r"(?:\s[^<>]*)?/?>", re.IGNORECASE)
+
+
+def display_title(value: Any) -> str:
+    """A title as a reader should see it: inline markup removed and HTML entities decoded
+    (``&#39;`` -> ``'``, ``&amp;`` -> ``&``), white space collapsed. The record table keeps
+    the title as the source gave it; this is for what is shown (report tables, screening
+    lists, reference exports)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = html.unescape(_INLINE_MARKUP.sub("", str(value)))
+    return " ".join(text.split())
 
 
 def clean_text(value: Any) -> str | None:

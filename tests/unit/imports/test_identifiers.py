@@ -139,3 +139,30 @@ def test_endnote_ris_pmid_from_an_and_dp_nlm_and_scopus_eid_from_its_link(tmp_pa
     table = read_ris(path, source="src")
     assert table["pmid"].tolist()[0] == "29657938"
     assert table["record_id"].tolist() == ["src:29657938", "src:2-s2.0-85074596690"]
+
+
+@pytest.mark.parametrize("raw,shown", [
+    ("Effect of <i>Staphylococcus aureus</i> on CD4<sup>+</sup> cells",
+     "Effect of Staphylococcus aureus on CD4+ cells"),
+    ("Patients&#39; views &amp; outcomes", "Patients' views & outcomes"),
+    ("Mortality at p<0.05 and a<b", "Mortality at p<0.05 and a<b"),
+    ("<span class=\"x\">Span</span>  title", "Span title"),
+], ids=["italic_and_sup", "entities", "comparisons_kept", "span"])
+def test_titles_are_shown_without_markup_and_entities(raw, shown):
+    """Issue 17: titles kept markup and entities (<i>...</i>, &#39;) wherever they were
+    shown; the record table keeps the source's text."""
+    from sysrev.imports.records import display_title
+
+    assert display_title(raw) == shown
+
+
+def test_reference_exports_show_the_display_title():
+    import pandas as pd
+
+    from sysrev.exports import REFERENCE_COLUMNS, bibtex_text, ris_text
+
+    refs = pd.DataFrame([{"record_id": "src:1", "title": "A <i>Bacillus</i> &#39;study&#39;",
+                          "authors": "Smith, J", "year": "2020", "journal": "J"}],
+                        columns=REFERENCE_COLUMNS).fillna("")
+    assert "TI  - A Bacillus 'study'" in ris_text(refs)
+    assert "<i>" not in bibtex_text(refs) and "&#39;" not in bibtex_text(refs)
