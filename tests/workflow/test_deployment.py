@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.workflow.conftest import REPO, SHARED, copy_project, run_snakemake
+from tests.workflow.conftest import REPO, copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -137,13 +137,20 @@ def test_the_workflow_runs_on_a_review_folder_elsewhere(tmp_path):
     assert dry.returncode == 0, dry.stderr[-5000:]
 
 
-def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
+def module_review(tmp_path: Path) -> Path:
+    """A review folder whose own Snakefile uses sysrev as a module (`use rule * from
+    sysrev`), with the workflow copied beside it."""
     workflow = copy_project(tmp_path / "workflow")
     review = review_folder(tmp_path / "review")
     (review / "Snakefile").write_text(
         'configfile: "config/config.yaml"\n\n\n'
         f'module sysrev:\n    snakefile:\n        "{workflow / "Snakefile"}"\n'
         "    config:\n        config\n\n\nuse rule * from sysrev\n", encoding="utf-8")
+    return review
+
+
+def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
+    review = module_review(tmp_path)
     target = "results/denosumab_ra/screening/included.tsv"
     result = subprocess.run(["snakemake", "--cores", "2", target], cwd=review,
                             capture_output=True, text=True, timeout=600, env=snakemake_env())

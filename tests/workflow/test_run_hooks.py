@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.conftest import copy_project, run_snakemake
-from tests.workflow.test_deployment import review_folder, snakemake_env
+from tests.workflow.conftest import run_snakemake
+from tests.workflow.test_deployment import module_review, snakemake_env
 
 pytestmark = pytest.mark.workflow
 
@@ -44,12 +44,7 @@ def test_a_no_op_rerun_repeats_the_current_warnings_and_not_stale_logs(tmp_path,
 
 
 def test_as_a_module_a_failure_marks_the_results_and_a_success_lists_warnings(tmp_path):
-    workflow = copy_project(tmp_path / "workflow")
-    review = review_folder(tmp_path / "review")
-    (review / "Snakefile").write_text(
-        'configfile: "config/config.yaml"\n\n\n'
-        f'module sysrev:\n    snakefile:\n        "{workflow / "Snakefile"}"\n'
-        "    config:\n        config\n\n\nuse rule * from sysrev\n", encoding="utf-8")
+    review = module_review(tmp_path)
     export = review / "data/denosumab_ra/exports/embase.ris"
     good = export.read_bytes()
     export.write_bytes(b"TY  - JOUR\nTI  - cut\n")
