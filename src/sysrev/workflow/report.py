@@ -104,7 +104,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
     table = build_sof(results, effects, overall,
                       load_overrides(overrides, {r["outcome"] for r in results}),
                       labels=dict(zip(study_table["study_id"], study_table["label"])),
-                      order=order_studies(study_table, study_order, sheet))
+                      order=order_studies(study_table, study_order, sheet),
+                      comments=sof.get("comments") or {})
     write_tsv(table, tsv, SOF_COLUMNS)
     with atomic_path(html_out) as handle:
         handle.write(sof_html(table, title, intervention=intervention, comparison=comparison,
