@@ -81,7 +81,7 @@ def archive_version(results: str | Path, folder: str | Path, search_date: str,
     """Copy a finished run's tables into a new archive folder, read-only. An existing
     archive is never overwritten."""
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
+    if any((folder / name).exists() for name in [*ARCHIVE_FILES, VERSION_FILE]):
         raise FileExistsError(f"{folder}: an archive is never rewritten; choose a new folder")
     missing = [str(Path(results) / src) for src in ARCHIVE_FILES.values()
                if not (Path(results) / src).is_file()]
