@@ -125,7 +125,7 @@ def test_paragraph_and_page(tmp_path):
                             stopping="Screening stopped without a statistical criterion.")
     assert text.startswith("This update extends the search from 2020-12-31 to 2025-06-30.")
     assert "2 new records (1 from ctgov, 1 from pubmed)" in text
-    assert "1 new study (Study <B>)" in text
+    assert "1 new study (Study <B>) was included, with 1 new report in all" in text
     assert "Serious adverse events (k 1 to 2)" in text
     assert "changed for Serious adverse events" in text
     assert text.endswith("without a statistical criterion.")

@@ -36,10 +36,11 @@ def update_paragraph(changes: pd.DataFrame, *, previous_date: str, current_date:
                      labels: Mapping[str, str] | None = None,
                      stopping: str = "") -> str:
     """One plain-text paragraph stating the update's numbers (``stopping``: the stopping
-    test's statement, appended when given)."""
+    test's statement, appended when given). ``labels`` names outcomes, studies and sources
+    (database names) for readers."""
     labels = dict(labels or {})
     n = summary_numbers(changes)
-    per_source = ", ".join(f"{count} from {source}" for source, count in
+    per_source = ", ".join(f"{count} from {labels.get(source, source)}" for source, count in
                            sorted(n["new_records_per_source"].items()) if count)
     parts = [f"This update extends the search from {previous_date} to {current_date}. It "
              f"identified {_plural(n['new_records'], 'new record')}"
@@ -50,8 +51,9 @@ def update_paragraph(changes: pd.DataFrame, *, previous_date: str, current_date:
     studies = n["new_studies"]
     parts.append(f"{_plural(len(studies), 'new study', 'new studies')}"
                  + (f" ({_names([labels.get(s, s) for s in studies])})" if studies else "")
-                 + f" and {_plural(n['new_reports'], 'new report')} "
-                 f"{'was' if len(studies) + n['new_reports'] == 1 else 'were'} included.")
+                 + f" {'was' if len(studies) == 1 else 'were'} included, with "
+                 f"{_plural(n['new_reports'], 'new report')} in all (of new or already "
+                 "included studies).")
     if n["studies_with_changed_data"]:
         parts.append("Extracted data changed for "
                      + _names([labels.get(s, s) for s in n["studies_with_changed_data"]])

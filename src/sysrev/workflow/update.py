@@ -51,6 +51,7 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
     archived.sort(key=lambda v: v.search_date)
     previous = archived[-1]
     current_date = max(str(d) for d in load_searches(searches)["search_date"])
+    # (the latest search date of any source: the date this version's search covers)
     summary_table, sof_table = read_tsv(summary), read_tsv(sof)
     changes = changes_table(previous, records=read_tsv(records),
                             clusters=read_clusters(clusters),
@@ -66,6 +67,8 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
 
     labels = {o["id"]: o["label"] for o in outcomes}
     labels.update(dict(zip(read_tsv(studies)["study_id"], read_tsv(studies)["label"])))
+    searched = load_searches(searches)
+    labels.update(dict(zip(searched["source"], searched["database"])))
     statement = ""
     if stopping:
         with open(stopping, encoding="utf-8") as handle:
