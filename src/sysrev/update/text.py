@@ -86,12 +86,14 @@ def update_paragraph(changes: pd.DataFrame, *, previous_date: str, current_date:
 
 
 def changes_page(changes: pd.DataFrame, *, previous_date: str, paragraph: str,
-                 figures: Sequence[str] = ()) -> str:
+                 stopping: str = "", figures: Sequence[str] = ()) -> str:
     """The report page: the paragraph, then one table per section (changed rows only,
     except per source and per outcome, shown in full), then the version plots."""
     from sysrev.htmltable import html_page, html_table
 
     parts = [f"<p>{html.escape(paragraph)}</p>"]
+    if stopping:
+        parts.append(f"<p>{html.escape(stopping)}</p>")
     for section, title in _SECTION_TITLES.items():
         part = changes[changes["section"] == section]
         if section not in ("records_per_source", "outcome"):

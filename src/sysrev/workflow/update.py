@@ -73,15 +73,17 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
     if stopping:
         with open(stopping, encoding="utf-8") as handle:
             statement = json.load(handle)["statement"]
+    # How screening stopped is stated in the methods' selection section and the PRISMA
+    # notes; the page shows it under the paragraph.
     paragraph = update_paragraph(changes, previous_date=previous.search_date,
-                                 current_date=current_date, labels=labels, stopping=statement)
+                                 current_date=current_date, labels=labels)
     numbers = summary_numbers(changes)
     write_json({"previous_version": previous.folder, "previous_search_date":
                 previous.search_date, "search_date": current_date, "paragraph": paragraph,
                 "numbers": numbers}, paragraph_out)
     with atomic_path(page_out) as handle:
         handle.write(changes_page(changes, previous_date=previous.search_date,
-                                  paragraph=paragraph))
+                                  paragraph=paragraph, stopping=statement))
     for outcome in outcomes:
         rows = per_version[per_version["outcome"] == outcome["id"]].to_dict("records")
         png, svg = plots[outcome["id"]]
