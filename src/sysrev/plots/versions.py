@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sysrev.plots.forest import (FONT, MEASURE_NAMES, RATIO, ROW_HEIGHT_IN, _axis, _fmt,
-                                 plt)
-from sysrev.tables import atomic_path
+                                 draw_axis, plt, save_figure)
 
 NOT_ESTIMABLE = "Not estimable"
 
@@ -107,25 +106,12 @@ def versions_forest_plot(rows: list[dict], path_png: str | Path, path_svg: str |
         y -= line + 0.38
 
     axis_y = y + 0.38 - 0.75
-    plot.plot([0.0, 0.0], [axis_y, rule_y], color="black", lw=0.6)
-    plot.set_yticks([])
-    for side in ("left", "right", "top"):
-        plot.spines[side].set_visible(False)
-    plot.spines["bottom"].set_position(("data", axis_y))
-    plot.set_xticks(ticks)
-    plot.set_xticklabels(tick_labels, fontsize=FONT - 0.5)
-    plot.tick_params(axis="x", length=3, pad=2)
-    favours_y = axis_y - 1.5
-    plot.text(xmin, favours_y, favours_left, fontsize=FONT - 0.5, ha="left", va="center")
-    plot.text(xmax, favours_y, favours_right, fontsize=FONT - 0.5, ha="right", va="center")
+    favours_y = draw_axis(plot, axis_y, rule_y, (xmin, xmax), ticks, tick_labels,
+                          favours_left, favours_right)
     bottom, top_used = favours_y - 0.6, top + 0.2
     table.set_ylim(bottom, top_used)
     fig.set_size_inches(width_in, (top_used - bottom) * ROW_HEIGHT_IN)
     plot.patch.set_alpha(0)
-    with atomic_path(path_png, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
-    with atomic_path(path_svg, "w") as handle:
-        fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
+    save_figure(fig, path_png, path_svg, dpi=dpi)
     return {"versions": [str(r["version"]) for r in rows], "diamonds": diamonds,
             "xlim": (xmin, xmax), "row_y": row_y}
