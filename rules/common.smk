@@ -358,6 +358,11 @@ def get_update_outputs(wildcards):
             + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
 
 
+def get_update_paragraph(wildcards):
+    """The update paragraph of an updated review (none for a first version)."""
+    return ["<results>/update/paragraph.json"] if is_update() else []
+
+
 def get_stopping_setting(key):
     """screening.stopping.<key> (recall_target, confidence), with the schema's default."""
     defaults = {"recall_target": 0.95, "confidence": 0.95}

@@ -2,6 +2,7 @@
 version, the update paragraph; an incomplete archive; ranked screening and the stopping test
 in a run."""
 
+import html
 import json
 import shutil
 import stat
@@ -70,6 +71,11 @@ def test_changes_since_the_earlier_version(bundled_run):
     assert "Serious adverse events (k 2 to 3)" in text
     page = (bundled_run / RESULTS / "report/tables/changes.html").read_text()
     assert "All 98 records were screened" in page
+    methods = (bundled_run / RESULTS / "report/methods.html").read_text()
+    assert html.escape(text) in methods
+    assert "All 98 records were screened at title and abstract" in methods
+    counts = json.loads((bundled_run / RESULTS / "prisma/counts.json").read_text())
+    assert any("no stopping criterion was needed" in note for note in counts["notes"])
     assert "<h3>Changes since 2020-12-31</h3>" in page
 
 
@@ -125,7 +131,8 @@ def test_ranked_screening_and_stopping_test_in_a_run(bundled_run, tmp_path):
     assert (stopping["sample"], stopping["relevant_in_sample"], stopping["urn"]) == (
         20, 0, urn)
     k_null = int(includes / 0.95 - includes) + 1
-    assert_allclose(stopping["p_value"], hypergeom.cdf(0, urn, k_null, 20), rtol=1e-12)
+    # JSON tables keep 10 significant digits (sysrev.tables.FLOAT_FORMAT).
+    assert_allclose(stopping["p_value"], hypergeom.cdf(0, urn, k_null, 20), rtol=1e-9)
     audit = json.loads((work / RESULTS / "audit/screening.json").read_text())
     assert audit["counts"]["prioritised"]["training_records"] == training
     assert audit["counts"]["stopping"]["p_value"] == stopping["p_value"]
