@@ -327,12 +327,13 @@ def get_final_outputs(wildcards):
 
 
 def get_update_versions():
-    """Archived versions of the review, for the changes table (update.versions, or the
-    prisma.previous_version folder alone); empty for a review's first version."""
+    """Archived versions of the review, for the changes table: update.versions and the
+    prisma.previous_version folder (the version this one updates); empty for a review's
+    first version. The rule orders them by their search dates."""
     versions = list(config.get("update", {}).get("versions") or [])
     previous = config["prisma"]["previous_version"]
-    if not versions and previous:
-        versions = [previous]
+    if previous and previous not in versions:
+        versions.append(previous)
     return versions
 
 

@@ -39,6 +39,7 @@ rule update_changes:
         versions=get_update_versions(),
         outcomes=config["analysis"]["outcomes"],
         level=config["analysis"]["level"],
+        pubmed_date=get_pubmed_setting("date"),
     benchmark:
         "<benchmarks>/update_changes/update_changes.tsv"
     resources:

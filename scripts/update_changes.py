@@ -19,4 +19,5 @@ with rule_log(snakemake.log[0]):
                    versions_out=snakemake.output.versions,
                    paragraph_out=snakemake.output.paragraph, page_out=snakemake.output.page,
                    plots={k: sorted(v) for k, v in plots.items()},
-                   audit=snakemake.output.audit)
+                   audit=snakemake.output.audit,
+                   pubmed_date=snakemake.params.pubmed_date)

@@ -38,9 +38,11 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
                    included: str, arms: str, summary: str, sof: str, searches: str,
                    studies: str, stopping: str | None, outcomes: Sequence[Mapping],
                    level: float, changes_out: str, versions_out: str, paragraph_out: str,
-                   page_out: str, plots: Mapping[str, Sequence[str]], audit: str) -> None:
+                   page_out: str, plots: Mapping[str, Sequence[str]], audit: str,
+                   pubmed_date: str | None = None) -> None:
     """Compare the current tables with the latest archived version; the per-version results
-    of every archived version for the cumulative plots; the update paragraph and page."""
+    of every archived version for the cumulative plots; the update paragraph and page.
+    An archive missing a file stops with an error naming it; archives are only read."""
     from sysrev.plots.versions import versions_forest_plot
     from sysrev.update.archive import archive_paths, load_version
     from sysrev.update.changes import CHANGES_COLUMNS, changes_table, summary_numbers
@@ -50,8 +52,10 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
     archived = [load_version(folder) for folder in versions]
     archived.sort(key=lambda v: v.search_date)
     previous = archived[-1]
-    current_date = max(str(d) for d in load_searches(searches)["search_date"])
-    # (the latest search date of any source: the date this version's search covers)
+    # This version's date: the latest search date of any source (searches.tsv, and the
+    # configured PubMed search date, which a living update moves on).
+    current_date = max([str(d) for d in load_searches(searches)["search_date"]]
+                       + ([pubmed_date] if pubmed_date else []))
     summary_table, sof_table = read_tsv(summary), read_tsv(sof)
     changes = changes_table(previous, records=read_tsv(records),
                             clusters=read_clusters(clusters),
