@@ -89,7 +89,7 @@ def changes_page(changes: pd.DataFrame, *, previous_date: str, paragraph: str,
                  stopping: str = "", figures: Sequence[str] = ()) -> str:
     """The report page: the paragraph, then one table per section (changed rows only,
     except per source and per outcome, shown in full), then the version plots."""
-    from sysrev.htmltable import html_page, html_table
+    from sysrev.report.htmltable import html_page, html_table
 
     parts = [f"<p>{html.escape(paragraph)}</p>"]
     if stopping:
