@@ -83,6 +83,7 @@ include: "rules/extraction.smk"
 include: "rules/analysis.smk"
 include: "rules/prisma.smk"
 include: "rules/report.smk"
+include: "rules/update.smk"
 
 
 rule all:

@@ -284,4 +284,48 @@ def get_final_outputs(wildcards):
                      + get_pooled_results(wildcards))
     return (outputs + intermediates + get_forest_plots(wildcards)
             + get_funnel_plots(wildcards) + get_report_tables(wildcards) + exports
-            + get_stage_audits(wildcards))
+            + get_stage_audits(wildcards) + get_update_outputs(wildcards))
+
+
+def get_update_versions():
+    """Archived versions of the review, for the changes table: update.versions and the
+    prisma.previous_version folder (the version this one updates); empty for a review's
+    first version. The rule orders them by their search dates."""
+    versions = list(config.get("update", {}).get("versions") or [])
+    previous = config["prisma"]["previous_version"]
+    if previous and previous not in versions:
+        versions.append(previous)
+    return versions
+
+
+def is_update():
+    """True when the review has an archived earlier version to compare with."""
+    return bool(get_update_versions())
+
+
+def get_update_archive_files(wildcards):
+    """Every file of every archived version (missing ones are named by the rule's error)."""
+    from sysrev.update.archive import archive_paths
+
+    return [path for folder in get_update_versions() for path in archive_paths(folder)
+            if os.path.isfile(path)]
+
+
+def get_update_outputs(wildcards):
+    """The update stage's outputs (none for a review's first version)."""
+    if not is_update():
+        return []
+    return (["<results>/update/changes.tsv", "<results>/update/versions.tsv",
+             "<results>/update/paragraph.json", "<results>/report/tables/changes.html"]
+            + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
+
+
+def get_update_paragraph(wildcards):
+    """The update paragraph of an updated review (none for a first version)."""
+    return ["<results>/update/paragraph.json"] if is_update() else []
+
+
+def get_stopping_setting(key):
+    """screening.stopping.<key> (recall_target, confidence), with the schema's default."""
+    defaults = {"recall_target": 0.95, "confidence": 0.95}
+    return (config["screening"].get("stopping") or {}).get(key, defaults[key])

@@ -16,6 +16,10 @@ The generic CSV layout (UTF-8, one row per reviewer, record and stage):
     Why a record was excluded (required for a full-text exclusion).
 ``note``, ``pmid``, ``doi``
     Optional.
+``sample``
+    Optional: ``random`` marks a record screened as part of the random sample drawn, after
+    ranked screening, from the records not yet screened (the stopping test,
+    :mod:`sysrev.screening.stopping`); empty otherwise.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sysrev.columns import DECISION_COLUMNS
 from sysrev.csvtables import LINE, load_csv
 from sysrev.errors import InputErrors
 from sysrev.screening.matching import RecordMatcher
+from sysrev.screening.stopping import RANDOM_SAMPLE
 
 STAGES = ("title_abstract", "full_text")
 DECISIONS = {"title_abstract": ("include", "exclude", "maybe"),
@@ -95,14 +100,20 @@ def check_decisions(table: pd.DataFrame, *, consensus_reviewer: str | None = Non
 def load_generic(path: str | Path, matcher: RecordMatcher) -> pd.DataFrame:
     """Read decisions in the generic CSV layout (see the module docstring)."""
     raw = load_csv(path, required=DECISION_COLUMNS[:4],
-                   optional=DECISION_COLUMNS[4:] + ["pmid", "doi"])
-    rows = []
+                   optional=DECISION_COLUMNS[4:] + ["pmid", "doi", "sample"])
+    rows, problems = [], []
     for row in raw.to_dict("records"):
+        if row["sample"] not in ("", RANDOM_SAMPLE):
+            problems.append(f"line {row[LINE]}, field 'sample': '{row['sample']}' is not "
+                            f"'{RANDOM_SAMPLE}' or empty")
         found = matcher.match(record_id=row["record_id"] or None, pmid=row["pmid"],
                               doi=row["doi"])
         rows.append({"record_id": row["record_id"] or found.key, "unique_record_id":
                      found.unique_record_id or "", "match": found.key,
                      "reviewer": row["reviewer"], "stage": row["stage"],
                      "decision": row["decision"], "reason": row["reason"],
-                     "note": row["note"], "file": str(path), "line": row[LINE]})
-    return pd.DataFrame(rows, columns=DECISION_TABLE_COLUMNS)
+                     "note": row["note"], "file": str(path), "line": row[LINE],
+                     "sample": row["sample"]})
+    if problems:
+        raise InputErrors(path, problems)
+    return pd.DataFrame(rows, columns=DECISION_TABLE_COLUMNS + ["sample"])
