@@ -7,8 +7,9 @@ rule deduplicate_records:
         overrides=get_dedup_overrides,
         code=code_of("src/sysrev/dedup/__init__.py", "src/sysrev/dedup/block.py",
                      "src/sysrev/dedup/cluster.py", "src/sysrev/dedup/find.py",
-                     "src/sysrev/dedup/normalise.py", "src/sysrev/dedup/overrides.py",
-                     "src/sysrev/dedup/parallel.py", "src/sysrev/dedup/related.py",
+                     "src/sysrev/dedup/incremental.py", "src/sysrev/dedup/normalise.py",
+                     "src/sysrev/dedup/overrides.py", "src/sysrev/dedup/parallel.py",
+                     "src/sysrev/dedup/related.py",
                      "src/sysrev/dedup/score.py", "src/sysrev/dedup/unique.py",
                      "src/sysrev/workflow/dedup.py"),
     output:
@@ -24,6 +25,7 @@ rule deduplicate_records:
         input_sha256=get_input_sha256(get_dedup_overrides),
         source_priority=config["dedup"]["source_priority"],
         errata=config["dedup"]["errata"],
+        incremental=config["dedup"]["incremental"],
     benchmark:
         "<benchmarks>/deduplicate_records/deduplicate_records.tsv"
     threads: 4

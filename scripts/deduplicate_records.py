@@ -13,4 +13,5 @@ with rule_log(snakemake.log[0]):
                         related=snakemake.output.related, audit=snakemake.output.audit,
                         source_priority=list(snakemake.params.source_priority),
                         errata=snakemake.params.errata, threads=snakemake.threads,
+                        incremental=snakemake.params.incremental,
                         overrides=next(iter(snakemake.input.overrides), None))
