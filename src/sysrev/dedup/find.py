@@ -88,13 +88,16 @@ class _Steps:
 def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pubmed",),
                     overrides: pd.DataFrame | None = None,
                     window: int = WINDOW, errata: str = "related",
-                    threads: int = 1, prefer_kept: frozenset = frozenset()) -> DedupResult:
+                    threads: int = 1, prefer_kept: frozenset = frozenset(),
+                    compare_only: frozenset | None = None) -> DedupResult:
     """Deduplicate ``records`` and return clusters, scored pairs, ``maybe`` pairs and the
     related reports (errata, retraction notices, comments, replies) linked to their article.
 
     See the module docstring for the method and :func:`deduplicate` for the parameters.
     ``prefer_kept``: record ids kept before all others in their cluster (an update keeps
-    the records an earlier run kept, :mod:`sysrev.dedup.incremental`).
+    the records an earlier run kept, :mod:`sysrev.dedup.incremental`). ``compare_only``:
+    record ids; when given, only candidate pairs holding one of them are scored (an
+    update's new records: the earlier ones were compared with each other before).
     """
     if records["record_id"].duplicated().any():
         raise ValueError("record ids must be unique before deduplication")
@@ -107,6 +110,9 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     n = len(work)
     step("normalised")
     pairs = candidate_pairs(prep, window, threads)
+    if compare_only is not None and len(pairs):
+        fresh = np.fromiter((rid in compare_only for rid in prep.ids), dtype=bool, count=n)
+        pairs = pairs[fresh[pairs[:, 0]] | fresh[pairs[:, 1]]]
     candidates = len(pairs)
     step("blocked")
     scores = score_candidates(prep, pairs, threads, keep_distinct=False)

@@ -5,8 +5,8 @@ The index (``results/<review>/dedup/index/``, beside the outputs) holds what mat
 needs, in deterministic gzip-compressed TSV (no pickle, no timestamps):
 
 ``records.tsv.gz``
-    Every record of the earlier run: ``record_id``, ``row_sha256`` (the record's cells),
-    ``title`` (normalised: the neighbourhood order) and its eight blocking keys
+    Every record of the earlier run: ``record_id``, ``row_digest`` (a 64-bit digest of
+    the record's cells, :func:`row_digests`), ``title`` (normalised: the neighbourhood order) and its eight blocking keys
     (:data:`sysrev.dedup.block.KEY_GROUPS`).
 ``clusters.tsv.gz``, ``maybe.tsv.gz``, ``related.tsv.gz``
     The earlier run's ``clusters.tsv``, ``maybe.tsv`` and ``related.tsv`` (Snakemake
@@ -84,7 +84,7 @@ INDEX_VERSION = 1
 #: Names of the blocking keys (the order of :data:`~sysrev.dedup.block.KEY_GROUPS`).
 KEY_COLUMNS = ["key_doi", "key_pmid", "key_year_volume_page", "key_title_first",
                "key_core_first", "key_title_last", "key_author_year", "key_author_page"]
-INDEX_COLUMNS = ["record_id", "row_sha256", "title", *KEY_COLUMNS]
+INDEX_COLUMNS = ["record_id", "row_digest", "title", *KEY_COLUMNS]
 #: ``maybe.tsv``'s reason for a new record's link to a second earlier cluster.
 BRIDGE_REASON = ("links two clusters of the earlier run (an update keeps them apart; a "
                  "reviewer's 'same' override merges them)")
@@ -101,14 +101,14 @@ def matcher_sha256() -> str:
 
 
 def row_digests(table: pd.DataFrame) -> np.ndarray:
-    """SHA-256 of each record's cells (columns in name order; an empty cell differs from
-    any text)."""
-    joined = pd.Series("", index=table.index, dtype=object)
-    for name in sorted(table.columns):
-        joined = joined + name + "=" + table[name].astype(object).where(
-            table[name].notna(), "\0").astype(str) + "\x1f"
-    return np.array([hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()
-                     for s in joined.tolist()], dtype=object)
+    """A 64-bit digest of each record's cells (columns in name order; an empty cell differs
+    from any text), as 16 hex digits: :func:`pandas.util.hash_pandas_object`, vectorised (a
+    SHA-256 per row costs seconds per 100,000 records). The pandas version is in the index's
+    :func:`settings`, so a pandas whose hashing changed rebuilds the index."""
+    cells = table.loc[:, sorted(table.columns)].astype(object)
+    cells = cells.where(cells.notna(), "\0").astype(str)
+    digest = pd.util.hash_pandas_object(cells, index=False, categorize=False).to_numpy()
+    return np.char.mod("%016x", digest.astype(np.uint64)).astype(object)
 
 
 def blocking_keys(p: _Prepared) -> pd.DataFrame:
@@ -133,7 +133,8 @@ def _text_table(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def _write_gz(path: Path, data: bytes) -> None:
     with atomic_path(path, "wb") as handle:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as gz:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0,
+                           compresslevel=1) as gz:
             gz.write(data)
 
 
@@ -167,7 +168,7 @@ def settings(source_priority: Sequence[str], errata: str, overrides: str | None,
             "parameters": {"source_priority": list(source_priority), "errata": errata,
                            "window": int(window), "rules": RULES},
             "overrides_sha256": _sha256(Path(overrides)) if overrides else "none",
-            "record_columns": sorted(columns)}
+            "record_columns": sorted(columns), "pandas": pd.__version__}
 
 
 def load_index(folder: str | Path, table: pd.DataFrame, expected: dict,
@@ -195,7 +196,7 @@ def load_index(folder: str | Path, table: pd.DataFrame, expected: dict,
     if list(records.columns) != INDEX_COLUMNS:
         return None, "index records.tsv.gz has other columns"
     now = pd.Series(digests, index=table["record_id"].to_numpy())
-    before = records.set_index("record_id")["row_sha256"]
+    before = records.set_index("record_id")["row_digest"]
     missing = ~before.index.isin(now.index)
     if missing.any():
         return None, f"{int(missing.sum())} records of the earlier run are gone " \
@@ -220,7 +221,7 @@ def write_index(folder: str | Path, keys: pd.DataFrame, digests: pd.Series, *,
     manifest's SHA-256 (for the audit)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    table = keys.assign(row_sha256=keys["record_id"].map(digests)).sort_values(
+    table = keys.assign(row_digest=keys["record_id"].map(digests)).sort_values(
         "record_id", kind="mergesort")
     out = io.StringIO()
     table.loc[:, INDEX_COLUMNS].to_csv(out, sep="\t", index=False, lineterminator="\n",
@@ -287,7 +288,7 @@ def update(table: pd.DataFrame, index: Index, *, source_priority: Sequence[str],
     new_table = table[is_new].sort_values("record_id", kind="mergesort")
     if new_table.empty:
         return Update(clusters=index.clusters, maybe=index.maybe, related=index.related,
-                      subset=None, keys=index.records.drop(columns="row_sha256"),
+                      subset=None, keys=index.records.drop(columns="row_digest"),
                       counts={"new_records": 0, "earlier_records_compared": 0,
                               "bridges_kept_apart": 0})
     new_keys = blocking_keys(prepare(new_table.reset_index(drop=True), errata, threads))
@@ -308,42 +309,57 @@ def update(table: pd.DataFrame, index: Index, *, source_priority: Sequence[str],
             overrides["record_id_b"].isin(subset_ids)
         rows.insert(0, overrides[inside])
     prefer = frozenset(members.loc[members["kept"], "record_id"])
-    apart: set[tuple[str, str]] = set()
-    first = None
-    for _ in range(4):
-        extra = pd.DataFrame(sorted(apart), columns=["record_id_a", "record_id_b"]).assign(
+    fresh = frozenset(new_ids)
+    given = pd.concat(rows, ignore_index=True)
+
+    def run(ids: set[str], apart: list[tuple[str, str]]) -> DedupResult:
+        inside = given["record_id_a"].isin(ids) & given["record_id_b"].isin(ids)
+        extra = pd.DataFrame(apart, columns=["record_id_a", "record_id_b"]).assign(
             decision="different", note="update: earlier clusters kept apart")
-        ov = pd.concat([*rows, extra], ignore_index=True)
-        result = find_duplicates(subset, source_priority, overrides=ov, window=window,
-                                 errata=errata, threads=threads, prefer_kept=prefer)
-        first = first or result
-        found = result.clusters[result.clusters["record_id"].isin(cluster_of)]
-        earlier = found.assign(before=found["record_id"].map(cluster_of))
-        bridged = earlier.groupby("cluster_id")["before"].unique()
-        bridged = bridged[bridged.map(len) > 1]
-        if bridged.empty:
-            break
-        for groups in bridged:
-            kept_ids = sorted(groups)
-            apart.update((a, b) for k, a in enumerate(kept_ids) for b in kept_ids[k + 1:])
-    else:
-        raise RuntimeError("an update could not keep the earlier clusters apart")
-    final = result.clusters.set_index("record_id")["cluster_id"]
-    found = result.clusters[result.clusters["record_id"].isin(new_ids)]
+        return find_duplicates(table[table["record_id"].isin(ids)], source_priority,
+                               overrides=pd.concat([given[inside], extra], ignore_index=True),
+                               window=window, errata=errata, threads=threads,
+                               prefer_kept=prefer & ids, compare_only=fresh)
+
+    result = run(subset_ids, [])
+    first_cluster = result.clusters.set_index("record_id")["cluster_id"]
+    bridged = _bridges(result.clusters, cluster_of)
+    again: DedupResult | None = None
+    again_ids: set[str] = set()
+    if bridged:
+        # Only the clusters a new record bridged are clustered again, with their earlier
+        # kept records kept apart.
+        again_ids = set(result.clusters.loc[result.clusters["cluster_id"].isin(bridged),
+                                            "record_id"])
+        apart = sorted((a, b) for kept_ids in bridged.values()
+                       for k, a in enumerate(kept_ids) for b in kept_ids[k + 1:])
+        again = run(again_ids, apart)
+        if _bridges(again.clusters, cluster_of):
+            raise RuntimeError("an update could not keep the earlier clusters apart")
+
+    def touches(frame: pd.DataFrame, ids, a: str = "record_id_a",
+                b: str = "record_id_b") -> pd.Series:
+        return frame[a].isin(ids) | frame[b].isin(ids)
+
+    parts = [result.clusters[~result.clusters["record_id"].isin(again_ids)]]
+    maybe_parts = [result.maybe[~touches(result.maybe, again_ids)]]
+    related_parts = [result.related]
+    if again is not None:
+        parts.append(again.clusters)
+        maybe_parts.append(again.maybe)
+        related_parts.insert(0, again.related)
+    found = pd.concat(parts, ignore_index=True)
+    final = found.set_index("record_id")["cluster_id"]
+    found = found[found["record_id"].isin(new_ids)]
     new_rows = _text_table(found.assign(kept=found["kept"].map({True: "yes", False: "no"})),
                            DEDUP_COLUMNS)
     new_rows["kept"] = new_rows["kept"] == "yes"
     clusters = pd.concat([old, new_rows], ignore_index=True).sort_values(
         "record_id", kind="mergesort").reset_index(drop=True)
 
-    def touches_new(frame: pd.DataFrame, a: str, b: str) -> pd.Series:
-        return frame[a].isin(new_ids) | frame[b].isin(new_ids)
-
     # Bridges: links of the first clustering that the kept-apart clusters refused.
-    first_cluster = first.clusters.set_index("record_id")["cluster_id"]
-    pairs = result.pairs
-    bridge = pairs[(pairs["decision"] == DUPLICATE) & touches_new(pairs, "record_id_a",
-                                                                  "record_id_b")]
+    pairs = again.pairs if again is not None else result.pairs.iloc[:0]
+    bridge = pairs[(pairs["decision"] == DUPLICATE) & touches(pairs, new_ids)]
     bridge = bridge[(bridge["record_id_a"].map(first_cluster).to_numpy()
                      == bridge["record_id_b"].map(first_cluster).to_numpy())
                     & (bridge["record_id_a"].map(final).to_numpy()
@@ -352,19 +368,32 @@ def update(table: pd.DataFrame, index: Index, *, source_priority: Sequence[str],
     bridge = bridge.assign(reason=BRIDGE_REASON,
                            title_a=bridge["record_id_a"].map(title).to_numpy(),
                            title_b=bridge["record_id_b"].map(title).to_numpy())
-    maybe_new = result.maybe[touches_new(result.maybe, "record_id_a", "record_id_b")]
+    maybe_new = pd.concat(maybe_parts, ignore_index=True)
+    maybe_new = maybe_new[touches(maybe_new, new_ids)]
     maybe = pd.concat([index.maybe, _text_table(maybe_new, MAYBE_COLUMNS),
                        _text_table(bridge, MAYBE_COLUMNS)], ignore_index=True)
     maybe = maybe.drop_duplicates(["record_id_a", "record_id_b"], keep="first")
-    related_new = _text_table(result.related, RELATED_COLUMNS)
+    related_new = _text_table(pd.concat(related_parts, ignore_index=True), RELATED_COLUMNS)
     related_all = pd.concat([index.related, related_new], ignore_index=True).drop_duplicates(
         ["record_id", "related_record_id"], keep="first")
-    keys = pd.concat([index.records.drop(columns="row_sha256"), new_keys], ignore_index=True)
+    keys = pd.concat([index.records.drop(columns="row_digest"), new_keys], ignore_index=True)
     counts = {"new_records": len(new_ids), "earlier_records_compared": len(members),
               "bridges_kept_apart": len(bridge),
               "subset_candidate_pairs": result.counts["candidate_pairs"]}
     return Update(clusters=clusters, maybe=maybe, related=related_all, subset=result,
                   keys=keys, counts=counts)
+
+
+def _bridges(found: pd.DataFrame, cluster_of: dict) -> dict[str, list[str]]:
+    """Clusters of ``found`` holding records of more than one earlier cluster: cluster id ->
+    the earlier clusters' ids (their kept records), sorted."""
+    earlier = found[found["record_id"].isin(cluster_of)]
+    pairs = pd.DataFrame({"cluster_id": earlier["cluster_id"].to_numpy(),
+                          "before": earlier["record_id"].map(cluster_of).to_numpy()}
+                         ).drop_duplicates()
+    size = pairs.groupby("cluster_id").size()
+    pairs = pairs[pairs["cluster_id"].isin(size.index[size > 1])]
+    return {cid: sorted(group) for cid, group in pairs.groupby("cluster_id")["before"]}
 
 
 def differences(before: pd.DataFrame, scratch: pd.DataFrame, updated: pd.DataFrame,

@@ -12,7 +12,7 @@ from sysrev.columns import DEDUP_COLUMNS, DUPLICATE_COLUMNS
 from sysrev.dedup import (MAYBE_COLUMNS, RULES, UNIQUE_COLUMNS, duplicate_counts,
                           duplicate_table, find_duplicates, load_overrides, unique_records)
 from sysrev.dedup import incremental as inc
-from sysrev.dedup.related import RELATED_COLUMNS
+from sysrev.dedup.related import RELATED_COLUMNS, RELATIONS
 from sysrev.tables import read_tsv, write_tsv
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,14 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                           errata=errata, overrides=override_table, threads=threads)
         found, maybe_table, related_table = step.clusters, step.maybe, step.related
         keys, update_counts = step.keys, step.counts
-        pair_counts = {"maybe_pairs_for_review": int(len(maybe_table))}
+        # The pair counts of a from-scratch run (candidate pairs, pairs scored duplicate or
+        # maybe) are not known for the union: the update's own are under "index".
+        pair_counts = {
+            "related_reports": {r: int((related_table["relation"] == r).sum())
+                                for r in RELATIONS},
+            "errata_merged": int((found["rule"] == "erratum").sum()),
+            "maybe_pairs_for_review": int(len(maybe_table)),
+            "overrides": int(0 if override_table is None else len(override_table))}
     write_tsv(found.assign(kept=found["kept"].map({True: "yes", False: "no"})), clusters,
               DEDUP_COLUMNS, sort_by=["record_id"])
     unique_table = unique_records(table, found, related_table)
