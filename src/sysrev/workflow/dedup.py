@@ -12,6 +12,7 @@ from sysrev.columns import DEDUP_COLUMNS, DUPLICATE_COLUMNS
 from sysrev.dedup import (MAYBE_COLUMNS, RULES, UNIQUE_COLUMNS, duplicate_counts,
                           duplicate_table, find_duplicates, load_overrides, unique_records)
 from sysrev.dedup import incremental as inc
+from sysrev.dedup.band import BAND_COLUMNS, MINIMUM, PER_100K, review_band
 from sysrev.dedup.related import RELATED_COLUMNS, RELATIONS
 from sysrev.tables import read_tsv, write_tsv
 
@@ -21,11 +22,15 @@ log = logging.getLogger(__name__)
 def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters: str,
                         maybe: str, audit: str, source_priority: list[str],
                         related: str, overrides: str | None = None, errata: str = "related",
-                        threads: int = 1, incremental: bool = True) -> None:
+                        threads: int = 1, incremental: bool = True,
+                        maybe_per_100k: int = PER_100K, maybe_minimum: int = MINIMUM) -> None:
     """Deduplicate ``records.tsv``: unique records, removed duplicates with their reasons and
     scores, every record's cluster, the pairs left for a human (``maybe.tsv``) and the
     related reports (errata, retraction notices, comments, replies) linked to their article
     (``related.tsv``). ``threads`` is the rule's thread count (worker processes).
+    ``maybe.tsv`` carries the review band (:mod:`sysrev.dedup.band`): pairs settled by
+    rule, the rest ranked, the first ``max(maybe_minimum, maybe_per_100k per 100,000
+    records)`` marked for review.
 
     With ``incremental``, the index beside the outputs (``dedup/index/``, see
     :mod:`sysrev.dedup.incremental`) is used when it matches this run (an update then
@@ -67,7 +72,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                                                                 "related_record_id"])
     write_tsv(duplicate_table(table, found), duplicates, DUPLICATE_COLUMNS,
               sort_by=["removed_record_id"])
-    write_tsv(maybe_table, maybe, MAYBE_COLUMNS, sort_by=["record_id_a", "record_id_b"])
+    band = review_band(maybe_table, len(table), maybe_per_100k, maybe_minimum)
+    write_tsv(band, maybe, MAYBE_COLUMNS + BAND_COLUMNS, sort_by=["record_id_a", "record_id_b"])
     index_counts = {}
     if incremental:
         manifest = inc.write_index(index_dir, keys, pd.Series(
@@ -77,6 +83,10 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                                   "mode": "from scratch" if found_index is None
                                   else "update", "reason": why, **update_counts}}
     flagged = unique_table[unique_table["retraction"].fillna("") != ""]
+    pair_counts["maybe_band"] = {
+        "settled_by_rule": int((band["settled"] != "").sum()),
+        "ranked": int(band["review_rank"].notna().sum()),
+        "for_review": int((band["for_review"] == "yes").sum())}
     counts = {**duplicate_counts(table, found), **pair_counts, **index_counts,
               "unique_retracted": int(flagged["retraction"].str.startswith("retracted").sum()),
               "unique_expression_of_concern": int(flagged["retraction"].str.startswith(
@@ -93,4 +103,6 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                 parameters={"source_priority": list(source_priority), "errata": errata,
                             "threads": int(threads), "rules": RULES,
                             "incremental": bool(incremental),
+                            "maybe_per_100k": int(maybe_per_100k),
+                            "maybe_minimum": int(maybe_minimum),
                             "overrides_file": overrides or "none"})
