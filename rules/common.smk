@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from sysrev.config import check_config
+from sysrev.config import check_config, configured_previous_version, configured_sheet
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_digests,
                                     local_copy, xml_files)
@@ -140,18 +140,30 @@ def get_effects_tables(wildcards):
 def get_grade_overrides(wildcards):
     """Reviewers' GRADE overrides, when the review has them."""
     overrides = config["report"]["grade_overrides"]
-    return [overrides] if overrides else []
+    return [configured_sheet(config, "report.grade_overrides")] if overrides else []
+
+
+def get_sheet(key):
+    """An input function for the sheet the config names under ``key``: the file, or an error
+    naming the key when it does not exist. Only jobs the requested targets need check it, so
+    search and deduplication run before the screening sheets exist."""
+
+    def sheet(wildcards):
+        return configured_sheet(config, key)
+
+    return sheet
 
 
 def get_previous_version(wildcards):
     """included.tsv of the previous version of the review (updated reviews only)."""
-    previous = config["prisma"]["previous_version"]
+    previous = configured_previous_version(config)
     return [f"{previous}/included.tsv", f"{previous}/records.tsv"] if previous else []
 
 
 def get_decision_files(wildcards):
     """Every configured screening decision file."""
-    return [source["file"] for source in config["screening"]["decisions"]]
+    return [configured_sheet(config, f"screening.decisions[{index}].file")
+            for index in range(len(config["screening"]["decisions"]))]
 
 
 def get_export_file(wildcards):
@@ -185,7 +197,7 @@ def get_import_reports(wildcards):
 def get_contrast_sheet(wildcards):
     """The optional contrast-level extraction sheet (none when not configured)."""
     sheet = config["extraction"].get("contrasts")
-    return [sheet] if sheet else []
+    return [configured_sheet(config, "extraction.contrasts")] if sheet else []
 
 
 def get_outcome(wildcards):
@@ -272,4 +284,48 @@ def get_final_outputs(wildcards):
                      + get_pooled_results(wildcards))
     return (outputs + intermediates + get_forest_plots(wildcards)
             + get_funnel_plots(wildcards) + get_report_tables(wildcards) + exports
-            + get_stage_audits(wildcards))
+            + get_stage_audits(wildcards) + get_update_outputs(wildcards))
+
+
+def get_update_versions():
+    """Archived versions of the review, for the changes table: update.versions and the
+    prisma.previous_version folder (the version this one updates); empty for a review's
+    first version. The rule orders them by their search dates."""
+    versions = list(config.get("update", {}).get("versions") or [])
+    previous = config["prisma"]["previous_version"]
+    if previous and previous not in versions:
+        versions.append(previous)
+    return versions
+
+
+def is_update():
+    """True when the review has an archived earlier version to compare with."""
+    return bool(get_update_versions())
+
+
+def get_update_archive_files(wildcards):
+    """Every file of every archived version (missing ones are named by the rule's error)."""
+    from sysrev.update.archive import archive_paths
+
+    return [path for folder in get_update_versions() for path in archive_paths(folder)
+            if os.path.isfile(path)]
+
+
+def get_update_outputs(wildcards):
+    """The update stage's outputs (none for a review's first version)."""
+    if not is_update():
+        return []
+    return (["<results>/update/changes.tsv", "<results>/update/versions.tsv",
+             "<results>/update/paragraph.json", "<results>/report/tables/changes.html"]
+            + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
+
+
+def get_update_paragraph(wildcards):
+    """The update paragraph of an updated review (none for a first version)."""
+    return ["<results>/update/paragraph.json"] if is_update() else []
+
+
+def get_stopping_setting(key):
+    """screening.stopping.<key> (recall_target, confidence), with the schema's default."""
+    defaults = {"recall_target": 0.95, "confidence": 0.95}
+    return (config["screening"].get("stopping") or {}).get(key, defaults[key])

@@ -3,8 +3,8 @@
 
 checkpoint validate_extraction:
     input:
-        studies=config["extraction"]["studies"],
-        arms=config["extraction"]["arms"],
+        studies=get_sheet("extraction.studies"),
+        arms=get_sheet("extraction.arms"),
         contrast_sheet=get_contrast_sheet,
         included=rules.screen_records.output.included,
         code=code_of("src/sysrev/extraction/__init__.py", "src/sysrev/extraction/cells.py",
