@@ -56,8 +56,9 @@ def main() -> None:
     parser.add_argument("--generated", type=int, nargs="*", default=[20_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-labelled", action="store_true", help="the generated sets only")
     args = parser.parse_args()
-    for name, (records, truth) in load_sets().items():
+    for name, (records, truth) in ({} if args.no_labelled else load_sets()).items():
         print(json.dumps(measure(name, records, truth, args.threads)), flush=True)
     for n in args.generated:
         records, truth = generate(n, seed=args.seed)
