@@ -52,6 +52,10 @@ Where the result may differ from a from-scratch run on the union (the test
   never compared with each other again.
 - *Evidence*: the link a new record's row names (``rule``, ``linked_to``, scores) is the
   one found in the subset, which can be another link of the same cluster.
+- ``related.tsv``: a related-report link the subset's pairs hold and the union's window
+  did not (or the reverse), and evidence naming other records where the kept record
+  differs.
+- ``maybe.tsv``: the bridge pairs, and so the ``review_rank`` of pairs ranked after them.
 - The audit's pair counts (candidate pairs, maybe pairs scored) are the subset's.
 """
 
