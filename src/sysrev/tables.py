@@ -88,6 +88,27 @@ def write_tsv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
                    float_format=FLOAT_FORMAT, na_rep="")
 
 
+@contextmanager
+def tsv_batches(path: str | Path, columns: Sequence[str],
+                sort_by: Sequence[str] | None = None) -> Iterator[Any]:
+    """Write a TSV table batch by batch: yields ``write(frame)``, called once per batch in
+    the table's order; the file is what :func:`write_tsv` writes for the batches'
+    concatenation when the batches come in ``sort_by`` order (each batch is sorted by it),
+    and it is renamed into place only when the block ends without an error."""
+    with atomic_path(path) as handle:
+        header = [True]
+
+        def write(frame: pd.DataFrame) -> None:
+            out = _columns_in_order(frame, path, columns, sort_by)
+            out.to_csv(handle, sep="\t", index=False, header=header[0], lineterminator="\n",
+                       float_format=FLOAT_FORMAT, na_rep="")
+            header[0] = False
+
+        yield write
+        if header[0]:
+            write(pd.DataFrame(columns=list(columns)))
+
+
 #: A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, "CSV
 #: injection"): ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

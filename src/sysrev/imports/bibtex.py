@@ -29,12 +29,21 @@ log = logging.getLogger(__name__)
 _ENTRY_START = re.compile(r"^\s*@(?!(?:string|comment|preamble)\b)[A-Za-z]+\s*[{(]",
                           re.IGNORECASE | re.MULTILINE)
 _LATEX = LatexNodes2Text(math_mode="verbatim")
+#: What LaTeX decoding changes in text: commands and groups (backslash, braces), math ($),
+#: comments (%), alignment (&), ties (~), quote and dash ligatures ('' `` -- ---). A field
+#: with none of them is decoded to itself (tested against pylatexenc character by
+#: character in tests/unit/imports/test_importers.py).
+_LATEX_MARKUP = re.compile(r"[\\{}$%&~]|''|``|--")
 
 
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).replace("--", "-")
+    if not _LATEX_MARKUP.search(text):
+        # Nothing pylatexenc would change: decoding would give the text back (at about a
+        # millisecond a field).
+        return " ".join(text.split()) or None
     try:
         # Grouping braces go, escaped ones (\{ \}) stay as literal braces.
         text = _LATEX.latex_to_text(text)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
 import pandas as pd
 
 from sysrev.columns import RECORD_COLUMNS
-from sysrev.encodings import decode_bytes
+from sysrev.encodings import FALLBACK_ENCODINGS, decode_bytes
 from sysrev.errors import InputError
 from sysrev.paths import logical_path
 
@@ -82,6 +83,60 @@ def read_text(path: str | Path) -> str:
     return decode_export(Path(path).read_bytes(), path)[0]
 
 
+def stream_encoding(path: str | Path, *, warn: bool = True,
+                    chunk_size: int = 1 << 20) -> str:
+    """The encoding :func:`decode_export` would read ``path`` with, found by decoding the
+    file chunk by chunk (memory bounded by ``chunk_size``, not the file), with the same
+    warnings."""
+    with open(path, "rb") as handle:
+        head = handle.read(8192)  # longer than the sample, as a whole file would be
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if (utf16 := _utf16_without_bom(head)) is not None:
+        if warn:
+            log.warning("%s is %s without a byte-order mark; reading it as such", path,
+                        utf16)
+        return utf16
+    for encoding in ("utf-8-sig",) + FALLBACK_ENCODINGS[:-1]:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(chunk_size):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        if encoding != "utf-8-sig" and warn:
+            log.warning("%s is not UTF-8; reading it as %s", path, encoding)
+        return "utf-8" if encoding == "utf-8-sig" else encoding
+    if warn:
+        log.warning("%s is not UTF-8; reading it as %s", path, FALLBACK_ENCODINGS[-1])
+    return FALLBACK_ENCODINGS[-1]
+
+
+def open_export(path: str | Path, *, warn: bool = True):
+    """``path`` opened as text, decoded as :func:`read_text` decodes it (the encoding found by
+    :func:`stream_encoding`), ``\\r\\n`` and ``\\r`` read as ``\\n``; and its encoding."""
+    encoding = stream_encoding(path, warn=warn)
+    python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    errors = "replace" if encoding.startswith("utf-16-") else "strict"
+    return open(path, encoding=python_encoding, errors=errors, newline=None), encoding
+
+
+def iter_lines(path: str | Path, *, warn: bool = True) -> Iterator[str]:
+    """The lines of an export file, decoded as :func:`read_text` decodes it and without their
+    line ends (``\\r\\n`` and ``\\r`` end a line too), one at a time: what
+    ``read_text(path).split("\\n")`` gives, without the file in memory."""
+    handle, _ = open_export(path, warn=warn)
+    with handle:
+        rest = ""
+        while block := handle.read(1 << 20):
+            lines = (rest + block).split("\n")
+            rest = lines.pop()
+            yield from lines
+        yield rest
+
+
 def normalise_doi(value: Any) -> str | None:
     """A DOI in canonical form (lower case, no resolver prefix), or ``None`` when ``value``
     is not a DOI.
@@ -138,13 +193,18 @@ def clean_text(value: Any) -> str | None:
         return None
     if isinstance(value, (list, tuple)):
         value = " ".join(str(v) for v in value)
-    text = " ".join(_CONTROL.sub(" ", str(value)).split())
-    return text or None
+    text = str(value)
+    # Printable ASCII (most fields) holds no control character: no substitution needed.
+    if not (text.isascii() and text.isprintable()):
+        text = _CONTROL.sub(" ", text)
+    return " ".join(text.split()) or None
 
 
 def strip_control(value: Any) -> Any:
     """``value`` without NUL and other control characters (tab and line feed kept)."""
-    return _CONTROL.sub("", value) if isinstance(value, str) else value
+    if not isinstance(value, str) or (value.isascii() and value.isprintable()):
+        return value
+    return _CONTROL.sub("", value)
 
 
 def join_list(values: Iterable[Any] | None) -> str | None:
@@ -196,25 +256,40 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         For a record with no title, no authors and no identifier (naming its line): a
         blank row would be counted in PRISMA and could never be screened.
     """
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", source):
-        raise InputError(source_file, f"source name '{source}' must be lower-case letters, "
-                                      "digits and underscores")
-    rows = []
-    seen: dict[str, int] = {}
-    for rec in records:
-        where = _where(rec)
-        row = {col: strip_control(rec.get(col)) for col in RECORD_COLUMNS}
+    return RecordTable(source=source, source_file=source_file).table(records)
+
+
+class RecordTable:
+    """Builds one source's record table batch by batch (:meth:`table` once per batch), with
+    the state that spans batches: the accessions seen, so that a repeated one gets the same
+    ``~2`` id whichever batch it falls in. ``make_record_table`` is one batch."""
+
+    def __init__(self, *, source: str, source_file: str | Path) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", source):
+            raise InputError(source_file, f"source name '{source}' must be lower-case "
+                                          "letters, digits and underscores")
+        self.source, self.source_file = source, source_file
+        self.logical_file = logical_path(source_file)
+        self.seen: dict[str, int] = {}
+
+    def table(self, records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+        """The record-table rows of ``records`` (see :func:`make_record_table`)."""
+        return pd.DataFrame([self.row(rec) for rec in records], columns=RECORD_COLUMNS)
+
+    def row(self, rec: Mapping[str, Any]) -> dict[str, Any]:
+        """One record-table row of ``rec``."""
+        source_file = self.source_file
+        row = {col: strip_control(rec.get(col)) for col in _PASSED_COLUMNS}
         row["doi"] = normalise_doi(rec.get("doi"))
         if row["doi"] is None and clean_text(rec.get("doi")):
             log.warning("%s, %s: %r is not a DOI (10.<digits>/<suffix>); left out",
-                        source_file, where, clean_text(rec.get("doi"))[:80])
+                        source_file, _where(rec), clean_text(rec.get("doi"))[:80])
         row["pmid"] = normalise_pmid(rec.get("pmid"))
         row["year"] = parse_year(rec.get("year"))
         if row["year"] is None and clean_text(rec.get("year")):
             log.warning("%s, %s: year %r holds no four-digit year; left empty",
-                        source_file, where, clean_text(rec.get("year")))
-        for col in ("title", "authors", "journal", "volume", "issue", "pages", "language",
-                    "abstract", "publication_types", "mesh_terms"):
+                        source_file, _where(rec), clean_text(rec.get("year")))
+        for col in _CLEANED_COLUMNS:
             row[col] = clean_text(rec.get(col))
         accession = clean_text(rec.get("source_id"))
         # An abstract alone can still be screened; with nothing at all the row is blank.
@@ -227,17 +302,24 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         source_id = accession or content_key(row)
         # The same accession twice in one export is a within-source duplicate; keep both rows
         # (deduplication will merge them) under distinct, still deterministic ids.
-        count = seen.get(source_id, 0) + 1
-        seen[source_id] = count
+        count = self.seen.get(source_id, 0) + 1
+        self.seen[source_id] = count
         if count > 1:
             log.warning("%s: accession %s occurs %d times", source_file, source_id, count)
             source_id = f"{source_id}~{count}"
-        row["source"] = source
+        row["source"] = self.source
         row["source_id"] = source_id
-        row["record_id"] = f"{source}:{source_id}"
-        row["source_file"] = logical_path(source_file)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=RECORD_COLUMNS)
+        row["record_id"] = f"{self.source}:{source_id}"
+        row["source_file"] = self.logical_file
+        return row
+
+
+_CLEANED_COLUMNS = ("title", "authors", "journal", "volume", "issue", "pages", "language",
+                    "abstract", "publication_types", "mesh_terms")
+#: Columns taken as the reader gave them (control characters removed); the others are
+#: normalised or set by :meth:`RecordTable.row`.
+_PASSED_COLUMNS = [c for c in RECORD_COLUMNS if c not in _CLEANED_COLUMNS + (
+    "doi", "pmid", "year", "source", "source_id", "record_id", "source_file")]
 
 
 def count_tagged_records(text: str, path: str | Path, tag: re.Pattern, start: str,
