@@ -151,6 +151,22 @@ def read_tsv(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
 
 
+def read_tsv_head(path: str | Path, rows: int, chunk_rows: int = 100_000
+                  ) -> tuple[pd.DataFrame, int]:
+    """The first ``rows`` rows of a TSV written by :func:`write_tsv` (read as
+    :func:`read_tsv` reads them) and its number of rows, in memory that does not grow with
+    the table."""
+    total, head = 0, None
+    for chunk in pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False,
+                             na_values=[""], chunksize=chunk_rows):
+        if head is None:
+            head = chunk.iloc[:rows].reset_index(drop=True)
+        total += len(chunk)
+    if head is None:
+        head = read_tsv(path)
+    return head, total
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
