@@ -1,5 +1,5 @@
 """Import benchmark: sysrev's importers side by side with the parser each wraps, on the same
-file, each in a fresh process (time and peak memory, ``ru_maxrss``)::
+file, each in a fresh process (time and peak memory, the process's VmHWM)::
 
     python benchmarks/bench_imports.py --ris 200000 --bibtex 1000
 
@@ -25,15 +25,25 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 _RUN = {
     "rispy": """
-import resource, sys, time
+import sys, time
+def peak():
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 import rispy
 start = time.perf_counter()
 with open(sys.argv[1], encoding="utf-8") as handle:
     n = len(rispy.load(handle, skip_unknown_tags=False))
-print(n, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(n, time.perf_counter() - start, peak())
 """,
     "sysrev_ris": """
-import json, resource, sys, time
+import json, sys, time
+def peak():
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 sys.path.insert(0, sys.argv[2])
 from sysrev.workflow.search import import_export
 start = time.perf_counter()
@@ -41,29 +51,39 @@ import_export(export=sys.argv[1], source="bench", fmt="ris", output=sys.argv[1] 
               report=sys.argv[1] + ".json")
 seconds = time.perf_counter() - start
 n = json.load(open(sys.argv[1] + ".json"))["records"]
-print(n, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(n, seconds, peak())
 """,
     "bibtexparser": """
-import resource, sys, time
+import sys, time
+def peak():
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 import bibtexparser
 start = time.perf_counter()
 text = open(sys.argv[1], encoding="utf-8").read()
 n = len(bibtexparser.parse_string(text).entries)
-print(n, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(n, time.perf_counter() - start, peak())
 """,
     "sysrev_bibtex": """
-import resource, sys, time
+import sys, time
+def peak():
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 sys.path.insert(0, sys.argv[2])
 from sysrev.imports.bibtex import read_bibtex
 start = time.perf_counter()
 n = len(read_bibtex(sys.argv[1], source="bench"))
-print(n, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(n, time.perf_counter() - start, peak())
 """,
 }
 
 
-def measure(name: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", _RUN[name], str(path), str(REPO / "src")],
+def measure(name: str, path: Path, src: Path = REPO / "src") -> dict:
+    out = subprocess.run([sys.executable, "-c", _RUN[name], str(path), str(src)],
                          check=True, capture_output=True, text=True).stdout.split()
     return {"records": int(out[0]), "s": float(out[1]), "max_rss_mb": float(out[2])}
 
@@ -90,6 +110,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ris", type=int, default=200_000)
     parser.add_argument("--bibtex", type=int, default=1_000)
+    parser.add_argument("--src", type=Path, default=REPO / "src",
+                        help="the sysrev package folder to measure (another checkout's src/ "
+                             "for a before/after comparison)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sysrev-bench-imports-") as folder:
         rows = ["| export | records | sysrev | parser alone | ratio (time, memory) |",
@@ -103,7 +126,7 @@ def main() -> None:
             table = table.astype(object).where(table.notna(), None)
             path = Path(folder) / f"export.{kind.lower()}"
             path.write_text(write(table), encoding="utf-8")
-            a, b = measure(ours, path), measure(peer, path)
+            a, b = measure(ours, path, args.src), measure(peer, path)
             assert a["records"] == b["records"] == n, (a, b, n)
             rows.append(f"| {kind} ({path.stat().st_size / 2**20:.0f} MiB) | {n:,} | "
                         f"{a['s']:.1f} s, {a['max_rss_mb']:.0f} MiB | {peer}: {b['s']:.2f} s, "

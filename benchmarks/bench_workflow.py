@@ -129,16 +129,26 @@ def rule_benchmarks(root: Path) -> dict[str, dict]:
 
 _BARE = {
     "rispy": """
-import resource, sys, time
+import sys, time
+def peak():
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 import rispy
 start = time.perf_counter()
 with open(sys.argv[1], encoding="utf-8") as handle:
     records = rispy.load(handle, skip_unknown_tags=False)
 seconds = time.perf_counter() - start
-print(len(records), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(len(records), seconds, peak())
 """,
     "find_duplicates": """
-import resource, sys, time
+import sys, time
+def peak():
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 sys.path.insert(0, sys.argv[2])
 from sysrev.dedup import find_duplicates
 from sysrev.tables import read_tsv
@@ -147,7 +157,7 @@ start = time.perf_counter()
 result = find_duplicates(table, source_priority=["pubmed", "embase", "wos", "central"],
                          threads=2)
 seconds = time.perf_counter() - start
-print(len(table), seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(len(table), seconds, peak())
 """,
 }
 
