@@ -10,8 +10,8 @@ import pandas as pd
 
 from sysrev.columns import DUPLICATE_COLUMNS
 from sysrev.dedup import MAYBE_COLUMNS
-from sysrev.dedup_related import RELATED_COLUMNS
-from sysrev.report_tables import (INLINE_ROWS, duplicates_page, maybe_page, related_page,
+from sysrev.dedup.related import RELATED_COLUMNS
+from sysrev.report.tables import (INLINE_ROWS, duplicates_page, maybe_page, related_page,
                                   table_head)
 from sysrev.tables import read_tsv, write_tsv
 from sysrev.workflow.report import unique_titles

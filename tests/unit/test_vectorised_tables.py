@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sysrev.imports.records import display_title
 from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
                                     asreview_prior_knowledge, neutralise,
                                     new_since_last_search, to_screen)
@@ -30,7 +31,8 @@ def _to_screen_rows(unique, finals, newness):
         pmid = rec["pmid"] if isinstance(rec["pmid"], str) else ""
         others = [r for r in str(rec["cluster_records"]).split("; ") if r and r != record]
         rows.append({"record_id": record, "stage": stage, "new_since_last_search":
-                     new.get(record, "unknown"), "why": basis, "title": rec["title"],
+                     new.get(record, "unknown"), "why": basis,
+                     "title": display_title(rec["title"]),
                      "authors": rec["authors"], "year": rec["year"], "journal": rec["journal"],
                      "abstract": rec["abstract"], "doi": doi,
                      "doi_url": f"https://doi.org/{doi}" if doi else "", "pmid": pmid,
@@ -58,7 +60,7 @@ def _asreview_rows(unique, finals):
     rows = []
     for rec in unique.sort_values("record_id", kind="mergesort").itertuples(index=False):
         doi, pmid = text(rec.doi), text(rec.pmid)
-        rows.append({"record_id": rec.record_id, "title": text(rec.title),
+        rows.append({"record_id": rec.record_id, "title": display_title(rec.title),
                      "abstract": text(rec.abstract), "authors": text(rec.authors),
                      "year": text(rec.year), "journal": text(rec.journal), "doi": doi,
                      "pubmed_id": pmid,
@@ -90,7 +92,8 @@ def _tables(n=400, seed=3):
     pick = lambda values: [values[i] for i in rng.integers(0, len(values), n)]  # noqa: E731
     unique = pd.DataFrame({
         "record_id": ids,
-        "title": pick(["A title", "=HYPERLINK(x)", "-minus", "", "+1", "@at", "Tab\ttitle"]),
+        "title": pick(["A title", "=HYPERLINK(x)", "-minus", "", "+1", "@at", "Tab\ttitle",
+                        "<i>In</i> vivo &amp; =x"]),
         "authors": pick(["Smith J", "", "-Doe"]), "year": pick(["2001", "", "2020"]),
         "journal": pick(["J", "", "=J"]), "abstract": pick(["text", "", "\rcr"]),
         "doi": pick(["10.1/x", "", "10.2/=y"]), "pmid": pick(["123", "", "456", "789"]),

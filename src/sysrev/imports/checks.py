@@ -5,6 +5,8 @@ boundary (which parses cleanly) is not read as a shorter search result.
 - Web of Science tagged files end with an ``EF`` line after the last ``ER``.
 - (RIS and WoS records that are not closed by ``ER`` are caught while counting records, see
   :func:`sysrev.imports.records.count_tagged_records`.)
+- MEDLINE and Ovid records have no end mark: a last record cut short is told by a field the
+  exporter always writes (PubMed's ``SO``, Ovid's ``Source``) missing from it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class WileyNumbers:
         self.last_number = 0
         self.consecutive = True
         self.first_numbers: list[int] = []
+        self.first_beyond: tuple[int, int] | None = None  # (n, line) of an n above its m
 
     def add(self, line: str, number: int) -> None:
         """Note ``line`` (line ``number`` of the file) if it is a ``Record #n of m`` line."""
@@ -44,6 +47,8 @@ class WileyNumbers:
             self.first_line = number
         self.last_line, self.last_number = number, n
         self.consecutive = self.consecutive and n == self.count
+        if n > total and self.first_beyond is None:
+            self.first_beyond = (n, number)
         if len(self.first_numbers) < 8:
             self.first_numbers.append(n)
 
@@ -56,6 +61,11 @@ class WileyNumbers:
                                    f"{sorted(self.totals)}: are several exports "
                                    "concatenated?", line=self.first_line)
         total = next(iter(self.totals))
+        if self.first_beyond or self.count > total:
+            n, line = self.first_beyond or (self.last_number, self.last_line)
+            raise InputError(path, f"'Record #{n} of {total}': the export announces {total} "
+                                   f"records but holds {self.count} (records added to it, or "
+                                   "two exports joined?)", line=line)
         if self.consecutive:
             if self.count < total:
                 raise InputError(path, f"the export announces {total} records ('Record "
@@ -93,3 +103,22 @@ def check_wos_end(text: str, path: str | Path) -> None:
         raise InputError(path, "no 'EF' line at the end of the Web of Science export: the "
                                "file is cut (the last record may be whole, but records "
                                "after it are missing)", line=len(lines))
+
+
+def check_last_record_complete(fields: list[list[str]], path: str | Path,
+                               line: int | None, closing: tuple[str, ...]) -> None:
+    """Fail when the last record lacks a field that every other record has and that the
+    format writes in every record (``closing``: PubMed's ``SO``, Ovid's ``Source``).
+
+    ``fields`` holds each record's field tags (or labels) in file order. MEDLINE and Ovid
+    exports have no end-of-record mark, so a file cut inside its last record parses cleanly
+    into a partial record. Optional fields (an abstract) are not evidence: a record may
+    lack them; only fields the exporter always writes are checked.
+    """
+    if len(fields) < 2:
+        return
+    for tag in closing:
+        if all(tag in tags for tags in fields[:-1]) and tag not in fields[-1]:
+            raise InputError(path, f"the last record has no '{tag}' field, which every other "
+                                   "record of the file has: the file is cut inside it",
+                             line=line)

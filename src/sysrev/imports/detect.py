@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 from sysrev.imports.ovid import looks_like_ovid_text
-from sysrev.imports.records import open_export
+from sysrev.imports.records import iter_lines, stream_encoding
 
 #: Formats read by the same parser family; a declared format matches a detected one of its
 #: family.
@@ -90,12 +90,18 @@ def detect_text_format(text: str) -> str | None:
 
 def detect_format(path: str | Path) -> tuple[str | None, str]:
     """The format of an export file (see :func:`detect_text_format`) and its encoding."""
-    handle, encoding = open_export(path, warn=False)
-    with handle:
-        # Only the head is looked at; a blank head needs the rest read to tell an empty file.
-        text = handle.read(HEAD_CHARS)
-        while not text.strip() and (more := handle.read(HEAD_CHARS)):
-            text = more
+    encoding = stream_encoding(path, warn=False)
+    # Only the head is looked at (and, when it is blank, whether anything follows).
+    head, more = [], 0
+    lines = iter_lines(path, encoding=encoding)
+    for line in lines:
+        head.append(line)
+        more += len(line) + 1
+        if more > HEAD_CHARS:
+            break
+    text = "\n".join(head)
+    if not text[:HEAD_CHARS].strip() and (text.strip() or any(l.strip() for l in lines)):
+        text = text[:HEAD_CHARS].ljust(HEAD_CHARS) + "x"  # blank head, content after it
     return detect_text_format(text), encoding
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sysrev.imports.records import display_title
+
 TO_SCREEN_COLUMNS = ["record_id", "stage", "new_since_last_search", "why", "title",
                      "authors", "year", "journal", "abstract", "doi", "doi_url", "pmid",
                      "pubmed_url", "other_ids"]
@@ -102,7 +104,7 @@ def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) ->
         raise KeyError(table.loc[table["_merge"] != "both", "record_id"].iloc[0])
     doi, pmid = _text_or_empty(table["doi"]), _text_or_empty(table["pmid"])
     table = table.assign(
-        why=table["basis"], doi=doi, pmid=pmid,
+        why=table["basis"], title=table["title"].map(display_title), doi=doi, pmid=pmid,
         doi_url=("https://doi.org/" + doi).where(doi != "", ""),
         pubmed_url=("https://pubmed.ncbi.nlm.nih.gov/" + pmid + "/").where(pmid != "", ""),
         other_ids=["; ".join(r for r in str(c).split("; ") if r and r != record)
@@ -134,7 +136,7 @@ def asreview_prior_knowledge(unique: pd.DataFrame, finals: pd.DataFrame) -> pd.D
     url = ("https://doi.org/" + doi).where(
         doi != "", ("https://pubmed.ncbi.nlm.nih.gov/" + pmid + "/").where(pmid != "", ""))
     table = pd.DataFrame({
-        "record_id": rec["record_id"], "title": _text_or_empty(rec["title"]),
+        "record_id": rec["record_id"], "title": rec["title"].map(display_title),
         "abstract": _text_or_empty(rec["abstract"]), "authors": _text_or_empty(rec["authors"]),
         "year": _text_or_empty(rec["year"]), "journal": _text_or_empty(rec["journal"]),
         "doi": doi, "pubmed_id": pmid, "url": url,

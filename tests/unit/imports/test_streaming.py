@@ -12,7 +12,7 @@ import pytest
 
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.imports import bibtex
-from sysrev.imports.records import iter_lines, read_text
+from sysrev.imports.records import decode_export, iter_lines, read_text, stream_encoding
 from sysrev.imports.ris import iter_ris_tables, read_ris
 from sysrev.tables import tsv_batches, write_tsv
 from tests.conftest import REPO
@@ -58,11 +58,15 @@ def test_structure_error_in_a_later_batch_names_its_line(tmp_path):
     b"a\r\nb\rc\n", b"a\nb", b"", b"\n", b"\xef\xbb\xbfTY  - x\nER  - \n",
     "caf\u00e9\n".encode("cp1252"), "\ufeffa\r\nb\n".encode("utf-16"),
     "a\nb\u00e9\n".encode("utf-16-le"), b"x" * 70000 + b"\r\n" + b"y\r",
+    # UTF-8 and Windows-1252 lines in one file (decoded line by line), CR line ends too
+    "\ufeffR\u00e9gulation\r\n".encode("utf-8") + "R\u00e9ponse\r\nx\ry\r".encode("cp1252"),
+    "caf\u00e9\n".encode("cp1252") + "na\u00efve\n".encode("utf-8") + b"\x81\n",
 ])
 def test_lines_one_at_a_time_are_the_decoded_file_split(tmp_path, raw):
     path = tmp_path / "export.txt"
     path.write_bytes(raw)
     assert list(iter_lines(path)) == read_text(path).split("\n")
+    assert stream_encoding(path) == decode_export(raw, path)[1]
 
 
 def test_tsv_written_in_batches_equals_tsv_written_whole(tmp_path):

@@ -4,7 +4,7 @@ outcome's study effects and sensitivity analyses.
 
 Each function takes the table the pipeline wrote (as read by :func:`sysrev.tables.read_tsv`,
 every cell text) or the PRISMA counts, and returns a standalone HTML page
-(:func:`sysrev.htmltable.html_page`). Numbers are rounded for reading only; the TSV and JSON
+(:func:`sysrev.report.htmltable.html_page`). Numbers are rounded for reading only; the TSV and JSON
 files keep full precision.
 """
 
@@ -19,7 +19,8 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from sysrev.htmltable import html_page, html_table, is_missing, number, p_value, plural
+from sysrev.imports.records import display_title
+from sysrev.report.htmltable import html_page, html_table, is_missing, number, p_value, plural
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def flagged_reports(included: pd.DataFrame) -> pd.DataFrame:
     status = included["retraction"].map(_text).str.strip()
     flagged = included.loc[status != "", ["study_id", "record_id", "title", "retraction"]]
     flagged = flagged.map(_text).sort_values(["study_id", "record_id"])
+    flagged["title"] = flagged["title"].map(display_title)
     log.info("flagged_reports: %d of %d included reports", len(flagged), len(included))
     return flagged.reset_index(drop=True)
 
@@ -287,6 +289,10 @@ def maybe_page(maybe: pd.DataFrame | TableHead) -> str:
     """Pairs that look alike but were not merged, for a reviewer to decide (the first rows
     of a :class:`TableHead`, with a link to the whole table)."""
     head = _whole(maybe)
+    rows = head.rows
+    head = TableHead(rows.assign(**{column: rows[column].map(display_title)
+                                    for column in ("title_a", "title_b")
+                                    if column in rows.columns}), head.total, head.link)
     return plain_page(
         head.rows, total=head.total, link=head.link,
         title="Possible duplicates left for a reviewer",
@@ -309,7 +315,7 @@ def related_page(related: pd.DataFrame | TableHead,
     head = _whole(related)
     related = head.rows
     titles = ({} if unique is None else
-              dict(zip(unique["record_id"], unique["title"].map(_text))))
+              dict(zip(unique["record_id"], unique["title"].map(display_title))))
     table = pd.DataFrame({
         "relation": [RELATION_LABELS.get(_text(v), _text(v)) for v in related["relation"]],
         "record_id": related["record_id"].map(_text),
