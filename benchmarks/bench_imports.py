@@ -15,7 +15,6 @@ file, each in a fresh process (time and peak memory, the process's VmHWM)::
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,27 +22,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from bench_workflow import RISPY, run_snippet  # noqa: E402
+
 _RUN = {
-    "rispy": """
-import sys, time
-def peak():
-    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-import rispy
-start = time.perf_counter()
-with open(sys.argv[1], encoding="utf-8") as handle:
-    n = len(rispy.load(handle, skip_unknown_tags=False))
-print(n, time.perf_counter() - start, peak())
-""",
+    "rispy": RISPY,
     "sysrev_ris": """
 import json, sys, time
-def peak():
-    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
 sys.path.insert(0, sys.argv[2])
 from sysrev.workflow.search import import_export
 start = time.perf_counter()
@@ -55,11 +39,6 @@ print(n, seconds, peak())
 """,
     "bibtexparser": """
 import sys, time
-def peak():
-    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
 import bibtexparser
 start = time.perf_counter()
 text = open(sys.argv[1], encoding="utf-8").read()
@@ -68,11 +47,6 @@ print(n, time.perf_counter() - start, peak())
 """,
     "sysrev_bibtex": """
 import sys, time
-def peak():
-    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
 sys.path.insert(0, sys.argv[2])
 from sysrev.imports.bibtex import read_bibtex
 start = time.perf_counter()
@@ -83,9 +57,7 @@ print(n, time.perf_counter() - start, peak())
 
 
 def measure(name: str, path: Path, src: Path = REPO / "src") -> dict:
-    out = subprocess.run([sys.executable, "-c", _RUN[name], str(path), str(src)],
-                         check=True, capture_output=True, text=True).stdout.split()
-    return {"records": int(out[0]), "s": float(out[1]), "max_rss_mb": float(out[2])}
+    return run_snippet(_RUN[name], str(path), str(src))
 
 
 def bibtex_text(table) -> str:

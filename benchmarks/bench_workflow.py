@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -127,28 +126,30 @@ def rule_benchmarks(root: Path) -> dict[str, dict]:
     return rules
 
 
-_BARE = {
-    "rispy": """
-import sys, time
+#: Prepended to each measurement: the process's peak memory in MiB (VmHWM; ru_maxrss would
+#: keep the size of the benchmark process that forked it across exec).
+PEAK = """
 def peak():
-    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
+"""
+
+#: rispy alone on a RIS file (argv[1]): records, seconds, peak MiB.
+RISPY = """
+import sys, time
 import rispy
 start = time.perf_counter()
 with open(sys.argv[1], encoding="utf-8") as handle:
     records = rispy.load(handle, skip_unknown_tags=False)
 seconds = time.perf_counter() - start
 print(len(records), seconds, peak())
-""",
+"""
+
+_BARE = {
+    "rispy": RISPY,
     "find_duplicates": """
 import sys, time
-def peak():
-    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's size across exec
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
 sys.path.insert(0, sys.argv[2])
 from sysrev.dedup import find_duplicates
 from sysrev.tables import read_tsv
@@ -162,11 +163,17 @@ print(len(table), seconds, peak())
 }
 
 
-def bare(name: str, *args: str) -> dict:
-    """Run one bare-library measurement in a fresh process: records, seconds, peak MiB."""
-    out = subprocess.run([sys.executable, "-c", _BARE[name], *args], check=True,
+def run_snippet(code: str, *args: str) -> dict:
+    """Run a measurement (``code`` printing records, seconds and ``peak()``) in a fresh
+    process with ``args`` as its arguments."""
+    out = subprocess.run([sys.executable, "-c", PEAK + code, *args], check=True,
                          capture_output=True, text=True).stdout.split()
     return {"records": int(out[0]), "s": float(out[1]), "max_rss_mb": float(out[2])}
+
+
+def bare(name: str, *args: str) -> dict:
+    """Run one bare-library measurement in a fresh process: records, seconds, peak MiB."""
+    return run_snippet(_BARE[name], *args)
 
 
 def run(n: int, seed: int, keep: Path | None) -> dict:

@@ -6,7 +6,6 @@ import codecs
 import datetime as dt
 import hashlib
 import html
-import io
 import logging
 import re
 import unicodedata
@@ -17,7 +16,7 @@ from urllib.parse import unquote
 import pandas as pd
 
 from sysrev.columns import RECORD_COLUMNS
-from sysrev.encodings import FALLBACK_ENCODINGS, decode_bytes
+from sysrev.encodings import FALLBACK_ENCODINGS, decode_bytes, decode_single_byte
 from sysrev.errors import InputError
 from sysrev.paths import logical_path
 
@@ -181,12 +180,7 @@ def _decode_line(line: bytes, number: int) -> str:
     try:
         return line.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError:
-        for encoding in FALLBACK_ENCODINGS[:-1]:
-            try:
-                return line.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        return line.decode(FALLBACK_ENCODINGS[-1])
+        return decode_single_byte(line)
 
 
 def iter_lines(path: str | Path, *, warn: bool = True,
