@@ -53,7 +53,9 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
     if previous_version:
         previous = read_tsv(Path(previous_version) / "included.tsv")
         previous_records = set(read_tsv(Path(previous_version) / "records.tsv")["record_id"])
-    counts = count_prisma(read_tsv(records), read_clusters(clusters), read_tsv(final),
+    # Only what the counts use: the record table's ids and sources (not its text).
+    counts = count_prisma(read_tsv(records, ["record_id", "source"]), read_clusters(clusters),
+                          read_tsv(final),
                           read_tsv(included), database_names=names,
                           removed_by_automation=removed_by_automation,
                           previous_version=previous, previous_records=previous_records,

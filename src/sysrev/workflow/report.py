@@ -16,7 +16,7 @@ from sysrev.report.methods import methods_html
 from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_page,
                                   effects_page, flagged_reports, maybe_page, prisma_page,
                                   related_page,
-                                  rob_page, sensitivity_page, summary_page)
+                                  rob_page, sensitivity_page, summary_page, table_head)
 from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
 from sysrev.tables import atomic_path, read_tsv, write_tsv
@@ -166,18 +166,33 @@ def report_tables(*, summary: str, counts: str, duplicates: str, maybe: str, agr
     _write_page(outputs["summary"], summary_page(
         read_tsv(summary), level=level, included=read_tsv(included) if included else None))
     _write_page(outputs["prisma"], prisma_page(prisma, disclosure=disclosure))
-    _write_page(outputs["duplicates"], duplicates_page(read_tsv(duplicates)))
-    _write_page(outputs["maybe"], maybe_page(read_tsv(maybe)))
+    # Tables that grow with the library: their first rows, their size and a link.
+    _write_page(outputs["duplicates"], duplicates_page(
+        table_head(duplicates, outputs["duplicates"])))
+    _write_page(outputs["maybe"], maybe_page(table_head(maybe, outputs["maybe"])))
     _write_page(outputs["agreement"], agreement_page(read_tsv(agreement),
                                                      disclosure=disclosure))
     _write_page(outputs["conflicts"], conflicts_page(read_tsv(conflicts),
                                                      disclosure=disclosure))
     if related:
+        head = table_head(related, outputs["related"])
+        shown = set(head.rows["record_id"]) | set(head.rows["related_record_id"])
         _write_page(outputs["related"], related_page(
-            read_tsv(related), read_tsv(unique) if unique else None))
+            head, unique_titles(unique, shown) if unique else None))
     if rob_shares:
         _write_page(outputs["rob"], rob_page(read_tsv(rob_shares), tool=tool,
                                              disclosure=disclosure))
+
+
+def unique_titles(unique: str, record_ids: set[str]) -> pd.DataFrame:
+    """record_id and title of the records of ``unique.tsv`` in ``record_ids``, read chunk by
+    chunk (the table has a row per unique record)."""
+    chunks = [chunk[chunk["record_id"].isin(record_ids)]
+              for chunk in pd.read_csv(unique, sep="\t", dtype=str, keep_default_na=False,
+                                       na_values=[""], usecols=["record_id", "title"],
+                                       chunksize=100_000)]
+    return (pd.concat(chunks, ignore_index=True) if chunks
+            else pd.DataFrame(columns=["record_id", "title"]))
 
 
 def outcomes_with_sensitivity(contrasts: str) -> list[str]:

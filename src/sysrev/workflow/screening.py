@@ -28,6 +28,9 @@ from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
+#: Columns of records.tsv that screening reads: what RecordMatcher matches decisions on.
+MATCH_COLUMNS = ["record_id", "source", "source_id", "pmid", "doi", "title", "authors", "year"]
+
 
 def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFrame:
     """Read one configured decision file: ``generic`` or a screening tool's export (the
@@ -52,7 +55,8 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     """Apply the reviewers' decisions to the unique records; list the included reports,
     the records still to screen (``to_screen_out``) and, for ASReview, every record with
     the team's title/abstract labels as prior knowledge (``to_screen_asreview``)."""
-    record_table = read_tsv(records)
+    # The fields decisions are matched on (not the abstracts, the bulk of a large table).
+    record_table = read_tsv(records, MATCH_COLUMNS)
     unique_table = read_tsv(unique)
     cluster_table = read_clusters(clusters)
     matcher = RecordMatcher(record_table, cluster_table)

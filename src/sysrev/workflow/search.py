@@ -16,7 +16,7 @@ from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
 from sysrev.errors import columns_word as _columns
 from sysrev.paths import logical_path
-from sysrev.tables import read_tsv, write_json, write_tsv
+from sysrev.tables import read_tsv, tsv_batches, write_json, write_tsv
 
 # The libraries of single rules are imported inside the functions that use them: the
 # Snakefile and every job of the stage import this module, and a job should load only
@@ -143,9 +143,10 @@ def import_export(*, export: str, source: str, fmt: str, output: str,
     """Import one database export into the record table of its source; ``report`` (JSON)
     says which format was declared, detected and read, the encoding and the record count."""
     from sysrev.imports.sources import import_export_file
-    records, info = import_export_file(export, source=source, fmt=fmt,
-                                       allow_empty=allow_empty)
-    write_tsv(records, output, RECORD_COLUMNS, sort_by=["source_position"])
+    # Batch by batch: a large RIS export is never whole in memory.
+    with tsv_batches(output, RECORD_COLUMNS, sort_by=["source_position"]) as write:
+        _, info = import_export_file(export, source=source, fmt=fmt,
+                                     allow_empty=allow_empty, sink=write)
     if report is not None:
         write_json(info.as_dict(), report)
 
