@@ -1,0 +1,180 @@
+"""The configured analyses beyond one pooled estimate (sysrev.analysis_models and their
+workflow functions), on metafor's published example data (tests/reference/
+metafor_models_reference.json): meta-regression with the Handbook caution and the
+permutation test, the three-level model with CR2, trim-and-fill on the funnel plot and the
+risk-of-bias sensitivity analysis. Model numbers are pinned to metafor/clubSandwich at 1e-6
+(the same reference values as tests/unit/meta/test_models_reference.py)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sysrev.analysis_models import (META_REGRESSION_COLUMNS, meta_regression,
+                                    multilevel_model, rob_sensitivity, trim_and_fill)
+from sysrev.errors import InputErrors
+from sysrev.meta import rma
+from sysrev.tables import read_tsv
+
+REFERENCE = json.loads((Path(__file__).parents[1] / "reference" /
+                        "metafor_models_reference.json").read_text())
+CASES = {case["id"]: case for case in REFERENCE["cases"]}
+
+
+def _bcg():
+    inp = CASES["mods_bcg_ablat_REML_knha"]["input"]
+    ids = [f"S{i + 1:02d}" for i in range(len(inp["yi"]))]
+    effects = pd.DataFrame({"study_id": ids, "yi": inp["yi"], "vi": inp["vi"],
+                            "comparison": ""})
+    studies = pd.DataFrame({"study_id": ids, "label": inp["study"], "ablat": inp["ablat"],
+                            "alloc": inp["alloc"], "year": inp["year"]})
+    return effects, studies
+
+
+def test_meta_regression_table_matches_metafor():
+    effects, studies = _bcg()
+    ref = CASES["mods_bcg_ablat_REML_knha"]["result"]
+    table, summary = meta_regression(effects, studies, [{"column": "ablat",
+                                                         "type": "continuous"}],
+                                     outcome="tb", measure="RR", method="REML", test="knha")
+    assert list(table.columns) == META_REGRESSION_COLUMNS
+    assert list(table["term"]) == ["intercept", "ablat"]
+    np.testing.assert_allclose(table["estimate"], ref["beta"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(table["se"], ref["se"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(table["ci_upper"], ref["ci.ub"], rtol=1e-6, atol=1e-6)
+    assert summary["qm"] == pytest.approx(ref["QM"], rel=1e-6)
+    assert summary["r2"] == pytest.approx(ref["R2"], rel=1e-6)
+    assert summary["tau2"] == pytest.approx(ref["tau2"], rel=1e-6)
+    assert summary["warning"] is None          # 13 studies, one covariate
+    bubble = summary["bubble"]
+    assert bubble["moderator"] == "ablat" and len(bubble["grid"]) == 101
+    # The line through the grid is metafor's predict() at those moderator values.
+    pred = ref["predict"]
+    at = np.interp(pred["newmods"], bubble["grid"], bubble["pred"])
+    inside = (np.array(pred["newmods"]) >= min(bubble["grid"])) & (
+        np.array(pred["newmods"]) <= max(bubble["grid"]))
+    np.testing.assert_allclose(at[inside], np.array(pred["pred"])[inside], rtol=1e-6)
+
+
+def test_meta_regression_caution_and_categorical_moderator():
+    effects, studies = _bcg()
+    ref = CASES["mods_bcg_alloc_ablat_REML_z"]["result"]
+    table, summary = meta_regression(
+        effects, studies, [{"column": "alloc", "type": "categorical"},
+                           {"column": "ablat", "type": "continuous"}],
+        outcome="tb", measure="RR", method="REML", test="z")
+    assert list(table["term"]) == ["intercept", "alloc: random (vs alternate)",
+                                   "alloc: systematic (vs alternate)", "ablat"]
+    np.testing.assert_allclose(table["estimate"], ref["beta"], rtol=1e-6, atol=1e-6)
+    assert "fewer than 10 studies per covariate" in summary["warning"]
+    assert summary["bubble"]["others_at_mean"] == ["alloc: random (vs alternate)",
+                                                   "alloc: systematic (vs alternate)"]
+
+
+def test_meta_regression_permutation_test_exact_matches_metafor():
+    effects, studies = _bcg()
+    ref = CASES["permutest_bcg6_ablat_DL_knha"]["result"]
+    table, summary = meta_regression(effects.iloc[:6], studies, [{"column": "ablat"}],
+                                     outcome="tb", measure="RR", method="DL", test="knha",
+                                     permutations=1000)
+    assert summary["permutation"]["exact"] is True
+    np.testing.assert_allclose(table["permutation_p"].astype(float), ref["pval"], atol=1e-12)
+    assert summary["permutation"]["qm_p"] == pytest.approx(ref["QMp"], abs=1e-12)
+
+
+def test_meta_regression_too_few_studies_is_not_fitted():
+    effects, studies = _bcg()
+    table, summary = meta_regression(effects.iloc[:2], studies, [{"column": "ablat"}],
+                                     outcome="tb", measure="RR")
+    assert table.empty and summary["status"].startswith("not fitted: 2 studies")
+
+
+def _kon_effects():
+    inp = CASES["mv_kon_REML_z"]["input"]
+    return pd.DataFrame({"study_id": inp["district"], "es_id": inp["school"],
+                         "yi": inp["yi"], "vi": inp["vi"]})
+
+
+def test_multilevel_model_matches_metafor_and_clubsandwich():
+    ref = CASES["mv_kon_REML_z"]["result"]
+    table, summary = multilevel_model(_kon_effects(), outcome="achievement", measure="SMD")
+    assert summary["k"] == 56 and summary["n_studies"] == 11
+    assert summary["sigma2_between_studies"] == pytest.approx(ref["sigma2"][0], rel=1e-6)
+    assert summary["sigma2_within_studies_ci"] == pytest.approx(ref["sigma2.2.ci"], rel=1e-6)
+    model, cr2 = table.iloc[0], table.iloc[1]
+    assert model["estimate"] == pytest.approx(ref["beta"][0], rel=1e-6)
+    assert cr2["inference"] == "CR2 (t)"
+    assert cr2["se"] == pytest.approx(ref["cr2"]["SE"][0], rel=1e-6)
+    assert cr2["df"] == pytest.approx(ref["cr2"]["df"][0], rel=1e-6)
+    assert cr2["pval"] == pytest.approx(ref["cr2"]["p"][0], rel=1e-6)
+
+
+def test_multilevel_model_with_one_study_is_not_fitted():
+    effects = _kon_effects()
+    one = effects[effects["study_id"] == effects["study_id"].iloc[0]]
+    table, summary = multilevel_model(one, outcome="x", measure="SMD")
+    assert table.empty and summary["status"].startswith("not fitted")
+
+
+def test_trim_and_fill_for_the_funnel_plot(tmp_path):
+    case = CASES["trimfill_hackshaw_EE_L0"]
+    inp, ref = case["input"], case["result"]
+    labels = [f"S{i}" for i in range(len(inp["yi"]))]
+    out = trim_and_fill(inp["yi"], inp["vi"], estimator="L0", method="EE", level=95,
+                        measure="OR", labels=labels)
+    assert out["k0"] == ref["k0"] == len(out["filled"])
+    assert out["estimate"] == pytest.approx(ref["estimate"], rel=1e-8)
+    assert out["exp_estimate"] == pytest.approx(np.exp(ref["estimate"]), rel=1e-8)
+    from sysrev.meta import funnel_data
+    from sysrev.plots.funnel import funnel_plot
+    pooled = {"measure": "OR", "label": "Lung cancer", "egger": None,
+              "funnel": funnel_data(inp["yi"], inp["vi"], 0.2, labels=labels),
+              "trim_and_fill": out}
+    drawn = funnel_plot(pooled, tmp_path / "f.png", tmp_path / "f.svg")
+    assert f"{ref['k0']} studies filled on the left" in drawn["text"]
+
+
+def test_rob_sensitivity_restricts_to_low_risk():
+    effects, _ = _bcg()
+    overall = {s: ("Low" if i % 3 else "High" if i % 2 else "Some concerns")
+               for i, s in enumerate(effects["study_id"])}
+    full = rma(effects["yi"], effects["vi"], method="DL")
+    pooled = {"outcome": "tb", "label": "Tuberculosis", "measure": "RR",
+              "random": full.as_dict()}
+    row = rob_sensitivity(effects, pooled, overall, restriction="low", method="DL",
+                          test="z", level=95)
+    low = effects["study_id"].map(overall) == "Low"
+    expected = rma(effects["yi"][low], effects["vi"][low], method="DL")
+    assert row["k_restricted"] == int(low.sum())
+    assert row["estimate"] == pytest.approx(np.exp(expected.estimate), rel=1e-12)
+    assert row["estimate_all"] == pytest.approx(np.exp(full.estimate), rel=1e-12)
+    assert "S01 (Some concerns)" in row["studies_left_out"]
+    row = rob_sensitivity(effects, pooled, overall, restriction="not_high", method="DL",
+                          test="z", level=95)
+    assert row["k_restricted"] == int((effects["study_id"].map(overall) != "High").sum())
+
+
+def test_meta_regression_workflow_writes_table_plot_and_rejects_text(tmp_path):
+    from sysrev.workflow.analysis import meta_regression as rule
+    effects, studies = _bcg()
+    effects.to_csv(tmp_path / "effects.tsv", sep="\t", index=False)
+    sheet = studies.drop(columns=["alloc"]).assign(design="RCT", comparison="BCG vs none",
+                                                   source="metadat dat.bcg")
+    sheet.to_csv(tmp_path / "studies.csv", index=False)
+    outcome = {"id": "tb", "label": "Tuberculosis", "measure": "RR"}
+    kwargs = dict(effects=str(tmp_path / "effects.tsv"), sheet=str(tmp_path / "studies.csv"),
+                  table_out=str(tmp_path / "mr.tsv"), summary_out=str(tmp_path / "mr.json"),
+                  png=str(tmp_path / "b.png"), svg=str(tmp_path / "b.svg"), outcome=outcome,
+                  moderators=[{"column": "ablat", "type": "continuous"}], method="REML",
+                  test="knha", level=95, permutations=0, seed=1)
+    rule(**kwargs)
+    assert list(read_tsv(tmp_path / "mr.tsv")["term"]) == ["intercept", "ablat"]
+    assert (tmp_path / "b.png").stat().st_size > 0
+    sheet.loc[3, "ablat"] = "about 40"
+    sheet.to_csv(tmp_path / "studies.csv", index=False)
+    (tmp_path / "mr.tsv").unlink()
+    with pytest.raises(InputErrors, match=r"line 5, field 'ablat': 'about 40' is not a number"):
+        rule(**kwargs)
+    assert not (tmp_path / "mr.tsv").exists()
