@@ -172,9 +172,42 @@ def test_meta_regression_workflow_writes_table_plot_and_rejects_text(tmp_path):
     rule(**kwargs)
     assert list(read_tsv(tmp_path / "mr.tsv")["term"]) == ["intercept", "ablat"]
     assert (tmp_path / "b.png").stat().st_size > 0
+    sheet["ablat"] = sheet["ablat"].astype(object)
     sheet.loc[3, "ablat"] = "about 40"
     sheet.to_csv(tmp_path / "studies.csv", index=False)
     (tmp_path / "mr.tsv").unlink()
     with pytest.raises(InputErrors, match=r"line 5, field 'ablat': 'about 40' is not a number"):
         rule(**kwargs)
     assert not (tmp_path / "mr.tsv").exists()
+
+
+def test_rob_sensitivity_workflow_on_the_bundled_judgements(tmp_path):
+    """The bundled review's serious adverse events (metafor_reference.json, review_sae) with
+    its own RoB 2 sheet: every study has some concerns, so 'low' leaves none and 'not_high'
+    leaves all."""
+    from sysrev.workflow.analysis import rob_sensitivity as rule
+    ref = json.loads((Path(__file__).parents[1] / "reference" /
+                      "metafor_reference.json").read_text())
+    case = next(c for c in ref["cases"] if c["id"] == "review_sae_escalc_RR")
+    ids = {"DRIVE": "DRIVE2016", "DESIRABLE": "DESIRABLE2019", "Iwamoto 2022": "IWAMOTO2022"}
+    effects = pd.DataFrame({"study_id": [ids[s] for s in case["input"]["study"]],
+                            "yi": case["escalc"]["yi"], "vi": case["escalc"]["vi"]})
+    effects.to_csv(tmp_path / "effects.tsv", sep="\t", index=False)
+    fit = rma(effects["yi"], effects["vi"], method="DL")
+    (tmp_path / "pooled.json").write_text(json.dumps(
+        {"outcome": "sae", "label": "Serious adverse events", "measure": "RR",
+         "random": fit.as_dict()}))
+    pd.DataFrame({"study_id": ["COHEN2008", "DRIVE2016", "DESIRABLE2019", "SO2021",
+                               "IWAMOTO2022"]}).to_csv(tmp_path / "studies.tsv", sep="\t",
+                                                       index=False)
+    rob = Path(__file__).parents[2] / "data" / "denosumab_ra" / "risk_of_bias" / "rob2.csv"
+    for restriction, k, note in [("low", 0, "no study left"),
+                                 ("not_high", 3, "no study left out")]:
+        out = tmp_path / f"{restriction}.tsv"
+        rule(effects=[str(tmp_path / "effects.tsv")], pooled=[str(tmp_path / "pooled.json")],
+             rob=str(rob), studies=str(tmp_path / "studies.tsv"), tool="rob2",
+             restriction=restriction, table_out=str(out))
+        row = read_tsv(out).iloc[0]
+        assert int(row["k_restricted"]) == k and row["note"].startswith(note)
+        # TSV numbers carry the table format's significant digits.
+        assert float(row["estimate_all"]) == pytest.approx(np.exp(fit.estimate), rel=1e-8)
