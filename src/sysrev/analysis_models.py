@@ -42,8 +42,8 @@ ROB_SENSITIVITY_COLUMNS = ["outcome", "label", "measure", "restriction", "k_all"
                            "estimate", "ci_lower", "ci_upper", "pval", "tau2", "i2",
                            "studies_left_out", "note"]
 RATIO_MEASURES = ("RR", "OR")
-ROB_RESTRICTIONS = {"low": "only studies at low risk of bias (overall)",
-                    "not_high": "without studies at high risk of bias (overall)"}
+ROB_RESTRICTIONS = {"low": "with only the studies at low risk of bias (overall)",
+                    "not_high": "without the studies at high risk of bias (overall)"}
 #: Judgements that count as high risk (RoB 2 and ROBINS-I).
 HIGH_RISK = ("High", "Serious", "Critical")
 
@@ -340,3 +340,51 @@ def rob_sensitivity(effects: pd.DataFrame, pooled: Mapping, overall: Mapping[str
     return row | {"estimate": shown(fit.estimate), "ci_lower": shown(fit.ci_lb),
                   "ci_upper": shown(fit.ci_ub), "pval": fit.pval, "tau2": fit.tau2,
                   "i2": fit.i2, "note": note}
+
+
+def methods_sentences(analyses: Mapping, labels: Mapping[str, str]) -> list[str]:
+    """The methods text for the configured analyses beyond one pooled estimate (none when
+    nothing is configured). ``analyses`` holds the configuration's ``trim_and_fill``,
+    ``moderators``, ``meta_regression``, ``multilevel`` and ``rob_sensitivity``;
+    ``labels`` maps outcome ids to labels."""
+    out = []
+    if analyses.get("trim_and_fill", "none") != "none":
+        out.append(f"Trim-and-fill (Duval and Tweedie, {analyses['trim_and_fill']} estimator "
+                   "of the number of missing studies, metafor's trimfill) for the outcomes "
+                   "with a funnel plot, as a sensitivity analysis: it assumes the funnel "
+                   "plot's asymmetry comes from unpublished small studies (Cochrane Handbook "
+                   "13.3.5.4).")
+    moderators = analyses.get("moderators") or []
+    if moderators:
+        reg = analyses.get("meta_regression") or {}
+        names = []
+        for mod in moderators:
+            where = (" (" + ", ".join(labels.get(o, o) for o in mod["outcomes"]) + ")"
+                     if mod.get("outcomes") else "")
+            names.append(f"{mod['column']} ({mod.get('type', 'continuous')}){where}")
+        test = ("Knapp-Hartung t and F tests" if reg.get("test", "knha") == "knha"
+                else "Wald z and chi-squared tests")
+        sentence = (f"Meta-regression (mixed-effects, {reg.get('method', 'REML')} estimator "
+                    f"of the residual tau2, {test}) on {'; '.join(names)}, with the "
+                    "pseudo-R2 of metafor; the Cochrane Handbook (10.11.5.1) advises at "
+                    f"least {MIN_STUDIES_PER_COVARIATE} studies per covariate, and results "
+                    "with fewer are marked as exploratory.")
+        if reg.get("permutations"):
+            sentence += (f" Permutation test with {reg['permutations']} permutations (exact "
+                         f"when there are no more distinct ones; seed {reg.get('seed')}).")
+        out.append(sentence)
+    multilevel = (analyses.get("multilevel") or {})
+    if multilevel.get("outcomes"):
+        robust = (" and cluster-robust CR2 standard errors with Satterthwaite degrees of "
+                  "freedom, clustered by study (clubSandwich)" if multilevel.get(
+                      "robust", True) else "")
+        out.append("Several effect sizes per study: three-level random-effects model "
+                   f"(effect sizes within studies, {multilevel.get('method', 'REML')}, "
+                   "metafor's rma.mv) with profile-likelihood CIs of the two variance "
+                   f"components{robust}, for "
+                   + ", ".join(labels.get(o, o) for o in multilevel["outcomes"]) + ".")
+    restriction = analyses.get("rob_sensitivity", "none")
+    if restriction != "none":
+        out.append("Risk-of-bias sensitivity analysis: every outcome re-pooled "
+                   f"{ROB_RESTRICTIONS[restriction]} (Cochrane Handbook 10.14).")
+    return out
