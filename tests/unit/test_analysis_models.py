@@ -211,3 +211,34 @@ def test_rob_sensitivity_workflow_on_the_bundled_judgements(tmp_path):
         assert int(row["k_restricted"]) == k and row["note"].startswith(note)
         # TSV numbers carry the table format's significant digits.
         assert float(row["estimate_all"]) == pytest.approx(np.exp(fit.estimate), rel=1e-8)
+
+
+def test_analyse_outcome_with_trim_and_fill_configured():
+    """dat.bcg as a 2x2-table outcome: 13 studies, so the funnel plot and trim-and-fill are
+    done; the result equals metafor's trimfill(rma(yi, vi, method = "DL"))."""
+    from sysrev.analysis import AnalysisSpec, analyse_outcome
+    from sysrev.extraction import CONTRAST_COLUMNS
+    ref = json.loads((Path(__file__).parents[1] / "reference" /
+                      "metafor_reference.json").read_text())
+    inp = next(c for c in ref["cases"] if c["id"] == "escalc_bcg_RR")["input"]
+    ids = [f"S{i + 1:02d}" for i in range(len(inp["ai"]))]
+    rows = [{"outcome": "tb", "study_id": s, "comparison": "", "timepoint": "end",
+             "status": "analysable", "reason": "", "data_level": "arms",
+             "n_treatment": str(a + b), "events_treatment": str(a), "n_control": str(c + d),
+             "events_control": str(c), "conversions": ""}
+            for s, a, b, c, d in zip(ids, inp["ai"], inp["bi"], inp["ci"], inp["di"])]
+    contrasts = pd.DataFrame(rows, columns=CONTRAST_COLUMNS)
+    studies = pd.DataFrame({"study_id": ids, "label": inp["study"],
+                            "year": [str(y) for y in inp["year"]]})
+    spec = AnalysisSpec(outcome="tb", label="Tuberculosis", type="binary", measure="RR",
+                        timepoint="end", random_method="DL", trim_and_fill="L0")
+    _, pooled = analyse_outcome(contrasts, studies, spec)
+    expected = CASES["trimfill_bcg_DL_L0"]["result"]
+    tf = pooled["trim_and_fill"]
+    assert tf["k0"] == expected["k0"] and tf["side"] == expected["side"]
+    assert tf["estimate"] == pytest.approx(expected["estimate"], rel=1e-8)
+    # Not configured: no key at all (the bundled review's pooled.json stays as it was).
+    _, plain = analyse_outcome(contrasts, studies,
+                               AnalysisSpec(outcome="tb", label="Tuberculosis", type="binary",
+                                            measure="RR", timepoint="end"))
+    assert "trim_and_fill" not in plain
