@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, stats
 
+from sysrev.meta.regression import wald_tests
+
 MV_METHODS = ("REML", "ML")
 MV_TESTS = ("z", "t")
 
@@ -367,30 +369,10 @@ def rma_mv(yi, vi, study, es=None, mods=None, *, intercept: bool = True,
     st = blocks.state(*s_hat)
     ll = blocks.loglik(*s_hat, reml, st)
     beta, vb = st["beta"], st["M"]
-    se = np.sqrt(np.diag(vb))
-    alpha = 1 - level / 100
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zval = beta / se
-    if test == "z":
-        crit, dfs = float(stats.norm.ppf(1 - alpha / 2)), math.inf
-        pval = 2 * stats.norm.sf(np.abs(zval))
-    else:
-        dfs = float(k - p)
-        crit = float(stats.t.ppf(1 - alpha / 2, dfs))
-        pval = 2 * stats.t.sf(np.abs(zval), dfs)
     btt = list(range(1 if intercept else 0, p)) if btt is None else list(btt)
-    if btt:
-        b = beta[btt]
-        qm = float(b @ np.linalg.solve(vb[np.ix_(btt, btt)], b))
-        if test == "z":
-            qm_df: tuple[int, ...] = (len(btt),)
-            qm_p = float(stats.chi2.sf(qm, len(btt)))
-        else:
-            qm /= len(btt)
-            qm_df = (len(btt), k - p)
-            qm_p = float(stats.f.sf(qm, len(btt), k - p))
-    else:
-        qm, qm_df, qm_p = math.nan, (0,), math.nan
+    wald = wald_tests(beta, vb, None if test == "z" else float(k - p), level, btt)
+    se, zval, pval, dfs = wald["se"], wald["zval"], wald["pval"], wald["dfs"]
+    qm, qm_df, qm_p, crit = wald["qm"], wald["qm_df"], wald["qm_p"], wald["crit"]
     w0 = 1 / v
     b0 = np.linalg.solve(X.T @ (w0[:, None] * X), X.T @ (w0 * y))
     qe = float(np.sum(w0 * (y - X @ b0) ** 2))

@@ -121,6 +121,37 @@ def _root_decreasing(func, scale: float) -> float:
     return float(optimize.brentq(func, 0.0, upper, xtol=1e-14, rtol=1e-14, maxiter=500))
 
 
+def wald_tests(beta: np.ndarray, vb: np.ndarray, df: float | None, level: float,
+               btt: list[int]) -> dict:
+    """Coefficient tests and the omnibus test of ``btt`` from β̂ and its covariance: z and
+    χ² (``df=None``) or t and F with ``df`` denominator degrees of freedom (metafor's
+    ``test="knha"``/``"t"``)."""
+    se = np.sqrt(np.diag(vb))
+    alpha = 1 - level / 100
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zval = beta / se
+    if df is None:
+        crit, dfs = float(stats.norm.ppf(1 - alpha / 2)), math.inf
+        pval = 2 * stats.norm.sf(np.abs(zval))
+    else:
+        crit, dfs = float(stats.t.ppf(1 - alpha / 2, df)), float(df)
+        pval = 2 * stats.t.sf(np.abs(zval), df)
+    if btt:
+        b = beta[btt]
+        qm = float(b @ np.linalg.solve(vb[np.ix_(btt, btt)], b))
+        if df is None:
+            qm_df: tuple = (len(btt),)
+            qm_p = float(stats.chi2.sf(qm, len(btt)))
+        else:
+            qm /= len(btt)
+            qm_df = (len(btt), int(df))
+            qm_p = float(stats.f.sf(qm, len(btt), df))
+    else:
+        qm, qm_df, qm_p = math.nan, (0,), math.nan
+    return {"se": se, "zval": zval, "pval": pval, "crit": crit, "dfs": dfs, "qm": qm,
+            "qm_df": qm_df, "qm_p": qm_p}
+
+
 def _tau2(method: str, X, y, vi) -> float:
     k, p = X.shape
     if method == "EE":
@@ -249,31 +280,11 @@ def rma_mods(yi, vi, mods=None, *, intercept: bool = True, method: str = "REML",
         if test == "adhoc":
             s2w = max(1.0, s2w)
         vb = vb * s2w
-    se = np.sqrt(np.diag(vb))
-    alpha = 1 - level / 100
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zval = beta / se
-    if test == "z":
-        crit = float(stats.norm.ppf(1 - alpha / 2))
-        pval = 2 * stats.norm.sf(np.abs(zval))
-        dfs = math.inf
-    else:
-        crit = float(stats.t.ppf(1 - alpha / 2, k - p))
-        pval = 2 * stats.t.sf(np.abs(zval), k - p)
-        dfs = float(k - p)
     btt = list(range(1 if intercept else 0, p)) if btt is None else list(btt)
-    if btt:
-        b = beta[btt]
-        qm = float(b @ np.linalg.solve(vb[np.ix_(btt, btt)], b))
-        if test == "z":
-            qm_df: tuple[int, ...] = (len(btt),)
-            qm_p = float(stats.chi2.sf(qm, len(btt)))
-        else:
-            qm /= len(btt)
-            qm_df = (len(btt), k - p)
-            qm_p = float(stats.f.sf(qm, len(btt), k - p))
-    else:
-        qm, qm_df, qm_p = math.nan, (0,), math.nan
+    wald = wald_tests(beta, vb, None if test == "z" else float(k - p), level, btt)
+    se, zval, pval, dfs = wald["se"], wald["zval"], wald["pval"], wald["dfs"]
+    qm, qm_df, qm_p = wald["qm"], wald["qm_df"], wald["qm_p"]
+    crit_se = wald["crit"] * se
     if method == "EE":
         i2 = max(0.0, 100 * (qe - qe_df) / qe) if qe > 0 else 0.0
         h2 = qe / qe_df
@@ -292,8 +303,8 @@ def rma_mods(yi, vi, mods=None, *, intercept: bool = True, method: str = "REML",
             r2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
     return MetaRegResult(
         beta=tuple(map(float, beta)), se=tuple(map(float, se)), zval=tuple(map(float, zval)),
-        pval=tuple(map(float, pval)), ci_lb=tuple(map(float, beta - crit * se)),
-        ci_ub=tuple(map(float, beta + crit * se)), tau2=tau2, i2=i2, h2=h2, qe=qe,
+        pval=tuple(map(float, pval)), ci_lb=tuple(map(float, beta - crit_se)),
+        ci_ub=tuple(map(float, beta + crit_se)), tau2=tau2, i2=i2, h2=h2, qe=qe,
         qe_df=qe_df, qe_p=qe_p, qm=qm, qm_df=qm_df, qm_p=qm_p, s2w=s2w, k=k, p=p,
         method=method, test=test, level=level, dfs=dfs,
         vcov=tuple(tuple(map(float, row)) for row in vb), r2=r2)

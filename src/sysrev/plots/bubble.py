@@ -19,8 +19,7 @@ matplotlib.rcParams["svg.hashsalt"] = "sysrev"
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sysrev.plots.funnel import MEASURE_NAMES  # noqa: E402
-from sysrev.tables import atomic_path  # noqa: E402
+from sysrev.plots.funnel import MEASURE_NAMES, save_png_svg  # noqa: E402
 
 
 def bubble_plot(summary: dict, label: str, png: str | Path, svg: str | Path, *,
@@ -75,12 +74,5 @@ def bubble_plot(summary: dict, label: str, png: str | Path, svg: str | Path, *,
         lines += textwrap.wrap("Caution: " + summary["warning"], 95)
     text = "\n".join(lines)
     ax.set_title(text, fontsize=7.5, loc="left")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    with atomic_path(png, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
-    with atomic_path(svg, "w") as handle:
-        fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
+    save_png_svg(fig, ax, png, svg, dpi)
     return drawn | {"text": text}

@@ -107,6 +107,13 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
             for (_, c), label in zip(CONTOURS, labels)]
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                   frameon=False, title="Contours", title_fontsize=7)
+    save_png_svg(fig, ax, png, svg, dpi)
+    return {"points": len(points), "ylim": (se_max, 0.0), "text": text}
+
+
+def save_png_svg(fig, ax, png: str | Path, svg: str | Path, dpi: int) -> None:
+    """Drop the top and right spines, then write the figure as PNG and SVG (atomically,
+    without dates or software stamps, so reruns give the same bytes) and close it."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
@@ -115,4 +122,3 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
     with atomic_path(svg, "w") as handle:
         fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    return {"points": len(points), "ylim": (se_max, 0.0), "text": text}
