@@ -184,6 +184,13 @@ def get_effects_tables(wildcards):
     return [f"<results>/analysis/{outcome}/effects.tsv" for outcome in OUTCOMES]
 
 
+def get_rob_sensitivity_table(wildcards):
+    """analysis/rob_sensitivity.tsv when analysis.rob_sensitivity is configured."""
+    if config["analysis"]["rob_sensitivity"] == "none":
+        return []
+    return ["<results>/analysis/rob_sensitivity.tsv"]
+
+
 def get_grade_overrides(wildcards):
     """Reviewers' GRADE overrides, when the review has them."""
     overrides = config["report"]["grade_overrides"]
@@ -286,6 +293,13 @@ def get_funnel_plots(wildcards):
     minimum = config["analysis"]["small_study_min_studies"]
     return [f"<results>/analysis/{outcome}/funnel.{ext}"
             for outcome in outcomes_with_studies(contrasts, minimum) for ext in ("png", "svg")]
+
+
+def get_further_analyses():
+    """The configuration of the analyses beyond one pooled estimate (methods text)."""
+    return {key: config["analysis"][key] for key in ("trim_and_fill", "moderators",
+                                                     "meta_regression", "multilevel",
+                                                     "rob_sensitivity")}
 
 
 def get_trim_and_fill():

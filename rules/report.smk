@@ -51,6 +51,7 @@ rule summary_of_findings:
         studies=rules.validate_extraction.output.studies,
         overrides=get_grade_overrides,
         sheet=config["extraction"]["studies"],
+        rob_sensitivity=get_rob_sensitivity_table,
         code=code_of("src/sysrev/grade.py", "src/sysrev/plots/sof.py",
                       "src/sysrev/study_order.py", "src/sysrev/workflow/report.py"),
     output:
@@ -105,6 +106,8 @@ rule methods_text:
         title=config["report"]["title"],
         question=config["report"]["question"],
         disclosure=config["report"]["disclosure"],
+        analyses=get_further_analyses(),
+        labels={o["id"]: o["label"] for o in config["analysis"]["outcomes"]},
     benchmark:
         "<benchmarks>/methods_text/methods_text.tsv"
     resources:

@@ -388,3 +388,29 @@ def methods_sentences(analyses: Mapping, labels: Mapping[str, str]) -> list[str]
         out.append("Risk-of-bias sensitivity analysis: every outcome re-pooled "
                    f"{ROB_RESTRICTIONS[restriction]} (Cochrane Handbook 10.14).")
     return out
+
+
+def rob_sensitivity_footnotes(sof: pd.DataFrame, sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """The summary-of-findings table with each outcome's risk-of-bias sensitivity result
+    added to its footnotes (``rob_sensitivity.tsv`` rows, numbers as written there)."""
+    from sysrev.grade import FOOTNOTE_SEPARATOR
+    sof = sof.copy()
+    by_outcome = {row["outcome"]: row for _, row in sensitivity.iterrows()}
+    notes = []
+    for outcome, existing in zip(sof["outcome"], sof["footnotes"].fillna("")):
+        row = by_outcome.get(outcome)
+        if row is None:
+            notes.append(existing)
+            continue
+        restriction = row["restriction"]
+        if pd.notna(row.get("estimate")) and str(row.get("estimate")) != "":
+            est = (f"{row['measure']} {float(row['estimate']):.2f} "
+                   f"({float(row['ci_lower']):.2f} to {float(row['ci_upper']):.2f})")
+            text = (f"Sensitivity analysis {restriction}: {est} from {row['k_restricted']} "
+                    f"stud{'y' if str(row['k_restricted']) == '1' else 'ies'}")
+        else:
+            note = row.get("note") if pd.notna(row.get("note")) else "not estimable"
+            text = f"Sensitivity analysis {restriction}: {note}"
+        notes.append(FOOTNOTE_SEPARATOR.join(filter(None, [existing, text + "."])))
+    sof["footnotes"] = notes
+    return sof

@@ -242,3 +242,30 @@ def test_analyse_outcome_with_trim_and_fill_configured():
                                AnalysisSpec(outcome="tb", label="Tuberculosis", type="binary",
                                             measure="RR", timepoint="end"))
     assert "trim_and_fill" not in plain
+
+
+def test_methods_text_and_sof_footnotes_of_configured_analyses():
+    from sysrev.analysis_models import methods_sentences, rob_sensitivity_footnotes
+    off = {"trim_and_fill": "none", "moderators": [], "meta_regression": {},
+           "multilevel": {"outcomes": []}, "rob_sensitivity": "none"}
+    assert methods_sentences(off, {}) == []
+    on = off | {"trim_and_fill": "R0", "rob_sensitivity": "low",
+                "moderators": [{"column": "dose", "type": "continuous", "outcomes": ["sae"]}],
+                "meta_regression": {"method": "REML", "test": "knha", "permutations": 999,
+                                    "seed": 3},
+                "multilevel": {"outcomes": ["sae"], "method": "ML", "robust": True}}
+    text = " ".join(methods_sentences(on, {"sae": "Serious adverse events"}))
+    for part in ("R0 estimator", "dose (continuous) (Serious adverse events)",
+                 "999 permutations", "three-level", "ML", "CR2",
+                 "with only the studies at low risk of bias"):
+        assert part in text
+    sof = pd.DataFrame({"outcome": ["sae", "bmd"], "footnotes": ["Imprecision.", ""]})
+    sens = pd.DataFrame([{"outcome": "sae", "restriction": "with only the studies at low "
+                          "risk of bias (overall)", "measure": "RR", "estimate": "0.9",
+                          "ci_lower": "0.5", "ci_upper": "1.6", "k_restricted": "2",
+                          "note": ""}])
+    out = rob_sensitivity_footnotes(sof, sens)
+    assert out["footnotes"][0] == ("Imprecision. | Sensitivity analysis with only the studies "
+                                   "at low risk of bias (overall): RR 0.90 (0.50 to 1.60) "
+                                   "from 2 studies.")
+    assert out["footnotes"][1] == ""

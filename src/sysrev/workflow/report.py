@@ -69,7 +69,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
                         audit: str, study_order: str = "year",
                         sheet: str | None = None, intervention: str = "intervention",
-                        comparison: str = "control", sof: Mapping | None = None) -> None:
+                        comparison: str = "control", sof: Mapping | None = None,
+                        rob_sensitivity: str | None = None) -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG.
 
     Titled as GRADE titles them, "<Intervention> compared with <comparison> for
@@ -105,6 +106,9 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                       load_overrides(overrides, {r["outcome"] for r in results}),
                       labels=dict(zip(study_table["study_id"], study_table["label"])),
                       order=order_studies(study_table, study_order, sheet))
+    if rob_sensitivity:
+        from sysrev.analysis_models import rob_sensitivity_footnotes
+        table = rob_sensitivity_footnotes(table, read_tsv(rob_sensitivity))
     write_tsv(table, tsv, SOF_COLUMNS)
     with atomic_path(html_out) as handle:
         handle.write(sof_html(table, title, intervention=intervention, comparison=comparison,
@@ -125,7 +129,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
                  pooled: list[str], output: str, disclosure: str = "", title: str = "",
-                 searches: str | None = None, included: str | None = None) -> None:
+                 searches: str | None = None, included: str | None = None,
+                 analyses: Mapping | None = None, labels: Mapping | None = None) -> None:
     """The methods section of the report; each database search is shown with its own note
     from ``searches.tsv``; included reports retracted or under an expression of concern
     (``included``: ``screening/included.tsv``) are named."""
@@ -138,7 +143,8 @@ def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: 
     with atomic_path(output) as handle:
         handle.write(methods_html(review=review, question=question, audits=audits,
                                   prisma=prisma, pooled=pooled, disclosure=disclosure,
-                                  title=title, search_notes=notes, flagged=flagged))
+                                  title=title, search_notes=notes, flagged=flagged,
+                                  analyses=analyses, labels=labels))
 
 
 def _write_page(path: str, page: str) -> None:
