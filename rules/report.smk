@@ -241,6 +241,7 @@ rule sensitivity_table:
         leave1out=rules.meta_analysis.output.leave1out,
         cumulative=rules.meta_analysis.output.cumulative,
         pooled=rules.meta_analysis.output.pooled,
+        rob_sensitivity=get_rob_sensitivity_table,
         code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
                       "src/sysrev/workflow/report.py"),
     output:

@@ -269,3 +269,19 @@ def test_methods_text_and_sof_footnotes_of_configured_analyses():
                                    "at low risk of bias (overall): RR 0.90 (0.50 to 1.60) "
                                    "from 2 studies.")
     assert out["footnotes"][1] == ""
+
+
+def test_sensitivity_page_shows_the_rob_restricted_analysis():
+    from sysrev.analysis import SENSITIVITY_COLUMNS
+    from sysrev.report_tables import sensitivity_page
+    empty = pd.DataFrame(columns=SENSITIVITY_COLUMNS)
+    pooled = {"outcome": "sae", "label": "Serious adverse events", "measure": "RR"}
+    rob = {"k_all": "3", "estimate_all": "1.00449712", "ci_lower_all": "0.7",
+           "ci_upper_all": "1.4", "restriction": "with only the studies at low risk of bias "
+           "(overall)", "k_restricted": "0", "estimate": None, "ci_lower": None,
+           "ci_upper": None, "studies_left_out": "DRIVE2016 (Some concerns)",
+           "note": "no study left: no restricted analysis"}
+    page = sensitivity_page(empty, empty, pooled, level=95, rob=rob)
+    assert "risk-of-bias sensitivity analysis (no study left" in page
+    assert "DRIVE2016 (Some concerns)" in page and "1.00 (0.70 to 1.40)" in page
+    assert "risk-of-bias" not in sensitivity_page(empty, empty, pooled, level=95)

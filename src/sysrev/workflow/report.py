@@ -192,12 +192,17 @@ def outcomes_with_sensitivity(contrasts: str) -> list[str]:
 
 
 def sensitivity_table(*, leave1out: str, cumulative: str, pooled: str, level: float,
-                      output: str) -> None:
+                      output: str, rob_sensitivity: str | None = None) -> None:
     """One outcome's leave-one-out and cumulative analyses as an HTML page."""
     with open(pooled, encoding="utf-8") as handle:
         result = json.load(handle)
+    rob = None
+    if rob_sensitivity:
+        rows = read_tsv(rob_sensitivity)
+        rows = rows[rows["outcome"] == result["outcome"]]
+        rob = rows.iloc[0].to_dict() if len(rows) else None
     _write_page(output, sensitivity_page(read_tsv(leave1out), read_tsv(cumulative), result,
-                                         level=level))
+                                         level=level, rob=rob))
 
 
 def outcome_table(*, effects: str, pooled: str, level: float, output: str) -> None:
