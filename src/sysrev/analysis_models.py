@@ -267,7 +267,11 @@ def trim_and_fill(yi, vi, *, estimator: str, method: str, level: float, measure:
                   labels: Sequence[str]) -> dict:
     """Trim-and-fill for ``pooled.json`` (and the funnel plot): the filled studies and the
     adjusted estimate (:func:`sysrev.meta.trimfill`)."""
-    res = trimfill(yi, vi, method=method, estimator=estimator, level=level)
+    try:
+        res = trimfill(yi, vi, method=method, estimator=estimator, level=level)
+    except (ValueError, RuntimeError) as error:
+        # E.g. equal sampling variances: no regression on the SE to tell the side from.
+        return {"estimator": estimator, "status": f"not done: {error}"}
     k = len(labels)
     fit = res.fit
     out = {"estimator": res.estimator, "side": res.side, "k0": res.k0, "se_k0": res.se_k0,

@@ -90,7 +90,7 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
         minimum = (pooled.get("small_study") or {}).get("min_studies", 3)
         lines.append(f"Egger's test: not computed (fewer than {max(minimum, 3)} studies)")
     tf = pooled.get("trim_and_fill")
-    if tf:
+    if tf and "k0" in tf:
         est = tf.get("exp_estimate", tf["estimate"])
         lines.append(f"Trim-and-fill ({tf['estimator']}): {tf['k0']} studies filled on the "
                      f"{tf['side']}; adjusted estimate {est:.2f} (dotted line)")
