@@ -285,3 +285,16 @@ def test_sensitivity_page_shows_the_rob_restricted_analysis():
     assert "risk-of-bias sensitivity analysis (no study left" in page
     assert "DRIVE2016 (Some concerns)" in page and "1.00 (0.70 to 1.40)" in page
     assert "risk-of-bias" not in sensitivity_page(empty, empty, pooled, level=95)
+
+
+def test_meta_regression_on_a_column_of_the_sheet_itself(tmp_path):
+    """year is one of the studies sheet's own columns: usable as a moderator."""
+    from sysrev.workflow.analysis import _moderator_sheet
+    effects, studies = _bcg()
+    sheet = studies.drop(columns=["alloc", "ablat"]).assign(
+        design="RCT", comparison="BCG vs none", source="metadat dat.bcg")
+    sheet.to_csv(tmp_path / "studies.csv", index=False)
+    loaded = _moderator_sheet(str(tmp_path / "studies.csv"), [{"column": "year"}])
+    table, summary = meta_regression(effects, loaded, [{"column": "year"}], outcome="tb",
+                                     measure="RR", method="REML", test="knha")
+    assert summary["status"] == "fitted" and list(table["term"]) == ["intercept", "year"]

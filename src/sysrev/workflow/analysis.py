@@ -124,8 +124,10 @@ def _moderator_sheet(path: str, moderators: list[dict]) -> pd.DataFrame:
     study, a number where the moderator is continuous (else the file, line and field)."""
     from sysrev.csvtables import LINE
     from sysrev.errors import InputErrors
-    from sysrev.extraction import load_studies
-    columns = list(dict.fromkeys(m["column"] for m in moderators))
+    from sysrev.extraction import STUDY_COLUMNS, load_studies
+    # A moderator may be one of the sheet's own columns (year): loaded anyway.
+    columns = [c for c in dict.fromkeys(m["column"] for m in moderators)
+               if c not in STUDY_COLUMNS]
     sheet = load_studies(path, extra_columns=columns)
     problems = []
     for mod in moderators:

@@ -67,7 +67,8 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
     if isinstance(contrast_sheet, list):
         contrast_sheet = contrast_sheet[0] if contrast_sheet else None
     specs = outcome_specs(outcomes)
-    extra = list(dict.fromkeys(([subgroup] if subgroup else []) + list(moderator_columns)))
+    extra = [c for c in dict.fromkeys(([subgroup] if subgroup else [])
+                                      + list(moderator_columns)) if c not in STUDY_COLUMNS]
     study_table = load_studies(studies, extra)
     study_table["subgroup"] = study_table[subgroup] if subgroup else ""
     included_table = read_tsv(included)
