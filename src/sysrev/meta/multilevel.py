@@ -450,39 +450,47 @@ def coef_test_cr2(fit: MultilevelResult, *, level: float | None = None) -> Robus
     p = X.shape[1]
     order = np.argsort(g, kind="stable")
     sizes = np.bincount(g, minlength=n_groups)
-    starts = np.concatenate([[0], np.cumsum(sizes)])
+    starts = np.concatenate([[0], np.cumsum(sizes)])[:-1]
     meat_terms = np.zeros((n_groups, p))    # E_j e_j: X_jᵀ W_j A_j e_j
-    ME = [None] * n_groups                  # M E_j, p × n_j
-    gdiag = np.zeros((n_groups, p))         # rows of (M E_j) V_j (M E_j)ᵀ, diagonal
+    mex = np.zeros((n_groups, p, p))        # M E_j X_j
+    gdiag = np.zeros((n_groups, p))         # diagonal of (M E_j) V_j (M E_j)ᵀ
+    # Clusters of equal size are done together, as stacks of n_j × n_j matrices.
     for n_j in np.unique(sizes):
         groups = np.flatnonzero(sizes == n_j)
-        idx = np.stack([order[starts[j]:starts[j] + n_j] for j in groups])  # (m, n_j)
+        idx = order[starts[groups][:, None] + np.arange(n_j)]               # (m, n_j)
         Xj = X[idx]                                                         # (m, n_j, p)
-        Vj = s1 * np.ones((n_j, n_j)) + (v[idx] + s2)[:, :, None] * np.eye(n_j)
+        Xt = np.swapaxes(Xj, -1, -2)
+        d = v[idx] + s2
+        eye = np.eye(n_j)
+        Vj = s1 + d[:, :, None] * eye
+        # V_j⁻¹ by Sherman-Morrison: diag(1/d) − c (1/d)(1/d)ᵀ, c = s1 / (1 + s1 Σ 1/d).
+        inv_d = 1 / d
+        c = s1 / (1 + s1 * inv_d.sum(axis=1))
+        Wj = inv_d[:, :, None] * eye - c[:, None, None] * (inv_d[:, :, None]
+                                                          * inv_d[:, None, :])
         L = np.linalg.cholesky(Vj)                        # V_j = L Lᵀ; R = Lᵀ
         R = np.swapaxes(L, -1, -2)
-        XMX = Xj @ M @ np.swapaxes(Xj, -1, -2)
-        G = R @ (Vj - XMX) @ L
+        G = R @ (Vj - Xj @ M @ Xt) @ L
         A = L @ _inv_sqrt_psd(G) @ R
-        Wj = np.linalg.inv(Vj)
-        E = np.swapaxes(Xj, -1, -2) @ Wj @ A               # (m, p, n_j)
-        meat_terms[groups] = (E @ r[idx][:, :, None])[:, :, 0]
+        E = Xt @ Wj @ A                                   # (m, p, n_j)
+        meat_terms[groups] = np.einsum("mpi,mi->mp", E, r[idx])
         me = M @ E
         gdiag[groups] = np.einsum("mpi,mij,mpj->mp", me, Vj, me)
-        for pos, j in enumerate(groups):
-            ME[j] = (me[pos], idx[pos])
+        mex[groups] = me @ Xj
     vcov = M @ (meat_terms.T @ meat_terms) @ M
     se = np.sqrt(np.diag(vcov))
-    # Satterthwaite: P_i = diag(G_j[i]) − H_iᵀH_i with H[i, :, j] = (M E_j X_j)[i] chol(M).
-    MEX = np.stack([ME[j][0] @ X[ME[j][1]] for j in range(n_groups)])      # (J, p, p)
-    Lm = np.linalg.cholesky(M)
-    H = MEX @ Lm                                                           # (J, p, p)
+    # Satterthwaite df (clubSandwich): P_i = D_i − H_i H_iᵀ, D_i = diag(gdiag[:, i]), row j
+    # of H_i = (M E_j X_j)[i] chol(M); df = tr(P_i)² / ‖P_i‖²_F, with
+    # ‖P‖² = ‖D‖² − 2 Σ_j D_jj ‖H_j‖² + ‖H_iᵀH_i‖², so no J × J matrix is formed.
+    H = mex @ np.linalg.cholesky(M)                                        # (J, p, p)
     dfs = []
     for i in range(p):
         Hi = H[:, i, :]                                                    # (J, p)
-        P = -(Hi @ Hi.T)
-        P[np.diag_indices(n_groups)] += gdiag[:, i]
-        dfs.append(float(np.trace(P) ** 2 / np.sum(P ** 2)))
+        Di = gdiag[:, i]
+        h2 = np.sum(Hi ** 2, axis=1)
+        trace = float(np.sum(Di) - np.sum(h2))
+        frob = float(np.sum(Di ** 2) - 2 * np.sum(Di * h2) + np.sum((Hi.T @ Hi) ** 2))
+        dfs.append(trace ** 2 / frob)
     dfs = np.array(dfs)
     tstat = beta / se
     pval = 2 * stats.t.sf(np.abs(tstat), dfs)
