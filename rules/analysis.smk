@@ -55,7 +55,7 @@ rule forest_plot:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
         studies=rules.validate_extraction.output.studies,
-        sheet=config["extraction"]["studies"],
+        sheet=get_sheet("extraction.studies"),
         code=code_of("src/sysrev/plots/forest.py", "src/sysrev/study_order.py",
                       "src/sysrev/workflow/analysis.py"),
     output:
@@ -149,9 +149,9 @@ rule funnel_plot:
 rule meta_regression:
     input:
         effects=rules.meta_analysis.output.effects,
-        sheet=config["extraction"]["studies"],
+        sheet=get_sheet("extraction.studies"),
         code=code_of("src/sysrev/analysis_models.py", "src/sysrev/meta/regression.py",
-                      "src/sysrev/plots/bubble.py", "src/sysrev/extraction.py",
+                      "src/sysrev/plots/bubble.py", "src/sysrev/extraction/sheets.py",
                       "src/sysrev/workflow/analysis.py"),
     output:
         table="<results>/analysis/{outcome}/meta_regression.tsv",
@@ -218,7 +218,7 @@ rule rob_sensitivity:
     input:
         effects=get_effects_tables,
         pooled=get_pooled_results,
-        rob=config["report"]["risk_of_bias"],
+        rob=get_sheet("report.risk_of_bias"),
         studies=rules.validate_extraction.output.studies,
         code=code_of("src/sysrev/analysis_models.py", "src/sysrev/rob.py",
                       "src/sysrev/workflow/analysis.py"),

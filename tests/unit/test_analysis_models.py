@@ -273,7 +273,7 @@ def test_methods_text_and_sof_footnotes_of_configured_analyses():
 
 def test_sensitivity_page_shows_the_rob_restricted_analysis():
     from sysrev.analysis import SENSITIVITY_COLUMNS
-    from sysrev.report_tables import sensitivity_page
+    from sysrev.report.tables import sensitivity_page
     empty = pd.DataFrame(columns=SENSITIVITY_COLUMNS)
     pooled = {"outcome": "sae", "label": "Serious adverse events", "measure": "RR"}
     rob = {"k_all": "3", "estimate_all": "1.00449712", "ci_lower_all": "0.7",

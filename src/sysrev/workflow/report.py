@@ -12,8 +12,8 @@ import pandas as pd
 from sysrev.audit import write_audit
 from sysrev.exports import bibtex_text, excluded_references, included_references, ris_text
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
-from sysrev.report import methods_html
-from sysrev.report_tables import (agreement_page, conflicts_page, duplicates_page,
+from sysrev.report.methods import methods_html
+from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_page,
                                   effects_page, flagged_reports, maybe_page, prisma_page,
                                   related_page,
                                   rob_page, sensitivity_page, summary_page)
@@ -130,7 +130,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
                  pooled: list[str], output: str, disclosure: str = "", title: str = "",
                  searches: str | None = None, included: str | None = None,
-                 analyses: Mapping | None = None, labels: Mapping | None = None) -> None:
+                 update: str | None = None, analyses: Mapping | None = None,
+                 labels: Mapping | None = None) -> None:
     """The methods section of the report; each database search is shown with its own note
     from ``searches.tsv``; included reports retracted or under an expression of concern
     (``included``: ``screening/included.tsv``) are named."""
@@ -144,7 +145,7 @@ def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: 
         handle.write(methods_html(review=review, question=question, audits=audits,
                                   prisma=prisma, pooled=pooled, disclosure=disclosure,
                                   title=title, search_notes=notes, flagged=flagged,
-                                  analyses=analyses, labels=labels))
+                                  update=update, analyses=analyses, labels=labels))
 
 
 def _write_page(path: str, page: str) -> None:
