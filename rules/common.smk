@@ -137,6 +137,13 @@ def get_effects_tables(wildcards):
     return [f"<results>/analysis/{outcome}/effects.tsv" for outcome in OUTCOMES]
 
 
+def get_rob_sensitivity_table(wildcards):
+    """analysis/rob_sensitivity.tsv when analysis.rob_sensitivity is configured."""
+    if config["analysis"]["rob_sensitivity"] == "none":
+        return []
+    return ["<results>/analysis/rob_sensitivity.tsv"]
+
+
 def get_grade_overrides(wildcards):
     """Reviewers' GRADE overrides, when the review has them."""
     overrides = config["report"]["grade_overrides"]
@@ -249,6 +256,48 @@ def get_funnel_plots(wildcards):
             for outcome in outcomes_with_studies(contrasts, minimum) for ext in ("png", "svg")]
 
 
+def get_further_analyses():
+    """The configuration of the analyses beyond one pooled estimate (methods text)."""
+    return {key: config["analysis"][key] for key in ("trim_and_fill", "moderators",
+                                                     "meta_regression", "multilevel",
+                                                     "rob_sensitivity")}
+
+
+def get_trim_and_fill():
+    """analysis.trim_and_fill as the estimator, or None when not configured."""
+    estimator = config["analysis"]["trim_and_fill"]
+    return None if estimator == "none" else estimator
+
+
+def get_moderator_columns():
+    """The studies-sheet columns named by analysis.moderators."""
+    return sorted({m["column"] for m in config["analysis"]["moderators"]})
+
+
+def get_moderators(wildcards):
+    """The moderators of analysis.moderators that apply to the outcome."""
+    return [{"column": m["column"], "type": m["type"]}
+            for m in config["analysis"]["moderators"]
+            if not m["outcomes"] or wildcards.outcome in m["outcomes"]]
+
+
+def get_model_outputs(wildcards):
+    """Meta-regression, three-level model and risk-of-bias sensitivity outputs, for the
+    analyses configured (none by default) and the outcomes with data."""
+    with_data = outcomes_with_data(get_extraction_contrasts())
+    moderated = {o for o in OUTCOMES
+                 if any(not m["outcomes"] or o in m["outcomes"]
+                        for m in config["analysis"]["moderators"])}
+    multilevel = set(config["analysis"]["multilevel"]["outcomes"])
+    outputs = [f"<results>/analysis/{o}/{name}" for o in with_data if o in moderated
+               for name in ("meta_regression.tsv", "bubble.png")]
+    outputs += [f"<results>/analysis/{o}/multilevel.tsv" for o in with_data
+                if o in multilevel]
+    if config["analysis"]["rob_sensitivity"] != "none":
+        outputs.append("<results>/analysis/rob_sensitivity.tsv")
+    return outputs
+
+
 def get_stage_audits(wildcards):
     return [f"<results>/audit/{stage}.json" for stage in STAGES]
 
@@ -284,6 +333,7 @@ def get_final_outputs(wildcards):
                      + get_pooled_results(wildcards))
     return (outputs + intermediates + get_forest_plots(wildcards)
             + get_funnel_plots(wildcards) + get_report_tables(wildcards) + exports
+            + get_model_outputs(wildcards)
             + get_stage_audits(wildcards) + get_update_outputs(wildcards))
 
 

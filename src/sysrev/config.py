@@ -151,6 +151,16 @@ def check_config(config: Mapping) -> None:
         if outcome["measure"] not in allowed:
             raise ConfigError(f"{key}.measure: {outcome['measure']} does not fit a "
                               f"{outcome['type']} outcome (use one of {list(allowed)})")
+    analysis = config["analysis"]
+    named = [(f"analysis.moderators[{i}].outcomes", o)
+             for i, m in enumerate(analysis.get("moderators") or [])
+             for o in m.get("outcomes") or []]
+    named += [("analysis.multilevel.outcomes", o)
+              for o in (analysis.get("multilevel") or {}).get("outcomes") or []]
+    for key, outcome_id in named:
+        if outcome_id not in seen:
+            raise ConfigError(f"{key}: '{outcome_id}' is not a configured outcome id "
+                              f"(known: {', '.join(sorted(seen))})")
     sources = [e["source"] for e in config["search"]["exports"]]
     for index, source in enumerate(sources):
         if source == "pubmed":

@@ -2,6 +2,7 @@
 Snakemake keeps the old outputs of the job that would read it, with exit code 0)."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,16 @@ def test_a_previous_version_folder_that_does_not_exist_names_its_key(bundled):
     config["prisma"]["previous_version"] = "data/denosumab_ra/versions/2024-13-01"
     with pytest.raises(ConfigError, match=r"^prisma.previous_version: folder"):
         check_config_paths(config)
+
+
+@pytest.mark.parametrize("key", ["analysis.moderators[0].outcomes",
+                                 "analysis.multilevel.outcomes"])
+def test_an_analysis_naming_an_unknown_outcome_names_its_key(bundled, key):
+    config = copy.deepcopy(bundled)
+    if "moderators" in key:
+        config["analysis"]["moderators"] = [{"column": "year", "outcomes": ["sea"]}]
+    else:
+        config["analysis"]["multilevel"]["outcomes"] = ["sea"]
+    with pytest.raises(ConfigError, match="^" + re.escape(key) + ": 'sea' is not a "
+                                          "configured outcome id"):
+        check_config(config)

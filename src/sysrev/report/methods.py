@@ -62,7 +62,8 @@ def _stage_order(entry: Mapping) -> tuple[int, str]:
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
                  pooled: list[str], question: str = "", disclosure: str = "",
                  title: str = "", search_notes: Mapping[str, str] | None = None,
-                 flagged: Sequence[Mapping[str, str]] = (), update: str | None = None) -> str:
+                 flagged: Sequence[Mapping[str, str]] = (), update: str | None = None,
+                 analyses: Mapping | None = None, labels: Mapping | None = None) -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
     extraction, statistics, with the numbers behind each step.
 
@@ -195,7 +196,7 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
             + ".</p>"))
     parts.append(_table(["Outcome", "Measure", "Studies", "Status", "Model"], rows))
     if results:
-        parts.append(_further_analyses(results))
+        parts.append(_further_analyses(results, analyses or {}, labels or {}))
     log.info("methods_html: %d sources, %d outcomes", len(sources), len(results))
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
             + html.escape(f"Methods: {heading}") + "</title><style>body{font-family:"
@@ -220,8 +221,10 @@ def _flagged_paragraph(flagged: Sequence[Mapping[str, str]]) -> str:
                           + "; ".join(items) + ".") + "</p>")
 
 
-def _further_analyses(results: Sequence[Mapping]) -> str:
-    """Small-study tests (which outcomes had enough studies) and sensitivity analyses."""
+def _further_analyses(results: Sequence[Mapping], analyses: Mapping,
+                      labels: Mapping) -> str:
+    """Small-study tests (which outcomes had enough studies), sensitivity analyses and the
+    configured analyses beyond one pooled estimate (``analyses``, config ``analysis``)."""
     rule = results[0]["methods"].get("small_study_tests")
     minimum = (results[0].get("small_study") or {}).get("min_studies")
     assessed = [r["label"] for r in results if (r.get("small_study") or {}).get("assessed")]
@@ -239,6 +242,9 @@ def _further_analyses(results: Sequence[Mapping]) -> str:
                          "refitted without each study in turn) and cumulative (studies added "
                          "by year of publication) meta-analyses of "
                          + ", ".join(sensitivity) + ".")
+    if analyses:
+        from sysrev.analysis_models import methods_sentences
+        sentences += methods_sentences(analyses, labels)
     return "<p>" + html.escape(" ".join(sentences)) + "</p>" if sentences else ""
 
 
