@@ -62,7 +62,14 @@ def batch_name(window: int, batch: int) -> str:
 
 
 class PartialSnapshot:
-    """The ``<date>.partial/`` folder of a retrieval into ``snapshot_dir``."""
+    """The ``<date>.partial/`` folder of a retrieval into ``snapshot_dir``.
+
+    ``pattern`` names the files that hold the answers (PubMed's efetch batches by default),
+    ``empty`` is the file written for a search with no hits (name, bytes), or None.
+    """
+
+    pattern = _BATCH
+    empty: tuple[str, bytes] | None = ("batch_w0000_00000.xml", b"")
 
     def __init__(self, snapshot_dir: str | Path):
         self.final = Path(snapshot_dir)
@@ -102,7 +109,7 @@ class PartialSnapshot:
         """Every complete batch file, in fetch order."""
         if not self.path.is_dir():
             return []
-        return sorted(p for p in self.path.iterdir() if _BATCH.match(p.name))
+        return sorted(p for p in self.path.iterdir() if self.pattern.match(p.name))
 
     def clean_temporaries(self) -> None:
         """Remove temporary files left by a run killed while writing."""
@@ -122,8 +129,9 @@ class PartialSnapshot:
             raise InputError(self.final, "a snapshot folder already exists here and snapshots "
                                          "are never overwritten; the retrieval is kept in "
                                          f"{self.path}")
-        if not self.batch_files():
-            write_atomic(self.path / "batch_w0000_00000.xml", EMPTY_SET)
+        if not self.batch_files() and self.empty is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path / self.empty[0], self.empty[1] or EMPTY_SET)
         write_atomic(self.path / PROVENANCE,
                      (json.dumps(provenance, indent=2, sort_keys=True, ensure_ascii=False)
                       + "\n").encode("utf-8"))
