@@ -155,14 +155,15 @@ def check_spec(provenance: dict[str, Any], spec: dict[str, Any], snapshot_dir: P
                source: str) -> None:
     """Fail when the snapshot of this date was made with another search than configured."""
     recorded = provenance.get("search") or {}
-    for key, value in spec.items():
-        if key in ("date",) or key not in recorded:
+    for key in sorted(set(spec) | set(recorded)):
+        value = spec.get(key)
+        if key == "date":
             continue
-        if _normal(recorded[key]) != _normal(value):
+        if _normal(recorded.get(key)) != _normal(value):
             raise InputError(
                 Path(snapshot_dir) / PROVENANCE,
                 f"this search date already has a {source} snapshot made with {key} "
-                f"{recorded[key]!r}, but the configuration says {value!r}. Snapshots are "
+                f"{recorded.get(key)!r}, but the configuration says {value!r}. Snapshots are "
                 f"never overwritten: set search.{source}.date to a new date to search "
                 "again, or restore the setting the snapshot was made with.", field=key)
 

@@ -36,6 +36,12 @@ QUERY_KEYS = ("cond", "term", "intr", "titles", "outc", "spons", "lead", "id", "
 FILTER_KEYS = ("overallStatus", "advanced", "ids", "geo")
 
 
+def normalise_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The search with its defaults filled in (what a snapshot records and is compared on)."""
+    return {"query": dict(spec.get("query") or {}), "filter": dict(spec.get("filter") or {}),
+            "date": spec.get("date")}
+
+
 def request_params(spec: dict[str, Any]) -> dict[str, str]:
     """The API's parameters for a configured search (``query`` and ``filter`` maps)."""
     params = {f"query.{k}": str(v) for k, v in sorted((spec.get("query") or {}).items())}
@@ -75,6 +81,7 @@ def retrieve(spec: dict[str, Any], snapshot_dir: str | Path, settings: HttpSetti
              sleep=None, rng=None) -> dict[str, Any]:
     """Retrieve a ClinicalTrials.gov search into its frozen snapshot (see
     :func:`sysrev.search.adapters.retrieve_pages`)."""
+    spec = normalise_spec(spec)
     kwargs = {"sleep": sleep} if sleep else {}
     client = RestClient(settings, source="ClinicalTrials.gov", search_date=spec.get("date"),
                         snapshot_dir=str(snapshot_dir), rng=rng, **kwargs)
@@ -152,7 +159,7 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
     folder = Path(snapshot_dir)
     provenance = read_provenance_checked(folder)
     if spec is not None:
-        check_spec(provenance, spec, folder, "ctgov")
+        check_spec(provenance, normalise_spec(spec), folder, "ctgov")
     rows = []
     for position, (path, study) in enumerate(_studies(data_files_in(folder)), start=1):
         rec = study_record(study)
