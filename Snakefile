@@ -49,6 +49,7 @@ if "NCBI_API_KEY" in os.environ:
 
 include: "rules/common.smk"
 include: "rules/search.smk"
+include: "rules/sources.smk"
 include: "rules/dedup.smk"
 include: "rules/screening.smk"
 include: "rules/extraction.smk"

@@ -172,7 +172,7 @@ class RestStub(EutilsStub):
             elif endpoint == "search":
                 status, body, kind = 200, self._epmc(params), "application/json"
             elif endpoint == "elink":
-                status, body, kind = 200, self._elink(raw), "text/xml"
+                status, body, kind = 200, self._elink(raw, fault), "text/xml"
             elif endpoint == "efetch":
                 status, body, kind = 200, self._efetch_ids(params), "text/xml"
             else:
@@ -210,7 +210,9 @@ class RestStub(EutilsStub):
         return json.dumps(page).encode()
 
     # -- Entrez elink / efetch by id --------------------------------------------------------
-    def _elink(self, raw) -> bytes:
+    def _elink(self, raw, fault=None) -> bytes:
+        if fault == "error":
+            return ELINK_HEAD + b"<eLinkResult><ERROR>Backend busy (stub)</ERROR></eLinkResult>\n"
         ids = [i for v in raw.get("id", []) for i in v.split(",")]
         linkname = raw.get("linkname", ["pubmed_pubmed"])[-1]
         sets = []
