@@ -90,7 +90,7 @@ rule methods_text:
         searches=get_searches_table(),
         included=rules.screen_records.output.included,
         code=code_of("src/sysrev/report.py", "src/sysrev/htmltable.py",
-                      "src/sysrev/report_tables.py",
+                      "src/sysrev/report_tables.py", "src/sysrev/search/citations.py",
                       "src/sysrev/workflow/report.py", "src/sysrev/workflow/search.py"),
     output:
         html=report(
