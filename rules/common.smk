@@ -463,7 +463,7 @@ def get_source_details(wildcards):
 
 
 def get_snapshot_provenances(wildcards):
-    """Every configured search's snapshot (rule retrieve: those missing are retrieved)."""
+    """Every configured search's snapshot (the retrieve target: missing ones are retrieved)."""
     found = get_pubmed_provenance(wildcards)
     return list(found) + [f"{get_source_folder(source)}/provenance.json"
                           for source in get_api_sources()]
