@@ -8,17 +8,15 @@ stops at once, saying what to do."""
 import hashlib
 import importlib.util
 import json
-import os
 import shutil
 import socket
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from tests.workflow.conftest import REPO, copy_project, run_snakemake
+from tests.workflow.conftest import REPO, copy_project, environment, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -32,20 +30,6 @@ def closed_port_url() -> str:
     with socket.socket() as sock:  # nothing listens there: every connection is refused
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}/"
-
-
-@contextmanager
-def environment(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def offline():

@@ -151,6 +151,23 @@ def read_provenance_checked(snapshot_dir: str | Path) -> dict[str, Any]:
     return provenance
 
 
+def snapshot_record_table(rows: list[dict[str, Any]], *, source: str, folder: Path,
+                          provenance: dict[str, Any]) -> pd.DataFrame:
+    """The record table of a snapshot's parsed records (``source_position`` numbered here),
+    checked: no record twice, and as many as the provenance counted."""
+    from sysrev.imports.records import make_record_table
+    for position, row in enumerate(rows, start=1):
+        row["source_position"] = position
+    table = make_record_table(rows, source=source, source_file=folder)
+    twice = table["source_id"][table["source_id"].duplicated()]
+    if not twice.empty:
+        raise InputError(folder, f"records present twice: {sorted(set(twice))}")
+    if provenance.get("count") is not None and int(provenance["count"]) != len(table):
+        raise InputError(folder / PROVENANCE, f"provenance says {provenance['count']} "
+                         f"records but the snapshot holds {len(table)}", field="count")
+    return table
+
+
 def check_spec(provenance: dict[str, Any], spec: dict[str, Any], snapshot_dir: Path,
                source: str) -> None:
     """Fail when the snapshot of this date was made with another search than configured."""

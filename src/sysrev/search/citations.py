@@ -27,9 +27,9 @@ from typing import Any
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.imports.records import make_record_table
 from sysrev.search.adapters import (check_spec, file_entries, PageStore, public_url,
-                                    read_provenance_checked, version_of)
+                                    read_provenance_checked, snapshot_record_table,
+                                    version_of)
 from sysrev.search.batch_store import PROVENANCE
 from sysrev.search.efetch_scan import EutilsResponseError, NcbiError, scan_pubmed_set
 from sysrev.search.entrez_client import EntrezClient, EntrezSettings
@@ -223,15 +223,11 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
         check_spec(provenance, normalise_spec(spec), folder, "citations")
     _, efetch = _pages(folder)
     rows = []
-    records = (rec for path in efetch for rec in parse_pubmed_xml(path))
-    for position, rec in enumerate(records, start=1):
+    for rec in (rec for path in efetch for rec in parse_pubmed_xml(path)):
         rec["source_id"] = rec["pmid"]
-        rec["source_position"] = position
         rows.append(rec)
-    table = make_record_table(rows, source="citations", source_file=folder)
-    if provenance.get("count") is not None and int(provenance["count"]) != len(table):
-        raise InputError(folder / PROVENANCE, f"provenance says {provenance['count']} "
-                         f"records but the pages hold {len(table)}", field="count")
+    table = snapshot_record_table(rows, source="citations", folder=folder,
+                                  provenance=provenance)
     log.info("citations snapshot %s: %d records", folder, len(table))
     return table
 

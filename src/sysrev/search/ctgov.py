@@ -21,9 +21,9 @@ from typing import Any
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.imports.records import make_record_table
 from sysrev.search.adapters import (HttpSettings, RestClient, parse_json_page,
-                                    read_provenance_checked, check_spec, retrieve_pages)
+                                    read_provenance_checked, check_spec, retrieve_pages,
+                                    snapshot_record_table)
 from sysrev.search.http_retry import ResponseError
 
 log = logging.getLogger(__name__)
@@ -160,18 +160,8 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
     provenance = read_provenance_checked(folder)
     if spec is not None:
         check_spec(provenance, normalise_spec(spec), folder, "ctgov")
-    rows = []
-    for position, (path, study) in enumerate(_studies(data_files_in(folder)), start=1):
-        rec = study_record(study)
-        rec["source_position"] = position
-        rows.append(rec)
-    table = make_record_table(rows, source="ctgov", source_file=folder)
-    twice = table["source_id"][table["source_id"].duplicated()]
-    if not twice.empty:
-        raise InputError(folder, f"NCT ids present twice: {sorted(set(twice))}")
-    if provenance.get("count") is not None and int(provenance["count"]) != len(table):
-        raise InputError(folder / "provenance.json", f"provenance says {provenance['count']} "
-                         f"studies but the pages hold {len(table)}", field="count")
+    rows = [study_record(study) for _, study in _studies(data_files_in(folder))]
+    table = snapshot_record_table(rows, source="ctgov", folder=folder, provenance=provenance)
     log.info("ClinicalTrials.gov snapshot %s: %d studies", folder, len(table))
     return table
 
@@ -197,4 +187,4 @@ def references(snapshot_dir: str | Path) -> list[tuple[str, str, str]]:
 
 
 __all__ = ["retrieve", "read", "versions", "references", "request_params", "study_record",
-           "DEFAULT_BASE_URL", "BASE_URL_ENV", "data_files"]
+           "DEFAULT_BASE_URL", "BASE_URL_ENV"]

@@ -41,11 +41,11 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit, urlunsplit
 
 from Bio import Entrez
 
 from sysrev.errors import InputError
+from sysrev.search.adapters import public_url, resolve_url
 from sysrev.search.batch_store import PROVENANCE, PartialSnapshot
 from sysrev.search.efetch_scan import (EutilsResponseError, NcbiError, ScannedSet,
                                        TruncatedXMLError, scan_pubmed_set, without_articles)
@@ -72,22 +72,12 @@ class EntrezError(RetrievalError):
 
 def resolve_base_url(configured: str | None = None) -> str:
     """The E-utilities base URL: ``SYSREV_EUTILS_URL`` if set, else ``configured``."""
-    url = os.environ.get(BASE_URL_ENV) or configured or DEFAULT_BASE_URL
-    return url if url.endswith("/") else url + "/"
+    return resolve_url(BASE_URL_ENV, configured, DEFAULT_BASE_URL)
 
 
 def api_key_from_env() -> str | None:
     """The NCBI API key, read only from the environment (never from config or files)."""
     return os.environ.get(API_KEY_ENV) or None
-
-
-def public_url(url: str) -> str:
-    """A URL without user name, password, query or fragment, fit for logs and provenance."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 @dataclass(frozen=True)

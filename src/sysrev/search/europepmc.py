@@ -26,9 +26,9 @@ from typing import Any
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.imports.records import make_record_table
 from sysrev.search.adapters import (HttpSettings, RestClient, check_spec, parse_json_page,
-                                    read_provenance_checked, retrieve_pages)
+                                    read_provenance_checked, retrieve_pages,
+                                    snapshot_record_table)
 from sysrev.search.http_retry import ResponseError
 
 log = logging.getLogger(__name__)
@@ -170,18 +170,9 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
     provenance = read_provenance_checked(folder)
     if spec is not None:
         check_spec(provenance, normalise_spec(spec), folder, "europepmc")
-    rows = []
-    for position, result in enumerate(_results(_pages(folder)), start=1):
-        rec = result_record(result)
-        rec["source_position"] = position
-        rows.append(rec)
-    table = make_record_table(rows, source="europepmc", source_file=folder)
-    twice = table["source_id"][table["source_id"].duplicated()]
-    if not twice.empty:
-        raise InputError(folder, f"records present twice: {sorted(set(twice))}")
-    if provenance.get("count") is not None and int(provenance["count"]) != len(table):
-        raise InputError(folder / "provenance.json", f"provenance says {provenance['count']} "
-                         f"records but the pages hold {len(table)}", field="count")
+    rows = [result_record(result) for result in _results(_pages(folder))]
+    table = snapshot_record_table(rows, source="europepmc", folder=folder,
+                                  provenance=provenance)
     log.info("Europe PMC snapshot %s: %d records (%d preprints)", folder, len(table),
              int(table["publication_types"].fillna("").str.startswith("Preprint").sum()))
     return table
