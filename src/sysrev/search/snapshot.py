@@ -15,6 +15,7 @@ import pandas as pd
 
 from sysrev.errors import InputError
 from sysrev.imports.records import make_record_table
+from sysrev.search.adapters import verify_snapshot
 from sysrev.search.pubmed_xml import parse_pubmed_xml
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ def read_snapshot(snapshot_dir: str | Path, *, query: str,
     """
     provenance = read_provenance(snapshot_dir)
     check_query(provenance, query, snapshot_dir)
+    # A retrieved snapshot lists its files with their SHA-256: a changed file is an error.
+    verify_snapshot(snapshot_dir, provenance)
     if check_dates:
         check_window(provenance, snapshot_dir, start_date=start_date, date_type=date_type)
     rows = []
