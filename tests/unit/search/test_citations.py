@@ -81,3 +81,14 @@ def test_live_citation_chase_smoke(tmp_path):
                                      "date": "2026-01-31"}, tmp_path / "s",
                                     EntrezSettings(email=os.environ.get("SYSREV_EMAIL", "")))
     assert len(citations.read(tmp_path / "s")) == provenance["count"] > 0
+
+
+def test_the_api_key_is_sent_but_written_nowhere(tmp_path):
+    key = "sysrev-test-key-5e1f"
+    with RestStub(records=RECORDS, links=LINKS) as stub:
+        provenance = citations.retrieve(SPEC, tmp_path / "d", EntrezSettings(
+            base_url=stub.root + "entrez/eutils/", email="t@example.org", api_key=key,
+            rate=None, batch_size=3))
+        assert {p.get("api_key") for _, p in stub.requests} == {key}
+    assert provenance["api_key_used"] is True
+    assert not [p for p in (tmp_path / "d").iterdir() if key.encode() in p.read_bytes()]
