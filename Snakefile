@@ -64,6 +64,14 @@ rule all:
     default_target: True
 
 
+# The offline route's first half (README.md, "Updating without internet"): `snakemake
+# retrieve --cores 1` on a machine with internet retrieves every configured search whose
+# date has no snapshot yet, and nothing else.
+rule retrieve:
+    input:
+        get_snapshot_provenances,
+
+
 # A run that exits 0 can still carry warnings that change what its results mean (a dropped
 # extraction row, pending decisions, a suspicious export): repeat them at the end. A failed
 # run leaves the last successful run's tables in place: mark the folder until a run succeeds.

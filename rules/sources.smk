@@ -111,9 +111,3 @@ if get_searched_sources():
         script:
             "../scripts/source_update.py"
 
-
-# The offline route's first half: `snakemake retrieve --cores 1` on a machine with internet
-# retrieves every configured search whose date has no snapshot yet, and nothing else.
-rule retrieve:
-    input:
-        get_snapshot_provenances,
