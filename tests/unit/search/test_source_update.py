@@ -38,3 +38,17 @@ def test_pubmed_without_network_stops_after_two_tries(tmp_path):
                           EntrezSettings(base_url=url, email="t@example.org", rate=None),
                           sleep=slept.append)
     assert len(slept) == 1
+
+
+def test_citation_seeds_table(tmp_path):
+    from sysrev.errors import InputError
+    from sysrev.workflow.sources import read_seeds
+    path = tmp_path / "seeds.tsv"
+    path.write_text("pmid\tnote\n22\ta\n\t\n0011\tb\n22\tagain\n")
+    assert read_seeds(path) == ["11", "22"]
+    path.write_text("pmid\n22\nPMC123\n")
+    with pytest.raises(InputError, match=r"seeds.tsv, line 3, field 'pmid': 'PMC123' is not"):
+        read_seeds(path)
+    (tmp_path / "s.csv").write_text("record_id\n1\n")
+    with pytest.raises(InputError, match="no 'pmid' column"):
+        read_seeds(tmp_path / "s.csv")
