@@ -188,6 +188,14 @@ def versions(snapshot_dir: str | Path) -> dict[str, str]:
     return out
 
 
+def identifiers(snapshot_dir: str | Path) -> list[tuple[str, ...]]:
+    """(Europe PMC key, PMID, PMCID, DOI, yes/no preprint, first publication date) of each
+    record: the ids the record table has no column for (PMCID) with the preprint flag."""
+    return [(source_id(r), r.get("pmid") or "", r.get("pmcid") or "", r.get("doi") or "",
+             "yes" if is_preprint(r) else "no", r.get("firstPublicationDate") or "")
+            for r in _results(_pages(snapshot_dir))]
+
+
 def preprint_ids(snapshot_dir: str | Path) -> set[str]:
     """Europe PMC keys of the preprints in a snapshot."""
     return {source_id(r) for r in _results(_pages(snapshot_dir)) if is_preprint(r)}

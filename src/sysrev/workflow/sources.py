@@ -22,7 +22,7 @@ SOURCE_UPDATE_COLUMNS = ["source", "record_id", "source_id", "status", "version"
 #: Per-source details kept beside the record table (see :func:`source_details`).
 DETAIL_COLUMNS = {
     "ctgov": ["nct_id", "pmid", "reference_type"],
-    "europepmc": ["source_id", "preprint"],
+    "europepmc": ["source_id", "pmid", "pmcid", "doi", "preprint", "first_publication_date"],
     "citations": ["pmid", "seed_pmid", "direction", "search_date"],
 }
 
@@ -71,17 +71,14 @@ def retrieve_source(*, source: str, snapshot_dir: str, config: Mapping[str, Any]
 
 def source_details(source: str, snapshot_dir: Path) -> pd.DataFrame:
     """What a source knows beyond the record table: the PMIDs a registration cites
-    (ctgov), which records are preprints (europepmc), each found record's seed and
-    direction (citations)."""
+    (ctgov), each record's PMCID and whether it is a preprint (europepmc), each found
+    record's seed and direction (citations)."""
     if source == "ctgov":
         from sysrev.search.ctgov import references
         return pd.DataFrame(references(snapshot_dir), columns=DETAIL_COLUMNS["ctgov"])
     if source == "europepmc":
-        from sysrev.search.europepmc import preprint_ids, versions
-        preprints = preprint_ids(snapshot_dir)
-        return pd.DataFrame([(key, "yes" if key in preprints else "no")
-                             for key in sorted(versions(snapshot_dir))],
-                            columns=DETAIL_COLUMNS["europepmc"])
+        from sysrev.search.europepmc import identifiers
+        return pd.DataFrame(identifiers(snapshot_dir), columns=DETAIL_COLUMNS["europepmc"])
     from sysrev.search.citations import links
     return links(snapshot_dir)
 
