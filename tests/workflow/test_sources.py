@@ -64,6 +64,9 @@ def test_demo_runs_offline_from_its_snapshots(demo_run):
     snapshots = {s["source"]: s.get("snapshot") for s in audit["parameters"]["sources"]}
     assert snapshots["ctgov"]["search_date"] == "2026-01-31"
     assert snapshots["citations"]["count"] == 5
+    with offline():
+        rerun = run_snakemake(demo_run, "--configfile", CONFIG)
+    assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
 def test_update_tables_say_new_changed_withdrawn(demo_run):
