@@ -322,12 +322,7 @@ def retrieve_pages(*, source: str, spec: dict[str, Any], snapshot_dir: str | Pat
                                 f"set search.{source}.date to a new date")
     store = PageStore(final)
     key = {"source": source, "search": spec, "page_size": client.settings.page_size}
-    plan = store.load_plan()
-    if plan is not None and plan.get("key") != key:
-        log.warning("%s holds a retrieval made with other settings; starting again",
-                    store.path)
-        store.reset()
-        plan = None
+    plan = store.resume_plan(key)
     resumed = plan is not None
     if plan is None:
         plan = {"key": key, "pages": 0, "cursor": first_cursor, "done": False}

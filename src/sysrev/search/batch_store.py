@@ -87,6 +87,17 @@ class PartialSnapshot:
             log.warning("unreadable %s; starting the retrieval again", path)
             return None
 
+    def resume_plan(self, key: Any) -> dict[str, Any] | None:
+        """The saved plan of an interrupted retrieval with the same ``key`` (its search and
+        settings), or None; a partial retrieval made with another key is removed."""
+        plan = self.load_plan()
+        if plan is not None and plan.get("key") != key:
+            log.warning("%s holds a retrieval made with other settings; starting again",
+                        self.path)
+            self.reset()
+            plan = None
+        return plan
+
     def save_plan(self, plan: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path / PLAN,

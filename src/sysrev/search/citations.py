@@ -105,10 +105,7 @@ def retrieve(spec: dict[str, Any], snapshot_dir: str | Path, settings: EntrezSet
                                 "snapshots are never overwritten")
     store = PageStore(final)
     key = {"source": "citations", "search": spec, "batch_size": settings.batch_size}
-    plan = store.load_plan()
-    if plan is not None and plan.get("key") != key:
-        store.reset()
-        plan = None
+    plan = store.resume_plan(key)
     resumed = plan is not None
     tasks = _tasks(spec)
     if plan is None:

@@ -419,12 +419,7 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
                  public_url(client.base_url), settings.batch_size,
                  "API key from NCBI_API_KEY" if settings.api_key else "no API key")
         key = spec.key(settings.batch_size)
-        plan = store.load_plan()
-        if plan is not None and plan.get("key") != key:
-            log.warning("%s holds a retrieval made with other settings; starting again",
-                        store.path)
-            store.reset()
-            plan = None
+        plan = store.resume_plan(key)
         live: dict[int, EsearchResult] = {}
         resumed = plan is not None
         if plan is None:
