@@ -53,7 +53,7 @@ rule forest_plot:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
         studies=rules.validate_extraction.output.studies,
-        sheet=config["extraction"]["studies"],
+        sheet=get_sheet("extraction.studies"),
         code=code_of("src/sysrev/plots/forest.py", "src/sysrev/study_order.py",
                       "src/sysrev/workflow/analysis.py"),
     output:

@@ -1,15 +1,12 @@
 # Helper functions only: input functions (get_*) and predicates (is_*).
-import functools
+# The logic they use lives in sysrev.workflow.inputs (tested in tests/unit/test_workflow_inputs.py).
 import os
-import re
 from pathlib import Path
 
-from snakemake.exceptions import IncompleteCheckpointException
-
-from sysrev.paths import STAGED_PREFIX_VARIABLE
-from sysrev.config import check_config
-from sysrev.tables import sha256_file
+from sysrev.config import check_config, configured_previous_version, configured_sheet
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
+from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_digests,
+                                    local_copy, xml_files)
 from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
@@ -17,19 +14,8 @@ from sysrev.search.adapters import previous_snapshot as previous_source_snapshot
 from sysrev.search.registry import API_SOURCES
 
 check_config(config)
-
-
-def export_staged_prefix():
-    """Tell the jobs where a storage provider stages files (when jobs share no file system),
-    so that audits record each file's path in the review, not its staged copy."""
-    settings = workflow.storage_settings
-    if settings.default_storage_provider and settings.default_storage_prefix:
-        remote = re.sub(r"^[A-Za-z0-9+.-]+://", "", settings.default_storage_prefix).strip("/")
-        os.environ[STAGED_PREFIX_VARIABLE] = (f"{settings.local_storage_prefix}/"
-                                              f"{settings.default_storage_provider}/{remote}/")
-
-
-export_staged_prefix()
+# Jobs that share no file system: tell them where the storage provider stages files.
+export_staged_prefix(workflow.storage_settings)
 
 OUTCOMES = {o["id"]: o for o in config["analysis"]["outcomes"]}
 EXPORTS = {e["source"]: e for e in config["search"]["exports"]}
@@ -45,11 +31,6 @@ wildcard_constraints:
     update_source="|".join(("pubmed",) + API_SOURCES),
 
 
-#: Modules every stage's results depend on: how tables are read, validated and written.
-SHARED_CODE = ["src/sysrev/tables.py", "src/sysrev/csvtables.py", "src/sysrev/columns.py",
-               "src/sysrev/audit.py", "src/sysrev/errors.py", "src/sysrev/config.py",
-               "src/sysrev/paths.py"]
-
 #: The workflow's own folder (rules/..), wherever the review's working directory is: with
 #: --directory, as a module, or on a cluster, code inputs resolve here, not in the review.
 WORKFLOW_ROOT = Path(str(workflow.current_basedir)).parent
@@ -57,17 +38,10 @@ WORKFLOW_ROOT = Path(str(workflow.current_basedir)).parent
 
 def code_of(*modules):
     """The package modules a rule's results depend on (listed as inputs, so that a change of
-    method reruns the stage): the given ones plus the shared I/O modules, as paths in the
-    workflow's folder. They are local(): part of the deployed workflow, never moved through
-    a storage provider when jobs share no file system. A workflow read from a remote source
-    (a module from a git host) has no local code to track, and gets none."""
-    if not WORKFLOW_ROOT.is_dir():
-        return []
-    # Relative to the review's folder when the workflow is that folder (the usual case), so
-    # that a moved or copied project does not rerun every job ("set of input files changed").
-    root = Path() if WORKFLOW_ROOT.resolve() == Path.cwd().resolve() else WORKFLOW_ROOT
-    return [local(str(root / module))
-            for module in sorted(set(modules) | set(SHARED_CODE))]
+    method reruns the stage): the given ones plus the shared I/O modules
+    (:func:`sysrev.workflow.inputs.code_paths`). They are local(): part of the deployed
+    workflow, never moved through a storage provider when jobs share no file system."""
+    return [local(path) for path in code_paths(WORKFLOW_ROOT, modules)]
 
 
 def get_input_sha256(*sources):
@@ -79,29 +53,9 @@ def get_input_sha256(*sources):
     ignored by Snakemake's params trigger, hence the sources are named again here.)"""
 
     def input_sha256(wildcards):
-        digests = {}
-        for source in sources:
-            try:
-                paths = source(wildcards) if callable(source) else source
-            except IncompleteCheckpointException:
-                continue  # a snapshot still to retrieve: hashed once the DAG is updated
-            for path in [paths] if isinstance(paths, str) else paths:
-                if os.path.isfile(path):
-                    stat = os.stat(path)
-                    digests[str(path)] = _sha256_once(str(path), stat.st_mtime_ns,
-                                                      stat.st_size)
-        return digests
+        return input_digests(sources, wildcards)
 
     return input_sha256
-
-
-@functools.lru_cache(maxsize=None)
-def _sha256_once(path, mtime_ns, size):
-    """A raw input's digest, computed once per snakemake invocation however many rules read
-    the file (an export is read by import_export and collect_records, searches.tsv by
-    collect_records and prisma_counts); the modification time and size in the key make a file
-    changed during the run hashed again."""
-    return sha256_file(path)
 
 
 def get_export_files(wildcards):
@@ -140,7 +94,7 @@ def get_pubmed_snapshot_files(wildcards):
         folder = checkpoints.retrieve_pubmed.get().output.snapshot
     else:
         folder = get_pubmed_snapshot_dir()
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+    return xml_files(folder)
 
 
 def get_pubmed_snapshot_xml(wildcards):
@@ -181,8 +135,7 @@ def get_previous_pubmed_files(wildcards):
     previous = get_previous_pubmed_search_date()
     if previous is None:
         return []
-    folder = f"{config['data_dir']}/search/pubmed/{previous}"
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+    return xml_files(f"{config['data_dir']}/search/pubmed/{previous}")
 
 
 def get_effects_tables(wildcards):
@@ -192,18 +145,30 @@ def get_effects_tables(wildcards):
 def get_grade_overrides(wildcards):
     """Reviewers' GRADE overrides, when the review has them."""
     overrides = config["report"]["grade_overrides"]
-    return [overrides] if overrides else []
+    return [configured_sheet(config, "report.grade_overrides")] if overrides else []
+
+
+def get_sheet(key):
+    """An input function for the sheet the config names under ``key``: the file, or an error
+    naming the key when it does not exist. Only jobs the requested targets need check it, so
+    search and deduplication run before the screening sheets exist."""
+
+    def sheet(wildcards):
+        return configured_sheet(config, key)
+
+    return sheet
 
 
 def get_previous_version(wildcards):
     """included.tsv of the previous version of the review (updated reviews only)."""
-    previous = config["prisma"]["previous_version"]
+    previous = configured_previous_version(config)
     return [f"{previous}/included.tsv", f"{previous}/records.tsv"] if previous else []
 
 
 def get_decision_files(wildcards):
     """Every configured screening decision file."""
-    return [source["file"] for source in config["screening"]["decisions"]]
+    return [configured_sheet(config, f"screening.decisions[{index}].file")
+            for index in range(len(config["screening"]["decisions"]))]
 
 
 def get_export_file(wildcards):
@@ -237,7 +202,7 @@ def get_import_reports(wildcards):
 def get_contrast_sheet(wildcards):
     """The optional contrast-level extraction sheet (none when not configured)."""
     sheet = config["extraction"].get("contrasts")
-    return [sheet] if sheet else []
+    return [configured_sheet(config, "extraction.contrasts")] if sheet else []
 
 
 def get_outcome(wildcards):
@@ -270,11 +235,7 @@ def get_pooled_results(wildcards):
 def get_extraction_contrasts():
     """contrasts.tsv of the validate_extraction checkpoint, as a local file to read: when jobs
     share no file system, it is fetched from the storage provider first."""
-    contrasts = checkpoints.validate_extraction.get().output.contrasts
-    if not os.path.exists(contrasts) and contrasts.is_storage:
-        os.makedirs(os.path.dirname(contrasts), exist_ok=True)
-        contrasts.storage_object.retrieve_object()
-    return contrasts
+    return local_copy(checkpoints.validate_extraction.get().output.contrasts)
 
 
 def get_forest_plots(wildcards):
@@ -332,7 +293,7 @@ def get_final_outputs(wildcards):
                      + get_pooled_results(wildcards))
     return (outputs + intermediates + get_forest_plots(wildcards)
             + get_funnel_plots(wildcards) + get_report_tables(wildcards) + exports
-            + get_stage_audits(wildcards))
+            + get_stage_audits(wildcards) + get_update_outputs(wildcards))
 
 
 # -- the searched sources besides PubMed (ClinicalTrials.gov, Europe PMC, citation chasing)
@@ -467,3 +428,47 @@ def get_snapshot_provenances(wildcards):
     found = get_pubmed_provenance(wildcards)
     return list(found) + [f"{get_source_folder(source)}/provenance.json"
                           for source in get_api_sources()]
+
+
+def get_update_versions():
+    """Archived versions of the review, for the changes table: update.versions and the
+    prisma.previous_version folder (the version this one updates); empty for a review's
+    first version. The rule orders them by their search dates."""
+    versions = list(config.get("update", {}).get("versions") or [])
+    previous = config["prisma"]["previous_version"]
+    if previous and previous not in versions:
+        versions.append(previous)
+    return versions
+
+
+def is_update():
+    """True when the review has an archived earlier version to compare with."""
+    return bool(get_update_versions())
+
+
+def get_update_archive_files(wildcards):
+    """Every file of every archived version (missing ones are named by the rule's error)."""
+    from sysrev.update.archive import archive_paths
+
+    return [path for folder in get_update_versions() for path in archive_paths(folder)
+            if os.path.isfile(path)]
+
+
+def get_update_outputs(wildcards):
+    """The update stage's outputs (none for a review's first version)."""
+    if not is_update():
+        return []
+    return (["<results>/update/changes.tsv", "<results>/update/versions.tsv",
+             "<results>/update/paragraph.json", "<results>/report/tables/changes.html"]
+            + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
+
+
+def get_update_paragraph(wildcards):
+    """The update paragraph of an updated review (none for a first version)."""
+    return ["<results>/update/paragraph.json"] if is_update() else []
+
+
+def get_stopping_setting(key):
+    """screening.stopping.<key> (recall_target, confidence), with the schema's default."""
+    defaults = {"recall_target": 0.95, "confidence": 0.95}
+    return (config["screening"].get("stopping") or {}).get(key, defaults[key])

@@ -8,6 +8,7 @@ rule prisma_counts:
         clusters=rules.deduplicate_records.output.clusters,
         final=rules.screen_records.output.final,
         included=rules.screen_records.output.included,
+        stopping=rules.screen_records.output.stopping,
         searches=get_searches_table(),
         previous_version=get_previous_version,
         pooled=get_pooled_results,

@@ -19,4 +19,5 @@ with rule_log(snakemake.log[0]):
                   disclosure=snakemake.params.disclosure,
                   sources=list(snakemake.params.sources),
                   registers=list(snakemake.params.registers),
-                  other_sources=list(snakemake.params.other_sources))
+                  other_sources=list(snakemake.params.other_sources),
+                  stopping=snakemake.input.stopping)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sysrev.config import ConfigError, check_config
+from sysrev.config import ConfigError, check_config, check_config_paths
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,6 +20,15 @@ def bundled(monkeypatch):
 
 def test_the_bundled_config_names_existing_files(bundled):
     check_config(bundled)
+    check_config_paths(bundled)
+
+
+def test_a_missing_sheet_does_not_stop_the_config_check(bundled):
+    """Issue 17: search and deduplication run before the screening sheets exist; the rules
+    that read a sheet check it (sysrev.config.configured_sheet)."""
+    config = copy.deepcopy(bundled)
+    config["screening"]["decisions"][0]["file"] = "data/denosumab_ra/screening/later.csv"
+    check_config(config)
 
 
 @pytest.mark.parametrize("key", ["screening.decisions[0].file", "screening.studies",
@@ -35,7 +44,7 @@ def test_a_configured_sheet_that_does_not_exist_names_its_key(bundled, key):
     else:
         config[section][name] = typo
     with pytest.raises(ConfigError) as err:
-        check_config(config)
+        check_config_paths(config)
     assert str(err.value).startswith(f"{key}: file '{typo}' does not exist")
 
 
@@ -43,7 +52,7 @@ def test_a_previous_version_folder_that_does_not_exist_names_its_key(bundled):
     config = copy.deepcopy(bundled)
     config["prisma"]["previous_version"] = "data/denosumab_ra/versions/2024-13-01"
     with pytest.raises(ConfigError, match=r"^prisma.previous_version: folder"):
-        check_config(config)
+        check_config_paths(config)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_PARTS = ["Snakefile", "rules", "scripts", "config", "data", "src", "report", "envs",
-                 ".test", "tests/data/cff_dinosaur", "tests/data/sources_demo", "profiles"]
+                 ".test", "profiles"]
 SHARED = REPO.parent / "shared"
 
 

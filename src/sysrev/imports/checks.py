@@ -5,6 +5,8 @@ boundary (which parses cleanly) is not read as a shorter search result.
 - Web of Science tagged files end with an ``EF`` line after the last ``ER``.
 - (RIS and WoS records that are not closed by ``ER`` are caught while counting records, see
   :func:`sysrev.imports.records.count_tagged_records`.)
+- MEDLINE and Ovid records have no end mark: a last record cut short is told by a field the
+  exporter always writes (PubMed's ``SO``, Ovid's ``Source``) missing from it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ def check_wiley_record_numbers(text: str, path: str | Path, records: int) -> Non
                          line=seen[0][2])
     total = totals.pop()
     numbers = [n for n, _, _ in seen]
+    beyond = [(n, line) for n, _, line in seen if n > total]
+    if beyond or len(numbers) > total:
+        n, line = beyond[0] if beyond else (numbers[-1], seen[-1][2])
+        raise InputError(path, f"'Record #{n} of {total}': the export announces {total} "
+                               f"records but holds {len(numbers)} (records added to it, or "
+                               "two exports joined?)", line=line)
     if numbers == list(range(1, len(numbers) + 1)):
         if len(numbers) < total:
             raise InputError(path, f"the export announces {total} records ('Record "
@@ -63,3 +71,22 @@ def check_wos_end(text: str, path: str | Path) -> None:
         raise InputError(path, "no 'EF' line at the end of the Web of Science export: the "
                                "file is cut (the last record may be whole, but records "
                                "after it are missing)", line=len(lines))
+
+
+def check_last_record_complete(fields: list[list[str]], path: str | Path,
+                               line: int | None, closing: tuple[str, ...]) -> None:
+    """Fail when the last record lacks a field that every other record has and that the
+    format writes in every record (``closing``: PubMed's ``SO``, Ovid's ``Source``).
+
+    ``fields`` holds each record's field tags (or labels) in file order. MEDLINE and Ovid
+    exports have no end-of-record mark, so a file cut inside its last record parses cleanly
+    into a partial record. Optional fields (an abstract) are not evidence: a record may
+    lack them; only fields the exporter always writes are checked.
+    """
+    if len(fields) < 2:
+        return
+    for tag in closing:
+        if all(tag in tags for tags in fields[:-1]) and tag not in fields[-1]:
+            raise InputError(path, f"the last record has no '{tag}' field, which every other "
+                                   "record of the file has: the file is cut inside it",
+                             line=line)

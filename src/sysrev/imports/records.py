@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import html
 import logging
 import re
 import unicodedata
@@ -19,15 +21,21 @@ from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
 
-_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi\s*:\s*|doi\s+)",
-                         re.IGNORECASE)
+_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|urn:doi:|info:doi/|"
+                         r"doi\s*:\s*|doi\s+)", re.IGNORECASE)
+# A SICI-style DOI (Wiley's 1990s DOIs) with its angle brackets written as underscores by
+# some reference managers: "(sici)1097-4636(199603)30:3_329::aid-jbm7_3.0.co;2-m" is
+# "(sici)1097-4636(199603)30:3<329::aid-jbm7>3.0.co;2-m", one DOI in one form.
+_SICI_UNDERSCORES = re.compile(r"(\(sici\)[^<>_\s]*?)_([^<>_\s]*?::aid-[^<>_\s]*?)_"
+                               r"(\d\.\d\.co;\d-[0-9a-z#])")
 #: A DOI: the ``10.`` directory indicator, a numeric registrant code, a slash and a suffix
 #: without white space (DOI Handbook, section 2.2).
 _DOI_VALID = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
 # C0 control characters except tab and line feed, DEL, and the C1 range: never valid in a
 # bibliographic field, and NUL breaks every downstream tool.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+# A year stands alone or starts a YYYYMMDD date: "20201" is not 2020 followed by a 1.
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?:(?!\d)|(?=\d{4}(?!\d)))")
 
 
 def decode_export(raw: bytes, path: str | Path = "<bytes>", *,
@@ -100,7 +108,16 @@ def normalise_doi(value: Any) -> str | None:
     doi = _DOI_PREFIX.sub("", text).strip()
     doi = doi.split(maxsplit=1)[0] if doi else ""
     doi = doi.rstrip(".,;").lower()
-    return doi if _DOI_VALID.fullmatch(doi) else None
+    if not _DOI_VALID.fullmatch(doi):
+        # A DOI after other text in the field: WoS-style "ARTN 106" on the line before it,
+        # a publisher link with the DOI in its path.
+        found = _DOI_IN_TEXT.search(text)
+        if not found:
+            return None
+        doi = unquote(found.group(0)).rstrip(".,;)").lower()
+        if not _DOI_VALID.fullmatch(doi):
+            return None
+    return _SICI_UNDERSCORES.sub(r"\1<\2>\3", doi)
 
 
 # In a link the slash may be escaped (``id=doi:10.1038%2Fs41598…``) and ``&`` ends the value.
@@ -113,7 +130,14 @@ def doi_in_text(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     match = _DOI_IN_TEXT.search(text)
-    return normalise_doi(match.group(0).rstrip(".,;)")) if match else None
+    if not match:
+        return None
+    # A publisher link puts the view after the DOI: ".../doi/10.1002/x.123/full".
+    return normalise_doi(_LINK_VIEW.sub("", match.group(0).rstrip(".,;)")))
+
+
+_LINK_VIEW = re.compile(r"/(?:full|abstract|abs|pdf|epdf|pdfdirect|html|summary|fulltext)/?$",
+                        re.IGNORECASE)
 
 
 def normalise_pmid(value: Any) -> str | None:
@@ -124,12 +148,33 @@ def normalise_pmid(value: Any) -> str | None:
     return digits.lstrip("0") or None
 
 
+#: Articles in press may carry next year's date; a later year is a typo or a placeholder.
+_LATEST_YEAR = dt.date.today().year + 1
+
+
 def parse_year(value: Any) -> str | None:
     """The first plausible four-digit year in ``value``."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     match = _YEAR.search(str(value))
     return match.group(1) if match else None
+
+
+# Inline formatting that databases and publishers leave in titles ("<i>Staphylococcus</i>",
+# "CD4<sup>+</sup>"): only these tags are removed, so that "a<b" or "p<0.05" stay as written.
+_INLINE_MARKUP = re.compile(r"</?(?:i|b|em|strong|sup|sub|u|sc|span|scp|smallcaps|inf)"
+                            r"(?:\s[^<>]*)?/?>", re.IGNORECASE)
+
+
+def display_title(value: Any) -> str:
+    """A title as a reader should see it: inline markup removed and HTML entities decoded
+    (``&#39;`` -> ``'``, ``&amp;`` -> ``&``), white space collapsed. The record table keeps
+    the title as the source gave it; this is for what is shown (report tables, screening
+    lists, reference exports)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = html.unescape(_INLINE_MARKUP.sub("", str(value)))
+    return " ".join(text.split())
 
 
 def clean_text(value: Any) -> str | None:
@@ -213,10 +258,15 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         if row["year"] is None and clean_text(rec.get("year")):
             log.warning("%s, %s: year %r holds no four-digit year; left empty",
                         source_file, where, clean_text(rec.get("year")))
+        elif row["year"] is not None and int(row["year"]) > _LATEST_YEAR:
+            log.warning("%s, %s: year %s is after next year (%d); kept, check the record",
+                        source_file, where, row["year"], _LATEST_YEAR)
         for col in ("title", "authors", "journal", "volume", "issue", "pages", "language",
                     "abstract", "publication_types", "mesh_terms"):
             row[col] = clean_text(rec.get(col))
-        accession = clean_text(rec.get("source_id"))
+        # A control character inside an identifier is dropped, not made a space: the
+        # accession (and so the record id) stays the database's.
+        accession = clean_text(strip_control(rec.get("source_id")))
         # An abstract alone can still be screened; with nothing at all the row is blank.
         if not (row["title"] or row["authors"] or row["pmid"] or row["doi"] or accession
                 or row["abstract"]):

@@ -66,8 +66,12 @@ def _pmid(rec: dict[str, Any], chunk: str = "") -> str | None:
     if embase_pmid.isdigit() and ("embase" in databases or "medline" in databases
                                   or re.fullmatch(r"L\d+", accession)):
         return embase_pmid
-    # Ovid MEDLINE: the accession number (AN) is the PMID.
-    if "medline" in databases and "ovid" in databases and accession.isdigit():
+    # Ovid MEDLINE: the accession number (AN) is the PMID. EndNote's RIS of records it took
+    # from PubMed gives the PMID as AN with "DP  - NLM" (the database provider).
+    provider = " ".join(_values(rec, "database_provider")).strip().lower()
+    if accession.isdigit() and (("medline" in databases and "ovid" in databases)
+                                or provider in ("nlm", "pubmed", "national library of "
+                                                "medicine")):
         return accession
     for key in ("custom3", "accession_number", "notes", "note", "id"):
         for text in _values(rec, key):
@@ -105,12 +109,23 @@ def _record_chunks(text: str) -> list[tuple[int, str]]:
     return [(start + 1, "\n".join(lines[start:end])) for start, end in zip(bounds, bounds[1:])]
 
 
+# Scopus RIS gives the record's EID only in its link: "...record.uri?eid=2-s2.0-850...".
+_SCOPUS_EID = re.compile(r"[?&]eid=(2-s2\.0-\d+)", re.IGNORECASE)
+
+
+def _scopus_eid(rec: dict[str, Any]) -> str | None:
+    for text in _values(rec, "urls"):
+        if m := _SCOPUS_EID.search(text):
+            return m.group(1)
+    return None
+
+
 def map_ris_record(rec: dict[str, Any], chunk: str = "") -> dict[str, Any]:
     """Map one rispy record to record-table fields (``chunk``: the record's raw text)."""
     authors = (rec.get("authors") or []) + (rec.get("first_authors") or [])
     return {
         "source_id": _first(rec, "accession_number") or _unknown(rec, "U2")
-        or _first(rec, "id"),
+        or _scopus_eid(rec) or _first(rec, "id"),
         "pmid": _pmid(rec, chunk),
         # Ovid and some re-exports give the DOI only as a link (L1, L2, UR).
         "doi": _first(rec, "doi") or next(

@@ -73,7 +73,9 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
         ax.set_xticks([math.log(v) for v in nice])
         ax.set_xticklabels([f"{v:g}" for v in nice])
     egger = pooled.get("egger")
-    lines = [f"{pooled['label']} (k = {funnel['k']})"]
+    shown = math.exp(centre) if ratio else centre
+    lines = [f"{pooled['label']} (k = {funnel['k']}); centre line: the common-effect "
+             f"(inverse-variance) estimate, {pooled['measure']} {shown:.2f}"]
     if egger and egger.get("pval") is not None:
         lines.append(f"Egger's test: bias coefficient {egger['slope']:.2f}, "
                      f"p = {egger['pval']:.2f}")

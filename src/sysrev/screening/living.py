@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sysrev.imports.records import display_title
+
 TO_SCREEN_COLUMNS = ["record_id", "stage", "new_since_last_search", "why", "title",
                      "authors", "year", "journal", "abstract", "doi", "doi_url", "pmid",
                      "pubmed_url", "other_ids"]
@@ -70,7 +72,8 @@ def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) ->
         pmid = rec["pmid"] if isinstance(rec["pmid"], str) else ""
         others = [r for r in str(rec["cluster_records"]).split("; ") if r and r != record]
         rows.append({"record_id": record, "stage": stage, "new_since_last_search":
-                     new.get(record, "unknown"), "why": basis, "title": rec["title"],
+                     new.get(record, "unknown"), "why": basis,
+                     "title": display_title(rec["title"]),
                      "authors": rec["authors"], "year": rec["year"], "journal": rec["journal"],
                      "abstract": rec["abstract"], "doi": doi,
                      "doi_url": f"https://doi.org/{doi}" if doi else "", "pmid": pmid,
@@ -105,7 +108,7 @@ def asreview_prior_knowledge(unique: pd.DataFrame, finals: pd.DataFrame) -> pd.D
     rows = []
     for rec in unique.sort_values("record_id", kind="mergesort").itertuples(index=False):
         doi, pmid = text(rec.doi), text(rec.pmid)
-        rows.append({"record_id": rec.record_id, "title": text(rec.title),
+        rows.append({"record_id": rec.record_id, "title": display_title(rec.title),
                      "abstract": text(rec.abstract), "authors": text(rec.authors),
                      "year": text(rec.year), "journal": text(rec.journal), "doi": doi,
                      "pubmed_id": pmid,

@@ -108,6 +108,15 @@ def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
         with open(path, encoding="utf-8") as handle:
             results.append(json.load(handle))
     summary = summarise(results)
+    # A configured outcome without a single extraction row (an outcome id spelled otherwise
+    # in the sheet, a sheet not yet filled in) is warned, so that the end-of-run summary
+    # repeats it; one whose studies report no usable numbers (NR) lists them in its
+    # pooled.json 'not_analysable' and the report.
+    for result in sorted(results, key=lambda r: r["outcome"]):
+        if result["status"] == "no analysable data" and not result.get("not_analysable"):
+            log.warning("outcome %s (%s) is configured but the extraction sheets have no "
+                        "row for it: summary.tsv says 'no analysable data'",
+                        result["outcome"], result.get("label", result["outcome"]))
     write_tsv(summary, summary_out, SUMMARY_COLUMNS, sort_by=["outcome"])
     write_audit(audit, stage="analysis", inputs={"pooled": pooled},
                 outputs={"summary": summary_out},

@@ -34,7 +34,9 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
                   removed_by_automation: int, pooled: list[str] | None = None,
                   disclosure: str = "", sources: list[str] | None = None,
                   registers: list[str] | None = None,
-                  other_sources: list[str] | None = None) -> None:
+                  other_sources: list[str] | None = None,
+
+                  stopping: str | None = None) -> None:
     """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV; with
     ``pooled`` (every outcome's pooled.json) also the studies and reports in at least one
     meta-analysis.
@@ -43,6 +45,10 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
     each is a line of the identification box, with 0 when its search found nothing.
     ``registers`` (ClinicalTrials.gov) fill the registers part of that box, and
     ``other_sources`` (citation searching) the other-methods arm.
+
+    ``stopping`` (screen_records' stopping.json) puts how title/abstract screening stopped
+    (the stopping test of Callaghan and Müller-Hansen 2020, or that there was none) into the
+    notes.
 
     ``disclosure`` (the review's own note on how its decisions were made) goes into the
     counts' ``notes``, next to the boxes it qualifies.
@@ -65,6 +71,9 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
                            f"boxes count only records the previous version ({previous_version})"
                            " had not identified; new copies of publications screened before "
                            "count as duplicates."]
+    if stopping:
+        with open(stopping, encoding="utf-8") as handle:
+            counts["notes"] = [*counts.get("notes", []), json.load(handle)["statement"]]
     if disclosure:
         counts["notes"] = [*counts.get("notes", []), disclosure]
     table = prisma2020_table(counts)
@@ -76,6 +85,8 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
               "included": included, "searches": searches}
     if pooled is not None:
         inputs["pooled"] = list(pooled)
+    if stopping:
+        inputs["stopping"] = stopping
     if previous_version:
         inputs["previous_included"] = str(Path(previous_version) / "included.tsv")
         inputs["previous_records"] = str(Path(previous_version) / "records.tsv")

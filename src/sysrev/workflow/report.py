@@ -12,8 +12,8 @@ import pandas as pd
 from sysrev.audit import write_audit
 from sysrev.exports import bibtex_text, excluded_references, included_references, ris_text
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
-from sysrev.report import methods_html
-from sysrev.report_tables import (agreement_page, conflicts_page, duplicates_page,
+from sysrev.report.methods import methods_html
+from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_page,
                                   effects_page, flagged_reports, maybe_page, prisma_page,
                                   related_page,
                                   rob_page, sensitivity_page, summary_page)
@@ -125,7 +125,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
                  pooled: list[str], output: str, disclosure: str = "", title: str = "",
-                 searches: str | None = None, included: str | None = None) -> None:
+                 searches: str | None = None, included: str | None = None,
+                 update: str | None = None) -> None:
     """The methods section of the report; each database search is shown with its own note
     from ``searches.tsv``; included reports retracted or under an expression of concern
     (``included``: ``screening/included.tsv``) are named."""
@@ -138,7 +139,8 @@ def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: 
     with atomic_path(output) as handle:
         handle.write(methods_html(review=review, question=question, audits=audits,
                                   prisma=prisma, pooled=pooled, disclosure=disclosure,
-                                  title=title, search_notes=notes, flagged=flagged))
+                                  title=title, search_notes=notes, flagged=flagged,
+                                  update=update))
 
 
 def _write_page(path: str, page: str) -> None:

@@ -4,7 +4,7 @@ outcome's study effects and sensitivity analyses.
 
 Each function takes the table the pipeline wrote (as read by :func:`sysrev.tables.read_tsv`,
 every cell text) or the PRISMA counts, and returns a standalone HTML page
-(:func:`sysrev.htmltable.html_page`). Numbers are rounded for reading only; the TSV and JSON
+(:func:`sysrev.report.htmltable.html_page`). Numbers are rounded for reading only; the TSV and JSON
 files keep full precision.
 """
 
@@ -16,7 +16,8 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from sysrev.htmltable import html_page, html_table, is_missing, number, p_value, plural
+from sysrev.imports.records import display_title
+from sysrev.report.htmltable import html_page, html_table, is_missing, number, p_value, plural
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ def flagged_reports(included: pd.DataFrame) -> pd.DataFrame:
     status = included["retraction"].map(_text).str.strip()
     flagged = included.loc[status != "", ["study_id", "record_id", "title", "retraction"]]
     flagged = flagged.map(_text).sort_values(["study_id", "record_id"])
+    flagged["title"] = flagged["title"].map(display_title)
     log.info("flagged_reports: %d of %d included reports", len(flagged), len(included))
     return flagged.reset_index(drop=True)
 
@@ -239,6 +241,8 @@ def duplicates_page(duplicates: pd.DataFrame) -> str:
 
 def maybe_page(maybe: pd.DataFrame) -> str:
     """Pairs that look alike but were not merged, for a reviewer to decide."""
+    maybe = maybe.assign(**{column: maybe[column].map(display_title)
+                            for column in ("title_a", "title_b") if column in maybe.columns})
     return plain_page(
         maybe, title="Possible duplicates left for a reviewer",
         caption=f"{len(maybe)} pairs of records that look alike but were not merged",
@@ -256,7 +260,7 @@ def related_page(related: pd.DataFrame, unique: pd.DataFrame | None = None) -> s
     replies; ``dedup/related.tsv``) next to the article each concerns, with both titles
     when ``unique`` (``dedup/unique.tsv``) is given."""
     titles = ({} if unique is None else
-              dict(zip(unique["record_id"], unique["title"].map(_text))))
+              dict(zip(unique["record_id"], unique["title"].map(display_title))))
     table = pd.DataFrame({
         "relation": [RELATION_LABELS.get(_text(v), _text(v)) for v in related["relation"]],
         "record_id": related["record_id"].map(_text),

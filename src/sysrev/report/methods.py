@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from sysrev.htmltable import plural
+from sysrev.report.htmltable import plural
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _stage_order(entry: Mapping) -> tuple[int, str]:
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
                  pooled: list[str], question: str = "", disclosure: str = "",
                  title: str = "", search_notes: Mapping[str, str] | None = None,
-                 flagged: Sequence[Mapping[str, str]] = ()) -> str:
+                 flagged: Sequence[Mapping[str, str]] = (), update: str | None = None) -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
     extraction, statistics, with the numbers behind each step.
 
@@ -88,6 +88,9 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
         Included reports that are retracted or under an expression of concern (rows of
         ``screening/included.tsv`` with ``study_id``, ``record_id``, ``title`` and
         ``retraction``); named after the included studies when there are any.
+    update
+        The update stage's ``paragraph.json`` (an updated review): its paragraph opens the
+        selection section.
     """
     search, dedup = _load(audits["search"]), _load(audits["dedup"])
     screening, extraction = _load(audits["screening"]), _load(audits["extraction"])
@@ -128,6 +131,11 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     parts.append("<h3>Selection of studies</h3>")
     parts.append(f"<p>{html.escape(screening['parameters']['rule_text'])}</p>")
     parts.append(_flow_sentence(counts))
+    stopping = (sc.get("stopping") or {}).get("statement")
+    if stopping:
+        parts.append(f"<p>{html.escape(stopping)}</p>")
+    if update:
+        parts.append(f"<p>{html.escape(_load(update)['paragraph'])}</p>")
     if disclosure:
         parts.append(_disclosure(disclosure))
     parts.append(f"<p>{_were(sc['conflicts'], 'disagreement')} recorded, "
