@@ -58,7 +58,7 @@ def test_a_previous_version_folder_that_does_not_exist_names_its_key(bundled):
 @pytest.fixture
 def demo(monkeypatch):
     monkeypatch.chdir(REPO)
-    return yaml.safe_load((REPO / "tests/data/sources_demo/config.yaml").read_text("utf-8"))
+    return yaml.safe_load((REPO / ".test/config/sources_demo.yaml").read_text("utf-8"))
 
 
 def test_the_sources_demo_config_holds_together(demo):

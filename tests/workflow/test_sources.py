@@ -1,5 +1,5 @@
 """The sources demo review (PubMed, ClinicalTrials.gov, Europe PMC and citation chasing;
-tests/data/sources_demo): it runs with no network from its frozen snapshots, fills the
+.test/data/sources_demo): it runs with no network from its frozen snapshots, fills the
 registers and other-methods arms of the PRISMA flow, lists what is new, changed and
 withdrawn per source, keeps a decision on a withdrawn record; the offline route (snakemake
 retrieve on one machine, the run on another) works; and a missing snapshot with no network
@@ -20,8 +20,8 @@ from tests.workflow.conftest import REPO, copy_project, environment, run_snakema
 
 pytestmark = pytest.mark.workflow
 
-CONFIG = "tests/data/sources_demo/config.yaml"
-DATA = Path("tests/data/sources_demo")
+CONFIG = ".test/config/sources_demo.yaml"
+DATA = Path(".test/data/sources_demo")
 RESULTS = Path("results/sources_demo")
 URL_VARIABLES = ("SYSREV_EUTILS_URL", "SYSREV_CTGOV_URL", "SYSREV_EUROPEPMC_URL")
 

@@ -1,7 +1,7 @@
 """Make the frozen snapshots of the sources demo review by running sysrev's own retrieval
 against the local stand-ins (tests/rest_stubs.py, tests/eutils_server.py).
 
-    PYTHONPATH=src python tests/data/sources_demo/make_snapshots.py
+    PYTHONPATH=src python .test/data/sources_demo/make_snapshots.py
 
 Every record here is synthetic (made up by the stand-ins from fixed seeds), in the response
 formats the servers document; nothing was recorded from a real server. Two search dates for
