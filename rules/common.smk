@@ -351,7 +351,7 @@ def get_citation_seeds(wildcards):
     """The seed table of the citation chase (only for that source)."""
     if wildcards.api_source != "citations":
         return []
-    return [config["search"]["citations"]["seeds"]]
+    return [configured_sheet(config, "search.citations.seeds")]
 
 
 def get_api_source_tables(wildcards):

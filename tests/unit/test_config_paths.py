@@ -63,6 +63,7 @@ def demo(monkeypatch):
 
 def test_the_sources_demo_config_holds_together(demo):
     check_config(demo)
+    check_config_paths(demo)
 
 
 @pytest.mark.parametrize("source", ["ctgov", "europepmc", "citations"])
@@ -78,4 +79,4 @@ def test_missing_citation_seeds_name_their_key(demo):
     config = copy.deepcopy(demo)
     config["search"]["citations"]["seeds"] = "no/such/seeds.tsv"
     with pytest.raises(ConfigError, match=r"search\.citations\.seeds: file 'no/such/seeds.tsv'"):
-        check_config(config)
+        check_config_paths(config)
