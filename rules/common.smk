@@ -6,7 +6,7 @@ from pathlib import Path
 from sysrev.config import check_config, configured_previous_version, configured_sheet
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_digests,
-                                    local_copy, xml_files)
+                                    local_copy, snapshot_data_files, xml_files)
 from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
@@ -343,8 +343,7 @@ def get_source_provenance(wildcards):
 def get_source_snapshot_files(wildcards):
     """One source's snapshot answer files (their SHA-256 is a parameter of the reading job)."""
     folder = get_source_folder(wildcards.api_source)
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder)
-                  if name.endswith((".json", ".xml")) and name != "provenance.json")
+    return snapshot_data_files(folder, provenance=False)
 
 
 def get_citation_seeds(wildcards):
@@ -364,7 +363,7 @@ def get_api_source_xml(wildcards):
     if "citations" not in get_api_sources():
         return []
     folder = get_source_folder("citations")
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+    return xml_files(folder)
 
 
 def get_api_source_raw(wildcards):
@@ -372,8 +371,7 @@ def get_api_source_raw(wildcards):
     files = []
     for source in get_api_sources():
         folder = get_source_folder(source)
-        files += sorted(f"{folder}/{name}" for name in os.listdir(folder)
-                        if name.endswith((".json", ".xml")))
+        files += snapshot_data_files(folder)
     return files
 
 
@@ -388,8 +386,7 @@ def get_update_current_files(wildcards):
     if wildcards.update_source == "pubmed":
         return get_pubmed_snapshot_files(wildcards)
     folder = get_source_folder(wildcards.update_source)
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder)
-                  if name.endswith((".json", ".xml")))
+    return snapshot_data_files(folder)
 
 
 def get_update_previous(wildcards):
@@ -404,8 +401,7 @@ def get_update_previous_files(wildcards):
     if not previous:
         return []
     folder = os.path.dirname(previous[0])
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder)
-                  if name.endswith((".json", ".xml")))
+    return snapshot_data_files(folder)
 
 
 def get_update_date(wildcards):
