@@ -93,7 +93,7 @@ rule methods_text:
         included=rules.screen_records.output.included,
         update_paragraph=get_update_paragraph,
         code=code_of("src/sysrev/report/methods.py", "src/sysrev/report/htmltable.py",
-                      "src/sysrev/report/tables.py",
+                      "src/sysrev/report/tables.py", "src/sysrev/search/citations.py",
                       "src/sysrev/workflow/report.py", "src/sysrev/workflow/search.py"),
     output:
         html=report(

@@ -113,6 +113,8 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     snap = search["parameters"].get("pubmed_snapshot") or {}
     if snap.get("note"):
         parts.append(f"<p>PubMed snapshot: {html.escape(str(snap['note']))}</p>")
+    if any(s["source"] == "citations" for s in sources):
+        parts.append(_citation_chase_paragraph(sources, counts.get("other_methods")))
 
     dc = dedup["counts"]
     parts.append("<h3>Deduplication</h3>")
@@ -272,3 +274,19 @@ def _flow_sentence(counts: Mapping) -> str:
                      " excluded with reasons")
         sentences.append(text + ".")
     return f"<p>{' '.join(sentences)}</p>" if sentences else ""
+
+
+def _citation_chase_paragraph(sources: list[dict], other: dict | None) -> str:
+    """What the citation chase covered (PRISMA 2020 item 7, PRISMA-S item 5)."""
+    from sysrev.search.citations import COVERAGE_NOTE
+    chase = next(s for s in sources if s["source"] == "citations")
+    found = (f" It identified {plural(other['records_identified'], 'record')} not found by the "
+             f"database and register searches ({other['duplicates_of_databases_and_registers']}"
+             " more were duplicates of them and are counted there only)." if other else "")
+    return ("<p>Citation searching (other methods): the reports of the included studies were "
+            "chased one step forward (articles citing them) and backward (their references) "
+            "through PubMed's citation links (Entrez elink, pubmed_pubmed_citedin and "
+            f"pubmed_pubmed_refs) on {html.escape(str(chase['search_date']))}; the records "
+            f"found were deduplicated against the database and register searches.{found} "
+            f"Coverage: {html.escape(COVERAGE_NOTE)}, so the chase does not replace reading "
+            "the included studies' reference lists.</p>")
