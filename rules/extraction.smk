@@ -3,11 +3,14 @@
 
 checkpoint validate_extraction:
     input:
-        studies=config["extraction"]["studies"],
-        arms=config["extraction"]["arms"],
+        studies=get_sheet("extraction.studies"),
+        arms=get_sheet("extraction.arms"),
         contrast_sheet=get_contrast_sheet,
         included=rules.screen_records.output.included,
-        code=code_of("src/sysrev/extraction.py", "src/sysrev/workflow/extraction.py"),
+        code=code_of("src/sysrev/extraction/__init__.py", "src/sysrev/extraction/cells.py",
+                      "src/sysrev/extraction/sheets.py", "src/sysrev/extraction/conversions.py",
+                      "src/sysrev/extraction/multiarm.py", "src/sysrev/extraction/contrasts.py",
+                      "src/sysrev/workflow/extraction.py"),
     output:
         arms="<results>/extraction/arms.tsv",
         contrasts="<results>/extraction/contrasts.tsv",
@@ -25,6 +28,7 @@ checkpoint validate_extraction:
         median_sd=config["extraction"]["median_sd"],
         allow_lost_outcomes=config["extraction"]["allow_lost_outcomes"],
         subgroup=config["analysis"]["subgroup"],
+        moderator_columns=get_moderator_columns(),
     benchmark:
         "<benchmarks>/validate_extraction/validate_extraction.tsv"
     resources:
