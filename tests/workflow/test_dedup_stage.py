@@ -1,6 +1,7 @@
 """The dedup stage in a copy of the bundled review: audit counts, maybe.tsv, and a reviewer's
 overrides file applied by the next run."""
 
+import hashlib
 import json
 import re
 
@@ -118,6 +119,14 @@ def test_retracted_included_study_is_flagged(tmp_path):
             '<RefSource>Arthritis Rheum. 2009</RefSource><PMID Version="1">99999999</PMID>'
             "</CommentsCorrections></CommentsCorrectionsList>"
             + text[citation_end:], encoding="utf-8")
+        # The snapshot's provenance records each file's SHA-256 (checked when read): an
+        # edited snapshot is recorded anew, as a reviewer re-freezing it would.
+        provenance = xml.parent / "provenance.json"
+        meta = json.loads(provenance.read_text(encoding="utf-8"))
+        for entry in meta.get("files", []):
+            if entry["file"] == xml.name:
+                entry["sha256"] = hashlib.sha256(xml.read_bytes()).hexdigest()
+        provenance.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     target = "results/denosumab_ra/screening/included.tsv"
     result = run_snakemake(work, target)
     assert result.returncode == 0, result.stderr[-3000:]
