@@ -17,4 +17,5 @@ with rule_log(snakemake.log[0]):
                    versions_out=snakemake.output.versions,
                    paragraph_out=snakemake.output.paragraph, page_out=snakemake.output.page,
                    audit=snakemake.output.audit,
-                   pubmed_date=snakemake.params.pubmed_date)
+                   pubmed_date=snakemake.params.pubmed_date,
+                   archive_files=list(snakemake.input.versions))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -34,11 +35,24 @@ def version_rows(summaries: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]]) ->
     return table.sort_values(["outcome", "version"], kind="mergesort").reset_index(drop=True)
 
 
+def staged_archive(folder: str, files: Sequence[str]) -> str:
+    """Where the job finds an archive's files: the folder of its declared input files (staged
+    copies when jobs share no file system), or the configured folder when none is there (so
+    that the error names the configured path)."""
+    suffix = "/" + folder.strip("/") + "/"
+    for path in files:
+        normal = "/" + str(path).replace("\\", "/").lstrip("/")
+        if normal.endswith(suffix + Path(path).name):
+            return str(Path(path).parent)
+    return folder
+
+
 def update_changes(*, versions: Sequence[str], records: str, clusters: str, final: str,
                    included: str, arms: str, summary: str, sof: str, searches: str,
                    studies: str, stopping: str | None, outcomes: Sequence[Mapping],
                    changes_out: str, versions_out: str, paragraph_out: str, page_out: str,
-                   audit: str, pubmed_date: str | None = None) -> None:
+                   audit: str, pubmed_date: str | None = None,
+                   archive_files: Sequence[str] = ()) -> None:
     """Compare the current tables with the latest archived version; the per-version results
     of every archived version (for :func:`versions_plot`); the update paragraph and page.
     An archive missing a file stops with an error naming it; archives are only read."""
@@ -47,7 +61,9 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
     from sysrev.update.text import changes_page, update_paragraph
     from sysrev.workflow.search import load_searches
 
-    archived = [load_version(folder) for folder in versions]
+    # Read from the declared (possibly staged) files; named by the configured folder.
+    archived = [replace(load_version(staged_archive(folder, archive_files)), folder=folder)
+                for folder in versions]
     archived.sort(key=lambda v: v.search_date)
     previous = archived[-1]
     # This version's date: the latest search date of any source (searches.tsv, and the
@@ -87,7 +103,8 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
         handle.write(changes_page(changes, previous_date=previous.search_date,
                                   paragraph=paragraph, stopping=statement))
     write_audit(audit, stage="update",
-                inputs={"versions": [p for v in archived for p in archive_paths(v.folder)],
+                inputs={"versions": list(archive_files) or [
+                            p for v in archived for p in archive_paths(v.folder)],
                         "records": records, "clusters": clusters, "final_decisions": final,
                         "included": included, "arms": arms, "summary": summary, "sof": sof,
                         "searches": searches,
