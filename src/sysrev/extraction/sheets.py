@@ -81,6 +81,11 @@ def _check_arm_row(row: pd.Series, outcome: OutcomeSpec | None, studies: set[str
             values[col] = None
         elif values[col] is not None and col in INTEGER and values[col] != int(values[col]):
             bad(col, f"{cell} is not a whole number")
+        elif values[col] is not None and col in INTEGER and not str(cell).strip().isdigit():
+            # "1e3" or "1,000.0" from a spreadsheet: a count is written as digits, so that a
+            # mistyped exponent is not read as a thousand participants.
+            bad(col, f"'{cell}' is a count written otherwise than as digits; write it as "
+                     f"{int(values[col])} if that is what the source reports")
     if problems or outcome is None:
         return problems
     n, mean, sd, se = values["n"], values["mean"], values["sd"], values["se"]

@@ -128,10 +128,17 @@ def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool,
     subgroups = pooled.get("subgroups") or {}
     rows: list[_Row] = []
     if subgroups.get("fits") and "subgroup" in effects.columns:
+        # "Allocation: random", as RevMan heads a subgroup: the value alone does not say
+        # which characteristic the studies were grouped by.
+        variable = str(subgroups.get("variable") or "").replace("_", " ").strip()
+        variable = variable[:1].upper() + variable[1:]
         for group in subgroups["groups"]:
             part = effects[effects["subgroup"].fillna("") == group]
+            heading = group or NO_SUBGROUP
+            if variable:
+                heading = f"{variable}: {group or 'not reported'}"
             rows += _group_rows(part, subgroups["fits"].get(group), binary,
-                                group or NO_SUBGROUP, f"Subtotal ({level_text})")
+                                heading, f"Subtotal ({level_text})")
             rows.append(_Row("blank"))
     else:
         rows += _group_rows(effects, None, binary, "", "")

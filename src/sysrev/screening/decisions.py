@@ -43,13 +43,18 @@ DECISION_TABLE_COLUMNS = ["record_id", "unique_record_id", "match", "reviewer", 
                           "decision", "reason", "note", "file", "line"]
 
 
-def check_decisions(table: pd.DataFrame) -> None:
+def check_decisions(table: pd.DataFrame, *, consensus_reviewer: str | None = None) -> None:
     """Check a decision table; raise one error listing every offending row.
 
     Problems: a record that does not exist, an unknown stage or decision word, a full-text
     exclusion without a reason, and a reviewer with more than one row for one record (through
-    any of its copies) at one stage: different decisions, or the same one repeated.
+    any of its copies) at one stage: different decisions, or the same one repeated. With
+    ``consensus_reviewer``, a reviewer name that differs from it only in case or spaces
+    ("Consensus", "consensus ") is an error: it would count as one more reviewer instead
+    of settling the disagreement.
     """
+    near = (" ".join(consensus_reviewer.split()).casefold()
+            if consensus_reviewer is not None else None)
     problems = []
     for row in table.itertuples(index=False):
         where = f"{row.file}, line {row.line} (record {row.record_id or '?'})"
@@ -59,6 +64,11 @@ def check_decisions(table: pd.DataFrame) -> None:
             problems.append(f"{where}, field 'record_id': {what} ({row.match})")
         if not row.reviewer:
             problems.append(f"{where}, field 'reviewer': empty")
+        elif (near is not None and row.reviewer != consensus_reviewer
+              and " ".join(row.reviewer.split()).casefold() == near):
+            problems.append(f"{where}, field 'reviewer': {row.reviewer!r} is not the "
+                            f"consensus reviewer {consensus_reviewer!r} (it differs in case "
+                            "or spaces) and would count as another reviewer")
         if row.stage not in STAGES:
             problems.append(f"{where}, field 'stage': '{row.stage}' is not one of "
                             f"{list(STAGES)}")
