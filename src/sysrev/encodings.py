@@ -37,7 +37,8 @@ def decode_bytes(raw: bytes) -> tuple[str, str, int | None]:
     return raw.decode(FALLBACK_ENCODINGS[-1]), FALLBACK_ENCODINGS[-1], first_bad
 
 
-def _decode_single_byte(line: bytes) -> str:
+def decode_single_byte(line: bytes) -> str:
+    """One line that is not UTF-8, in the first single-byte encoding that decodes it."""
     for encoding in FALLBACK_ENCODINGS[:-1]:
         try:
             return line.decode(encoding)
@@ -59,7 +60,7 @@ def _decode_mixed(raw: bytes) -> tuple[str, str] | None:
             text = line.decode("utf-8-sig" if number == 1 else "utf-8")
             utf8_lines += not line.isascii()
         except UnicodeDecodeError:
-            text = _decode_single_byte(line)
+            text = decode_single_byte(line)
             single.append(number)
         decoded.append(text)
     if not utf8_lines:

@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 _ENTRY_START = re.compile(r"^\s*@(?!(?:string|comment|preamble)\b)[A-Za-z]+\s*[{(]",
                           re.IGNORECASE | re.MULTILINE)
 _LATEX = LatexNodes2Text(math_mode="verbatim")
+#: What LaTeX decoding changes in text: commands and groups (backslash, braces), math ($),
+#: comments (%), alignment (&), ties (~), quote and dash ligatures ('' `` -- ---). A field
+#: with none of them is decoded to itself (tested against pylatexenc character by
+#: character in tests/unit/imports/test_streaming.py).
+_LATEX_MARKUP = re.compile(r"[\\{}$%&~]|''|``|--")
 # An entry with no key at all, its first field right after the brace ("@article{author =
 # ..."): never valid BibTeX, written by some tools for records without a citation key. Read
 # as an entry with an empty key (bibtexparser would stop at the "=").
@@ -40,6 +45,10 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).replace("--", "-")
+    if not _LATEX_MARKUP.search(text):
+        # Nothing pylatexenc would change: decoding would give the text back (at about a
+        # millisecond a field).
+        return " ".join(text.split()) or None
     try:
         # Grouping braces go, escaped ones (\{ \}) stay as literal braces.
         text = _LATEX.latex_to_text(text)
