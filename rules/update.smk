@@ -18,7 +18,7 @@ rule update_changes:
         code=code_of("src/sysrev/update/archive.py", "src/sysrev/update/changes.py",
                       "src/sysrev/update/text.py", "src/sysrev/plots/versions.py",
                       "src/sysrev/plots/forest.py", "src/sysrev/report/htmltable.py",
-                      "src/sysrev/workflow/update.py"),
+                      "src/sysrev/report/tables.py", "src/sysrev/workflow/update.py"),
     output:
         changes="<results>/update/changes.tsv",
         versions="<results>/update/versions.tsv",

@@ -102,3 +102,21 @@ def test_empty_related_table_keeps_the_title_columns(tmp_path):
                         with_titles=records > 0)
     assert page == related_page(read_tsv(path), read_tsv(unique_path))
     assert "Its title" in page
+
+
+def test_update_changes_page_caps_a_long_section():
+    """A living update that adds a large library: the new-records section shows its first
+    rows and links changes.tsv; the short sections stay whole."""
+    from sysrev.update.text import changes_page
+    n = INLINE_ROWS + 5
+    changes = pd.DataFrame({"section": ["record"] * n + ["study"],
+                            "item": [f"r:{k:05d}" for k in range(n)] + ["Study A"],
+                            "field": "record", "previous": "", "current": "new",
+                            "changed": "yes"})
+    page = changes_page(changes, previous_date="2024-12-31", paragraph="p",
+                        link="../../update/changes.tsv")
+    assert f"{n:,} rows; the first {INLINE_ROWS:,} are shown" in page
+    assert "href='../../update/changes.tsv'" in page
+    assert "r:00999" in page and "r:01000" not in page and "Study A" in page
+    small = changes.iloc[-3:]
+    assert "are shown" not in changes_page(small, previous_date="2024-12-31", paragraph="p")

@@ -246,11 +246,13 @@ def plain_page(table: pd.DataFrame, *, title: str, caption: str,
     log.info("plain_page %s: %d rows", title, len(shown))
     parts = [html_table(shown, headers=headers, numeric=numeric, caption=caption)]
     if total is not None and total > len(shown):
-        parts.insert(0, _partial_note(len(shown), total, link))
+        parts.insert(0, partial_note(len(shown), total, link))
     return html_page(title, parts, notes=notes, disclosure=disclosure)
 
 
-def _partial_note(shown: int, total: int, link: str) -> str:
+def partial_note(shown: int, total: int, link: str) -> str:
+    """The note above a table that shows the first ``shown`` of ``total`` rows, linking the
+    whole table at ``link`` (relative to the page)."""
     where = (f": the whole table is <a href='{html.escape(link)}'>{html.escape(link)}</a> "
              "(next to this page's folder in results/; in the Snakemake report, open it from "
              "the review's results folder)" if link else "")

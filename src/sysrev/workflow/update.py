@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -87,7 +88,9 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
                 "numbers": numbers}, paragraph_out)
     with atomic_path(page_out) as handle:
         handle.write(changes_page(changes, previous_date=previous.search_date,
-                                  paragraph=paragraph, stopping=statement))
+                                  paragraph=paragraph, stopping=statement,
+                                  link=os.path.relpath(changes_out,
+                                                       os.path.dirname(page_out) or ".")))
     for outcome in outcomes:
         rows = per_version[per_version["outcome"] == outcome["id"]].to_dict("records")
         png, svg = plots[outcome["id"]]
