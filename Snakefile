@@ -77,6 +77,7 @@ if "NCBI_API_KEY" in os.environ:
 
 include: "rules/common.smk"
 include: "rules/search.smk"
+include: "rules/sources.smk"
 include: "rules/dedup.smk"
 include: "rules/screening.smk"
 include: "rules/extraction.smk"
@@ -90,6 +91,14 @@ rule all:
     input:
         get_final_outputs,
     default_target: True
+
+
+# The offline route's first half (README.md, "Updating without internet"): `snakemake
+# retrieve --cores 1` on a machine with internet retrieves every configured search whose
+# date has no snapshot yet, and nothing else.
+rule retrieve:
+    input:
+        get_snapshot_provenances,
 
 
 # A run that exits 0 can still carry warnings that change what its results mean (a dropped

@@ -28,6 +28,7 @@ checkpoint validate_extraction:
         median_sd=config["extraction"]["median_sd"],
         allow_lost_outcomes=config["extraction"]["allow_lost_outcomes"],
         subgroup=config["analysis"]["subgroup"],
+        moderator_columns=get_moderator_columns(),
     benchmark:
         "<benchmarks>/validate_extraction/validate_extraction.tsv"
     resources:

@@ -51,6 +51,7 @@ rule summary_of_findings:
         studies=rules.validate_extraction.output.studies,
         overrides=get_grade_overrides,
         sheet=get_sheet("extraction.studies"),
+        rob_sensitivity=get_rob_sensitivity_table,
         code=code_of("src/sysrev/grade.py", "src/sysrev/plots/sof.py",
                       "src/sysrev/study_order.py", "src/sysrev/workflow/report.py"),
     output:
@@ -92,7 +93,7 @@ rule methods_text:
         included=rules.screen_records.output.included,
         update_paragraph=get_update_paragraph,
         code=code_of("src/sysrev/report/methods.py", "src/sysrev/report/htmltable.py",
-                      "src/sysrev/report/tables.py",
+                      "src/sysrev/report/tables.py", "src/sysrev/search/citations.py",
                       "src/sysrev/workflow/report.py", "src/sysrev/workflow/search.py"),
     output:
         html=report(
@@ -107,6 +108,8 @@ rule methods_text:
         title=config["report"]["title"],
         question=config["report"]["question"],
         disclosure=config["report"]["disclosure"],
+        analyses=get_further_analyses(),
+        labels={o["id"]: o["label"] for o in config["analysis"]["outcomes"]},
     benchmark:
         "<benchmarks>/methods_text/methods_text.tsv"
     resources:
@@ -240,6 +243,7 @@ rule sensitivity_table:
         leave1out=rules.meta_analysis.output.leave1out,
         cumulative=rules.meta_analysis.output.cumulative,
         pooled=rules.meta_analysis.output.pooled,
+        rob_sensitivity=get_rob_sensitivity_table,
         code=code_of("src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
                       "src/sysrev/workflow/report.py"),
     output:

@@ -18,4 +18,6 @@ with rule_log(snakemake.log[0]):
                   pooled=list(snakemake.input.pooled),
                   disclosure=snakemake.params.disclosure,
                   sources=list(snakemake.params.sources),
+                  registers=list(snakemake.params.registers),
+                  other_sources=list(snakemake.params.other_sources),
                   stopping=snakemake.input.stopping)

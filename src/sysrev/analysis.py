@@ -56,6 +56,9 @@ class AnalysisSpec:
     #: Funnel plot and small-study (Egger) test only from this many studies (Cochrane
     #: Handbook 13.3.5.4: at least 10).
     small_study_min_studies: int = 10
+    #: Trim-and-fill estimator (``"L0"`` or ``"R0"``), or ``None`` for none; done only
+    #: where the funnel plot is (from ``small_study_min_studies`` studies).
+    trim_and_fill: str | None = None
 
     def resolved(self) -> Preset:
         return resolve_preset(self.preset, method=self.random_method, test=self.test,
@@ -279,6 +282,15 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         egger = regtest(yi, vi, model="lm", level=spec.level).as_dict()
     funnel = funnel_data(yi, vi, fixed.estimate, level=spec.level, labels=labels)
     funnel["centre"] = "fixed-effect estimate"
+    extra = {}
+    if spec.trim_and_fill:
+        # Only configured reviews get the key, so other outputs stay byte-identical.
+        from sysrev.analysis_models import trim_and_fill
+        extra["trim_and_fill"] = (
+            trim_and_fill(yi, vi, estimator=spec.trim_and_fill, method=method,
+                          level=spec.level, measure=spec.measure, labels=labels)
+            if pooled["small_study"]["assessed"] else
+            {"status": "not done: " + pooled["small_study"]["note"]})
     sub = None
     if spec.subgroup:
         levels = sorted(set(subgroups))
@@ -301,6 +313,7 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         "show_prediction_interval": bool(show_pi),
         "leave_one_out": loo, "cumulative": cum, "egger": egger, "funnel": funnel,
         "subgroups": sub,
+        **extra,
     })
     if spec.type == "binary":
         pooled.update(_binary_tables(usable, spec, spec.level))

@@ -137,9 +137,24 @@ def check_search_dates(pubmed: Mapping | None, today: dt.date | None = None) -> 
                               f"{date}")
 
 
+def check_source_dates(search: Mapping, today: dt.date | None = None) -> None:
+    """The search dates of ClinicalTrials.gov, Europe PMC and the citation chase: real
+    dates, not after today (a snapshot is named by its date and never searched again)."""
+    today = today or dt.date.today()
+    for source in ("ctgov", "europepmc", "citations"):
+        settings = search.get(source)
+        if not settings:
+            continue
+        date = parse_config_date(settings["date"], f"search.{source}.date")
+        if date > today:
+            raise ConfigError(f"search.{source}.date: {date} is in the future (today is "
+                              f"{today}); a search covers days that have passed")
+
+
 def check_config(config: Mapping) -> None:
     """Fail with the offending key when the configuration does not hold together."""
     check_search_dates(config["search"].get("pubmed"))
+    check_source_dates(config["search"])
     outcomes = config["analysis"]["outcomes"]
     seen = set()
     for index, outcome in enumerate(outcomes):
@@ -151,11 +166,24 @@ def check_config(config: Mapping) -> None:
         if outcome["measure"] not in allowed:
             raise ConfigError(f"{key}.measure: {outcome['measure']} does not fit a "
                               f"{outcome['type']} outcome (use one of {list(allowed)})")
+    analysis = config["analysis"]
+    named = [(f"analysis.moderators[{i}].outcomes", o)
+             for i, m in enumerate(analysis.get("moderators") or [])
+             for o in m.get("outcomes") or []]
+    named += [("analysis.multilevel.outcomes", o)
+              for o in (analysis.get("multilevel") or {}).get("outcomes") or []]
+    for key, outcome_id in named:
+        if outcome_id not in seen:
+            raise ConfigError(f"{key}: '{outcome_id}' is not a configured outcome id "
+                              f"(known: {', '.join(sorted(seen))})")
     sources = [e["source"] for e in config["search"]["exports"]]
     for index, source in enumerate(sources):
         if source == "pubmed":
             raise ConfigError(f"search.exports[{index}].source: 'pubmed' is the Entrez "
                               "search; name the export after its database")
+        if source in ("ctgov", "europepmc", "citations", "sources"):
+            raise ConfigError(f"search.exports[{index}].source: '{source}' is the name of "
+                              f"the search.{source} source; name the export otherwise")
         if sources.count(source) > 1:
             raise ConfigError(f"search.exports[{index}].source: '{source}' is listed twice")
     data_dir = Path(config["data_dir"])
@@ -169,6 +197,9 @@ def configured_files(config: Mapping) -> list[tuple[str, str]]:
     files = [(f"screening.decisions[{index}].file", source["file"])
              for index, source in enumerate(config["screening"]["decisions"])]
     files.append(("screening.studies", config["screening"]["studies"]))
+    chase = config["search"].get("citations")
+    if chase:
+        files.append(("search.citations.seeds", chase["seeds"]))
     extraction = config["extraction"]
     files += [("extraction.studies", extraction["studies"]),
               ("extraction.arms", extraction["arms"])]

@@ -1,7 +1,9 @@
 """Run the workflow in a throw-away copy of the project."""
 
+import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,22 @@ def copy_project(target: Path) -> Path:
     if SHARED.is_dir() and not shared.exists():
         shared.symlink_to(SHARED, target_is_directory=True)
     return target
+
+
+@contextmanager
+def environment(**values: str):
+    """Set environment variables for a block (the server URLs and keys a run reads), and
+    restore them after."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -382,9 +382,11 @@ def _display_scale(ratio: bool) -> Callable[[object], object]:
 
 
 def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: Mapping, *,
-                     level: float) -> str:
+                     level: float, rob: Mapping | None = None) -> str:
     """One outcome's leave-one-out and cumulative meta-analyses (``leave1out.tsv``,
-    ``cumulative.tsv``) on the scale of its forest plot (ratios exponentiated)."""
+    ``cumulative.tsv``) on the scale of its forest plot (ratios exponentiated), and, when
+    configured, its risk-of-bias sensitivity analysis (``rob``: its row of
+    ``rob_sensitivity.tsv``, already on the natural scale)."""
     measure = str(pooled.get("measure", ""))
     ratio = measure.upper() in RATIO_MEASURES
     lvl = f"{level:g}%"
@@ -412,12 +414,31 @@ def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: 
                      numeric={"step", "k", "p", "tau2", "i2"}, sortable=False,
                      caption=f"{label}: cumulative meta-analysis, studies added by year of "
                              "publication")
+    tables = [loo, cum]
+    if rob is not None:
+        restricted = pd.DataFrame([{
+            "analysis": name, "k": _text(k),
+            "effect": ci_text(*(None if is_missing(v) else float(v) for v in values)),
+            "left_out": _text(left)} for name, k, values, left in [
+                ("All studies", rob["k_all"], (rob["estimate_all"], rob["ci_lower_all"],
+                                               rob["ci_upper_all"]), ""),
+                (f"Restricted: {rob['restriction']}", rob["k_restricted"],
+                 (rob["estimate"], rob["ci_lower"], rob["ci_upper"]),
+                 rob["studies_left_out"])]],
+            columns=["analysis", "k", "effect", "left_out"])
+        note = rob.get("note")
+        tables.append(html_table(
+            restricted, headers=["Analysis", "Studies", f"{measure} ({lvl} CI)",
+                                 "Studies left out (overall risk of bias)"],
+            numeric={"k"}, sortable=False,
+            caption=f"{label}: risk-of-bias sensitivity analysis"
+                    + (f" ({note})" if not is_missing(note) and note else "")))
     notes = []
     if ratio:
         notes.append(f"{measure} on its natural scale; the TSV files hold the log scale.")
     log.info("sensitivity_page %s: %d leave-one-out, %d cumulative rows",
              pooled.get("outcome"), len(leave1out), len(cumulative))
-    return html_page(f"{label}: sensitivity analyses", [loo, cum], notes=notes)
+    return html_page(f"{label}: sensitivity analyses", tables, notes=notes)
 
 
 #: Screening stages in the order they happen, as the report names them.

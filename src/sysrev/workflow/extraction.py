@@ -50,7 +50,8 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                         multi_arm: str = "combine",
                         impute_sd: str = "none", median_sd: str = "shi2020",
                         subgroup: str | None = None,
-                        allow_lost_outcomes: bool = False) -> None:
+                        allow_lost_outcomes: bool = False,
+                        moderator_columns: list[str] | tuple = ()) -> None:
     """Check the extraction sheets against the configuration and the included studies.
 
     Rows whose time point is not their outcome's configured one are not analysed: each is a
@@ -60,12 +61,15 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
     ``allow_lost_outcomes``.
 
     ``contrast_sheet`` is the optional contrast-level sheet (a path, or a list of at most one
-    path as Snakemake passes an optional input).
+    path as Snakemake passes an optional input). ``moderator_columns`` are the studies
+    sheet's columns that ``analysis.moderators`` names: allowed, and required filled in.
     """
     if isinstance(contrast_sheet, list):
         contrast_sheet = contrast_sheet[0] if contrast_sheet else None
     specs = outcome_specs(outcomes)
-    study_table = load_studies(studies, [subgroup] if subgroup else [])
+    extra = [c for c in dict.fromkeys(([subgroup] if subgroup else [])
+                                      + list(moderator_columns)) if c not in STUDY_COLUMNS]
+    study_table = load_studies(studies, extra)
     study_table["subgroup"] = study_table[subgroup] if subgroup else ""
     included_table = read_tsv(included)
     included_ids = set(included_table["study_id"])

@@ -33,6 +33,9 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
                   previous_version: str | None, counts_out: str, csv_out: str, audit: str,
                   removed_by_automation: int, pooled: list[str] | None = None,
                   disclosure: str = "", sources: list[str] | None = None,
+                  registers: list[str] | None = None,
+                  other_sources: list[str] | None = None,
+
                   stopping: str | None = None) -> None:
     """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV; with
     ``pooled`` (every outcome's pooled.json) also the studies and reports in at least one
@@ -40,6 +43,8 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
 
     ``sources`` are the sources searched (configured exports, ``pubmed`` when searched):
     each is a line of the identification box, with 0 when its search found nothing.
+    ``registers`` (ClinicalTrials.gov) fill the registers part of that box, and
+    ``other_sources`` (citation searching) the other-methods arm.
 
     ``stopping`` (screen_records' stopping.json) puts how title/abstract screening stopped
     (the stopping test of Callaghan and Müller-Hansen 2020, or that there was none) into the
@@ -61,7 +66,8 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
                           previous_version=previous, previous_records=previous_records,
                           meta_analysed=None if pooled is None
                           else meta_analysed_studies(pooled),
-                          sources=sources or ())
+                          sources=sources or (), registers=registers or (),
+                          other_sources=other_sources or ())
     if previous is not None:
         counts["notes"] = [f"Updated review: the identification, screening and eligibility "
                            f"boxes count only records the previous version ({previous_version})"

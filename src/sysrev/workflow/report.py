@@ -69,7 +69,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
                         audit: str, study_order: str = "year",
                         sheet: str | None = None, intervention: str = "intervention",
-                        comparison: str = "control", sof: Mapping | None = None) -> None:
+                        comparison: str = "control", sof: Mapping | None = None,
+                        rob_sensitivity: str | None = None) -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG.
 
     Titled as GRADE titles them, "<Intervention> compared with <comparison> for
@@ -104,7 +105,11 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
     table = build_sof(results, effects, overall,
                       load_overrides(overrides, {r["outcome"] for r in results}),
                       labels=dict(zip(study_table["study_id"], study_table["label"])),
-                      order=order_studies(study_table, study_order, sheet))
+                      order=order_studies(study_table, study_order, sheet),
+                      comments=sof.get("comments") or {})
+    if rob_sensitivity:
+        from sysrev.analysis_models import rob_sensitivity_footnotes
+        table = rob_sensitivity_footnotes(table, read_tsv(rob_sensitivity))
     write_tsv(table, tsv, SOF_COLUMNS)
     with atomic_path(html_out) as handle:
         handle.write(sof_html(table, title, intervention=intervention, comparison=comparison,
@@ -126,7 +131,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
                  pooled: list[str], output: str, disclosure: str = "", title: str = "",
                  searches: str | None = None, included: str | None = None,
-                 update: str | None = None) -> None:
+                 update: str | None = None, analyses: Mapping | None = None,
+                 labels: Mapping | None = None) -> None:
     """The methods section of the report; each database search is shown with its own note
     from ``searches.tsv``; included reports retracted or under an expression of concern
     (``included``: ``screening/included.tsv``) are named."""
@@ -140,7 +146,7 @@ def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: 
         handle.write(methods_html(review=review, question=question, audits=audits,
                                   prisma=prisma, pooled=pooled, disclosure=disclosure,
                                   title=title, search_notes=notes, flagged=flagged,
-                                  update=update))
+                                  update=update, analyses=analyses, labels=labels))
 
 
 def _write_page(path: str, page: str) -> None:
@@ -207,12 +213,17 @@ def outcomes_with_sensitivity(contrasts: str) -> list[str]:
 
 
 def sensitivity_table(*, leave1out: str, cumulative: str, pooled: str, level: float,
-                      output: str) -> None:
+                      output: str, rob_sensitivity: str | None = None) -> None:
     """One outcome's leave-one-out and cumulative analyses as an HTML page."""
     with open(pooled, encoding="utf-8") as handle:
         result = json.load(handle)
+    rob = None
+    if rob_sensitivity:
+        rows = read_tsv(rob_sensitivity)
+        rows = rows[rows["outcome"] == result["outcome"]]
+        rob = rows.iloc[0].to_dict() if len(rows) else None
     _write_page(output, sensitivity_page(read_tsv(leave1out), read_tsv(cumulative), result,
-                                         level=level))
+                                         level=level, rob=rob))
 
 
 def outcome_table(*, effects: str, pooled: str, level: float, output: str) -> None:

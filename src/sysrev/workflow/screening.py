@@ -45,11 +45,35 @@ def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFram
     raise ValueError(f"unknown decision format '{fmt}' for {path}")
 
 
+def set_aside_withdrawn(decisions: pd.DataFrame, update_tables: list[str]
+                        ) -> tuple[pd.DataFrame, list[dict]]:
+    """Decisions on records that a source's new search no longer returns (``withdrawn`` in
+    its update table): kept in the reviewers' files, left out of this run's screening, and
+    reported (log and audit) instead of failing as "no such record"."""
+    if not update_tables or decisions.empty:
+        return decisions, []
+    from sysrev.workflow.sources import withdrawn_records
+    gone = withdrawn_records(update_tables)
+    hit = decisions["record_id"].isin(gone) & ~decisions["unique_record_id"].astype(bool)
+    kept = decisions[hit]
+    for row in kept.itertuples(index=False):
+        log.warning("%s, line %s: the %s decision of %s on %s is kept, but the record is no "
+                    "longer returned by its source's new search (withdrawn in the update "
+                    "table); it is not part of this screening", row.file, row.line,
+                    row.stage, row.reviewer, row.record_id)
+    report = [{"record_id": r.record_id, "reviewer": r.reviewer, "stage": r.stage,
+               "decision": r.decision, "file": str(r.file), "line": int(r.line)}
+              for r in kept.itertuples(index=False)]
+    return decisions[~hit].reset_index(drop=True), report
+
+
 def screen_records(*, records: str, unique: str, clusters: str, sources: list[Mapping],
                    studies: str, previous_snapshot: list[str], final: str, included: str,
                    previous_records: str | None = None,
                    to_screen_out: str, agreement: str, conflicts: str, audit: str,
                    rules: ScreeningRules, to_screen_asreview: str | None = None,
+                   withdrawn_from: list[str] | None = None,
+
                    stopping: str | None = None, prioritise_records: bool = False,
                    recall_target: float = 0.95, confidence: float = 0.95) -> None:
     """Apply the reviewers' decisions to the unique records; list the included reports,
@@ -64,6 +88,8 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     decisions = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=DECISION_TABLE_COLUMNS)
     warn_ambiguous(decisions)
+    decisions, on_withdrawn = set_aside_withdrawn(decisions, withdrawn_from or [])
+    check_decisions(decisions)
     check_decisions(decisions, consensus_reviewer=rules.consensus_reviewer)
     finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
     unused_full_text = unused_full_text_decisions(decisions, finals)
@@ -146,6 +172,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         "final_decisions": stage_counts,
                         "full_text_decisions_not_used": len(unused_full_text),
                         "conflicts": int(len(conflict)),
+                        # Only when there are any: an audit otherwise stays as it was.
+                        **({"decisions_on_withdrawn_records": on_withdrawn}
+                           if on_withdrawn else {}),
                         "resolved_by_consensus": int((conflict["resolution"] ==
                                                       "consensus").sum()),
                         "pending": int(len(pending)),

@@ -56,6 +56,25 @@ def test_count_mismatch_with_provenance_is_an_error(tmp_path):
         read_snapshot(copy, query=QUERY)
 
 
+def test_a_retrieved_snapshot_changed_after_it_was_written_is_an_error(tmp_path):
+    from datetime import date
+
+    from sysrev.search.entrez_client import EntrezSettings, SearchSpec, retrieve_snapshot
+    from tests.eutils_server import EutilsStub, make_records
+
+    target = tmp_path / "2026-01-31"
+    with EutilsStub(make_records(7, seed=2, start=date(2020, 1, 1),
+                                 end=date(2025, 1, 1))) as stub:
+        retrieve_snapshot(SearchSpec("q", "2026-01-31"), target,
+                          EntrezSettings(base_url=stub.url, email="t@example.org", rate=None,
+                                         batch_size=5))
+    assert len(read_snapshot(target, query="q")) == 7
+    batch = sorted(target.glob("batch_*.xml"))[-1]
+    batch.write_bytes(batch.read_bytes().replace(b"record", b"RECORD", 1))
+    with pytest.raises(InputError, match=f"{batch.name}.*SHA-256"):
+        read_snapshot(target, query="q")
+
+
 def test_an_edited_snapshot_file_is_refused_naming_the_file(tmp_path):
     """Issue 17: a title changed inside records.xml flowed into the results with exit 0."""
     copy = tmp_path / "2025-06-30"
