@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -101,7 +102,9 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
                 "numbers": numbers}, paragraph_out)
     with atomic_path(page_out) as handle:
         handle.write(changes_page(changes, previous_date=previous.search_date,
-                                  paragraph=paragraph, stopping=statement))
+                                  paragraph=paragraph, stopping=statement,
+                                  link=os.path.relpath(changes_out,
+                                                       os.path.dirname(page_out) or ".")))
     write_audit(audit, stage="update",
                 inputs={"versions": list(archive_files) or [
                             p for v in archived for p in archive_paths(v.folder)],
