@@ -132,7 +132,9 @@ rule collect_records:
         raw_pubmed=get_pubmed_snapshot_xml,
         api_sources=get_api_source_tables,
         raw_api_sources=get_api_source_raw,
-        code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py"),
+        code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py",
+                     "src/sysrev/search/ctgov.py", "src/sysrev/search/europepmc.py",
+                     "src/sysrev/search/citations.py"),
     output:
         records="<results>/search/records.tsv",
         audit="<results>/audit/search.json",

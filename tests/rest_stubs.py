@@ -10,14 +10,16 @@ server and fault handling they reuse), one per request in order::
 Paths served:
 
 - ``/api/v2/studies`` (ClinicalTrials.gov): ``query.term`` (a word every listed study
-  holds), ``pageSize``, ``pageToken``, ``countTotal``; ``{"totalCount", "studies",
+  holds), ``filter.advanced`` (only its ``AREA[StudyFirstPostDate]RANGE[a,b]`` is
+  honoured), ``pageSize``, ``pageToken``, ``countTotal``; ``{"totalCount", "studies",
   "nextPageToken"}``; each study ``protocolSection`` with ``identificationModule``
   (``nctId``, ``briefTitle``, ``officialTitle``), ``statusModule``
   (``lastUpdatePostDateStruct``, ``studyFirstPostDateStruct``, ``overallStatus``),
   ``descriptionModule.briefSummary``, ``sponsorCollaboratorsModule.leadSponsor``,
   ``conditionsModule.conditions`` and ``referencesModule.references`` (``pmid``, ``type``,
   ``citation``).
-- ``/europepmc/webservices/rest/search`` (Europe PMC): ``query``, ``format=json``,
+- ``/europepmc/webservices/rest/search`` (Europe PMC): ``query`` (only its
+  ``FIRST_PDATE:[a TO b]`` is honoured), ``format=json``,
   ``pageSize``, ``cursorMark``, ``synonym``, ``resultType``; ``{"version", "hitCount",
   "nextCursorMark", "request", "resultList": {"result": [...]}}`` with ``id``, ``source``
   (``MED`` or ``PPR``), ``pmid``, ``pmcid``, ``doi``, ``title``, ``authorString``,
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import unquote
@@ -131,6 +134,18 @@ class EpmcRecord:
         return result
 
 
+def _in_range(day: date, text: str, pattern: str) -> bool:
+    """Whether ``day`` is within the date range ``pattern`` finds in ``text`` (the
+    ClinicalTrials.gov Essie ``RANGE[MIN,2025-06-30]`` or Europe PMC's ``FIRST_PDATE:[a TO
+    b]``, bounds inclusive); no range: every day is."""
+    found = re.search(pattern, text)
+    if not found:
+        return True
+    low, high = found.groups()
+    return ((low in ("MIN", "*") or date.fromisoformat(low) <= day)
+            and (high in ("MAX", "*") or day <= date.fromisoformat(high)))
+
+
 class RestStub(EutilsStub):
     """The three stand-ins on one port (``url`` is the root; see the module docstring)."""
 
@@ -185,13 +200,16 @@ class RestStub(EutilsStub):
     def _studies(self, params) -> bytes:
         size = int(params.get("pageSize", 10))
         start = int(params.get("pageToken", "0") or 0) if params.get("pageToken") else 0
-        chosen = self.trials[start:start + size]
+        trials = [t for t in self.trials
+                  if _in_range(t.first_posted, unquote(params.get("filter.advanced", "")),
+                               r"AREA\[StudyFirstPostDate\]RANGE\[([^,\]]+),([^\]]+)\]")]
+        chosen = trials[start:start + size]
         page = {"studies": [t.study() for t in chosen]}
-        if start + size < len(self.trials):
+        if start + size < len(trials):
             # An opaque token in the API; here the position, base-36, to look opaque.
             page["nextPageToken"] = str(start + size)
         if params.get("countTotal") == "true" and not params.get("pageToken"):
-            page = {"totalCount": len(self.trials), **page}
+            page = {"totalCount": len(trials), **page}
         return json.dumps(page).encode()
 
     # -- Europe PMC -----------------------------------------------------------------------
@@ -199,9 +217,12 @@ class RestStub(EutilsStub):
         size = int(params.get("pageSize", 25))
         cursor = unquote(params.get("cursorMark", "*"))
         start = 0 if cursor == "*" else int(cursor.removeprefix("AoE"))
-        chosen = self.epmc[start:start + size]
-        nxt = f"AoE{start + size}" if start + size < len(self.epmc) else cursor
-        page = {"version": "6.9", "hitCount": len(self.epmc), "nextCursorMark": nxt,
+        records = [r for r in self.epmc
+                   if _in_range(r.first_publication, unquote(params.get("query", "")),
+                                r"FIRST_PDATE:\[(\S+) TO (\S+)\]")]
+        chosen = records[start:start + size]
+        nxt = f"AoE{start + size}" if start + size < len(records) else cursor
+        page = {"version": "6.9", "hitCount": len(records), "nextCursorMark": nxt,
                 "request": {"queryString": params.get("query", ""),
                             "resultType": params.get("resultType", "lite"),
                             "cursorMark": cursor, "pageSize": size, "sort": "",

@@ -139,7 +139,8 @@ def check_search_dates(pubmed: Mapping | None, today: dt.date | None = None) -> 
 
 def check_source_dates(search: Mapping, today: dt.date | None = None) -> None:
     """The search dates of ClinicalTrials.gov, Europe PMC and the citation chase: real
-    dates, not after today (a snapshot is named by its date and never searched again)."""
+    dates, not after today (a snapshot is named by its date and never searched again), and a
+    ``start_date`` (ClinicalTrials.gov, Europe PMC) not after ``date``."""
     today = today or dt.date.today()
     for source in ("ctgov", "europepmc", "citations"):
         settings = search.get(source)
@@ -149,6 +150,12 @@ def check_source_dates(search: Mapping, today: dt.date | None = None) -> None:
         if date > today:
             raise ConfigError(f"search.{source}.date: {date} is in the future (today is "
                               f"{today}); a search covers days that have passed")
+        start = settings.get("start_date")
+        if start is not None:
+            start = parse_config_date(start, f"search.{source}.start_date")
+            if start > date:
+                raise ConfigError(f"search.{source}.start_date: {start} is after "
+                                  f"search.{source}.date {date}")
 
 
 def check_config(config: Mapping) -> None:

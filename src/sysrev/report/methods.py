@@ -113,6 +113,14 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     snap = search["parameters"].get("pubmed_snapshot") or {}
     if snap.get("note"):
         parts.append(f"<p>PubMed snapshot: {html.escape(str(snap['note']))}</p>")
+    limits = [s for s in sources if s["source"] in ("ctgov", "europepmc")
+              and (s.get("snapshot") or {}).get("date_limit")]
+    if limits:
+        parts.append("<p>Date limits sent with the searches: " + "; ".join(
+            f"{html.escape(str(s['database']))}: <code>"
+            f"{html.escape(str(s['snapshot']['date_limit']))}</code>"
+            f"{' (left out as dated outside it' + _left_out(s) + ')' if _left_out(s) else ''}"
+            for s in limits) + ".</p>")
     if any(s["source"] == "citations" for s in sources):
         parts.append(_citation_chase_paragraph(sources, counts.get("other_methods")))
 
@@ -276,9 +284,15 @@ def _flow_sentence(counts: Mapping) -> str:
     return f"<p>{' '.join(sentences)}</p>" if sentences else ""
 
 
+def _left_out(source: dict) -> str:
+    """": N records" when a source's snapshot held records after its search date."""
+    late = (source.get("snapshot") or {}).get("records_after_search_date")
+    return f": {plural(late, 'record')}" if late else ""
+
+
 def _citation_chase_paragraph(sources: list[dict], other: dict | None) -> str:
     """What the citation chase covered (PRISMA 2020 item 7, PRISMA-S item 5)."""
-    from sysrev.search.citations import COVERAGE_NOTE
+    from sysrev.search.citations import COVERAGE_NOTE, DATE_NOTE
     chase = next(s for s in sources if s["source"] == "citations")
     found = (f" It identified {plural(other['records_identified'], 'record')} not found by the "
              f"database and register searches ({other['duplicates_of_databases_and_registers']}"
@@ -288,5 +302,7 @@ def _citation_chase_paragraph(sources: list[dict], other: dict | None) -> str:
             "through PubMed's citation links (Entrez elink, pubmed_pubmed_citedin and "
             f"pubmed_pubmed_refs) on {html.escape(str(chase['search_date']))}; the records "
             f"found were deduplicated against the database and register searches.{found} "
+            f"{html.escape(DATE_NOTE[0].upper() + DATE_NOTE[1:])}"
+            f"{_left_out(chase)}. "
             f"Coverage: {html.escape(COVERAGE_NOTE)}, so the chase does not replace reading "
             "the included studies' reference lists.</p>")

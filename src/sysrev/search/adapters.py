@@ -152,9 +152,10 @@ def read_provenance_checked(snapshot_dir: str | Path) -> dict[str, Any]:
 
 
 def snapshot_record_table(rows: list[dict[str, Any]], *, source: str, folder: Path,
-                          provenance: dict[str, Any]) -> pd.DataFrame:
+                          provenance: dict[str, Any], left_out: int = 0) -> pd.DataFrame:
     """The record table of a snapshot's parsed records (``source_position`` numbered here),
-    checked: no record twice, and as many as the provenance counted."""
+    checked: no record twice, and as many as the provenance counted less the ``left_out``
+    ones (stored records outside the search's dates)."""
     from sysrev.imports.records import make_record_table
     for position, row in enumerate(rows, start=1):
         row["source_position"] = position
@@ -162,9 +163,11 @@ def snapshot_record_table(rows: list[dict[str, Any]], *, source: str, folder: Pa
     twice = table["source_id"][table["source_id"].duplicated()]
     if not twice.empty:
         raise InputError(folder, f"records present twice: {sorted(set(twice))}")
-    if provenance.get("count") is not None and int(provenance["count"]) != len(table):
+    if (provenance.get("count") is not None
+            and int(provenance["count"]) - left_out != len(table)):
+        kept = f" ({left_out} outside the search's dates left out)" if left_out else ""
         raise InputError(folder / PROVENANCE, f"provenance says {provenance['count']} "
-                         f"records but the snapshot holds {len(table)}", field="count")
+                         f"records but the snapshot holds {len(table)}{kept}", field="count")
     return table
 
 

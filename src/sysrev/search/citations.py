@@ -18,7 +18,9 @@ hand search of reference lists.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -43,6 +45,15 @@ LINKNAMES = {"citedin": "pubmed_pubmed_citedin", "refs": "pubmed_pubmed_refs"}
 #: Bio.Entrez joins a list of ids with commas (one merged LinkSet), and a record's seed is
 #: its provenance. A review's included studies are few, so this costs seconds.
 SEEDS_PER_REQUEST = 1
+#: elink has no date limit: it links to whatever PubMed holds on the retrieval day. The
+#: chase is cut at the search date on the record side instead, by each found record's
+#: PubMed entry date (``PubMedPubDate PubStatus="entrez"``, PubMed's ``edat``): a record
+#: that entered PubMed after the search date is logged, counted in the provenance
+#: (``after_search_date``) and left out of the record table, its links and versions.
+DATE_NOTE = ("elink has no date limit, so the records found were cut at the search date by "
+             "their PubMed entry date; records entered in PubMed after it were left out")
+_ENTREZ_DATE = re.compile(rb'<PubMedPubDate PubStatus="entrez">\s*<Year>(\d{4})</Year>\s*'
+                          rb'<Month>(\d{1,2})</Month>\s*(?:<Day>(\d{1,2})</Day>)?')
 COVERAGE_NOTE = ("PubMed's citation links (elink pubmed_pubmed_citedin and "
                  "pubmed_pubmed_refs) come from reference lists deposited with PubMed "
                  "Central and sent by publishers; articles outside PMC are covered unevenly")
@@ -161,7 +172,10 @@ def retrieve(spec: dict[str, Any], snapshot_dir: str | Path, settings: EntrezSet
         "base_url": public_url(settings.base_url), "api_key_used": bool(settings.api_key),
         "requests": stats.requests, "retries": stats.retries,
         "retry_reasons": dict(sorted(stats.retry_reasons.items())), "resumed": resumed,
-        "retrieved_at": _now(), "coverage": COVERAGE_NOTE,
+        "retrieved_at": _now(), "coverage": COVERAGE_NOTE, "date_limit": DATE_NOTE,
+        "after_search_date": len(_late([p for p in pages
+                                        if b"<eLinkResult" not in p.read_bytes()[:400]],
+                                       spec)),
         "biopython_version": version_of("biopython"), "sysrev_version": version_of("sysrev"),
     }
     store.commit(provenance)
@@ -182,6 +196,44 @@ def _pages(folder: Path) -> tuple[list[Path], list[Path]]:
         head = path.read_bytes()[:400]
         (elink if b"<eLinkResult" in head else efetch).append(path)
     return elink, efetch
+
+
+def entry_dates(folder: Path) -> dict[str, str]:
+    """PMID -> the day the record entered PubMed (``YYYY-MM-DD``; the first of the month
+    when PubMed gives no day), for each fetched record that has one."""
+    return _entry_dates_of(_pages(Path(folder))[1])
+
+
+def _entry_dates_of(efetch: list[Path]) -> dict[str, str]:
+    out = {}
+    for path in efetch:
+        data = path.read_bytes()
+        for article in scan_pubmed_set(data).articles:
+            found = _ENTREZ_DATE.search(data, article.start, article.end)
+            if found:
+                year, month, day = found.groups()
+                out[article.pmid] = f"{int(year):04d}-{int(month):02d}-{int(day or 1):02d}"
+    return out
+
+
+def _late(efetch: list[Path], spec: dict[str, Any]) -> set[str]:
+    date = spec.get("date")
+    if not date:
+        return set()
+    return {pmid for pmid, day in _entry_dates_of(efetch).items() if day > str(date)}
+
+
+def after_search_date(snapshot_dir: str | Path) -> set[str]:
+    """PMIDs of the found records that entered PubMed after the chase's search date (left
+    out of the record table, the links and the versions; logged)."""
+    folder = Path(snapshot_dir)
+    spec = json.loads((folder / PROVENANCE).read_bytes()).get("search") or {}
+    late = _late(_pages(folder)[1], spec)
+    if late:
+        log.warning("citations snapshot %s: %d found records entered PubMed after the search "
+                    "date %s and are left out: %s", folder, len(late), spec.get("date"),
+                    ", ".join(sorted(late, key=int)))
+    return late
 
 
 def links(snapshot_dir: str | Path) -> pd.DataFrame:
@@ -205,7 +257,7 @@ def links(snapshot_dir: str | Path) -> pd.DataFrame:
                                  "direction": direction,
                                  "search_date": spec.get("date")} for seed in seeds)
     table = pd.DataFrame(rows, columns=["pmid", "seed_pmid", "direction", "search_date"])
-    table = table.drop_duplicates()
+    table = table[~table["pmid"].isin(after_search_date(folder))].drop_duplicates()
     order = table.assign(_p=table["pmid"].astype(int), _s=table["seed_pmid"].astype(int))
     return order.sort_values(["_p", "_s", "direction"]).drop(columns=["_p", "_s"]) \
         .reset_index(drop=True)
@@ -219,12 +271,15 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
     if spec is not None:
         check_spec(provenance, normalise_spec(spec), folder, "citations")
     _, efetch = _pages(folder)
+    late = after_search_date(folder)
     rows = []
     for rec in (rec for path in efetch for rec in parse_pubmed_xml(path)):
+        if rec["pmid"] in late:
+            continue
         rec["source_id"] = rec["pmid"]
         rows.append(rec)
     table = snapshot_record_table(rows, source="citations", folder=folder,
-                                  provenance=provenance)
+                                  provenance=provenance, left_out=len(late))
     log.info("citations snapshot %s: %d records", folder, len(table))
     return table
 
@@ -232,9 +287,12 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
 def versions(snapshot_dir: str | Path) -> dict[str, str]:
     """PMID -> a digest of the record as PubMed gave it."""
     out = {}
+    late = after_search_date(snapshot_dir)
     _, efetch = _pages(Path(snapshot_dir))
     for path in efetch:
         data = path.read_bytes()
         for article in scan_pubmed_set(data).articles:
+            if article.pmid in late:
+                continue
             out[article.pmid] = hashlib.sha256(data[article.start:article.end]).hexdigest()[:16]
     return out

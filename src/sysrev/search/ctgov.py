@@ -36,18 +36,55 @@ QUERY_KEYS = ("cond", "term", "intr", "titles", "outc", "spons", "lead", "id", "
 FILTER_KEYS = ("overallStatus", "advanced", "ids", "geo")
 
 
+#: The date a search is cut at. ``StudyFirstPostDate`` (the day the registration was first
+#: posted) never changes once set, so a rerun of the search of a past date answers the same
+#: registrations (changed ones in their newer versions). ``LastUpdatePostDate`` would not
+#: do: it moves with every update, so a registration posted before the search date but
+#: updated after it would drop out of a rerun, and one first posted after it could enter.
+DATE_AREA = "StudyFirstPostDate"
+
+
 def normalise_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The search with its defaults filled in (what a snapshot records and is compared on)."""
     return {"query": dict(spec.get("query") or {}), "filter": dict(spec.get("filter") or {}),
-            "date": spec.get("date")}
+            "date": spec.get("date"), "start_date": spec.get("start_date")}
+
+
+def date_filter(spec: dict[str, Any]) -> str | None:
+    """The API's date limit of a search (Essie ``AREA[StudyFirstPostDate]RANGE[start,
+    date]``, ``MIN`` without a start date), or None without a search date."""
+    if not spec.get("date"):
+        return None
+    return f"AREA[{DATE_AREA}]RANGE[{spec.get('start_date') or 'MIN'},{spec['date']}]"
 
 
 def request_params(spec: dict[str, Any]) -> dict[str, str]:
-    """The API's parameters for a configured search (``query`` and ``filter`` maps)."""
+    """The API's parameters for a configured search (``query`` and ``filter`` maps), with
+    the search's date limit joined to ``filter.advanced`` (``AND`` with a configured one)."""
     params = {f"query.{k}": str(v) for k, v in sorted((spec.get("query") or {}).items())}
     params.update({f"filter.{k}": str(v)
                    for k, v in sorted((spec.get("filter") or {}).items())})
+    limit = date_filter(spec)
+    if limit:
+        own = params.get("filter.advanced")
+        params["filter.advanced"] = f"({own}) AND {limit}" if own else limit
     return params
+
+
+def first_posted(study: dict[str, Any]) -> str | None:
+    """The day a registration was first posted (``studyFirstPostDateStruct.date``)."""
+    return _date_of(_module(study, "statusModule").get("studyFirstPostDateStruct"))
+
+
+def outside_window(study: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """A study the server should not have returned: first posted after the search date (or
+    before the start date). A month-only date (``2025-06``) is compared as its first day."""
+    posted = first_posted(study)
+    if not posted or not spec.get("date"):
+        return False
+    day = posted if len(posted) > 7 else posted + "-01"
+    return day > str(spec["date"]) or bool(spec.get("start_date")
+                                           and day < str(spec["start_date"]))
 
 
 def check_page(body: bytes) -> dict[str, Any]:
@@ -101,7 +138,13 @@ def retrieve(spec: dict[str, Any], snapshot_dir: str | Path, settings: HttpSetti
         if total is not None and int(total) != stored:
             notes.append(f"the first page counted {total} studies, the pages held {stored} "
                          "(the register changed during the retrieval)")
+        late = sum(outside_window(s, spec) for p in pages
+                   for s in json.loads(p.read_bytes())["studies"])
+        if late:
+            notes.append(f"{late} studies returned were first posted outside the search's "
+                         "dates; they are left out of the record table")
         return {"request_parameters": {k: v for k, v in base.items()},
+                "date_limit": date_filter(spec), "outside_search_dates": late,
                 "total_count": total, "notes": notes,
                 "api": "ClinicalTrials.gov API v2 /studies"}
 
@@ -126,6 +169,26 @@ def _studies(pages: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
             raise InputError(path, "not a ClinicalTrials.gov studies page (no 'studies')")
         studies.extend((path, s) for s in page["studies"])
     return studies
+
+
+def dated_studies(folder: Path) -> list[dict[str, Any]]:
+    """The snapshot's studies within its search's date window; any other (the server
+    ignored the date limit, or the snapshot predates it) is left out and logged."""
+    spec = (json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {})
+    kept, dropped = [], []
+    for _, study in _studies(data_files_in(Path(folder))):
+        (dropped if outside_window(study, spec) else kept).append(study)
+    for study in dropped:
+        log.warning("ClinicalTrials.gov snapshot %s: %s was first posted on %s, outside the "
+                    "search's dates (%s to %s); left out", folder, _nct(study),
+                    first_posted(study), spec.get("start_date") or "MIN", spec.get("date"))
+    return kept
+
+
+def after_search_date(folder: Path) -> int:
+    """How many stored studies fall outside the search's date window."""
+    spec = (json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {})
+    return sum(outside_window(s, spec) for _, s in _studies(data_files_in(Path(folder))))
 
 
 def study_record(study: dict[str, Any]) -> dict[str, Any]:
@@ -160,8 +223,9 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
     provenance = read_provenance_checked(folder)
     if spec is not None:
         check_spec(provenance, normalise_spec(spec), folder, "ctgov")
-    rows = [study_record(study) for _, study in _studies(data_files_in(folder))]
-    table = snapshot_record_table(rows, source="ctgov", folder=folder, provenance=provenance)
+    rows = [study_record(study) for study in dated_studies(folder)]
+    table = snapshot_record_table(rows, source="ctgov", folder=folder, provenance=provenance,
+                                  left_out=after_search_date(folder))
     log.info("ClinicalTrials.gov snapshot %s: %d studies", folder, len(table))
     return table
 
@@ -169,7 +233,7 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
 def versions(snapshot_dir: str | Path) -> dict[str, str]:
     """NCT id -> the registration's last update posted date (its version)."""
     out = {}
-    for _, study in _studies(data_files_in(Path(snapshot_dir))):
+    for study in dated_studies(Path(snapshot_dir)):
         status = _module(study, "statusModule")
         out[_nct(study)] = (_date_of(status.get("lastUpdatePostDateStruct"))
                             or status.get("lastUpdateSubmitDate") or "")
@@ -179,7 +243,7 @@ def versions(snapshot_dir: str | Path) -> dict[str, str]:
 def references(snapshot_dir: str | Path) -> list[tuple[str, str, str]]:
     """(NCT id, PMID, reference type) of every publication a registration cites."""
     out = []
-    for _, study in _studies(data_files_in(Path(snapshot_dir))):
+    for study in dated_studies(Path(snapshot_dir)):
         for ref in _module(study, "referencesModule").get("references") or []:
             if ref.get("pmid"):
                 out.append((_nct(study), str(ref["pmid"]), ref.get("type") or ""))

@@ -43,16 +43,66 @@ _VERSION_FIELDS = ("title", "authorString", "journalTitle", "journalInfo", "page
                    "abstractText")
 
 
+#: The date field a search is cut at: ``FIRST_PDATE``, the record's first publication date
+#: (returned as ``firstPublicationDate``, so the record side can check it), as PubMed's
+#: default ``date_type: publication``. ``CREATION_DATE`` (when Europe PMC made the record)
+#: is not in the search results, so a record the server should not have returned could not
+#: be told from the others.
+DATE_FIELD = "FIRST_PDATE"
+
+
 def normalise_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The search with its defaults filled in (what a snapshot records and is compared on)."""
     return {"query": spec["query"], "date": spec.get("date"),
+            "start_date": spec.get("start_date"),
             "preprints": spec.get("preprints") or "include",
             "synonym": bool(spec.get("synonym", True))}
 
 
+def date_limit(spec: dict[str, Any]) -> str | None:
+    """The search's date limit in Europe PMC syntax (``FIRST_PDATE:[start TO date]``, from
+    1900-01-01 without a start date), or None without a search date."""
+    if not spec.get("date"):
+        return None
+    return f"{DATE_FIELD}:[{spec.get('start_date') or '1900-01-01'} TO {spec['date']}]"
+
+
 def full_query(spec: dict[str, Any]) -> str:
-    """The query sent: the configured one with the preprint filter applied."""
-    return PREPRINT_FILTERS[spec.get("preprints", "include")].format(q=spec["query"])
+    """The query sent: the configured one with the preprint filter and the date limit."""
+    query = PREPRINT_FILTERS[spec.get("preprints", "include")].format(q=spec["query"])
+    limit = date_limit(spec)
+    return f"({query}) AND {limit}" if limit else query
+
+
+def outside_window(result: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """A result the server should not have returned: first published after the search
+    date (or before the start date)."""
+    day = result.get("firstPublicationDate")
+    if not day or not spec.get("date"):
+        return False
+    return day > str(spec["date"]) or bool(spec.get("start_date")
+                                           and day < str(spec["start_date"]))
+
+
+def dated_results(folder: str | Path) -> list[dict[str, Any]]:
+    """The snapshot's results within its search's dates; any other is left out, logged."""
+    spec = json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {}
+    kept = []
+    for result in _results(_pages(folder)):
+        if outside_window(result, spec):
+            log.warning("Europe PMC snapshot %s: %s was first published on %s, outside the "
+                        "search's dates (%s to %s); left out", folder, source_id(result),
+                        result.get("firstPublicationDate"), spec.get("start_date") or "-",
+                        spec.get("date"))
+        else:
+            kept.append(result)
+    return kept
+
+
+def after_search_date(folder: str | Path) -> int:
+    """How many stored results fall outside the search's dates."""
+    spec = json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {}
+    return sum(outside_window(r, spec) for r in _results(_pages(folder)))
 
 
 def check_page(body: bytes) -> dict[str, Any]:
@@ -96,7 +146,13 @@ def retrieve(spec: dict[str, Any], snapshot_dir: str | Path, settings: HttpSetti
         if first.get("hitCount") is not None and int(first["hitCount"]) != stored:
             notes.append(f"Europe PMC counted {first['hitCount']} hits, the pages held "
                          f"{stored} (the index changed during the retrieval)")
-        return {"request_parameters": base, "hit_count": first.get("hitCount"),
+        late = sum(outside_window(r, spec) for p in pages
+                   for r in json.loads(p.read_bytes())["resultList"]["result"])
+        if late:
+            notes.append(f"{late} results were first published outside the search's dates; "
+                         "they are left out of the record table")
+        return {"request_parameters": base, "date_limit": date_limit(spec),
+                "outside_search_dates": late, "hit_count": first.get("hitCount"),
                 "notes": notes, "api": "Europe PMC RESTful API /search"}
 
     return retrieve_pages(source="europepmc", spec=spec, snapshot_dir=snapshot_dir,
@@ -170,9 +226,9 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
     provenance = read_provenance_checked(folder)
     if spec is not None:
         check_spec(provenance, normalise_spec(spec), folder, "europepmc")
-    rows = [result_record(result) for result in _results(_pages(folder))]
-    table = snapshot_record_table(rows, source="europepmc", folder=folder,
-                                  provenance=provenance)
+    rows = [result_record(result) for result in dated_results(folder)]
+    table = snapshot_record_table(rows, source="europepmc", folder=folder, provenance=provenance,
+                                  left_out=after_search_date(folder))
     log.info("Europe PMC snapshot %s: %d records (%d preprints)", folder, len(table),
              int(table["publication_types"].fillna("").str.startswith("Preprint").sum()))
     return table
@@ -181,7 +237,7 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.Dat
 def versions(snapshot_dir: str | Path) -> dict[str, str]:
     """Europe PMC key -> a digest of the record's bibliographic fields (its version)."""
     out = {}
-    for result in _results(_pages(snapshot_dir)):
+    for result in dated_results(snapshot_dir):
         kept = {k: result.get(k) for k in _VERSION_FIELDS if k in result}
         blob = json.dumps(kept, sort_keys=True, ensure_ascii=False).encode("utf-8")
         out[source_id(result)] = hashlib.sha256(blob).hexdigest()[:16]
@@ -193,9 +249,9 @@ def identifiers(snapshot_dir: str | Path) -> list[tuple[str, ...]]:
     record: the ids the record table has no column for (PMCID) with the preprint flag."""
     return [(source_id(r), r.get("pmid") or "", r.get("pmcid") or "", r.get("doi") or "",
              "yes" if is_preprint(r) else "no", r.get("firstPublicationDate") or "")
-            for r in _results(_pages(snapshot_dir))]
+            for r in dated_results(snapshot_dir)]
 
 
 def preprint_ids(snapshot_dir: str | Path) -> set[str]:
     """Europe PMC keys of the preprints in a snapshot."""
-    return {source_id(r) for r in _results(_pages(snapshot_dir)) if is_preprint(r)}
+    return {source_id(r) for r in dated_results(snapshot_dir) if is_preprint(r)}

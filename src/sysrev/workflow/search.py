@@ -159,8 +159,24 @@ def _source_snapshot(raw_inputs: dict[str, list[str]] | None, source: str) -> di
         if Path(path).name == "provenance.json" and folder.parent.name == source:
             recorded = read_provenance(folder)
             return {"folder": logical_path(folder), **{k: recorded.get(k) for k in (
-                "search_date", "count", "pages", "retrieved_at", "notes")}}
+                "search_date", "count", "pages", "retrieved_at", "notes", "date_limit")},
+                "records_after_search_date": _after_search_date(source, folder)}
     return None
+
+
+def _after_search_date(source: str, folder: Path) -> int:
+    """How many stored records of a source's snapshot are dated after its search date (or
+    before its start date) and so left out of its record table (logged by the adapter)."""
+    if source == "ctgov":
+        from sysrev.search.ctgov import after_search_date
+        return int(after_search_date(folder))
+    if source == "europepmc":
+        from sysrev.search.europepmc import after_search_date
+        return int(after_search_date(folder))
+    if source == "citations":
+        from sysrev.search.citations import after_search_date
+        return len(after_search_date(folder))
+    return 0
 
 
 def collect_records(*, tables: list[str], searches: str, provenance: str | None, output: str,

@@ -92,3 +92,26 @@ def test_the_api_key_is_sent_but_written_nowhere(tmp_path):
         assert {p.get("api_key") for _, p in stub.requests} == {key}
     assert provenance["api_key_used"] is True
     assert not [p for p in (tmp_path / "d").iterdir() if key.encode() in p.read_bytes()]
+
+
+def test_records_entered_after_the_search_date_are_left_out(tmp_path, caplog):
+    """elink has no date limit: a found record whose PubMed entry date is after the search
+    date is counted in the provenance, logged, and left out of records, links, versions."""
+    import json
+    late = make_records(1, seed=5, first_pmid=39000000, start=date(2026, 3, 1),
+                        end=date(2026, 3, 1))
+    assert late[0].entrez_date > date(2026, 1, 31)
+    links = {**LINKS, (P[1], "pubmed_pubmed_citedin"): [P[3], P[5], str(late[0].pmid)]}
+    target = tmp_path / "2026-01-31"
+    with RestStub(records=RECORDS + late, links=links) as stub:
+        provenance = citations.retrieve(SPEC, target, settings(stub.root + "entrez/eutils/"))
+    assert provenance["count"] == 5 and provenance["after_search_date"] == 1
+    assert "no date limit" in provenance["date_limit"]
+    assert json.loads((target / "provenance.json").read_text())["after_search_date"] == 1
+    assert citations.entry_dates(target)[str(late[0].pmid)] > "2026-01-31"
+    with caplog.at_level("WARNING"):
+        table = citations.read(target, SPEC)
+    assert sorted(table["pmid"]) == sorted([P[2], P[3], P[4], P[5]])
+    assert str(late[0].pmid) not in set(citations.links(target)["pmid"])
+    assert str(late[0].pmid) not in citations.versions(target)
+    assert any(str(late[0].pmid) in r.getMessage() for r in caplog.records)

@@ -115,3 +115,48 @@ def test_live_ctgov_smoke(tmp_path):
     table = ctgov.read(tmp_path / "s", spec)
     assert len(table) == provenance["count"] > 0
     assert table["source_id"].str.match(r"^NCT\d{8}$").all()
+
+
+def test_the_search_is_cut_at_its_dates(tmp_path):
+    """The search date (and start date) go to the API as filter.advanced; the stand-in
+    honours it, so a registration first posted after the date is not returned."""
+    spec = {**SPEC, "date": "2016-06-30", "start_date": "2011-01-01",
+            "filter": {"advanced": "AREA[Phase]PHASE2"}}
+    window = [t for t in TRIALS
+              if str(t.first_posted) >= "2011-01-01" and str(t.first_posted) <= "2016-06-30"]
+    assert 0 < len(window) < len(TRIALS)
+    with RestStub(trials=TRIALS) as stub:
+        provenance = ctgov.retrieve(spec, tmp_path / "s", settings(stub.ctgov_url))
+        asked = [p for e, p in stub.requests if e == "studies"]
+    limit = "AREA[StudyFirstPostDate]RANGE[2011-01-01,2016-06-30]"
+    assert {p["filter.advanced"] for p in asked} == {f"(AREA[Phase]PHASE2) AND {limit}"}
+    assert provenance["date_limit"] == limit
+    assert provenance["request_parameters"]["filter.advanced"].endswith(limit)
+    assert provenance["count"] == len(window) and provenance["outside_search_dates"] == 0
+    assert set(ctgov.read(tmp_path / "s", spec)["source_id"]) == {t.nct for t in window}
+    assert ctgov.request_params({"query": {}, "date": "2025-06-30"})["filter.advanced"] \
+        == "AREA[StudyFirstPostDate]RANGE[MIN,2025-06-30]"
+
+
+def test_a_study_the_server_returns_after_the_date_is_left_out(tmp_path, monkeypatch,
+                                                               caplog):
+    """A server that ignores the date limit: the late registrations are counted in the
+    provenance, logged and left out of the record table and its details."""
+    import tests.rest_stubs as stubs
+    monkeypatch.setattr(stubs, "_in_range", lambda *a: True)
+    spec = {**SPEC, "date": "2016-06-30"}
+    late = {t.nct for t in TRIALS if str(t.first_posted) > "2016-06-30"}
+    assert late
+    with RestStub(trials=TRIALS) as stub:
+        provenance = ctgov.retrieve(spec, tmp_path / "s", settings(stub.ctgov_url))
+    assert provenance["count"] == 23 and provenance["outside_search_dates"] == len(late)
+    assert any("first posted outside" in n for n in provenance["notes"])
+    assert ctgov.after_search_date(tmp_path / "s") == len(late)
+    with caplog.at_level("WARNING"):
+        table = ctgov.read(tmp_path / "s", spec)
+    assert len(table) == 23 - len(late) and not late & set(table["source_id"])
+    assert not late & set(ctgov.versions(tmp_path / "s"))
+    assert not late & {nct for nct, _, _ in ctgov.references(tmp_path / "s")}
+    logged = " ".join(r.getMessage() for r in caplog.records
+                      if "outside the search's dates" in r.getMessage())
+    assert all(nct in logged for nct in late)

@@ -68,3 +68,37 @@ def test_live_europepmc_smoke(tmp_path):
     provenance = europepmc.retrieve(spec, tmp_path / "s", HttpSettings(
         base_url=europepmc.DEFAULT_BASE_URL, page_size=100, rate=2.0))
     assert len(europepmc.read(tmp_path / "s", spec)) == provenance["count"] > 0
+
+
+def test_the_search_is_cut_at_its_dates(tmp_path):
+    """FIRST_PDATE:[start TO date] is part of the query; a record first published after the
+    search date is not returned by the stand-in, which honours it."""
+    later = EpmcRecord("36999999", "MED", "Denosumab stub article after the date",
+                       date(2026, 3, 1), pmid="36999999")
+    with RestStub(epmc=RECORDS + [later]) as stub:
+        provenance = europepmc.retrieve(SPEC, tmp_path / "s", settings(stub.europepmc_url))
+        asked = {p["query"] for e, p in stub.requests if e == "search"}
+    sent = f"({SPEC['query']}) AND FIRST_PDATE:[1900-01-01 TO 2026-01-31]"
+    assert asked == {sent} and provenance["request_parameters"]["query"] == sent
+    assert provenance["count"] == 13 and provenance["outside_search_dates"] == 0
+    assert "MED-36999999" not in set(europepmc.read(tmp_path / "s", SPEC)["source_id"])
+    assert europepmc.full_query({"query": "q", "preprints": "exclude", "date": "2025-06-30",
+                                 "start_date": "2015-01-01"}) \
+        == "((q) NOT SRC:PPR) AND FIRST_PDATE:[2015-01-01 TO 2025-06-30]"
+
+
+def test_a_record_the_server_returns_after_the_date_is_left_out(tmp_path, monkeypatch,
+                                                                caplog):
+    import tests.rest_stubs as stubs
+    monkeypatch.setattr(stubs, "_in_range", lambda *a: True)
+    later = EpmcRecord("PPR799999", "PPR", "A preprint after the date", date(2026, 3, 1))
+    with RestStub(epmc=RECORDS + [later]) as stub:
+        provenance = europepmc.retrieve(SPEC, tmp_path / "s", settings(stub.europepmc_url))
+    assert provenance["count"] == 14 and provenance["outside_search_dates"] == 1
+    assert europepmc.after_search_date(tmp_path / "s") == 1
+    with caplog.at_level("WARNING"):
+        table = europepmc.read(tmp_path / "s", SPEC)
+    assert len(table) == 13 and "PPR-PPR799999" not in set(table["source_id"])
+    assert "PPR-PPR799999" not in europepmc.preprint_ids(tmp_path / "s")
+    assert "PPR-PPR799999" not in {row[0] for row in europepmc.identifiers(tmp_path / "s")}
+    assert any("PPR-PPR799999" in r.getMessage() for r in caplog.records)
