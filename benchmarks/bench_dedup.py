@@ -53,7 +53,10 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO.parent / "shared" / "testdata" / "dedup"
-sys.path.insert(0, str(REPO / "src"))
+# The sysrev measured: this checkout's, or another checkout's src/ (``scale --baseline-src``
+# runs a previous implementation in the same run, for a ratio).
+SRC = os.environ.get("SYSREV_BENCH_SRC") or str(REPO / "src")
+sys.path.insert(0, SRC)
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import re  # noqa: E402
@@ -356,22 +359,97 @@ def markdown(rows: list[dict]) -> str:
 
 # ---------------------------------------------------------------------------- scale
 
-def run_scale_one(n: int, seed: int, bibdedupe: str | None = None) -> dict:
+def _generated(n: int, seed: int, cache: str | None):
+    """The generated table of ``n`` records (pickled in ``cache`` so that the implementations
+    compared in one run read the same records without generating them again)."""
+    import pickle
+
     from dedup_generator import generate
 
+    path = Path(cache) / f"generated_{n}_{seed}.pkl" if cache else None
+    if path is not None and path.is_file():
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
     records, truth = generate(n, seed=seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(".tmp"), "wb") as handle:
+            pickle.dump((records, truth), handle)
+        path.with_suffix(".tmp").replace(path)
+    return records, truth
+
+
+def _peak_mib() -> float:
+    """Peak resident memory of this process plus that of its largest worker process (MiB):
+    an upper bound, as pages the forked workers share with this process count twice."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) / 1024  # KiB -> MiB
+
+
+class _PeakPss:
+    """Largest proportional set size (PSS) of this process and its worker processes
+    together, sampled every ``interval`` seconds: pages the forked workers share with this
+    process are counted once, as the machine holds them."""
+
+    def __init__(self, interval: float = 0.25):
+        import threading
+
+        self.peak, self.interval = 0, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self.stop.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_full_info().pss
+                except (psutil.Error, AttributeError):
+                    pass
+            self.peak = max(self.peak, total)
+            self.stop.wait(self.interval)
+
+    def __enter__(self) -> "_PeakPss":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU time (user + system) of this process and of its finished worker processes: on
+    a loaded machine, closer to what a quiet one would take than the wall time."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int = 2,
+                  cache: str | None = None) -> dict:
+    records, truth = _generated(n, seed, cache)
     peer = {}
     if bibdedupe:
         theirs, their_seconds, _ = bibdedupe_clusters(records, bibdedupe)
         peer = {f"bibdedupe_{k}": v for k, v in metrics(theirs, truth).items()}
         peer["bibdedupe_seconds"] = their_seconds
-    start = time.perf_counter()
-    result = find_duplicates(records)
-    seconds = time.perf_counter() - start
+    start, (main0, workers0) = time.perf_counter(), _cpu_seconds()
+    with _PeakPss() as pss:
+        result = find_duplicates(records, threads=threads)
+    seconds, (main1, workers1) = time.perf_counter() - start, _cpu_seconds()
     groups = result.clusters.groupby("cluster_id")["record_id"].apply(list)
     predicted = [g for g in groups if len(g) > 1]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
-    return {"records": len(records), "seconds": seconds, "peak_rss_mib": peak,
+    return {"records": len(records), "src": SRC, "threads": threads, "seconds": seconds,
+            "cpu_main_seconds": main1 - main0, "cpu_workers_seconds": workers1 - workers0,
+            # the main process waits while its workers run: on a quiet machine with
+            # ``threads`` cores the run takes about this long
+            "cpu_critical_seconds": main1 - main0 + (workers1 - workers0) / max(1, threads),
+            "peak_rss_mib": _peak_mib(), "peak_pss_mib": pss.peak / 2**20,
             "candidate_pairs": result.counts["candidate_pairs"],
             **metrics(predicted, truth), **peer}
 
@@ -389,25 +467,39 @@ def main() -> None:
     scale.add_argument("--seed", type=int, default=1)
     scale.add_argument("--bibdedupe", help="python of the bib-dedupe venv: also run "
                                            "bib-dedupe on the sizes up to 20,000")
+    scale.add_argument("--baseline-src", help="src/ folder of a previous sysrev: run it too, "
+                                              "after this one, on each size")
+    scale.add_argument("--threads", type=int, default=2)
+    scale.add_argument("--cache", help="folder for the generated tables (reused)")
     one = sub.add_parser("scale-one")
     one.add_argument("--n", type=int, required=True)
     one.add_argument("--seed", type=int, default=1)
     one.add_argument("--bibdedupe")
+    one.add_argument("--threads", type=int, default=2)
+    one.add_argument("--cache")
     args = parser.parse_args()
     if args.command == "accuracy":
         rows = run_accuracy(args.bibdedupe, args.threads, args.extra)
         if args.markdown:
             print(markdown(rows))
     elif args.command == "scale-one":
-        print(json.dumps(run_scale_one(args.n, args.seed, args.bibdedupe)))
+        print(json.dumps(run_scale_one(args.n, args.seed, args.bibdedupe, args.threads,
+                                       args.cache)))
     else:
         for n in args.sizes:
             peer = ["--bibdedupe", args.bibdedupe] if args.bibdedupe and n <= 20_000 else []
-            out = subprocess.run([sys.executable, __file__, "scale-one", "--n", str(n),
-                                  "--seed", str(args.seed), *peer], capture_output=True,
-                                 text=True, check=True,
-                                 env={**os.environ, "PYTHONHASHSEED": "0"})
-            print(out.stdout.strip().splitlines()[-1], flush=True)
+            cache = ["--cache", args.cache] if args.cache else []
+            sources = [None] + ([args.baseline_src] if args.baseline_src else [])
+            for k, src in enumerate(sources):
+                env = {**os.environ, "PYTHONHASHSEED": "0"}
+                env.pop("SYSREV_BENCH_SRC", None)
+                if src:
+                    env["SYSREV_BENCH_SRC"] = str(Path(src).resolve())
+                out = subprocess.run([sys.executable, __file__, "scale-one", "--n", str(n),
+                                      "--seed", str(args.seed), "--threads",
+                                      str(args.threads), *cache, *(peer if k == 0 else [])],
+                                     capture_output=True, text=True, check=True, env=env)
+                print(out.stdout.strip().splitlines()[-1], flush=True)
 
 
 if __name__ == "__main__":

@@ -1,33 +1,19 @@
 # Helper functions only: input functions (get_*) and predicates (is_*).
-import functools
+# The logic they use lives in sysrev.workflow.inputs (tested in tests/unit/test_workflow_inputs.py).
 import os
-import re
 from pathlib import Path
 
-from snakemake.exceptions import IncompleteCheckpointException
-
-from sysrev.paths import STAGED_PREFIX_VARIABLE
 from sysrev.config import check_config
-from sysrev.tables import sha256_file
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
+from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_digests,
+                                    local_copy, xml_files)
 from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
 
 check_config(config)
-
-
-def export_staged_prefix():
-    """Tell the jobs where a storage provider stages files (when jobs share no file system),
-    so that audits record each file's path in the review, not its staged copy."""
-    settings = workflow.storage_settings
-    if settings.default_storage_provider and settings.default_storage_prefix:
-        remote = re.sub(r"^[A-Za-z0-9+.-]+://", "", settings.default_storage_prefix).strip("/")
-        os.environ[STAGED_PREFIX_VARIABLE] = (f"{settings.local_storage_prefix}/"
-                                              f"{settings.default_storage_provider}/{remote}/")
-
-
-export_staged_prefix()
+# Jobs that share no file system: tell them where the storage provider stages files.
+export_staged_prefix(workflow.storage_settings)
 
 OUTCOMES = {o["id"]: o for o in config["analysis"]["outcomes"]}
 EXPORTS = {e["source"]: e for e in config["search"]["exports"]}
@@ -40,11 +26,6 @@ wildcard_constraints:
     source="|".join(EXPORTS) if EXPORTS else "(?!)",
 
 
-#: Modules every stage's results depend on: how tables are read, validated and written.
-SHARED_CODE = ["src/sysrev/tables.py", "src/sysrev/csvtables.py", "src/sysrev/columns.py",
-               "src/sysrev/audit.py", "src/sysrev/errors.py", "src/sysrev/config.py",
-               "src/sysrev/paths.py"]
-
 #: The workflow's own folder (rules/..), wherever the review's working directory is: with
 #: --directory, as a module, or on a cluster, code inputs resolve here, not in the review.
 WORKFLOW_ROOT = Path(str(workflow.current_basedir)).parent
@@ -52,17 +33,10 @@ WORKFLOW_ROOT = Path(str(workflow.current_basedir)).parent
 
 def code_of(*modules):
     """The package modules a rule's results depend on (listed as inputs, so that a change of
-    method reruns the stage): the given ones plus the shared I/O modules, as paths in the
-    workflow's folder. They are local(): part of the deployed workflow, never moved through
-    a storage provider when jobs share no file system. A workflow read from a remote source
-    (a module from a git host) has no local code to track, and gets none."""
-    if not WORKFLOW_ROOT.is_dir():
-        return []
-    # Relative to the review's folder when the workflow is that folder (the usual case), so
-    # that a moved or copied project does not rerun every job ("set of input files changed").
-    root = Path() if WORKFLOW_ROOT.resolve() == Path.cwd().resolve() else WORKFLOW_ROOT
-    return [local(str(root / module))
-            for module in sorted(set(modules) | set(SHARED_CODE))]
+    method reruns the stage): the given ones plus the shared I/O modules
+    (:func:`sysrev.workflow.inputs.code_paths`). They are local(): part of the deployed
+    workflow, never moved through a storage provider when jobs share no file system."""
+    return [local(path) for path in code_paths(WORKFLOW_ROOT, modules)]
 
 
 def get_input_sha256(*sources):
@@ -74,29 +48,9 @@ def get_input_sha256(*sources):
     ignored by Snakemake's params trigger, hence the sources are named again here.)"""
 
     def input_sha256(wildcards):
-        digests = {}
-        for source in sources:
-            try:
-                paths = source(wildcards) if callable(source) else source
-            except IncompleteCheckpointException:
-                continue  # a snapshot still to retrieve: hashed once the DAG is updated
-            for path in [paths] if isinstance(paths, str) else paths:
-                if os.path.isfile(path):
-                    stat = os.stat(path)
-                    digests[str(path)] = _sha256_once(str(path), stat.st_mtime_ns,
-                                                      stat.st_size)
-        return digests
+        return input_digests(sources, wildcards)
 
     return input_sha256
-
-
-@functools.lru_cache(maxsize=None)
-def _sha256_once(path, mtime_ns, size):
-    """A raw input's digest, computed once per snakemake invocation however many rules read
-    the file (an export is read by import_export and collect_records, searches.tsv by
-    collect_records and prisma_counts); the modification time and size in the key make a file
-    changed during the run hashed again."""
-    return sha256_file(path)
 
 
 def get_export_files(wildcards):
@@ -135,7 +89,7 @@ def get_pubmed_snapshot_files(wildcards):
         folder = checkpoints.retrieve_pubmed.get().output.snapshot
     else:
         folder = get_pubmed_snapshot_dir()
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+    return xml_files(folder)
 
 
 def get_pubmed_snapshot_xml(wildcards):
@@ -176,8 +130,7 @@ def get_previous_pubmed_files(wildcards):
     previous = get_previous_pubmed_search_date()
     if previous is None:
         return []
-    folder = f"{config['data_dir']}/search/pubmed/{previous}"
-    return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
+    return xml_files(f"{config['data_dir']}/search/pubmed/{previous}")
 
 
 def get_effects_tables(wildcards):
@@ -265,11 +218,7 @@ def get_pooled_results(wildcards):
 def get_extraction_contrasts():
     """contrasts.tsv of the validate_extraction checkpoint, as a local file to read: when jobs
     share no file system, it is fetched from the storage provider first."""
-    contrasts = checkpoints.validate_extraction.get().output.contrasts
-    if not os.path.exists(contrasts) and contrasts.is_storage:
-        os.makedirs(os.path.dirname(contrasts), exist_ok=True)
-        contrasts.storage_object.retrieve_object()
-    return contrasts
+    return local_copy(checkpoints.validate_extraction.get().output.contrasts)
 
 
 def get_forest_plots(wildcards):

@@ -5,7 +5,11 @@ rule deduplicate_records:
     input:
         records=rules.collect_records.output.records,
         overrides=get_dedup_overrides,
-        code=code_of("src/sysrev/dedup.py", "src/sysrev/dedup_related.py",
+        code=code_of("src/sysrev/dedup/__init__.py", "src/sysrev/dedup/block.py",
+                     "src/sysrev/dedup/cluster.py", "src/sysrev/dedup/find.py",
+                     "src/sysrev/dedup/normalise.py", "src/sysrev/dedup/overrides.py",
+                     "src/sysrev/dedup/parallel.py", "src/sysrev/dedup/related.py",
+                     "src/sysrev/dedup/score.py", "src/sysrev/dedup/unique.py",
                      "src/sysrev/workflow/dedup.py"),
     output:
         unique="<results>/dedup/unique.tsv",

@@ -7,7 +7,10 @@ checkpoint validate_extraction:
         arms=config["extraction"]["arms"],
         contrast_sheet=get_contrast_sheet,
         included=rules.screen_records.output.included,
-        code=code_of("src/sysrev/extraction.py", "src/sysrev/workflow/extraction.py"),
+        code=code_of("src/sysrev/extraction/__init__.py", "src/sysrev/extraction/cells.py",
+                      "src/sysrev/extraction/sheets.py", "src/sysrev/extraction/conversions.py",
+                      "src/sysrev/extraction/multiarm.py", "src/sysrev/extraction/contrasts.py",
+                      "src/sysrev/workflow/extraction.py"),
     output:
         arms="<results>/extraction/arms.tsv",
         contrasts="<results>/extraction/contrasts.tsv",

@@ -89,8 +89,8 @@ rule methods_text:
         pooled=get_pooled_results,
         searches=get_searches_table(),
         included=rules.screen_records.output.included,
-        code=code_of("src/sysrev/report.py", "src/sysrev/htmltable.py",
-                      "src/sysrev/report_tables.py",
+        code=code_of("src/sysrev/report/methods.py", "src/sysrev/report/htmltable.py",
+                      "src/sysrev/report/tables.py",
                       "src/sysrev/workflow/report.py", "src/sysrev/workflow/search.py"),
     output:
         html=report(
@@ -129,7 +129,7 @@ rule report_tables:
         unique=rules.deduplicate_records.output.unique,
         rob=rules.risk_of_bias_figures.output.table,
         included=rules.screen_records.output.included,
-        code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
+        code=code_of("src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
                       "src/sysrev/rob.py", "src/sysrev/workflow/report.py"),
     output:
         summary=report(
@@ -205,7 +205,7 @@ rule outcome_table:
     input:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
-        code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
+        code=code_of("src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
                       "src/sysrev/workflow/report.py"),
     output:
         html=report(
@@ -238,7 +238,7 @@ rule sensitivity_table:
         leave1out=rules.meta_analysis.output.leave1out,
         cumulative=rules.meta_analysis.output.cumulative,
         pooled=rules.meta_analysis.output.pooled,
-        code=code_of("src/sysrev/htmltable.py", "src/sysrev/report_tables.py",
+        code=code_of("src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
                       "src/sysrev/workflow/report.py"),
     output:
         html=report(

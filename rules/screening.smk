@@ -13,6 +13,7 @@ rule screen_records:
         previous_version=get_previous_version,
         code=code_of("src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",
                       "src/sysrev/screening/asreview_project.py",
+                      "src/sysrev/screening/readers.py",
                       "src/sysrev/screening/matching.py", "src/sysrev/screening/rules.py",
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
                       "src/sysrev/screening/studies.py", "src/sysrev/workflow/screening.py"),

@@ -275,7 +275,7 @@ def test_no_title_and_empty_table():
 
 # --- issue 12: related reports, conference abstracts, no-title records, retractions ------
 
-from sysrev.dedup_related import (combine_status, report_kind,  # noqa: E402
+from sysrev.dedup.related import (combine_status, report_kind,  # noqa: E402
                                   retraction_status, split_report_title)
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from sysrev.report import methods_html
+from sysrev.report.methods import methods_html
 
 DISCLOSURE = "Decisions were made by one person playing two reviewer roles."
 

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from sysrev.htmltable import html_page, html_table, number, p_value, plural
-from sysrev.report_tables import (agreement_page, conflicts_page, effects_page,
+from sysrev.report.htmltable import html_page, html_table, number, p_value, plural
+from sysrev.report.tables import (agreement_page, conflicts_page, effects_page,
                                   flagged_reports, flagged_sentence, prisma_page,
                                   related_page, rob_page, sensitivity_page, summary_page)
 from tests.html_tables import parse

@@ -11,6 +11,26 @@ from tests.workflow.conftest import copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
+def _assert_tables_as_before(work):
+    """unique.tsv and duplicates.tsv are what the per-cluster implementations they replaced
+    give on this run's records (tests/unit/test_dedup_unique.py keeps them)."""
+    from sysrev.dedup import read_clusters
+    from sysrev.tables import read_tsv
+    from tests.unit.test_dedup_unique import (_old_duplicate_table, _old_unique_records,
+                                              _tsv)
+    from sysrev.columns import DUPLICATE_COLUMNS
+    from sysrev.dedup import UNIQUE_COLUMNS
+
+    folder = work / "results/denosumab_ra"
+    records = read_tsv(folder / "search/records.tsv")
+    clusters = read_clusters(folder / "dedup/clusters.tsv")
+    related = read_tsv(folder / "dedup/related.tsv")
+    assert (folder / "dedup/unique.tsv").read_text() == _tsv(
+        _old_unique_records(records, clusters, related), UNIQUE_COLUMNS)
+    assert (folder / "dedup/duplicates.tsv").read_text() == _tsv(
+        _old_duplicate_table(records, clusters), DUPLICATE_COLUMNS)
+
+
 TARGETS = ["results/denosumab_ra/dedup/clusters.tsv", "results/denosumab_ra/dedup/maybe.tsv", "results/denosumab_ra/audit/dedup.json"]
 
 
@@ -44,6 +64,7 @@ def test_dedup_audit_and_overrides(tmp_path):
     assert set(related["record_id"]) <= set(unique.index)
     assert set(related["related_record_id"]) <= set(unique.index)
     assert {"retraction", "report_kind", "related_reports"} <= set(unique.columns)
+    _assert_tables_as_before(work)
 
     # A reviewer splits one DOI pair and merges two records the method keeps apart.
     clusters = pd.read_csv(work / "results/denosumab_ra/dedup/clusters.tsv", sep="\t")
@@ -65,6 +86,7 @@ def test_dedup_audit_and_overrides(tmp_path):
     audit = json.loads((work / "results/denosumab_ra/audit/dedup.json").read_text())
     assert audit["parameters"]["overrides_file"].endswith("dedup/overrides.csv")
     assert audit["counts"]["overrides"] == 2
+    _assert_tables_as_before(work)
 
     # A bad override names file, line and column.
     (folder / "overrides.csv").write_text("record_id_a,record_id_b,decision\n"

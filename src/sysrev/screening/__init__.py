@@ -2,7 +2,9 @@
 
 Modules: :mod:`~sysrev.screening.matching` (decisions to records by stable keys),
 :mod:`~sysrev.screening.decisions` (generic CSV, checks), :mod:`~sysrev.screening.formats`
-(Rayyan, ASReview, Covidence), :mod:`~sysrev.screening.rules` (final decisions),
+(Rayyan, ASReview, Covidence) and :mod:`~sysrev.screening.asreview_project` (ASReview
+project files), both reading files through :mod:`~sysrev.screening.readers`,
+:mod:`~sysrev.screening.rules` (final decisions),
 :mod:`~sysrev.screening.agreement` (Cohen's kappa, conflicts),
 :mod:`~sysrev.screening.living` (records still to screen), :mod:`~sysrev.screening.studies`
 (reports to studies).

@@ -38,7 +38,7 @@ import pandas as pd
 
 from sysrev.errors import InputError
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
-from sysrev.screening.formats import (_read_rows, _row, file_kind, ris_entries, ris_keys)
+from sysrev.screening.readers import _read_rows, _row, file_kind, ris_entries, ris_keys
 from sysrev.screening.matching import RecordMatcher
 
 log = logging.getLogger(__name__)

@@ -149,7 +149,7 @@ def parse_pubmed_xml(path: str | Path) -> Iterator[dict[str, Any]]:
     ``retraction`` says whether PubMed marks the article retracted (publication type
     ``Retracted Publication``, CommentsCorrections ``RetractionIn``) or under an expression
     of concern (``ExpressionOfConcernIn``), with that evidence; see
-    :func:`sysrev.dedup_related.retraction_status`.
+    :func:`sysrev.dedup.related.retraction_status`.
 
     Raises
     ------
@@ -174,7 +174,7 @@ def parse_pubmed_xml(path: str | Path) -> Iterator[dict[str, Any]]:
 
 
 def _with_retraction(record: dict[str, Any]) -> dict[str, Any]:
-    from sysrev.dedup_related import retraction_status
+    from sysrev.dedup.related import retraction_status
 
     record.setdefault("comments_corrections", None)
     record["retraction"] = retraction_status(record.get("publication_types") or "",

@@ -12,8 +12,8 @@ import pandas as pd
 from sysrev.audit import write_audit
 from sysrev.exports import bibtex_text, excluded_references, included_references, ris_text
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
-from sysrev.report import methods_html
-from sysrev.report_tables import (agreement_page, conflicts_page, duplicates_page,
+from sysrev.report.methods import methods_html
+from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_page,
                                   effects_page, flagged_reports, maybe_page, prisma_page,
                                   related_page,
                                   rob_page, sensitivity_page, summary_page)

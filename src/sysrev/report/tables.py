@@ -4,7 +4,7 @@ outcome's study effects and sensitivity analyses.
 
 Each function takes the table the pipeline wrote (as read by :func:`sysrev.tables.read_tsv`,
 every cell text) or the PRISMA counts, and returns a standalone HTML page
-(:func:`sysrev.htmltable.html_page`). Numbers are rounded for reading only; the TSV and JSON
+(:func:`sysrev.report.htmltable.html_page`). Numbers are rounded for reading only; the TSV and JSON
 files keep full precision.
 """
 
@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from sysrev.htmltable import html_page, html_table, is_missing, number, p_value, plural
+from sysrev.report.htmltable import html_page, html_table, is_missing, number, p_value, plural
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from sysrev.htmltable import plural
+from sysrev.report.htmltable import plural
 
 log = logging.getLogger(__name__)
 

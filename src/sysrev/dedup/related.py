@@ -178,14 +178,31 @@ def report_kind(title: str, publication_types: str = "") -> str:
     ``Retracted Publication`` is the type of the retracted *article* and gives ``""``;
     ``Letter`` and ``Editorial`` alone are not enough to call a record a comment.
     """
-    kind = title_report_kind(title)
-    if kind:
-        return kind
+    return title_report_kind(title) or _pubtype_kind(publication_types)
+
+
+def _pubtype_kind(publication_types: str) -> str:
     types = (publication_types or "").casefold()
     for needle, name in _PUBTYPE_KIND:
         if needle in types:
             return name
     return ""
+
+
+def report_kinds(titles: Sequence[str], publication_types: Sequence[str]) -> list[str]:
+    """:func:`report_kind` of many records at once (the same values, computed once per
+    distinct publication-type string, and the title parsed only where it may carry a
+    prefix or suffix)."""
+    by_type: dict[str, str] = {}
+    out = []
+    for title, types in zip(titles, publication_types):
+        kind = title_report_kind(title)
+        if not kind:
+            kind = by_type.get(types)
+            if kind is None:
+                kind = by_type[types] = _pubtype_kind(types)
+        out.append(kind)
+    return out
 
 
 def strip_retracted_prefix(title: str) -> str:
@@ -289,11 +306,13 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
 
     # PubMed's own links, in both directions.
     index_of_pmid: dict[str, int] = {}
-    for i, p in enumerate(pmid):
-        if p:
-            index_of_pmid.setdefault(p, i)
-    for i, value in enumerate(corrections):
-        for ref_type, target in parse_comments_corrections(value):
+    linking = [i for i, value in enumerate(corrections) if value]
+    if linking:
+        for i, p in enumerate(pmid):
+            if p:
+                index_of_pmid.setdefault(p, i)
+    for i in linking:
+        for ref_type, target in parse_comments_corrections(corrections[i]):
             j = index_of_pmid.get(target)
             if j is None or j == i:
                 continue
@@ -335,12 +354,20 @@ def find_related(ids: np.ndarray, kinds: Sequence[str], cores: Sequence[str],
     # A report whose title cites volume and first page of an article in its journal
     # ("Correction to Ann Rheum Dis 2019;78:899-907"): looked up directly, as blocking on
     # titles cannot bring the two together.
+    cited = {r: sorted({int(x) for x in _NUMBERS.findall(raw_titles[r] or "")})
+             for r in np.nonzero(kinds != "")[0].tolist()}
+    # The articles at a volume and first page some report cites (looked up for those only).
+    wanted = {(v, pg) for numbers in cited.values() for v in numbers for pg in numbers
+              if v != pg}
+    volume, first_page = np.asarray(volume, dtype=np.int64), np.asarray(first_page,
+                                                                        dtype=np.int64)
+    candidates = np.nonzero((kinds == "") & (volume >= 0) & (first_page >= 0)
+                            & np.isin(volume, [v for v, _ in wanted])
+                            & np.isin(first_page, [pg for _, pg in wanted]))[0]
     place: dict[tuple[int, int], list[int]] = {}
-    for i in np.nonzero(kinds == "")[0].tolist():
-        if volume[i] >= 0 and first_page[i] >= 0:
-            place.setdefault((int(volume[i]), int(first_page[i])), []).append(i)
-    for r in np.nonzero(kinds != "")[0].tolist():
-        numbers = sorted({int(x) for x in _NUMBERS.findall(raw_titles[r] or "")})
+    for i in candidates.tolist():
+        place.setdefault((int(volume[i]), int(first_page[i])), []).append(i)
+    for r, numbers in cited.items():
         for v in numbers:
             for pg in numbers:
                 for t in place.get((v, pg), []) if v != pg else []:

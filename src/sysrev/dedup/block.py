@@ -1,0 +1,105 @@
+"""Step 2: candidate pairs by sorted-neighbourhood blocking, never all pairs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sysrev.dedup.normalise import _Prepared
+
+log = logging.getLogger(__name__)
+
+#: Neighbours compared per record and blocking key (sorted-neighbourhood window).
+WINDOW = 8
+
+_STOPWORDS = frozenset(
+    "a an the of and or in on for to with by at from as is are be its into vs versus via "
+    "und der die das le la les de des du el los".split())
+
+def _codes(keys: Sequence[str]) -> np.ndarray:
+    """Integer code per key; -1 where the key is empty."""
+    codes, uniques = pd.factorize(pd.Series(list(keys), dtype=object), sort=True)
+    codes = codes.astype(np.int64)
+    if len(uniques):
+        empty = np.nonzero(np.asarray(uniques, dtype=object) == "")[0]
+        if len(empty):
+            codes[codes == empty[0]] = -1
+    return codes
+
+
+def _window_pairs(codes: np.ndarray, rank: np.ndarray, window: int) -> np.ndarray:
+    """Pairs of records that share a code and are within ``window`` of each other when
+    sorted by (code, rank)."""
+    idx = np.nonzero(codes >= 0)[0]
+    if len(idx) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    order = idx[np.lexsort((rank[idx], codes[idx]))]
+    sorted_codes = codes[order]
+    chunks = []
+    for w in range(1, min(window, len(order) - 1) + 1):
+        same = sorted_codes[w:] == sorted_codes[:-w]
+        if not same.any():
+            break
+        a, b = order[:-w][same], order[w:][same]
+        chunks.append(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1))
+    return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
+
+
+def _identifier_keys(p: _Prepared) -> Iterator[list[str]]:
+    yield p.doi
+    yield p.pmid
+    year = [str(y) if y >= 0 else "" for y in p.year]
+    vol = [str(v) if v >= 0 else "" for v in p.volume]
+    yield [f"{y}|{v}|{pg}" if y and v and pg else "" for y, v, pg in zip(year, vol, p.page)]
+
+
+def _title_keys(p: _Prepared) -> Iterator[list[str]]:
+    words = [[w for w in t.split() if w not in _STOPWORDS] for t in p.title]
+    yield [" ".join(w[:4]) if len(w) >= 3 else "" for w in words]
+    # A related report's title without its prefix ("Erratum:") starts like its article's.
+    core_words = [[w for w in c.split() if w not in _STOPWORDS] if k else []
+                  for c, k in zip(p.core, p.report)]
+    yield [" ".join(c[:4]) if len(c) >= 3 else " ".join(w[:4]) if len(w) >= 3
+           else "" for w, c in zip(words, core_words)]
+    del core_words
+    yield [" ".join(w[-4:]) if len(w) >= 5 else "" for w in words]
+
+
+def _author_keys(p: _Prepared) -> Iterator[list[str]]:
+    year = [str(y) if y >= 0 else "" for y in p.year]
+    yield [f"{a}|{y}" if a and y else "" for a, y in zip(p.first_author, year)]
+    yield [f"{a}|{pg}" if a and pg else "" for a, pg in zip(p.first_author, p.page)]
+
+
+#: The blocking keys, in three groups that can be built in parallel: DOI, PMID and year,
+#: volume and first page; the title's first and last four words (and a related report's
+#: title after its prefix); first author with year and with first page. Each group yields
+#: its keys one list at a time, so that only one is held at once.
+KEY_GROUPS = (_identifier_keys, _title_keys, _author_keys)
+
+
+def candidate_pairs(p: _Prepared, window: int = WINDOW, workers: int = 1) -> np.ndarray:
+    """Unique candidate pairs ``(i, j)``, ``i < j``, from all blocking keys (the key groups
+    on ``workers`` processes)."""
+    from sysrev.dedup import parallel
+
+    n = len(p.ids)
+    # Rank of each record by title (ties in record order): the neighbourhood order.
+    rank = pd.factorize(pd.Series(p.title, dtype=object), sort=True)[0].astype(np.int64)
+
+    def task(start: int, stop: int) -> np.ndarray:
+        chunks = [_window_pairs(_codes(keys), rank, window)
+                  for group in KEY_GROUPS[start:stop] for keys in group(p)]
+        return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
+
+    if n < 2 * parallel.MIN_PARALLEL:
+        workers = 1
+    pairs = np.concatenate(parallel.map_ranges(task, len(KEY_GROUPS), workers, min_items=0,
+                                               chunk=1))
+    if not len(pairs):
+        return pairs
+    keys = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([keys // n, keys % n], axis=1)

@@ -1,0 +1,103 @@
+"""The logic behind rules/common.smk's helpers (sysrev.workflow.inputs): code inputs, raw-input
+digests, the staged-file prefix, snapshot XML files."""
+
+import hashlib
+import os
+from types import SimpleNamespace
+
+import pytest
+from snakemake.exceptions import IncompleteCheckpointException
+
+from sysrev.paths import STAGED_PREFIX_VARIABLE
+from sysrev.workflow import inputs
+from sysrev.workflow.inputs import (SHARED_CODE, code_paths, export_staged_prefix,
+                                    input_digests, local_copy, sha256_once, staged_prefix,
+                                    xml_files)
+
+
+def test_code_paths_are_relative_when_the_workflow_is_the_review_folder(tmp_path):
+    paths = code_paths(tmp_path, ["src/sysrev/report/tables.py", "src/sysrev/tables.py"],
+                       cwd=tmp_path)
+    assert paths == sorted({"src/sysrev/report/tables.py", *SHARED_CODE})
+    assert len(paths) == len(set(paths))  # a shared module named again is listed once
+
+
+def test_code_paths_name_the_workflow_folder_when_the_review_is_elsewhere(tmp_path):
+    workflow, review = tmp_path / "workflow", tmp_path / "review"
+    workflow.mkdir(), review.mkdir()
+    paths = code_paths(workflow, ["src/sysrev/analysis.py"], cwd=review)
+    assert paths[0] == f"{workflow}/src/sysrev/analysis.py"
+    assert all(p.startswith(f"{workflow}/") for p in paths)
+
+
+def test_a_workflow_without_a_local_folder_has_no_code_inputs(tmp_path):
+    assert code_paths(tmp_path / "remote-module", ["src/sysrev/analysis.py"]) == []
+
+
+@pytest.mark.parametrize("provider, prefix, expected", [
+    ("s3", "s3://bucket/review/", ".snakemake/storage/s3/bucket/review/"),
+    ("fs", "/shared/reviews", ".snakemake/storage/fs/shared/reviews/"),
+    (None, "s3://bucket", None),
+    ("s3", None, None),
+])
+def test_staged_prefix(provider, prefix, expected):
+    assert staged_prefix(provider, prefix, ".snakemake/storage") == expected
+
+
+def test_export_staged_prefix_sets_the_variable_only_with_a_provider(monkeypatch):
+    monkeypatch.delenv(STAGED_PREFIX_VARIABLE, raising=False)
+    export_staged_prefix(SimpleNamespace(default_storage_provider=None,
+                                         default_storage_prefix=None,
+                                         local_storage_prefix=".snakemake/storage"))
+    assert STAGED_PREFIX_VARIABLE not in os.environ
+    export_staged_prefix(SimpleNamespace(default_storage_provider="s3",
+                                         default_storage_prefix="s3://b/r",
+                                         local_storage_prefix=".snakemake/storage"))
+    assert os.environ[STAGED_PREFIX_VARIABLE] == ".snakemake/storage/s3/b/r/"
+
+
+def test_input_digests_of_paths_lists_and_input_functions(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.xml"
+    a.write_text("x\n"), b.write_text("<y/>\n")
+
+    def pending(wildcards):
+        raise IncompleteCheckpointException(None, None)
+
+    digests = input_digests([str(a), lambda w: [str(b), str(tmp_path / "missing.xml")],
+                             pending], wildcards=None)
+    assert digests == {str(a): hashlib.sha256(b"x\n").hexdigest(),
+                       str(b): hashlib.sha256(b"<y/>\n").hexdigest()}
+
+
+def test_a_file_is_hashed_once_unless_it_changes(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(inputs, "sha256_file", lambda p: calls.append(p) or f"h{len(calls)}")
+    sha256_once.cache_clear()
+    path = tmp_path / "export.ris"
+    path.write_text("TY  - JOUR\n")
+    first = input_digests([str(path)], None)
+    assert input_digests([str(path)], None) == first and len(calls) == 1
+    path.write_text("TY  - JOUR\nER  -\n")  # another size: hashed again
+    assert input_digests([str(path)], None) != first and len(calls) == 2
+    sha256_once.cache_clear()
+
+
+def test_xml_files_sorted_and_only_xml(tmp_path):
+    for name in ("b.xml", "a.xml", "provenance.json"):
+        (tmp_path / name).write_text("")
+    assert xml_files(tmp_path) == [f"{tmp_path}/a.xml", f"{tmp_path}/b.xml"]
+
+
+def test_local_copy_fetches_a_missing_storage_file_only(tmp_path):
+    fetched = []
+
+    class Stored(str):
+        is_storage = True
+        storage_object = SimpleNamespace(retrieve_object=lambda: fetched.append(True))
+
+    missing = Stored(tmp_path / "results" / "contrasts.tsv")
+    assert local_copy(missing) is missing and fetched == [True]
+    assert (tmp_path / "results").is_dir()
+    present = tmp_path / "here.tsv"
+    present.write_text("")
+    assert local_copy(Stored(present)) == str(present) and fetched == [True]
