@@ -10,6 +10,7 @@ rule meta_analysis:
                       "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
                       "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
                       "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py",
+                      "src/sysrev/meta/trimfill.py", "src/sysrev/analysis_models.py",
                       "src/sysrev/exports.py", "src/sysrev/workflow/analysis.py"),
     output:
         effects="<results>/analysis/{outcome}/effects.tsv",
@@ -35,6 +36,7 @@ rule meta_analysis:
         subgroup=config["analysis"]["subgroup"],
         subgroup_tau2=config["analysis"]["subgroup_tau2"],
         small_study_min_studies=config["analysis"]["small_study_min_studies"],
+        trim_and_fill=get_trim_and_fill(),
     benchmark:
         "<benchmarks>/meta_analysis/{outcome}.tsv"
     resources:
@@ -53,7 +55,7 @@ rule forest_plot:
         effects=rules.meta_analysis.output.effects,
         pooled=rules.meta_analysis.output.pooled,
         studies=rules.validate_extraction.output.studies,
-        sheet=config["extraction"]["studies"],
+        sheet=get_sheet("extraction.studies"),
         code=code_of("src/sysrev/plots/forest.py", "src/sysrev/study_order.py",
                       "src/sysrev/workflow/analysis.py"),
     output:
@@ -142,3 +144,101 @@ rule funnel_plot:
         "../envs/sysrev.yaml"
     script:
         "../scripts/funnel_plot.py"
+
+
+rule meta_regression:
+    input:
+        effects=rules.meta_analysis.output.effects,
+        sheet=get_sheet("extraction.studies"),
+        code=code_of("src/sysrev/analysis_models.py", "src/sysrev/meta/regression.py",
+                      "src/sysrev/plots/bubble.py", "src/sysrev/extraction/sheets.py",
+                      "src/sysrev/workflow/analysis.py"),
+    output:
+        table="<results>/analysis/{outcome}/meta_regression.tsv",
+        summary="<results>/analysis/{outcome}/meta_regression.json",
+        png=report(
+            "<results>/analysis/{outcome}/bubble.png",
+            caption="../report/bubble_plot.rst",
+            category="Meta-regression",
+            labels=get_outcome_report_labels,
+        ),
+        svg="<results>/analysis/{outcome}/bubble.svg",
+    log:
+        "<logs>/meta_regression/{outcome}.log",
+    params:
+        outcome=get_outcome,
+        moderators=get_moderators,
+        method=config["analysis"]["meta_regression"]["method"],
+        test=config["analysis"]["meta_regression"]["test"],
+        level=config["analysis"]["level"],
+        permutations=config["analysis"]["meta_regression"]["permutations"],
+        seed=config["analysis"]["meta_regression"]["seed"],
+    benchmark:
+        "<benchmarks>/meta_regression/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    group:
+        "outcome"
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/meta_regression.py"
+
+
+rule multilevel_model:
+    input:
+        effects=rules.meta_analysis.output.effects,
+        sheet=get_sheet("extraction.studies"),
+        code=code_of("src/sysrev/analysis_models.py", "src/sysrev/meta/multilevel.py",
+                      "src/sysrev/extraction/sheets.py", "src/sysrev/workflow/analysis.py"),
+    output:
+        table="<results>/analysis/{outcome}/multilevel.tsv",
+        summary="<results>/analysis/{outcome}/multilevel.json",
+    log:
+        "<logs>/multilevel_model/{outcome}.log",
+    params:
+        outcome=get_outcome,
+        moderators=get_moderators,
+        method=config["analysis"]["multilevel"]["method"],
+        robust=config["analysis"]["multilevel"]["robust"],
+        level=config["analysis"]["level"],
+    benchmark:
+        "<benchmarks>/multilevel_model/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    group:
+        "outcome"
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/multilevel_model.py"
+
+
+rule rob_sensitivity:
+    input:
+        effects=get_effects_tables,
+        pooled=get_pooled_results,
+        rob=get_sheet("report.risk_of_bias"),
+        studies=rules.validate_extraction.output.studies,
+        code=code_of("src/sysrev/analysis_models.py", "src/sysrev/rob.py",
+                      "src/sysrev/workflow/analysis.py"),
+    output:
+        table="<results>/analysis/rob_sensitivity.tsv",
+    log:
+        "<logs>/rob_sensitivity/rob_sensitivity.log",
+    params:
+        input_sha256=get_input_sha256(config["report"]["risk_of_bias"]),
+        tool=config["report"]["risk_of_bias_tool"],
+        restriction=config["analysis"]["rob_sensitivity"],
+    benchmark:
+        "<benchmarks>/rob_sensitivity/rob_sensitivity.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/rob_sensitivity.py"

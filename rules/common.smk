@@ -3,13 +3,15 @@
 import os
 from pathlib import Path
 
-from sysrev.config import check_config
+from sysrev.config import check_config, configured_previous_version, configured_sheet
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_digests,
-                                    local_copy, xml_files)
+                                    local_copy, snapshot_data_files, xml_files)
 from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file
+from sysrev.search.adapters import previous_snapshot as previous_source_snapshot
+from sysrev.search.registry import API_SOURCES
 
 check_config(config)
 # Jobs that share no file system: tell them where the storage provider stages files.
@@ -24,6 +26,9 @@ STAGES = ["search", "dedup", "screening", "extraction", "analysis", "prisma", "r
 wildcard_constraints:
     outcome="|".join(OUTCOMES),
     source="|".join(EXPORTS) if EXPORTS else "(?!)",
+    api_source="|".join(API_SOURCES),
+    api_date=r"\d{4}-\d{2}-\d{2}",
+    update_source="|".join(("pubmed",) + API_SOURCES),
 
 
 #: The workflow's own folder (rules/..), wherever the review's working directory is: with
@@ -137,21 +142,40 @@ def get_effects_tables(wildcards):
     return [f"<results>/analysis/{outcome}/effects.tsv" for outcome in OUTCOMES]
 
 
+def get_rob_sensitivity_table(wildcards):
+    """analysis/rob_sensitivity.tsv when analysis.rob_sensitivity is configured."""
+    if config["analysis"]["rob_sensitivity"] == "none":
+        return []
+    return ["<results>/analysis/rob_sensitivity.tsv"]
+
+
 def get_grade_overrides(wildcards):
     """Reviewers' GRADE overrides, when the review has them."""
     overrides = config["report"]["grade_overrides"]
-    return [overrides] if overrides else []
+    return [configured_sheet(config, "report.grade_overrides")] if overrides else []
+
+
+def get_sheet(key):
+    """An input function for the sheet the config names under ``key``: the file, or an error
+    naming the key when it does not exist. Only jobs the requested targets need check it, so
+    search and deduplication run before the screening sheets exist."""
+
+    def sheet(wildcards):
+        return configured_sheet(config, key)
+
+    return sheet
 
 
 def get_previous_version(wildcards):
     """included.tsv of the previous version of the review (updated reviews only)."""
-    previous = config["prisma"]["previous_version"]
+    previous = configured_previous_version(config)
     return [f"{previous}/included.tsv", f"{previous}/records.tsv"] if previous else []
 
 
 def get_decision_files(wildcards):
     """Every configured screening decision file."""
-    return [source["file"] for source in config["screening"]["decisions"]]
+    return [configured_sheet(config, f"screening.decisions[{index}].file")
+            for index in range(len(config["screening"]["decisions"]))]
 
 
 def get_export_file(wildcards):
@@ -185,7 +209,7 @@ def get_import_reports(wildcards):
 def get_contrast_sheet(wildcards):
     """The optional contrast-level extraction sheet (none when not configured)."""
     sheet = config["extraction"].get("contrasts")
-    return [sheet] if sheet else []
+    return [configured_sheet(config, "extraction.contrasts")] if sheet else []
 
 
 def get_outcome(wildcards):
@@ -237,6 +261,48 @@ def get_funnel_plots(wildcards):
             for outcome in outcomes_with_studies(contrasts, minimum) for ext in ("png", "svg")]
 
 
+def get_further_analyses():
+    """The configuration of the analyses beyond one pooled estimate (methods text)."""
+    return {key: config["analysis"][key] for key in ("trim_and_fill", "moderators",
+                                                     "meta_regression", "multilevel",
+                                                     "rob_sensitivity")}
+
+
+def get_trim_and_fill():
+    """analysis.trim_and_fill as the estimator, or None when not configured."""
+    estimator = config["analysis"]["trim_and_fill"]
+    return None if estimator == "none" else estimator
+
+
+def get_moderator_columns():
+    """The studies-sheet columns named by analysis.moderators."""
+    return sorted({m["column"] for m in config["analysis"]["moderators"]})
+
+
+def get_moderators(wildcards):
+    """The moderators of analysis.moderators that apply to the outcome."""
+    return [{"column": m["column"], "type": m["type"]}
+            for m in config["analysis"]["moderators"]
+            if not m["outcomes"] or wildcards.outcome in m["outcomes"]]
+
+
+def get_model_outputs(wildcards):
+    """Meta-regression, three-level model and risk-of-bias sensitivity outputs, for the
+    analyses configured (none by default) and the outcomes with data."""
+    with_data = outcomes_with_data(get_extraction_contrasts())
+    moderated = {o for o in OUTCOMES
+                 if any(not m["outcomes"] or o in m["outcomes"]
+                        for m in config["analysis"]["moderators"])}
+    multilevel = set(config["analysis"]["multilevel"]["outcomes"])
+    outputs = [f"<results>/analysis/{o}/{name}" for o in with_data if o in moderated
+               for name in ("meta_regression.tsv", "bubble.png")]
+    outputs += [f"<results>/analysis/{o}/multilevel.tsv" for o in with_data
+                if o in multilevel]
+    if config["analysis"]["rob_sensitivity"] != "none":
+        outputs.append("<results>/analysis/rob_sensitivity.tsv")
+    return outputs
+
+
 def get_stage_audits(wildcards):
     return [f"<results>/audit/{stage}.json" for stage in STAGES]
 
@@ -262,6 +328,9 @@ def get_final_outputs(wildcards):
     ]
     if is_pubmed_searched():
         outputs.append("<results>/search/update.tsv")
+    outputs += get_update_tables(wildcards)
+    if get_api_sources():
+        outputs.append("<results>/search/related_reports.tsv")
     exports = [f"<results>/exports/{name}" for name in
                ("included.ris", "included.bib", "excluded.ris", "excluded.bib")]
     # One output of every job is a target, intermediate ones too: Snakemake tolerates a
@@ -269,7 +338,183 @@ def get_final_outputs(wildcards):
     # (whose outputs it deletes) the next run would otherwise accept the results built from
     # the old input and report "Nothing to be done".
     intermediates = (get_pubmed_table(wildcards) + get_imported_tables(wildcards)
+                     + get_api_source_tables(wildcards)
                      + get_pooled_results(wildcards))
     return (outputs + intermediates + get_forest_plots(wildcards)
             + get_funnel_plots(wildcards) + get_report_tables(wildcards) + exports
-            + get_stage_audits(wildcards))
+            + get_model_outputs(wildcards)
+            + get_stage_audits(wildcards) + get_update_outputs(wildcards))
+
+
+# -- the searched sources besides PubMed (ClinicalTrials.gov, Europe PMC, citation chasing)
+def get_api_sources():
+    """The configured sources with an API besides PubMed, in a fixed order."""
+    return [source for source in API_SOURCES if config["search"].get(source)]
+
+
+def get_searched_sources():
+    """Every source searched through an API (PubMed first): each has an update table."""
+    return (["pubmed"] if is_pubmed_searched() else []) + get_api_sources()
+
+
+def get_source_search(wildcards):
+    """The configured search of one source (a parameter: a changed search reruns)."""
+    return config["search"][wildcards.api_source]
+
+
+def get_source_snapshot_dir(source):
+    """The snapshot folder of a source's configured search date."""
+    return f"{config['data_dir']}/search/{source}/{config['search'][source]['date']}"
+
+
+def is_source_snapshot_missing(source):
+    """True when the source's search date has no complete snapshot yet."""
+    return not os.path.isfile(f"{get_source_snapshot_dir(source)}/provenance.json")
+
+
+def get_missing_api_sources():
+    """The sources whose configured search date has no snapshot (retrieve_source makes it)."""
+    return [source for source in get_api_sources() if is_source_snapshot_missing(source)]
+
+
+def get_source_folder(source):
+    """The snapshot folder, through the retrieve_source checkpoint when it is missing."""
+    if is_source_snapshot_missing(source):
+        return checkpoints.retrieve_source.get(
+            api_source=source, api_date=config["search"][source]["date"]).output.snapshot
+    return get_source_snapshot_dir(source)
+
+
+def get_source_provenance(wildcards):
+    """The provenance.json of one source's snapshot (the job's declared input)."""
+    return f"{get_source_folder(wildcards.api_source)}/provenance.json"
+
+
+def get_source_snapshot_files(wildcards):
+    """One source's snapshot answer files (their SHA-256 is a parameter of the reading job)."""
+    folder = get_source_folder(wildcards.api_source)
+    return snapshot_data_files(folder, provenance=False)
+
+
+def get_citation_seeds(wildcards):
+    """The seed table of the citation chase (only for that source)."""
+    if wildcards.api_source != "citations":
+        return []
+    return [configured_sheet(config, "search.citations.seeds")]
+
+
+def get_api_source_tables(wildcards):
+    """The record tables of the sources besides PubMed."""
+    return [f"<results>/search/sources/{source}.tsv" for source in get_api_sources()]
+
+
+def get_api_source_xml(wildcards):
+    """The PubMed-format XML of the citation chase (raw inputs of the audit, DataBank ids)."""
+    if "citations" not in get_api_sources():
+        return []
+    folder = get_source_folder("citations")
+    return xml_files(folder)
+
+
+def get_api_source_raw(wildcards):
+    """Every snapshot file of the sources besides PubMed (raw inputs of the search audit)."""
+    files = []
+    for source in get_api_sources():
+        folder = get_source_folder(source)
+        files += snapshot_data_files(folder)
+    return files
+
+
+def get_update_current(wildcards):
+    """The provenance of the source's current snapshot (update tables)."""
+    if wildcards.update_source == "pubmed":
+        return get_pubmed_provenance(wildcards)
+    return [f"{get_source_folder(wildcards.update_source)}/provenance.json"]
+
+
+def get_update_current_files(wildcards):
+    if wildcards.update_source == "pubmed":
+        return get_pubmed_snapshot_files(wildcards)
+    folder = get_source_folder(wildcards.update_source)
+    return snapshot_data_files(folder)
+
+
+def get_update_previous(wildcards):
+    """The provenance of the source's latest snapshot before the configured date, if any."""
+    folder = previous_source_snapshot(f"{config['data_dir']}/search/{wildcards.update_source}",
+                                      config["search"][wildcards.update_source]["date"])
+    return [f"{folder}/provenance.json"] if folder else []
+
+
+def get_update_previous_files(wildcards):
+    previous = get_update_previous(wildcards)
+    if not previous:
+        return []
+    folder = os.path.dirname(previous[0])
+    return snapshot_data_files(folder)
+
+
+def get_update_date(wildcards):
+    return config["search"][wildcards.update_source]["date"]
+
+
+def get_update_tables(wildcards):
+    """The update table of every source searched through an API."""
+    return [f"<results>/search/updates/{source}.tsv" for source in get_searched_sources()]
+
+
+def get_source_details(wildcards):
+    """The detail tables of the sources besides PubMed (trial references, preprint flags)."""
+    return [f"<results>/search/sources/{source}_details.tsv" for source in get_api_sources()
+            if source in ("ctgov", "europepmc")]
+
+
+def get_snapshot_provenances(wildcards):
+    """Every configured search's snapshot (the retrieve target: missing ones are retrieved)."""
+    found = get_pubmed_provenance(wildcards)
+    return list(found) + [f"{get_source_folder(source)}/provenance.json"
+                          for source in get_api_sources()]
+
+
+def get_update_versions():
+    """Archived versions of the review, for the changes table: update.versions and the
+    prisma.previous_version folder (the version this one updates); empty for a review's
+    first version. The rule orders them by their search dates."""
+    versions = list(config.get("update", {}).get("versions") or [])
+    previous = config["prisma"]["previous_version"]
+    if previous and previous not in versions:
+        versions.append(previous)
+    return versions
+
+
+def is_update():
+    """True when the review has an archived earlier version to compare with."""
+    return bool(get_update_versions())
+
+
+def get_update_archive_files(wildcards):
+    """Every file of every archived version (missing ones are named by the rule's error)."""
+    from sysrev.update.archive import archive_paths
+
+    return [path for folder in get_update_versions() for path in archive_paths(folder)
+            if os.path.isfile(path)]
+
+
+def get_update_outputs(wildcards):
+    """The update stage's outputs (none for a review's first version)."""
+    if not is_update():
+        return []
+    return (["<results>/update/changes.tsv", "<results>/update/versions.tsv",
+             "<results>/update/paragraph.json", "<results>/report/tables/changes.html"]
+            + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
+
+
+def get_update_paragraph(wildcards):
+    """The update paragraph of an updated review (none for a first version)."""
+    return ["<results>/update/paragraph.json"] if is_update() else []
+
+
+def get_stopping_setting(key):
+    """screening.stopping.<key> (recall_target, confidence), with the schema's default."""
+    defaults = {"recall_target": 0.95, "confidence": 0.95}
+    return (config["screening"].get("stopping") or {}).get(key, defaults[key])

@@ -5,10 +5,12 @@ rule deduplicate_records:
     input:
         records=rules.collect_records.output.records,
         overrides=get_dedup_overrides,
-        code=code_of("src/sysrev/dedup/__init__.py", "src/sysrev/dedup/block.py",
+        code=code_of("src/sysrev/dedup/__init__.py", "src/sysrev/dedup/band.py",
+                     "src/sysrev/dedup/block.py",
                      "src/sysrev/dedup/cluster.py", "src/sysrev/dedup/find.py",
-                     "src/sysrev/dedup/normalise.py", "src/sysrev/dedup/overrides.py",
-                     "src/sysrev/dedup/parallel.py", "src/sysrev/dedup/related.py",
+                     "src/sysrev/dedup/incremental.py", "src/sysrev/dedup/normalise.py",
+                     "src/sysrev/dedup/overrides.py", "src/sysrev/dedup/parallel.py",
+                     "src/sysrev/dedup/related.py",
                      "src/sysrev/dedup/score.py", "src/sysrev/dedup/unique.py",
                      "src/sysrev/workflow/dedup.py"),
     output:
@@ -24,6 +26,9 @@ rule deduplicate_records:
         input_sha256=get_input_sha256(get_dedup_overrides),
         source_priority=config["dedup"]["source_priority"],
         errata=config["dedup"]["errata"],
+        incremental=config["dedup"]["incremental"],
+        maybe_per_100k=config["dedup"]["maybe_per_100k"],
+        maybe_minimum=config["dedup"]["maybe_minimum"],
     benchmark:
         "<benchmarks>/deduplicate_records/deduplicate_records.tsv"
     threads: 4

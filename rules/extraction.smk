@@ -3,8 +3,8 @@
 
 checkpoint validate_extraction:
     input:
-        studies=config["extraction"]["studies"],
-        arms=config["extraction"]["arms"],
+        studies=get_sheet("extraction.studies"),
+        arms=get_sheet("extraction.arms"),
         contrast_sheet=get_contrast_sheet,
         included=rules.screen_records.output.included,
         code=code_of("src/sysrev/extraction/__init__.py", "src/sysrev/extraction/cells.py",
@@ -28,6 +28,8 @@ checkpoint validate_extraction:
         median_sd=config["extraction"]["median_sd"],
         allow_lost_outcomes=config["extraction"]["allow_lost_outcomes"],
         subgroup=config["analysis"]["subgroup"],
+        moderator_columns=get_moderator_columns(),
+        multilevel_outcomes=config["analysis"]["multilevel"]["outcomes"],
     benchmark:
         "<benchmarks>/validate_extraction/validate_extraction.tsv"
     resources:

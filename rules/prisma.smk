@@ -8,6 +8,7 @@ rule prisma_counts:
         clusters=rules.deduplicate_records.output.clusters,
         final=rules.screen_records.output.final,
         included=rules.screen_records.output.included,
+        stopping=rules.screen_records.output.stopping,
         searches=get_searches_table(),
         previous_version=get_previous_version,
         pooled=get_pooled_results,
@@ -29,7 +30,9 @@ rule prisma_counts:
         removed_by_automation=config["prisma"]["removed_by_automation"],
         previous_version=config["prisma"]["previous_version"],
         disclosure=config["report"]["disclosure"],
-        sources=(["pubmed"] if is_pubmed_searched() else []) + sorted(EXPORTS),
+        sources=get_searched_sources() + sorted(EXPORTS),
+        registers=[source for source in get_api_sources() if source == "ctgov"],
+        other_sources=[source for source in get_api_sources() if source == "citations"],
     benchmark:
         "<benchmarks>/prisma_counts/prisma_counts.tsv"
     resources:

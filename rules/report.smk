@@ -3,10 +3,10 @@
 
 rule risk_of_bias_figures:
     input:
-        rob=config["report"]["risk_of_bias"],
+        rob=get_sheet("report.risk_of_bias"),
         studies=rules.validate_extraction.output.studies,
         arms=rules.validate_extraction.output.arms,
-        sheet=config["extraction"]["studies"],
+        sheet=get_sheet("extraction.studies"),
         code=code_of("src/sysrev/rob.py", "src/sysrev/plots/rob.py",
                       "src/sysrev/study_order.py", "src/sysrev/workflow/report.py"),
     output:
@@ -47,10 +47,11 @@ rule summary_of_findings:
     input:
         pooled=get_pooled_results,
         effects=get_effects_tables,
-        rob=config["report"]["risk_of_bias"],
+        rob=get_sheet("report.risk_of_bias"),
         studies=rules.validate_extraction.output.studies,
         overrides=get_grade_overrides,
-        sheet=config["extraction"]["studies"],
+        sheet=get_sheet("extraction.studies"),
+        rob_sensitivity=get_rob_sensitivity_table,
         code=code_of("src/sysrev/grade.py", "src/sysrev/plots/sof.py",
                       "src/sysrev/study_order.py", "src/sysrev/workflow/report.py"),
     output:
@@ -59,6 +60,7 @@ rule summary_of_findings:
             "<results>/sof/summary_of_findings.html",
             caption="../report/sof.rst",
             category="Summary of findings",
+            labels={"table": "Summary of findings (GRADE)"},
         ),
         png="<results>/sof/summary_of_findings.png",
         audit="<results>/audit/report.json",
@@ -89,8 +91,9 @@ rule methods_text:
         pooled=get_pooled_results,
         searches=get_searches_table(),
         included=rules.screen_records.output.included,
+        update_paragraph=get_update_paragraph,
         code=code_of("src/sysrev/report/methods.py", "src/sysrev/report/htmltable.py",
-                      "src/sysrev/report/tables.py",
+                      "src/sysrev/report/tables.py", "src/sysrev/search/citations.py",
                       "src/sysrev/workflow/report.py", "src/sysrev/workflow/search.py"),
     output:
         html=report(
@@ -105,6 +108,8 @@ rule methods_text:
         title=config["report"]["title"],
         question=config["report"]["question"],
         disclosure=config["report"]["disclosure"],
+        analyses=get_further_analyses(),
+        labels={o["id"]: o["label"] for o in config["analysis"]["outcomes"]},
     benchmark:
         "<benchmarks>/methods_text/methods_text.tsv"
     resources:
@@ -238,6 +243,7 @@ rule sensitivity_table:
         leave1out=rules.meta_analysis.output.leave1out,
         cumulative=rules.meta_analysis.output.cumulative,
         pooled=rules.meta_analysis.output.pooled,
+        rob_sensitivity=get_rob_sensitivity_table,
         code=code_of("src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
                       "src/sysrev/workflow/report.py"),
     output:

@@ -8,15 +8,18 @@ rule screen_records:
         unique=rules.deduplicate_records.output.unique,
         clusters=rules.deduplicate_records.output.clusters,
         decisions=get_decision_files,
-        studies=config["screening"]["studies"],
+        studies=get_sheet("screening.studies"),
         previous_snapshot=get_previous_pubmed_files,
         previous_version=get_previous_version,
+        update_tables=get_update_tables,
         code=code_of("src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",
                       "src/sysrev/screening/asreview_project.py",
                       "src/sysrev/screening/readers.py",
                       "src/sysrev/screening/matching.py", "src/sysrev/screening/rules.py",
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
-                      "src/sysrev/screening/studies.py", "src/sysrev/workflow/screening.py"),
+                      "src/sysrev/screening/studies.py", "src/sysrev/screening/prioritise.py",
+                      "src/sysrev/screening/stopping.py", "src/sysrev/workflow/screening.py",
+                      "src/sysrev/workflow/sources.py"),
     output:
         final="<results>/screening/final_decisions.tsv",
         included="<results>/screening/included.tsv",
@@ -24,6 +27,7 @@ rule screen_records:
         to_screen_asreview="<results>/screening/to_screen_asreview.csv",
         agreement="<results>/screening/agreement.tsv",
         conflicts="<results>/screening/conflicts.tsv",
+        stopping="<results>/screening/stopping.json",
         audit="<results>/audit/screening.json",
     log:
         "<logs>/screen_records/screen_records.log",
@@ -36,6 +40,9 @@ rule screen_records:
         reviewers_required=config["screening"]["reviewers_required"],
         consensus_reviewer=config["screening"]["consensus_reviewer"],
         require_complete=config["screening"]["require_complete"],
+        prioritise=config["screening"].get("prioritise", False),
+        recall_target=get_stopping_setting("recall_target"),
+        confidence=get_stopping_setting("confidence"),
     benchmark:
         "<benchmarks>/screen_records/screen_records.tsv"
     resources:

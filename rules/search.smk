@@ -130,7 +130,11 @@ rule collect_records:
         pubmed_update=get_pubmed_update,
         raw_exports=get_export_files,
         raw_pubmed=get_pubmed_snapshot_xml,
-        code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py"),
+        api_sources=get_api_source_tables,
+        raw_api_sources=get_api_source_raw,
+        code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py",
+                     "src/sysrev/search/ctgov.py", "src/sysrev/search/europepmc.py",
+                     "src/sysrev/search/citations.py"),
     output:
         records="<results>/search/records.tsv",
         audit="<results>/audit/search.json",
@@ -138,7 +142,7 @@ rule collect_records:
         "<logs>/collect_records/collect_records.log",
     params:
         input_sha256=get_input_sha256(get_searches_table(), get_export_files,
-                                      get_pubmed_snapshot_xml),
+                                      get_pubmed_snapshot_xml, get_api_source_raw),
         query=get_pubmed_setting("query"),
         date=get_pubmed_setting("date"),
         previous_date=get_previous_pubmed_search_date(),

@@ -13,4 +13,7 @@ with rule_log(snakemake.log[0]):
                         related=snakemake.output.related, audit=snakemake.output.audit,
                         source_priority=list(snakemake.params.source_priority),
                         errata=snakemake.params.errata, threads=snakemake.threads,
+                        incremental=snakemake.params.incremental,
+                        maybe_per_100k=snakemake.params.maybe_per_100k,
+                        maybe_minimum=snakemake.params.maybe_minimum,
                         overrides=next(iter(snakemake.input.overrides), None))

@@ -17,4 +17,5 @@ with rule_log(snakemake.log[0]):
                   prediction_interval=snakemake.params.prediction_interval,
                   level=snakemake.params.level, subgroup=snakemake.params.subgroup,
                   subgroup_tau2=snakemake.params.subgroup_tau2,
-                  small_study_min_studies=snakemake.params.small_study_min_studies)
+                  small_study_min_studies=snakemake.params.small_study_min_studies,
+                  trim_and_fill=snakemake.params.trim_and_fill)

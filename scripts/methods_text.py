@@ -14,4 +14,6 @@ with rule_log(snakemake.log[0]):
                  audits=audits, prisma=snakemake.input.prisma,
                  pooled=list(snakemake.input.pooled), output=snakemake.output.html,
                  disclosure=snakemake.params.disclosure, title=snakemake.params.title,
-                 searches=snakemake.input.searches, included=snakemake.input.included)
+                 searches=snakemake.input.searches, included=snakemake.input.included,
+                 update=next(iter(snakemake.input.update_paragraph), None),
+                 analyses=snakemake.params.analyses, labels=snakemake.params.labels)

@@ -17,4 +17,7 @@ with rule_log(snakemake.log[0]):
                   removed_by_automation=snakemake.params.removed_by_automation,
                   pooled=list(snakemake.input.pooled),
                   disclosure=snakemake.params.disclosure,
-                  sources=list(snakemake.params.sources))
+                  sources=list(snakemake.params.sources),
+                  registers=list(snakemake.params.registers),
+                  other_sources=list(snakemake.params.other_sources),
+                  stopping=snakemake.input.stopping)

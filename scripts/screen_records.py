@@ -20,6 +20,9 @@ with rule_log(snakemake.log[0]):
                    to_screen_asreview=snakemake.output.to_screen_asreview,
                    agreement=snakemake.output.agreement,
                    conflicts=snakemake.output.conflicts, audit=snakemake.output.audit,
+                   withdrawn_from=list(snakemake.input.update_tables),
+                   stopping=snakemake.output.stopping, prioritise_records=p.prioritise,
+                   recall_target=p.recall_target, confidence=p.confidence,
                    rules=ScreeningRules(p.title_abstract_rule, p.full_text_rule,
                                         p.reviewers_required, p.consensus_reviewer,
                                         p.require_complete))

@@ -10,4 +10,6 @@ from sysrev.workflow.report import sensitivity_table
 with rule_log(snakemake.log[0]):
     sensitivity_table(leave1out=snakemake.input.leave1out,
                       cumulative=snakemake.input.cumulative, pooled=snakemake.input.pooled,
-                      level=snakemake.params.level, output=snakemake.output.html)
+                      level=snakemake.params.level, output=snakemake.output.html,
+                      rob_sensitivity=(snakemake.input.rob_sensitivity[0]
+                                       if snakemake.input.rob_sensitivity else None))

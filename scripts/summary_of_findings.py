@@ -17,4 +17,6 @@ with rule_log(snakemake.log[0]):
                         study_order=snakemake.params.study_order,
                         sheet=snakemake.input.sheet,
                         intervention=snakemake.params.intervention,
-                        comparison=snakemake.params.comparison)
+                        comparison=snakemake.params.comparison,
+                        rob_sensitivity=(snakemake.input.rob_sensitivity[0]
+                                         if snakemake.input.rob_sensitivity else None))

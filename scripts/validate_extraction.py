@@ -18,4 +18,6 @@ with rule_log(snakemake.log[0]):
                         impute_sd=snakemake.params.impute_sd,
                         median_sd=snakemake.params.median_sd,
                         subgroup=snakemake.params.subgroup,
-                        allow_lost_outcomes=snakemake.params.allow_lost_outcomes)
+                        allow_lost_outcomes=snakemake.params.allow_lost_outcomes,
+                        moderator_columns=snakemake.params.moderator_columns,
+                        multilevel_outcomes=snakemake.params.multilevel_outcomes)

@@ -56,6 +56,9 @@ class AnalysisSpec:
     #: Funnel plot and small-study (Egger) test only from this many studies (Cochrane
     #: Handbook 13.3.5.4: at least 10).
     small_study_min_studies: int = 10
+    #: Trim-and-fill estimator (``"L0"`` or ``"R0"``), or ``None`` for none; done only
+    #: where the funnel plot is (from ``small_study_min_studies`` studies).
+    trim_and_fill: str | None = None
 
     def resolved(self) -> Preset:
         return resolve_preset(self.preset, method=self.random_method, test=self.test,
@@ -109,9 +112,10 @@ def _study_label(info: pd.DataFrame, study_id: str) -> str:
 
 def _labels(usable: pd.DataFrame, info: pd.DataFrame) -> list[str]:
     labels = []
-    for sid, comp in zip(usable["study_id"], usable["comparison"].fillna("")):
+    for sid, es_id, comp in zip(usable["study_id"], usable["es_id"],
+                                usable["comparison"].fillna("")):
         label = str(info["label"].get(sid, sid))
-        labels.append(f"{label}: {comp}" if comp else label)
+        labels.append(": ".join(filter(None, [label, es_id, comp])))
     return labels
 
 
@@ -186,8 +190,12 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         if col not in rows.columns:
             rows[col] = "" if col == "comparison" else "arms"
     rows["comparison"] = rows["comparison"].fillna("")
+    # The effect-size id within a study (several measures or subscales; '' when the sheets
+    # give none): the three-level model's within-study level.
+    rows["es_id"] = (rows["es_id"].fillna("").astype(str) if "es_id" in rows.columns
+                     else "")
     usable = rows[rows["status"] == "analysable"].sort_values(
-        ["study_id", "comparison"], kind="mergesort").reset_index(drop=True)
+        ["study_id", "es_id", "comparison"], kind="mergesort").reset_index(drop=True)
     left_out = rows[rows["status"] != "analysable"]
     info = studies.set_index("study_id")
     pooled: dict = {
@@ -222,7 +230,7 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
                                                spec.small_study_min_studies)
     if usable.empty:
         pooled.update(status="no analysable data", **empty)
-        return pd.DataFrame(columns=EFFECT_COLUMNS), pooled
+        return pd.DataFrame(columns=EFFECT_COLUMNS + ["es_id"]), pooled
 
     yi = np.full(len(usable), np.nan)
     vi = np.full(len(usable), np.nan)
@@ -263,8 +271,8 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
                                     "0.5 added to each cell (zero cell)" if a else ""]))
             for c, a in zip(usable["conversions"], adjusted)],
         "comparison": usable["comparison"], "data_level": usable["data_level"],
-        "subgroup": list(subgroups),
-    }, columns=EFFECT_COLUMNS)
+        "subgroup": list(subgroups), "es_id": usable["es_id"],
+    }, columns=EFFECT_COLUMNS + ["es_id"])
     participants = float(usable["n_treatment"].astype(float).sum()
                          + usable["n_control"].astype(float).sum())
     method, test = preset.method, preset.test
@@ -279,6 +287,15 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         egger = regtest(yi, vi, model="lm", level=spec.level).as_dict()
     funnel = funnel_data(yi, vi, fixed.estimate, level=spec.level, labels=labels)
     funnel["centre"] = "fixed-effect estimate"
+    extra = {}
+    if spec.trim_and_fill:
+        # Only configured reviews get the key, so other outputs stay byte-identical.
+        from sysrev.analysis_models import trim_and_fill
+        extra["trim_and_fill"] = (
+            trim_and_fill(yi, vi, estimator=spec.trim_and_fill, method=method,
+                          level=spec.level, measure=spec.measure, labels=labels)
+            if pooled["small_study"]["assessed"] else
+            {"status": "not done: " + pooled["small_study"]["note"]})
     sub = None
     if spec.subgroup:
         levels = sorted(set(subgroups))
@@ -301,6 +318,7 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         "show_prediction_interval": bool(show_pi),
         "leave_one_out": loo, "cumulative": cum, "egger": egger, "funnel": funnel,
         "subgroups": sub,
+        **extra,
     })
     if spec.type == "binary":
         pooled.update(_binary_tables(usable, spec, spec.level))

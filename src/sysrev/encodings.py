@@ -26,9 +26,44 @@ def decode_bytes(raw: bytes) -> tuple[str, str, int | None]:
         return raw.decode("utf-8-sig"), "utf-8", None
     except UnicodeDecodeError as error:
         first_bad = raw[:error.start].count(b"\n") + 1
+    mixed = _decode_mixed(raw)
+    if mixed is not None:
+        return mixed[0], mixed[1], first_bad
     for encoding in FALLBACK_ENCODINGS[:-1]:
         try:
             return raw.decode(encoding), encoding, first_bad
         except UnicodeDecodeError:
             continue
     return raw.decode(FALLBACK_ENCODINGS[-1]), FALLBACK_ENCODINGS[-1], first_bad
+
+
+def decode_single_byte(line: bytes) -> str:
+    """One line that is not UTF-8, in the first single-byte encoding that decodes it."""
+    for encoding in FALLBACK_ENCODINGS[:-1]:
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return line.decode(FALLBACK_ENCODINGS[-1])
+
+
+def _decode_mixed(raw: bytes) -> tuple[str, str] | None:
+    """A file whose lines are partly UTF-8 and partly Windows-1252 (records appended by two
+    tools), decoded line by line: read whole as Windows-1252, every UTF-8 character would be
+    garbled ("Régulation" -> "RÃ©gulation"). ``None`` when no line holds UTF-8 beyond ASCII
+    (then the file is single-byte throughout). The encoding names the single-byte lines."""
+    lines = raw.split(b"\n")
+    utf8_lines, single = 0, []
+    decoded = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            utf8_lines += not line.isascii()
+        except UnicodeDecodeError:
+            text = decode_single_byte(line)
+            single.append(number)
+        decoded.append(text)
+    if not utf8_lines:
+        return None
+    shown = ", ".join(map(str, single[:10])) + (" ..." if len(single) > 10 else "")
+    return "\n".join(decoded), f"utf-8 line by line (cp1252 on line{'s' if len(single) > 1 else ''} {shown})"

@@ -28,6 +28,7 @@ from typing import Iterable
 import pandas as pd
 
 from sysrev.errors import InputError
+from sysrev.imports.records import display_title
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def ris_text(references: pd.DataFrame) -> str:
     out = []
     for r in references.itertuples(index=False):
         lines = [("TY", "JOUR" if r.journal else "GEN"), ("ID", r.record_id),
-                 ("TI", r.title)]
+                 ("TI", display_title(r.title))]
         lines += [("AU", a) for a in split_authors(r.authors)]
         start, end = split_pages(r.pages)
         lines += [("PY", r.year), ("T2", r.journal), ("VL", r.volume), ("IS", r.issue),
@@ -186,7 +187,7 @@ def bibtex_text(references: pd.DataFrame) -> str:
             raise ValueError(f"bibtex_text: two records give the key {key}")
         keys.add(key)
         start, end = split_pages(r.pages)
-        fields = [("title", r.title), ("author", " and ".join(split_authors(r.authors))),
+        fields = [("title", display_title(r.title)), ("author", " and ".join(split_authors(r.authors))),
                   ("year", r.year), ("journal", r.journal), ("volume", r.volume),
                   ("number", r.issue), ("pages", f"{start}--{end}" if end else start),
                   ("doi", r.doi), ("pmid", r.pmid), ("language", r.language),

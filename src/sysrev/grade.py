@@ -39,7 +39,8 @@ DOMAIN_NAMES = {"risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency"
 LEVELS = {4: "High", 3: "Moderate", 2: "Low", 1: "Very low"}
 SOF_COLUMNS = ["outcome", "label", "measure", "studies", "participants", "events",
                "effect", "absolute_effect", "certainty", "downgrades", "reasons",
-               "risk_control", "risk_intervention", "participants_studies", "footnotes"]
+               "risk_control", "risk_intervention", "participants_studies", "footnotes",
+               "comments"]
 #: Separates the footnotes of one row in the ``footnotes`` column.
 FOOTNOTE_SEPARATOR = " | "
 CAP_NOTE = "capped at 1,000 per 1,000"
@@ -200,10 +201,13 @@ def suggest(pooled: Mapping, effects: pd.DataFrame, rob_overall: Mapping[str, st
 def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.DataFrame],
                         rob_overall: Mapping[str, str], overrides: pd.DataFrame, *,
                         labels: Mapping[str, str] | None = None,
-                        order: list[str] | None = None) -> pd.DataFrame:
+                        order: list[str] | None = None,
+                        comments: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per configured outcome: effect, certainty, downgrades and their reasons.
     Studies named in a row (those not analysable) are named by ``labels`` and listed in the
-    study ``order`` (:mod:`sysrev.study_order`)."""
+    study ``order`` (:mod:`sysrev.study_order`). ``comments`` (by outcome id) fill the
+    table's Comments column, as GRADE's tables have one."""
+    comments = comments or {}
     labels = labels or {}
     rank = {s: i for i, s in enumerate(order or [])}
 
@@ -215,7 +219,8 @@ def summary_of_findings(pooled_results: list[Mapping], effects: Mapping[str, pd.
     for pooled in pooled_results:
         base = {"outcome": pooled["outcome"], "label": pooled["label"],
                 "measure": pooled["measure"], "studies": pooled["k"],
-                "participants": pooled.get("participants", 0)}
+                "participants": pooled.get("participants", 0),
+                "comments": comments.get(pooled["outcome"], "")}
         base["participants_studies"] = _participants_studies(base["participants"],
                                                              int(pooled["k"] or 0))
         if not pooled.get("random"):

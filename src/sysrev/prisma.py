@@ -76,7 +76,8 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
                   previous_version: pd.DataFrame | None = None,
                   previous_records: set[str] | None = None,
                   meta_analysed: set[str] | None = None,
-                  sources: Iterable[str] = ()) -> dict:
+                  sources: Iterable[str] = (), registers: Iterable[str] = (),
+                  other_sources: Iterable[str] = ()) -> dict:
     """Count every box of the PRISMA 2020 flow diagram (new studies via databases).
 
     With decisions outstanding, "records screened" counts only the records with a
@@ -112,14 +113,31 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
         Every source searched (the configured exports, and ``pubmed`` when searched): each
         gets its line in the identification box, ``0`` for a search that found nothing
         (an export with ``allow_empty``), which PRISMA 2020 still reports.
+    registers
+        The sources that are trial registers (``ctgov``): their lines go to the
+        "Registers" part of the identification box.
+    other_sources
+        The sources of "other methods" (``citations``: citation searching). Their records
+        are deduplicated against the databases and registers before they are counted: a
+        publication that a database also found is in the database arm only. The rest make
+        the other-methods arm (``other_methods``: identified, sought, not retrieved,
+        assessed, excluded with reasons); its included reports join the included box.
     """
     all_links = links
     if previous_records is not None:
         records, clusters, finals, links = new_search_arm(records, clusters, finals, links,
                                                           previous_records)
+    other = None
+    other_sources = set(other_sources)
+    if other_sources:
+        records, clusters, finals, links, other = split_other_methods(
+            records, clusters, finals, links, other_sources, sources)
     per_source = records["source"].value_counts()
-    per_source = per_source.reindex(sorted(set(per_source.index) | set(sources)),
-                                    fill_value=0)
+    per_source = per_source.reindex(sorted(set(per_source.index)
+                                           | (set(sources) - other_sources)), fill_value=0)
+    registers = set(registers)
+    in_registers = per_source[[name in registers for name in per_source.index]]
+    per_source = per_source[[name not in registers for name in per_source.index]]
     identified = int(len(records))
     # Every identified record is either the kept record of a publication or a duplicate;
     # in an update that includes new copies of publications screened before.
@@ -136,13 +154,20 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
     reasons = Counter(ft_excluded["reason"])
     included_reports = _count(finals, "full_text", "include")
     included_studies = int(links["study_id"].nunique())
+    if other is not None:
+        # One included box for both arms (PRISMA 2020).
+        included_reports += other["reports_included"]
+        links = pd.concat([links, other.pop("links")], ignore_index=True)
+        included_studies = int(links["study_id"].nunique())
 
     counts = {
         "identification": {
             "databases": {name: int(n) for name, n in per_source.items()},
             "database_names": {name: database_names.get(name, name)
                                for name in per_source.index},
-            "registers": {},
+            "registers": {name: int(n) for name, n in in_registers.items()},
+            **({"register_names": {name: database_names.get(name, name)
+                                   for name in in_registers.index}} if registers else {}),
             "records_identified": identified,
             "duplicates_removed": duplicates,
             "removed_by_automation": removed_by_automation,
@@ -179,8 +204,67 @@ def prisma_counts(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.Data
             "reports": int(len(previous_version)),
         },
     }
+    if other is not None:
+        counts["other_methods"] = other
     counts["checks"] = check_prisma(counts)
     return counts
+
+
+def split_other_methods(records: pd.DataFrame, clusters: pd.DataFrame, finals: pd.DataFrame,
+                        links: pd.DataFrame, other_sources: set[str], sources: Iterable[str]):
+    """The database-and-register arm's tables, and the other-methods arm's counts.
+
+    A publication (cluster) with any record from a database or register belongs to that
+    arm; one made only of other-methods records (citation searching) to the other arm.
+    Other-methods records of a database arm publication are left out of both arms' counts
+    (they were deduplicated against the database search) and reported as such.
+    """
+    from_other = records["source"].isin(other_sources)
+    main_ids = set(records.loc[~from_other, "record_id"])
+    main_clusters = set(clusters.loc[clusters["record_id"].isin(main_ids), "cluster_id"])
+    other_records = records[from_other]
+    other_cluster_of = clusters.set_index("record_id")["cluster_id"]
+    in_main = other_records["record_id"].map(other_cluster_of).isin(main_clusters)
+    arm_records = other_records[~in_main]
+    arm_clusters = clusters[clusters["record_id"].isin(set(arm_records["record_id"]))]
+    arm_ids = set(arm_clusters["cluster_id"])
+    arm_finals = finals[finals["record_id"].isin(arm_ids)]
+    arm_links = links[links["record_id"].isin(arm_ids)]
+    ta = arm_finals[arm_finals["stage"] == "title_abstract"]
+    sought = int((ta["final_decision"] == "include").sum())
+    not_retrieved = _count(arm_finals, "full_text", "not_retrieved")
+    ft_pending = _count(arm_finals, "full_text", "pending")
+    ft = arm_finals[arm_finals["stage"] == "full_text"]
+    ft_excluded = ft[ft["final_decision"] == "exclude"]
+    reasons = Counter(ft_excluded["reason"])
+    per_source = arm_records["source"].value_counts()
+    other = {
+        "citations": {name: int(per_source.get(name, 0)) for name in sorted(other_sources)},
+        "records_identified": int(len(arm_records)),
+        "duplicates_of_databases_and_registers": int(in_main.sum()),
+        "duplicates_removed": int(len(arm_records)) - int(arm_clusters["kept"].sum()),
+        "records_excluded": _count(arm_finals, "title_abstract", "exclude"),
+        "records_pending": _count(arm_finals, "title_abstract", "pending"),
+        "reports_sought": sought,
+        "reports_not_retrieved": not_retrieved,
+        "reports_pending": ft_pending,
+        "reports_assessed": sought - not_retrieved - ft_pending,
+        "reports_excluded": int(len(ft_excluded)),
+        "exclusion_reasons": {reason: int(n) for reason, n in
+                              sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))},
+        "reports_included": _count(arm_finals, "full_text", "include"),
+        "links": arm_links,
+    }
+    keep = records["record_id"].isin(main_ids)
+    main = clusters[clusters["cluster_id"].isin(main_clusters)
+                    & clusters["record_id"].isin(main_ids)].copy()
+    # A publication whose kept record came from citation searching still counts once.
+    has_kept = main.groupby("cluster_id")["kept"].transform("any")
+    first = ~main.duplicated("cluster_id")
+    main["kept"] = main["kept"] | (~has_kept & first)
+    return (records[keep], main,
+            finals[finals["record_id"].isin(main_clusters)],
+            links[links["record_id"].isin(main_clusters)], other)
 
 
 def check_prisma(counts: dict) -> list[dict]:
@@ -203,10 +287,28 @@ def check_prisma(counts: dict) -> list[dict]:
          ret["reports_sought"] - ret["reports_not_retrieved"] - elig["reports_pending"],
          elig["reports_assessed"]),
         ("reports assessed - reports excluded = reports included",
-         elig["reports_assessed"] - elig["reports_excluded"], inc["reports"]),
+         elig["reports_assessed"] - elig["reports_excluded"], inc["reports"])
+        if "other_methods" not in counts else
+        ("reports assessed - reports excluded, in both arms = reports included",
+         elig["reports_assessed"] - elig["reports_excluded"]
+         + counts["other_methods"]["reports_assessed"]
+         - counts["other_methods"]["reports_excluded"], inc["reports"]),
         ("sum of exclusion reasons = reports excluded",
          sum(elig["exclusion_reasons"].values()), elig["reports_excluded"]),
     ]
+    other = counts.get("other_methods")
+    if other is not None:
+        equations += [
+            ("other methods: records identified - duplicates - records excluded - records "
+             "awaiting screening = reports sought",
+             other["records_identified"] - other["duplicates_removed"]
+             - other["records_excluded"] - other["records_pending"], other["reports_sought"]),
+            ("other methods: reports sought - not retrieved - awaiting assessment = reports "
+             "assessed", other["reports_sought"] - other["reports_not_retrieved"]
+             - other["reports_pending"], other["reports_assessed"]),
+            ("other methods: sum of exclusion reasons = reports excluded",
+             sum(other["exclusion_reasons"].values()), other["reports_excluded"]),
+        ]
     previous = counts.get("previous")
     if previous is not None:
         equations += [
@@ -341,6 +443,7 @@ def prisma2020_table(counts: dict) -> pd.DataFrame:
     """The counts in the PRISMA2020 R package's CSV template (``data,node,box,…,n``)."""
     ident, scr, ret = counts["identification"], counts["screening"], counts["retrieval"]
     elig, inc, previous = counts["eligibility"], counts["included"], counts.get("previous")
+    other = counts.get("other_methods")
     names = ident["database_names"]
     values = {
         "previous_studies": previous["studies"] if previous else 0,
@@ -350,9 +453,11 @@ def prisma2020_table(counts: dict) -> pd.DataFrame:
             f"{names.get(k, k).replace(',', ' ')}, {v}" for k, v in sorted(
                 ident["databases"].items(), key=lambda kv: (-kv[1], kv[0]))),
         "register_results": sum(ident["registers"].values()),
-        "register_specific_results": "; ".join(f"{k}, {v}" for k, v in
-                                               sorted(ident["registers"].items())),
-        "website_results": 0, "organisation_results": 0, "citations_results": 0,
+        "register_specific_results": "; ".join(
+            f"{ident.get('register_names', {}).get(k, k).replace(',', ' ')}, {v}"
+            for k, v in sorted(ident["registers"].items())),
+        "website_results": 0, "organisation_results": 0,
+        "citations_results": other["records_identified"] if other else 0,
         "duplicates": ident["duplicates_removed"],
         "excluded_automatic": ident["removed_by_automation"],
         "excluded_other": ident["removed_other_reasons"],
@@ -360,10 +465,12 @@ def prisma2020_table(counts: dict) -> pd.DataFrame:
         "records_excluded": scr["records_excluded"],
         "dbr_sought_reports": ret["reports_sought"],
         "dbr_notretrieved_reports": ret["reports_not_retrieved"],
-        "other_sought_reports": 0, "other_notretrieved_reports": 0,
+        "other_sought_reports": other["reports_sought"] if other else 0,
+        "other_notretrieved_reports": other["reports_not_retrieved"] if other else 0,
         "dbr_assessed": elig["reports_assessed"],
         "dbr_excluded": _reasons(elig["exclusion_reasons"]),
-        "other_assessed": 0, "other_excluded": "",
+        "other_assessed": other["reports_assessed"] if other else 0,
+        "other_excluded": _reasons(other["exclusion_reasons"]) if other else "",
         "new_studies": inc["new_studies"], "new_reports": inc["new_reports"],
         "total_studies": inc["total_studies"], "total_reports": inc["total_reports"],
         "identification": 0, "screening": 0, "included": 0,

@@ -88,6 +88,27 @@ def write_tsv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
                    float_format=FLOAT_FORMAT, na_rep="")
 
 
+@contextmanager
+def tsv_batches(path: str | Path, columns: Sequence[str],
+                sort_by: Sequence[str] | None = None) -> Iterator[Any]:
+    """Write a TSV table batch by batch: yields ``write(frame)``, called once per batch in
+    the table's order; the file is what :func:`write_tsv` writes for the batches'
+    concatenation when the batches come in ``sort_by`` order (each batch is sorted by it),
+    and it is renamed into place only when the block ends without an error."""
+    with atomic_path(path) as handle:
+        header = [True]
+
+        def write(frame: pd.DataFrame) -> None:
+            out = _columns_in_order(frame, path, columns, sort_by)
+            out.to_csv(handle, sep="\t", index=False, header=header[0], lineterminator="\n",
+                       float_format=FLOAT_FORMAT, na_rep="")
+            header[0] = False
+
+        yield write
+        if header[0]:
+            write(pd.DataFrame(columns=list(columns)))
+
+
 #: A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, "CSV
 #: injection"): ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -114,20 +135,93 @@ def write_spreadsheet_csv(frame: pd.DataFrame, path: str | Path, columns: Sequen
     in a spreadsheet: every formula-like text cell neutralised (:func:`neutralise_cell`);
     with ``bom``, a byte-order mark first, so that Excel reads accents right. Columns and row order as
     :func:`write_tsv`."""
-    out = _columns_in_order(frame, path, columns, sort_by)
-    out = out.apply(lambda column: column.map(neutralise_cell))
+    with spreadsheet_csv_batches(path, columns, sort_by, bom=bom) as write:
+        write(frame)
+
+
+def neutralise_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``frame`` with :func:`neutralise_cell` applied to every cell, and the number of cells
+    it changed. Only the text cells that start like a formula are looked at one by one."""
+    out, changed = frame, 0
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        try:
+            risky = column.str.startswith(FORMULA_START, na=False).astype(bool)
+        except AttributeError:  # no text in the column
+            continue
+        if not risky.any():
+            continue
+        fixed = column[risky].map(neutralise_cell)
+        changed += int((fixed != column[risky]).sum())
+        if out is frame:
+            out = frame.copy()
+        out.loc[risky, name] = fixed
+    return out, changed
+
+
+@contextmanager
+def spreadsheet_csv_batches(path: str | Path, columns: Sequence[str],
+                            sort_by: Sequence[str] | None = None,
+                            bom: bool = False) -> Iterator[Any]:
+    """Write a spreadsheet-safe CSV (see :func:`write_spreadsheet_csv`) batch by batch:
+    yields ``write(frame)``, which returns the number of cells it neutralised; the file is
+    renamed into place only when the block ends without an error."""
     with atomic_path(path) as handle:
         if bom:
             handle.write("\ufeff")
-        # CRLF line ends (RFC 4180, as spreadsheets write them): the csv module then quotes
-        # any cell holding a CR or LF, which it does not do for a lone CR under "\n".
-        out.to_csv(handle, index=False, lineterminator="\r\n", float_format=FLOAT_FORMAT,
-                   na_rep="")
+        header = [True]
+
+        def write(frame: pd.DataFrame) -> int:
+            out, changed = neutralise_frame(_columns_in_order(frame, path, columns, sort_by))
+            # CRLF line ends (RFC 4180, as spreadsheets write them): the csv module then
+            # quotes any cell holding a CR or LF, which it does not do for a lone CR under
+            # "\n".
+            out.to_csv(handle, index=False, header=header[0], lineterminator="\r\n",
+                       float_format=FLOAT_FORMAT, na_rep="")
+            header[0] = False
+            return changed
+
+        yield write
+        if header[0]:
+            write(pd.DataFrame(columns=list(columns)))
 
 
-def read_tsv(path: str | Path) -> pd.DataFrame:
-    """Read a TSV written by :func:`write_tsv`, every column as text (empty cells as NA)."""
-    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+def read_tsv_chunks(path: str | Path, rows: int = 100_000) -> Iterator[pd.DataFrame]:
+    """A TSV written by :func:`write_tsv`, read as :func:`read_tsv` reads it, ``rows`` rows at
+    a time (the header only: one empty table)."""
+    empty = True
+    for chunk in pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False,
+                             na_values=[""], chunksize=rows):
+        empty = False
+        yield chunk
+    if empty:
+        yield read_tsv(path)
+
+
+def read_tsv(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a TSV written by :func:`write_tsv`, every column as text (empty cells as NA);
+    only ``columns`` (in the file's order) when given: a large record table read for a few
+    columns then takes memory for those only."""
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""],
+                       usecols=list(columns) if columns is not None else None)
+
+
+def read_tsv_head(path: str | Path, rows: int, chunk_rows: int = 100_000
+                  ) -> tuple[pd.DataFrame, int]:
+    """The first ``rows`` rows of a TSV written by :func:`write_tsv` (read as
+    :func:`read_tsv` reads them) and its number of rows, in memory that does not grow with
+    the table."""
+    total, head = 0, None
+    for chunk in pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False,
+                             na_values=[""], chunksize=chunk_rows):
+        if head is None:
+            head = chunk.iloc[:rows].reset_index(drop=True)
+        total += len(chunk)
+    if head is None:
+        head = read_tsv(path)
+    return head, total
 
 
 def _clean(value: Any) -> Any:

@@ -80,13 +80,51 @@ def test_bad_export_search_date_names_line_and_field(tmp_path, date, message):
      "any token"),
     ("review: x\nreport:\n  title: Dénosumab\n", "latin-1",
      "config.yaml, line 3: not UTF-8 (byte 0xe9); save the file as UTF-8"),
-], ids=["yaml_unclosed_bracket", "yaml_tab_indent", "yaml_latin1"])
+    # Issue 17: a key given twice (the last won silently) and a "billion laughs" alias bomb.
+    ("review: x\nanalysis:\n  level: 95\n  level: 90\n", "utf-8",
+     "config.yaml, line 4, column 3: invalid YAML: key 'level' is given twice in one mapping "
+     "(first on line 3)"),
+    ("a: &a [lol, lol]\nb: &b [*a, *a]\nc: [*b, *b]\n", "utf-8",
+     "config.yaml, line 2, column 8: invalid YAML: YAML aliases (*name) are not allowed"),
+], ids=["yaml_unclosed_bracket", "yaml_tab_indent", "yaml_latin1", "yaml_duplicate_key",
+        "yaml_alias_bomb"])
 def test_broken_config_file_names_file_and_line(tmp_path, text, encoding, message):
     path = tmp_path / "config.yaml"
     path.write_bytes(text.encode(encoding))
     with pytest.raises(ConfigError) as error:
         check_config_file(path)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"search": {"pubmed": {"date": dt.date(2025, 6, 30)}}},
+     "search.pubmed.date: 2025-06-30 must be quoted, '2025-06-30'"),
+    ({"report": {"title": "<script>alert(1)</script>"}},
+     "report.title: '<script>alert(1)</script>' contains HTML markup"),
+    ({"analysis": {"outcomes": [{"label": "BMD <img src=x onerror=alert(1)>"}]}},
+     "analysis.outcomes[0].label: 'BMD <img src=x onerror=alert(1)>' contains HTML markup"),
+    ({"analysis": {"treatment_label": "A </b>"}}, "analysis.treatment_label"),
+], ids=["unquoted_date", "markup_report_title", "markup_outcome_label", "markup_end_tag"])
+def test_config_values_yaml_and_the_schema_let_pass(config, message):
+    """Issue 17: checked on the loaded config (also a --configfile or a module's config)."""
+    from sysrev.config import check_config_values
+
+    with pytest.raises(ConfigError) as error:
+        check_config_values(config)
+    assert message in str(error.value)
+
+
+def test_config_values_comparisons_and_the_bundled_config_pass():
+    import yaml
+
+    from sysrev.config import check_config_values
+
+    check_config_values({"report": {"question": "p < 0.05 and <= 5 years, a<5"}})
+    for path in ("config/config.yaml", ".test/config/config.yaml"):
+        check_config_values(yaml.safe_load((REPO / path).read_text(encoding="utf-8")))
+    shared = [1, 2]
+    with pytest.raises(ConfigError, match=r"^b: the same YAML value appears twice"):
+        check_config_values({"a": shared, "b": shared})
 
 
 # --- PubMed snapshots: a changed window is a new search, like a changed query ----------------
@@ -134,6 +172,13 @@ def test_snapshot_xml_missing_a_record_is_caught(tmp_path):
     start = xml.index("<PubmedArticle>")
     end = xml.index("</PubmedArticle>", start) + len("</PubmedArticle>")
     (folder / "records.xml").write_text(xml[:start] + xml[end:], encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_snapshot(folder, query=QUERY)
+    # the file's recorded SHA-256 catches it first (issue 17), naming the file
+    assert "records.xml, field 'sha256': SHA-256" in str(error.value)
+    provenance = json.loads((folder / "provenance.json").read_text())
+    del provenance["files"], provenance["pmids"]  # an older snapshot: the count still holds
+    (folder / "provenance.json").write_text(json.dumps(provenance))
     with pytest.raises(InputError) as error:
         read_snapshot(folder, query=QUERY)
     assert "provenance.json, field 'count': provenance says 29 records but the XML holds 28" \
@@ -243,6 +288,21 @@ def test_outcome_losing_all_studies_to_timepoints_is_an_error(tmp_path, new):
     assert "arms.csv" in message
     assert f"outcome sae: every row is at another time point ({new})" in message
     assert "field 'timepoint'" in message and "line " in message
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cell", ["1e3", "2.18e2", "218.0"],
+                         ids=["n_1e3", "n_exponent", "n_decimal_point"])
+def test_a_count_written_otherwise_than_as_digits_is_an_error(tmp_path, cell):
+    """Issue 17: n = 1e3 was read as 1000 without a word."""
+    def edit(text):
+        return text.replace("DESIRABLE2019,placebo,control,mtss,12 months,218,",
+                            f"DESIRABLE2019,placebo,control,mtss,12 months,{cell},", 1)
+    with pytest.raises(InputErrors) as error:
+        _extraction(tmp_path, edit)
+    message = str(error.value)
+    assert "arms.csv" in message and "line 2" in message
+    assert f"field 'n': '{cell}' is a count written otherwise than as digits" in message
     assert not (tmp_path / "out").exists()
 
 
@@ -363,3 +423,31 @@ def test_config_check_command_names_file_and_line_of_a_configfile(tmp_path, caps
     assert main([str(good), str(bad)]) == 1
     err = capsys.readouterr().err
     assert f"{bad}, line 4" in err and "invalid YAML" in err
+
+
+def _two_effect_sizes(text):
+    """An es_id column, and DESIRABLE2019's mtss rows repeated as a second effect size."""
+    lines = [line for line in text.split("\n") if line]
+    extra = [line + ",b" for line in lines[1:] if line.startswith("DESIRABLE2019,")
+             and ",mtss,12 months," in line]
+    return "\n".join([lines[0] + ",es_id"] + [line + ",a" if line.startswith(
+        "DESIRABLE2019,") and ",mtss,12 months," in line else line + "," for line in lines[1:]]
+        + extra) + "\n"
+
+
+def test_several_effect_sizes_need_the_three_level_model(tmp_path):
+    with pytest.raises(InputErrors) as error:
+        _extraction(tmp_path, _two_effect_sizes)
+    message = str(error.value)
+    assert "arms.csv" in message
+    assert "outcome mtss, study DESIRABLE2019: 2 effect sizes (es_id a, b)" in message
+    assert "add mtss to analysis.multilevel.outcomes" in message
+    assert not (tmp_path / "out").exists()
+    out = _extraction(tmp_path, _two_effect_sizes, multilevel_outcomes=["mtss"])
+    contrasts = pd.read_csv(out / "contrasts.tsv", sep="\t", dtype=str,
+                            keep_default_na=False)
+    assert list(contrasts.columns)[-1] == "es_id"
+    mtss = contrasts[(contrasts["outcome"] == "mtss")
+                     & (contrasts["study_id"] == "DESIRABLE2019")]
+    assert list(mtss["es_id"]) == ["a", "b"]
+    assert mtss["mean_treatment"].nunique() == 1  # the same rows, repeated

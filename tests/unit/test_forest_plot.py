@@ -107,6 +107,11 @@ def test_subgroups_with_a_missing_subgroup_get_subtotals_and_the_test(tmp_path):
     assert drawn["diamonds"][-1][0] == "Total (95% CI)"
     # Studies are listed group by group.
     assert drawn["rows"][:2] == ["S5", "S6"]
+    # Issue 17: the heading names the variable as well as its value.
+    pooled["subgroups"] = dict(sub, variable="dosing_interval")
+    drawn = forest_plot(effects, pooled, tmp_path / "v.png", tmp_path / "v.svg", dpi=80)
+    assert drawn["subgroups"] == ["Dosing interval: not reported", "Dosing interval: Q3M",
+                                  "Dosing interval: Q6M"]
 
 
 def test_funnel_plot_reports_egger_and_warns_below_ten(tmp_path):
@@ -121,6 +126,9 @@ def test_funnel_plot_reports_egger_and_warns_below_ten(tmp_path):
     assert drawn["points"] == 12
     assert "Egger's test: bias coefficient" in drawn["text"]
     assert "Caution" not in drawn["text"]
+    # Issue 17: the plot says which estimate its centre line shows.
+    assert f"centre line: the common-effect (inverse-variance) estimate, MD " \
+           f"{pooled['fixed']['estimate']:.2f}" in drawn["text"]
     small = dict(pooled, funnel=funnel_data(effects["yi"][:4], effects["vi"][:4], 0.0))
     drawn = funnel_plot(small, tmp_path / "g.png", tmp_path / "g.svg", dpi=80)
     assert "Caution" in drawn["text"]

@@ -47,3 +47,27 @@ def test_a_failed_run_marks_the_results_until_a_run_succeeds(tmp_path):
     clear_failed_run_marker(results)
     assert not marker.exists()
     clear_failed_run_marker(results)  # nothing to remove is fine
+
+
+def test_matplotlib_font_cache_note_is_not_a_warning_about_the_results(tmp_path):
+    """Issue 17: matplotlib's first-run font-cache message was listed as a warning."""
+    import logging
+
+    from sysrev.workflow.logs import rule_log
+
+    path = tmp_path / "forest_plot/forest_plot.log"
+    with rule_log(path):
+        logging.getLogger("matplotlib.font_manager").warning(
+            "Matplotlib is building the font cache; this may take a moment.")
+        logging.getLogger("sysrev.plots").warning("a real warning")
+    assert [line for _, line in warnings_in_logs(tmp_path)] == [
+        "WARNING sysrev.plots: a real warning"]
+
+
+def test_only_the_logs_of_current_jobs_are_summarised(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a/a.log").write_text("WARNING x: current\n", encoding="utf-8")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b/b.log").write_text("ERROR x: stale\n", encoding="utf-8")
+    found = warnings_in_logs(tmp_path, current=[str(tmp_path / "a/a.log")])
+    assert [line for _, line in found] == ["WARNING x: current"]

@@ -200,3 +200,45 @@ def test_update_counts_only_what_the_new_search_found():
                            previous_records={"pubmed:1", "embase:1", "pubmed:2"})
     assert counts["identification"]["records_identified"] == 2
     assert counts["identification"]["duplicates_removed"] == 1
+
+
+def test_registers_and_the_other_methods_arm():
+    records, clusters, finals, links = _inputs()
+    # ctgov:N1 a registration; citations:2 a copy of pubmed:2 kept as the cluster's record
+    # (the database arm still counts that publication once); citations:9 and :8 found only
+    # by citation searching (9 included, 8 excluded at title/abstract).
+    records = pd.concat([records, pd.DataFrame({
+        "record_id": ["ctgov:N1", "citations:2", "citations:9", "citations:8"],
+        "source": ["ctgov", "citations", "citations", "citations"]})], ignore_index=True)
+    clusters = clusters.copy()
+    clusters.loc[clusters["record_id"] == "pubmed:2", "kept"] = False
+    clusters = pd.concat([clusters, pd.DataFrame({
+        "record_id": ["ctgov:N1", "citations:2", "citations:9", "citations:8"],
+        "cluster_id": ["ctgov:N1", "pubmed:2", "citations:9", "citations:8"],
+        "kept": [True, True, True, True]})], ignore_index=True)
+    finals = pd.concat([finals, pd.DataFrame({
+        "record_id": ["ctgov:N1", "citations:9", "citations:9", "citations:8"],
+        "stage": ["title_abstract", "title_abstract", "full_text", "title_abstract"],
+        "final_decision": ["exclude", "include", "include", "exclude"],
+        "reason": ["", "", "", ""]})], ignore_index=True)
+    links = pd.concat([links, pd.DataFrame({"study_id": ["S9"], "record_id": ["citations:9"],
+                                            "role": ["main"]})], ignore_index=True)
+    counts = prisma_counts(records, clusters, finals, links,
+                           database_names={"ctgov": "ClinicalTrials.gov"},
+                           sources=["pubmed", "embase", "ctgov", "citations"],
+                           registers=["ctgov"], other_sources=["citations"])
+    ident = counts["identification"]
+    assert ident["databases"] == {"embase": 1, "pubmed": 3}
+    assert ident["registers"] == {"ctgov": 1}
+    assert ident["records_identified"] == 5 and ident["duplicates_removed"] == 1
+    other = counts["other_methods"]
+    assert other["citations"] == {"citations": 2}
+    assert (other["records_identified"], other["duplicates_of_databases_and_registers"],
+            other["records_excluded"], other["reports_sought"], other["reports_included"]) \
+        == (2, 1, 1, 1, 1)
+    assert counts["included"]["studies"] == 2 and counts["included"]["reports"] == 2
+    assert all(check["holds"] for check in counts["checks"])
+    from sysrev.prisma import prisma2020_table
+    csv = prisma2020_table(counts).set_index("data")["n"]
+    assert (csv["citations_results"], csv["register_results"]) == (2, 1)
+    assert csv["register_specific_results"] == "ClinicalTrials.gov, 1"

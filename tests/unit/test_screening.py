@@ -262,3 +262,51 @@ def test_rule_text_and_messages_use_proper_plurals(tmp_path):
     one = InputErrors(tmp_path / "x.csv", ["a"])
     two = InputErrors(tmp_path / "x.csv", ["a", "b"])
     assert "1 problem:" in str(one) and "2 problems:" in str(two)
+
+
+def test_any_include_waits_for_the_required_reviewers_and_first_include_says_it_does_not(
+        tmp_path):
+    """Issue 17: with reviewers_required 2, one reviewer's include sent a record to full text
+    while one exclude stayed pending, and the methods text said 2 reviewers must decide.
+    any_include (Cochrane) now waits for both; first_include is the liberal choice, stated."""
+    decisions = _load(tmp_path, "pubmed:1,R1,title_abstract,include,,\n"
+                                "pubmed:2,R1,title_abstract,exclude,,\n"
+                                "pubmed:3,R1,title_abstract,include,,\n"
+                                "pubmed:3,R2,title_abstract,exclude,,\n")
+
+    def got(rules):
+        finals = final_decisions(decisions, UNIQUE, rules)
+        ta = finals[finals["stage"] == "title_abstract"]
+        return dict(zip(ta["record_id"], ta["final_decision"]))
+
+    assert got(ScreeningRules()) == {"pubmed:1": "pending", "pubmed:2": "pending",
+                                     "pubmed:3": "include", "pubmed:4": "pending"}
+    assert got(ScreeningRules(title_abstract="first_include")) == {
+        "pubmed:1": "include", "pubmed:2": "pending", "pubmed:3": "include",
+        "pubmed:4": "pending"}
+    cochrane = ScreeningRules().describe()
+    assert "once 2 reviewers have screened a record" in cochrane
+    liberal = ScreeningRules(title_abstract="first_include").describe()
+    assert "as soon as one reviewer includes it" in liberal and "liberal" in liberal
+
+
+def test_a_near_miss_of_the_consensus_reviewer_is_an_error(tmp_path):
+    """Issue 17: 'consensus ' (a trailing space, here kept by quoting in a Rayyan-like
+    source) was not the consensus reviewer and nothing said so."""
+    decisions = _load(tmp_path, "pubmed:1,R1,title_abstract,include,,\n"
+                                "pubmed:1,R2,title_abstract,exclude,,\n"
+                                "pubmed:1,Consensus,title_abstract,include,,\n")
+    with pytest.raises(InputErrors) as err:
+        check_decisions(decisions, consensus_reviewer="consensus")
+    assert "line 4 (record pubmed:1), field 'reviewer': 'Consensus' is not the consensus " \
+           "reviewer 'consensus'" in str(err.value)
+    check_decisions(decisions)  # without the rule's name there is nothing to compare
+
+
+def test_reviewer_names_from_tool_exports_lose_surrounding_spaces():
+    from sysrev.screening.readers import _row
+    from sysrev.screening.matching import Match
+
+    row = _row("x.csv", 2, Match("pubmed:1", "record_id pubmed:1"), "pubmed:1", "consensus ",
+               "title_abstract", "include")
+    assert row["reviewer"] == "consensus"

@@ -30,7 +30,7 @@ def _effects(k, events_c=(1, 2), n_c=(23, 23), events_t=(4, 1)):
                          "mean_control": [0.98] * k})
 
 
-def _table():
+def _table(comments=None):
     results = [
         _pooled("sae", 2, math.log(1.0), math.log(0.54), math.log(1.86), i2=92.0,
                 participants=1059),
@@ -43,7 +43,8 @@ def _table():
     ]
     effects = {"sae": _effects(2), "hypo": _effects(1), "erosion": _effects(1)}
     return summary_of_findings(results, effects, {"S0": "Low", "S1": "Low"}, NO_OVERRIDES,
-                               labels={"S0": "Cohen 2008", "S1": "So 2021"})
+                               labels={"S0": "Cohen 2008", "S1": "So 2021"},
+                               comments=comments)
 
 
 def test_capped_risk_is_shown_as_1000_with_a_footnote():
@@ -145,7 +146,7 @@ def test_html_matches_the_png(tmp_path):
     header1, header2, *rows = parser.rows
     assert header1 == ["Outcomes", "Anticipated absolute effects* (95% CI)",
                        "Relative effect (95% CI)", "\u2116 of participants (studies)",
-                       "Certainty of the evidence (GRADE)"]
+                       "Certainty of the evidence (GRADE)", "Comments"]
     assert header2 == ["Risk with control", "Risk with denosumab"]
     cells = {r[0]: r for r in rows}
     sae, hypo, jsn = cells["Sae"], cells["Hypo"], cells["Joint space narrowing"]
@@ -156,7 +157,7 @@ def test_html_matches_the_png(tmp_path):
     cap = next(i for i, n in enumerate(drawn["footnotes"]) if "capped" in n)
     assert hypo[2] == f"174 per 1,000 (21 to 1,000)^{'abcdefgh'[cap]}"
     assert jsn[1:] == ["No study reported usable data (not analysable: Cohen 2008, So 2021; "
-                       "reasons in pooled.json)"]
+                       "reasons in pooled.json)", ""]
     assert 'colspan=\'5\'' in page
     # Every footnote of the PNG, with its letter and reason, in the same order.
     for i, note in enumerate(drawn["footnotes"]):
@@ -198,3 +199,15 @@ def test_sentence_case_keeps_acronyms_and_the_context_keeps_what_is_given():
     assert sof_title("Denosumab", "Control") == "Denosumab compared with control"
     assert sof_context(population="adults", setting="", intervention="denosumab") == [
         ("Patient or population", "adults"), ("Intervention", "denosumab")]
+
+
+def test_the_comments_column_holds_the_configured_comment(tmp_path):
+    """Issue 17: GRADE's tables have a Comments column; sysrev's had none."""
+    table = _table(comments={"sae": "Denosumab probably makes little difference to SAEs."})
+    assert table.set_index("outcome").loc["sae", "comments"].startswith("Denosumab probably")
+    page = sof_html(table, "T", intervention="Denosumab", comparison="Control")
+    assert "<td>Denosumab probably makes little difference to SAEs.</td>" in page
+    drawn = sof_png(table, "T", tmp_path / "sof.png", dpi=80, intervention="Denosumab",
+                    comparison="Control")
+    assert drawn["cells"][("sae", "comments")].replace("\n", " ") == \
+        "Denosumab probably makes little difference to SAEs."

@@ -101,3 +101,14 @@ def test_local_copy_fetches_a_missing_storage_file_only(tmp_path):
     present = tmp_path / "here.tsv"
     present.write_text("")
     assert local_copy(Stored(present)) == str(present) and fetched == [True]
+
+
+def test_snapshot_data_files(tmp_path):
+    for name in ("page_00002.json", "page_00001.json", "provenance.json", "notes.txt",
+                 "page_00003.xml"):
+        (tmp_path / name).write_text("x")
+    from sysrev.workflow.inputs import snapshot_data_files
+    assert snapshot_data_files(tmp_path, provenance=False) == [
+        f"{tmp_path}/page_00001.json", f"{tmp_path}/page_00002.json",
+        f"{tmp_path}/page_00003.xml"]
+    assert f"{tmp_path}/provenance.json" in snapshot_data_files(tmp_path)

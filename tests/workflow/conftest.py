@@ -18,13 +18,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_PARTS = ["Snakefile", "rules", "scripts", "config", "data", "src", "report", "envs",
-                 ".test", "tests/data/cff_dinosaur", "profiles"]
+                 ".test", "profiles"]
 SHARED = REPO.parent / "shared"
 #: A closed local port: any attempt to reach E-utilities fails at once instead of going out.
 OFFLINE = {"SYSREV_EUTILS_URL": "http://127.0.0.1:9/"}
@@ -63,6 +64,22 @@ def copy_run(finished: Path, target: Path) -> Path:
     shutil.copytree(finished, target, symlinks=True)
     _link_shared(target)
     return target
+
+
+@contextmanager
+def environment(**values: str):
+    """Set environment variables for a block (the server URLs and keys a run reads), and
+    restore them after."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run_snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None,
@@ -122,8 +139,6 @@ def bundled_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def _second_review(bundled_run, tmp_path_factory):
-    if not SHARED.joinpath("testdata").is_dir():
-        pytest.skip("../shared/testdata is not present (the second review reads its exports)")
     workdir = copy_run(bundled_run, tmp_path_factory.mktemp("second_review") / "review")
     result = run_snakemake(workdir, "--configfile", SECOND_REVIEW_CONFIG, env=OFFLINE)
     assert result.returncode == 0, result.stderr[-5000:]
@@ -133,8 +148,7 @@ def _second_review(bundled_run, tmp_path_factory):
 @pytest.fixture(scope="session")
 def second_review_run(_second_review) -> Path:
     """A copy of ``bundled_run`` in which the second review (``.test/config/config.yaml``, no
-    PubMed, read from ../shared/testdata) has also run, once per session; skipped when
-    ../shared/testdata is absent. Read it; never change it."""
+    PubMed) has also run, once per session. Read it; never change it."""
     return _second_review[0]
 
 

@@ -1,5 +1,8 @@
-"""The extraction and analysis options of issue 6 end to end: a contrast-level sheet, split
-shared controls, imputed SDs, the cochrane2025 preset and a subgroup analysis."""
+"""The extraction and analysis options of issues 6 and 19 end to end: a contrast-level sheet,
+split shared controls, imputed SDs, the cochrane2025 preset and a subgroup analysis; and
+trim-and-fill, meta-regression (year, blinding), the three-level model with CR2 (erosion,
+whose split DRIVE arms give several effect sizes in one study) and the risk-of-bias
+sensitivity analysis."""
 
 import json
 
@@ -29,7 +32,14 @@ def test_options_run_end_to_end(bundled_copy):
                      ("  impute_sd: none", "  impute_sd: pooled"),
                      ("  preset: custom", "  preset: cochrane2025"),
                      ("  subgroup: null", "  subgroup: blinding"),
-                     ("  small_study_min_studies: 10", "  small_study_min_studies: 3")]:
+                     ("  small_study_min_studies: 10", "  small_study_min_studies: 3"),
+                     ("  trim_and_fill: none", "  trim_and_fill: L0"),
+                     ("  moderators: []", "  moderators:\n    - {column: year, type: continuous,"
+                      " outcomes: [sae]}\n    - {column: blinding, type: categorical, outcomes:"
+                      " [sae]}"),
+                     ("    outcomes: []\n    method: REML", "    outcomes: [erosion]\n"
+                      "    method: REML"),
+                     ("  rob_sensitivity: none", "  rob_sensitivity: not_high")]:
         assert old in config, old
         config = config.replace(old, new, 1)
     (work / "config/config.yaml").write_text(config)
@@ -61,3 +71,27 @@ def test_options_run_end_to_end(bundled_copy):
     assert (work / "results/denosumab_ra/analysis/sae/funnel.png").stat().st_size > 10_000
     assert "too little power below 10 studies" in sae["egger"]["warning"]
     assert not (work / "results/denosumab_ra/analysis/hypocalcaemia/funnel.png").exists()
+
+    # Issue 19: the configured analyses beyond one pooled estimate.
+    assert sae["trim_and_fill"]["estimator"] == "L0"
+    mr = pd.read_csv(work / "results/denosumab_ra/analysis/sae/meta_regression.tsv", sep="\t")
+    assert list(mr["term"]) == ["intercept", "year", "blinding: open (vs double)"]
+    mr_json = json.loads((work / "results/denosumab_ra/analysis/sae/meta_regression.json")
+                         .read_text())
+    assert "fewer than 10 studies per covariate" in mr_json["warning"]
+    assert (work / "results/denosumab_ra/analysis/sae/bubble.png").stat().st_size > 10_000
+    assert not (work / "results/denosumab_ra/analysis/erosion/meta_regression.tsv").exists()
+    ml = json.loads((work / "results/denosumab_ra/analysis/erosion/multilevel.json")
+                    .read_text())
+    assert ml["k"] == len(erosion) and ml["n_studies"] == erosion["study_id"].nunique()
+    ml_table = pd.read_csv(work / "results/denosumab_ra/analysis/erosion/multilevel.tsv",
+                           sep="\t")
+    assert list(ml_table["inference"]) == ["model (z)", "CR2 (t)"]
+    rob = pd.read_csv(work / "results/denosumab_ra/analysis/rob_sensitivity.tsv", sep="\t",
+                      keep_default_na=False).set_index("outcome")
+    # Every bundled study has some concerns: not_high leaves them all in.
+    assert rob.loc["sae", "note"] == "no study left out: same as the main analysis"
+    methods = (work / "results/denosumab_ra/report/methods.html").read_text()
+    assert "Trim-and-fill" in methods and "three-level" in methods
+    assert "risk-of-bias sensitivity analysis" in (
+        work / "results/denosumab_ra/report/tables/sensitivity_sae.html").read_text()

@@ -151,8 +151,8 @@ def test_pubmed_snapshot_xml_losing_a_record_fails(work, keep_mtime):
     result = run_snakemake(work)
     assert result.returncode != 0
     log = (work / "logs/denosumab_ra/pubmed_records/pubmed_records.log").read_text()
-    assert "provenance.json, field 'count': provenance says 29 records but the XML holds 28" \
-        in log
+    # the file's recorded SHA-256 names it (issue 17; the count check is the unit table's)
+    assert "records.xml, field 'sha256': SHA-256" in log and "changed after" in log
     assert not (work / R / "search/pubmed.tsv").exists()
     assert "pubmed_records" in pending_jobs(work)
 
@@ -248,11 +248,22 @@ CONFIG = "config/config.yaml"
      "config/config.yaml, line {line}, column 21: invalid YAML"),
     ("title: Denosumab versus", "title: Dénosumab versus",
      "config/config.yaml, line {line}: not UTF-8"),
-], ids=["date_feb30", "date_future", "start_after_date", "yaml_syntax", "config_latin1"])
+    # Issue 17: the last of two keys won silently; an alias bomb hung; an unquoted date gave
+    # a schema dump; markup reached snakemake --report's page live.
+    ("  level: 95\n", "  level: 95\n  level: 90\n",
+     "config/config.yaml, line {line}, column 3: invalid YAML: key 'level' is given twice"),
+    ('date: "2025-06-30"', "date: 2025-06-30",
+     "search.pubmed.date: 2025-06-30 must be quoted, '2025-06-30'"),
+    ("treatment_label: Denosumab", "treatment_label: <script>alert(1)</script>",
+     "analysis.treatment_label: '<script>alert(1)</script>' contains HTML markup"),
+    ("label: Serious adverse events", "label: <img src=x onerror=alert(1)>",
+     "analysis.outcomes[5].label: '<img src=x onerror=alert(1)>' contains HTML markup"),
+], ids=["date_feb30", "date_future", "start_after_date", "yaml_syntax", "config_latin1",
+        "yaml_duplicate_key", "unquoted_date", "markup_treatment_label", "markup_outcome_label"])
 def test_bad_config_stops_before_any_job(work, old, new, message):
     text = (work / CONFIG).read_text(encoding="utf-8")
     # the line of the edit (YAML reports an unclosed flow sequence on the line after it)
-    line = text[:text.index(old)].count("\n") + 1 + ("[" in new)
+    line = text[:text.index(old)].count("\n") + 1 + ("[" in new) + (new.count("level") > 1)
     message = message.format(line=line)
     edit(work / CONFIG, old, new, encoding="latin-1" if "é" in new else "utf-8")
     before = {p: p.stat().st_mtime for p in (work / "results").rglob("*") if p.is_file()}

@@ -287,6 +287,10 @@ def test_snakemake_report_builds(bundled_copy):
     assert cumulative[-1][1:4] == ["Iwamoto 2022", "3", "1.00 (0.54 to 1.86)"]
     assert tables["Related reports"][0][1] == ["(none)"]
     assert "Serious adverse events: sensitivity analyses" in embedded
+    # Issue 17: the SoF entry is named by its caption; the reference exports have a type.
+    assert "Summary of findings (GRADE)" in page
+    assert "data:application/x-research-info-systems" in page
+    assert "data:application/x-bibtex" in page
     # The landing page describes the review and the workflow.
     description = re.search(r"workflow_desc = (\".*?\");?\n", page).group(1)
     assert "Denosumab versus control in rheumatoid arthritis" in description

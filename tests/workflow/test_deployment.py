@@ -132,13 +132,20 @@ def test_the_workflow_runs_on_a_review_folder_elsewhere(tmp_path):
     assert dry.returncode == 0, dry.stderr[-5000:]
 
 
-def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
+def module_review(tmp_path: Path) -> Path:
+    """A review folder whose own Snakefile uses sysrev as a module (`use rule * from
+    sysrev`), with the workflow copied beside it."""
     workflow = copy_project(tmp_path / "workflow")
     review = review_folder(tmp_path / "review")
     (review / "Snakefile").write_text(
         'configfile: "config/config.yaml"\n\n\n'
         f'module sysrev:\n    snakefile:\n        "{workflow / "Snakefile"}"\n'
         "    config:\n        config\n\n\nuse rule * from sysrev\n", encoding="utf-8")
+    return review
+
+
+def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
+    review = module_review(tmp_path)
     target = "results/denosumab_ra/screening/included.tsv"
     result = subprocess.run(["snakemake", "--cores", "2", target], cwd=review,
                             capture_output=True, text=True, timeout=600, env=snakemake_env())
@@ -167,3 +174,38 @@ def test_jobs_without_a_shared_file_system_give_the_same_tables(tmp_path, bundle
     search = json.loads((storage / "results/denosumab_ra/audit/search.json").read_text())
     paths = [entry["path"] for entry in search["inputs"]["tables"]]
     assert paths[0] == "results/denosumab_ra/search/pubmed.tsv"
+
+
+def test_the_second_review_needs_nothing_outside_the_repository():
+    """Issue 17: .test/config/config.yaml read ../shared/testdata, which a clone lacks."""
+    import yaml
+
+    config = yaml.safe_load((REPO / ".test/config/config.yaml").read_text(encoding="utf-8"))
+    data_dir = REPO / config["data_dir"]
+    searches = pd.read_csv(data_dir / "search/searches.tsv", sep="\t", dtype=str)
+    files = [data_dir / f for f in searches["file"]]
+    files += [REPO / d["file"] for d in config["screening"]["decisions"]]
+    files += [REPO / config["screening"]["studies"], REPO / config["report"]["risk_of_bias"]]
+    files += [REPO / config["extraction"][key] for key in ("studies", "arms")]
+    for path in files:
+        resolved = path.resolve()
+        assert resolved.is_relative_to(REPO), path
+        assert resolved.is_file(), path
+
+
+def test_search_and_dedup_run_before_the_screening_sheets_exist(tmp_path):
+    """Issue 17: a team needs the deduplicated list before it screens; sheets that the
+    requested targets do not need must not block them, and a target that needs one names
+    its config key."""
+    work = copy_project(tmp_path / "project")
+    for sheet in ("screening/decisions.csv", "screening/studies.csv", "extraction/arms.csv",
+                  "extraction/studies.csv", "risk_of_bias/rob2.csv"):
+        (work / "data/denosumab_ra" / sheet).unlink()
+    dedup = run_snakemake(work, "-n", "results/denosumab_ra/dedup/unique.tsv")
+    assert dedup.returncode == 0, dedup.stdout[-3000:] + dedup.stderr[-3000:]
+    everything = run_snakemake(work, "-n")
+    assert everything.returncode != 0
+    output = everything.stdout + everything.stderr
+    assert "extraction.studies: file 'data/denosumab_ra/extraction/studies.csv' does not " \
+           "exist" in output or "screening.decisions[0].file: file " \
+           "'data/denosumab_ra/screening/decisions.csv' does not exist" in output, output

@@ -6,6 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from sysrev.update.archive import archive_version
 from tests.workflow.conftest import run_snakemake
 
 pytestmark = pytest.mark.workflow
@@ -47,9 +48,7 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(bundled_copy):
                          keep_default_na=False)
     assert len(pd.read_csv(work / "results/denosumab_ra/screening/to_screen.csv")) == 0
     version = work / "data/denosumab_ra/versions/2025-06-30"
-    version.mkdir(parents=True)
-    shutil.copy(work / "results/denosumab_ra/screening/included.tsv", version / "included.tsv")
-    shutil.copy(work / "results/denosumab_ra/search/records.tsv", version / "records.tsv")
+    archive_version(work / "results/denosumab_ra", version, "2025-06-30")
     snapshot_before = (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"
                        ).read_bytes()
 
@@ -103,3 +102,17 @@ def test_search_update_keeps_decisions_and_lists_only_new_records(bundled_copy):
     assert audit["counts"]["pending_new_since_last_search"] == 2
     assert (work / "data/denosumab_ra/search/pubmed/2025-06-30/records.xml"
             ).read_bytes() == snapshot_before
+
+    # What changed since the archived 2025-06-30 version: the two new PubMed records only.
+    changes = pd.read_csv(work / "results/denosumab_ra/update/changes.tsv", sep="\t",
+                          dtype=str, keep_default_na=False)
+    new = changes[(changes["section"] == "record") & (changes["field"] == "new")]
+    assert sorted(new["item"]) == [f"pubmed:{p}" for p in NEW_PMIDS]
+    assert not len(changes[changes["section"].isin(["study", "report", "extraction",
+                                                    "decision"])])
+    assert (changes.loc[changes["section"] == "outcome", "changed"] == "no").all()
+    versions = pd.read_csv(work / "results/denosumab_ra/update/versions.tsv", sep="\t",
+                           dtype=str)
+    assert list(versions.loc[versions["outcome"] == "sae", "version"]) == [
+        "2020-12-31", "2025-06-30", "2026-01-31"]
+

@@ -5,7 +5,6 @@ re-run, and the API key is written nowhere."""
 import hashlib
 import json
 import math
-import os
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 from tests.eutils_server import EutilsStub, make_records
-from tests.workflow.conftest import run_snakemake
+from tests.workflow.conftest import environment, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -31,17 +30,8 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def run(work: Path, stub: EutilsStub, *args: str):
-    env = {"SYSREV_EUTILS_URL": stub.url, "NCBI_API_KEY": API_KEY}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment(SYSREV_EUTILS_URL=stub.url, NCBI_API_KEY=API_KEY):
         return run_snakemake(work, *args)
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def set_config(work: Path, **entrez) -> dict:

@@ -279,7 +279,11 @@ def pubmed_xml(recs: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pubmed_provenance(recs: list[dict], search_date: str) -> str:
+def pubmed_provenance(recs: list[dict], search_date: str, xml: str) -> str:
+    # The XML file's SHA-256, checked whenever the snapshot is read (sysrev.search.snapshot).
+    import hashlib
+
+    digest = hashlib.sha256(xml.encode("utf-8")).hexdigest()
     prov = {
         "database": "pubmed",
         "query": PUBMED_QUERY,
@@ -290,6 +294,7 @@ def pubmed_provenance(recs: list[dict], search_date: str) -> str:
         "maxdate": search_date.replace("-", "/"),
         "count": len(recs),
         "pmids": sorted((r["pmid"] for r in recs), key=int),
+        "files": [{"file": "records.xml", "records": len(recs), "sha256": digest}],
         "retrieved_at": None,
         "retrieval": "assembled",
         "note": (f"Assembled by the sysrev project from public web pages (PubMed and its "
@@ -682,9 +687,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     out = REVIEW_DIR
     for date, key in zip(PUBMED_SNAPSHOTS, ("pubmed_2024", "pubmed")):
-        write(out / "search" / "pubmed" / date / "records.xml", pubmed_xml(sel[key]))
+        xml = pubmed_xml(sel[key])
+        write(out / "search" / "pubmed" / date / "records.xml", xml)
         write(out / "search" / "pubmed" / date / "provenance.json",
-              pubmed_provenance(sel[key], date))
+              pubmed_provenance(sel[key], date, xml))
     write(out / "exports" / "embase.ris", embase_ris(sel["embase"], ids["embase"]))
     write(out / "exports" / "wos.txt", wos_txt(sel["wos"], ids["wos"]))
     write(out / "exports" / "central.ris", central_ris(sel["central"], ids["central"]))

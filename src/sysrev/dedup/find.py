@@ -45,6 +45,8 @@ class DedupResult:
     counts: dict = field(default_factory=dict)
     related: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=related.RELATED_COLUMNS))
+    #: The normalised records (an update's index keeps their blocking keys).
+    prepared: _Prepared | None = None
 
 
 _REASONS = ("different kinds (erratum/comment/protocol)", "different PMIDs", "different DOIs",
@@ -86,11 +88,16 @@ class _Steps:
 def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pubmed",),
                     overrides: pd.DataFrame | None = None,
                     window: int = WINDOW, errata: str = "related",
-                    threads: int = 1) -> DedupResult:
+                    threads: int = 1, prefer_kept: frozenset = frozenset(),
+                    compare_only: frozenset | None = None) -> DedupResult:
     """Deduplicate ``records`` and return clusters, scored pairs, ``maybe`` pairs and the
     related reports (errata, retraction notices, comments, replies) linked to their article.
 
     See the module docstring for the method and :func:`deduplicate` for the parameters.
+    ``prefer_kept``: record ids kept before all others in their cluster (an update keeps
+    the records an earlier run kept, :mod:`sysrev.dedup.incremental`). ``compare_only``:
+    record ids; when given, only candidate pairs holding one of them are scored (an
+    update's new records: the earlier ones were compared with each other before).
     """
     if records["record_id"].duplicated().any():
         raise ValueError("record ids must be unique before deduplication")
@@ -103,6 +110,9 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     n = len(work)
     step("normalised")
     pairs = candidate_pairs(prep, window, threads)
+    if compare_only is not None and len(pairs):
+        fresh = np.fromiter((rid in compare_only for rid in prep.ids), dtype=bool, count=n)
+        pairs = pairs[fresh[pairs[:, 0]] | fresh[pairs[:, 1]]]
     candidates = len(pairs)
     step("blocked")
     scores = score_candidates(prep, pairs, threads, keep_distinct=False)
@@ -248,7 +258,10 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     rank = np.fromiter((priority.get(src, len(priority)) for src in prep.source),
                        dtype=np.int64, count=n)
     is_report = (prep.report != "").astype(np.int64)
-    order = np.lexsort((np.arange(n), rank, -prep.completeness, is_report, roots))
+    not_preferred = np.fromiter((rid not in prefer_kept for rid in prep.ids), dtype=np.int64,
+                                count=n) if prefer_kept else np.zeros(n, dtype=np.int64)
+    order = np.lexsort((np.arange(n), rank, -prep.completeness, is_report, not_preferred,
+                        roots))
     first = np.ones(n, dtype=bool)
     first[1:] = roots[order[1:]] != roots[order[:-1]]
     kept_of_root = np.full(n, -1, dtype=np.int64)
@@ -327,7 +340,7 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     log.info("deduplicate: %d records, %d kept, %d removed, %d maybe pairs", len(result),
              int(result["kept"].sum()), int((~result["kept"]).sum()), len(maybe))
     return DedupResult(clusters=result, pairs=pair_table, maybe=maybe, counts=counts,
-                       related=related_table)
+                       related=related_table, prepared=prep)
 
 
 def _related_table(p: _Prepared, links: pd.DataFrame, kept_ids: np.ndarray) -> pd.DataFrame:

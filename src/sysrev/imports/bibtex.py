@@ -29,12 +29,26 @@ log = logging.getLogger(__name__)
 _ENTRY_START = re.compile(r"^\s*@(?!(?:string|comment|preamble)\b)[A-Za-z]+\s*[{(]",
                           re.IGNORECASE | re.MULTILINE)
 _LATEX = LatexNodes2Text(math_mode="verbatim")
+#: What LaTeX decoding changes in text: commands and groups (backslash, braces), math ($),
+#: comments (%), alignment (&), ties (~), quote and dash ligatures ('' `` -- ---). A field
+#: with none of them is decoded to itself (tested against pylatexenc character by
+#: character in tests/unit/imports/test_streaming.py).
+_LATEX_MARKUP = re.compile(r"[\\{}$%&~]|''|``|--")
+# An entry with no key at all, its first field right after the brace ("@article{author =
+# ..."): never valid BibTeX, written by some tools for records without a citation key. Read
+# as an entry with an empty key (bibtexparser would stop at the "=").
+_NO_KEY = re.compile(r"^(\s*@(?!(?:string|comment|preamble)\b)[A-Za-z]+\s*\{)"
+                     r"(?=\s*[A-Za-z][\w-]*\s*=)", re.IGNORECASE | re.MULTILINE)
 
 
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).replace("--", "-")
+    if not _LATEX_MARKUP.search(text):
+        # Nothing pylatexenc would change: decoding would give the text back (at about a
+        # millisecond a field).
+        return " ".join(text.split()) or None
     try:
         # Grouping braces go, escaped ones (\{ \}) stay as literal braces.
         text = _LATEX.latex_to_text(text)
@@ -68,9 +82,30 @@ def split_bibtex_authors(value: str | None) -> list[str]:
     return [n for n in (_name(raw) for raw in split_multiple_persons_names(value)) if n]
 
 
-def map_bibtex_entry(entry: Entry) -> dict[str, Any]:
-    """Map one bibtexparser entry to record-table fields."""
-    fields = {f.key.lower(): f.value for f in entry.fields}
+def _unwrap(value: Any) -> Any:
+    """A field value without the braces or quotes that delimit it. bibtexparser removes
+    them, except in the entry it sets aside as a duplicate key (two entries without a key
+    are duplicates of ""): there "{A and B and C}" would be one braced, corporate name."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return text[1:-1]
+    if len(text) >= 2 and text[0] == "{" and text[-1] == "}":
+        depth = 0
+        for index, char in enumerate(text):
+            depth += (char == "{") - (char == "}")
+            if depth == 0 and index < len(text) - 1:
+                return value  # "{A} and {B}": the braces are the value's own
+        return text[1:-1]
+    return value
+
+
+def map_bibtex_entry(entry: Entry, *, delimited: bool = False) -> dict[str, Any]:
+    """Map one bibtexparser entry to record-table fields (``delimited``: its values still
+    carry their braces or quotes)."""
+    fields = {f.key.lower(): _unwrap(f.value) if delimited else f.value
+              for f in entry.fields}
     pmid = fields.get("pmid")
     if not pmid and (m := re.search(r"\bPMID:\s*(\d+)", str(fields.get("note", "")))):
         pmid = m.group(1)
@@ -102,13 +137,15 @@ def read_bibtex(path: str | Path, *, source: str) -> pd.DataFrame:
         were read than the file has ``@type{`` lines.
     """
     path = Path(path)
-    text = read_text(path)
+    text = _NO_KEY.sub(r"\1,", read_text(path))
     library = bibtexparser.parse_string(text)
     entries: list[Entry] = list(library.entries)
+    delimited = set()
     for block in library.failed_blocks:
         if isinstance(block, DuplicateBlockKeyBlock):
             # The same key twice: both are records (a within-source duplicate, kept).
             entries.append(block.ignore_error_block)
+            delimited.add(id(block.ignore_error_block))
             continue
         raise InputError(path, f"malformed BibTeX entry ({type(block.error).__name__}: "
                                f"{str(block.error) or 'unbalanced braces or quotes?'})",
@@ -119,7 +156,7 @@ def read_bibtex(path: str | Path, *, source: str) -> pd.DataFrame:
     entries.sort(key=lambda e: e.start_line)
     rows = []
     for position, entry in enumerate(entries, start=1):
-        row = map_bibtex_entry(entry)
+        row = map_bibtex_entry(entry, delimited=id(entry) in delimited)
         row["source_position"] = position
         row["line"] = entry.start_line + 1
         rows.append(row)

@@ -27,13 +27,16 @@ import re
 from pathlib import Path
 
 from sysrev.imports.ovid import looks_like_ovid_text
-from sysrev.imports.records import decode_export
+from sysrev.imports.records import iter_lines, stream_encoding
 
 #: Formats read by the same parser family; a declared format matches a detected one of its
 #: family.
 FAMILY = {"csv": "csv", "scopus_csv": "csv", "embase_csv": "csv", "covidence_csv": "csv"}
 
 EMPTY, BINARY = "empty", "binary"
+
+#: Characters of an export's start that its format is recognised from.
+HEAD_CHARS = 200_000
 
 _RIS = re.compile(r"^(?:TY  - |ER  -\s*$)", re.MULTILINE)
 _WOS_HEADER = re.compile(r"\A\s*(?:FN |VR )", re.MULTILINE)
@@ -45,6 +48,11 @@ _XML = re.compile(r"\A\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<xml>\s*<record
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
+#: Headers of older layouts without an accession column (Embase.com's CSV before the PUI and
+#: accession columns: ASReview's embase.csv test file).
+_OLDER_MARKERS = {"embase_csv": ("Emtree Medical Index Terms", "Emtree Drug Index Terms")}
+
+
 def _csv_layout(text: str) -> str | None:
     from sysrev.imports.csv_export import GENERIC, LAYOUTS, _delimiter, _norm
 
@@ -54,7 +62,8 @@ def _csv_layout(text: str) -> str | None:
         cells = {_norm(c) for c in next(csv.reader([line], delimiter=_delimiter(line)))}
         for name in ("scopus_csv", "embase_csv", "covidence_csv"):
             layout = LAYOUTS[name]
-            marker = {_norm(h) for h in layout.columns["source_id"]}
+            marker = {_norm(h) for h in layout.columns["source_id"]
+                      + _OLDER_MARKERS.get(name, ())}
             if cells & marker and cells & {_norm(h) for h in layout.columns["title"]}:
                 return name
         if cells & {_norm(h) for h in GENERIC.columns["title"]}:
@@ -67,7 +76,7 @@ def detect_text_format(text: str) -> str | None:
     recognised)."""
     if not text.strip():
         return EMPTY
-    head = text[:200_000]
+    head = text[:HEAD_CHARS]
     if len(_CONTROL.findall(head[:20_000])) > max(8, len(head[:20_000]) // 100):
         return BINARY
     if _XML.match(head):
@@ -87,7 +96,18 @@ def detect_text_format(text: str) -> str | None:
 
 def detect_format(path: str | Path) -> tuple[str | None, str]:
     """The format of an export file (see :func:`detect_text_format`) and its encoding."""
-    text, encoding = decode_export(Path(path).read_bytes(), path, warn=False)
+    encoding = stream_encoding(path, warn=False)
+    # Only the head is looked at (and, when it is blank, whether anything follows).
+    head, more = [], 0
+    lines = iter_lines(path, encoding=encoding)
+    for line in lines:
+        head.append(line)
+        more += len(line) + 1
+        if more > HEAD_CHARS:
+            break
+    text = "\n".join(head)
+    if not text[:HEAD_CHARS].strip() and (text.strip() or any(l.strip() for l in lines)):
+        text = text[:HEAD_CHARS].ljust(HEAD_CHARS) + "x"  # blank head, content after it
     return detect_text_format(text), encoding
 
 

@@ -18,7 +18,8 @@ import pandas as pd
 from Bio import Medline
 
 from sysrev.errors import InputError
-from sysrev.imports.records import join_list, make_record_table, read_text
+from sysrev.imports.checks import check_last_record_complete
+from sysrev.imports.records import doi_in_text, join_list, make_record_table, read_text
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,16 @@ _CONTINUATION = "      "
 _DOI_ID = re.compile(r"^\s*(10\.\S+)\s*\[doi\]", re.IGNORECASE)
 
 
-def _check_structure(text: str, path: Path) -> int:
+def _check_structure(text: str, path: Path) -> tuple[int, list[int]]:
     """Count records (blank-line separated; PubMed's start with ``PMID-``, other hosts'
-    with any field); fail on a line that is neither a field, a continuation nor blank."""
+    with any field); fail on a line inside a record that is neither a field nor a
+    continuation. A line of text between records (a note someone added, which Biopython's
+    reader skips) is returned with the others like it, to be left out with a warning.
+    Returns (records, stray lines)."""
     count, in_record = 0, False
-    for number, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    stray = []
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             in_record = False
             continue
@@ -41,10 +47,13 @@ def _check_structure(text: str, path: Path) -> int:
                 raise InputError(path, "continuation line outside a record", line=number)
             continue
         if not _FIELD.match(line):
+            if not in_record:
+                stray.append(number)
+                continue
             raise InputError(path, f"not a MEDLINE field line: {line[:40]!r}", line=number)
         if not in_record:
             in_record, count = True, count + 1
-    return count
+    return count, stray
 
 
 def _record_lines(text: str) -> list[int]:
@@ -58,9 +67,17 @@ def _record_lines(text: str) -> list[int]:
 
 
 def _doi(rec: dict[str, Any]) -> str | None:
-    for value in [rec.get("LID")] + list(rec.get("AID") or []):
+    values = [rec.get("LID")] + list(rec.get("AID") or [])
+    for value in values:
         if value and (m := _DOI_ID.match(str(value))):
             return m.group(1)
+    # "AID - http://dx.doi.org/10.1000/xyz" or "doi:10.1000/xyz", without the [doi] label
+    # (JabRef and other tools write these; Biopython keeps the field as it is).
+    for value in values:
+        text = str(value or "")
+        if text and ("[" not in text or "[doi]" in text.lower()):
+            if doi := doi_in_text(text):
+                return doi
     return None
 
 
@@ -99,12 +116,25 @@ def read_medline(path: str | Path, *, source: str) -> pd.DataFrame:
     """
     path = Path(path)
     text = read_text(path)
-    expected = _check_structure(text, path)
+    expected, stray = _check_structure(text, path)
+    if stray:
+        log.warning("%s: line%s %s %s not MEDLINE (text between records); left out",
+                    path, "s" if len(stray) > 1 else "", ", ".join(map(str, stray[:10])),
+                    "are" if len(stray) > 1 else "is")
+        lines = text.split("\n")
+        for number in stray:
+            lines[number - 1] = ""
+        text = "\n".join(lines)
     parsed = list(Medline.parse(io.StringIO(text)))
     if len(parsed) != expected:
         raise InputError(path, f"{expected} records in the file but {len(parsed)} parsed")
     rows = []
     starts = _record_lines(text)
+    # PubMed writes SO (the source citation) in every record, after the abstract and authors
+    # (other hosts, ERIC's reports, may have none).
+    if all(rec.get("PMID") for rec in parsed):
+        check_last_record_complete([list(rec) for rec in parsed], path,
+                                   starts[-1] if starts else None, closing=("SO",))
     for position, rec in enumerate(parsed, start=1):
         row = map_medline_record(rec)
         row["source_position"] = position

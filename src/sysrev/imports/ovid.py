@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from sysrev.errors import InputError
+from sysrev.imports.checks import check_last_record_complete
 from sysrev.imports.records import doi_in_text, join_list, make_record_table, read_text
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,10 @@ def read_ovid(path: str | Path, *, source: str) -> pd.DataFrame:
     path = Path(path)
     text = read_text(path)
     records = _split(text, path)
+    check_last_record_complete([list(fields) for _, fields in records], path,
+                               records[-1][0] if records else None,
+                               closing=("source", "link to the ovid full text or citation",
+                                        "link to the external link resolver"))
     lines = text.split("\n")
     rows = []
     first = None

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import hashlib
+import html
 import logging
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
 import pandas as pd
 
 from sysrev.columns import RECORD_COLUMNS
-from sysrev.encodings import decode_bytes
+from sysrev.encodings import FALLBACK_ENCODINGS, decode_bytes, decode_single_byte
 from sysrev.errors import InputError
 from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
 
-_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi\s*:\s*|doi\s+)",
-                         re.IGNORECASE)
+_DOI_PREFIX = re.compile(r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|urn:doi:|info:doi/|"
+                         r"doi\s*:\s*|doi\s+)", re.IGNORECASE)
+# A SICI-style DOI (Wiley's 1990s DOIs) with its angle brackets written as underscores by
+# some reference managers: "(sici)1097-4636(199603)30:3_329::aid-jbm7_3.0.co;2-m" is
+# "(sici)1097-4636(199603)30:3<329::aid-jbm7>3.0.co;2-m", one DOI in one form.
+_SICI_UNDERSCORES = re.compile(r"(\(sici\)[^<>_\s]*?)_([^<>_\s]*?::aid-[^<>_\s]*?)_"
+                               r"(\d\.\d\.co;\d-[0-9a-z#])")
 #: A DOI: the ``10.`` directory indicator, a numeric registrant code, a slash and a suffix
 #: without white space (DOI Handbook, section 2.2).
 _DOI_VALID = re.compile(r"10\.\d+(?:\.\d+)*/\S+")
 # C0 control characters except tab and line feed, DEL, and the C1 range: never valid in a
 # bibliographic field, and NUL breaks every downstream tool.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+# A year stands alone or starts a YYYYMMDD date: "20201" is not 2020 followed by a 1.
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?:(?!\d)|(?=\d{4}(?!\d)))")
 
 
 def decode_export(raw: bytes, path: str | Path = "<bytes>", *,
@@ -82,6 +91,120 @@ def read_text(path: str | Path) -> str:
     return decode_export(Path(path).read_bytes(), path)[0]
 
 
+def stream_encoding(path: str | Path, *, warn: bool = True,
+                    chunk_size: int = 1 << 20) -> str:
+    """The encoding :func:`decode_export` would read ``path`` with (its name as
+    :func:`decode_export` gives it, also ``utf-8 line by line (cp1252 on lines …)`` for a
+    file mixing the two), found by reading the file chunk by chunk or line by line (memory
+    bounded by a chunk or a line, not the file), with the same warnings."""
+    with open(path, "rb") as handle:
+        head = handle.read(8192)  # longer than the sample, as a whole file would be
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if (utf16 := _utf16_without_bom(head)) is not None:
+        if warn:
+            log.warning("%s is %s without a byte-order mark; reading it as such", path,
+                        utf16)
+        return utf16
+    if _decodes(path, "utf-8-sig", chunk_size):
+        return "utf-8"
+    encoding = _mixed_encoding(path)
+    if encoding is None:
+        encoding = next((e for e in FALLBACK_ENCODINGS[:-1] if _decodes(path, e, chunk_size)),
+                        FALLBACK_ENCODINGS[-1])
+    if warn:
+        log.warning("%s is not UTF-8; reading it as %s", path, encoding)
+    return encoding
+
+
+def _decodes(path: str | Path, encoding: str, chunk_size: int) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(chunk_size):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _mixed_encoding(path: str | Path) -> str | None:
+    """:func:`sysrev.encodings.decode_bytes`'s name for a file whose lines are partly UTF-8
+    and partly single-byte, or ``None`` when no line holds UTF-8 beyond ASCII."""
+    utf8_lines, single = 0, []
+    with open(path, "rb") as handle:
+        for number, line in enumerate(_binary_lines(handle), start=1):
+            try:
+                line.decode("utf-8-sig" if number == 1 else "utf-8")
+                utf8_lines += not line.isascii()
+            except UnicodeDecodeError:
+                single.append(number)
+    if not utf8_lines:
+        return None
+    shown = ", ".join(map(str, single[:10])) + (" ..." if len(single) > 10 else "")
+    return f"utf-8 line by line (cp1252 on line{'s' if len(single) > 1 else ''} {shown})"
+
+
+def _binary_lines(handle) -> Iterator[bytes]:
+    """The file's lines split on ``\\n`` only (as ``bytes.split(b"\\n")``)."""
+    rest = b""
+    while block := handle.read(1 << 20):
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        yield from lines
+    yield rest
+
+
+def is_mixed(encoding: str) -> bool:
+    """Whether :func:`stream_encoding` found a file of UTF-8 and single-byte lines."""
+    return encoding.startswith("utf-8 line by line")
+
+
+def _mixed_lines(path: str | Path) -> Iterator[str]:
+    """The lines of a file mixing UTF-8 and single-byte lines, each decoded on its own (as
+    :func:`sysrev.encodings.decode_bytes` does), line ends normalised."""
+    with open(path, "rb") as handle:
+        lines = _binary_lines(handle)
+        previous = next(lines)
+        number = 1
+        for line in lines:
+            text = _decode_line(previous, number)
+            # "\r\n" is one line end; any other "\r" ends a line too.
+            yield from (text[:-1] if text.endswith("\r") else text).split("\r")
+            previous, number = line, number + 1
+        yield from _decode_line(previous, number).split("\r")
+
+
+def _decode_line(line: bytes, number: int) -> str:
+    try:
+        return line.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError:
+        return decode_single_byte(line)
+
+
+def iter_lines(path: str | Path, *, warn: bool = True,
+               encoding: str | None = None) -> Iterator[str]:
+    """The lines of an export file, decoded as :func:`read_text` decodes it and without their
+    line ends (``\\r\\n`` and ``\\r`` end a line too), one at a time: what
+    ``read_text(path).split("\\n")`` gives, without the file in memory. ``encoding``: what
+    :func:`stream_encoding` gave, when already known."""
+    if encoding is None:
+        encoding = stream_encoding(path, warn=warn)
+    if is_mixed(encoding):
+        yield from _mixed_lines(path)
+        return
+    python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    errors = "replace" if encoding.startswith("utf-16-") else "strict"
+    with open(path, encoding=python_encoding, errors=errors, newline=None) as handle:
+        rest = ""
+        while block := handle.read(1 << 20):
+            lines = (rest + block).split("\n")
+            rest = lines.pop()
+            yield from lines
+        yield rest
+
+
 def normalise_doi(value: Any) -> str | None:
     """A DOI in canonical form (lower case, no resolver prefix), or ``None`` when ``value``
     is not a DOI.
@@ -100,7 +223,16 @@ def normalise_doi(value: Any) -> str | None:
     doi = _DOI_PREFIX.sub("", text).strip()
     doi = doi.split(maxsplit=1)[0] if doi else ""
     doi = doi.rstrip(".,;").lower()
-    return doi if _DOI_VALID.fullmatch(doi) else None
+    if not _DOI_VALID.fullmatch(doi):
+        # A DOI after other text in the field: WoS-style "ARTN 106" on the line before it,
+        # a publisher link with the DOI in its path.
+        found = _DOI_IN_TEXT.search(text)
+        if not found:
+            return None
+        doi = unquote(found.group(0)).rstrip(".,;)").lower()
+        if not _DOI_VALID.fullmatch(doi):
+            return None
+    return _SICI_UNDERSCORES.sub(r"\1<\2>\3", doi)
 
 
 # In a link the slash may be escaped (``id=doi:10.1038%2Fs41598…``) and ``&`` ends the value.
@@ -113,7 +245,14 @@ def doi_in_text(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     match = _DOI_IN_TEXT.search(text)
-    return normalise_doi(match.group(0).rstrip(".,;)")) if match else None
+    if not match:
+        return None
+    # A publisher link puts the view after the DOI: ".../doi/10.1002/x.123/full".
+    return normalise_doi(_LINK_VIEW.sub("", match.group(0).rstrip(".,;)")))
+
+
+_LINK_VIEW = re.compile(r"/(?:full|abstract|abs|pdf|epdf|pdfdirect|html|summary|fulltext)/?$",
+                        re.IGNORECASE)
 
 
 def normalise_pmid(value: Any) -> str | None:
@@ -124,6 +263,10 @@ def normalise_pmid(value: Any) -> str | None:
     return digits.lstrip("0") or None
 
 
+#: Articles in press may carry next year's date; a later year is a typo or a placeholder.
+_LATEST_YEAR = dt.date.today().year + 1
+
+
 def parse_year(value: Any) -> str | None:
     """The first plausible four-digit year in ``value``."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -132,19 +275,41 @@ def parse_year(value: Any) -> str | None:
     return match.group(1) if match else None
 
 
+# Inline formatting that databases and publishers leave in titles ("<i>Staphylococcus</i>",
+# "CD4<sup>+</sup>"): only these tags are removed, so that "a<b" or "p<0.05" stay as written.
+_INLINE_MARKUP = re.compile(r"</?(?:i|b|em|strong|sup|sub|u|sc|span|scp|smallcaps|inf)"
+                            r"(?:\s[^<>]*)?/?>", re.IGNORECASE)
+
+
+def display_title(value: Any) -> str:
+    """A title as a reader should see it: inline markup removed and HTML entities decoded
+    (``&#39;`` -> ``'``, ``&amp;`` -> ``&``), white space collapsed. The record table keeps
+    the title as the source gave it; this is for what is shown (report tables, screening
+    lists, reference exports)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    text = html.unescape(_INLINE_MARKUP.sub("", str(value)))
+    return " ".join(text.split())
+
+
 def clean_text(value: Any) -> str | None:
     """Collapse white space; empty strings become ``None``."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if isinstance(value, (list, tuple)):
         value = " ".join(str(v) for v in value)
-    text = " ".join(_CONTROL.sub(" ", str(value)).split())
-    return text or None
+    text = str(value)
+    # Printable ASCII (most fields) holds no control character: no substitution needed.
+    if not (text.isascii() and text.isprintable()):
+        text = _CONTROL.sub(" ", text)
+    return " ".join(text.split()) or None
 
 
 def strip_control(value: Any) -> Any:
     """``value`` without NUL and other control characters (tab and line feed kept)."""
-    return _CONTROL.sub("", value) if isinstance(value, str) else value
+    if not isinstance(value, str) or (value.isascii() and value.isprintable()):
+        return value
+    return _CONTROL.sub("", value)
 
 
 def join_list(values: Iterable[Any] | None) -> str | None:
@@ -196,27 +361,47 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         For a record with no title, no authors and no identifier (naming its line): a
         blank row would be counted in PRISMA and could never be screened.
     """
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", source):
-        raise InputError(source_file, f"source name '{source}' must be lower-case letters, "
-                                      "digits and underscores")
-    rows = []
-    seen: dict[str, int] = {}
-    for rec in records:
-        where = _where(rec)
-        row = {col: strip_control(rec.get(col)) for col in RECORD_COLUMNS}
+    return RecordTable(source=source, source_file=source_file).table(records)
+
+
+class RecordTable:
+    """Builds one source's record table batch by batch (:meth:`table` once per batch), with
+    the state that spans batches: the accessions seen, so that a repeated one gets the same
+    ``~2`` id whichever batch it falls in. ``make_record_table`` is one batch."""
+
+    def __init__(self, *, source: str, source_file: str | Path) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", source):
+            raise InputError(source_file, f"source name '{source}' must be lower-case "
+                                          "letters, digits and underscores")
+        self.source, self.source_file = source, source_file
+        self.logical_file = logical_path(source_file)
+        self.seen: dict[str, int] = {}
+
+    def table(self, records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+        """The record-table rows of ``records`` (see :func:`make_record_table`)."""
+        return pd.DataFrame([self.row(rec) for rec in records], columns=RECORD_COLUMNS)
+
+    def row(self, rec: Mapping[str, Any]) -> dict[str, Any]:
+        """One record-table row of ``rec``."""
+        source_file = self.source_file
+        row = {col: strip_control(rec.get(col)) for col in _PASSED_COLUMNS}
         row["doi"] = normalise_doi(rec.get("doi"))
         if row["doi"] is None and clean_text(rec.get("doi")):
             log.warning("%s, %s: %r is not a DOI (10.<digits>/<suffix>); left out",
-                        source_file, where, clean_text(rec.get("doi"))[:80])
+                        source_file, _where(rec), clean_text(rec.get("doi"))[:80])
         row["pmid"] = normalise_pmid(rec.get("pmid"))
         row["year"] = parse_year(rec.get("year"))
         if row["year"] is None and clean_text(rec.get("year")):
             log.warning("%s, %s: year %r holds no four-digit year; left empty",
-                        source_file, where, clean_text(rec.get("year")))
-        for col in ("title", "authors", "journal", "volume", "issue", "pages", "language",
-                    "abstract", "publication_types", "mesh_terms"):
+                        source_file, _where(rec), clean_text(rec.get("year")))
+        elif row["year"] is not None and int(row["year"]) > _LATEST_YEAR:
+            log.warning("%s, %s: year %s is after next year (%d); kept, check the record",
+                        source_file, _where(rec), row["year"], _LATEST_YEAR)
+        for col in _CLEANED_COLUMNS:
             row[col] = clean_text(rec.get(col))
-        accession = clean_text(rec.get("source_id"))
+        # A control character inside an identifier is dropped, not made a space: the
+        # accession (and so the record id) stays the database's.
+        accession = clean_text(strip_control(rec.get("source_id")))
         # An abstract alone can still be screened; with nothing at all the row is blank.
         if not (row["title"] or row["authors"] or row["pmid"] or row["doi"] or accession
                 or row["abstract"]):
@@ -227,17 +412,24 @@ def make_record_table(records: list[dict[str, Any]], *, source: str,
         source_id = accession or content_key(row)
         # The same accession twice in one export is a within-source duplicate; keep both rows
         # (deduplication will merge them) under distinct, still deterministic ids.
-        count = seen.get(source_id, 0) + 1
-        seen[source_id] = count
+        count = self.seen.get(source_id, 0) + 1
+        self.seen[source_id] = count
         if count > 1:
             log.warning("%s: accession %s occurs %d times", source_file, source_id, count)
             source_id = f"{source_id}~{count}"
-        row["source"] = source
+        row["source"] = self.source
         row["source_id"] = source_id
-        row["record_id"] = f"{source}:{source_id}"
-        row["source_file"] = logical_path(source_file)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=RECORD_COLUMNS)
+        row["record_id"] = f"{self.source}:{source_id}"
+        row["source_file"] = self.logical_file
+        return row
+
+
+_CLEANED_COLUMNS = ("title", "authors", "journal", "volume", "issue", "pages", "language",
+                    "abstract", "publication_types", "mesh_terms")
+#: Columns taken as the reader gave them (control characters removed); the others are
+#: normalised or set by :meth:`RecordTable.row`.
+_PASSED_COLUMNS = [c for c in RECORD_COLUMNS if c not in _CLEANED_COLUMNS + (
+    "doi", "pmid", "year", "source", "source_id", "record_id", "source_file")]
 
 
 def count_tagged_records(text: str, path: str | Path, tag: re.Pattern, start: str,

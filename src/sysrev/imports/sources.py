@@ -6,7 +6,7 @@ import logging
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -19,7 +19,7 @@ from sysrev.imports.detect import (BINARY, EMPTY, conflicting_layouts, detect_fo
 from sysrev.imports.endnote_xml import read_endnote_xml
 from sysrev.imports.medline import read_medline
 from sysrev.imports.ovid import read_ovid
-from sysrev.imports.ris import read_ris
+from sysrev.imports.ris import iter_ris_tables, read_ris
 from sysrev.imports.records import make_record_table
 from sysrev.imports.wos import read_wos
 from sysrev.paths import logical_path
@@ -41,6 +41,9 @@ READERS = {
     "embase_csv": partial(read_csv_export, layout="embase_csv"),
     "covidence_csv": partial(read_csv_export, layout="covidence_csv"),
 }
+
+#: Formats read a batch of records at a time when the records go to a sink.
+BATCH_READERS = {"ris": iter_ris_tables}
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,9 @@ def _describe(detected: str | None) -> str:
 
 
 def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
-                       allow_empty: bool = False) -> tuple[pd.DataFrame, ImportReport]:
+                       allow_empty: bool = False,
+                       sink: Callable[[pd.DataFrame], None] | None = None
+                       ) -> tuple[pd.DataFrame | None, ImportReport]:
     """Read one database export as ``source``; return its records and what was read.
 
     Parameters
@@ -82,6 +87,12 @@ def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
         Accept an export with no records (a search that truly found nothing). Otherwise no
         records is an error: an empty, cut, binary or wrongly declared file would give a
         PRISMA count of zero with exit code 0.
+    sink
+        When given, the records are passed to it table by table, in file order, and not
+        returned (the table returned is ``None``): a format with a batch reader
+        (:data:`BATCH_READERS`) is then read a batch at a time, in memory that does not
+        grow with the file. A sink must not keep anything final before the function returns:
+        a later batch can still fail.
 
     Raises
     ------
@@ -111,26 +122,35 @@ def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
     mismatch = detected not in (None, EMPTY) and (not same_family(used, detected)
                                                    or conflicting_layouts(used, detected))
     try:
-        table = READERS[used](path, source=source)
+        if sink is not None and used in BATCH_READERS:
+            table, count = None, 0
+            for batch in BATCH_READERS[used](path, source=source):
+                sink(batch)
+                count += len(batch)
+        else:
+            table = READERS[used](path, source=source)
+            count = len(table)
+            if sink is not None:
+                sink(table)
     except InputError as err:
         if mismatch:
             raise InputError(path, f"does not parse as the declared format '{used}' "
                                    f"({err}); {_describe(detected)}", field="format") from None
         raise
-    if mismatch and not (table.empty and allow_empty):
+    if mismatch and not (count == 0 and allow_empty):
         # Parsed, but as another format's text (RIS read as MEDLINE gives records with
         # misplaced fields; a Covidence CSV read as Scopus loses its accession numbers and
         # years): the declaration is wrong.
         raise InputError(path, f"declared format '{used}' but {_describe(detected)} "
-                               f"({len(table)} records read as '{used}'): correct 'format' "
+                               f"({count} records read as '{used}'): correct 'format' "
                                "in the configuration, or use auto", field="format")
-    if table.empty and not allow_empty:
+    if count == 0 and not allow_empty:
         hint = "" if same_family(used, detected) else f"; {_describe(detected)}"
         raise InputError(path, f"no records read as '{used}'{hint}. If the search truly "
                                "found nothing, set allow_empty: true for this export",
                          field="format")
-    log.info("%s: %d records read as %s (declared %s)", path, len(table), used, fmt)
-    return table, ImportReport(logical_path(path), fmt, detected, used, encoding, len(table),
+    log.info("%s: %d records read as %s (declared %s)", path, count, used, fmt)
+    return table, ImportReport(logical_path(path), fmt, detected, used, encoding, count,
                                allow_empty)
 
 

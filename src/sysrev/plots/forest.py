@@ -128,10 +128,17 @@ def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool,
     subgroups = pooled.get("subgroups") or {}
     rows: list[_Row] = []
     if subgroups.get("fits") and "subgroup" in effects.columns:
+        # "Allocation: random", as RevMan heads a subgroup: the value alone does not say
+        # which characteristic the studies were grouped by.
+        variable = str(subgroups.get("variable") or "").replace("_", " ").strip()
+        variable = variable[:1].upper() + variable[1:]
         for group in subgroups["groups"]:
             part = effects[effects["subgroup"].fillna("") == group]
+            heading = group or NO_SUBGROUP
+            if variable:
+                heading = f"{variable}: {group or 'not reported'}"
             rows += _group_rows(part, subgroups["fits"].get(group), binary,
-                                group or NO_SUBGROUP, f"Subtotal ({level_text})")
+                                heading, f"Subtotal ({level_text})")
             rows.append(_Row("blank"))
     else:
         rows += _group_rows(effects, None, binary, "", "")
@@ -197,6 +204,39 @@ def _axis(low: np.ndarray, high: np.ndarray, ratio: bool):
     limit = next(m * magnitude for m in NICE if m * magnitude >= span * (1 - 1e-12))
     ticks = [-limit, -limit / 2, 0.0, limit / 2, limit]
     return -limit, limit, ticks, [_tick_text(float(f"{t:.6g}")) for t in ticks]
+
+
+def draw_axis(plot, axis_y: float, rule_y: float, xlim: tuple[float, float], ticks,
+              tick_labels, favours_left: str, favours_right: str) -> float:
+    """The graph's x axis at ``axis_y`` with the line of no effect up to ``rule_y`` and the
+    "favours" labels under it, as RevMan draws them; returns the labels' y."""
+    xmin, xmax = xlim
+    plot.plot([0.0, 0.0], [axis_y, rule_y], color="black", lw=0.6)
+    plot.set_yticks([])
+    for side in ("left", "right", "top"):
+        plot.spines[side].set_visible(False)
+    plot.spines["bottom"].set_position(("data", axis_y))
+    plot.set_xticks(ticks)
+    plot.set_xticklabels(tick_labels, fontsize=FONT - 0.5)
+    plot.tick_params(axis="x", length=3, pad=2)
+    favours_y = axis_y - 1.5
+    plot.text(xmin, favours_y, favours_left, fontsize=FONT - 0.5, ha="left", va="center")
+    plot.text(xmax, favours_y, favours_right, fontsize=FONT - 0.5, ha="right", va="center")
+    return favours_y
+
+
+def save_figure(fig, path_png, path_svg, path_pdf=None, dpi: int = 300) -> None:
+    """Save as PNG, SVG and (when given) PDF with no dates or tool names in the files, so
+    the same data give the same bytes; then close the figure."""
+    with atomic_path(path_png, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
+    with atomic_path(path_svg, "w") as handle:
+        fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
+    if path_pdf is not None:
+        with atomic_path(path_pdf, "wb") as handle:
+            fig.savefig(handle, format="pdf", metadata={"CreationDate": None,
+                                                        "Creator": None, "Producer": None})
+    plt.close(fig)
 
 
 def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
@@ -400,18 +440,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
 
     # The axis right under the last row drawn in the graph; the notes run on beside it.
     axis_y = (last_graph_y if last_graph_y is not None else rule_y) - 0.75
-    null = 0.0
-    plot.plot([null, null], [axis_y, rule_y], color="black", lw=0.6)
-    plot.set_yticks([])
-    for side in ("left", "right", "top"):
-        plot.spines[side].set_visible(False)
-    plot.spines["bottom"].set_position(("data", axis_y))
-    plot.set_xticks(ticks)
-    plot.set_xticklabels(tick_labels, fontsize=FONT - 0.5)
-    plot.tick_params(axis="x", length=3, pad=2)
-    favours_y = axis_y - 1.5
-    plot.text(xmin, favours_y, favours_left, fontsize=FONT - 0.5, ha="left", va="center")
-    plot.text(xmax, favours_y, favours_right, fontsize=FONT - 0.5, ha="right", va="center")
+    favours_y = draw_axis(plot, axis_y, rule_y, (xmin, xmax), ticks, tick_labels,
+                          favours_left, favours_right)
     # Fit the figure to what was drawn, so no blank band is left under the axis.
     bottom = min(y + 0.2, favours_y - 0.6)
     top_used = top + 0.2
@@ -420,15 +450,7 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     fig.set_size_inches(width_in, height_in)
     plot.patch.set_alpha(0)
 
-    with atomic_path(path_png, "wb") as handle:
-        fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
-    with atomic_path(path_svg, "w") as handle:
-        fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
-    if path_pdf is not None:
-        with atomic_path(path_pdf, "wb") as handle:
-            fig.savefig(handle, format="pdf", metadata={"CreationDate": None,
-                                                        "Creator": None, "Producer": None})
-    plt.close(fig)
+    save_figure(fig, path_png, path_svg, path_pdf, dpi)
     return {"rows": study_rows, "row_y": row_y, "xlim": (xmin, xmax),
             "ticks": list(zip(ticks, tick_labels)), "axis_y": axis_y,
             "clipped": sorted(set(clipped)), "prediction_interval": drew_pi,

@@ -58,7 +58,16 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
     ax.plot(centre + z * se_grid, se_grid, color="black", lw=0.8, ls="--")
     ax.axvline(centre, color="black", lw=0.8)
     ax.scatter(yi, sei, s=28, color="#1f5aa6", edgecolors="black", linewidths=0.4, zorder=3)
-    span = max(abs(yi - centre).max() + 0.1 * se_max, z * se_max) * 1.15
+    filled = (pooled.get("trim_and_fill") or {}).get("filled") or []
+    span_y = yi
+    if filled:
+        # Trim-and-fill: the filled studies as open circles, the adjusted estimate dotted.
+        fy = np.array([f["yi"] for f in filled])
+        ax.scatter(fy, [f["sei"] for f in filled], s=28, facecolor="white",
+                   edgecolors="black", linewidths=0.6, zorder=3, label="Filled (trim-and-fill)")
+        ax.axvline(pooled["trim_and_fill"]["estimate"], color="black", lw=0.8, ls=":")
+        span_y = np.concatenate([yi, fy])
+    span = max(abs(span_y - centre).max() + 0.1 * se_max, z * se_max) * 1.15
     ax.set_xlim(centre - span, centre + span)
     ax.set_ylim(se_max, 0)
     ax.set_ylabel("Standard error")
@@ -73,13 +82,20 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
         ax.set_xticks([math.log(v) for v in nice])
         ax.set_xticklabels([f"{v:g}" for v in nice])
     egger = pooled.get("egger")
-    lines = [f"{pooled['label']} (k = {funnel['k']})"]
+    shown = math.exp(centre) if ratio else centre
+    lines = [f"{pooled['label']} (k = {funnel['k']}); centre line: the common-effect "
+             f"(inverse-variance) estimate, {pooled['measure']} {shown:.2f}"]
     if egger and egger.get("pval") is not None:
         lines.append(f"Egger's test: bias coefficient {egger['slope']:.2f}, "
                      f"p = {egger['pval']:.2f}")
     else:
         minimum = (pooled.get("small_study") or {}).get("min_studies", 3)
         lines.append(f"Egger's test: not computed (fewer than {max(minimum, 3)} studies)")
+    tf = pooled.get("trim_and_fill")
+    if tf and "k0" in tf:
+        est = tf.get("exp_estimate", tf["estimate"])
+        lines.append(f"Trim-and-fill ({tf['estimator']}): {tf['k0']} studies filled on the "
+                     f"{tf['side']}; adjusted estimate {est:.2f} (dotted line)")
     if funnel.get("warning"):
         lines += textwrap.wrap("Caution: " + funnel["warning"], 95)
     text = "\n".join(lines)
@@ -93,6 +109,13 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
             for (_, c), label in zip(CONTOURS, labels)]
         ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                   frameon=False, title="Contours", title_fontsize=7)
+    save_png_svg(fig, ax, png, svg, dpi)
+    return {"points": len(points), "ylim": (se_max, 0.0), "text": text}
+
+
+def save_png_svg(fig, ax, png: str | Path, svg: str | Path, dpi: int) -> None:
+    """Drop the top and right spines, then write the figure as PNG and SVG (atomically,
+    without dates or software stamps, so reruns give the same bytes) and close it."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
@@ -101,4 +124,3 @@ def funnel_plot(pooled: dict, png: str | Path, svg: str | Path, *, contours: boo
     with atomic_path(svg, "w") as handle:
         fig.savefig(handle, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    return {"points": len(points), "ylim": (se_max, 0.0), "text": text}

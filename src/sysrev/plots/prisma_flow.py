@@ -69,8 +69,13 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
     databases = "\n".join(
         _wrap(f"   {ident['database_names'].get(k, k)} {_n(v)}", 46).replace("\n   ", "\n      ")
         for k, v in sorted(ident["databases"].items(), key=lambda kv: (-kv[1], kv[0])))
+    registers = "".join(
+        "\n" + _wrap(f"   {ident.get('register_names', {}).get(k, k)} {_n(v)}", 46)
+        .replace("\n   ", "\n      ")
+        for k, v in sorted(ident["registers"].items(), key=lambda kv: (-kv[1], kv[0])))
     identified = (f"Records identified from:\nDatabases {_n(sum(ident['databases'].values()))}"
-                  f"\n{databases}\nRegisters {_n(sum(ident['registers'].values()))}")
+                  f"\n{databases}\nRegisters {_n(sum(ident['registers'].values()))}"
+                  f"{registers}")
     removed = (f"Records removed before screening:\n   Duplicate records "
                f"{_n(ident['duplicates_removed'])}\n   Records marked as ineligible\n"
                f"   by automation tools {_n(ident['removed_by_automation'])}\n"
@@ -98,7 +103,10 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
     offset = 3.4 if previous else 0.0
     main_x, main_w = 1.0 + offset, 4.4
     side_x, side_w = 6.0 + offset, 4.3
-    width = side_x + side_w + 0.3
+    other = counts.get("other_methods")
+    other_x, other_w, other_side_x, other_side_w = side_x + side_w + 0.7, 3.6, \
+        side_x + side_w + 4.6, 3.6
+    width = (other_side_x + other_side_w if other else side_x + side_w) + 0.3
     ft_lines = ft_excluded.count("\n") + 1
     id_lines = max(identified.count("\n"), removed.count("\n")) + 1
     row_h = {"ident": max(id_lines, 7) * 0.2 + 0.35, "await_screen": 0.6, "screen": 0.75,
@@ -188,6 +196,10 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
                 lw=0.9)
         _arrow(ax, (px + pw / 2, total_y + 0.375), (main_x, total_y + 0.375))
 
+    if other:
+        _draw_other_methods(ax, other, rows, top, drawn,
+                            (other_x, other_w, other_side_x, other_side_w), main_x + main_w)
+
     with atomic_path(path_png, "wb") as handle:
         fig.savefig(handle, format="png", dpi=dpi, metadata={"Software": None})
     with atomic_path(path_svg, "w") as handle:
@@ -195,3 +207,43 @@ def flow_diagram(counts: dict, path_png: str | Path, path_svg: str | Path,
     plt.close(fig)
     drawn["figure"] = fig
     return drawn
+
+
+def _draw_other_methods(ax, other: dict, rows: dict, top: float, drawn: dict,
+                        layout: tuple[float, float, float, float],
+                        included_right: float) -> None:
+    """The grey column of the PRISMA 2020 template: identification of new studies via other
+    methods (citation searching), its reports sought, not retrieved, assessed and excluded,
+    with an arrow into the included box."""
+    x, w, sx, sw = layout
+    _box(ax, x, top - 0.5, sx + sw - x, 0.5, "Identification of studies via other methods",
+         fill=PREVIOUS_COLOUR, bold_first=True, size=FONT + 1)
+    names = {"citations": "Citation searching"}
+    lines = "\n".join(f"   {names.get(k, k)} {_n(v)}" for k, v in other["citations"].items())
+    identified = _wrap(f"Records identified from:\n{lines}", 34)
+    removed = _wrap(f"Duplicates of database and register records "
+                    f"{_n(other['duplicates_of_databases_and_registers'])}\n"
+                    f"Records excluded {_n(other['records_excluded'])}"
+                    + (f"\nRecords awaiting screening {_n(other['records_pending'])}"
+                       if other.get("records_pending") else ""), 34)
+    reasons = "\n".join(_wrap(f"{reason} {_n(n)}", 32) for reason, n in sorted(
+        other["exclusion_reasons"].items(), key=lambda kv: (-kv[1], kv[0])))
+    excluded = (f"Reports excluded:\n{reasons}" if reasons
+                else f"Reports excluded\n{_n(other['reports_excluded'])}")
+    texts = {"ident": (identified, removed),
+             "sought": (f"Reports sought for retrieval\n{_n(other['reports_sought'])}",
+                        f"Reports not retrieved\n{_n(other['reports_not_retrieved'])}"),
+             "assess": (_wrap(f"Reports assessed for eligibility "
+                              f"{_n(other['reports_assessed'])}", 30), excluded)}
+    for key, (left, right) in texts.items():
+        y0, h = rows[key]
+        _box(ax, x, y0, w, h, left)
+        _box(ax, sx, y0, sw, h, right)
+        _arrow(ax, (x + w, y0 + h / 2), (sx, y0 + h / 2))
+        drawn[f"other_{key}"], drawn[f"other_{key}_side"] = left, right
+    centre = x + w / 2
+    for upper, lower in (("ident", "sought"), ("sought", "assess")):
+        _arrow(ax, (centre, rows[upper][0]), (centre, rows[lower][0] + rows[lower][1]))
+    incl_y, incl_h = rows["incl"]
+    ax.plot([centre, centre], [rows["assess"][0], incl_y + incl_h / 2], color="black", lw=0.9)
+    _arrow(ax, (centre, incl_y + incl_h / 2), (included_right, incl_y + incl_h / 2))

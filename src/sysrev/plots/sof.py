@@ -145,7 +145,7 @@ def _headers(intervention: str, comparison: str) -> dict[str, str]:
             "risk_intervention": f"Risk with {sentence_case(intervention)}",
             "effect": "Relative effect\n(95% CI)",
             "participants_studies": "\u2116 of participants\n(studies)",
-            "certainty": "Certainty of the\nevidence (GRADE)"}
+            "certainty": "Certainty of the\nevidence (GRADE)", "comments": "Comments"}
 
 
 def sof_html(table: pd.DataFrame, title: str, *, intervention: str = "intervention",
@@ -165,9 +165,10 @@ def sof_html(table: pd.DataFrame, title: str, *, intervention: str = "interventi
     for _, row in table.iterrows():
         value = {k: ("" if pd.isna(row.get(k)) else str(row.get(k))) for k in heads}
         label = f"<th scope='row'>{html.escape(value['label'])}</th>"
+        comment = f"<td>{html.escape(value['comments'])}</td>"
         if _is_merged(row):
             body.append(f"<tr>{label}<td colspan='5' class='merged'>"
-                        f"{html.escape(_merged_text(row))}</td></tr>")
+                        f"{html.escape(_merged_text(row))}</td>{comment}</tr>")
             continue
         downgrade, capped = letters[row["outcome"]]
         certainty = value["certainty"]
@@ -178,7 +179,7 @@ def sof_html(table: pd.DataFrame, title: str, *, intervention: str = "interventi
                     f"<td>{html.escape(value['risk_intervention'])}{sup(capped)}</td>"
                     f"<td>{html.escape(value['effect'])}</td>"
                     f"<td>{html.escape(value['participants_studies'])}</td>"
-                    f"<td>{cert}</td></tr>")
+                    f"<td>{cert}</td>{comment}</tr>")
     context_html = "".join(f"<div><b>{html.escape(name)}:</b> {html.escape(value)}</div>"
                            for name, value in (context or []))
     notes = "".join(f"<p>{html.escape(line)}</p>" for line in
@@ -186,7 +187,8 @@ def sof_html(table: pd.DataFrame, title: str, *, intervention: str = "interventi
     head = ("<tr><th rowspan='2'>" + heads["label"] + "</th><th colspan='2'>Anticipated "
             "absolute effects* (95% CI)</th><th rowspan='2'>" + heads["effect"] + "</th>"
             "<th rowspan='2'>" + heads["participants_studies"] + "</th><th rowspan='2'>"
-            + heads["certainty"] + "</th></tr><tr><th>" + heads["risk_control"] + "</th><th>"
+            + heads["certainty"] + "</th><th rowspan='2'>" + heads["comments"]
+            + "</th></tr><tr><th>" + heads["risk_control"] + "</th><th>"
             + heads["risk_intervention"] + "</th></tr>")
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + html.escape(title)
             + "</title><style>body{font-family:sans-serif;font-size:13px}"
@@ -216,7 +218,7 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
     columns = [(key, heads[key], width, chars) for key, width, chars in
                [("label", 2.5, 30), ("risk_control", 2.0, 24), ("risk_intervention", 2.3, 27),
                 ("effect", 1.45, 17), ("participants_studies", 1.45, 17),
-                ("certainty", 1.6, 19)]]
+                ("certainty", 1.6, 19), ("comments", 2.0, 24)]]
     x = [0.15]
     for _, _, width, _ in columns:
         x.append(x[-1] + width)
@@ -228,12 +230,15 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
     for _, row in table.iterrows():
         value = {k: ("" if pd.isna(row.get(k)) else str(row.get(k))) for k, *_ in columns}
         label = "\n".join(textwrap.wrap(value["label"], columns[0][3])) or value["label"]
+        comment = "\n".join(textwrap.wrap(value["comments"], columns[-1][3]))
         if _is_merged(row):
-            text = _fit(_merged_text(row), (x[-1] - x[1] - 2 * pad) * 72, FONT - 0.5)
+            text = _fit(_merged_text(row), (x[-2] - x[1] - 2 * pad) * 72, FONT - 0.5)
             cells[(row["outcome"], "merged")] = text
             cells[(row["outcome"], "label")] = label
-            body.append({"label": label, "merged": text,
-                         "lines": max(label.count("\n"), text.count("\n")) + 1})
+            cells[(row["outcome"], "comments")] = comment
+            body.append({"label": label, "merged": text, "comments": _plain(comment),
+                         "lines": max(label.count("\n"), text.count("\n"),
+                                      comment.count("\n")) + 1})
             continue
         certainty = value["certainty"]
         downgrade_letters, cap_letters = letters[row["outcome"]]
@@ -249,6 +254,7 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
         texts["participants_studies"] = value["participants_studies"].replace(" (", "\n(", 1)
         texts["certainty"] = (f"{CERTAINTY_SYMBOLS.get(certainty, '')}\n{certainty}"
                               if certainty in CERTAINTY_SYMBOLS else certainty)
+        texts["comments"] = comment
         cells.update({(row["outcome"], k): t for k, t in texts.items()})
         texts = {k: _plain(t) for k, t in texts.items()}
         texts["certainty"] += _sup(downgrade_letters)
@@ -306,6 +312,8 @@ def sof_png(table: pd.DataFrame, title: str, path: str | Path, dpi: int = 200, *
         if "merged" in r:
             ax.text(x[1] + pad, y - pad, _plain(r["merged"]), fontsize=FONT - 0.5, va="top",
                     ha="left", style="italic", gid="merged")
+            ax.text(x[-2] + pad, y - pad, r["comments"], fontsize=FONT, va="top", ha="left",
+                    gid="comments")
         else:
             for i, (key, *_rest) in enumerate(columns[1:], start=1):
                 ax.text(x[i] + pad, y - pad, r[key], fontsize=FONT, va="top", ha="left",

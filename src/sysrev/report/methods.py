@@ -62,7 +62,8 @@ def _stage_order(entry: Mapping) -> tuple[int, str]:
 def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
                  pooled: list[str], question: str = "", disclosure: str = "",
                  title: str = "", search_notes: Mapping[str, str] | None = None,
-                 flagged: Sequence[Mapping[str, str]] = ()) -> str:
+                 flagged: Sequence[Mapping[str, str]] = (), update: str | None = None,
+                 analyses: Mapping | None = None, labels: Mapping | None = None) -> str:
     """The methods section as HTML: search (PRISMA-S), deduplication, screening,
     extraction, statistics, with the numbers behind each step.
 
@@ -88,6 +89,9 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
         Included reports that are retracted or under an expression of concern (rows of
         ``screening/included.tsv`` with ``study_id``, ``record_id``, ``title`` and
         ``retraction``); named after the included studies when there are any.
+    update
+        The update stage's ``paragraph.json`` (an updated review): its paragraph opens the
+        selection section.
     """
     search, dedup = _load(audits["search"]), _load(audits["dedup"])
     screening, extraction = _load(audits["screening"]), _load(audits["extraction"])
@@ -109,6 +113,16 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     snap = search["parameters"].get("pubmed_snapshot") or {}
     if snap.get("note"):
         parts.append(f"<p>PubMed snapshot: {html.escape(str(snap['note']))}</p>")
+    limits = [s for s in sources if s["source"] in ("ctgov", "europepmc")
+              and (s.get("snapshot") or {}).get("date_limit")]
+    if limits:
+        parts.append("<p>Date limits sent with the searches: " + "; ".join(
+            f"{html.escape(str(s['database']))}: <code>"
+            f"{html.escape(str(s['snapshot']['date_limit']))}</code>"
+            f"{' (left out as dated outside it' + _left_out(s) + ')' if _left_out(s) else ''}"
+            for s in limits) + ".</p>")
+    if any(s["source"] == "citations" for s in sources):
+        parts.append(_citation_chase_paragraph(sources, counts.get("other_methods")))
 
     dc = dedup["counts"]
     parts.append("<h3>Deduplication</h3>")
@@ -126,6 +140,11 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
     parts.append("<h3>Selection of studies</h3>")
     parts.append(f"<p>{html.escape(screening['parameters']['rule_text'])}</p>")
     parts.append(_flow_sentence(counts))
+    stopping = (sc.get("stopping") or {}).get("statement")
+    if stopping:
+        parts.append(f"<p>{html.escape(stopping)}</p>")
+    if update:
+        parts.append(f"<p>{html.escape(_load(update)['paragraph'])}</p>")
     if disclosure:
         parts.append(_disclosure(disclosure))
     parts.append(f"<p>{_were(sc['conflicts'], 'disagreement')} recorded, "
@@ -187,7 +206,7 @@ def methods_html(*, review: str, audits: Mapping[str, str], prisma: str,
             + ".</p>"))
     parts.append(_table(["Outcome", "Measure", "Studies", "Status", "Model"], rows))
     if results:
-        parts.append(_further_analyses(results))
+        parts.append(_further_analyses(results, analyses or {}, labels or {}))
     log.info("methods_html: %d sources, %d outcomes", len(sources), len(results))
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
             + html.escape(f"Methods: {heading}") + "</title><style>body{font-family:"
@@ -212,8 +231,10 @@ def _flagged_paragraph(flagged: Sequence[Mapping[str, str]]) -> str:
                           + "; ".join(items) + ".") + "</p>")
 
 
-def _further_analyses(results: Sequence[Mapping]) -> str:
-    """Small-study tests (which outcomes had enough studies) and sensitivity analyses."""
+def _further_analyses(results: Sequence[Mapping], analyses: Mapping,
+                      labels: Mapping) -> str:
+    """Small-study tests (which outcomes had enough studies), sensitivity analyses and the
+    configured analyses beyond one pooled estimate (``analyses``, config ``analysis``)."""
     rule = results[0]["methods"].get("small_study_tests")
     minimum = (results[0].get("small_study") or {}).get("min_studies")
     assessed = [r["label"] for r in results if (r.get("small_study") or {}).get("assessed")]
@@ -231,6 +252,9 @@ def _further_analyses(results: Sequence[Mapping]) -> str:
                          "refitted without each study in turn) and cumulative (studies added "
                          "by year of publication) meta-analyses of "
                          + ", ".join(sensitivity) + ".")
+    if analyses:
+        from sysrev.analysis_models import methods_sentences
+        sentences += methods_sentences(analyses, labels)
     return "<p>" + html.escape(" ".join(sentences)) + "</p>" if sentences else ""
 
 
@@ -258,3 +282,27 @@ def _flow_sentence(counts: Mapping) -> str:
                      " excluded with reasons")
         sentences.append(text + ".")
     return f"<p>{' '.join(sentences)}</p>" if sentences else ""
+
+
+def _left_out(source: dict) -> str:
+    """": N records" when a source's snapshot held records after its search date."""
+    late = (source.get("snapshot") or {}).get("records_after_search_date")
+    return f": {plural(late, 'record')}" if late else ""
+
+
+def _citation_chase_paragraph(sources: list[dict], other: dict | None) -> str:
+    """What the citation chase covered (PRISMA 2020 item 7, PRISMA-S item 5)."""
+    from sysrev.search.citations import COVERAGE_NOTE, DATE_NOTE
+    chase = next(s for s in sources if s["source"] == "citations")
+    found = (f" It identified {plural(other['records_identified'], 'record')} not found by the "
+             f"database and register searches ({other['duplicates_of_databases_and_registers']}"
+             " more were duplicates of them and are counted there only)." if other else "")
+    return ("<p>Citation searching (other methods): the reports of the included studies were "
+            "chased one step forward (articles citing them) and backward (their references) "
+            "through PubMed's citation links (Entrez elink, pubmed_pubmed_citedin and "
+            f"pubmed_pubmed_refs) on {html.escape(str(chase['search_date']))}; the records "
+            f"found were deduplicated against the database and register searches.{found} "
+            f"{html.escape(DATE_NOTE[0].upper() + DATE_NOTE[1:])}"
+            f"{_left_out(chase)}. "
+            f"Coverage: {html.escape(COVERAGE_NOTE)}, so the chase does not replace reading "
+            "the included studies' reference lists.</p>")

@@ -10,12 +10,16 @@ files keep full precision.
 
 from __future__ import annotations
 
+import html
 import logging
 import math
+import os
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
+from sysrev.imports.records import display_title
 from sysrev.report.htmltable import html_page, html_table, is_missing, number, p_value, plural
 
 log = logging.getLogger(__name__)
@@ -138,6 +142,7 @@ def flagged_reports(included: pd.DataFrame) -> pd.DataFrame:
     status = included["retraction"].map(_text).str.strip()
     flagged = included.loc[status != "", ["study_id", "record_id", "title", "retraction"]]
     flagged = flagged.map(_text).sort_values(["study_id", "record_id"])
+    flagged["title"] = flagged["title"].map(display_title)
     log.info("flagged_reports: %d of %d included reports", len(flagged), len(included))
     return flagged.reset_index(drop=True)
 
@@ -209,27 +214,72 @@ def prisma_page(counts: Mapping, *, title: str = "PRISMA 2020 flow counts",
                      disclosure="" if disclosure in notes else disclosure)
 
 
+#: Rows a table that grows with the library (duplicates, maybe pairs, related reports) shows
+#: inline; the page links the whole table. Small tables are shown whole.
+INLINE_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class TableHead:
+    """The first rows of a table that may be too large to show whole, with the number of
+    rows it has and the path of the whole table (to link, relative to the page)."""
+
+    rows: pd.DataFrame
+    total: int
+    link: str = ""
+
+
 def plain_page(table: pd.DataFrame, *, title: str, caption: str,
                columns: Sequence[str] | None = None, headers: Sequence[str] | None = None,
                numeric: Sequence[str] = (), decimals: Mapping[str, int] | None = None,
-               notes: Sequence[str] = (), disclosure: str = "") -> str:
+               notes: Sequence[str] = (), disclosure: str = "",
+               total: int | None = None, link: str = "") -> str:
     """Any table as a page: ``columns`` (default: all) with readable ``headers`` (default:
-    the names with spaces), numbers in ``decimals`` rounded."""
+    the names with spaces), numbers in ``decimals`` rounded. ``table`` may be the first rows
+    of a larger table of ``total`` rows, the whole of which is at ``link`` (a path relative
+    to the page): the page then says so above the rows and links it."""
     columns = list(columns or table.columns)
     shown = table.loc[:, columns].copy()
     for column, digits in (decimals or {}).items():
         shown[column] = [number(v, digits) for v in shown[column]]
     headers = headers or [c.replace("_", " ").capitalize() for c in columns]
     log.info("plain_page %s: %d rows", title, len(shown))
-    return html_page(title, [html_table(shown, headers=headers, numeric=numeric,
-                                        caption=caption)], notes=notes, disclosure=disclosure)
+    parts = [html_table(shown, headers=headers, numeric=numeric, caption=caption)]
+    if total is not None and total > len(shown):
+        parts.insert(0, partial_note(len(shown), total, link))
+    return html_page(title, parts, notes=notes, disclosure=disclosure)
 
 
-def duplicates_page(duplicates: pd.DataFrame) -> str:
-    """Every record removed as a duplicate, the record kept and the evidence."""
+def partial_note(shown: int, total: int, link: str) -> str:
+    """The note above a table that shows the first ``shown`` of ``total`` rows, linking the
+    whole table at ``link`` (relative to the page)."""
+    where = (f": the whole table is <a href='{html.escape(link)}'>{html.escape(link)}</a> "
+             "(next to this page's folder in results/; in the Snakemake report, open it from "
+             "the review's results folder)" if link else "")
+    return (f"<p class='note'><b>{total:,} rows; the first {shown:,} are shown</b> (in the "
+            f"table's order){where}.</p>")
+
+
+def table_head(path: str, page: str, limit: int = INLINE_ROWS) -> TableHead:
+    """The first ``limit`` rows of the TSV at ``path``, its number of rows and its path
+    relative to the HTML page ``page``, read in memory that does not grow with the table."""
+    from sysrev.tables import read_tsv_head
+
+    rows, total = read_tsv_head(path, limit)
+    return TableHead(rows, total, os.path.relpath(path, os.path.dirname(page) or "."))
+
+
+def _whole(table: pd.DataFrame | TableHead) -> TableHead:
+    return table if isinstance(table, TableHead) else TableHead(table, len(table))
+
+
+def duplicates_page(duplicates: pd.DataFrame | TableHead) -> str:
+    """Every record removed as a duplicate, the record kept and the evidence (the first
+    rows of a :class:`TableHead`, with a link to the whole table)."""
+    head = _whole(duplicates)
     return plain_page(
-        duplicates, title="Duplicate records removed",
-        caption=f"{len(duplicates)} records removed as duplicates, with the record kept in "
+        head.rows, total=head.total, link=head.link, title="Duplicate records removed",
+        caption=f"{head.total} records removed as duplicates, with the record kept in "
                 "their place and the rule that linked them",
         columns=["removed_record_id", "kept_record_id", "rule", "detail", "removed_source",
                  "kept_source", "title_score", "author_score", "journal_score", "year_match",
@@ -237,11 +287,18 @@ def duplicates_page(duplicates: pd.DataFrame) -> str:
         numeric=["title_score", "author_score", "journal_score"])
 
 
-def maybe_page(maybe: pd.DataFrame) -> str:
-    """Pairs that look alike but were not merged, for a reviewer to decide."""
+def maybe_page(maybe: pd.DataFrame | TableHead) -> str:
+    """Pairs that look alike but were not merged, for a reviewer to decide (the first rows
+    of a :class:`TableHead`, with a link to the whole table)."""
+    head = _whole(maybe)
+    rows = head.rows
+    head = TableHead(rows.assign(**{column: rows[column].map(display_title)
+                                    for column in ("title_a", "title_b")
+                                    if column in rows.columns}), head.total, head.link)
     return plain_page(
-        maybe, title="Possible duplicates left for a reviewer",
-        caption=f"{len(maybe)} pairs of records that look alike but were not merged",
+        head.rows, total=head.total, link=head.link,
+        title="Possible duplicates left for a reviewer",
+        caption=f"{head.total} pairs of records that look alike but were not merged",
         numeric=["title_score", "author_score", "journal_score"])
 
 
@@ -251,12 +308,19 @@ RELATION_LABELS = {"erratum": "Erratum or correction", "retraction": "Retraction
                    "reply": "Reply"}
 
 
-def related_page(related: pd.DataFrame, unique: pd.DataFrame | None = None) -> str:
+def related_page(related: pd.DataFrame | TableHead,
+                 unique: pd.DataFrame | None = None, *,
+                 with_titles: bool | None = None) -> str:
     """Related reports (errata, retraction notices, expressions of concern, comments,
     replies; ``dedup/related.tsv``) next to the article each concerns, with both titles
-    when ``unique`` (``dedup/unique.tsv``) is given."""
+    when ``unique`` (``dedup/unique.tsv``, or its rows of the reports shown) is given and
+    has records (``with_titles`` says whether the whole ``unique.tsv`` has, when only some
+    of its rows are given). A :class:`TableHead` shows its first rows, with a link to the
+    whole table."""
+    head = _whole(related)
+    related = head.rows
     titles = ({} if unique is None else
-              dict(zip(unique["record_id"], unique["title"].map(_text))))
+              dict(zip(unique["record_id"], unique["title"].map(display_title))))
     table = pd.DataFrame({
         "relation": [RELATION_LABELS.get(_text(v), _text(v)) for v in related["relation"]],
         "record_id": related["record_id"].map(_text),
@@ -264,14 +328,16 @@ def related_page(related: pd.DataFrame, unique: pd.DataFrame | None = None) -> s
         "related_record_id": related["related_record_id"].map(_text),
         "related_title": [titles.get(r, "") for r in related["related_record_id"]],
         "evidence": related["evidence"].map(_text)})
-    columns = list(table.columns) if titles else ["relation", "record_id",
-                                                  "related_record_id", "evidence"]
+    if with_titles is None:
+        with_titles = bool(titles)
+    columns = list(table.columns) if with_titles else ["relation", "record_id",
+                                                       "related_record_id", "evidence"]
     names = {"relation": "Relation", "record_id": "Related report", "title": "Its title",
              "related_record_id": "Article it concerns", "related_title": "Article's title",
              "evidence": "Evidence of the link"}
     return plain_page(
-        table, title="Related reports",
-        caption=f"{plural(len(table), 'related report')} (errata, retraction notices, "
+        table, title="Related reports", total=head.total, link=head.link,
+        caption=f"{plural(head.total, 'related report')} (errata, retraction notices, "
                 "expressions of concern, comments, replies) linked to the article each "
                 "concerns; not merged with it",
         columns=columns, headers=[names[c] for c in columns])
@@ -316,9 +382,11 @@ def _display_scale(ratio: bool) -> Callable[[object], object]:
 
 
 def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: Mapping, *,
-                     level: float) -> str:
+                     level: float, rob: Mapping | None = None) -> str:
     """One outcome's leave-one-out and cumulative meta-analyses (``leave1out.tsv``,
-    ``cumulative.tsv``) on the scale of its forest plot (ratios exponentiated)."""
+    ``cumulative.tsv``) on the scale of its forest plot (ratios exponentiated), and, when
+    configured, its risk-of-bias sensitivity analysis (``rob``: its row of
+    ``rob_sensitivity.tsv``, already on the natural scale)."""
     measure = str(pooled.get("measure", ""))
     ratio = measure.upper() in RATIO_MEASURES
     lvl = f"{level:g}%"
@@ -346,12 +414,31 @@ def sensitivity_page(leave1out: pd.DataFrame, cumulative: pd.DataFrame, pooled: 
                      numeric={"step", "k", "p", "tau2", "i2"}, sortable=False,
                      caption=f"{label}: cumulative meta-analysis, studies added by year of "
                              "publication")
+    tables = [loo, cum]
+    if rob is not None:
+        restricted = pd.DataFrame([{
+            "analysis": name, "k": _text(k),
+            "effect": ci_text(*(None if is_missing(v) else float(v) for v in values)),
+            "left_out": _text(left)} for name, k, values, left in [
+                ("All studies", rob["k_all"], (rob["estimate_all"], rob["ci_lower_all"],
+                                               rob["ci_upper_all"]), ""),
+                (f"Restricted: {rob['restriction']}", rob["k_restricted"],
+                 (rob["estimate"], rob["ci_lower"], rob["ci_upper"]),
+                 rob["studies_left_out"])]],
+            columns=["analysis", "k", "effect", "left_out"])
+        note = rob.get("note")
+        tables.append(html_table(
+            restricted, headers=["Analysis", "Studies", f"{measure} ({lvl} CI)",
+                                 "Studies left out (overall risk of bias)"],
+            numeric={"k"}, sortable=False,
+            caption=f"{label}: risk-of-bias sensitivity analysis"
+                    + (f" ({note})" if not is_missing(note) and note else "")))
     notes = []
     if ratio:
         notes.append(f"{measure} on its natural scale; the TSV files hold the log scale.")
     log.info("sensitivity_page %s: %d leave-one-out, %d cumulative rows",
              pooled.get("outcome"), len(leave1out), len(cumulative))
-    return html_page(f"{label}: sensitivity analyses", [loo, cum], notes=notes)
+    return html_page(f"{label}: sensitivity analyses", tables, notes=notes)
 
 
 #: Screening stages in the order they happen, as the report names them.

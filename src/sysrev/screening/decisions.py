@@ -16,6 +16,10 @@ The generic CSV layout (UTF-8, one row per reviewer, record and stage):
     Why a record was excluded (required for a full-text exclusion).
 ``note``, ``pmid``, ``doi``
     Optional.
+``sample``
+    Optional: ``random`` marks a record screened as part of the random sample drawn, after
+    ranked screening, from the records not yet screened (the stopping test,
+    :mod:`sysrev.screening.stopping`); empty otherwise.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sysrev.columns import DECISION_COLUMNS
 from sysrev.csvtables import LINE, load_csv
 from sysrev.errors import InputErrors
 from sysrev.screening.matching import RecordMatcher
+from sysrev.screening.stopping import RANDOM_SAMPLE
 
 STAGES = ("title_abstract", "full_text")
 DECISIONS = {"title_abstract": ("include", "exclude", "maybe"),
@@ -38,13 +43,18 @@ DECISION_TABLE_COLUMNS = ["record_id", "unique_record_id", "match", "reviewer", 
                           "decision", "reason", "note", "file", "line"]
 
 
-def check_decisions(table: pd.DataFrame) -> None:
+def check_decisions(table: pd.DataFrame, *, consensus_reviewer: str | None = None) -> None:
     """Check a decision table; raise one error listing every offending row.
 
     Problems: a record that does not exist, an unknown stage or decision word, a full-text
     exclusion without a reason, and a reviewer with more than one row for one record (through
-    any of its copies) at one stage: different decisions, or the same one repeated.
+    any of its copies) at one stage: different decisions, or the same one repeated. With
+    ``consensus_reviewer``, a reviewer name that differs from it only in case or spaces
+    ("Consensus", "consensus ") is an error: it would count as one more reviewer instead
+    of settling the disagreement.
     """
+    near = (" ".join(consensus_reviewer.split()).casefold()
+            if consensus_reviewer is not None else None)
     problems = []
     for row in table.itertuples(index=False):
         where = f"{row.file}, line {row.line} (record {row.record_id or '?'})"
@@ -54,6 +64,11 @@ def check_decisions(table: pd.DataFrame) -> None:
             problems.append(f"{where}, field 'record_id': {what} ({row.match})")
         if not row.reviewer:
             problems.append(f"{where}, field 'reviewer': empty")
+        elif (near is not None and row.reviewer != consensus_reviewer
+              and " ".join(row.reviewer.split()).casefold() == near):
+            problems.append(f"{where}, field 'reviewer': {row.reviewer!r} is not the "
+                            f"consensus reviewer {consensus_reviewer!r} (it differs in case "
+                            "or spaces) and would count as another reviewer")
         if row.stage not in STAGES:
             problems.append(f"{where}, field 'stage': '{row.stage}' is not one of "
                             f"{list(STAGES)}")
@@ -85,14 +100,20 @@ def check_decisions(table: pd.DataFrame) -> None:
 def load_generic(path: str | Path, matcher: RecordMatcher) -> pd.DataFrame:
     """Read decisions in the generic CSV layout (see the module docstring)."""
     raw = load_csv(path, required=DECISION_COLUMNS[:4],
-                   optional=DECISION_COLUMNS[4:] + ["pmid", "doi"])
-    rows = []
+                   optional=DECISION_COLUMNS[4:] + ["pmid", "doi", "sample"])
+    rows, problems = [], []
     for row in raw.to_dict("records"):
+        if row["sample"] not in ("", RANDOM_SAMPLE):
+            problems.append(f"line {row[LINE]}, field 'sample': '{row['sample']}' is not "
+                            f"'{RANDOM_SAMPLE}' or empty")
         found = matcher.match(record_id=row["record_id"] or None, pmid=row["pmid"],
                               doi=row["doi"])
         rows.append({"record_id": row["record_id"] or found.key, "unique_record_id":
                      found.unique_record_id or "", "match": found.key,
                      "reviewer": row["reviewer"], "stage": row["stage"],
                      "decision": row["decision"], "reason": row["reason"],
-                     "note": row["note"], "file": str(path), "line": row[LINE]})
-    return pd.DataFrame(rows, columns=DECISION_TABLE_COLUMNS)
+                     "note": row["note"], "file": str(path), "line": row[LINE],
+                     "sample": row["sample"]})
+    if problems:
+        raise InputErrors(path, problems)
+    return pd.DataFrame(rows, columns=DECISION_TABLE_COLUMNS + ["sample"])

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sysrev.imports.records import display_title
+
 TO_SCREEN_COLUMNS = ["record_id", "stage", "new_since_last_search", "why", "title",
                      "authors", "year", "journal", "abstract", "doi", "doi_url", "pmid",
                      "pubmed_url", "other_ids"]
@@ -36,17 +38,46 @@ def neutralise(value: object) -> object:
     return value
 
 
+def neutralise_column(column: pd.Series) -> pd.Series:
+    """:func:`neutralise` of every cell, looking at the cells that start like a formula only
+    (most cells do not)."""
+    if column.dtype != object:
+        return column
+    risky = _formula_like(column)
+    if not risky.any():
+        return column
+    out = column.copy()
+    out[risky] = "'" + column[risky]
+    return out
+
+
+def _formula_like(column: pd.Series) -> pd.Series:
+    """True for the text cells of an object column that start like a formula."""
+    try:
+        return column.str.startswith(_FORMULA_START, na=False).astype(bool)
+    except AttributeError:  # no text in the column (.str refuses it)
+        return pd.Series(False, index=column.index)
+
+
+def _text_or_empty(column: pd.Series) -> pd.Series:
+    """The text cells of ``column``; every other cell (NA, a number) ``""``."""
+    return column.where(column.map(type) == str, "")
+
+
 def new_since_last_search(unique: pd.DataFrame, current_pmids: set[str],
                           previous_pmids: set[str] | None) -> pd.Series:
     """``yes`` for unique records found by this search's PubMed snapshot and not the last
     one, ``no`` for records the last snapshot had, ``unknown`` for records that only other
     sources found (their exports carry no history) or when there is no earlier search."""
-    def judge(pmid: object) -> str:
-        if previous_pmids is None or not isinstance(pmid, str) or pmid not in current_pmids:
-            return "unknown"
-        return "no" if pmid in previous_pmids else "yes"
-
-    return unique["pmid"].map(judge)
+    pmid = unique["pmid"]
+    result = pd.Series("unknown", index=unique.index, dtype=object, name="pmid")
+    if previous_pmids is None:
+        return result
+    text = pmid.map(type) == str
+    current = text & pmid.isin(current_pmids)
+    result[current] = "yes"
+    result[current & pmid.isin(previous_pmids)] = "no"
+    return result
 
 
 def new_since_previous_version(unique: pd.DataFrame, clusters: pd.DataFrame,
@@ -55,35 +86,37 @@ def new_since_previous_version(unique: pd.DataFrame, clusters: pd.DataFrame,
     of the review had identified, ``no`` otherwise. Exact for every source, because it uses
     the archived record table of that version."""
     seen = set(clusters.loc[clusters["record_id"].isin(previous_records), "cluster_id"])
-    return unique["record_id"].map(lambda r: "no" if r in seen else "yes")
+    return pd.Series(["no" if r in seen else "yes" for r in unique["record_id"]],
+                     index=unique.index, dtype=object, name="record_id")
 
 
 def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) -> pd.DataFrame:
     """Unique records whose title/abstract or full-text decision is pending, newest first."""
-    pending = finals[finals["final_decision"] == "pending"]
-    info = unique.set_index("record_id")
-    new = dict(zip(unique["record_id"], newness))
-    rows = []
-    for record, stage, basis in zip(pending["record_id"], pending["stage"], pending["basis"]):
-        rec = info.loc[record]
-        doi = rec["doi"] if isinstance(rec["doi"], str) else ""
-        pmid = rec["pmid"] if isinstance(rec["pmid"], str) else ""
-        others = [r for r in str(rec["cluster_records"]).split("; ") if r and r != record]
-        rows.append({"record_id": record, "stage": stage, "new_since_last_search":
-                     new.get(record, "unknown"), "why": basis, "title": rec["title"],
-                     "authors": rec["authors"], "year": rec["year"], "journal": rec["journal"],
-                     "abstract": rec["abstract"], "doi": doi,
-                     "doi_url": f"https://doi.org/{doi}" if doi else "", "pmid": pmid,
-                     "pubmed_url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
-                     "other_ids": "; ".join(others)})
-    table = pd.DataFrame(rows, columns=TO_SCREEN_COLUMNS)
+    pending = finals.loc[finals["final_decision"] == "pending", ["record_id", "stage", "basis"]]
+    fields = ["title", "authors", "year", "journal", "abstract", "doi", "pmid",
+              "cluster_records"]
+    info = unique.loc[:, ["record_id"] + fields].assign(
+        new_since_last_search=list(newness))
+    # The first row of a record id, as a lookup by id gives it.
+    info = info.drop_duplicates("record_id")
+    table = pending.merge(info, on="record_id", how="left", sort=False, indicator=True)
+    if (table["_merge"] != "both").any():
+        raise KeyError(table.loc[table["_merge"] != "both", "record_id"].iloc[0])
+    doi, pmid = _text_or_empty(table["doi"]), _text_or_empty(table["pmid"])
+    table = table.assign(
+        why=table["basis"], title=table["title"].map(display_title), doi=doi, pmid=pmid,
+        doi_url=("https://doi.org/" + doi).where(doi != "", ""),
+        pubmed_url=("https://pubmed.ncbi.nlm.nih.gov/" + pmid + "/").where(pmid != "", ""),
+        other_ids=["; ".join(r for r in str(c).split("; ") if r and r != record)
+                   for record, c in zip(table["record_id"], table["cluster_records"])])
+    table = table.loc[:, TO_SCREEN_COLUMNS]
     order = {"yes": 0, "unknown": 1, "no": 2}
     stage_order = {"full_text": 0, "title_abstract": 1}
     table = table.assign(_new=table["new_since_last_search"].map(order),
                          _stage=table["stage"].map(stage_order)).sort_values(
         ["_new", "_stage", "record_id"], kind="mergesort").drop(columns=["_new", "_stage"])
     for column in TO_SCREEN_COLUMNS:
-        table[column] = table[column].map(neutralise)
+        table[column] = neutralise_column(table[column])
     return table.reset_index(drop=True)
 
 
@@ -98,21 +131,17 @@ def asreview_prior_knowledge(unique: pd.DataFrame, finals: pd.DataFrame) -> pd.D
     """
     ta = finals[finals["stage"] == "title_abstract"]
     label = dict(zip(ta["record_id"], ta["final_decision"].map(_LABELS).fillna("")))
-
-    def text(value: object) -> str:
-        return value if isinstance(value, str) else ""
-
-    rows = []
-    for rec in unique.sort_values("record_id", kind="mergesort").itertuples(index=False):
-        doi, pmid = text(rec.doi), text(rec.pmid)
-        rows.append({"record_id": rec.record_id, "title": text(rec.title),
-                     "abstract": text(rec.abstract), "authors": text(rec.authors),
-                     "year": text(rec.year), "journal": text(rec.journal), "doi": doi,
-                     "pubmed_id": pmid,
-                     "url": (f"https://doi.org/{doi}" if doi else
-                             f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else ""),
-                     "label_included": label.get(rec.record_id, "")})
-    table = pd.DataFrame(rows, columns=ASREVIEW_COLUMNS)
+    rec = unique.sort_values("record_id", kind="mergesort").reset_index(drop=True)
+    doi, pmid = _text_or_empty(rec["doi"]), _text_or_empty(rec["pmid"])
+    url = ("https://doi.org/" + doi).where(
+        doi != "", ("https://pubmed.ncbi.nlm.nih.gov/" + pmid + "/").where(pmid != "", ""))
+    table = pd.DataFrame({
+        "record_id": rec["record_id"], "title": rec["title"].map(display_title),
+        "abstract": _text_or_empty(rec["abstract"]), "authors": _text_or_empty(rec["authors"]),
+        "year": _text_or_empty(rec["year"]), "journal": _text_or_empty(rec["journal"]),
+        "doi": doi, "pubmed_id": pmid, "url": url,
+        "label_included": rec["record_id"].map(label).fillna("")},
+        columns=ASREVIEW_COLUMNS)
     for column in ASREVIEW_COLUMNS:
-        table[column] = table[column].map(neutralise)
+        table[column] = neutralise_column(table[column].astype(object))
     return table

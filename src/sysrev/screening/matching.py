@@ -72,7 +72,10 @@ class RecordMatcher:
         self._by_doi: dict[str, set[str]] = {}
         self._by_accession: dict[str, set[str]] = {}
         self._by_title: dict[tuple[str, str], set[str]] = {}
-        # First-author words of every copy of a unique record (copies may spell it apart).
+        # The author fields of every copy of a unique record (copies may spell the first
+        # author apart); their words are worked out only for the records a title leaves
+        # ambiguous (_author_words_of), not for every record of a large library.
+        self._author_texts: dict[str, list[object]] = {}
         self._authors: dict[str, set[str]] = {}
         has_authors = "authors" in records.columns
         for row in records.itertuples(index=False):
@@ -91,7 +94,16 @@ class RecordMatcher:
                 self._by_title.setdefault((title, year), set()).add(unique)
                 self._by_title.setdefault((title, ""), set()).add(unique)
             if has_authors:
-                self._authors.setdefault(unique, set()).update(author_words(row.authors))
+                self._author_texts.setdefault(unique, []).append(row.authors)
+
+    def _author_words_of(self, unique: str) -> set[str]:
+        """First-author words of every copy of ``unique`` (worked out once, when needed)."""
+        if unique not in self._authors:
+            words: set[str] = set()
+            for authors in self._author_texts.get(unique, ()):
+                words.update(author_words(authors))
+            self._authors[unique] = words
+        return self._authors[unique]
 
     @staticmethod
     def _one(found: set[str] | None, key: str) -> Match:
@@ -111,7 +123,7 @@ class RecordMatcher:
             return self._one(found, label)
         words = author_words(authors)
         if words:
-            narrowed = {u for u in found if self._authors.get(u, set()) & words}
+            narrowed = {u for u in found if self._author_words_of(u) & words}
             if narrowed:
                 return self._one(narrowed, f"{label} + first author "
                                            f"{'/'.join(sorted(words))}")

@@ -126,5 +126,6 @@ def ris_keys(entry: dict[str, list[str]]) -> dict[str, object]:
 
 def _row(path, line, found: Match, key_text, reviewer, stage, decision, reason="", note=""):
     return {"record_id": key_text, "unique_record_id": found.unique_record_id or "",
-            "match": found.key, "reviewer": reviewer, "stage": stage, "decision": decision,
+            "match": found.key, "reviewer": " ".join(str(reviewer).split()), "stage": stage,
+            "decision": decision,
             "reason": reason, "note": note, "file": str(path), "line": line}

@@ -3,8 +3,11 @@
 Final decisions (rules are parameters and are written to the audit):
 
 ``title_abstract``
-    ``any_include``: the record goes forward when any reviewer includes it (or marks it
-    ``maybe``); ``agreement``: the reviewers must agree. A consensus row always decides.
+    ``any_include`` (Cochrane practice): once ``reviewers_required`` reviewers have screened
+    the record, it goes forward when any of them includes it (or marks it ``maybe``);
+    ``first_include`` (a liberal acceleration a team must choose explicitly): one reviewer's
+    include or maybe suffices, before the others have screened it; ``agreement``: the
+    reviewers must agree. A consensus row always decides.
 ``full_text``
     ``agreement``: the reviewers must agree, otherwise a consensus row decides.
 
@@ -36,14 +39,21 @@ class ScreeningRules:
 
     def describe(self) -> str:
         """The rule in words, for the audit and the methods text."""
-        ta = ("a record goes forward to full text when any reviewer includes it or marks it "
-              "maybe" if self.title_abstract == "any_include" else
-              "a record goes forward when the reviewers agree to include it")
+        n = self.reviewers_required
+        reviewers = f"{n} reviewer{'' if n == 1 else 's'}"
+        if self.title_abstract == "first_include":
+            ta = ("a record goes forward to full text as soon as one reviewer includes it or "
+                  "marks it maybe, without waiting for the other reviewers (a liberal "
+                  f"acceleration chosen for this review); it is excluded when {reviewers} "
+                  "agree to exclude it")
+        elif self.title_abstract == "any_include":
+            ta = (f"once {reviewers} have screened a record, it goes forward to full text "
+                  "when any of them includes it or marks it maybe")
+        else:
+            ta = "a record goes forward when the reviewers agree to include it"
         return (f"Title/abstract: {ta}; full text: the reviewers must agree. A decision by "
                 f"'{self.consensus_reviewer}' settles any disagreement. At least "
-                f"{self.reviewers_required} reviewer{'' if self.reviewers_required == 1 else 's'} "
-                "must decide each record; until then "
-                "it is pending.")
+                f"{reviewers} must decide each record; until then it is pending.")
 
 
 def _final(decisions: pd.DataFrame, stage: str, rule: str, rules: ScreeningRules) -> dict:
@@ -58,12 +68,15 @@ def _final(decisions: pd.DataFrame, stage: str, rule: str, rules: ScreeningRules
         return {**base, "final_decision": row["decision"], "reason": row["reason"],
                 "basis": "consensus"}
     choices = set(per_reviewer["decision"])
-    if stage == "title_abstract" and rule == "any_include" and choices & {"include", "maybe"}:
+    if stage == "title_abstract" and rule == "first_include" and choices & {"include", "maybe"}:
         return {**base, "final_decision": "include", "reason": "",
-                "basis": "any reviewer included"}
+                "basis": "one reviewer included"}
     if len(per_reviewer) < rules.reviewers_required:
         return {**base, "final_decision": "pending", "reason": "",
                 "basis": f"{len(per_reviewer)} of {rules.reviewers_required} reviewers"}
+    if stage == "title_abstract" and rule == "any_include" and choices & {"include", "maybe"}:
+        return {**base, "final_decision": "include", "reason": "",
+                "basis": "any reviewer included"}
     if len(choices) == 1 and "maybe" not in choices:
         decision = choices.pop()
         reasons = sorted({r for r in per_reviewer["reason"] if r})

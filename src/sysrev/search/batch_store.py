@@ -62,7 +62,14 @@ def batch_name(window: int, batch: int) -> str:
 
 
 class PartialSnapshot:
-    """The ``<date>.partial/`` folder of a retrieval into ``snapshot_dir``."""
+    """The ``<date>.partial/`` folder of a retrieval into ``snapshot_dir``.
+
+    ``pattern`` names the files that hold the answers (PubMed's efetch batches by default),
+    ``empty`` is the file written for a search with no hits (name, bytes), or None.
+    """
+
+    pattern = _BATCH
+    empty: tuple[str, bytes] | None = ("batch_w0000_00000.xml", b"")
 
     def __init__(self, snapshot_dir: str | Path):
         self.final = Path(snapshot_dir)
@@ -79,6 +86,17 @@ class PartialSnapshot:
         except json.JSONDecodeError:
             log.warning("unreadable %s; starting the retrieval again", path)
             return None
+
+    def resume_plan(self, key: Any) -> dict[str, Any] | None:
+        """The saved plan of an interrupted retrieval with the same ``key`` (its search and
+        settings), or None; a partial retrieval made with another key is removed."""
+        plan = self.load_plan()
+        if plan is not None and plan.get("key") != key:
+            log.warning("%s holds a retrieval made with other settings; starting again",
+                        self.path)
+            self.reset()
+            plan = None
+        return plan
 
     def save_plan(self, plan: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -102,7 +120,7 @@ class PartialSnapshot:
         """Every complete batch file, in fetch order."""
         if not self.path.is_dir():
             return []
-        return sorted(p for p in self.path.iterdir() if _BATCH.match(p.name))
+        return sorted(p for p in self.path.iterdir() if self.pattern.match(p.name))
 
     def clean_temporaries(self) -> None:
         """Remove temporary files left by a run killed while writing."""
@@ -122,8 +140,9 @@ class PartialSnapshot:
             raise InputError(self.final, "a snapshot folder already exists here and snapshots "
                                          "are never overwritten; the retrieval is kept in "
                                          f"{self.path}")
-        if not self.batch_files():
-            write_atomic(self.path / "batch_w0000_00000.xml", EMPTY_SET)
+        if not self.batch_files() and self.empty is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path / self.empty[0], self.empty[1] or EMPTY_SET)
         write_atomic(self.path / PROVENANCE,
                      (json.dumps(provenance, indent=2, sort_keys=True, ensure_ascii=False)
                       + "\n").encode("utf-8"))

@@ -29,31 +29,30 @@ struck from every log message and error.
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import logging
 import math
 import os
 import re
-import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
-from urllib.error import HTTPError, URLError
-from urllib.parse import urlsplit, urlunsplit
-from urllib.request import urlopen
 
 from Bio import Entrez
 
 from sysrev.errors import InputError
+from sysrev.search.adapters import public_url, resolve_url
 from sysrev.search.batch_store import PROVENANCE, PartialSnapshot
 from sysrev.search.efetch_scan import (EutilsResponseError, NcbiError, ScannedSet,
                                        TruncatedXMLError, scan_pubmed_set, without_articles)
-from sysrev.search.ratelimit import RateLimiter, backoff_delay, default_rate
+from sysrev.search.http_retry import RequestStats, ResponseError, RetrievalError, Retrying
+from sysrev.search.http_retry import log as retry_log
+from sysrev.search.offline import NoNetwork
+from sysrev.search.ratelimit import RateLimiter, default_rate
 from sysrev.search.snapshot import check_query, read_provenance
 from sysrev.search.windows import (DATE_TYPES, MAX_RETRIEVABLE, DateWindow, parse_date,
                                    search_window, split_window)
@@ -67,28 +66,18 @@ API_KEY_ENV = "NCBI_API_KEY"
 REDACTED = "[NCBI_API_KEY]"
 
 
-class EntrezError(RuntimeError):
+class EntrezError(RetrievalError):
     """E-utilities could not give what was asked, after retries; the message says why."""
 
 
 def resolve_base_url(configured: str | None = None) -> str:
     """The E-utilities base URL: ``SYSREV_EUTILS_URL`` if set, else ``configured``."""
-    url = os.environ.get(BASE_URL_ENV) or configured or DEFAULT_BASE_URL
-    return url if url.endswith("/") else url + "/"
+    return resolve_url(BASE_URL_ENV, configured, DEFAULT_BASE_URL)
 
 
 def api_key_from_env() -> str | None:
     """The NCBI API key, read only from the environment (never from config or files)."""
     return os.environ.get(API_KEY_ENV) or None
-
-
-def public_url(url: str) -> str:
-    """A URL without user name, password, query or fragment, fit for logs and provenance."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 @dataclass(frozen=True)
@@ -133,16 +122,6 @@ class EsearchResult:
     query_translation: str | None
     phrases_not_found: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-
-
-@dataclass
-class RequestStats:
-    """Requests sent (by E-utility), retries and what caused them."""
-
-    requests: int = 0
-    by_tool: dict[str, int] = field(default_factory=dict)
-    retries: int = 0
-    retry_reasons: dict[str, int] = field(default_factory=dict)
 
 
 class _RedactKey(logging.Filter):
@@ -220,7 +199,7 @@ class EntrezClient:
     """
 
     def __init__(self, settings: EntrezSettings, *, sleep: Callable[[float], None] = time.sleep,
-                 rng=None):
+                 rng=None, no_network: NoNetwork | None = None):
         self.settings = settings
         self.base_url = settings.base_url if settings.base_url.endswith("/") \
             else settings.base_url + "/"
@@ -236,10 +215,18 @@ class EntrezClient:
         self._filter = _RedactKey(settings.api_key) if settings.api_key else None
         if self._filter:
             log.addFilter(self._filter)
+            retry_log.addFilter(self._filter)
+        self.retrying = Retrying(max_tries=settings.max_tries, timeout=settings.timeout,
+                                 backoff_base=settings.backoff_base,
+                                 backoff_cap=settings.backoff_cap, limiter=self.limiter,
+                                 sleep=sleep, rng=rng, stats=self.stats, scrub=self.scrub,
+                                 http_message=_ncbi_message, error=EntrezError,
+                                 no_network=no_network)
 
     def close(self) -> None:
         if self._filter:
             log.removeFilter(self._filter)
+            retry_log.removeFilter(self._filter)
             self._filter = None
 
     def __enter__(self) -> "EntrezClient":
@@ -260,56 +247,19 @@ class EntrezClient:
     def request(self, utility: str, params: dict[str, Any],
                 check: Callable[[bytes], Any], what: str) -> Any:
         """POST ``params`` to ``utility`` and return ``check(body)``, retrying transient
-        failures up to ``max_tries`` times."""
-        settings = self.settings
-        last = ""
-        for attempt in range(1, settings.max_tries + 1):
-            self.limiter.wait()
-            request = Entrez._build_request(self._url(utility), dict(params), post=True)
-            self.stats.requests += 1
-            self.stats.by_tool[utility] = self.stats.by_tool.get(utility, 0) + 1
-            retry_after = None
+        failures up to ``max_tries`` times (:class:`sysrev.search.http_retry.Retrying`)."""
+
+        def build():
+            return Entrez._build_request(self._url(utility), dict(params), post=True)
+
+        def checked(body: bytes) -> Any:
             try:
-                with urlopen(request, timeout=settings.timeout) as response:
-                    body = response.read()
                 return check(body)
-            except HTTPError as exc:
-                try:
-                    body = exc.read()
-                except Exception:  # the error body itself may be cut short
-                    body = b""
-                message = _ncbi_message(body) if body else ""
-                reason, kind = f"HTTP {exc.code}" + (f": {message}" if message else ""), \
-                    f"HTTP {exc.code}"
-                if exc.code != 429 and exc.code < 500:
-                    raise EntrezError(self.scrub(f"{utility} {what}: {reason}")) from None
-                retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers
-                                           else None)
             except EutilsResponseError as exc:
-                if not exc.retryable:
-                    raise EntrezError(self.scrub(f"{utility} {what}: {exc}")) from None
-                reason, kind = str(exc), _KINDS.get(type(exc), "bad answer")
-            except (TimeoutError, socket.timeout) as exc:
-                reason, kind = f"timed out after {settings.timeout:g} s", "timeout"
-            except URLError as exc:
-                timed_out = isinstance(exc.reason, (TimeoutError, socket.timeout))
-                reason = (f"timed out after {settings.timeout:g} s" if timed_out
-                          else f"connection failed: {exc.reason}")
-                kind = "timeout" if timed_out else "connection"
-            except (ConnectionError, http.client.HTTPException, OSError) as exc:
-                reason, kind = f"connection failed: {type(exc).__name__}: {exc}", "connection"
-            last = self.scrub(reason)
-            if attempt == settings.max_tries:
-                break
-            delay = backoff_delay(attempt, base=settings.backoff_base, cap=settings.backoff_cap,
-                                  retry_after=retry_after, rng=self._rng)
-            self.stats.retries += 1
-            self.stats.retry_reasons[kind] = self.stats.retry_reasons.get(kind, 0) + 1
-            log.warning("%s %s: %s; retry %d of %d in %.1f s", utility, what, last, attempt,
-                        settings.max_tries - 1, delay)
-            self._sleep(delay)
-        raise EntrezError(f"{utility} {what}: gave up after {settings.max_tries} tries; "
-                          f"last answer: {last}")
+                raise ResponseError(str(exc), retryable=exc.retryable,
+                                    kind=_KINDS.get(type(exc), "bad answer")) from None
+
+        return self.retrying.request(utility, build, checked, what)
 
     # -- the two E-utilities ------------------------------------------------------------
     def esearch(self, term: str, window: DateWindow, *, datetype: str, db: str = "pubmed",
@@ -355,13 +305,6 @@ class EntrezClient:
 
 
 _KINDS = {TruncatedXMLError: "truncated XML", NcbiError: "NCBI error"}
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 # -- a whole search ----------------------------------------------------------------------
@@ -469,17 +412,14 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
                                 "set search.pubmed.date to a new date")
     store = PartialSnapshot(final)
     started = time.monotonic()
-    with EntrezClient(settings, sleep=sleep, rng=rng) as client:
+    no_network = NoNetwork("PubMed", spec.search_date, public_url(settings.base_url),
+                           str(final))
+    with EntrezClient(settings, sleep=sleep, rng=rng, no_network=no_network) as client:
         log.info("PubMed retrieval for %s from %s (batch %d, %s)", final,
                  public_url(client.base_url), settings.batch_size,
                  "API key from NCBI_API_KEY" if settings.api_key else "no API key")
         key = spec.key(settings.batch_size)
-        plan = store.load_plan()
-        if plan is not None and plan.get("key") != key:
-            log.warning("%s holds a retrieval made with other settings; starting again",
-                        store.path)
-            store.reset()
-            plan = None
+        plan = store.resume_plan(key)
         live: dict[int, EsearchResult] = {}
         resumed = plan is not None
         if plan is None:

@@ -102,6 +102,14 @@ def xml_files(folder: str | Path) -> list[str]:
     return sorted(f"{folder}/{name}" for name in os.listdir(folder) if name.endswith(".xml"))
 
 
+def snapshot_data_files(folder: str | Path, *, provenance: bool = True) -> list[str]:
+    """The answer files (``.json``, ``.xml``) of a source's snapshot folder, sorted, as
+    ``<folder>/<name>``; with ``provenance=False`` without its ``provenance.json``."""
+    return sorted(f"{folder}/{name}" for name in os.listdir(folder)
+                  if name.endswith((".json", ".xml"))
+                  and (provenance or name != "provenance.json"))
+
+
 def local_copy(path):
     """A checkpoint's output as a local file to read: when jobs share no file system, it is
     fetched from the storage provider first (``path``: Snakemake's output file object)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import sys
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ def rule_log(path: str | Path) -> Iterator[logging.Logger]:
     formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
     for handler in handlers:
         handler.setFormatter(formatter)
+        handler.addFilter(_not_about_the_results)
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
@@ -36,12 +38,30 @@ def rule_log(path: str | Path) -> Iterator[logging.Logger]:
             handler.close()
 
 
-def warnings_in_logs(log_dir: str | Path) -> list[tuple[str, str]]:
+def _not_about_the_results(record: logging.LogRecord) -> bool:
+    """Matplotlib's first-run note that it builds its font cache is logged as a WARNING,
+    but says nothing about the results: it is kept in the log as INFO, so that the end-of-run
+    summary lists only warnings a reviewer must read."""
+    if (record.name == "matplotlib.font_manager" and record.levelno == logging.WARNING
+            and "font cache" in record.getMessage()):
+        record.levelno, record.levelname = logging.INFO, "INFO"
+    return True
+
+
+def warnings_in_logs(log_dir: str | Path,
+                     current: list[str] | None = None) -> list[tuple[str, str]]:
     """Every WARNING (and ERROR) line in the rule logs under ``log_dir``, as ``(log, line)``
     pairs sorted by log path: what the results on disk were made with, whether the jobs ran
-    in this run or an earlier one (a job's log is rewritten whenever the job reruns)."""
+    in this run or an earlier one (a job's log is rewritten whenever the job reruns).
+
+    ``current`` (the log files of the jobs that make the requested results, whether they ran
+    now or earlier) leaves out logs of jobs that are no longer part of them: an old failed
+    retrieval's ERROR does not describe a snapshot retrieved elsewhere."""
+    keep = None if current is None else {Path(p).resolve() for p in current}
     found = []
     for log in sorted(Path(log_dir).rglob("*.log")):
+        if keep is not None and log.resolve() not in keep:
+            continue
         with log.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if line.startswith(("WARNING ", "ERROR ")):
@@ -50,13 +70,13 @@ def warnings_in_logs(log_dir: str | Path) -> list[tuple[str, str]]:
 
 
 def print_warning_summary(log_dir: str | Path, *, limit: int = 40,
-                          stream=None) -> int:
+                          stream=None, current: list[str] | None = None) -> int:
     """After a successful run, repeat the rules' warnings at the end of the output, where a
     reviewer sees them (a run that exits 0 may still carry a warning that changes what the
     results mean: a dropped extraction row, a pending decision, a suspicious export).
-    Returns how many there were."""
+    ``current`` as in :func:`warnings_in_logs`. Returns how many there were."""
     stream = stream or sys.stderr
-    found = warnings_in_logs(log_dir)
+    found = warnings_in_logs(log_dir, current)
     if not found:
         return 0
     print(f"\nsysrev: {len(found)} {'warning' if len(found) == 1 else 'warnings'} in the "
@@ -94,3 +114,77 @@ def mark_failed_run(results_dir: str | Path, snakemake_log: str | None = None) -
 def clear_failed_run_marker(results_dir: str | Path) -> None:
     """Remove the failed-run mark after a successful run."""
     (Path(results_dir) / FAILED_RUN_MARKER).unlink(missing_ok=True)
+
+
+def install_run_hooks(workflow, results_dir: str, log_dir: str,
+                      identity: dict | None = None) -> None:
+    """End every run of the review the same way, whatever the entry point.
+
+    After a successful run, and after a rerun with "Nothing to be done" (Snakemake calls no
+    hook then), the warnings of the logs of the jobs that make the requested results are
+    printed (the current state, not old logs of jobs that are not part of them) and the
+    failed-run mark is removed; after a failed run, ``RUN_FAILED.txt`` is written.
+    Snakemake ignores ``onsuccess``/``onerror`` of a workflow used as a ``module``: there
+    the hooks are set on the workflow that uses it, chained to its own. ``identity`` (see
+    :mod:`sysrev.workflow.identity`) is recorded in the results folder at the end of a run.
+    """
+    from sysrev.workflow.identity import check_results_identity
+
+    def record_identity():
+        if identity is not None:
+            check_results_identity(results_dir, identity, write=True)
+
+    state = {"nothing_to_do": False, "hook_ran": False}
+
+    def current_logs() -> list[str] | None:
+        dag = getattr(workflow, "dag", None)
+        if dag is None:
+            return None
+        return [str(f) for job in dag.jobs for f in job.log]
+
+    def success(log=None):
+        state["hook_ran"] = True
+        record_identity()
+        print_warning_summary(log_dir, current=current_logs())
+        clear_failed_run_marker(results_dir)
+
+    def error(log=None):
+        state["hook_ran"] = True
+        record_identity()
+        mark_failed_run(results_dir, log)
+
+    if not workflow.modifier.is_main_snakefile():
+        theirs_success, theirs_error = workflow._onsuccess, workflow._onerror
+
+        def chained_success(log=None):
+            success(log)
+            theirs_success(log)
+
+        def chained_error(log=None):
+            error(log)
+            theirs_error(log)
+
+        workflow._onsuccess, workflow._onerror = chained_success, chained_error
+    else:
+        workflow.onsuccess(lambda log=None: success(log))
+        workflow.onerror(lambda log=None: error(log))
+
+    if not workflow.is_main_process:
+        return
+
+    from snakemake.common import NOTHING_TO_BE_DONE_MSG
+
+    class _NothingToDo(logging.Filter):
+        def filter(self, record):
+            if record.getMessage() == NOTHING_TO_BE_DONE_MSG:
+                state["nothing_to_do"] = True
+            return True
+
+    logging.getLogger("snakemake.logging").addFilter(_NothingToDo())
+
+    def at_exit():
+        if (state["nothing_to_do"] and not state["hook_ran"] and not workflow.dryrun
+                and not workflow.touch):
+            success()
+
+    atexit.register(at_exit)

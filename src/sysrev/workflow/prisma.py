@@ -32,13 +32,23 @@ def meta_analysed_studies(pooled: list[str]) -> set[str]:
 def prisma_counts(*, records: str, clusters: str, final: str, included: str, searches: str,
                   previous_version: str | None, counts_out: str, csv_out: str, audit: str,
                   removed_by_automation: int, pooled: list[str] | None = None,
-                  disclosure: str = "", sources: list[str] | None = None) -> None:
+                  disclosure: str = "", sources: list[str] | None = None,
+                  registers: list[str] | None = None,
+                  other_sources: list[str] | None = None,
+
+                  stopping: str | None = None) -> None:
     """PRISMA 2020 flow counts from the pipeline's tables, and the PRISMA2020 CSV; with
     ``pooled`` (every outcome's pooled.json) also the studies and reports in at least one
     meta-analysis.
 
     ``sources`` are the sources searched (configured exports, ``pubmed`` when searched):
     each is a line of the identification box, with 0 when its search found nothing.
+    ``registers`` (ClinicalTrials.gov) fill the registers part of that box, and
+    ``other_sources`` (citation searching) the other-methods arm.
+
+    ``stopping`` (screen_records' stopping.json) puts how title/abstract screening stopped
+    (the stopping test of Callaghan and Müller-Hansen 2020, or that there was none) into the
+    notes.
 
     ``disclosure`` (the review's own note on how its decisions were made) goes into the
     counts' ``notes``, next to the boxes it qualifies.
@@ -48,18 +58,24 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
     if previous_version:
         previous = read_tsv(Path(previous_version) / "included.tsv")
         previous_records = set(read_tsv(Path(previous_version) / "records.tsv")["record_id"])
-    counts = count_prisma(read_tsv(records), read_clusters(clusters), read_tsv(final),
+    # Only what the counts use: the record table's ids and sources (not its text).
+    counts = count_prisma(read_tsv(records, ["record_id", "source"]), read_clusters(clusters),
+                          read_tsv(final),
                           read_tsv(included), database_names=names,
                           removed_by_automation=removed_by_automation,
                           previous_version=previous, previous_records=previous_records,
                           meta_analysed=None if pooled is None
                           else meta_analysed_studies(pooled),
-                          sources=sources or ())
+                          sources=sources or (), registers=registers or (),
+                          other_sources=other_sources or ())
     if previous is not None:
         counts["notes"] = [f"Updated review: the identification, screening and eligibility "
                            f"boxes count only records the previous version ({previous_version})"
                            " had not identified; new copies of publications screened before "
                            "count as duplicates."]
+    if stopping:
+        with open(stopping, encoding="utf-8") as handle:
+            counts["notes"] = [*counts.get("notes", []), json.load(handle)["statement"]]
     if disclosure:
         counts["notes"] = [*counts.get("notes", []), disclosure]
     table = prisma2020_table(counts)
@@ -71,6 +87,8 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
               "included": included, "searches": searches}
     if pooled is not None:
         inputs["pooled"] = list(pooled)
+    if stopping:
+        inputs["stopping"] = stopping
     if previous_version:
         inputs["previous_included"] = str(Path(previous_version) / "included.tsv")
         inputs["previous_records"] = str(Path(previous_version) / "records.tsv")

@@ -16,7 +16,7 @@ from sysrev.report.methods import methods_html
 from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_page,
                                   effects_page, flagged_reports, maybe_page, prisma_page,
                                   related_page,
-                                  rob_page, sensitivity_page, summary_page)
+                                  rob_page, sensitivity_page, summary_page, table_head)
 from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
 from sysrev.tables import atomic_path, read_tsv, write_tsv
@@ -69,7 +69,8 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
                         overrides: str | None, tsv: str, html_out: str, png: str,
                         audit: str, study_order: str = "year",
                         sheet: str | None = None, intervention: str = "intervention",
-                        comparison: str = "control", sof: Mapping | None = None) -> None:
+                        comparison: str = "control", sof: Mapping | None = None,
+                        rob_sensitivity: str | None = None) -> None:
     """The GRADE summary-of-findings table as TSV, HTML and PNG.
 
     Titled as GRADE titles them, "<Intervention> compared with <comparison> for
@@ -104,7 +105,11 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
     table = build_sof(results, effects, overall,
                       load_overrides(overrides, {r["outcome"] for r in results}),
                       labels=dict(zip(study_table["study_id"], study_table["label"])),
-                      order=order_studies(study_table, study_order, sheet))
+                      order=order_studies(study_table, study_order, sheet),
+                      comments=sof.get("comments") or {})
+    if rob_sensitivity:
+        from sysrev.analysis_models import rob_sensitivity_footnotes
+        table = rob_sensitivity_footnotes(table, read_tsv(rob_sensitivity))
     write_tsv(table, tsv, SOF_COLUMNS)
     with atomic_path(html_out) as handle:
         handle.write(sof_html(table, title, intervention=intervention, comparison=comparison,
@@ -125,7 +130,9 @@ def summary_of_findings(*, pooled: list[str], rob: str, studies: str, tool: str,
 
 def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: str,
                  pooled: list[str], output: str, disclosure: str = "", title: str = "",
-                 searches: str | None = None, included: str | None = None) -> None:
+                 searches: str | None = None, included: str | None = None,
+                 update: str | None = None, analyses: Mapping | None = None,
+                 labels: Mapping | None = None) -> None:
     """The methods section of the report; each database search is shown with its own note
     from ``searches.tsv``; included reports retracted or under an expression of concern
     (``included``: ``screening/included.tsv``) are named."""
@@ -138,7 +145,8 @@ def methods_text(*, review: str, question: str, audits: dict[str, str], prisma: 
     with atomic_path(output) as handle:
         handle.write(methods_html(review=review, question=question, audits=audits,
                                   prisma=prisma, pooled=pooled, disclosure=disclosure,
-                                  title=title, search_notes=notes, flagged=flagged))
+                                  title=title, search_notes=notes, flagged=flagged,
+                                  update=update, analyses=analyses, labels=labels))
 
 
 def _write_page(path: str, page: str) -> None:
@@ -163,18 +171,37 @@ def report_tables(*, summary: str, counts: str, duplicates: str, maybe: str, agr
     _write_page(outputs["summary"], summary_page(
         read_tsv(summary), level=level, included=read_tsv(included) if included else None))
     _write_page(outputs["prisma"], prisma_page(prisma, disclosure=disclosure))
-    _write_page(outputs["duplicates"], duplicates_page(read_tsv(duplicates)))
-    _write_page(outputs["maybe"], maybe_page(read_tsv(maybe)))
+    # Tables that grow with the library: their first rows, their size and a link.
+    _write_page(outputs["duplicates"], duplicates_page(
+        table_head(duplicates, outputs["duplicates"])))
+    _write_page(outputs["maybe"], maybe_page(table_head(maybe, outputs["maybe"])))
     _write_page(outputs["agreement"], agreement_page(read_tsv(agreement),
                                                      disclosure=disclosure))
     _write_page(outputs["conflicts"], conflicts_page(read_tsv(conflicts),
                                                      disclosure=disclosure))
     if related:
-        _write_page(outputs["related"], related_page(
-            read_tsv(related), read_tsv(unique) if unique else None))
+        head = table_head(related, outputs["related"])
+        shown = set(head.rows["record_id"]) | set(head.rows["related_record_id"])
+        titles, records = unique_titles(unique, shown) if unique else (None, 0)
+        _write_page(outputs["related"], related_page(head, titles,
+                                                     with_titles=records > 0))
     if rob_shares:
         _write_page(outputs["rob"], rob_page(read_tsv(rob_shares), tool=tool,
                                              disclosure=disclosure))
+
+
+def unique_titles(unique: str, record_ids: set[str]) -> tuple[pd.DataFrame, int]:
+    """record_id and title of the records of ``unique.tsv`` in ``record_ids``, and how many
+    records the table has, read chunk by chunk (the table has a row per unique record)."""
+    chunks, records = [], 0
+    for chunk in pd.read_csv(unique, sep="\t", dtype=str, keep_default_na=False,
+                             na_values=[""], usecols=["record_id", "title"],
+                             chunksize=100_000):
+        chunks.append(chunk[chunk["record_id"].isin(record_ids)])
+        records += len(chunk)
+    titles = (pd.concat(chunks, ignore_index=True) if chunks
+              else pd.DataFrame(columns=["record_id", "title"]))
+    return titles, records
 
 
 def outcomes_with_sensitivity(contrasts: str) -> list[str]:
@@ -186,12 +213,17 @@ def outcomes_with_sensitivity(contrasts: str) -> list[str]:
 
 
 def sensitivity_table(*, leave1out: str, cumulative: str, pooled: str, level: float,
-                      output: str) -> None:
+                      output: str, rob_sensitivity: str | None = None) -> None:
     """One outcome's leave-one-out and cumulative analyses as an HTML page."""
     with open(pooled, encoding="utf-8") as handle:
         result = json.load(handle)
+    rob = None
+    if rob_sensitivity:
+        rows = read_tsv(rob_sensitivity)
+        rows = rows[rows["outcome"] == result["outcome"]]
+        rob = rows.iloc[0].to_dict() if len(rows) else None
     _write_page(output, sensitivity_page(read_tsv(leave1out), read_tsv(cumulative), result,
-                                         level=level))
+                                         level=level, rob=rob))
 
 
 def outcome_table(*, effects: str, pooled: str, level: float, output: str) -> None:

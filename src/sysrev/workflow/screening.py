@@ -23,9 +23,13 @@ from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
                                     asreview_prior_knowledge, new_since_last_search,
                                     new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
-from sysrev.tables import atomic_path, read_tsv, write_tsv
+from sysrev.screening.stopping import RANDOM_SAMPLE, stopping_test
+from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
 
 log = logging.getLogger(__name__)
+
+#: Columns of records.tsv that screening reads: what RecordMatcher matches decisions on.
+MATCH_COLUMNS = ["record_id", "source", "source_id", "pmid", "doi", "title", "authors", "year"]
 
 
 def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFrame:
@@ -41,15 +45,42 @@ def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFram
     raise ValueError(f"unknown decision format '{fmt}' for {path}")
 
 
+def set_aside_withdrawn(decisions: pd.DataFrame, update_tables: list[str]
+                        ) -> tuple[pd.DataFrame, list[dict]]:
+    """Decisions on records that a source's new search no longer returns (``withdrawn`` in
+    its update table): kept in the reviewers' files, left out of this run's screening, and
+    reported (log and audit) instead of failing as "no such record"."""
+    if not update_tables or decisions.empty:
+        return decisions, []
+    from sysrev.workflow.sources import withdrawn_records
+    gone = withdrawn_records(update_tables)
+    hit = decisions["record_id"].isin(gone) & ~decisions["unique_record_id"].astype(bool)
+    kept = decisions[hit]
+    for row in kept.itertuples(index=False):
+        log.warning("%s, line %s: the %s decision of %s on %s is kept, but the record is no "
+                    "longer returned by its source's new search (withdrawn in the update "
+                    "table); it is not part of this screening", row.file, row.line,
+                    row.stage, row.reviewer, row.record_id)
+    report = [{"record_id": r.record_id, "reviewer": r.reviewer, "stage": r.stage,
+               "decision": r.decision, "file": str(r.file), "line": int(r.line)}
+              for r in kept.itertuples(index=False)]
+    return decisions[~hit].reset_index(drop=True), report
+
+
 def screen_records(*, records: str, unique: str, clusters: str, sources: list[Mapping],
                    studies: str, previous_snapshot: list[str], final: str, included: str,
                    previous_records: str | None = None,
                    to_screen_out: str, agreement: str, conflicts: str, audit: str,
-                   rules: ScreeningRules, to_screen_asreview: str | None = None) -> None:
+                   rules: ScreeningRules, to_screen_asreview: str | None = None,
+                   withdrawn_from: list[str] | None = None,
+
+                   stopping: str | None = None, prioritise_records: bool = False,
+                   recall_target: float = 0.95, confidence: float = 0.95) -> None:
     """Apply the reviewers' decisions to the unique records; list the included reports,
     the records still to screen (``to_screen_out``) and, for ASReview, every record with
     the team's title/abstract labels as prior knowledge (``to_screen_asreview``)."""
-    record_table = read_tsv(records)
+    # The fields decisions are matched on (not the abstracts, the bulk of a large table).
+    record_table = read_tsv(records, MATCH_COLUMNS)
     unique_table = read_tsv(unique)
     cluster_table = read_clusters(clusters)
     matcher = RecordMatcher(record_table, cluster_table)
@@ -57,7 +88,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     decisions = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=DECISION_TABLE_COLUMNS)
     warn_ambiguous(decisions)
+    decisions, on_withdrawn = set_aside_withdrawn(decisions, withdrawn_from or [])
     check_decisions(decisions)
+    check_decisions(decisions, consensus_reviewer=rules.consensus_reviewer)
     finals = final_decisions(decisions, list(unique_table["record_id"]), rules)
     unused_full_text = unused_full_text_decisions(decisions, finals)
     for message in unused_full_text:
@@ -73,6 +106,19 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
         previous = snapshot_pmids(previous_snapshot) if previous_snapshot else None
         newness = new_since_last_search(unique_table, current, previous)
     pending = to_screen(unique_table, finals, newness)
+    columns = TO_SCREEN_COLUMNS
+    ranking = None
+    if prioritise_records:
+        from sysrev.screening.prioritise import PRIORITY_COLUMNS, prioritise
+        pending, ranking = prioritise(pending, unique_table, finals)
+        columns = TO_SCREEN_COLUMNS + PRIORITY_COLUMNS
+        log.info("prioritised screening: %s", ranking.reason)
+    sample_ids = set()
+    if "sample" in decisions.columns:
+        marked = decisions[decisions["sample"].fillna("") == RANDOM_SAMPLE]
+        sample_ids = set(marked.loc[marked["stage"] == "title_abstract", "unique_record_id"])
+    stop = stopping_test(finals, sample_ids, recall_target, confidence)
+    log.info("stopping: %s", stop.statement)
     prior = asreview_prior_knowledge(unique_table, finals)
     agree = agreement_table(decisions, rules.consensus_reviewer)
     conflict = conflicts_table(decisions, finals, rules.consensus_reviewer)
@@ -91,7 +137,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                     row.retraction)
     write_tsv(inc, included, INCLUDED_COLUMNS, sort_by=["study_id", "role", "record_id"])
     with atomic_path(to_screen_out) as handle:
-        pending.loc[:, TO_SCREEN_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
+        pending.loc[:, columns].to_csv(handle, index=False, lineterminator="\n")
+    if stopping:
+        write_json(stop.to_dict(), stopping)
     if to_screen_asreview:
         with atomic_path(to_screen_asreview) as handle:
             prior.loc[:, ASREVIEW_COLUMNS].to_csv(handle, index=False, lineterminator="\n")
@@ -115,7 +163,8 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                          **({"to_screen_asreview": to_screen_asreview} if to_screen_asreview
                             else {}),
                          "agreement": agreement,
-                         "conflicts": conflicts},
+                         "conflicts": conflicts,
+                         **({"stopping": stopping} if stopping else {})},
                 counts={"decision_rows_in": int(len(decisions)),
                         "decision_rows_per_file": {str(k): int(v) for k, v in decisions[
                             "file"].value_counts().sort_index().items()},
@@ -123,6 +172,9 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         "final_decisions": stage_counts,
                         "full_text_decisions_not_used": len(unused_full_text),
                         "conflicts": int(len(conflict)),
+                        # Only when there are any: an audit otherwise stays as it was.
+                        **({"decisions_on_withdrawn_records": on_withdrawn}
+                           if on_withdrawn else {}),
                         "resolved_by_consensus": int((conflict["resolution"] ==
                                                       "consensus").sum()),
                         "pending": int(len(pending)),
@@ -136,13 +188,18 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         "included_studies": int(inc["study_id"].nunique()),
                         "included_reports_retracted_or_concern": int(
                             (inc["retraction"].fillna("") != "").sum()),
-                        "agreement": agree.to_dict(orient="records")},
+                        "agreement": agree.to_dict(orient="records"),
+                        **({"prioritised": ranking.to_dict()} if ranking else {}),
+                        "stopping": stop.to_dict()},
                 parameters={"title_abstract_rule": rules.title_abstract,
                             "full_text_rule": rules.full_text,
                             "rule_text": rules.describe(),
                             "reviewers_required": rules.reviewers_required,
                             "consensus_reviewer": rules.consensus_reviewer,
                             "require_complete": rules.require_complete,
+                            "prioritise": prioritise_records,
+                            "stopping_recall_target": recall_target,
+                            "stopping_confidence": confidence,
                             "decision_sources": [dict(s) for s in sources]})
     if not pending.empty:
         log.warning("%d screening %s pending; listed in %s", len(pending),

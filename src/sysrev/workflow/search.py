@@ -16,7 +16,7 @@ from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
 from sysrev.errors import columns_word as _columns
 from sysrev.paths import logical_path
-from sysrev.tables import read_tsv, write_json, write_tsv
+from sysrev.tables import read_tsv, tsv_batches, write_json, write_tsv
 
 # The libraries of single rules are imported inside the functions that use them: the
 # Snakefile and every job of the stage import this module, and a job should load only
@@ -143,17 +143,47 @@ def import_export(*, export: str, source: str, fmt: str, output: str,
     """Import one database export into the record table of its source; ``report`` (JSON)
     says which format was declared, detected and read, the encoding and the record count."""
     from sysrev.imports.sources import import_export_file
-    records, info = import_export_file(export, source=source, fmt=fmt,
-                                       allow_empty=allow_empty)
-    write_tsv(records, output, RECORD_COLUMNS, sort_by=["source_position"])
+    # Batch by batch: a large RIS export is never whole in memory.
+    with tsv_batches(output, RECORD_COLUMNS, sort_by=["source_position"]) as write:
+        _, info = import_export_file(export, source=source, fmt=fmt,
+                                     allow_empty=allow_empty, sink=write)
     if report is not None:
         write_json(info.as_dict(), report)
+
+
+def _source_snapshot(raw_inputs: dict[str, list[str]] | None, source: str) -> dict | None:
+    """What the audit says of a source's snapshot: its folder, search date, count, pages."""
+    from sysrev.search.snapshot import read_provenance
+    for path in (raw_inputs or {}).get("source_snapshots", []):
+        folder = Path(path).parent
+        if Path(path).name == "provenance.json" and folder.parent.name == source:
+            recorded = read_provenance(folder)
+            return {"folder": logical_path(folder), **{k: recorded.get(k) for k in (
+                "search_date", "count", "pages", "retrieved_at", "notes", "date_limit")},
+                "records_after_search_date": _after_search_date(source, folder)}
+    return None
+
+
+def _after_search_date(source: str, folder: Path) -> int:
+    """How many stored records of a source's snapshot are dated after its search date (or
+    before its start date) and so left out of its record table (logged by the adapter)."""
+    if source == "ctgov":
+        from sysrev.search.ctgov import after_search_date
+        return int(after_search_date(folder))
+    if source == "europepmc":
+        from sysrev.search.europepmc import after_search_date
+        return int(after_search_date(folder))
+    if source == "citations":
+        from sysrev.search.citations import after_search_date
+        return len(after_search_date(folder))
+    return 0
 
 
 def collect_records(*, tables: list[str], searches: str, provenance: str | None, output: str,
                     audit: str, parameters: dict, update: str | None = None,
                     raw_inputs: dict[str, list[str]] | None = None,
-                    export_sources: list[str] | None = None) -> None:
+                    export_sources: list[str] | None = None,
+                    api_sources: list[str] | None = None) -> None:
     """Concatenate every source's records into ``records.tsv`` and audit the search stage.
 
     ``export_sources`` are the sources of ``search.exports``: a row of ``searches.tsv`` for
@@ -176,9 +206,16 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                                    "the configuration: set it, or name the export after its "
                                    "database (PubMed exports are imported like any other)",
                          field="source")
+    api_sources = list(api_sources or [])
+    for source in api_sources:
+        if not (searches_table["source"] == source).any():
+            raise InputError(searches, f"no row for source '{source}', which search.{source} "
+                                       "searches: add its line (database, platform, file = "
+                                       f"its snapshot folder search/{source}/<date>, query, "
+                                       "search date)", field="source")
     if export_sources is not None:
         for index, source in enumerate(searches_table["source"]):
-            if source != "pubmed" and source not in export_sources:
+            if source != "pubmed" and source not in export_sources + api_sources:
                 raise InputError(searches, f"lists source '{source}', but search.exports has "
                                            "no entry for it, so its export would not be "
                                            "imported: add it to search.exports, or remove "
@@ -197,6 +234,8 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                  "records": int(per_source.get(row["source"], 0))}
         if row["source"] in imports:
             entry["import"] = imports[row["source"]]
+        if row["source"] in api_sources:
+            entry["snapshot"] = _source_snapshot(raw_inputs, row["source"])
         if row["source"] == "pubmed":
             # The configured search, not the row written for an earlier date, is what ran.
             entry.update({"query": parameters.get("pubmed_query", row["query"]),

@@ -9,21 +9,26 @@ reviewer can open them in Excel or LibreOffice without a title being run as a fo
 
 from __future__ import annotations
 
+import itertools
 import logging
 
-from sysrev.tables import neutralise_cell, read_tsv, write_spreadsheet_csv
+from sysrev.tables import read_tsv_chunks, spreadsheet_csv_batches
 
 log = logging.getLogger(__name__)
 
 
 def spreadsheet_tables(*, records: str, unique: str, records_csv: str,
                        unique_csv: str) -> None:
-    """Write spreadsheet-safe CSV copies of ``records.tsv`` and ``unique.tsv``."""
+    """Write spreadsheet-safe CSV copies of ``records.tsv`` and ``unique.tsv``, a chunk of
+    rows at a time (memory does not grow with the review)."""
     for source, target in ((records, records_csv), (unique, unique_csv)):
-        table = read_tsv(source)
-        changed = int(sum(table[c].map(lambda v: neutralise_cell(v) != v
-                                       if isinstance(v, str) else False).sum()
-                          for c in table.columns))
-        write_spreadsheet_csv(table, target, list(table.columns), bom=True)
-        log.info("%s: %d rows -> %s (%d formula-like cells neutralised)", source, len(table),
+        rows = changed = 0
+        chunks = read_tsv_chunks(source)
+        first = next(chunks)
+        with spreadsheet_csv_batches(target, list(first.columns), bom=True) as write:
+            for chunk in itertools.chain([first], chunks):
+                changed += write(chunk)
+                rows += len(chunk)
+        log.info("%s: %d rows -> %s (%d formula-like cells neutralised)", source, rows,
                  target, changed)
+

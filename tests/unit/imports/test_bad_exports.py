@@ -68,6 +68,29 @@ def _cut_wos(tmp: Path, _testdata: Path) -> Path:
     return path
 
 
+def _cut_medline(tmp: Path, testdata: Path) -> Path:
+    # A real PubMed .nbib export cut inside its last record (after its abstract).
+    text = (testdata / "exports/pubmed_medline/revtools__restoration_pubmed.nbib").read_text(
+        encoding="utf-8")
+    last = text.rindex("PMID- ")
+    path = tmp / "pubmed.nbib"
+    path.write_text(text[:text.index("\nFAU - ", last) + 1], encoding="utf-8")
+    return path
+
+
+def _central_with_one_record_too_many(tmp: Path, _testdata: Path) -> Path:
+    # The bundled CENTRAL export (15 records) announcing 14.
+    text = (BUNDLED / "central.ris").read_text(encoding="utf-8")
+    path = tmp / "central.ris"
+    path.write_text(re.sub(r"Record #(\d+) of 15", r"Record #\1 of 14", text),
+                    encoding="utf-8")
+    return path
+
+
+_OVID_RECORD = ("<{n}>\nUnique Identifier\n  {n}\nTitle\n  Title {n}.\nAuthors\n  Smith J\n"
+                "Source\n  Journal of Z. 12(3):45-67, 2019 Mar.\n\n")
+
+
 def _utf16le_no_bom(tmp: Path, testdata: Path) -> Path:
     text = (testdata / "exports/scopus/asreview__scopus.ris").read_text(encoding="utf-8-sig")
     path = tmp / "scopus_utf16.ris"
@@ -157,6 +180,69 @@ CASES = {
     "ovid_text_with_a_record_missing": Case(
         _write("ovid.txt", "<1>\nTitle\n  One.\n\n<3>\nTitle\n  Three.\n"),
         error=("line 5", "record <3> where <2> was expected")),
+    # Issue 17: cut inside the last record, accepted with a partial record; a CENTRAL export
+    # holding more records than it announces.
+    "medline_cut_inside_last_record": Case(
+        _cut_medline, error=(r"line \d+", "last record has no 'SO' field", "cut")),
+    "ovid_cut_inside_last_record": Case(
+        _write("ovid.txt", _OVID_RECORD.format(n=1) + _OVID_RECORD.format(n=2)
+               + "<3>\nUnique Identifier\n  3\nTitle\n  Title 3.\n"),
+        error=("line 21", "last record has no 'source' field", "cut")),
+    "central_holding_more_than_announced": Case(
+        _central_with_one_record_too_many, fmt="ris",
+        error=(r"line \d+", "'Record #15 of 14'", "holds 15")),
+    # Issue 17: records appended by two tools, UTF-8 and Windows-1252 in one file; read whole
+    # as cp1252 every UTF-8 character was garbled ("Régulation" -> "RÃ©gulation").
+    "mixed_utf8_and_cp1252": Case(
+        _write("mixed.ris", ("TY  - JOUR\nTI  - Régulation osseuse\nAU  - Dupré, J\nPY  - 2020\n"
+                             "ER  - \n\n").encode("utf-8")
+               + ("TY  - JOUR\nTI  - Réponse – une étude\nAU  - Léon, M\nPY  - 2021\n"
+                  "ER  - \n").encode("cp1252")),
+        records=2, check=lambda t, p: t["title"].tolist() == [
+            "Régulation osseuse", "Réponse – une étude"]),
+    # Issue 17 (real export fields, JabRef's MEDLINE test files): a DOI as a URL in AID, a
+    # PMC line before PMID and a note line between records (Bio.Medline reads them).
+    "medline_pmc_first_doi_url_and_a_note_line": Case(
+        _write("jabref.nbib",
+               "PMC - PMC4513071\nPMID- 20481061\nTI  - From danger and motherhood.\n"
+               "AU  - Long V\nAID - http://dx.doi.org/10.1000/xyz123 [doi]\n"
+               "SO  - 20 Century Br Hist. 2009;20(4):454-81.\n\n"
+               "This line should be omitted by the importer.\n\n"
+               "PMID- 22664220\nTI  - A technical report.\nAU  - Li X\n"
+               "AID - doi:10.1016/j.cpr.2005.02.002\nSO  - Test. 2012;1:1.\n"),
+        fmt="medline", records=2,
+        check=lambda t, p: t["doi"].tolist() == ["10.1000/xyz123",
+                                                  "10.1016/j.cpr.2005.02.002"]
+        and t["pmid"].tolist() == ["20481061", "22664220"]),
+    # Issue 17: an entry without a citation key keeps its authors apart.
+    "bibtex_entry_without_a_key": Case(
+        _write("nokey.bib", "@article{,\n  author = {Smith, John and Li, Xiu and Okafor, "
+                            "Chidi},\n  title = {Empty key},\n  year = {2020}\n}\n\n"
+                            "@article{\n  author = {Smith, John and Li, Xiu},\n"
+                            "  title = {No key at all},\n  year = {2021}\n}\n"),
+        fmt="bibtex", records=2,
+        check=lambda t, p: t["authors"].tolist() == ["Smith, John; Li, Xiu; Okafor, Chidi",
+                                                      "Smith, John; Li, Xiu"]),
+    # Issue 17: the older Embase.com CSV layout (ASReview's embase.csv test file: no
+    # accession column, the whole citation in Source, the DOI only in Open URL Link).
+    "embase_csv_older_layout": Case(
+        _write("embase.csv",
+               "Title,Original Title,Author Names,Correspondence Address,Editors,Source,"
+               "Abstract,Original Abstract,Emtree Drug Index Terms (Major Focus),"
+               "Emtree Drug Index Terms,Emtree Medical Index Terms (Major Focus),"
+               "Emtree Medical Index Terms,keywords,Drug Tradenames,Drug Manufacturer,"
+               "Device Tradenames,Device Manufacturer,Clinical Trial Numbers,Open URL Link,"
+               "Copyright\n"
+               "\"Duplication cysts: Diagnosis, management, and the role of endoscopic "
+               "ultrasound\",,\"Liu R., Adler D.G.\",,,Endoscopic Ultrasound (2014) 3:3 "
+               "(152-160). Date of Publication: 2014,An abstract.,,,,,,,,,,,,"
+               "http://sfx.library.uu.nl/utrecht?sid=EMBASE&issn=22267190&id=doi:10.4103%2F"
+               "2303-9027.138783&atitle=Duplication+cysts&volume=3,\"Copyright 2014\"\n"),
+        records=1,
+        check=lambda t, p: t.iloc[0][["journal", "year", "volume", "issue", "pages",
+                                      "doi"]].tolist() == [
+            "Endoscopic Ultrasound", "2014", "3", "3", "152-160",
+            "10.4103/2303-9027.138783"]),
     "wos_malformed_tag_real_file": Case(
         _shared("wos_tagged/metaknowledge__testFile.isi"), records=34,
         check=lambda t, p: t["authors"].dropna().str.contains("Gilles, H").any()),
@@ -204,3 +290,38 @@ def test_a_non_utf8_warning_names_the_file(tmp_path, caplog):
         table, report = import_export_file(path, source="x")
     assert table.loc[0, "title"] == "Caf\u00e9" and report.encoding == "cp1252"
     assert "latin.ris is not UTF-8" in caplog.text
+
+
+@pytest.mark.parametrize("year,kept,warning", [
+    ("2099", "2099", "year 2099 is after next year"),
+    ("20201", None, "year '20201' holds no four-digit year"),
+    ("20200315", "2020", None),
+    ("2020 Mar 5", "2020", None),
+], ids=["year_2099", "year_20201", "yyyymmdd", "year_with_month"])
+def test_implausible_years_are_warned(year, kept, warning, tmp_path, caplog):
+    """Issue 17: 2099 and 20201 (read as 2020) passed without a warning."""
+    from sysrev.tables import read_tsv
+
+    path = tmp_path / "years.ris"
+    path.write_text(f"TY  - JOUR\nTI  - A title\nAU  - Smith, J\nPY  - {year}\nER  - \n",
+                    encoding="utf-8")
+    output = tmp_path / "out" / "src.tsv"
+    with caplog.at_level(logging.WARNING):
+        import_export(export=str(path), source="src", fmt="ris", allow_empty=False,
+                      output=str(output), report=str(tmp_path / "out" / "src.json"))
+    table = read_tsv(output)
+    value = table.loc[0, "year"]
+    assert (value if isinstance(value, str) and value else None) == kept
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    if warning is None:
+        assert not warnings
+    else:
+        assert any(warning in w and "years.ris" in w for w in warnings), warnings
+
+
+def test_a_nul_inside_an_accession_keeps_the_record_id(tmp_path):
+    """Issue 17: 'AN  - SYSREV<NUL>-EMB-1' gave the id 'src:SYSREV -EMB-1'."""
+    path = tmp_path / "nul.ris"
+    path.write_bytes(b"TY  - JOUR\nTI  - A title\nAN  - SYSREV\x00-EMB-0001\nER  - \n")
+    table = import_export_file(path, source="src", fmt="ris", allow_empty=False)[0]
+    assert table.loc[0, "record_id"] == "src:SYSREV-EMB-0001"

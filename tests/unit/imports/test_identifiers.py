@@ -97,3 +97,72 @@ def test_ovid_psycinfo_has_no_pmid_when_the_resolver_link_has_none(testdata):
     table = read_ris(testdata / "exports/embase/asreview__ovid_psycinfo.ris", source="psyc")
     assert table["pmid"].isna().all()
     assert table["doi"].str.startswith("10.").all()
+
+
+@pytest.mark.parametrize("raw,doi", [
+    ("urn:doi:10.1000/ABC.1", "10.1000/abc.1"),
+    ("info:doi/10.1000/abc.1", "10.1000/abc.1"),
+    ("ARTN 106\n10.1016/j.envint.2019.106", "10.1016/j.envint.2019.106"),
+    ("10.1002/(SICI)1097-4636(199603)30:3<329::AID-JBM7>3.0.CO;2-M",
+     "10.1002/(sici)1097-4636(199603)30:3<329::aid-jbm7>3.0.co;2-m"),
+    ("10.1002/(sici)1097-4636(199603)30:3_329::aid-jbm7_3.0.co;2-m",
+     "10.1002/(sici)1097-4636(199603)30:3<329::aid-jbm7>3.0.co;2-m"),
+    ("10.1000/a_b_c", "10.1000/a_b_c"),  # underscores elsewhere are the DOI's own
+], ids=["urn_doi", "info_doi", "artn_line_before", "sici_brackets", "sici_underscores",
+        "plain_underscores"])
+def test_dois_recovered_in_one_form(raw, doi):
+    """Issue 17: DOIs that were not recovered, and the two written forms of a SICI DOI."""
+    assert normalise_doi(raw) == doi
+
+
+@pytest.mark.parametrize("link,doi", [
+    ("https://onlinelibrary.wiley.com/doi/full/10.1002/jbm.820300307", "10.1002/jbm.820300307"),
+    ("https://onlinelibrary.wiley.com/doi/10.1002/jbm.820300307/abstract",
+     "10.1002/jbm.820300307"),
+    ("https://journals.sagepub.com/doi/pdf/10.1177/0956797620904990",
+     "10.1177/0956797620904990"),
+])
+def test_doi_only_in_a_publisher_link(link, doi):
+    assert doi_in_text(link) == doi
+
+
+def test_endnote_ris_pmid_from_an_and_dp_nlm_and_scopus_eid_from_its_link(tmp_path):
+    """Issue 17: EndNote's RIS of PubMed records gives the PMID as AN with DP NLM (the PMID
+    was not taken); Scopus RIS gives the EID only in UR (the record got a content hash)."""
+    path = tmp_path / "endnote.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - One\nAU  - Smith, J\nPY  - 2018\nAN  - 29657938\nDP  - NLM\n"
+        "ER  - \n\n"
+        "TY  - JOUR\nTI  - Two\nAU  - Li, X\nPY  - 2019\nDB  - Scopus\n"
+        "UR  - https://www.scopus.com/inward/record.uri?eid=2-s2.0-85074596690&doi=10.1016"
+        "%2fj.psyneuen.2019.104501&partnerID=40\nER  - \n", encoding="utf-8")
+    table = read_ris(path, source="src")
+    assert table["pmid"].tolist()[0] == "29657938"
+    assert table["record_id"].tolist() == ["src:29657938", "src:2-s2.0-85074596690"]
+
+
+@pytest.mark.parametrize("raw,shown", [
+    ("Effect of <i>Staphylococcus aureus</i> on CD4<sup>+</sup> cells",
+     "Effect of Staphylococcus aureus on CD4+ cells"),
+    ("Patients&#39; views &amp; outcomes", "Patients' views & outcomes"),
+    ("Mortality at p<0.05 and a<b", "Mortality at p<0.05 and a<b"),
+    ("<span class=\"x\">Span</span>  title", "Span title"),
+], ids=["italic_and_sup", "entities", "comparisons_kept", "span"])
+def test_titles_are_shown_without_markup_and_entities(raw, shown):
+    """Issue 17: titles kept markup and entities (<i>...</i>, &#39;) wherever they were
+    shown; the record table keeps the source's text."""
+    from sysrev.imports.records import display_title
+
+    assert display_title(raw) == shown
+
+
+def test_reference_exports_show_the_display_title():
+    import pandas as pd
+
+    from sysrev.exports import REFERENCE_COLUMNS, bibtex_text, ris_text
+
+    refs = pd.DataFrame([{"record_id": "src:1", "title": "A <i>Bacillus</i> &#39;study&#39;",
+                          "authors": "Smith, J", "year": "2020", "journal": "J"}],
+                        columns=REFERENCE_COLUMNS).fillna("")
+    assert "TI  - A Bacillus 'study'" in ris_text(refs)
+    assert "<i>" not in bibtex_text(refs) and "&#39;" not in bibtex_text(refs)

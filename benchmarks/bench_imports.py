@@ -1,0 +1,111 @@
+"""Import benchmark: sysrev's importers side by side with the parser each wraps, on the same
+file, each in a fresh process (time and peak memory, the process's VmHWM)::
+
+    python benchmarks/bench_imports.py --ris 200000 --bibtex 1000
+
+* RIS: :func:`sysrev.workflow.search.import_export` (the ``import_export`` rule's function:
+  format detection, the record table, the TSV written) against ``rispy.load`` on the same
+  look-alike RIS file (:mod:`dedup_generator` records, written as by
+  ``benchmarks/bench_workflow.py``).
+* BibTeX: :func:`sysrev.imports.bibtex.read_bibtex` against ``bibtexparser.parse_string``
+  (no LaTeX decoding) on the same records written as ``@article`` entries, a tenth of them
+  with LaTeX accents (``{\\"o}``) in a surname.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_workflow import RISPY, run_snippet  # noqa: E402
+
+_RUN = {
+    "rispy": RISPY,
+    "sysrev_ris": """
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from sysrev.workflow.search import import_export
+start = time.perf_counter()
+import_export(export=sys.argv[1], source="bench", fmt="ris", output=sys.argv[1] + ".tsv",
+              report=sys.argv[1] + ".json")
+seconds = time.perf_counter() - start
+n = json.load(open(sys.argv[1] + ".json"))["records"]
+print(n, seconds, peak())
+""",
+    "bibtexparser": """
+import sys, time
+import bibtexparser
+start = time.perf_counter()
+text = open(sys.argv[1], encoding="utf-8").read()
+n = len(bibtexparser.parse_string(text).entries)
+print(n, time.perf_counter() - start, peak())
+""",
+    "sysrev_bibtex": """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from sysrev.imports.bibtex import read_bibtex
+start = time.perf_counter()
+n = len(read_bibtex(sys.argv[1], source="bench"))
+print(n, time.perf_counter() - start, peak())
+""",
+}
+
+
+def measure(name: str, path: Path, src: Path = REPO / "src") -> dict:
+    return run_snippet(_RUN[name], str(path), str(src))
+
+
+def bibtex_text(table) -> str:
+    entries = []
+    for k, rec in enumerate(table.itertuples(index=False)):
+        authors = " and ".join(a.strip() for a in (rec.authors or "").split(";")
+                               if a.strip() and a.strip() != "et al.")
+        if k % 10 == 0:
+            authors = authors.replace("o", '{\\"o}', 1)
+        fields = {"title": rec.title, "author": authors, "year": rec.year,
+                  "journal": rec.journal, "volume": rec.volume, "number": rec.issue,
+                  "pages": rec.pages, "doi": rec.doi}
+        body = ",\n".join(f"  {key} = {{{value}}}" for key, value in fields.items() if value)
+        entries.append(f"@article{{rec{k},\n{body}\n}}\n")
+    return "\n".join(entries)
+
+
+def main() -> None:
+    from bench_workflow import ris_text
+    from dedup_generator import generate
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ris", type=int, default=200_000)
+    parser.add_argument("--bibtex", type=int, default=1_000)
+    parser.add_argument("--src", type=Path, default=REPO / "src",
+                        help="the sysrev package folder to measure (another checkout's src/ "
+                             "for a before/after comparison)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sysrev-bench-imports-") as folder:
+        rows = ["| export | records | sysrev | parser alone | ratio (time, memory) |",
+                "|---|---|---|---|---|"]
+        for kind, n, ours, peer, write in (
+                ("RIS", args.ris, "sysrev_ris", "rispy", ris_text),
+                ("BibTeX", args.bibtex, "sysrev_bibtex", "bibtexparser", bibtex_text)):
+            if not n:
+                continue
+            table, _ = generate(n, seed=2)
+            table = table.astype(object).where(table.notna(), None)
+            path = Path(folder) / f"export.{kind.lower()}"
+            path.write_text(write(table), encoding="utf-8")
+            a, b = measure(ours, path, args.src), measure(peer, path)
+            assert a["records"] == b["records"] == n, (a, b, n)
+            rows.append(f"| {kind} ({path.stat().st_size / 2**20:.0f} MiB) | {n:,} | "
+                        f"{a['s']:.1f} s, {a['max_rss_mb']:.0f} MiB | {peer}: {b['s']:.2f} s, "
+                        f"{b['max_rss_mb']:.0f} MiB | {a['s'] / b['s']:.2f}×, "
+                        f"{a['max_rss_mb'] / b['max_rss_mb']:.2f}× |")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

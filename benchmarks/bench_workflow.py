@@ -1,0 +1,257 @@
+"""End-to-end workflow benchmark: the bundled review plus N look-alike records.
+
+The bundled review (``data/denosumab_ra``) gets one more database export, ``lookalike``: N
+records from :mod:`dedup_generator` (real titles, surnames and journals with a few words
+changed; a third of the publications with one to three copies carrying database noise),
+written as an Embase-style RIS file. The workflow then runs in a temporary copy of this
+checkout from a cold start (no results), as a review team would run it::
+
+    python benchmarks/bench_workflow.py 10000            # N as the argument
+    python benchmarks/bench_workflow.py 100000 --json /tmp/bench-100k.json
+
+Measured, in this order, in the copy:
+
+* ``snakemake --cores 2``: the total wall time, and every job's wall time (``s``) and peak
+  memory (``max_rss``, MB) from its ``benchmark:`` file, summed (time) or maximised
+  (memory) per rule;
+* ``snakemake --report report.html``: its time and the page's size;
+* the no-op rerun ``snakemake --cores 2`` (nothing to do): its time;
+* the bare library cost under the record-table rules, each in a fresh process on the same
+  files as the rule: ``rispy.load`` on the look-alike RIS file (under
+  ``import_export/lookalike``), and :func:`sysrev.dedup.find_duplicates` on the run's
+  ``records.tsv`` (under ``deduplicate_records``); the ratio rule / bare is the workflow's
+  overhead.
+
+Run it under ``nice -n 10`` on a shared machine; ratios against the bare library in the same
+run stay meaningful when the machine is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+SOURCE = "lookalike"
+REVIEW = "denosumab_ra"
+
+
+def ris_text(table) -> str:
+    """The generated records as an Embase-style RIS export (one ``TY``…``ER`` per record):
+    ``AN`` the generator's record id, the PMID in ``C5`` with ``DB  - Embase`` as Embase.com
+    writes it, one ``AU`` line per author."""
+    out = []
+    for rec in table.itertuples(index=False):
+        lines = ["TY  - JOUR", "DB  - Embase", f"AN  - {rec.record_id}", f"TI  - {rec.title}"]
+        lines += [f"AU  - {name.strip()}" for name in (rec.authors or "").split(";")
+                  if name.strip() and name.strip() != "et al."]
+        lines += [f"PY  - {rec.year}", f"T2  - {rec.journal}"]
+        if rec.volume:
+            lines.append(f"VL  - {rec.volume}")
+        if rec.issue:
+            lines.append(f"IS  - {rec.issue}")
+        if rec.pages:
+            start, _, end = str(rec.pages).partition("-")
+            lines.append(f"SP  - {start}")
+            if end:
+                lines.append(f"EP  - {end}")
+        if rec.doi:
+            lines.append(f"DO  - {rec.doi}")
+        if rec.pmid:
+            lines.append(f"C5  - {rec.pmid}")
+        lines.append(f"M3  - {rec.publication_types}")
+        lines.append("ER  - ")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def make_copy(n: int, seed: int, root: Path) -> Path:
+    """A copy of this checkout's tracked files (as they are now) in ``root``, with the
+    look-alike export added to the bundled review."""
+    from dedup_generator import generate
+
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True,
+                           capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        src = REPO / name
+        if src.is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, root / name)
+    table, _ = generate(n, seed=seed)
+    table = table.astype(object).where(table.notna(), None)
+    data = root / "data" / REVIEW
+    (data / "exports" / f"{SOURCE}.ris").write_text(ris_text(table), encoding="utf-8")
+    with open(data / "search" / "searches.tsv", "a", encoding="utf-8") as handle:
+        handle.write("\t".join([SOURCE, "Look-alike library (synthetic)", "benchmark",
+                                f"exports/{SOURCE}.ris", "benchmark records",
+                                "2025-06-30", f"{n} generated records, seed {seed}"]) + "\n")
+    config_path = root / "config" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text("utf-8"))
+    config["search"]["exports"].append({"source": SOURCE, "format": "ris"})
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def timed(command: list[str], cwd: Path, log: Path) -> float:
+    start = time.perf_counter()
+    with open(log, "w") as handle:
+        subprocess.run(command, cwd=cwd, check=True, stdout=handle, stderr=subprocess.STDOUT)
+    return time.perf_counter() - start
+
+
+def rule_benchmarks(root: Path) -> dict[str, dict]:
+    """Per rule: jobs, summed wall time and largest max_rss from the ``benchmark:`` files."""
+    rules: dict[str, dict] = {}
+    for path in sorted((root / "benchmarks" / REVIEW).rglob("*.tsv")):
+        rule = path.parent.name
+        with open(path, encoding="utf-8") as handle:
+            row = next(csv.DictReader(handle, delimiter="\t"))
+        entry = rules.setdefault(rule, {"jobs": 0, "s": 0.0, "max_rss_mb": 0.0, "wildcards": {}})
+        entry["jobs"] += 1
+        entry["s"] += float(row["s"])
+        rss = float(row["max_rss"]) if row["max_rss"] not in ("", "NA", "-") else 0.0
+        entry["max_rss_mb"] = max(entry["max_rss_mb"], rss)
+        entry["wildcards"][path.stem] = {"s": float(row["s"]), "max_rss_mb": rss}
+    return rules
+
+
+#: Prepended to each measurement: the process's peak memory in MiB (VmHWM; ru_maxrss would
+#: keep the size of the benchmark process that forked it across exec).
+PEAK = """
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
+
+#: rispy alone on a RIS file (argv[1]): records, seconds, peak MiB.
+RISPY = """
+import sys, time
+import rispy
+start = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8") as handle:
+    records = rispy.load(handle, skip_unknown_tags=False)
+seconds = time.perf_counter() - start
+print(len(records), seconds, peak())
+"""
+
+_BARE = {
+    "rispy": RISPY,
+    "find_duplicates": """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from sysrev.dedup import find_duplicates
+from sysrev.tables import read_tsv
+table = read_tsv(sys.argv[1])
+start = time.perf_counter()
+result = find_duplicates(table, source_priority=["pubmed", "embase", "wos", "central"],
+                         threads=2)
+seconds = time.perf_counter() - start
+print(len(table), seconds, peak())
+""",
+}
+
+
+def run_snippet(code: str, *args: str) -> dict:
+    """Run a measurement (``code`` printing records, seconds and ``peak()``) in a fresh
+    process with ``args`` as its arguments."""
+    out = subprocess.run([sys.executable, "-c", PEAK + code, *args], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return {"records": int(out[0]), "s": float(out[1]), "max_rss_mb": float(out[2])}
+
+
+def bare(name: str, *args: str) -> dict:
+    """Run one bare-library measurement in a fresh process: records, seconds, peak MiB."""
+    return run_snippet(_BARE[name], *args)
+
+
+def run(n: int, seed: int, keep: Path | None) -> dict:
+    root = Path(tempfile.mkdtemp(prefix=f"sysrev-bench-{n}-")) if keep is None else keep
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        start = time.perf_counter()
+        make_copy(n, seed, root)
+        ris = root / "data" / REVIEW / "exports" / f"{SOURCE}.ris"
+        result = {"n": n, "seed": seed, "generate_s": time.perf_counter() - start,
+                  "ris_mb": ris.stat().st_size / 2**20}
+        snakemake = [sys.executable, "-m", "snakemake"]
+        result["cold_s"] = timed(snakemake + ["--cores", "2"], root, root / "cold.log")
+        result["rules"] = rule_benchmarks(root)
+        result["report_s"] = timed(snakemake + ["--report", "report.html"], root,
+                                   root / "report.log")
+        result["report_mb"] = (root / "report.html").stat().st_size / 2**20
+        result["noop_s"] = timed(snakemake + ["--cores", "2"], root, root / "noop.log")
+        tables = root / "results" / REVIEW / "report" / "tables"
+        result["report_tables_mb"] = {p.name: p.stat().st_size / 2**20
+                                      for p in sorted(tables.iterdir()) if p.is_file()}
+        records = root / "results" / REVIEW / "search" / "records.tsv"
+        result["records"] = sum(1 for _ in open(records, encoding="utf-8")) - 1
+        result["bare"] = {"rispy": bare("rispy", str(ris)),
+                          "find_duplicates": bare("find_duplicates", str(records),
+                                                  str(root / "src"))}
+        return result
+    finally:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def markdown(result: dict) -> str:
+    rules = result["rules"]
+    bare_of = {("import_export", SOURCE): result["bare"]["rispy"],
+               ("deduplicate_records", None): result["bare"]["find_duplicates"]}
+    lines = [f"N = {result['n']:,} look-alike records ({result['records']:,} in records.tsv, "
+             f"look-alike RIS {result['ris_mb']:.0f} MiB)", "",
+             "| rule | jobs | wall time | s / 1k records | peak memory | bare library | overhead |",
+             "|---|---|---|---|---|---|---|"]
+    per_k = result["records"] / 1000
+    for rule, entry in sorted(rules.items(), key=lambda kv: -kv[1]["s"]):
+        whole = True
+        for (name, wildcard), peer in bare_of.items():
+            if name != rule:
+                continue
+            if wildcard is not None:
+                own = entry["wildcards"][wildcard]
+                label = f"{rule} ({wildcard})"
+            else:
+                own, label, whole = entry, rule, False
+            lines.append(f"| {label} | 1 | {own['s']:.1f} s | {own['s'] / per_k:.3f} | "
+                         f"{own['max_rss_mb']:.0f} MB | {peer['s']:.1f} s, "
+                         f"{peer['max_rss_mb']:.0f} MB | {own['s'] / peer['s']:.1f}× time, "
+                         f"{own['max_rss_mb'] / peer['max_rss_mb']:.1f}× memory |")
+        if whole:
+            lines.append(f"| {rule} | {entry['jobs']} | {entry['s']:.1f} s | "
+                         f"{entry['s'] / per_k:.3f} | {entry['max_rss_mb']:.0f} MB | | |")
+    total_jobs = sum(e["s"] for e in rules.values())
+    lines += ["", f"Cold run `snakemake --cores 2`: {result['cold_s']:.0f} s wall "
+                  f"(jobs' own time summed: {total_jobs:.0f} s). "
+                  f"`snakemake --report`: {result['report_s']:.0f} s, "
+                  f"{result['report_mb']:.1f} MB. No-op rerun: {result['noop_s']:.1f} s."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("n", type=int, help="look-alike records to add")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    parser.add_argument("--json", type=Path, help="write the measurements here")
+    args = parser.parse_args()
+    result = run(args.n, args.seed, args.keep)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,372 @@
+"""One interface for every searched source: a query and a search date become a dated, frozen
+raw snapshot, and a snapshot becomes records.
+
+A source adapter (:class:`SourceAdapter`) says how to retrieve one search into
+``<data_dir>/search/<source>/<search date>/`` and how to read it back. Every snapshot holds
+the server's answers exactly as received (one file per page or batch), and a
+``provenance.json`` with the request parameters, the time of retrieval, the counts and the
+SHA-256 of every file; reading a snapshot checks those digests first
+(:func:`verify_snapshot`), so a snapshot changed after it was written is an error naming
+the file. A retrieval writes into ``<date>.partial/`` and renames it when complete
+(:mod:`sysrev.search.batch_store`); an interrupted one resumes from the pages it has.
+
+The adapters: ``pubmed`` (E-utilities esearch/efetch, :mod:`.entrez_client`), ``ctgov``
+(ClinicalTrials.gov API v2, :mod:`.ctgov`), ``europepmc`` (Europe PMC REST,
+:mod:`.europepmc`) and ``citations`` (citation chasing through Entrez elink,
+:mod:`.citations`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Protocol
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.request import Request
+
+import pandas as pd
+
+from sysrev.errors import InputError
+from sysrev.search.batch_store import PROVENANCE, PartialSnapshot, write_atomic
+from sysrev.search.http_retry import ResponseError, RetrievalError, Retrying
+from sysrev.search.offline import NoNetwork
+from sysrev.search.ratelimit import RateLimiter
+from sysrev.tables import sha256_file
+
+log = logging.getLogger(__name__)
+
+#: Adapter names, as config keys under ``search:``, folder names and ``source`` values.
+SOURCES = ("pubmed", "ctgov", "europepmc", "citations")
+#: Which PRISMA 2020 box each source's records go to.
+PRISMA_ARM = {"pubmed": "databases", "europepmc": "databases", "ctgov": "registers",
+              "citations": "other"}
+#: Display names (the PRISMA diagram, the methods text).
+DISPLAY_NAME = {"pubmed": "PubMed", "ctgov": "ClinicalTrials.gov",
+                "europepmc": "Europe PMC", "citations": "Citation searching"}
+
+_PAGE = re.compile(r"^page_(\d{5})\.(json|xml)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class SourceAdapter(Protocol):
+    """What every source provides (PubMed's adapter wraps the existing E-utilities code)."""
+
+    name: str
+
+    def retrieve(self, spec: dict[str, Any], snapshot_dir: Path,
+                 settings: "HttpSettings") -> dict[str, Any]:
+        """Retrieve the search ``spec`` into ``snapshot_dir``; return its provenance. An
+        existing snapshot is used as it is (nothing requested)."""
+
+    def read(self, snapshot_dir: Path, spec: dict[str, Any]) -> pd.DataFrame:
+        """The snapshot's record table (:data:`sysrev.columns.RECORD_COLUMNS`)."""
+
+    def versions(self, snapshot_dir: Path) -> dict[str, str]:
+        """Each record's version (source id -> a date or digest that changes when the
+        record does), for the update table's ``changed``."""
+
+
+# -- the page store ----------------------------------------------------------------------
+class PageStore(PartialSnapshot):
+    """The partial folder of a paged retrieval: ``page_00001.json`` … as received."""
+
+    pattern = _PAGE
+    empty = None  # a search with no hits still stores its one (empty) page
+
+    def page_path(self, number: int, ext: str) -> Path:
+        return self.path / f"page_{number:05d}.{ext}"
+
+    def write_page(self, number: int, ext: str, data: bytes) -> Path:
+        self.path.mkdir(parents=True, exist_ok=True)
+        path = self.page_path(number, ext)
+        write_atomic(path, data)
+        return path
+
+
+def data_files(snapshot_dir: str | Path) -> list[Path]:
+    """A snapshot's answer files (everything but ``provenance.json``), in order."""
+    return sorted(p for p in Path(snapshot_dir).iterdir()
+                  if p.is_file() and p.name != PROVENANCE and not p.name.startswith("."))
+
+
+def file_entries(paths: list[Path]) -> list[dict[str, Any]]:
+    """``{file, bytes, sha256}`` of each file, for ``provenance.json``."""
+    return [{"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+            for p in paths]
+
+
+def verify_snapshot(snapshot_dir: str | Path, provenance: dict[str, Any]) -> None:
+    """Check every file of a snapshot against the SHA-256 its provenance recorded.
+
+    A file changed, missing, or added after the retrieval is an error naming it: a frozen
+    snapshot is the search's record of truth. A snapshot whose provenance lists no files
+    (assembled by hand, such as the bundled review's) is not checked.
+    """
+    listed = provenance.get("files")
+    if not listed:
+        return
+    folder = Path(snapshot_dir)
+    names = set()
+    for entry in listed:
+        name = entry.get("file")
+        digest = entry.get("sha256")
+        if not name or not digest:
+            continue
+        names.add(name)
+        path = folder / name
+        if not path.is_file():
+            raise InputError(path, "listed in provenance.json but missing from the "
+                                   "snapshot: a snapshot is never edited; retrieve the "
+                                   "search again under a new date")
+        actual = sha256_file(path)
+        if actual != digest:
+            raise InputError(path, f"SHA-256 {actual} differs from the {digest} recorded "
+                                   "in provenance.json when it was retrieved: the snapshot "
+                                   "was changed after it was written (restore it, or "
+                                   "retrieve the search again under a new date)")
+    extra = [p.name for p in data_files(folder) if p.name not in names
+             and p.suffix in (".json", ".xml")]
+    if extra:
+        raise InputError(folder / extra[0], "a file that provenance.json does not list: "
+                                            "a snapshot is never added to")
+
+
+def read_provenance_checked(snapshot_dir: str | Path) -> dict[str, Any]:
+    """A snapshot's provenance, after checking its files' SHA-256."""
+    path = Path(snapshot_dir) / PROVENANCE
+    try:
+        provenance = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "the snapshot has no provenance.json") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    verify_snapshot(snapshot_dir, provenance)
+    return provenance
+
+
+def snapshot_record_table(rows: list[dict[str, Any]], *, source: str, folder: Path,
+                          provenance: dict[str, Any], left_out: int = 0) -> pd.DataFrame:
+    """The record table of a snapshot's parsed records (``source_position`` numbered here),
+    checked: no record twice, and as many as the provenance counted less the ``left_out``
+    ones (stored records outside the search's dates)."""
+    from sysrev.imports.records import make_record_table
+    for position, row in enumerate(rows, start=1):
+        row["source_position"] = position
+    table = make_record_table(rows, source=source, source_file=folder)
+    twice = table["source_id"][table["source_id"].duplicated()]
+    if not twice.empty:
+        raise InputError(folder, f"records present twice: {sorted(set(twice))}")
+    if (provenance.get("count") is not None
+            and int(provenance["count"]) - left_out != len(table)):
+        kept = f" ({left_out} outside the search's dates left out)" if left_out else ""
+        raise InputError(folder / PROVENANCE, f"provenance says {provenance['count']} "
+                         f"records but the snapshot holds {len(table)}{kept}", field="count")
+    return table
+
+
+def check_spec(provenance: dict[str, Any], spec: dict[str, Any], snapshot_dir: Path,
+               source: str) -> None:
+    """Fail when the snapshot of this date was made with another search than configured."""
+    recorded = provenance.get("search") or {}
+    for key in sorted(set(spec) | set(recorded)):
+        value = spec.get(key)
+        if key == "date":
+            continue
+        if _normal(recorded.get(key)) != _normal(value):
+            raise InputError(
+                Path(snapshot_dir) / PROVENANCE,
+                f"this search date already has a {source} snapshot made with {key} "
+                f"{recorded.get(key)!r}, but the configuration says {value!r}. Snapshots are "
+                f"never overwritten: set search.{source}.date to a new date to search "
+                "again, or restore the setting the snapshot was made with.", field=key)
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
+def snapshot_dates(source_dir: str | Path) -> list[str]:
+    """Search dates of the complete snapshots of one source, oldest first."""
+    folder = Path(source_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir()
+                  if _DATE.match(p.name) and (p / PROVENANCE).is_file())
+
+
+def previous_snapshot(source_dir: str | Path, search_date: str) -> Path | None:
+    """The latest snapshot of a source before ``search_date`` (None for a first search)."""
+    earlier = [d for d in snapshot_dates(source_dir) if d < search_date]
+    return Path(source_dir) / earlier[-1] if earlier else None
+
+
+# -- HTTP ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HttpSettings:
+    """How to talk to one REST server. ``rate`` is requests per second (None: no limit,
+    only for a local test server); ``email`` goes in the User-Agent, as both ClinicalTrials.gov
+    and Europe PMC ask of heavy users."""
+
+    base_url: str
+    email: str = ""
+    timeout: float = 60.0
+    max_tries: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    rate: float | None = 3.0
+    page_size: int = 100
+    tool: str = "sysrev"
+
+
+def resolve_url(env: str, configured: str | None, default: str) -> str:
+    """The server's base URL: the environment variable ``env`` if set, else the config's."""
+    url = os.environ.get(env) or configured or default
+    return url if url.endswith("/") else url + "/"
+
+
+def public_url(url: str) -> str:
+    """A URL without credentials, query or fragment, for logs and provenance."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def version_of(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+class RestClient:
+    """GET requests to one REST server, paced, retried, and stopped early with no network."""
+
+    def __init__(self, settings: HttpSettings, *, source: str, search_date: str | None,
+                 snapshot_dir: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep, rng=None):
+        self.settings = settings
+        self.base_url = settings.base_url if settings.base_url.endswith("/") \
+            else settings.base_url + "/"
+        contact = f" (mailto:{settings.email})" if settings.email else ""
+        self.user_agent = f"{settings.tool}/{version_of('sysrev') or 'dev'}{contact}"
+        self.retrying = Retrying(
+            max_tries=settings.max_tries, timeout=settings.timeout,
+            backoff_base=settings.backoff_base, backoff_cap=settings.backoff_cap,
+            limiter=RateLimiter(settings.rate, sleep=sleep), sleep=sleep, rng=rng,
+            no_network=NoNetwork(source, search_date, public_url(self.base_url),
+                                 snapshot_dir))
+
+    @property
+    def stats(self):
+        return self.retrying.stats
+
+    def get(self, endpoint: str, params: dict[str, Any], check: Callable[[bytes], Any],
+            what: str) -> Any:
+        url = f"{self.base_url}{endpoint}?{urlencode(params)}"
+
+        def build() -> Request:
+            return Request(url, headers={"User-Agent": self.user_agent,
+                                         "Accept": "application/json"})
+
+        return self.retrying.request(endpoint, build, check, what)
+
+
+def parse_json_page(body: bytes) -> Any:
+    """A JSON answer, or a retryable :class:`ResponseError` when it is cut short or is an
+    HTML page (a proxy's)."""
+    text = body.lstrip()
+    if text[:1] == b"<":
+        raise ResponseError("an HTML or XML page where JSON was expected", kind="html")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ResponseError(f"not UTF-8: {exc}", kind="bad answer") from None
+    except json.JSONDecodeError as exc:
+        raise ResponseError(f"JSON cut short or malformed ({exc.msg} at character "
+                            f"{exc.pos})", kind="truncated JSON") from None
+
+
+def retrieve_pages(*, source: str, spec: dict[str, Any], snapshot_dir: str | Path,
+                   client: RestClient,
+                   fetch: Callable[[RestClient, Any, int], tuple[bytes, Any, str]],
+                   first_cursor: Any, count_records: Callable[[Path], int],
+                   extra: Callable[[list[Path]], dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
+    """Page through one search into its frozen snapshot.
+
+    ``fetch(client, cursor, page_number)`` returns one page's bytes (as received) and the
+    cursor of the next page (None after the last). The cursor of the next page is saved
+    with every page, so an interrupted retrieval resumes where it stopped.
+    """
+    final = Path(snapshot_dir)
+    if (final / PROVENANCE).is_file():
+        provenance = read_provenance_checked(final)
+        check_spec(provenance, spec, final, source)
+        log.info("%s snapshot %s exists: used as it is, nothing requested", source, final)
+        return provenance
+    if final.is_dir() and any(final.iterdir()):
+        raise InputError(final, "the snapshot folder has files but no provenance.json; "
+                                "snapshots are never overwritten: move the folder away or "
+                                f"set search.{source}.date to a new date")
+    store = PageStore(final)
+    key = {"source": source, "search": spec, "page_size": client.settings.page_size}
+    plan = store.resume_plan(key)
+    resumed = plan is not None
+    if plan is None:
+        plan = {"key": key, "pages": 0, "cursor": first_cursor, "done": False}
+    else:
+        store.clean_temporaries()
+        log.info("resuming the interrupted %s retrieval in %s after page %d", source,
+                 store.path, plan["pages"])
+    started = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    while not plan["done"]:
+        number = plan["pages"] + 1
+        body, cursor, ext = fetch(client, plan["cursor"], number)
+        store.write_page(number, ext, body)
+        plan = {**plan, "pages": number, "cursor": cursor, "done": cursor is None}
+        store.save_plan(plan)
+        log.info("%s page %d stored (%d requests, %d retries)", source, number,
+                 client.stats.requests, client.stats.retries)
+    pages = store.batch_files()
+    provenance = {
+        "source": source,
+        "search": spec,
+        "search_date": spec.get("date"),
+        "count": count_records(store.path),
+        "pages": len(pages),
+        "files": file_entries(pages),
+        "base_url": public_url(client.base_url),
+        "requests": client.stats.requests,
+        "retries": client.stats.retries,
+        "retry_reasons": dict(sorted(client.stats.retry_reasons.items())),
+        "resumed": resumed,
+        "started_at": started,
+        "retrieved_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "sysrev_version": version_of("sysrev"),
+        **(extra(pages) if extra else {}),
+    }
+    store.commit(provenance)
+    log.info("%s snapshot %s written: %d records in %d pages", source, final,
+             provenance["count"], len(pages))
+    return provenance
+
+
+__all__ = ["SOURCES", "PRISMA_ARM", "DISPLAY_NAME", "SourceAdapter", "PageStore",
+           "HttpSettings", "RestClient", "RetrievalError", "verify_snapshot",
+           "read_provenance_checked", "retrieve_pages", "parse_json_page", "snapshot_dates",
+           "previous_snapshot", "resolve_url", "data_files"]
