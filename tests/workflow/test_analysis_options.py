@@ -9,13 +9,14 @@ import json
 import pandas as pd
 import pytest
 
-from tests.workflow.conftest import copy_project, run_snakemake
+from tests.workflow.conftest import run_snakemake
 
 pytestmark = pytest.mark.workflow
 
 
-def test_options_run_end_to_end(tmp_path):
-    work = copy_project(tmp_path / "w")
+def test_options_run_end_to_end(bundled_copy):
+    # the finished bundled run, rerun with the options: what they change is redone
+    work = bundled_copy
     data = work / "data/denosumab_ra/extraction"
     (data / "contrasts.csv").write_text(
         "study_id,outcome,timepoint,measure,estimate,se,ci_lower,ci_upper,ci_level,"

@@ -1,10 +1,37 @@
-"""Bad input stops the run with a message naming the file, key or row, and no partial output."""
+"""Bad input stops the run with a message naming the file, key or row, and no partial output.
+
+A bad config or a missing export stops a fresh copy of the project before any job. A bad
+screening or extraction sheet stops the run at the job that reads it: those cases start from
+one run of the search and dedup stages (made once for this module, then copied), so that
+nothing downstream of the failing job exists yet and none may be written.
+"""
+
+from pathlib import Path
 
 import pytest
 
-from tests.workflow.conftest import copy_project, run_snakemake
+from tests.workflow.conftest import copy_project, copy_run, run_snakemake
 
 pytestmark = pytest.mark.workflow
+
+#: What the shared partial run makes: the search and dedup stages, nothing after them.
+DEDUP_DONE = ["results/denosumab_ra/dedup/unique.tsv", "results/denosumab_ra/dedup/clusters.tsv"]
+
+
+@pytest.fixture(scope="module")
+def deduplicated(tmp_path_factory) -> Path:
+    """A fresh project run up to the dedup stage, once for this module; read-only."""
+    work = copy_project(tmp_path_factory.mktemp("deduplicated") / "w")
+    result = run_snakemake(work, *DEDUP_DONE)
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert not (work / "results/denosumab_ra/screening").exists()
+    return work
+
+
+@pytest.fixture
+def after_dedup(deduplicated, tmp_path) -> Path:
+    """This test's own copy of the run up to the dedup stage."""
+    return copy_run(deduplicated, tmp_path / "w")
 
 
 def test_config_typo_names_the_key(tmp_path):
@@ -43,8 +70,8 @@ def test_missing_export_names_the_file(tmp_path):
     assert not (work / "results/denosumab_ra/search/records.tsv").exists()
 
 
-def test_malformed_extraction_row_names_line_and_field(tmp_path):
-    work = copy_project(tmp_path / "w")
+def test_malformed_extraction_row_names_line_and_field(after_dedup):
+    work = after_dedup
     arms = work / "data/denosumab_ra/extraction/arms.csv"
     lines = arms.read_text(encoding="utf-8").split("\n")
     # Line 2 is DESIRABLE's placebo mTSS row: make its SD negative.
@@ -62,8 +89,8 @@ def test_malformed_extraction_row_names_line_and_field(tmp_path):
         assert not (work / path).exists(), path
 
 
-def test_decision_for_unknown_record_is_rejected(tmp_path):
-    work = copy_project(tmp_path / "w")
+def test_decision_for_unknown_record_is_rejected(after_dedup):
+    work = after_dedup
     decisions = work / "data/denosumab_ra/screening/decisions.csv"
     with open(decisions, "a", encoding="utf-8") as handle:
         handle.write("pubmed:99999999,R1,title_abstract,exclude,,\n")
@@ -85,8 +112,8 @@ def test_decision_for_unknown_record_is_rejected(tmp_path):
     ("pubmed:18438830,R3,title_abstract,yes,,",
      "(record pubmed:18438830), field 'decision': 'yes' is not one of"),
 ])
-def test_bad_decision_rows_are_listed_and_nothing_is_written(tmp_path, row, message):
-    work = copy_project(tmp_path / "w")
+def test_bad_decision_rows_are_listed_and_nothing_is_written(after_dedup, row, message):
+    work = after_dedup
     decisions = work / "data/denosumab_ra/screening/decisions.csv"
     lines = decisions.read_text(encoding="utf-8").rstrip("\n").split("\n")
     lines.append(row)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import shutil
 import stat
 import subprocess
 import time
@@ -21,22 +20,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.workflow.conftest import SHARED, run_snakemake
+from tests.workflow.conftest import copy_run, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
 R = "results/denosumab_ra"
 D = "data/denosumab_ra"
 OLD_MTIME = 946684800  # 2000-01-01: an edit that keeps an old modification time
-
-
-def clone(finished: Path, tmp_path: Path) -> Path:
-    """A copy of the finished run (results, logs and .snakemake metadata, times kept)."""
-    work = tmp_path / "w"
-    shutil.copytree(finished, work, symlinks=True)
-    if SHARED.is_dir() and not (tmp_path / "shared").exists():
-        (tmp_path / "shared").symlink_to(SHARED, target_is_directory=True)
-    return work
 
 
 def edit(path: Path, old: str, new: str, *, count: int = 1, keep_mtime: bool = False,
@@ -64,11 +54,17 @@ def no_temporary_files(work: Path) -> None:
     assert not leftovers, leftovers
 
 
+@pytest.fixture(scope="module")
+def copies_start_clean(bundled_run, tmp_path_factory) -> None:
+    """A copy of the finished run has nothing to do (checked on one copy: every copy is made
+    the same way, modification times kept)."""
+    assert "Nothing to be done" in pending_jobs(
+        copy_run(bundled_run, tmp_path_factory.mktemp("clean") / "w"))
+
+
 @pytest.fixture
-def work(bundled_run, tmp_path) -> Path:
-    work = clone(bundled_run, tmp_path)
-    assert "Nothing to be done" in pending_jobs(work)
-    return work
+def work(copies_start_clean, bundled_copy) -> Path:
+    return bundled_copy
 
 
 # --- Stale inputs: every kind of raw input, edited after a successful run -------------------
@@ -324,6 +320,7 @@ def test_spreadsheet_csvs_neutralise_formula_cells(work):
 
 # --- Interruption --------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_killed_run_recovers_with_unlock_and_rerun_incomplete(work):
     edit(work / D / "extraction/arms.csv", "DESIRABLE2019,placebo,control,sae,12 months,,,,,,,,"
          "13,224,", "DESIRABLE2019,placebo,control,sae,12 months,,,,,,,,23,224,")

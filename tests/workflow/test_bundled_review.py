@@ -239,10 +239,10 @@ def test_report_stage_outputs(bundled_run):
         assert (bundled_run / figure).stat().st_size > 20_000
 
 
-def test_snakemake_report_builds(bundled_run):
-    result = run_snakemake(bundled_run, "--report", "results/denosumab_ra/report.html")
+def test_snakemake_report_builds(bundled_copy):
+    result = run_snakemake(bundled_copy, "--report", "results/denosumab_ra/report.html")
     assert result.returncode == 0, result.stderr[-2000:]
-    page = (bundled_run / "results/denosumab_ra/report.html").read_text(encoding="utf-8", errors="replace")
+    page = (bundled_copy / "results/denosumab_ra/report.html").read_text(encoding="utf-8", errors="replace")
     for category in ("Forest plots", "PRISMA 2020", "Risk of bias", "Summary of findings",
                      "Methods", "Meta-analysis", "Deduplication", "Screening"):
         assert category in page, category

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.conftest import REPO, copy_project
-from tests.workflow.test_deployment import OFFLINE, tables
+from tests.workflow.conftest import OFFLINE, REPO, copy_project
+from tests.workflow.test_deployment import tables
 
 pytestmark = pytest.mark.workflow
 
@@ -107,6 +107,7 @@ def cluster_run(tmp_path_factory):
     return work, jobs_dir, result
 
 
+@pytest.mark.slow
 def test_cluster_run_matches_the_local_run_byte_for_byte(bundled_run, cluster_run):
     work, _, _ = cluster_run
     # the review's folder, where tables() leaves out the report another test may have made
@@ -116,6 +117,7 @@ def test_cluster_run_matches_the_local_run_byte_for_byte(bundled_run, cluster_ru
     assert remote == local
 
 
+@pytest.mark.slow
 def test_cluster_run_submits_outcome_groups_and_keeps_local_rules_local(cluster_run):
     work, jobs_dir, result = cluster_run
     submitted = [path.read_text() for path in sorted(jobs_dir.glob("*.out"))]

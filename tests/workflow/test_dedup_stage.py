@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from tests.workflow.conftest import copy_project, run_snakemake
+from tests.workflow.conftest import run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -35,8 +35,8 @@ def _assert_tables_as_before(work):
 TARGETS = ["results/denosumab_ra/dedup/clusters.tsv", "results/denosumab_ra/dedup/maybe.tsv", "results/denosumab_ra/audit/dedup.json"]
 
 
-def test_dedup_audit_and_overrides(tmp_path):
-    work = copy_project(tmp_path / "project")
+def test_dedup_audit_and_overrides(bundled_copy):
+    work = bundled_copy
     result = run_snakemake(work, *TARGETS)
     assert result.returncode == 0, result.stderr[-3000:]
     audit = json.loads((work / "results/denosumab_ra/audit/dedup.json").read_text())
@@ -98,10 +98,10 @@ def test_dedup_audit_and_overrides(tmp_path):
     assert "overrides.csv" in log and "line 2, column record_id_a" in log
 
 
-def test_retracted_included_study_is_flagged(tmp_path):
+def test_retracted_included_study_is_flagged(bundled_copy):
     """PubMed marks an included trial retracted: unique.tsv and included.tsv say so, with
     PubMed's evidence, and the screening log warns."""
-    work = copy_project(tmp_path / "project")
+    work = bundled_copy
     pmid = "18438830"  # COHEN2008's PubMed record in the bundled snapshots
     for xml in (work / "data/denosumab_ra/search/pubmed").glob("*/records.xml"):
         text = xml.read_text(encoding="utf-8")

@@ -12,13 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.workflow.conftest import REPO, copy_project, run_snakemake
+from tests.workflow.conftest import OFFLINE, REPO, copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
 SECOND = "results/cff_dinosaur"
-#: A closed local port: any attempt to reach E-utilities fails at once instead of going out.
-OFFLINE = {"SYSREV_EUTILS_URL": "http://127.0.0.1:9/"}
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -48,14 +46,11 @@ def review_folder(target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def second_review(bundled_run):
-    """The second review (no PubMed) run in the same checkout as the bundled one."""
-    before = tree_digest(bundled_run / "results/denosumab_ra")
-    result = subprocess.run(["snakemake", "--cores", "2", "--configfile",
-                             ".test/config/config.yaml"], cwd=bundled_run,
-                            capture_output=True, text=True, timeout=600, env=snakemake_env())
-    assert result.returncode == 0, result.stderr[-5000:]
-    return bundled_run, before, result
+def second_review(bundled_run, second_review_run, second_review_process):
+    """The second review (no PubMed) run in the same checkout as the bundled one: the
+    session's second_review_run, a copy of bundled_run where it ran once."""
+    return second_review_run, tree_digest(bundled_run / "results/denosumab_ra"), \
+        second_review_process
 
 
 def test_second_review_runs_without_pubmed_next_to_the_bundled_one(second_review):
@@ -159,6 +154,7 @@ def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
     assert included["study_id"].nunique() == 5
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("rsync") is None,
                     reason="snakemake-storage-plugin-fs needs rsync (.ci/run installs it)")
 def test_jobs_without_a_shared_file_system_give_the_same_tables(tmp_path, bundled_run):

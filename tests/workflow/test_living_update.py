@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sysrev.update.archive import archive_version
-from tests.workflow.conftest import copy_project, run_snakemake
+from tests.workflow.conftest import run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -41,10 +41,9 @@ def _add_snapshot(work, old_date, new_date):
     (pubmed / new_date / "provenance.json").write_text(json.dumps(provenance, indent=2))
 
 
-def test_search_update_keeps_decisions_and_lists_only_new_records(tmp_path):
-    work = copy_project(tmp_path / "w")
-    first = run_snakemake(work)
-    assert first.returncode == 0, first.stderr[-3000:]
+def test_search_update_keeps_decisions_and_lists_only_new_records(bundled_copy):
+    # the first run is the session's finished bundled run (bundled_run asserts it succeeded)
+    work = bundled_copy
     before = pd.read_csv(work / "results/denosumab_ra/screening/final_decisions.tsv", sep="\t",
                          keep_default_na=False)
     assert len(pd.read_csv(work / "results/denosumab_ra/screening/to_screen.csv")) == 0

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.eutils_server import EutilsStub, make_records
-from tests.workflow.conftest import copy_project, environment, run_snakemake
+from tests.workflow.conftest import environment, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -43,8 +43,10 @@ def set_config(work: Path, **entrez) -> dict:
     return config
 
 
-def test_bundled_config_requests_nothing(tmp_path):
-    work = copy_project(tmp_path / "w")
+def test_bundled_config_requests_nothing(bundled_copy):
+    # bundled_run itself ran from scratch with E-utilities pointed at a closed port (OFFLINE):
+    # a request there would have failed it. Here, the search targets rerun against the stub.
+    work = bundled_copy
     with EutilsStub(RECORDS) as stub:
         result = run(work, stub, *SEARCH_TARGETS)
         assert result.returncode == 0, result.stderr[-3000:]
@@ -57,8 +59,8 @@ def test_bundled_config_requests_nothing(tmp_path):
     assert audit["parameters"]["pubmed_previous_search_date"] == "2024-12-31"
 
 
-def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(tmp_path):
-    work = copy_project(tmp_path / "w")
+def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(bundled_copy):
+    work = bundled_copy
     old = {d: digest(work / PUBMED / d) for d in ("2024-12-31", "2025-06-30")}
     set_config(work, batch_size=10, timeout=1, max_tries=4)
     with EutilsStub(RECORDS, fault_delay=3.0) as stub:
