@@ -52,6 +52,19 @@ ARM_COLUMNS = ["study_id", "arm", "group", "outcome", "timepoint", "n", "mean", 
 #: Optional columns of the arm-level sheet: a median with its quartiles and/or range.
 ARM_OPTIONAL_COLUMNS = ["median", "q1", "q3", "min", "max"]
 
+#: Optional column of the arm and contrast sheets: the id of an effect size within its study,
+#: outcome and time point (several measures, arm pairs or subscales of one study, analysed
+#: by the three-level model). Written to contrasts.tsv, arms.tsv and effects.tsv only when a
+#: sheet gives it, so that a review without it keeps its tables unchanged.
+ES_ID = "es_id"
+
+
+def with_es_id(columns: list[str], table) -> list[str]:
+    """``columns`` plus ``es_id`` when ``table`` (a DataFrame) has a filled-in ``es_id``."""
+    has = ES_ID in table.columns and bool((table[ES_ID].fillna("").astype(str) != "").any())
+    return list(columns) + [ES_ID] if has else list(columns)
+
+
 #: Contrast-level extraction sheet (optional file): a reported between-group effect.
 CONTRAST_SHEET_COLUMNS = ["study_id", "outcome", "timepoint", "measure", "estimate", "se",
                           "ci_lower", "ci_upper", "ci_level", "n_treatment", "n_control",

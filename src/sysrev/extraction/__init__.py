@@ -43,21 +43,22 @@ references (Cochrane Handbook v6.5; Wan 2014, Luo 2018, Shi 2020) are in the doc
 ``conversions`` and ``multiarm``.
 """
 
+from sysrev.columns import ES_ID, with_es_id
 from sysrev.extraction.cells import GROUPS, INTEGER, NUMERIC, OutcomeSpec
 from sysrev.extraction.contrasts import (CONTRAST_COLUMNS, CONTRAST_ORDER, several_effects,
                                         study_contrasts)
 from sysrev.extraction.conversions import (IMPUTE_SD, MEDIAN_SD, SMALL_ARM, ci_to_sd,
                                            impute_missing_sd, median_to_mean, quantiles_to_sd)
 from sysrev.extraction.multiarm import MULTI_ARM, combine_continuous
-from sysrev.extraction.sheets import (ES_ID, RATIO, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
+from sysrev.extraction.sheets import (RATIO, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
                                       VALIDATED_CONTRAST_SHEET_COLUMNS, describe_unused,
                                       load_studies, lost_outcomes, rows_off_timepoint,
-                                      validate_arms, validate_contrast_sheet, with_es_id)
+                                      validate_arms, validate_contrast_sheet)
 
-__all__ = ["CONTRAST_COLUMNS", "CONTRAST_ORDER", "ES_ID", "GROUPS", "IMPUTE_SD", "INTEGER", "MEDIAN_SD", "MULTI_ARM",
-           "NUMERIC", "OutcomeSpec", "RATIO", "SMALL_ARM", "STUDY_COLUMNS",
-           "VALIDATED_ARM_COLUMNS", "VALIDATED_CONTRAST_SHEET_COLUMNS", "ci_to_sd",
-           "combine_continuous", "describe_unused", "impute_missing_sd", "load_studies",
-           "lost_outcomes", "median_to_mean", "quantiles_to_sd", "rows_off_timepoint",
-           "several_effects", "study_contrasts", "validate_arms", "validate_contrast_sheet",
-           "with_es_id"]
+__all__ = ["CONTRAST_COLUMNS", "CONTRAST_ORDER", "ES_ID", "GROUPS", "IMPUTE_SD", "INTEGER",
+           "MEDIAN_SD", "MULTI_ARM", "NUMERIC", "OutcomeSpec", "RATIO", "SMALL_ARM",
+           "STUDY_COLUMNS", "VALIDATED_ARM_COLUMNS", "VALIDATED_CONTRAST_SHEET_COLUMNS",
+           "ci_to_sd", "combine_continuous", "describe_unused", "impute_missing_sd",
+           "load_studies", "lost_outcomes", "median_to_mean", "quantiles_to_sd",
+           "rows_off_timepoint", "several_effects", "study_contrasts", "validate_arms",
+           "validate_contrast_sheet", "with_es_id"]

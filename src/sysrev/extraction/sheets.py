@@ -13,7 +13,7 @@ from typing import Mapping
 import pandas as pd
 from scipy import stats
 
-from sysrev.columns import (ARM_COLUMNS, ARM_OPTIONAL_COLUMNS, CONTRAST_SHEET_COLUMNS,
+from sysrev.columns import (ARM_COLUMNS, ARM_OPTIONAL_COLUMNS, CONTRAST_SHEET_COLUMNS, ES_ID,
                             NOT_REPORTED)
 from sysrev.csvtables import LINE, load_csv
 from sysrev.errors import InputErrors
@@ -27,18 +27,6 @@ RATIO = ("RR", "OR")
 
 VALIDATED_ARM_COLUMNS = (ARM_COLUMNS + ARM_OPTIONAL_COLUMNS
                          + ["mean_used", "sd_used", "conversion", "line"])
-
-#: Optional column of the arm and contrast sheets: the id of an effect size within its study,
-#: outcome and time point (several measures, arm pairs or subscales of one study, analysed
-#: by the three-level model). Written to the validated tables only when a sheet gives it, so
-#: that a review without it keeps its tables unchanged.
-ES_ID = "es_id"
-
-
-def with_es_id(columns: list[str], table: pd.DataFrame) -> list[str]:
-    """``columns`` plus ``es_id`` when ``table`` has a filled-in ``es_id`` cell."""
-    has = ES_ID in table.columns and (table[ES_ID].fillna("").astype(str) != "").any()
-    return list(columns) + [ES_ID] if has else list(columns)
 
 
 def _duplicates(table: pd.DataFrame, key: list[str], what) -> list[str]:

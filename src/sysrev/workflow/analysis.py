@@ -9,7 +9,7 @@ from typing import Mapping
 import pandas as pd
 
 from sysrev.audit import write_audit
-from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS
+from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS, with_es_id
 from sysrev.exports import metafor_table
 from sysrev.study_order import entered_order
 from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
@@ -61,7 +61,6 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
                         subgroup_tau2=subgroup_tau2,
                         small_study_min_studies=small_study_min_studies,
                         trim_and_fill=trim_and_fill)
-    from sysrev.extraction.sheets import with_es_id
     effects, pooled = analyse_outcome(read_tsv(contrasts), read_tsv(studies), spec)
     # es_id (several effect sizes per study) only when the sheets give one; the rows come
     # sorted by study, es_id and comparison.
