@@ -189,8 +189,9 @@ rule meta_regression:
 rule multilevel_model:
     input:
         effects=rules.meta_analysis.output.effects,
+        sheet=get_sheet("extraction.studies"),
         code=code_of("src/sysrev/analysis_models.py", "src/sysrev/meta/multilevel.py",
-                      "src/sysrev/workflow/analysis.py"),
+                      "src/sysrev/extraction/sheets.py", "src/sysrev/workflow/analysis.py"),
     output:
         table="<results>/analysis/{outcome}/multilevel.tsv",
         summary="<results>/analysis/{outcome}/multilevel.json",
@@ -198,6 +199,7 @@ rule multilevel_model:
         "<logs>/multilevel_model/{outcome}.log",
     params:
         outcome=get_outcome,
+        moderators=get_moderators,
         method=config["analysis"]["multilevel"]["method"],
         robust=config["analysis"]["multilevel"]["robust"],
         level=config["analysis"]["level"],

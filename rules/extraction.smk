@@ -29,6 +29,7 @@ checkpoint validate_extraction:
         allow_lost_outcomes=config["extraction"]["allow_lost_outcomes"],
         subgroup=config["analysis"]["subgroup"],
         moderator_columns=get_moderator_columns(),
+        multilevel_outcomes=config["analysis"]["multilevel"]["outcomes"],
     benchmark:
         "<benchmarks>/validate_extraction/validate_extraction.tsv"
     resources:

@@ -16,9 +16,8 @@ rule update_changes:
         sof=rules.summary_of_findings.output.tsv,
         searches=get_searches_table(),
         code=code_of("src/sysrev/update/archive.py", "src/sysrev/update/changes.py",
-                      "src/sysrev/update/text.py", "src/sysrev/plots/versions.py",
-                      "src/sysrev/plots/forest.py", "src/sysrev/report/htmltable.py",
-                      "src/sysrev/workflow/update.py"),
+                      "src/sysrev/update/text.py", "src/sysrev/report/htmltable.py",
+                      "src/sysrev/report/tables.py", "src/sysrev/workflow/update.py"),
     output:
         changes="<results>/update/changes.tsv",
         versions="<results>/update/versions.tsv",
@@ -29,8 +28,6 @@ rule update_changes:
             category="Update",
             labels={"table": "Changes since the previous version"},
         ),
-        plots=expand("<results>/update/versions_{outcome}.{ext}", outcome=OUTCOMES,
-                     ext=["png", "svg"]),
         audit="<results>/audit/update.json",
     log:
         "<logs>/update_changes/update_changes.log",
@@ -38,7 +35,6 @@ rule update_changes:
         input_sha256=get_input_sha256(get_update_archive_files, get_searches_table()),
         versions=get_update_versions(),
         outcomes=config["analysis"]["outcomes"],
-        level=config["analysis"]["level"],
         pubmed_date=get_pubmed_setting("date"),
     benchmark:
         "<benchmarks>/update_changes/update_changes.tsv"
@@ -50,3 +46,34 @@ rule update_changes:
         "../envs/sysrev.yaml"
     script:
         "../scripts/update_changes.py"
+
+
+rule versions_plot:
+    input:
+        versions=rules.update_changes.output.versions,
+        code=code_of("src/sysrev/plots/versions.py", "src/sysrev/plots/forest.py",
+                      "src/sysrev/workflow/update.py"),
+    output:
+        png=report(
+            "<results>/update/versions_{outcome}.png",
+            caption="../report/versions_plot.rst",
+            category="Update",
+            subcategory="Results by review version",
+            labels=get_outcome_report_labels,
+        ),
+        svg="<results>/update/versions_{outcome}.svg",
+    log:
+        "<logs>/versions_plot/{outcome}.log",
+    params:
+        outcome=get_outcome,
+        level=config["analysis"]["level"],
+    benchmark:
+        "<benchmarks>/versions_plot/{outcome}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
+    conda:
+        "../envs/sysrev.yaml"
+    script:
+        "../scripts/versions_plot.py"

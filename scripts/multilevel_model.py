@@ -10,4 +10,5 @@ with rule_log(snakemake.log[0]):
     multilevel_model(effects=snakemake.input.effects, table_out=snakemake.output.table,
                      summary_out=snakemake.output.summary, outcome=snakemake.params.outcome,
                      method=snakemake.params.method, robust=snakemake.params.robust,
-                     level=snakemake.params.level)
+                     level=snakemake.params.level, sheet=snakemake.input.sheet,
+                     moderators=snakemake.params.moderators)

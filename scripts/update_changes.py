@@ -7,17 +7,15 @@ from sysrev.workflow.logs import rule_log
 from sysrev.workflow.update import update_changes
 
 with rule_log(snakemake.log[0]):
-    plots = {o["id"]: [f for f in snakemake.output.plots if f"/versions_{o['id']}." in f]
-             for o in snakemake.params.outcomes}
     update_changes(versions=list(snakemake.params.versions), records=snakemake.input.records,
                    clusters=snakemake.input.clusters, final=snakemake.input.final,
                    included=snakemake.input.included, arms=snakemake.input.arms,
                    summary=snakemake.input.summary, sof=snakemake.input.sof,
                    searches=snakemake.input.searches, studies=snakemake.input.studies,
                    stopping=snakemake.input.stopping, outcomes=snakemake.params.outcomes,
-                   level=snakemake.params.level, changes_out=snakemake.output.changes,
+                   changes_out=snakemake.output.changes,
                    versions_out=snakemake.output.versions,
                    paragraph_out=snakemake.output.paragraph, page_out=snakemake.output.page,
-                   plots={k: sorted(v) for k, v in plots.items()},
                    audit=snakemake.output.audit,
-                   pubmed_date=snakemake.params.pubmed_date)
+                   pubmed_date=snakemake.params.pubmed_date,
+                   archive_files=list(snakemake.input.versions))

@@ -19,4 +19,5 @@ with rule_log(snakemake.log[0]):
                         median_sd=snakemake.params.median_sd,
                         subgroup=snakemake.params.subgroup,
                         allow_lost_outcomes=snakemake.params.allow_lost_outcomes,
-                        moderator_columns=snakemake.params.moderator_columns)
+                        moderator_columns=snakemake.params.moderator_columns,
+                        multilevel_outcomes=snakemake.params.multilevel_outcomes)

@@ -112,9 +112,10 @@ def _study_label(info: pd.DataFrame, study_id: str) -> str:
 
 def _labels(usable: pd.DataFrame, info: pd.DataFrame) -> list[str]:
     labels = []
-    for sid, comp in zip(usable["study_id"], usable["comparison"].fillna("")):
+    for sid, es_id, comp in zip(usable["study_id"], usable["es_id"],
+                                usable["comparison"].fillna("")):
         label = str(info["label"].get(sid, sid))
-        labels.append(f"{label}: {comp}" if comp else label)
+        labels.append(": ".join(filter(None, [label, es_id, comp])))
     return labels
 
 
@@ -189,8 +190,12 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
         if col not in rows.columns:
             rows[col] = "" if col == "comparison" else "arms"
     rows["comparison"] = rows["comparison"].fillna("")
+    # The effect-size id within a study (several measures or subscales; '' when the sheets
+    # give none): the three-level model's within-study level.
+    rows["es_id"] = (rows["es_id"].fillna("").astype(str) if "es_id" in rows.columns
+                     else "")
     usable = rows[rows["status"] == "analysable"].sort_values(
-        ["study_id", "comparison"], kind="mergesort").reset_index(drop=True)
+        ["study_id", "es_id", "comparison"], kind="mergesort").reset_index(drop=True)
     left_out = rows[rows["status"] != "analysable"]
     info = studies.set_index("study_id")
     pooled: dict = {
@@ -225,7 +230,7 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
                                                spec.small_study_min_studies)
     if usable.empty:
         pooled.update(status="no analysable data", **empty)
-        return pd.DataFrame(columns=EFFECT_COLUMNS), pooled
+        return pd.DataFrame(columns=EFFECT_COLUMNS + ["es_id"]), pooled
 
     yi = np.full(len(usable), np.nan)
     vi = np.full(len(usable), np.nan)
@@ -266,8 +271,8 @@ def analyse_outcome(contrasts: pd.DataFrame, studies: pd.DataFrame,
                                     "0.5 added to each cell (zero cell)" if a else ""]))
             for c, a in zip(usable["conversions"], adjusted)],
         "comparison": usable["comparison"], "data_level": usable["data_level"],
-        "subgroup": list(subgroups),
-    }, columns=EFFECT_COLUMNS)
+        "subgroup": list(subgroups), "es_id": usable["es_id"],
+    }, columns=EFFECT_COLUMNS + ["es_id"])
     participants = float(usable["n_treatment"].astype(float).sum()
                          + usable["n_control"].astype(float).sum())
     method, test = preset.method, preset.test

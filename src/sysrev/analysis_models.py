@@ -91,6 +91,22 @@ def moderator_matrix(values: pd.DataFrame, moderators: Sequence[Mapping]):
     return matrix, names, owners
 
 
+def _study_moderators(effects: pd.DataFrame, studies: pd.DataFrame,
+                      moderators: Sequence[Mapping]):
+    """Each effect's study-level moderator values (from the studies sheet), the model
+    matrix columns, their names and owners, and which effects have every moderator."""
+    info = studies.set_index("study_id")
+    values = pd.DataFrame({"study_id": effects["study_id"].to_numpy()})
+    for mod in moderators:
+        if mod["column"] not in info.columns:
+            raise ValueError(f"moderator '{mod['column']}' is not a column of the studies "
+                             "sheet")
+        values[mod["column"]] = effects["study_id"].map(info[mod["column"]]).to_numpy()
+    X, names, owners = moderator_matrix(values, moderators)
+    keep = ~np.isnan(X).any(axis=1) if X.shape[1] else np.ones(len(values), bool)
+    return values, X, names, owners, keep
+
+
 def meta_regression(effects: pd.DataFrame, studies: pd.DataFrame,
                     moderators: Sequence[Mapping], *, outcome: str, measure: str,
                     method: str = "REML", test: str = "knha", level: float = 95,
@@ -107,15 +123,7 @@ def meta_regression(effects: pd.DataFrame, studies: pd.DataFrame,
     permutations than that; otherwise ``permutations`` draws from NumPy's PCG64 seeded
     with ``seed``).
     """
-    info = studies.set_index("study_id")
-    values = pd.DataFrame({"study_id": effects["study_id"].to_numpy()})
-    for mod in moderators:
-        if mod["column"] not in info.columns:
-            raise ValueError(f"moderator '{mod['column']}' is not a column of the studies "
-                             "sheet")
-        values[mod["column"]] = effects["study_id"].map(info[mod["column"]]).to_numpy()
-    X, names, owners = moderator_matrix(values, moderators)
-    keep = ~np.isnan(X).any(axis=1) if X.shape[1] else np.ones(len(values), bool)
+    values, X, names, owners, keep = _study_moderators(effects, studies, moderators)
     yi = effects["yi"].to_numpy(float)[keep]
     vi = effects["vi"].to_numpy(float)[keep]
     X = X[keep]
@@ -192,36 +200,39 @@ def _bubble(fit, X, yi, vi, names, owners, moderators, study_ids) -> dict | None
 
 
 def effect_size_ids(effects: pd.DataFrame) -> list[str]:
-    """The id of each effect size within its study: ``es_id`` when the sheet gives one,
+    """The id of each effect size within its study: ``es_id`` where the sheets give one,
     else the comparison, else the row's position within the study."""
-    if "es_id" in effects.columns and effects["es_id"].notna().all():
-        return [str(v) for v in effects["es_id"]]
-    comparison = effects.get("comparison", pd.Series([""] * len(effects)))
+    es = (effects["es_id"].fillna("").astype(str) if "es_id" in effects.columns
+          else pd.Series([""] * len(effects), index=effects.index))
+    comparison = effects.get("comparison", pd.Series([""] * len(effects), index=effects.index))
     comparison = comparison.fillna("").astype(str)
     position = effects.groupby("study_id").cumcount() + 1
-    return [c if c else f"#{n}" for c, n in zip(comparison, position)]
+    return [e if e and not c else f"{e}: {c}" if e else c if c else f"#{n}"
+            for e, c, n in zip(es, comparison, position)]
 
 
 def multilevel_model(effects: pd.DataFrame, *, outcome: str, measure: str,
-                     method: str = "REML", robust: bool = True,
-                     level: float = 95) -> tuple[pd.DataFrame, dict]:
+                     method: str = "REML", robust: bool = True, level: float = 95,
+                     studies: pd.DataFrame | None = None,
+                     moderators: Sequence[Mapping] = ()) -> tuple[pd.DataFrame, dict]:
     """The three-level model of one outcome's effect sizes (effect sizes within studies;
-    metafor's ``rma.mv(yi, vi, random = ~ 1 | study/es)``) with profile-likelihood CIs of
-    both variance components, and, with ``robust``, clubSandwich's CR2 test clustered by
-    study with Satterthwaite df.
+    metafor's ``rma.mv(yi, vi, mods, random = ~ 1 | study/es)``) with profile-likelihood
+    CIs of both variance components, and, with ``robust``, clubSandwich's CR2 test clustered
+    by study with Satterthwaite df.
 
-    Returns the coefficient table (:data:`MULTILEVEL_COLUMNS`; one row for the model-based
-    inference and one for CR2) and a JSON-ready dict.
+    ``moderators`` (``{"column", "type"}``, study-level columns of ``studies``, as for
+    :func:`meta_regression`) add a coefficient each (a dummy per level but the first for a
+    categorical one); effects whose study lacks a moderator are left out and listed. When
+    the moderators cannot be estimated (none varies, collinear, too few effect sizes) the
+    model is fitted without them and the summary says why.
+
+    Returns the coefficient table (:data:`MULTILEVEL_COLUMNS`; for each term one row for
+    the model-based inference and one for CR2) and a JSON-ready dict.
     """
-    yi = effects["yi"].to_numpy(float)
-    vi = effects["vi"].to_numpy(float)
-    study = effects["study_id"].astype(str).to_numpy()
-    es = effect_size_ids(effects)
-    n_studies = len(set(study))
     summary: dict = {
         "outcome": outcome, "measure": measure,
         "scale": "log" if measure in RATIO_MEASURES else "raw",
-        "k": len(yi), "n_studies": n_studies,
+        "k": None, "n_studies": None,  # filled in below; here for the key order
         "methods": {"model": "three-level random-effects model: effect sizes within "
                              "studies (metafor rma.mv, random = ~ 1 | study/es)",
                     "estimation": method, "level": level,
@@ -230,22 +241,50 @@ def multilevel_model(effects: pd.DataFrame, *, outcome: str, measure: str,
                                "Satterthwaite degrees of freedom (clubSandwich coef_test)"
                                if robust else None)},
     }
+    names: list[str] = []
+    X = None
+    if moderators:
+        if studies is None:
+            raise ValueError("multilevel_model: moderators need the studies sheet")
+        values, X, names, owners, keep = _study_moderators(effects, studies, moderators)
+        summary["moderators"] = [dict(m) for m in moderators]
+        summary["left_out"] = [{"study_id": s, "reason": "moderator missing"}
+                               for s in sorted(set(values["study_id"][~keep]))]
+        effects, X = effects[keep], X[keep]
+    yi = effects["yi"].to_numpy(float)
+    vi = effects["vi"].to_numpy(float)
+    study = effects["study_id"].astype(str).to_numpy()
+    es = effect_size_ids(effects)
+    n_studies = len(set(study))
+    summary.update(k=len(yi), n_studies=n_studies)
     if len(yi) < 3 or n_studies < 2:
         summary["status"] = (f"not fitted: {len(yi)} effect sizes in {n_studies} "
                              f"stud{'y' if n_studies == 1 else 'ies'}")
         return pd.DataFrame(columns=MULTILEVEL_COLUMNS), summary
-    fit = rma_mv(yi, vi, study, es, method=method, level=level)
-    rows = [{"outcome": outcome, "term": "intercept", "inference": "model (z)",
-             "estimate": fit.beta[0], "se": fit.se[0], "statistic": fit.zval[0],
-             "df": None, "pval": fit.pval[0], "ci_lower": fit.ci_lb[0],
-             "ci_upper": fit.ci_ub[0]}]
-    rob = None
-    if robust:
-        rob = coef_test_cr2(fit)
-        rows.append({"outcome": outcome, "term": "intercept", "inference": "CR2 (t)",
-                     "estimate": rob.beta[0], "se": rob.se[0], "statistic": rob.tstat[0],
-                     "df": rob.df[0], "pval": rob.pval[0], "ci_lower": rob.ci_lb[0],
-                     "ci_upper": rob.ci_ub[0]})
+    if X is not None:
+        p = X.shape[1] + 1
+        why = ("no moderator varies" if X.shape[1] == 0 else
+               f"{len(yi)} effect sizes cannot estimate {p} coefficients"
+               if len(yi) <= p else
+               "the moderators are collinear in these studies"
+               if np.linalg.matrix_rank(np.column_stack([np.ones(len(yi)), X])) < p else None)
+        if why:
+            summary["moderators_status"] = f"not used: {why}; model without moderators"
+            log.info("%s: three-level model without moderators (%s)", outcome, why)
+            X, names = None, []
+    fit = rma_mv(yi, vi, study, es, mods=X, method=method, level=level)
+    rob = coef_test_cr2(fit) if robust else None
+    rows = []
+    for j, term in enumerate(["intercept"] + names):
+        rows.append({"outcome": outcome, "term": term, "inference": "model (z)",
+                     "estimate": fit.beta[j], "se": fit.se[j], "statistic": fit.zval[j],
+                     "df": None, "pval": fit.pval[j], "ci_lower": fit.ci_lb[j],
+                     "ci_upper": fit.ci_ub[j]})
+        if rob:
+            rows.append({"outcome": outcome, "term": term, "inference": "CR2 (t)",
+                         "estimate": rob.beta[j], "se": rob.se[j], "statistic": rob.tstat[j],
+                         "df": rob.df[j], "pval": rob.pval[j], "ci_lower": rob.ci_lb[j],
+                         "ci_upper": rob.ci_ub[j]})
     data = fit.as_dict()
     summary.update(status="fitted", sigma2_between_studies=fit.sigma2[0],
                    sigma2_within_studies=fit.sigma2[1],
@@ -255,6 +294,9 @@ def multilevel_model(effects: pd.DataFrame, *, outcome: str, measure: str,
                    aic=fit.aic, bic=fit.bic, model={k: data[k] for k in (
                        "beta", "se", "zval", "pval", "ci_lb", "ci_ub")},
                    cr2=rob.as_dict() if rob else None)
+    if names:
+        summary.update(terms=["intercept"] + names, qm=fit.qm, qm_df=list(fit.qm_df),
+                       qm_p=fit.qm_p)
     if n_studies == len(yi):
         summary["note"] = ("one effect size per study: the two variance components are not "
                            "separately identified (their sum is the usual tau2)")
@@ -382,11 +424,22 @@ def methods_sentences(analyses: Mapping, labels: Mapping[str, str]) -> list[str]
         robust = (" and cluster-robust CR2 standard errors with Satterthwaite degrees of "
                   "freedom, clustered by study (clubSandwich)" if multilevel.get(
                       "robust", True) else "")
-        out.append("Several effect sizes per study: three-level random-effects model "
-                   f"(effect sizes within studies, {multilevel.get('method', 'REML')}, "
-                   "metafor's rma.mv) with profile-likelihood CIs of the two variance "
-                   f"components{robust}, for "
-                   + ", ".join(labels.get(o, o) for o in multilevel["outcomes"]) + ".")
+        sentence = ("Several effect sizes per study: three-level random-effects model "
+                    f"(effect sizes within studies, {multilevel.get('method', 'REML')}, "
+                    "metafor's rma.mv) with profile-likelihood CIs of the two variance "
+                    f"components{robust}, for "
+                    + ", ".join(labels.get(o, o) for o in multilevel["outcomes"]) + ".")
+        moderated = [(o, [m["column"] for m in moderators
+                          if not m.get("outcomes") or o in m["outcomes"]])
+                     for o in multilevel["outcomes"]]
+        moderated = [(o, cols) for o, cols in moderated if cols]
+        if moderated:
+            which = "both model-based and CR2 " if multilevel.get("robust", True) else ""
+            sentence += (" The three-level model includes the study-level moderators of the "
+                         "meta-regression as covariates (" + "; ".join(
+                             f"{labels.get(o, o)}: {', '.join(cols)}" for o, cols in moderated)
+                         + f"), with {which}tests of each coefficient.")
+        out.append(sentence)
     restriction = analyses.get("rob_sensitivity", "none")
     if restriction != "none":
         out.append("Risk-of-bias sensitivity analysis: every outcome re-pooled "

@@ -298,3 +298,59 @@ def test_meta_regression_on_a_column_of_the_sheet_itself(tmp_path):
     table, summary = meta_regression(effects, loaded, [{"column": "year"}], outcome="tb",
                                      measure="RR", method="REML", test="knha")
     assert summary["status"] == "fitted" and list(table["term"]) == ["intercept", "year"]
+
+
+def test_multilevel_model_with_moderators_matches_the_engine():
+    from sysrev.meta import coef_test_cr2, rma_mv
+    effects = _kon_effects()
+    # A study-level moderator: the district's first year (district 644 spans two years).
+    first = effects.assign(year=CASES["mv_kon_REML_z"]["input"]["year"]).groupby(
+        "study_id")["year"].min()
+    studies = pd.DataFrame({"study_id": first.index, "year": first.to_numpy(),
+                            "urban": ["yes" if i % 2 else "no" for i in range(len(first))]})
+    mods = [{"column": "year", "type": "continuous"},
+            {"column": "urban", "type": "categorical"}]
+    table, summary = multilevel_model(effects, outcome="achievement", measure="SMD",
+                                      studies=studies, moderators=mods)
+    assert list(table["term"]) == ["intercept", "intercept", "year", "year",
+                                   "urban: yes (vs no)", "urban: yes (vs no)"]
+    assert list(table["inference"]) == ["model (z)", "CR2 (t)"] * 3
+    year = effects["study_id"].map(first).to_numpy(float)
+    urban = effects["study_id"].map(dict(zip(studies["study_id"], studies["urban"])))
+    X = np.column_stack([year, (urban == "yes").to_numpy(float)])
+    fit = rma_mv(effects["yi"], effects["vi"], effects["study_id"], effects["es_id"],
+                 mods=X)
+    rob = coef_test_cr2(fit)
+    model, cr2 = table[table["inference"] == "model (z)"], table[table["inference"] == "CR2 (t)"]
+    assert list(model["estimate"]) == pytest.approx(fit.beta, rel=1e-10)
+    assert list(model["se"]) == pytest.approx(fit.se, rel=1e-10)
+    assert list(cr2["se"]) == pytest.approx(rob.se, rel=1e-10)
+    assert list(cr2["df"]) == pytest.approx(rob.df, rel=1e-10)
+    assert summary["qm_df"] == [2] and summary["qm_p"] == pytest.approx(fit.qm_p)
+    assert summary["terms"] == ["intercept", "year", "urban: yes (vs no)"]
+
+
+def test_multilevel_model_moderator_missing_or_constant():
+    effects = _kon_effects()
+    ids = sorted(set(effects["study_id"]))
+    studies = pd.DataFrame({"study_id": ids, "dose": ["1"] * len(ids)})
+    table, summary = multilevel_model(effects, outcome="x", measure="SMD", studies=studies,
+                                      moderators=[{"column": "dose", "type": "continuous"}])
+    assert summary["moderators_status"].startswith("not used: the moderators are collinear")
+    assert list(table["term"]) == ["intercept", "intercept"]
+    studies.loc[0, "dose"] = None
+    studies.loc[1:, "dose"] = [str(i) for i in range(1, len(ids))]
+    table, summary = multilevel_model(effects, outcome="x", measure="SMD", studies=studies,
+                                      moderators=[{"column": "dose", "type": "continuous"}])
+    assert summary["left_out"] == [{"study_id": ids[0], "reason": "moderator missing"}]
+    assert summary["k"] == int((effects["study_id"] != ids[0]).sum())
+    assert "dose" in set(table["term"])
+
+
+def test_methods_text_of_the_moderated_three_level_model():
+    from sysrev.analysis_models import methods_sentences
+    text = " ".join(methods_sentences({
+        "moderators": [{"column": "year", "type": "continuous", "outcomes": ["pain"]}],
+        "multilevel": {"outcomes": ["pain", "sae"], "robust": True}}, {"pain": "Pain"}))
+    assert ("three-level model includes the study-level moderators of the meta-regression "
+            "as covariates (Pain: year), with both model-based and CR2 tests") in text

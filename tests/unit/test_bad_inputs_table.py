@@ -423,3 +423,31 @@ def test_config_check_command_names_file_and_line_of_a_configfile(tmp_path, caps
     assert main([str(good), str(bad)]) == 1
     err = capsys.readouterr().err
     assert f"{bad}, line 4" in err and "invalid YAML" in err
+
+
+def _two_effect_sizes(text):
+    """An es_id column, and DESIRABLE2019's mtss rows repeated as a second effect size."""
+    lines = [line for line in text.split("\n") if line]
+    extra = [line + ",b" for line in lines[1:] if line.startswith("DESIRABLE2019,")
+             and ",mtss,12 months," in line]
+    return "\n".join([lines[0] + ",es_id"] + [line + ",a" if line.startswith(
+        "DESIRABLE2019,") and ",mtss,12 months," in line else line + "," for line in lines[1:]]
+        + extra) + "\n"
+
+
+def test_several_effect_sizes_need_the_three_level_model(tmp_path):
+    with pytest.raises(InputErrors) as error:
+        _extraction(tmp_path, _two_effect_sizes)
+    message = str(error.value)
+    assert "arms.csv" in message
+    assert "outcome mtss, study DESIRABLE2019: 2 effect sizes (es_id a, b)" in message
+    assert "add mtss to analysis.multilevel.outcomes" in message
+    assert not (tmp_path / "out").exists()
+    out = _extraction(tmp_path, _two_effect_sizes, multilevel_outcomes=["mtss"])
+    contrasts = pd.read_csv(out / "contrasts.tsv", sep="\t", dtype=str,
+                            keep_default_na=False)
+    assert list(contrasts.columns)[-1] == "es_id"
+    mtss = contrasts[(contrasts["outcome"] == "mtss")
+                     & (contrasts["study_id"] == "DESIRABLE2019")]
+    assert list(mtss["es_id"]) == ["a", "b"]
+    assert mtss["mean_treatment"].nunique() == 1  # the same rows, repeated

@@ -112,12 +112,13 @@ def test_no_generated_cluster_holds_a_conflict(generated):
 
 
 def test_worker_processes_give_the_same_result(generated, monkeypatch):
-    from sysrev.dedup import parallel, score
+    from sysrev.dedup import normalise, parallel, score
 
     one = find_duplicates(generated, threads=1)
     # Worker processes even for this small table, and several chunks of pairs each.
     monkeypatch.setattr(parallel, "MIN_PARALLEL", 10)
     monkeypatch.setattr(score, "SCORE_CHUNK", 1000)
+    monkeypatch.setattr(normalise, "PREPARE_CHUNK", 700)
     two = find_duplicates(generated, threads=2)
     pd.testing.assert_frame_equal(one.clusters, two.clusters)
     pd.testing.assert_frame_equal(one.pairs, two.pairs)

@@ -82,8 +82,41 @@ def test_related_page_of_a_large_table_reads_only_the_titles_it_shows(tmp_path):
     write_tsv(unique, unique_path, ["record_id", "title"])
     head = table_head(str(path), str(tmp_path / "related.html"))
     shown = set(head.rows["record_id"]) | set(head.rows["related_record_id"])
-    titles = unique_titles(str(unique_path), shown)
-    assert len(titles) == 2 * INLINE_ROWS
-    page = related_page(head, titles)
+    titles, records = unique_titles(str(unique_path), shown)
+    assert len(titles) == 2 * INLINE_ROWS and records == 2 * n
+    page = related_page(head, titles, with_titles=True)
     assert "Article 999" in page and "Erratum 999" in page and "Article 1000" not in page
     assert f"{n:,} rows; the first {INLINE_ROWS:,} are shown" in page
+
+
+def test_empty_related_table_keeps_the_title_columns(tmp_path):
+    """No related reports but unique records: the page has the title columns, as when the
+    whole unique table was read."""
+    path = tmp_path / "related.tsv"
+    write_tsv(pd.DataFrame(columns=RELATED_COLUMNS), path, RELATED_COLUMNS)
+    unique = pd.DataFrame({"record_id": ["a:1"], "title": ["Article"]})
+    unique_path = tmp_path / "unique.tsv"
+    write_tsv(unique, unique_path, ["record_id", "title"])
+    titles, records = unique_titles(str(unique_path), set())
+    page = related_page(table_head(str(path), str(tmp_path / "related.html")), titles,
+                        with_titles=records > 0)
+    assert page == related_page(read_tsv(path), read_tsv(unique_path))
+    assert "Its title" in page
+
+
+def test_update_changes_page_caps_a_long_section():
+    """A living update that adds a large library: the new-records section shows its first
+    rows and links changes.tsv; the short sections stay whole."""
+    from sysrev.update.text import changes_page
+    n = INLINE_ROWS + 5
+    changes = pd.DataFrame({"section": ["record"] * n + ["study"],
+                            "item": [f"r:{k:05d}" for k in range(n)] + ["Study A"],
+                            "field": "record", "previous": "", "current": "new",
+                            "changed": "yes"})
+    page = changes_page(changes, previous_date="2024-12-31", paragraph="p",
+                        link="../../update/changes.tsv")
+    assert f"{n:,} rows; the first {INLINE_ROWS:,} are shown" in page
+    assert "href='../../update/changes.tsv'" in page
+    assert "r:00999" in page and "r:01000" not in page and "Study A" in page
+    small = changes.iloc[-3:]
+    assert "are shown" not in changes_page(small, previous_date="2024-12-31", paragraph="p")

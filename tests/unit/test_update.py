@@ -161,3 +161,15 @@ def test_versions_forest_plot(tmp_path):
     versions_forest_plot(rows, tmp_path / "v.png", tmp_path / "v.svg", label="SAE",
                          measure="RR")
     assert (tmp_path / "v.svg").read_bytes() == first
+
+
+def test_staged_archive_folder():
+    from sysrev.workflow.update import staged_archive
+
+    staged = ["/tmp/stage/fs/x/data/r/versions/2020-12-31/records.tsv",
+              "/tmp/stage/fs/x/data/r/versions/2020-12-310/records.tsv"]
+    assert staged_archive("data/r/versions/2020-12-31", staged) == \
+        "/tmp/stage/fs/x/data/r/versions/2020-12-31"
+    assert staged_archive("data/r/versions/2020-12-31",
+                          ["data/r/versions/2020-12-31/arms.tsv"]) == "data/r/versions/2020-12-31"
+    assert staged_archive("data/r/versions/2021", []) == "data/r/versions/2021"

@@ -240,9 +240,17 @@ def prepare(records: pd.DataFrame, errata: str = "related", workers: int = 1) ->
     """:func:`_prepare` on ``workers`` processes (consecutive slices of the table)."""
     from sysrev.dedup.parallel import map_ranges
 
-    return _Prepared.concat(map_ranges(
+    prepared = _Prepared.concat(map_ranges(
         lambda start, stop: _prepare(records.iloc[start:stop], errata), len(records),
-        workers))
+        workers, chunk=PREPARE_CHUNK))
+    # One object per distinct set of title numbers (most titles share a few).
+    distinct: dict[frozenset, frozenset] = {}
+    prepared.numbers = [distinct.setdefault(x, x) for x in prepared.numbers]
+    return prepared
+
+
+#: Records normalised per call (bounds a worker's memory).
+PREPARE_CHUNK = 100_000
 
 
 def _each_distinct(func, values: list[str]) -> list:

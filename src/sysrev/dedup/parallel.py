@@ -8,6 +8,7 @@ result is the same for any number of workers (tests/unit/test_dedup_clusters.py)
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 from typing import Callable, TypeVar
@@ -34,21 +35,28 @@ def map_ranges(task: Callable[[int, int], T], n: int, workers: int,
     Runs in this process when ``workers`` is 1, ``n`` is below ``min_items`` per worker
     (default :data:`MIN_PARALLEL`),
     or the platform cannot fork; otherwise in ``workers`` forked processes. ``chunk``
-    bounds the items per call (memory), default an equal share per worker.
+    bounds the items per call (memory); no call gets more than an equal share per worker.
     """
     workers = max(1, int(workers))
     if workers > 1 and n < (MIN_PARALLEL if min_items is None else min_items) * 2:
         workers = 1
     if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
         workers = 1
-    size = chunk or -(-n // workers) or 1
+    share = -(-n // workers) or 1
+    size = min(chunk, share) if chunk else share
     ranges = [(start, min(start + size, n)) for start in range(0, n, size)] or [(0, 0)]
     if workers == 1:
         return [task(start, stop) for start, stop in ranges]
     global _TASK
     _TASK = task
+    # Each call in a fresh worker (maxtasksperchild=1): a forked worker copies every page
+    # of the parent's objects it touches (reference counts), so one that lived on would
+    # come to hold a private copy of much of the table. Objects that exist before the
+    # fork are frozen out of the garbage collector, whose passes would touch them all.
+    gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
             return pool.starmap(_call, ranges, chunksize=1)
     finally:
         _TASK = None
+        gc.unfreeze()

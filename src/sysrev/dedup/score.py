@@ -396,7 +396,7 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
 
 
 #: Pairs scored per call (bounds the memory the scores' intermediate arrays take).
-SCORE_CHUNK = 200_000
+SCORE_CHUNK = 500_000
 
 
 def score_candidates(p: _Prepared, pairs: np.ndarray, workers: int = 1,

@@ -19,6 +19,11 @@ The layout of the sheets, the checks and the conversions are documented in
     ``study_id, outcome, timepoint, measure, estimate, se, ci_lower, ci_upper, ci_level,
     n_treatment, n_control, source, note``. ``estimate`` and the CI are on the scale the
     paper reports (a ratio for RR and OR); ``se`` of a ratio is the SE of its logarithm.
+``es_id`` (optional column of ``arms.csv`` and ``contrasts.csv``)
+    The id of an effect size within its study, outcome and time point, when one study gives
+    several (measures, arm pairs, subscales): the rows of one ``es_id`` make one contrast,
+    and ids must be unique per study, outcome, time point (and arm). Several effect sizes of
+    one study are allowed only for the outcomes of ``analysis.multilevel.outcomes``.
 
 Conversions (Cochrane Handbook v6.5, chapter 6) are flagged on every value they touch:
 SE → SD (SD = SE·√n), CI → SD (SD = √n·(upper − lower)/(2·q), with q from the t distribution
@@ -39,18 +44,20 @@ references (Cochrane Handbook v6.5; Wan 2014, Luo 2018, Shi 2020) are in the doc
 """
 
 from sysrev.extraction.cells import GROUPS, INTEGER, NUMERIC, OutcomeSpec
-from sysrev.extraction.contrasts import CONTRAST_COLUMNS, study_contrasts
+from sysrev.extraction.contrasts import (CONTRAST_COLUMNS, CONTRAST_ORDER, several_effects,
+                                        study_contrasts)
 from sysrev.extraction.conversions import (IMPUTE_SD, MEDIAN_SD, SMALL_ARM, ci_to_sd,
                                            impute_missing_sd, median_to_mean, quantiles_to_sd)
 from sysrev.extraction.multiarm import MULTI_ARM, combine_continuous
-from sysrev.extraction.sheets import (RATIO, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
+from sysrev.extraction.sheets import (ES_ID, RATIO, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
                                       VALIDATED_CONTRAST_SHEET_COLUMNS, describe_unused,
                                       load_studies, lost_outcomes, rows_off_timepoint,
-                                      validate_arms, validate_contrast_sheet)
+                                      validate_arms, validate_contrast_sheet, with_es_id)
 
-__all__ = ["CONTRAST_COLUMNS", "GROUPS", "IMPUTE_SD", "INTEGER", "MEDIAN_SD", "MULTI_ARM",
+__all__ = ["CONTRAST_COLUMNS", "CONTRAST_ORDER", "ES_ID", "GROUPS", "IMPUTE_SD", "INTEGER", "MEDIAN_SD", "MULTI_ARM",
            "NUMERIC", "OutcomeSpec", "RATIO", "SMALL_ARM", "STUDY_COLUMNS",
            "VALIDATED_ARM_COLUMNS", "VALIDATED_CONTRAST_SHEET_COLUMNS", "ci_to_sd",
            "combine_continuous", "describe_unused", "impute_missing_sd", "load_studies",
            "lost_outcomes", "median_to_mean", "quantiles_to_sd", "rows_off_timepoint",
-           "study_contrasts", "validate_arms", "validate_contrast_sheet"]
+           "several_effects", "study_contrasts", "validate_arms", "validate_contrast_sheet",
+           "with_es_id"]

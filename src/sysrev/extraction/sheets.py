@@ -28,6 +28,32 @@ RATIO = ("RR", "OR")
 VALIDATED_ARM_COLUMNS = (ARM_COLUMNS + ARM_OPTIONAL_COLUMNS
                          + ["mean_used", "sd_used", "conversion", "line"])
 
+#: Optional column of the arm and contrast sheets: the id of an effect size within its study,
+#: outcome and time point (several measures, arm pairs or subscales of one study, analysed
+#: by the three-level model). Written to the validated tables only when a sheet gives it, so
+#: that a review without it keeps its tables unchanged.
+ES_ID = "es_id"
+
+
+def with_es_id(columns: list[str], table: pd.DataFrame) -> list[str]:
+    """``columns`` plus ``es_id`` when ``table`` has a filled-in ``es_id`` cell."""
+    has = ES_ID in table.columns and (table[ES_ID].fillna("").astype(str) != "").any()
+    return list(columns) + [ES_ID] if has else list(columns)
+
+
+def _duplicates(table: pd.DataFrame, key: list[str], what) -> list[str]:
+    """One problem per row that repeats ``key`` + ``es_id``; ``what(row)`` names the key.
+    Without an es_id the message is the one-row rule; with one it names the field."""
+    problems = []
+    for _, row in table[table.duplicated(key + [ES_ID], keep=False)].iterrows():
+        if row[ES_ID]:
+            problems.append(f"line {row[LINE]}, field '{ES_ID}': '{row[ES_ID]}' repeated for "
+                            f"{what(row)} (an effect-size id is unique within its study, "
+                            "outcome and time point)")
+        else:
+            problems.append(f"line {row[LINE]}: duplicate row for {what(row)}")
+    return problems
+
 
 def load_studies(path: str | Path, extra_columns: list[str] | tuple = ()) -> pd.DataFrame:
     """Load and check ``studies.csv``; ``extra_columns`` (e.g. a subgroup variable) must
@@ -156,16 +182,15 @@ def validate_arms(path: str | Path, *, outcomes: Mapping[str, OutcomeSpec],
     """
     if median_sd not in MEDIAN_SD:
         raise ValueError(f"median_sd must be one of {MEDIAN_SD}")
-    table = load_csv(path, required=ARM_COLUMNS, optional=ARM_OPTIONAL_COLUMNS)
+    table = load_csv(path, required=ARM_COLUMNS, optional=ARM_OPTIONAL_COLUMNS + [ES_ID])
     study_ids = set(studies["study_id"])
     problems: list[str] = []
     for _, row in table.iterrows():
         problems += _check_arm_row(row, outcomes.get(row["outcome"]), study_ids,
                                    included_studies)
-    key = ["study_id", "arm", "outcome", "timepoint"]
-    for _, row in table[table.duplicated(key, keep=False)].iterrows():
-        problems.append(f"line {row[LINE]}: duplicate row for study {row['study_id']}, arm "
-                        f"{row['arm']}, outcome {row['outcome']}, {row['timepoint']}")
+    problems += _duplicates(table, ["study_id", "arm", "outcome", "timepoint"], lambda row: (
+        f"study {row['study_id']}, arm {row['arm']}, outcome {row['outcome']}, "
+        f"{row['timepoint']}"))
     if problems:
         raise InputErrors(path, problems)
     derived = [_derive(r, ci_distribution, median_sd) for _, r in table.iterrows()]
@@ -175,9 +200,9 @@ def validate_arms(path: str | Path, *, outcomes: Mapping[str, OutcomeSpec],
     table["line"] = table[LINE]
     log.info("%s: %d arm rows valid, %d with a conversion", path, len(table),
              int((table["conversion"] != "").sum()))
-    return table.loc[:, VALIDATED_ARM_COLUMNS].sort_values(
-        ["outcome", "study_id", "timepoint", "group", "arm"], kind="mergesort").reset_index(
-        drop=True)
+    return table.loc[:, VALIDATED_ARM_COLUMNS + [ES_ID]].sort_values(
+        ["outcome", "study_id", "timepoint", ES_ID, "group", "arm"],
+        kind="mergesort").reset_index(drop=True)
 
 
 VALIDATED_CONTRAST_SHEET_COLUMNS = CONTRAST_SHEET_COLUMNS + ["yi", "vi", "conversion", "line"]
@@ -193,7 +218,7 @@ def validate_contrast_sheet(path: str | Path, *, outcomes: Mapping[str, OutcomeS
     with q the normal quantile, or for MD/SMD the t quantile with n₁ + n₂ − 2 df when either
     group has fewer than 60 participants (``ci_distribution="auto"``; Handbook 6.5.2.3).
     """
-    table = load_csv(path, required=CONTRAST_SHEET_COLUMNS)
+    table = load_csv(path, required=CONTRAST_SHEET_COLUMNS, optional=[ES_ID])
     study_ids = set(studies["study_id"])
     problems: list[str] = []
     yis, vis, notes = [], [], []
@@ -274,16 +299,15 @@ def validate_contrast_sheet(path: str | Path, *, outcomes: Mapping[str, OutcomeS
         vis.append(se ** 2)
         notes.append("; ".join(note))
     key = ["study_id", "outcome", "timepoint"]
-    for _, row in table[table.duplicated(key, keep=False)].iterrows():
-        problems.append(f"line {row[LINE]}: duplicate row for study {row['study_id']}, "
-                        f"outcome {row['outcome']}, {row['timepoint']}")
+    problems += _duplicates(table, key, lambda row: (
+        f"study {row['study_id']}, outcome {row['outcome']}, {row['timepoint']}"))
     if problems:
         raise InputErrors(path, problems)
     table["yi"], table["vi"], table["conversion"] = yis, vis, notes
     table["line"] = table[LINE]
     log.info("%s: %d contrast rows valid", path, len(table))
-    return table.loc[:, VALIDATED_CONTRAST_SHEET_COLUMNS].sort_values(
-        key, kind="mergesort").reset_index(drop=True)
+    return table.loc[:, VALIDATED_CONTRAST_SHEET_COLUMNS + [ES_ID]].sort_values(
+        key + [ES_ID], kind="mergesort").reset_index(drop=True)
 
 
 def _fold(text: str) -> str:

@@ -97,7 +97,7 @@ EMBASE = CsvLayout(
              "issue": ("Issue",), "publication_types": ("Publication Type",),
              "language": ("Article Language",), "abstract": ("Abstract",),
              # Older Embase.com layout: DOI as a link, the whole citation in "Source".
-             "links": ("Full Text Link", "Embase Link")},
+             "links": ("Full Text Link", "Embase Link", "Open URL Link")},
     # Embase writes "Yang Z., Jiang B., McNamara M.E."
     author_separator=r"\s*;\s*|(?<=\.),\s+",
     page_columns=("First Page", "Last Page"),
@@ -197,10 +197,12 @@ _INITIALS_NAME = re.compile(r"[^,;]+?\s(?:[A-Z]\.?-?){1,4}")
 #: "Nature. 2020 Jan;577(7789):123-130. doi: …" (PubMed CSV citation)
 _PUBMED_CITATION = re.compile(
     r";\s*(?P<volume>[^(:;\s]+)?(?:\((?P<issue>[^)]+)\))?(?::(?P<pages>[^.;\s]+))?")
-#: "Endoscopic Ultrasound 2014 3:3 (152-160)" (older Embase.com CSV "Source")
+#: "Endoscopic Ultrasound 2014 3:3 (152-160)" and "Endoscopic Ultrasound (2014) 3:3 (152-160).
+#: Date of Publication: 2014" (older Embase.com CSV "Source")
 _EMBASE_CITATION = re.compile(
-    r"^(?P<journal>.+?)\.?\s+(?P<year>(?:1[89]|20)\d\d)(?:\s+(?P<volume>[^\s:(]+))?"
-    r"(?::(?P<issue>[^\s(]+))?(?:\s*\((?P<pages>[^)]*)\))?\s*$")
+    r"^(?P<journal>.+?)\.?\s+\(?(?P<year>(?:1[89]|20)\d\d)\)?(?:\s+(?P<volume>[^\s:(]+))?"
+    r"(?::(?P<issue>[^\s(]+))?(?:\s*\((?P<pages>[^)]*)\))?\.?"
+    r"(?:\s*Date of Publication:.*)?\s*$")
 
 
 def split_authors(cell: str, separator: str = "auto") -> list[str]:

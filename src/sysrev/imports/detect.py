@@ -48,6 +48,11 @@ _XML = re.compile(r"\A\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<xml>\s*<record
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
+#: Headers of older layouts without an accession column (Embase.com's CSV before the PUI and
+#: accession columns: ASReview's embase.csv test file).
+_OLDER_MARKERS = {"embase_csv": ("Emtree Medical Index Terms", "Emtree Drug Index Terms")}
+
+
 def _csv_layout(text: str) -> str | None:
     from sysrev.imports.csv_export import GENERIC, LAYOUTS, _delimiter, _norm
 
@@ -57,7 +62,8 @@ def _csv_layout(text: str) -> str | None:
         cells = {_norm(c) for c in next(csv.reader([line], delimiter=_delimiter(line)))}
         for name in ("scopus_csv", "embase_csv", "covidence_csv"):
             layout = LAYOUTS[name]
-            marker = {_norm(h) for h in layout.columns["source_id"]}
+            marker = {_norm(h) for h in layout.columns["source_id"]
+                      + _OLDER_MARKERS.get(name, ())}
             if cells & marker and cells & {_norm(h) for h in layout.columns["title"]}:
                 return name
         if cells & {_norm(h) for h in GENERIC.columns["title"]}:

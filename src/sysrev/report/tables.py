@@ -246,11 +246,13 @@ def plain_page(table: pd.DataFrame, *, title: str, caption: str,
     log.info("plain_page %s: %d rows", title, len(shown))
     parts = [html_table(shown, headers=headers, numeric=numeric, caption=caption)]
     if total is not None and total > len(shown):
-        parts.insert(0, _partial_note(len(shown), total, link))
+        parts.insert(0, partial_note(len(shown), total, link))
     return html_page(title, parts, notes=notes, disclosure=disclosure)
 
 
-def _partial_note(shown: int, total: int, link: str) -> str:
+def partial_note(shown: int, total: int, link: str) -> str:
+    """The note above a table that shows the first ``shown`` of ``total`` rows, linking the
+    whole table at ``link`` (relative to the page)."""
     where = (f": the whole table is <a href='{html.escape(link)}'>{html.escape(link)}</a> "
              "(next to this page's folder in results/; in the Snakemake report, open it from "
              "the review's results folder)" if link else "")
@@ -307,11 +309,14 @@ RELATION_LABELS = {"erratum": "Erratum or correction", "retraction": "Retraction
 
 
 def related_page(related: pd.DataFrame | TableHead,
-                 unique: pd.DataFrame | None = None) -> str:
+                 unique: pd.DataFrame | None = None, *,
+                 with_titles: bool | None = None) -> str:
     """Related reports (errata, retraction notices, expressions of concern, comments,
     replies; ``dedup/related.tsv``) next to the article each concerns, with both titles
-    when ``unique`` (``dedup/unique.tsv``, or its rows of the reports shown) is given.
-    A :class:`TableHead` shows its first rows, with a link to the whole table."""
+    when ``unique`` (``dedup/unique.tsv``, or its rows of the reports shown) is given and
+    has records (``with_titles`` says whether the whole ``unique.tsv`` has, when only some
+    of its rows are given). A :class:`TableHead` shows its first rows, with a link to the
+    whole table."""
     head = _whole(related)
     related = head.rows
     titles = ({} if unique is None else
@@ -323,8 +328,10 @@ def related_page(related: pd.DataFrame | TableHead,
         "related_record_id": related["related_record_id"].map(_text),
         "related_title": [titles.get(r, "") for r in related["related_record_id"]],
         "evidence": related["evidence"].map(_text)})
-    columns = list(table.columns) if titles else ["relation", "record_id",
-                                                  "related_record_id", "evidence"]
+    if with_titles is None:
+        with_titles = bool(titles)
+    columns = list(table.columns) if with_titles else ["relation", "record_id",
+                                                       "related_record_id", "evidence"]
     names = {"relation": "Relation", "record_id": "Related report", "title": "Its title",
              "related_record_id": "Article it concerns", "related_title": "Article's title",
              "evidence": "Evidence of the link"}

@@ -86,10 +86,14 @@ def update_paragraph(changes: pd.DataFrame, *, previous_date: str, current_date:
 
 
 def changes_page(changes: pd.DataFrame, *, previous_date: str, paragraph: str,
-                 stopping: str = "", figures: Sequence[str] = ()) -> str:
+                 stopping: str = "", figures: Sequence[str] = (), link: str = "") -> str:
     """The report page: the paragraph, then one table per section (changed rows only,
-    except per source and per outcome, shown in full), then the version plots."""
+    except per source and per outcome, shown in full), then the version plots. A section
+    longer than :data:`sysrev.report.tables.INLINE_ROWS` rows (new records of a large
+    library) shows its first rows and links the whole table (``link``, ``changes.tsv``
+    relative to the page)."""
     from sysrev.report.htmltable import html_page, html_table
+    from sysrev.report.tables import INLINE_ROWS, partial_note
 
     parts = [f"<p>{html.escape(paragraph)}</p>"]
     if stopping:
@@ -99,6 +103,9 @@ def changes_page(changes: pd.DataFrame, *, previous_date: str, paragraph: str,
         if section not in ("records_per_source", "outcome"):
             part = part[part["changed"] == "yes"]
         shown = part.loc[:, ["item", "field", "previous", "current", "changed"]]
+        if len(shown) > INLINE_ROWS:
+            parts.append(partial_note(INLINE_ROWS, len(shown), link))
+            shown = shown.iloc[:INLINE_ROWS]
         parts.append(html_table(shown, caption=title,
                                 headers=["Item", "Field", "Previous", "Current", "Changed"],
                                 numeric=()))

@@ -61,8 +61,13 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
                         subgroup_tau2=subgroup_tau2,
                         small_study_min_studies=small_study_min_studies,
                         trim_and_fill=trim_and_fill)
+    from sysrev.extraction.sheets import with_es_id
     effects, pooled = analyse_outcome(read_tsv(contrasts), read_tsv(studies), spec)
-    write_tsv(effects, effects_out, EFFECT_COLUMNS, sort_by=["study_id", "comparison"])
+    # es_id (several effect sizes per study) only when the sheets give one; the rows come
+    # sorted by study, es_id and comparison.
+    columns = with_es_id(EFFECT_COLUMNS, effects)
+    write_tsv(effects, effects_out, columns,
+              sort_by=[c for c in ("study_id", "es_id", "comparison") if c in columns])
     write_json(pooled, pooled_out)
     with atomic_path(metafor_out) as handle:
         metafor_table(effects, measure=spec.measure, kind=spec.type).to_csv(
@@ -175,16 +180,21 @@ def meta_regression(*, effects: str, sheet: str, table_out: str, summary_out: st
 
 
 def multilevel_model(*, effects: str, table_out: str, summary_out: str, outcome: Mapping,
-                     method: str, robust: bool, level: float) -> None:
-    """One outcome's three-level model (effect sizes within studies) and its CR2 test."""
+                     method: str, robust: bool, level: float, sheet: str | None = None,
+                     moderators: list[dict] | tuple = ()) -> None:
+    """One outcome's three-level model (effect sizes within studies) and its CR2 test, with
+    the ``analysis.moderators`` that apply to the outcome as covariates (from ``sheet``, the
+    studies sheet)."""
     from sysrev.analysis_models import MULTILEVEL_COLUMNS
     from sysrev.analysis_models import multilevel_model as fit_multilevel
     table = read_tsv(effects)
     for col in ("yi", "vi"):
         table[col] = pd.to_numeric(table[col])
+    studies = _moderator_sheet(sheet, list(moderators)) if moderators else None
     coefficients, summary = fit_multilevel(table, outcome=outcome["id"],
                                            measure=outcome["measure"], method=method,
-                                           robust=robust, level=level)
+                                           robust=robust, level=level, studies=studies,
+                                           moderators=list(moderators))
     write_tsv(coefficients, table_out, MULTILEVEL_COLUMNS)
     write_json(summary, summary_out)
 

@@ -9,10 +9,11 @@ import pandas as pd
 
 from sysrev.audit import write_audit
 from sysrev.errors import InputErrors
-from sysrev.extraction import (CONTRAST_COLUMNS, STUDY_COLUMNS, VALIDATED_ARM_COLUMNS,
-                               OutcomeSpec, describe_unused, load_studies, lost_outcomes,
-                               rows_off_timepoint, study_contrasts, validate_arms,
-                               validate_contrast_sheet)
+from sysrev.extraction import (CONTRAST_COLUMNS, CONTRAST_ORDER, ES_ID, STUDY_COLUMNS,
+                               VALIDATED_ARM_COLUMNS, OutcomeSpec, describe_unused,
+                               load_studies, lost_outcomes, rows_off_timepoint,
+                               several_effects, study_contrasts, validate_arms,
+                               validate_contrast_sheet, with_es_id)
 from sysrev.screening import check_studies_exist
 from sysrev.tables import read_tsv, write_tsv
 
@@ -51,7 +52,8 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                         impute_sd: str = "none", median_sd: str = "shi2020",
                         subgroup: str | None = None,
                         allow_lost_outcomes: bool = False,
-                        moderator_columns: list[str] | tuple = ()) -> None:
+                        moderator_columns: list[str] | tuple = (),
+                        multilevel_outcomes: list[str] | tuple = ()) -> None:
     """Check the extraction sheets against the configuration and the included studies.
 
     Rows whose time point is not their outcome's configured one are not analysed: each is a
@@ -63,6 +65,8 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
     ``contrast_sheet`` is the optional contrast-level sheet (a path, or a list of at most one
     path as Snakemake passes an optional input). ``moderator_columns`` are the studies
     sheet's columns that ``analysis.moderators`` names: allowed, and required filled in.
+    Several effect sizes of one study (``es_id``) are an error except for the outcomes of
+    ``multilevel_outcomes`` (``analysis.multilevel.outcomes``).
     """
     if isinstance(contrast_sheet, list):
         contrast_sheet = contrast_sheet[0] if contrast_sheet else None
@@ -114,10 +118,17 @@ def validate_extraction(*, studies: str, arms: str, included: str, arms_out: str
                                     multi_arm=multi_arm, impute_sd=impute_sd)
     except ValueError as error:
         raise InputErrors(contrast_sheet or arms, [str(error)]) from None
-    write_tsv(arm_table, arms_out, VALIDATED_ARM_COLUMNS,
-              sort_by=["outcome", "study_id", "timepoint", "group", "arm"])
-    write_tsv(contrasts, contrasts_out, CONTRAST_COLUMNS,
-              sort_by=["outcome", "study_id", "comparison"])
+    dependent = several_effects(contrasts, set(multilevel_outcomes))
+    if dependent:
+        raise InputErrors(", ".join(filter(None, [arms, contrast_sheet])), dependent)
+    # Both tables come sorted with es_id; the column is written only when a sheet gives one.
+    arm_columns = with_es_id(VALIDATED_ARM_COLUMNS, arm_table)
+    write_tsv(arm_table, arms_out, arm_columns, sort_by=[
+        c for c in ["outcome", "study_id", "timepoint", ES_ID, "group", "arm"]
+        if c in arm_columns])
+    contrast_columns = with_es_id(CONTRAST_COLUMNS, contrasts)
+    write_tsv(contrasts, contrasts_out, contrast_columns,
+              sort_by=[c for c in CONTRAST_ORDER if c in contrast_columns])
     write_tsv(study_table, studies_out, STUDY_OUT_COLUMNS, sort_by=["study_id"])
     per_outcome = {}
     for outcome_id in sorted(specs):

@@ -182,22 +182,26 @@ def report_tables(*, summary: str, counts: str, duplicates: str, maybe: str, agr
     if related:
         head = table_head(related, outputs["related"])
         shown = set(head.rows["record_id"]) | set(head.rows["related_record_id"])
-        _write_page(outputs["related"], related_page(
-            head, unique_titles(unique, shown) if unique else None))
+        titles, records = unique_titles(unique, shown) if unique else (None, 0)
+        _write_page(outputs["related"], related_page(head, titles,
+                                                     with_titles=records > 0))
     if rob_shares:
         _write_page(outputs["rob"], rob_page(read_tsv(rob_shares), tool=tool,
                                              disclosure=disclosure))
 
 
-def unique_titles(unique: str, record_ids: set[str]) -> pd.DataFrame:
-    """record_id and title of the records of ``unique.tsv`` in ``record_ids``, read chunk by
-    chunk (the table has a row per unique record)."""
-    chunks = [chunk[chunk["record_id"].isin(record_ids)]
-              for chunk in pd.read_csv(unique, sep="\t", dtype=str, keep_default_na=False,
-                                       na_values=[""], usecols=["record_id", "title"],
-                                       chunksize=100_000)]
-    return (pd.concat(chunks, ignore_index=True) if chunks
-            else pd.DataFrame(columns=["record_id", "title"]))
+def unique_titles(unique: str, record_ids: set[str]) -> tuple[pd.DataFrame, int]:
+    """record_id and title of the records of ``unique.tsv`` in ``record_ids``, and how many
+    records the table has, read chunk by chunk (the table has a row per unique record)."""
+    chunks, records = [], 0
+    for chunk in pd.read_csv(unique, sep="\t", dtype=str, keep_default_na=False,
+                             na_values=[""], usecols=["record_id", "title"],
+                             chunksize=100_000):
+        chunks.append(chunk[chunk["record_id"].isin(record_ids)])
+        records += len(chunk)
+    titles = (pd.concat(chunks, ignore_index=True) if chunks
+              else pd.DataFrame(columns=["record_id", "title"]))
+    return titles, records
 
 
 def outcomes_with_sensitivity(contrasts: str) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -34,22 +36,35 @@ def version_rows(summaries: Sequence[tuple[str, pd.DataFrame, pd.DataFrame]]) ->
     return table.sort_values(["outcome", "version"], kind="mergesort").reset_index(drop=True)
 
 
+def staged_archive(folder: str, files: Sequence[str]) -> str:
+    """Where the job finds an archive's files: the folder of its declared input files (staged
+    copies when jobs share no file system), or the configured folder when none is there (so
+    that the error names the configured path)."""
+    suffix = "/" + folder.strip("/") + "/"
+    for path in files:
+        normal = "/" + str(path).replace("\\", "/").lstrip("/")
+        if normal.endswith(suffix + Path(path).name):
+            return str(Path(path).parent)
+    return folder
+
+
 def update_changes(*, versions: Sequence[str], records: str, clusters: str, final: str,
                    included: str, arms: str, summary: str, sof: str, searches: str,
                    studies: str, stopping: str | None, outcomes: Sequence[Mapping],
-                   level: float, changes_out: str, versions_out: str, paragraph_out: str,
-                   page_out: str, plots: Mapping[str, Sequence[str]], audit: str,
-                   pubmed_date: str | None = None) -> None:
+                   changes_out: str, versions_out: str, paragraph_out: str, page_out: str,
+                   audit: str, pubmed_date: str | None = None,
+                   archive_files: Sequence[str] = ()) -> None:
     """Compare the current tables with the latest archived version; the per-version results
-    of every archived version for the cumulative plots; the update paragraph and page.
+    of every archived version (for :func:`versions_plot`); the update paragraph and page.
     An archive missing a file stops with an error naming it; archives are only read."""
-    from sysrev.plots.versions import versions_forest_plot
     from sysrev.update.archive import archive_paths, load_version
     from sysrev.update.changes import CHANGES_COLUMNS, changes_table, summary_numbers
     from sysrev.update.text import changes_page, update_paragraph
     from sysrev.workflow.search import load_searches
 
-    archived = [load_version(folder) for folder in versions]
+    # Read from the declared (possibly staged) files; named by the configured folder.
+    archived = [replace(load_version(staged_archive(folder, archive_files)), folder=folder)
+                for folder in versions]
     archived.sort(key=lambda v: v.search_date)
     previous = archived[-1]
     # This version's date: the latest search date of any source (searches.tsv, and the
@@ -87,16 +102,12 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
                 "numbers": numbers}, paragraph_out)
     with atomic_path(page_out) as handle:
         handle.write(changes_page(changes, previous_date=previous.search_date,
-                                  paragraph=paragraph, stopping=statement))
-    for outcome in outcomes:
-        rows = per_version[per_version["outcome"] == outcome["id"]].to_dict("records")
-        png, svg = plots[outcome["id"]]
-        versions_forest_plot(rows, png, svg, label=outcome["label"],
-                             measure=outcome["measure"], level=level,
-                             favours_left=outcome.get("favours_left", ""),
-                             favours_right=outcome.get("favours_right", ""))
+                                  paragraph=paragraph, stopping=statement,
+                                  link=os.path.relpath(changes_out,
+                                                       os.path.dirname(page_out) or ".")))
     write_audit(audit, stage="update",
-                inputs={"versions": [p for v in archived for p in archive_paths(v.folder)],
+                inputs={"versions": list(archive_files) or [
+                            p for v in archived for p in archive_paths(v.folder)],
                         "records": records, "clusters": clusters, "final_decisions": final,
                         "included": included, "arms": arms, "summary": summary, "sof": sof,
                         "searches": searches,
@@ -109,3 +120,15 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
                             "search_date": current_date})
     log.info("update_changes: %d changes since %s", int((changes["changed"] == "yes").sum()),
              previous.search_date)
+
+
+def versions_plot(*, versions: str, outcome: Mapping, level: float, png: str,
+                  svg: str) -> None:
+    """Draw one outcome's pooled result by review version (``versions.tsv``)."""
+    from sysrev.plots.versions import versions_forest_plot
+
+    table = read_tsv(versions)
+    rows = table[table["outcome"] == outcome["id"]].to_dict("records")
+    versions_forest_plot(rows, png, svg, label=outcome["label"], measure=outcome["measure"],
+                         level=level, favours_left=outcome.get("favours_left", ""),
+                         favours_right=outcome.get("favours_right", ""))

@@ -223,6 +223,26 @@ CASES = {
         fmt="bibtex", records=2,
         check=lambda t, p: t["authors"].tolist() == ["Smith, John; Li, Xiu; Okafor, Chidi",
                                                       "Smith, John; Li, Xiu"]),
+    # Issue 17: the older Embase.com CSV layout (ASReview's embase.csv test file: no
+    # accession column, the whole citation in Source, the DOI only in Open URL Link).
+    "embase_csv_older_layout": Case(
+        _write("embase.csv",
+               "Title,Original Title,Author Names,Correspondence Address,Editors,Source,"
+               "Abstract,Original Abstract,Emtree Drug Index Terms (Major Focus),"
+               "Emtree Drug Index Terms,Emtree Medical Index Terms (Major Focus),"
+               "Emtree Medical Index Terms,keywords,Drug Tradenames,Drug Manufacturer,"
+               "Device Tradenames,Device Manufacturer,Clinical Trial Numbers,Open URL Link,"
+               "Copyright\n"
+               "\"Duplication cysts: Diagnosis, management, and the role of endoscopic "
+               "ultrasound\",,\"Liu R., Adler D.G.\",,,Endoscopic Ultrasound (2014) 3:3 "
+               "(152-160). Date of Publication: 2014,An abstract.,,,,,,,,,,,,"
+               "http://sfx.library.uu.nl/utrecht?sid=EMBASE&issn=22267190&id=doi:10.4103%2F"
+               "2303-9027.138783&atitle=Duplication+cysts&volume=3,\"Copyright 2014\"\n"),
+        records=1,
+        check=lambda t, p: t.iloc[0][["journal", "year", "volume", "issue", "pages",
+                                      "doi"]].tolist() == [
+            "Endoscopic Ultrasound", "2014", "3", "3", "152-160",
+            "10.4103/2303-9027.138783"]),
     "wos_malformed_tag_real_file": Case(
         _shared("wos_tagged/metaknowledge__testFile.isi"), records=34,
         check=lambda t, p: t["authors"].dropna().str.contains("Gilles, H").any()),
