@@ -94,6 +94,53 @@ def test_a_decision_on_a_withdrawn_record_is_kept_and_reported(demo_run):
     assert "pubmed:30000003 is kept" in log
 
 
+def test_a_study_link_to_a_withdrawn_record_is_kept_and_reported(tmp_path, caplog):
+    """studies.csv naming a record its source's new search no longer returns: the link is
+    set aside and reported (like a decision on a withdrawn record), not "no such record";
+    a withdrawn main report says what to do."""
+    from sysrev.errors import InputErrors
+    from sysrev.screening import RecordMatcher
+    from sysrev.screening.studies import read_study_links
+    records = pd.DataFrame({"record_id": ["pubmed:1", "pubmed:2"], "source": ["pubmed"] * 2,
+                            "source_id": ["1", "2"], "pmid": ["1", "2"], "doi": [None] * 2,
+                            "title": ["One", "Two"], "year": ["2020"] * 2,
+                            "authors": ["A"] * 2})
+    matcher = RecordMatcher(records, pd.DataFrame({"record_id": ["pubmed:1", "pubmed:2"],
+                                                   "cluster_id": ["pubmed:1", "pubmed:2"]}))
+    finals = pd.DataFrame({"record_id": ["pubmed:1", "pubmed:2"], "stage": ["full_text"] * 2,
+                           "final_decision": ["include"] * 2})
+    path = tmp_path / "studies.csv"
+    path.write_text("study_id,record_id,role\nS1,pubmed:1,main\nS1,pubmed:3,secondary\n"
+                    "S2,pubmed:2,main\n", encoding="utf-8")
+    with pytest.raises(InputErrors, match="no such record 'pubmed:3'"):
+        read_study_links(path, matcher, finals)
+    with caplog.at_level("WARNING"):
+        links, aside = read_study_links(path, matcher, finals, {"pubmed:3"})
+    assert links["record_id"].tolist() == ["pubmed:1", "pubmed:2"]
+    assert aside == [{"study_id": "S1", "record_id": "pubmed:3", "role": "secondary",
+                      "file": str(path), "line": 3}]
+    assert any("pubmed:3" in r.getMessage() and "kept" in r.getMessage()
+               for r in caplog.records)
+    path.write_text("study_id,record_id,role\nS1,pubmed:1,secondary\nS1,pubmed:3,main\n"
+                    "S2,pubmed:2,main\n", encoding="utf-8")
+    with pytest.raises(InputErrors, match="main report pubmed:3 was withdrawn"):
+        read_study_links(path, matcher, finals, {"pubmed:3"})
+
+
+def test_search_audit_gives_date_limits_and_the_methods_say_them(demo_run):
+    audit = json.loads((demo_run / RESULTS / "audit/search.json").read_text())
+    snapshots = {s["source"]: s.get("snapshot") for s in audit["parameters"]["sources"]}
+    assert snapshots["ctgov"]["date_limit"] == \
+        "AREA[StudyFirstPostDate]RANGE[MIN,2026-01-31]"
+    assert snapshots["europepmc"]["date_limit"] == "FIRST_PDATE:[1900-01-01 TO 2026-01-31]"
+    assert {s: snapshots[s]["records_after_search_date"]
+            for s in ("ctgov", "europepmc", "citations")} == {
+        "ctgov": 0, "europepmc": 0, "citations": 0}
+    methods = (demo_run / RESULTS / "report/methods.html").read_text()
+    assert "AREA[StudyFirstPostDate]RANGE[MIN,2026-01-31]" in methods
+    assert "elink has no date limit" in methods
+
+
 def test_prisma_registers_and_other_methods_arms(demo_run):
     counts = json.loads((demo_run / RESULTS / "prisma/counts.json").read_text())
     ident = counts["identification"]

@@ -302,7 +302,7 @@ def _citation_chase_paragraph(sources: list[dict], other: dict | None) -> str:
             "through PubMed's citation links (Entrez elink, pubmed_pubmed_citedin and "
             f"pubmed_pubmed_refs) on {html.escape(str(chase['search_date']))}; the records "
             f"found were deduplicated against the database and register searches.{found} "
-            f"{html.escape(DATE_NOTE[0].upper() + DATE_NOTE[1:])}"
+            f"{html.escape(DATE_NOTE)}"
             f"{_left_out(chase)}. "
             f"Coverage: {html.escape(COVERAGE_NOTE)}, so the chase does not replace reading "
             "the included studies' reference lists.</p>")

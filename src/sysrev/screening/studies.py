@@ -8,6 +8,7 @@ reports of one study).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -19,13 +20,38 @@ from sysrev.screening.matching import RecordMatcher
 
 ROLES = ("main", "secondary")
 
+log = logging.getLogger(__name__)
+
 
 def load_study_links(path: str | Path, matcher: RecordMatcher,
                      finals: pd.DataFrame) -> pd.DataFrame:
     """Load ``studies.csv`` (``study_id, record_id, role``): which included report belongs to
     which study. Every report included at full text must belong to exactly one study, with
     one ``main`` report per study."""
+    return read_study_links(path, matcher, finals)[0]
+
+
+def read_study_links(path: str | Path, matcher: RecordMatcher, finals: pd.DataFrame,
+                     withdrawn: set[str] | frozenset[str] = frozenset()
+                     ) -> tuple[pd.DataFrame, list[dict]]:
+    """:func:`load_study_links`, with the links to ``withdrawn`` records (no longer returned
+    by their source's new search, so in no record table) kept in the file but set aside:
+    logged and reported (the second value: study, record, role, file, line) instead of
+    failing as "no such record", as decisions on withdrawn records are."""
     table = load_csv(path, required=STUDY_LINK_COLUMNS)
+    gone = table["record_id"].isin(set(withdrawn)) & pd.Series(
+        [matcher.match(record_id=r).unique_record_id is None for r in table["record_id"]],
+        index=table.index, dtype=bool)
+    aside = table[gone]
+    report = [{"study_id": r["study_id"], "record_id": r["record_id"], "role": r["role"],
+               "file": str(path), "line": int(r[LINE])} for _, r in aside.iterrows()]
+    for entry in report:
+        log.warning("%s, line %s: the link of %s to study %s (%s) is kept, but the record is "
+                    "no longer returned by its source's new search (withdrawn in the update "
+                    "table); it is not part of this run's studies", path, entry["line"],
+                    entry["record_id"], entry["study_id"], entry["role"])
+    withdrawn_main = {e["study_id"]: e["record_id"] for e in report if e["role"] == "main"}
+    table = table[~gone].reset_index(drop=True)
     included = set(finals[(finals["stage"] == "full_text")
                           & (finals["final_decision"] == "include")]["record_id"])
     problems = []
@@ -54,11 +80,13 @@ def load_study_links(path: str | Path, matcher: RecordMatcher,
         problems.append(f"report {record} is included at full text but linked to no study")
     for study, group in table.groupby("study_id"):
         if (group["role"] == "main").sum() != 1:
+            why = (f"; its main report {withdrawn_main[study]} was withdrawn by its source's "
+                   "new search: make another report main" if study in withdrawn_main else "")
             problems.append(f"study {study} needs exactly one 'main' report "
-                            f"(has {(group['role'] == 'main').sum()})")
+                            f"(has {(group['role'] == 'main').sum()}){why}")
     if problems:
         raise InputErrors(path, problems)
-    return table
+    return table, report
 
 
 def check_studies_exist(path: str | Path, links: pd.DataFrame, study_ids: set[str]) -> None:

@@ -50,8 +50,9 @@ SEEDS_PER_REQUEST = 1
 #: PubMed entry date (``PubMedPubDate PubStatus="entrez"``, PubMed's ``edat``): a record
 #: that entered PubMed after the search date is logged, counted in the provenance
 #: (``after_search_date``) and left out of the record table, its links and versions.
-DATE_NOTE = ("elink has no date limit, so the records found were cut at the search date by "
-             "their PubMed entry date; records entered in PubMed after it were left out")
+DATE_NOTE = ("Entrez elink has no date limit, so the records found were cut at the search "
+             "date by their PubMed entry date; records entered in PubMed after it were left "
+             "out")
 _ENTREZ_DATE = re.compile(rb'<PubMedPubDate PubStatus="entrez">\s*<Year>(\d{4})</Year>\s*'
                           rb'<Month>(\d{1,2})</Month>\s*(?:<Day>(\d{1,2})</Day>)?')
 COVERAGE_NOTE = ("PubMed's citation links (elink pubmed_pubmed_citedin and "

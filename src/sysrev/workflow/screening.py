@@ -12,7 +12,7 @@ from sysrev.audit import write_audit
 from sysrev.columns import FINAL_DECISION_COLUMNS, INCLUDED_COLUMNS
 from sysrev.dedup import read_clusters
 from sysrev.screening import (RecordMatcher, ScreeningRules, check_decisions, final_decisions,
-                              load_generic, load_study_links)
+                              load_generic)
 from sysrev.screening.agreement import (AGREEMENT_COLUMNS, CONFLICT_COLUMNS, agreement_table,
                                         conflicts_table)
 from sysrev.screening.decisions import DECISION_TABLE_COLUMNS
@@ -95,7 +95,12 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     unused_full_text = unused_full_text_decisions(decisions, finals)
     for message in unused_full_text:
         log.warning("%s", message)
-    links = load_study_links(studies, matcher, finals)
+    from sysrev.screening.studies import read_study_links
+    from sysrev.workflow.sources import withdrawn_records
+    # A link to a withdrawn record is kept and reported, like a decision on one.
+    links, links_withdrawn = read_study_links(
+        studies, matcher, finals,
+        withdrawn_records(withdrawn_from) if withdrawn_from else frozenset())
 
     if previous_records:
         # The archived record table of the previous version knows every source's records.
@@ -175,6 +180,8 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         # Only when there are any: an audit otherwise stays as it was.
                         **({"decisions_on_withdrawn_records": on_withdrawn}
                            if on_withdrawn else {}),
+                        **({"study_links_to_withdrawn_records": links_withdrawn}
+                           if links_withdrawn else {}),
                         "resolved_by_consensus": int((conflict["resolution"] ==
                                                       "consensus").sum()),
                         "pending": int(len(pending)),
