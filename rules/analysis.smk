@@ -56,7 +56,9 @@ rule forest_plot:
         pooled=rules.meta_analysis.output.pooled,
         studies=rules.validate_extraction.output.studies,
         sheet=get_sheet("extraction.studies"),
-        code=code_of("src/sysrev/plots/forest.py", "src/sysrev/study_order.py",
+        rob=get_forest_rob,
+        code=code_of("src/sysrev/plots/forest.py", "src/sysrev/plots/rob.py",
+                      "src/sysrev/rob.py", "src/sysrev/study_order.py",
                       "src/sysrev/workflow/analysis.py"),
     output:
         png=report(
@@ -74,6 +76,7 @@ rule forest_plot:
         treatment_label=config["analysis"]["treatment_label"],
         control_label=config["analysis"]["control_label"],
         study_order=config["report"]["study_order"],
+        rob_tool=config["report"]["risk_of_bias_tool"],
     benchmark:
         "<benchmarks>/forest_plot/{outcome}.tsv"
     resources:

@@ -166,6 +166,14 @@ def get_sheet(key):
     return sheet
 
 
+def get_forest_rob(wildcards):
+    """The risk-of-bias judgements sheet for the forest plots' RoB columns, or none when
+    ``report.forest_rob`` is false."""
+    if not config["report"].get("forest_rob", True):
+        return []
+    return configured_sheet(config, "report.risk_of_bias")
+
+
 def get_previous_version(wildcards):
     """included.tsv of the previous version of the review (updated reviews only)."""
     previous = configured_previous_version(config)

@@ -13,4 +13,5 @@ with rule_log(snakemake.log[0]):
                 outcome=snakemake.params.outcome,
                 treatment_label=snakemake.params.treatment_label,
                 control_label=snakemake.params.control_label,
-                study_order=snakemake.params.study_order, sheet=snakemake.input.sheet)
+                study_order=snakemake.params.study_order, sheet=snakemake.input.sheet,
+                rob=snakemake.input.rob or None, rob_tool=snakemake.params.rob_tool)

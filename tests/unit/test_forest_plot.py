@@ -233,3 +233,59 @@ def test_footnotes_name_studies_by_label_and_level_in_totals(tmp_path):
     assert "Total (90% CI)" in texts
     assert drawn["rows"] == ["S2", "S0", "S1"]           # by year: 2009, 2010, 2012
     assert "Prediction interval" not in texts
+
+
+def _judgements(tool, by_study):
+    domains = list(tool.domains) + ["overall"]
+    return pd.DataFrame([{"study_id": s, "domain": d, "judgement": v, "support": "test"}
+                         for s, values in by_study.items() for d, v in zip(domains, values)])
+
+
+def _dots(fig, gid):
+    from matplotlib.colors import to_hex
+    return [(tuple(c.get_offsets()[0]), to_hex(c.get_facecolor()[0]))
+            for ax in fig.axes for c in ax.collections if c.get_gid() == gid]
+
+
+def test_risk_of_bias_columns_one_dot_per_judged_domain_in_robvis_colours(tmp_path):
+    from sysrev.plots.rob import COLOURS
+    from sysrev.rob import ROB2
+    effects, pooled = _continuous(3)
+    rob = _judgements(ROB2, {"S0": ["Low", "Low", "Some concerns", "Low", "High", "High"],
+                             "S2": ["Low"] * 6})
+    drawn = forest_plot(effects, pooled, tmp_path / "r.png", tmp_path / "r.svg", dpi=60,
+                        rob=rob, rob_tool=ROB2)
+    fig = drawn["figure"]
+    headers = [t.get_text() for t in _texts(fig) if t.get_gid() == "rob_header"]
+    assert headers == ["D1", "D2", "D3", "D4", "D5", "Overall"]
+    dots = _dots(fig, "rob_dot")
+    # Six dots for each judged study, none for S1 (an empty cell), in the robvis colours.
+    assert len(dots) == 12
+    y_of = drawn["row_y"]
+    row_colours = {s: [c for (x, y), c in dots if y == y_of[s]] for s in ("S0", "S1", "S2")}
+    assert row_colours["S1"] == []
+    assert row_colours["S0"] == [COLOURS[v].lower() for v in
+                                 ["Low", "Low", "Some concerns", "Low", "High", "High"]]
+    assert row_colours["S2"] == [COLOURS["Low"].lower()] * 6
+    key = [t.get_text() for t in _texts(fig) if t.get_gid() == "rob_key"][0]
+    assert "(D1) Randomisation process" in key and "(D5) Selection of the reported result" in key
+    levels = [t.get_text() for t in _texts(fig) if t.get_gid() == "rob_key_level"]
+    assert levels == list(ROB2.judgements)
+
+
+def test_risk_of_bias_columns_robins_i_domains_and_off_without_judgements(tmp_path):
+    from sysrev.rob import ROBINS_I
+    effects, pooled = _continuous(2)
+    rob = _judgements(ROBINS_I, {"S1": ["Low", "Moderate", "Low", "Serious", "Low", "Low",
+                                        "Critical", "Critical"]})
+    drawn = forest_plot(effects, pooled, tmp_path / "r.png", tmp_path / "r.svg", dpi=60,
+                        rob=rob, rob_tool=ROBINS_I)
+    headers = [t.get_text() for t in _texts(drawn["figure"]) if t.get_gid() == "rob_header"]
+    assert headers == [f"D{i}" for i in range(1, 8)] + ["Overall"]
+    assert len(_dots(drawn["figure"], "rob_dot")) == 8
+    # No judgement for any study of the plot (or none given): the plot has no RoB columns.
+    for table in (rob.assign(study_id="OTHER"), None):
+        drawn = forest_plot(effects, pooled, tmp_path / "n.png", tmp_path / "n.svg", dpi=60,
+                            rob=table, rob_tool=ROBINS_I)
+        assert drawn["rob_columns"] == []
+        assert not [t for t in _texts(drawn["figure"]) if t.get_gid() == "rob_header"]

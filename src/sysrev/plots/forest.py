@@ -20,7 +20,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
+from sysrev.plots.rob import COLOURS, SYMBOLS, key_levels  # noqa: E402
 from sysrev.tables import atomic_path  # noqa: E402
+
+# Risk-of-bias columns, as RevMan draws them beside the graph: width per column (inches)
+# and the gap between the graph and the first column.
+ROB_COLUMN_IN = 0.24
+ROB_GAP_IN = 0.3
 
 RATIO = ("RR", "OR")
 ROW_HEIGHT_IN = 0.28
@@ -173,6 +179,44 @@ def _build_rows(effects: pd.DataFrame, pooled: dict, binary: bool,
     return rows
 
 
+def _rob_columns(rob: pd.DataFrame | None, tool, effects: pd.DataFrame):
+    """The risk-of-bias columns (the tool's domains and ``overall``) and each judged study's
+    judgements by domain; no columns when no study of the plot has a judgement."""
+    if rob is None or tool is None or rob.empty:
+        return [], {}
+    shown = rob[rob["study_id"].isin(set(effects["study_id"]))]
+    if shown.empty:
+        return [], {}
+    columns = list(tool.domains) + ["overall"]
+    judged: dict[str, dict[str, str]] = {}
+    for study, domain, value in shown[["study_id", "domain", "judgement"]].itertuples(
+            index=False):
+        judged.setdefault(study, {})[domain] = value
+    judged = {s: {d: v[d] for d in columns if d in v} for s, v in judged.items()}
+    return columns, judged
+
+
+def _rob_key_rows(tool, judged: dict) -> list[_Row]:
+    """The key under the plot: the tool's domains by name, then the judgements (coloured
+    dots, every level of the tool as the risk-of-bias figures show it)."""
+    lines = [f"Risk of bias legend ({tool.name})"]
+    lines += [f"({d}) {name}" for d, name in tool.domains.items()]
+    lines.append("(Overall) Overall risk of bias")
+    table = pd.DataFrame({"judgement": [v for j in judged.values() for v in j.values()]})
+    return [_Row("blank", lines=1),
+            _Row("note", "\n".join(lines), lines=len(lines), data={"gid": "rob_key"}),
+            _Row("rob_levels", "", data={"levels": key_levels(tool, table)})]
+
+
+def _rob_dot(ax, x: float, y: float, value: str, gid: str) -> None:
+    """One judgement: a dot in its robvis colour with its symbol (for readers who do not
+    tell the colours apart)."""
+    ax.scatter([x], [y], s=62, color=COLOURS[value], edgecolors="black", linewidths=0.3,
+               zorder=3, gid=gid, clip_on=False)
+    ax.text(x, y, SYMBOLS[value], fontsize=5.5, ha="center", va="center", weight="bold",
+            zorder=4, gid=f"{gid}_symbol")
+
+
 # Symmetric ratio-scale limits RevMan offers, with the ticks it draws for each.
 RATIO_SCALES = [(2, [0.5, 0.7, 1, 1.5, 2]), (5, [0.2, 0.5, 1, 2, 5]),
                 (10, [0.1, 0.2, 0.5, 1, 2, 5, 10]), (20, [0.05, 0.2, 1, 5, 20]),
@@ -245,7 +289,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                 control_label: str = "Control", favours_left: str = "Favours treatment",
                 favours_right: str = "Favours control", prediction_interval: bool = False,
                 labels: dict[str, str] | None = None, order: str = "year",
-                entered: list[str] | None = None, dpi: int = 300) -> dict:
+                entered: list[str] | None = None, dpi: int = 300,
+                rob: pd.DataFrame | None = None, rob_tool=None) -> dict:
     """Draw one outcome's forest plot and save it as PNG (at ``dpi``), SVG and, when
     ``path_pdf`` is given, PDF.
 
@@ -257,6 +302,12 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     ``labels`` (study id to label) names the studies of the footnotes (those not
     analysable); ``order`` is the study order (:mod:`sysrev.study_order`), ``entered`` the
     study ids as entered (for ``as_entered``).
+
+    ``rob`` (the validated judgements table of :func:`sysrev.rob.load_rob`, with its
+    ``rob_tool``) adds the risk-of-bias columns RevMan draws right of the graph: one dot per
+    domain and the overall, in the colours of :mod:`sysrev.plots.rob`, an empty cell for a
+    study without a judgement, and a key of the domains and judgements under the plot. When
+    no study of the plot has a judgement, no columns are drawn.
 
     The layout follows RevMan 5: the study columns, then the effect as text and the graph
     under one method header each; the axis right under the last row drawn in the graph, the
@@ -286,6 +337,9 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     drew_pi = bool(prediction_interval and k > 1 and random.get("pi_lb") is not None
                    and math.isfinite(random["pi_lb"]))
     rows = _build_rows(effects, pooled, binary, labels, level_text, drew_pi)
+    rob_cols, judged = _rob_columns(rob, rob_tool, effects)
+    if rob_cols:
+        rows += _rob_key_rows(rob_tool, judged)
 
     # Columns (figure fraction; numbers are right-aligned at their x, text left-aligned).
     width_in = 11.5
@@ -300,6 +354,12 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
         sub, last_t, last_c = ("Mean", "SD", "Total"), "t3", "c3"
         graph = (0.685, 0.975)
 
+    # The RoB columns widen the figure; every x above stays in units of the 11.5-inch layout
+    # (the table axes run past 1), so the columns sit right of it.
+    base_in = width_in
+    if rob_cols:
+        width_in += ROB_GAP_IN + ROB_COLUMN_IN * (len(rob_cols) + 1.5)
+    scale = base_in / width_in
     line = 0.62
     gap = {"study": 0.38, "total": 0.38, "header": 0.38, "pi": 0.38, "events": 0.3}
     body = sum(max(r.lines, 1) * line + gap.get(r.kind, 0.1) for r in rows)
@@ -308,9 +368,9 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     table = fig.add_axes([0.01, 0.01, 0.98, 0.98])
     table.set_axis_off()
     # The graph axes share the table's y; its x in data units maps onto the graph column.
-    plot = fig.add_axes([0.01 + 0.98 * graph[0], 0.01, 0.98 * (graph[1] - graph[0]), 0.98],
-                        sharey=table)
-    table.set_xlim(0, 1)
+    plot = fig.add_axes([0.01 + 0.98 * graph[0] * scale, 0.01,
+                         0.98 * (graph[1] - graph[0]) * scale, 0.98], sharey=table)
+    table.set_xlim(0, 1 / scale)
     table.set_ylim(-4, top)
 
     title = pooled.get("label") or ""
@@ -340,7 +400,18 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     table.text((graph[0] + graph[1]) / 2, header_y, method, fontsize=FONT, weight="bold",
                ha="center", va="center", gid="method_graph")
     rule_y = header_y - 1.0
-    table.plot([0, 1], [rule_y] * 2, color="black", lw=0.6)
+    table.plot([0, 1 / scale], [rule_y] * 2, color="black", lw=0.6)
+    unit_in = 0.98 * base_in  # inches per x unit of the table
+    rob_x = {d: 1.0 + (ROB_GAP_IN + ROB_COLUMN_IN * (i + 0.5 + (i == len(rob_cols) - 1) * 0.5))
+             / unit_in for i, d in enumerate(rob_cols)}
+    if rob_cols:
+        first, last = rob_x[rob_cols[0]], rob_x[rob_cols[-1]]
+        table.text((first + last) / 2, header_y + 0.9, "Risk of bias", fontsize=FONT,
+                   weight="bold", ha="center", va="center", gid="rob_title")
+        table.plot([first - 0.008, last + 0.008], [header_y + 0.5] * 2, color="black", lw=0.5)
+        for d, x in rob_x.items():
+            table.text(x, header_y, "Overall" if d == "overall" else d, fontsize=FONT - 1.5,
+                       weight="bold", ha="center", va="center", gid="rob_header")
 
     low = np.concatenate([effects["ci_lower"].astype(float), [random["ci_lb"]]])
     high = np.concatenate([effects["ci_upper"].astype(float), [random["ci_ub"]]])
@@ -382,7 +453,7 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
         if row.kind in ("note", "footnote"):
             style["va"] = "top"
         table.text(col["study"], y_mid if row.kind not in ("note", "footnote") else y + 0.28,
-                   row.text, **style, gid=f"row_{row.kind}")
+                   row.text, **style, gid=row.data.get("gid", f"row_{row.kind}"))
         d = row.data
         if row.kind == "study":
             study_rows.append(d["study_id"])
@@ -399,6 +470,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
             for key, value in values:
                 cell(col[key], y_mid, value)
             cell(col["weight"], y_mid, f"{float(d['weight_random']):.1f}%")
+            for domain, value in judged.get(d["study_id"], {}).items():
+                _rob_dot(table, rob_x[domain], y_mid, value, gid="rob_dot")
             lo, hi, mid = float(d["ci_lower"]), float(d["ci_upper"]), float(d["yi"])
             table.text(col["effect"], y_mid, effect_text((mid, lo, hi)), fontsize=FONT,
                        va="center")
@@ -433,6 +506,13 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                        va="center")
             last_graph_y = y_mid
             row_y["Prediction interval"] = y_mid
+        elif row.kind == "rob_levels":
+            x = col["study"] + 0.008
+            for value in row.data["levels"]:
+                _rob_dot(table, x, y_mid, value, gid="rob_key_dot")
+                table.text(x + 0.012, y_mid, value, fontsize=FONT - 0.7, va="center",
+                           gid="rob_key_level")
+                x += 0.024 + 0.0062 * len(value)
         elif row.kind == "events":
             cell(col["t1"], y_mid, _count(d["events_treatment"]))
             cell(col["c1"], y_mid, _count(d["events_control"]))
@@ -451,7 +531,7 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
     plot.patch.set_alpha(0)
 
     save_figure(fig, path_png, path_svg, path_pdf, dpi)
-    return {"rows": study_rows, "row_y": row_y, "xlim": (xmin, xmax),
+    return {"rows": study_rows, "rob_columns": rob_cols, "rob": judged, "row_y": row_y, "xlim": (xmin, xmax),
             "ticks": list(zip(ticks, tick_labels)), "axis_y": axis_y,
             "clipped": sorted(set(clipped)), "prediction_interval": drew_pi,
             "diamonds": diamonds, "subgroups": [r.text for r in rows if r.kind == "header"],

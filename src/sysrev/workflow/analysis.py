@@ -80,10 +80,15 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
 
 def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outcome: Mapping,
                 treatment_label: str, control_label: str, studies: str | None = None,
-                study_order: str = "year", sheet: str | None = None) -> None:
+                study_order: str = "year", sheet: str | None = None,
+                rob: str | None = None, rob_tool: str = "rob2") -> None:
     """Draw one outcome's forest plot; ``studies`` (studies.tsv) gives the labels of the
     studies named in footnotes, ``study_order`` the order of the rows (``sheet``, the
-    extraction sheet, for ``as_entered``)."""
+    extraction sheet, for ``as_entered``). ``rob``, the risk-of-bias judgements sheet
+    (validated against ``rob_tool`` and the included studies, as the risk-of-bias figures
+    validate it), adds the risk-of-bias columns; none or empty (``report.forest_rob:
+    false``) draws the plot without them."""
+    from sysrev.rob import TOOLS, load_rob
     from sysrev.analysis import EFFECT_NUMERIC
     from sysrev.plots.forest import forest_plot as draw_forest
     labels, entered = {}, None
@@ -92,6 +97,11 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
         labels = dict(zip(study_table["study_id"], study_table["label"]))
     if study_order == "as_entered":
         entered = entered_order(sheet)
+    judgements = tool = None
+    if rob:
+        tool = TOOLS[rob_tool]
+        judgements = load_rob(rob, tool, set(read_tsv(studies)["study_id"]) if studies
+                              else set())
     table = read_tsv(effects)
     for col in EFFECT_NUMERIC:
         table[col] = pd.to_numeric(table[col])
@@ -102,7 +112,8 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
                 favours_left=outcome.get("favours_left", "Favours treatment"),
                 favours_right=outcome.get("favours_right", "Favours control"),
                 prediction_interval=bool(result.get("show_prediction_interval")),
-                labels=labels, order=study_order, entered=entered)
+                labels=labels, order=study_order, entered=entered, rob=judgements,
+                rob_tool=tool)
 
 
 def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
