@@ -19,7 +19,7 @@ rule screen_records:
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
                       "src/sysrev/screening/studies.py", "src/sysrev/screening/prioritise.py",
                       "src/sysrev/screening/stopping.py", "src/sysrev/workflow/screening.py",
-                      "src/sysrev/workflow/sources.py"),
+                      "src/sysrev/workflow/sources.py", "src/sysrev/dedup/normalise.py"),
     output:
         final="<results>/screening/final_decisions.tsv",
         included="<results>/screening/included.tsv",
