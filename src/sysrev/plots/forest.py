@@ -204,7 +204,9 @@ def _rob_key_rows(tool, judged: dict) -> list[_Row]:
     lines.append("(Overall) Overall risk of bias")
     table = pd.DataFrame({"judgement": [v for j in judged.values() for v in j.values()]})
     return [_Row("blank", lines=1),
-            _Row("note", "\n".join(lines), lines=len(lines), data={"gid": "rob_key"}),
+            # A note's text runs about 3/4 of a row per line: reserve no more than that.
+            _Row("note", "\n".join(lines), lines=math.ceil(0.75 * len(lines)),
+                 data={"gid": "rob_key"}),
             _Row("rob_levels", "", data={"levels": key_levels(tool, table)})]
 
 
