@@ -247,7 +247,7 @@ CONFIG = "config/config.yaml"
     ("  reviewers_required: 2\n", "  reviewers_required: [2\n",
      "config/config.yaml, line {line}, column 21: invalid YAML"),
     ("title: Denosumab versus", "title: Dénosumab versus",
-     "config/config.yaml, line {line}: not UTF-8"),
+     "config/config.yaml, line {first_non_ascii}: not UTF-8"),
     # Issue 17: the last of two keys won silently; an alias bomb hung; an unquoted date gave
     # a schema dump; markup reached snakemake --report's page live.
     ("  level: 95\n", "  level: 95\n  level: 90\n",
@@ -264,7 +264,11 @@ def test_bad_config_stops_before_any_job(work, old, new, message):
     text = (work / CONFIG).read_text(encoding="utf-8")
     # the line of the edit (YAML reports an unclosed flow sequence on the line after it)
     line = text[:text.index(old)].count("\n") + 1 + ("[" in new) + (new.count("level") > 1)
-    message = message.format(line=line)
+    # saved as Latin-1, the file's first non-ASCII character is its first byte that is not UTF-8
+    edited = text.replace(old, new, 1)
+    first_non_ascii = next(number for number, content in enumerate(edited.splitlines(), 1)
+                           if not content.isascii())
+    message = message.format(line=line, first_non_ascii=first_non_ascii)
     edit(work / CONFIG, old, new, encoding="latin-1" if "é" in new else "utf-8")
     before = {p: p.stat().st_mtime for p in (work / "results").rglob("*") if p.is_file()}
     result = run_snakemake(work)

@@ -1,5 +1,6 @@
 """A living-review update: a new search date with new records, old decisions kept."""
 
+import hashlib
 import json
 import shutil
 
@@ -38,6 +39,12 @@ def _add_snapshot(work, old_date, new_date):
                        "maxdate": new_date.replace("-", "/")})
     if "pmids" in provenance:
         provenance["pmids"] = sorted(provenance["pmids"] + NEW_PMIDS)
+    # A retrieval records each file's digest; snapshots are verified against them when read.
+    for entry in provenance.get("files", []):
+        if entry["file"] == "records.xml":
+            entry["records"] += len(NEW_PMIDS)
+            entry["sha256"] = hashlib.sha256(
+                (pubmed / new_date / "records.xml").read_bytes()).hexdigest()
     (pubmed / new_date / "provenance.json").write_text(json.dumps(provenance, indent=2))
 
 
