@@ -17,7 +17,6 @@ hand search of reference lists.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -33,7 +32,8 @@ from sysrev.search.adapters import (check_spec, file_entries, PageStore, public_
                                     read_provenance_checked, snapshot_record_table,
                                     version_of)
 from sysrev.search.batch_store import PROVENANCE
-from sysrev.search.efetch_scan import EutilsResponseError, NcbiError, scan_pubmed_set
+from sysrev.search.efetch_scan import (EutilsResponseError, NcbiError, article_digests,
+                                        scan_pubmed_set)
 from sysrev.search.entrez_client import EntrezClient, EntrezSettings
 from sysrev.search.offline import NoNetwork
 from sysrev.search.pubmed_xml import parse_pubmed_xml
@@ -291,9 +291,6 @@ def versions(snapshot_dir: str | Path) -> dict[str, str]:
     late = after_search_date(snapshot_dir)
     _, efetch = _pages(Path(snapshot_dir))
     for path in efetch:
-        data = path.read_bytes()
-        for article in scan_pubmed_set(data).articles:
-            if article.pmid in late:
-                continue
-            out[article.pmid] = hashlib.sha256(data[article.start:article.end]).hexdigest()[:16]
+        out.update({pmid: digest for pmid, digest in article_digests(path.read_bytes()).items()
+                    if pmid not in late})
     return out

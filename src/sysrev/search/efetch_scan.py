@@ -12,6 +12,7 @@ Bio.Entrez (:mod:`sysrev.search.pubmed_xml`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from xml.parsers import expat
@@ -148,3 +149,10 @@ def without_articles(data: bytes, scanned: ScannedSet, drop: set[str]) -> bytes:
             position = article.end
     pieces.append(data[position:])
     return b"".join(pieces)
+
+
+def article_digests(data: bytes) -> dict[str, str]:
+    """PMID -> a short digest of that article's XML as PubMed gave it, for every article of a
+    PubmedArticleSet: a record's version, so that a revised record shows as changed."""
+    return {article.pmid: hashlib.sha256(data[article.start:article.end]).hexdigest()[:16]
+            for article in scan_pubmed_set(data).articles}

@@ -7,7 +7,6 @@ module with ``retrieve``/``read``/``versions`` and one entry here.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -53,13 +52,11 @@ def _pubmed_read(snapshot_dir: Path, spec: Mapping[str, Any] | None = None) -> p
 
 def pubmed_versions(snapshot_dir: Path) -> dict[str, str]:
     """PMID -> a digest of the record's XML as PubMed gave it (a revised record changes)."""
-    from sysrev.search.efetch_scan import scan_pubmed_set
+    from sysrev.search.efetch_scan import article_digests
     from sysrev.search.snapshot import snapshot_files
     out = {}
     for path in snapshot_files(snapshot_dir):
-        data = path.read_bytes()
-        for article in scan_pubmed_set(data).articles:
-            out[article.pmid] = hashlib.sha256(data[article.start:article.end]).hexdigest()[:16]
+        out.update(article_digests(path.read_bytes()))
     return out
 
 
