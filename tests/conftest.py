@@ -35,9 +35,10 @@ def _chose_workers(config) -> bool:
 def pytest_cmdline_main(config):
     """pyproject's addopts start two pytest-xdist workers, which pays for a folder or the whole
     suite; a run of named test files or ids is faster in one process (starting the workers
-    costs more than it saves), unless ``-n`` is given on the command line."""
-    if getattr(config.option, "numprocesses", None) and _names_only_files(config) \
-            and not _chose_workers(config):
+    costs more than it saves), unless ``-n`` is given on the command line. ``--pdb`` needs
+    one process too."""
+    if getattr(config.option, "numprocesses", None) and not _chose_workers(config) \
+            and (_names_only_files(config) or config.getoption("usepdb", False)):
         config.option.numprocesses = 0
         config.option.dist = "no"
 
