@@ -175,3 +175,28 @@ def test_two_articles_of_one_export_are_not_joined_through_a_third_record():
     assert cluster["zotero:1"] != cluster["zotero:2"]
     # The stronger link (identical titles) wins.
     assert cluster["mendeley:1"] == cluster["zotero:1"]
+
+
+# ------------------------------------------------------------ the labelled sets, whole
+
+TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "dedup"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TESTDATA.is_dir(), reason="../shared/testdata not present")
+def test_labelled_sets_keep_their_precision_and_recall():
+    """The rules above on every labelled set of ../shared/testdata (as the benchmark reads
+    them): no false pair, and recall not below what these rules gave (issue 17, measured
+    with benchmarks/bench_dedup.py accuracy)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bench_dedup
+
+    floor = {"asysd_diabetes": 0.997, "bibdedupe_cytology_screening": 0.9988,
+             "bibdedupe_special_cases": 1.0}
+    for name, (records, truth) in bench_dedup.load_sets().items():
+        ours, _ = bench_dedup.sysrev_clusters(records, threads=1)
+        scores = bench_dedup.metrics(ours, truth)
+        assert scores["precision"] == 1.0, name
+        assert scores["recall"] >= floor[name], name

@@ -234,13 +234,18 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
     # A title written in two languages ("Utilidad de …; Are antimicrobials …") is compared
     # part by part with the other record's title: one language may be all the other has.
     has_parts = np.fromiter(map(bool, p.parts), dtype=bool, count=len(p.parts))
-    for k in np.nonzero((has_parts[a] | has_parts[b]) & (title < TITLE_DUPLICATE))[0]:
-        best = title[k]
+    rows, left, right = [], [], []
+    for k in np.nonzero((has_parts[a] | has_parts[b]) & (title < TITLE_DUPLICATE))[0].tolist():
         for parts, other in ((p.parts[a[k]], tb[k]), (p.parts[b[k]], ta[k])):
-            for part in parts:
-                if len(part) >= MIN_TITLE_LENGTH and len(other) >= MIN_TITLE_LENGTH:
-                    best = max(best, fuzz.ratio(part, other))
-        title[k] = best
+            if len(other) >= MIN_TITLE_LENGTH:
+                for part in parts:
+                    if len(part) >= MIN_TITLE_LENGTH:
+                        rows.append(k)
+                        left.append(part)
+                        right.append(other)
+    if rows:
+        np.maximum.at(title, np.asarray(rows, dtype=np.int64), process.cpdist(
+            left, right, scorer=fuzz.ratio, workers=threads).astype(np.float64))
     title = np.where(no_title, np.nan, title)
 
     aa, ab = authors[a], authors[b]
