@@ -353,7 +353,7 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1) -> PairScores
         ~short_title & ~truncated & (title >= TITLE_DUPLICATE) & (year == 0) & (volume == 0) & \
         (pages == 0) & (issue != 2) & same_first & author_match & journal_match & ~conference
     for k in np.nonzero(doi_alias)[0]:
-        doi_alias[k] = _VERSION.sub("", da[k]) != _VERSION.sub("", db[k])
+        doi_alias[k] = _VERSION.sub("", p.doi[a[k]]) != _VERSION.sub("", p.doi[b[k]])
     # One article in a journal and in its other-language edition ("Rev Esp Cardiol" and
     # "Rev Esp Cardiol (Engl Ed)"): the same title and authors under two DOIs, volumes and
     # page numbers.
