@@ -9,7 +9,7 @@ from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_dige
                                     local_copy, snapshot_data_files, xml_files)
 from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
-from sysrev.workflow.search import export_file
+from sysrev.workflow.search import export_file, search_identity
 from sysrev.search.adapters import previous_snapshot as previous_source_snapshot
 from sysrev.search.registry import API_SOURCES
 
@@ -29,6 +29,7 @@ wildcard_constraints:
     api_source="|".join(API_SOURCES),
     api_date=r"\d{4}-\d{2}-\d{2}",
     update_source="|".join(("pubmed",) + API_SOURCES),
+    searched_source="|".join(("pubmed",) + API_SOURCES),
 
 
 #: The workflow's own folder (rules/..), wherever the review's working directory is: with
@@ -363,6 +364,13 @@ def get_api_sources():
 def get_searched_sources():
     """Every source searched through an API (PubMed first): each has an update table."""
     return (["pubmed"] if is_pubmed_searched() else []) + get_api_sources()
+
+
+def get_search_settings(wildcards):
+    """The configured search of one searched source, PubMed or another (a parameter of
+    search_settings: a changed date or query rewrites its file; the contact address is
+    left out, so that changing it reruns nothing)."""
+    return search_identity(config["search"][wildcards.searched_source])
 
 
 def get_source_search(wildcards):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import hashlib
+import json
 import io
 import logging
 from pathlib import Path
@@ -117,6 +118,36 @@ def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
     else:
         log.info("pubmed_update: %d PubMed records, %d in the previous search (%s), %d new",
                  len(table), len(pmids), previous_date, len(fresh))
+
+
+#: Keys of a search's settings that do not define what it finds (PubMed's contact address);
+#: they stay out of the settings file, and changing them reruns nothing.
+NOT_SEARCH_SETTINGS = ("email",)
+
+
+def search_identity(search: dict) -> dict:
+    """The settings of one source's search that define what it finds (everything but
+    :data:`NOT_SEARCH_SETTINGS`), keys sorted."""
+    return {k: v for k, v in sorted(search.items()) if k not in NOT_SEARCH_SETTINGS}
+
+
+def search_settings(*, source: str, search: dict, output: str) -> None:
+    """Write what defines one searched source's search (its date, and a digest of every
+    other setting) for the job that reads its snapshot.
+
+    Snakemake decides nothing about a job whose inputs wait for a checkpoint (the retrieval
+    of a snapshot not there yet) beyond its modification times, so after a change of search
+    date the table read from the old snapshot was accepted when requested alone. This small
+    file is rewritten whenever the settings change (the rule's ``params``); the job that
+    reads it then runs, and with it the retrieval of the new date.
+    """
+    from sysrev.tables import write_json
+
+    shown = search_identity(search)
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
+    write_json({"source": source, "date": str(search.get("date")),
+                "settings_sha256": digest}, output)
+    log.info("search_settings: %s searched on %s", source, search.get("date"))
 
 
 def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str,
