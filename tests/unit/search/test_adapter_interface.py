@@ -1,0 +1,74 @@
+"""Every source, PubMed included, is one adapter of the same interface: ``retrieve``,
+``read``, ``versions`` and ``normalise_spec`` in its own module, reached through
+:data:`sysrev.search.registry.ADAPTERS`; PubMed's workflow rules go through it too."""
+
+import importlib
+import inspect
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sysrev.search import registry
+from sysrev.search.adapters import SOURCES
+
+REPO = Path(__file__).resolve().parents[3]
+SNAPSHOT = REPO / "data/denosumab_ra/search/pubmed/2025-06-30"
+QUERY = json.loads((SNAPSHOT / "provenance.json").read_text())["query"]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_each_source_is_a_module_with_the_four_operations(source):
+    module = importlib.import_module(f"sysrev.search.{source}")
+    for name in ("retrieve", "read", "versions", "normalise_spec"):
+        assert callable(getattr(module, name)), f"{source}.{name}"
+    assert list(inspect.signature(module.read).parameters)[:2] == ["snapshot_dir", "spec"]
+    assert list(inspect.signature(module.retrieve).parameters)[:3] == [
+        "spec", "snapshot_dir", "settings"]
+    adapter = registry.ADAPTERS[source]
+    assert adapter.read.__name__ == f"{source}.read"
+    assert adapter.versions.__name__ == f"{source}.versions"
+
+
+def test_pubmed_rules_read_and_retrieve_through_the_adapter(tmp_path, monkeypatch):
+    """pubmed_records and retrieve_pubmed call the PubMed adapter (not the E-utilities
+    code directly), so PubMed's snapshots take the same route as every source's."""
+    from sysrev.search import pubmed
+    from sysrev.workflow import search
+    calls = []
+    real_read = pubmed.read
+
+    def spy_read(*args, **kwargs):
+        calls.append(("read", args, kwargs))
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(pubmed, "read", spy_read)
+    monkeypatch.setattr(pubmed, "retrieve", lambda *a, **k: calls.append(("retrieve", a, k)))
+    searches = tmp_path / "searches.tsv"
+    shutil.copy(REPO / "data/denosumab_ra/search/searches.tsv", searches)
+    search.pubmed_records(provenance=str(SNAPSHOT / "provenance.json"),
+                          xml=[str(SNAPSHOT / "records.xml")], query=QUERY,
+                          searches=str(searches), output=str(tmp_path / "pubmed.tsv"),
+                          start_date=None, date_type="publication")
+    search.retrieve_pubmed(snapshot_dir=str(tmp_path / "2026-01-31"), query=QUERY,
+                           search_date="2026-01-31", start_date=None, date_type="publication",
+                           email="", base_url="http://127.0.0.1:9/", batch_size=500,
+                           timeout=1, max_tries=1)
+    assert [c[0] for c in calls] == ["read", "retrieve"]
+    assert calls[0][1][1] == {"query": QUERY, "start_date": None, "date_type": "publication"}
+    assert calls[1][1][0]["date"] == "2026-01-31"
+    assert len((tmp_path / "pubmed.tsv").read_text().splitlines()) == 30
+
+
+def test_pubmed_read_checks_the_configured_search():
+    from sysrev.errors import InputError
+    from sysrev.search import pubmed
+    assert len(pubmed.read(SNAPSHOT)) == 29
+    assert len(pubmed.read(SNAPSHOT, {"query": QUERY, "date_type": "publication"})) == 29
+    with pytest.raises(InputError, match="different query"):
+        pubmed.read(SNAPSHOT, {"query": "denosumab"})
+    with pytest.raises(InputError, match="date_type"):
+        pubmed.read(SNAPSHOT, {"query": QUERY, "date_type": "entrez"})
+    assert pubmed.normalise_spec({"query": " a  b ", "date": "2026-01-31", "email": "x"}) == {
+        "query": "a b", "date": "2026-01-31", "start_date": None, "date_type": "publication"}
