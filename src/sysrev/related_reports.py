@@ -130,14 +130,9 @@ def load_related_reports(path: str | Path | None) -> pd.DataFrame:
     return table.loc[:, RELATED_COLUMNS].astype(str)
 
 
-def cannot_links(links: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
-    """The related reports as ``different`` overrides for deduplication, so that a preprint
-    is never merged with its journal version nor a registration with its papers (they often
-    share a title): within the records the links join, every registration, preprint and
-    paper is kept apart from the records of another of these kinds (two copies of one paper
-    from two databases still merge). A pair the reviewers decided themselves
-    (``dedup/overrides.csv``) keeps their decision."""
-    kind: dict[str, str] = {}
+def linked_groups(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """The records that ``pairs`` join, directly or through others (union-find), each group
+    sorted, groups in the order of their first record."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -146,16 +141,28 @@ def cannot_links(links: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
             x = parent[x]
         return x
 
-    for a, b, relation in zip(links["record_id_a"], links["record_id_b"], links["relation"]):
-        kind[a] = "registration" if relation == "registration_of" else "preprint"
-        kind.setdefault(b, "paper")
+    for a, b in pairs:
         parent[find(a)] = find(b)
     groups: dict[str, list[str]] = {}
     for record in sorted(parent):
         groups.setdefault(find(record), []).append(record)
+    return sorted(groups.values())
+
+
+def cannot_links(links: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
+    """The related reports as ``different`` overrides for deduplication, so that a preprint
+    is never merged with its journal version nor a registration with its papers (they often
+    share a title): within the records the links join, every registration, preprint and
+    paper is kept apart from the records of another of these kinds (two copies of one paper
+    from two databases still merge). A pair the reviewers decided themselves
+    (``dedup/overrides.csv``) keeps their decision."""
+    kind: dict[str, str] = {}
+    for a, b, relation in zip(links["record_id_a"], links["record_id_b"], links["relation"]):
+        kind[a] = "registration" if relation == "registration_of" else "preprint"
+        kind.setdefault(b, "paper")
     decided = {frozenset(p) for p in zip(overrides["record_id_a"], overrides["record_id_b"])}
     rows = []
-    for members in groups.values():
+    for members in linked_groups(zip(links["record_id_a"], links["record_id_b"])):
         for i, a in enumerate(members):
             for b in members[i + 1:]:
                 if kind[a] != kind[b] and frozenset((a, b)) not in decided:
@@ -189,22 +196,9 @@ def study_candidates(related: pd.DataFrame) -> dict[str, str]:
     ``preprint_of`` links (``dedup/related.tsv``) are one candidate, named by its
     registration (the smallest ``ctgov:`` id) or else its smallest record id. Records in no
     such link are not listed (each is its own candidate)."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     links = related[related["relation"].isin(SOURCE_RELATIONS)]
-    for a, b in zip(links["record_id"], links["related_record_id"]):
-        parent[find(a)] = find(b)
-    groups: dict[str, list[str]] = {}
-    for record in list(parent):
-        groups.setdefault(find(record), []).append(record)
     out = {}
-    for members in groups.values():
+    for members in linked_groups(zip(links["record_id"], links["related_record_id"])):
         trials = sorted(m for m in members if m.startswith("ctgov:"))
         name = trials[0] if trials else min(members)
         out.update({m: name for m in members})

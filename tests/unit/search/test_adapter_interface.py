@@ -72,3 +72,44 @@ def test_pubmed_read_checks_the_configured_search():
         pubmed.read(SNAPSHOT, {"query": QUERY, "date_type": "entrez"})
     assert pubmed.normalise_spec({"query": " a  b ", "date": "2026-01-31", "email": "x"}) == {
         "query": "a b", "date": "2026-01-31", "start_date": None, "date_type": "publication"}
+
+
+def _closed_port() -> str:
+    import socket
+    with socket.socket() as sock:  # a port nothing listens on: every connection refused
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+SPECS = {"pubmed": {"query": "denosumab", "date": "2026-03-31"},
+         "ctgov": {"query": {"term": "denosumab"}, "date": "2026-03-31"},
+         "europepmc": {"query": "denosumab", "date": "2026-03-31"},
+         "citations": {"seeds": ["30000018"], "directions": ["citedin"],
+                       "date": "2026-03-31"}}
+NAMES = {"pubmed": "PubMed", "ctgov": "ClinicalTrials.gov", "europepmc": "Europe PMC",
+         "citations": "Citation chasing"}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_no_network_and_no_snapshot_stops_at_once_for_every_source(source, tmp_path):
+    """Issue 16: with no network and no snapshot, every source's retrieval stops after two
+    refused tries (one pause, no backoff series) naming the source, the search date and the
+    README's offline-route section, and leaves no snapshot folder."""
+    from sysrev.search.adapters import HttpSettings
+    from sysrev.search.entrez_client import EntrezSettings
+    from sysrev.search.offline import NoNetworkError
+    url = _closed_port()
+    settings = (EntrezSettings(base_url=url, email="t@example.org", rate=None, max_tries=8)
+                if source in ("pubmed", "citations")
+                else HttpSettings(base_url=url, rate=None, max_tries=8))
+    slept = []
+    target = tmp_path / "2026-03-31"
+    with pytest.raises(NoNetworkError) as err:
+        registry.ADAPTERS[source].retrieve(SPECS[source], target, settings,
+                                           sleep=slept.append)
+    message = str(err.value)
+    assert message.startswith(NAMES[source]) and "no network" in message
+    assert "2026-03-31" in message
+    assert "Updating without internet (the offline route)" in message
+    assert len(slept) == 1
+    assert not target.exists()
