@@ -113,3 +113,41 @@ def test_no_network_and_no_snapshot_stops_at_once_for_every_source(source, tmp_p
     assert "Updating without internet (the offline route)" in message
     assert len(slept) == 1
     assert not target.exists()
+
+
+@pytest.mark.parametrize("source", ["ctgov", "europepmc"])
+def test_rest_sources_are_polite_paced_and_say_who_asks(source, tmp_path, monkeypatch):
+    """Issue 16's politeness for the REST servers: requests paced at the configured rate
+    (3 per second by default) and a User-Agent naming the tool and the configured email,
+    as ClinicalTrials.gov and Europe PMC ask of scripted clients."""
+    from sysrev.search.adapters import HttpSettings
+    from tests.rest_stubs import EpmcRecord, RestStub, make_trials
+    from datetime import date
+    trials = make_trials(12, seed=3)
+    epmc = [EpmcRecord(f"3600000{i}", "MED", f"Denosumab stub {i}", date(2024, 1, i + 1))
+            for i in range(6)]
+    spec = ({"query": {"term": "denosumab"}, "date": "2026-01-31"} if source == "ctgov"
+            else {"query": "denosumab", "date": "2026-01-31"})
+    from sysrev.search import adapters
+    from sysrev.search.ratelimit import RateLimiter
+    slept = []
+    clock = [0.0]  # a clock that moves only when the limiter pauses
+
+    def pause(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(adapters, "RateLimiter", lambda rate, sleep: RateLimiter(
+        rate, clock=lambda: clock[0], sleep=pause))
+    with RestStub(trials=trials, epmc=epmc) as stub:
+        url = stub.ctgov_url if source == "ctgov" else stub.europepmc_url
+        registry.ADAPTERS[source].retrieve(
+            spec, tmp_path / "2026-01-31",
+            HttpSettings(base_url=url, email="team@example.org", rate=2.0, page_size=5),
+            sleep=pause)
+        agents = list(stub.agents)
+    assert len(agents) >= 2
+    assert all(a.startswith("sysrev/") and a.endswith("(mailto:team@example.org)")
+               for a in agents)
+    # 1/rate seconds between two requests: a pause of 0.5 s before each after the first.
+    assert slept == [0.5] * (len(agents) - 1)
