@@ -10,10 +10,10 @@ SHA-256 of every file; reading a snapshot checks those digests first
 the file. A retrieval writes into ``<date>.partial/`` and renames it when complete
 (:mod:`sysrev.search.batch_store`); an interrupted one resumes from the pages it has.
 
-The adapters: ``pubmed`` (E-utilities esearch/efetch, :mod:`.entrez_client`), ``ctgov``
-(ClinicalTrials.gov API v2, :mod:`.ctgov`), ``europepmc`` (Europe PMC REST,
-:mod:`.europepmc`) and ``citations`` (citation chasing through Entrez elink,
-:mod:`.citations`).
+The adapters: ``pubmed`` (E-utilities esearch/efetch, :mod:`.pubmed` over
+:mod:`.entrez_client`), ``ctgov`` (ClinicalTrials.gov API v2, :mod:`.ctgov`),
+``europepmc`` (Europe PMC REST, :mod:`.europepmc`) and ``citations`` (citation chasing
+through Entrez elink, :mod:`.citations`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class SourceAdapter(Protocol):
-    """What every source provides (PubMed's adapter wraps the existing E-utilities code)."""
+    """What every source provides, each in its own module (:mod:`.pubmed`, :mod:`.ctgov`,
+    :mod:`.europepmc`, :mod:`.citations`) with these and ``normalise_spec``."""
 
     name: str
 
@@ -410,5 +411,5 @@ def retrieve_pages(*, source: str, spec: dict[str, Any], snapshot_dir: str | Pat
 
 __all__ = ["SOURCES", "PRISMA_ARM", "DISPLAY_NAME", "SourceAdapter", "PageStore",
            "HttpSettings", "RestClient", "RetrievalError", "verify_snapshot",
-           "read_provenance_checked", "read_records", "retrieve_pages", "parse_json_page", "snapshot_dates",
-           "previous_snapshot", "resolve_url", "data_files"]
+           "read_provenance_checked", "read_records", "retrieve_pages", "parse_json_page",
+           "snapshot_dates", "previous_snapshot", "resolve_url", "data_files"]

@@ -391,8 +391,8 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
     their SHA-256 (:func:`sysrev.search.adapters.verify_snapshot`), and a snapshot made
     with another query, start date or date type is an error
     (:func:`sysrev.search.snapshot.check_query`, :func:`~.snapshot.check_window`).
-    Otherwise the search is fetched into ``<snapshot_dir>.partial/``, resuming what an interrupted run
-    left there, and renamed to ``snapshot_dir`` when complete.
+    Otherwise the search is fetched into ``<snapshot_dir>.partial/``, resuming what an
+    interrupted run left there, and renamed to ``snapshot_dir`` when complete.
 
     Raises
     ------
