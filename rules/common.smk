@@ -485,6 +485,19 @@ def get_source_details(wildcards):
             if source in ("ctgov", "europepmc")]
 
 
+def get_source_links(wildcards):
+    """The related reports the sources link (a trial and its papers, a preprint and its
+    journal version: ``search/related_reports.tsv``), for deduplication and screening, when
+    the review searches a source besides PubMed."""
+    return ["<results>/search/related_reports.tsv"] if get_api_sources() else []
+
+
+def get_study_candidate_links(wildcards):
+    """Deduplication's related reports, for grouping the to-screen list by study candidate,
+    when the review's sources link related reports (:func:`get_source_links`)."""
+    return ["<results>/dedup/related.tsv"] if get_api_sources() else []
+
+
 def get_snapshot_provenances(wildcards):
     """Every configured search's snapshot (the retrieve target: missing ones are retrieved)."""
     found = get_pubmed_provenance(wildcards)

@@ -327,7 +327,8 @@ def maybe_page(maybe: pd.DataFrame | TableHead) -> str:
 #: How related.tsv's relations read in the report.
 RELATION_LABELS = {"erratum": "Erratum or correction", "retraction": "Retraction notice",
                    "expression_of_concern": "Expression of concern", "comment": "Comment",
-                   "reply": "Reply"}
+                   "reply": "Reply", "registration_of": "Trial registration of",
+                   "preprint_of": "Preprint of"}
 
 
 def related_page(related: pd.DataFrame | TableHead,
