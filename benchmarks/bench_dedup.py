@@ -433,6 +433,10 @@ def _cpu_seconds() -> tuple[float, float]:
 
 def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int = 2,
                   cache: str | None = None) -> dict:
+    try:  # a previous sysrev (--baseline-src) may have no band
+        from bench_maybe_band import band_metrics
+    except ImportError:
+        band_metrics = None
     records, truth = _generated(n, seed, cache)
     peer = {}
     if bibdedupe:
@@ -454,7 +458,8 @@ def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int 
             + (workers1 - workers0) / max(1, threads),
             "peak_rss_mib": _peak_mib(), "peak_pss_mib": pss.peak / 2**20,
             "candidate_pairs": result.counts["candidate_pairs"],
-            **metrics(predicted, truth), **peer}
+            **metrics(predicted, truth), **peer,
+            "band": band_metrics(result.maybe, len(records), truth) if band_metrics else None}
 
 
 def main() -> None:

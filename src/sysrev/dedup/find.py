@@ -19,7 +19,7 @@ from sysrev.dedup.block import WINDOW, candidate_pairs
 from sysrev.dedup.cluster import _RULE_ORDER, _Clusters, components, within_pairs
 from sysrev.dedup.normalise import _Prepared, _text, prepare
 from sysrev.dedup.score import (DISTINCT, DUPLICATE, MAYBE, PairScores, journal_score,
-                                 score_candidates)
+                                 pair_keys, score_candidates)
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,8 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
         pairs = pairs[fresh[pairs[:, 0]] | fresh[pairs[:, 1]]]
     candidates = len(pairs)
     step("blocked")
-    scores = score_candidates(prep, pairs, threads, keep_distinct=False)
+    keys = pair_keys(prep)
+    scores = score_candidates(prep, pairs, threads, keep_distinct=False, keys=keys)
     step("scored")
     log.info("deduplicate: %d records, %d candidate pairs, %d threads", n, candidates,
              threads)
@@ -234,7 +235,7 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     # holds a conflicting pair (reviewer 'same' overrides still win).
     inner = within_pairs(roots)
     if len(inner):
-        checked = score_candidates(prep, inner, threads)
+        checked = score_candidates(prep, inner, threads, keys=keys)
         conflict = checked.conflict.copy()
         if errata == "duplicate":
             conflict &= (prep.report[checked.a] != related.ERRATUM) & \
