@@ -19,7 +19,7 @@ from sysrev.dedup.block import WINDOW, candidate_pairs
 from sysrev.dedup.cluster import _RULE_ORDER, _Clusters, components, within_pairs
 from sysrev.dedup.normalise import _Prepared, _text, prepare
 from sysrev.dedup.score import (DISTINCT, DUPLICATE, MAYBE, PairScores, journal_score,
-                                 pair_keys, score_candidates)
+                                 pair_keys, score_candidates, score_for_clusters)
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,8 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     candidates = len(pairs)
     step("blocked")
     keys = pair_keys(prep)
-    scores = score_candidates(prep, pairs, threads, keep_distinct=False, keys=keys)
+    # The pairs that matter later, and the other cannot-links as bare pairs.
+    scores, cannot_pairs = score_for_clusters(prep, pairs, threads, keys=keys)
     step("scored")
     log.info("deduplicate: %d records, %d candidate pairs, %d threads", n, candidates,
              threads)
@@ -181,9 +182,18 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
             same.append((i, j, "reviewer: same" + (f" ({note})" if note else ""),
                          row.record_id_a, row.record_id_b))
     forced_apart = set(different)
-    both_errata = (prep.report[scores.a] == related.ERRATUM) & \
-        (prep.report[scores.b] == related.ERRATUM) if errata == "duplicate" else \
-        np.zeros(len(scores.a), dtype=bool)
+    # Every cannot-link pair, in pair order.
+    cannot_a = np.concatenate([scores.a[scores.cannot_link], cannot_pairs[:, 0]]).astype(
+        np.int64)
+    cannot_b = np.concatenate([scores.b[scores.cannot_link], cannot_pairs[:, 1]]).astype(
+        np.int64)
+    del cannot_pairs
+    order = np.lexsort((cannot_b, cannot_a))
+    cannot_a, cannot_b = cannot_a[order], cannot_b[order]
+    del order
+    both_errata = (prep.report[cannot_a] == related.ERRATUM) & \
+        (prep.report[cannot_b] == related.ERRATUM) if errata == "duplicate" else \
+        np.zeros(len(cannot_a), dtype=bool)
     links = []
     erratum_detail: list[str] = []
     for k in np.nonzero(scores.decision == DUPLICATE)[0]:
@@ -208,9 +218,10 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     component = components(n, edges)
     # errata = duplicate: an erratum may join its article, and two errata of one
     # article then share its cluster.
-    bound = scores.cannot_link & ~both_errata & (component[scores.a] == component[scores.b])
-    cannot = [(a, b) for a, b in zip(scores.a[bound].tolist(), scores.b[bound].tolist())
+    bound = ~both_errata & (component[cannot_a] == component[cannot_b])
+    cannot = [(a, b) for a, b in zip(cannot_a[bound].tolist(), cannot_b[bound].tolist())
               if (a, b) not in erratum_pairs]
+    del cannot_a, cannot_b, both_errata, bound
 
     def cluster(only: np.ndarray | None, extra: list[tuple[int, int]]):
         """Union-find over the links, overrides and cannot-links whose records are all in

@@ -453,7 +453,7 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
 
 
 #: Pairs scored per call (bounds the memory the scores' intermediate arrays take).
-SCORE_CHUNK = 250_000
+SCORE_CHUNK = 100_000
 
 
 def score_candidates(p: _Prepared, pairs: np.ndarray, workers: int = 1,
@@ -475,4 +475,35 @@ def score_candidates(p: _Prepared, pairs: np.ndarray, workers: int = 1,
                                    | (scores.erratum != 0))
         return scores
 
-    return PairScores.concat(map_ranges(task, len(pairs), workers, chunk=SCORE_CHUNK))
+    # Workers live on from chunk to chunk: each reads every record's title and authors
+    # (most records are in most chunks), so a fresh worker per chunk would copy those pages
+    # again each time; the other fields are shared numpy arrays (PairKeys).
+    return PairScores.concat(map_ranges(task, len(pairs), workers, chunk=SCORE_CHUNK,
+                                        fresh=False))
+
+
+def score_for_clusters(p: _Prepared, pairs: np.ndarray, workers: int = 1,
+                       keys: PairKeys | None = None) -> tuple[PairScores, np.ndarray]:
+    """The candidate pairs as clustering needs them: the scores of the pairs that matter
+    later (duplicates, maybes, unmarked errata), and the other cannot-link pairs as
+    ``(i, j)`` rows only (int32), both in pair order.
+
+    Most candidate pairs are plainly distinct, and many of those are cannot-links
+    (different DOIs, years far apart); clustering needs only which two records they are:
+    8 bytes a pair instead of a hundred (millions of pairs at a million records).
+    """
+    from sysrev.dedup.parallel import map_ranges
+
+    keys = pair_keys(p) if keys is None else keys
+
+    def task(start: int, stop: int) -> tuple[PairScores, np.ndarray]:
+        scores = score_pairs(p, pairs[start:stop], keys=keys)
+        keep = (scores.decision != DISTINCT) | (scores.erratum != 0)
+        only = scores.cannot_link & ~keep
+        return scores.subset(keep), np.stack([scores.a[only], scores.b[only]],
+                                             axis=1).astype(np.int32)
+
+    # Workers live on from chunk to chunk (see score_candidates).
+    parts = map_ranges(task, len(pairs), workers, chunk=SCORE_CHUNK, fresh=False)
+    return (PairScores.concat([part[0] for part in parts]),
+            np.concatenate([part[1] for part in parts]))
