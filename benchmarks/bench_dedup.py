@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -429,6 +430,7 @@ class _PeakPss:
         import threading
 
         self.peak, self.interval, self.cpu = 0, interval, 0.0
+        self.phase = self.last = 0  # peak since the last take_phase(), last sample
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -444,8 +446,14 @@ class _PeakPss:
                 except (psutil.Error, AttributeError):
                     pass
             self.peak = max(self.peak, total)
+            self.phase, self.last = max(self.phase, total), total
             self.stop.wait(self.interval)
         self.cpu = time.thread_time()  # the sampler's own CPU, not the run's
+
+    def take_phase(self) -> int:
+        """The peak since the last call (bytes); the next phase starts now."""
+        peak, self.phase = max(self.phase, self.last), self.last
+        return peak
 
     def __enter__(self) -> "_PeakPss":
         self.thread.start()
@@ -454,6 +462,26 @@ class _PeakPss:
     def __exit__(self, *exc) -> None:
         self.stop.set()
         self.thread.join()
+
+
+class _Phases(logging.Handler):
+    """The steps ``find_duplicates`` logs (``deduplicate: <step> in <s> s (CPU ...)``),
+    each with the peak PSS the sampler saw during it."""
+
+    _STEP = re.compile(r"deduplicate: (.+?) in ([\d.]+) s \(CPU ([\d.]+) s here, "
+                       r"([\d.]+) s in workers")
+
+    def __init__(self, pss: "_PeakPss"):
+        super().__init__(logging.INFO)
+        self.pss, self.rows = pss, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        m = self._STEP.match(record.getMessage())
+        if m:
+            self.rows.append({"step": m[1], "wall_seconds": float(m[2]),
+                              "cpu_main_seconds": float(m[3]),
+                              "cpu_workers_seconds": float(m[4]),
+                              "peak_pss_mib": round(self.pss.take_phase() / 2**20)})
 
 
 def _cpu_seconds() -> tuple[float, float]:
@@ -466,6 +494,10 @@ def _cpu_seconds() -> tuple[float, float]:
 
 def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int = 2,
                   cache: str | None = None) -> dict:
+    try:  # a previous sysrev (--baseline-src) may have no band
+        from bench_maybe_band import band_metrics
+    except ImportError:
+        band_metrics = None
     records, truth = _generated(n, seed, cache)
     peer = {}
     if bibdedupe:
@@ -473,8 +505,15 @@ def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int 
         peer = {f"bibdedupe_{k}": v for k, v in metrics(theirs, truth).items()}
         peer["bibdedupe_seconds"] = their_seconds
     start, (main0, workers0) = time.perf_counter(), _cpu_seconds()
+    finder = logging.getLogger("sysrev.dedup.find")
     with _PeakPss() as pss:
-        result = find_duplicates(records, threads=threads)
+        phases = _Phases(pss)
+        finder.addHandler(phases)
+        finder.setLevel(logging.INFO)
+        try:
+            result = find_duplicates(records, threads=threads)
+        finally:
+            finder.removeHandler(phases)
     seconds, (main1, workers1) = time.perf_counter() - start, _cpu_seconds()
     groups = result.clusters.groupby("cluster_id")["record_id"].apply(list)
     predicted = [g for g in groups if len(g) > 1]
@@ -487,7 +526,10 @@ def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int 
             + (workers1 - workers0) / max(1, threads),
             "peak_rss_mib": _peak_mib(), "peak_pss_mib": pss.peak / 2**20,
             "candidate_pairs": result.counts["candidate_pairs"],
-            **metrics(predicted, truth), **peer}
+            **metrics(predicted, truth), **peer,
+            "band": band_metrics(result.maybe, len(records), truth) if band_metrics else None,
+            # per step (the main process's CPU includes the PSS sampler's)
+            "phases": phases.rows}
 
 
 def main() -> None:

@@ -268,9 +268,17 @@ def prepare(records: pd.DataFrame, errata: str = "related", workers: int = 1) ->
     """:func:`_prepare` on ``workers`` processes (consecutive slices of the table)."""
     from sysrev.dedup.parallel import map_ranges
 
-    prepared = _Prepared.concat(map_ranges(
-        lambda start, stop: _prepare(records.iloc[start:stop], errata), len(records),
-        workers, chunk=PREPARE_CHUNK))
+    def task(start: int, stop: int) -> _Prepared:
+        part = _prepare(records.iloc[start:stop], errata)
+        # Taken from the table below instead: a worker's copies would be new strings.
+        part.ids, part.raw_title = part.ids[:0], []
+        return part
+
+    prepared = _Prepared.concat(map_ranges(task, len(records), workers,
+                                           chunk=PREPARE_CHUNK))
+    # The record ids and raw titles are the table's own strings (no second copy).
+    prepared.ids = _record_ids(records)
+    prepared.raw_title = _column(records, "title")
     # One object per distinct set of title numbers (most titles share a few).
     distinct: dict[frozenset, frozenset] = {}
     prepared.numbers = [distinct.setdefault(x, x) for x in prepared.numbers]
@@ -294,11 +302,27 @@ def _each_distinct(func, values: list[str]) -> list:
     return out
 
 
+def _column(records: pd.DataFrame, name: str) -> list[str]:
+    """The column's values as stripped text ("" where missing)."""
+    if name not in records.columns:
+        return [""] * len(records)
+    return [_text(v) for v in records[name].tolist()]
+
+
+def _record_ids(records: pd.DataFrame) -> np.ndarray:
+    return records["record_id"].astype(str).to_numpy()
+
+
+def _shared(values: list[str]) -> list[str]:
+    """``values`` with one object per distinct value (first pages, surnames and page ranges
+    repeat across records; a million records hold each a few thousand times)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(v, v) for v in values]
+
+
 def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
     def col(name: str) -> list[str]:
-        if name not in records.columns:
-            return [""] * len(records)
-        return [_text(v) for v in records[name].tolist()]
+        return _column(records, name)
 
     raw_titles = col("title")
     # Inline markup and HTML entities ("<i>E. coli</i>", "Women&#39;s") are no part of
@@ -327,17 +351,17 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
     journals = col("journal")
     volumes = col("volume")
     raw_pages = col("pages")
-    pages = [_first_page(p) for p in raw_pages]
+    pages = _shared([_first_page(p) for p in raw_pages])
     complete = np.zeros(len(records), dtype=np.int64)
     for name in COMPLETENESS_FIELDS:
         if name in records.columns:
             values = records[name]
             complete += (values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
     return _Prepared(
-        ids=records["record_id"].astype(str).to_numpy(),
+        ids=_record_ids(records),
         title=titles,
         authors=[author_surnames(a) for a in raw_authors],
-        first_author=[first_author_key(a) for a in raw_authors],
+        first_author=_shared([first_author_key(a) for a in raw_authors]),
         journal=_each_distinct(lambda j: normalise_title(_JOURNAL_SUBTITLE.sub("", j)),
                                journals),
         year=np.array(_each_distinct(lambda y: _first_int(y) if re.search(r"\d{4}", y)
@@ -351,7 +375,7 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         page_number=np.array([int(p.lstrip("abcdefghijklmnopqrstuvwxyz") or -1)
                               if p else -1 for p in pages], dtype=np.int64),
         page_range=np.array([bool(_PAGE_RANGE.search(p)) for p in raw_pages], dtype=bool),
-        pages_norm=[_page_range_key(p) for p in raw_pages],
+        pages_norm=_shared([_page_range_key(p) for p in raw_pages]),
         doi=[_normalise_doi(d) for d in col("doi")],
         pmid=[_normalise_pmid(p) for p in col("pmid")],
         kind=kinds,
