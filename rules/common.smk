@@ -538,6 +538,23 @@ def get_update_outputs(wildcards):
             + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
 
 
+def get_versions_plot_outputs():
+    """The outputs of versions_plots: per outcome its plot as PNG (in the report, labelled
+    with the outcome) and SVG, named ``png_<outcome>`` and ``svg_<outcome>``."""
+    outputs = {}
+    for outcome in OUTCOMES.values():
+        outputs[f"png_{outcome['id']}"] = report(
+            f"<results>/update/versions_{outcome['id']}.png",
+            caption="../report/versions_plot.rst",
+            category="Update",
+            subcategory="Results by review version",
+            labels={"outcome": outcome["label"], "measure": outcome["measure"]},
+        )
+    for outcome in OUTCOMES.values():
+        outputs[f"svg_{outcome['id']}"] = f"<results>/update/versions_{outcome['id']}.svg"
+    return outputs
+
+
 def get_update_paragraph(wildcards):
     """The update paragraph of an updated review (none for a first version)."""
     return ["<results>/update/paragraph.json"] if is_update() else []

@@ -24,12 +24,17 @@ from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
                                     new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
 from sysrev.screening.stopping import RANDOM_SAMPLE, stopping_test
-from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
+from sysrev.tables import atomic_path, read_tsv, read_tsv_header, write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
 #: Columns of records.tsv that screening reads: what RecordMatcher matches decisions on.
 MATCH_COLUMNS = ["record_id", "source", "source_id", "pmid", "doi", "title", "authors", "year"]
+#: The columns of unique.tsv that screening reads: what the lists and the included table show
+#: (to_screen, asreview_prior_knowledge, prioritise's text, included.tsv).
+SCREENING_UNIQUE_COLUMNS = frozenset(["record_id", "pmid", "doi", "title", "authors", "year",
+                                      "journal", "abstract", "retraction", "cluster_records",
+                                      "cluster_sources"])
 
 
 def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFrame:
@@ -86,7 +91,10 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
     (:func:`sysrev.screening.living.group_by_study`)."""
     # The fields decisions are matched on (not the abstracts, the bulk of a large table).
     record_table = read_tsv(records, MATCH_COLUMNS)
-    unique_table = read_tsv(unique)
+    # Only the columns screening shows or matches on: the unique-record table's other
+    # columns (pages, MeSH terms, cluster details ...) would take half its memory.
+    header = read_tsv_header(unique)
+    unique_table = read_tsv(unique, [c for c in header if c in SCREENING_UNIQUE_COLUMNS])
     cluster_table = read_clusters(clusters)
     matcher = RecordMatcher(record_table, cluster_table)
     parts = [read_decision_source(source, matcher) for source in sources]
