@@ -89,8 +89,11 @@ def environment(**values: str):
 
 
 def run_snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None,
-                  timeout: int = 600) -> subprocess.CompletedProcess:
-    """``snakemake --cores 2 *args`` in ``workdir``; ``env`` is added to os.environ."""
+                  timeout: int = 1800) -> subprocess.CompletedProcess:
+    """``snakemake --cores 2 *args`` in ``workdir``; ``env`` is added to os.environ.
+
+    ``timeout`` only stops a hung run (no test is timed): with two pytest-xdist workers on a
+    shared, loaded machine one rerun of the analysis stage took over 600 s."""
     return subprocess.run(["snakemake", "--cores", "2", *args], cwd=workdir,
                           capture_output=True, text=True, timeout=timeout,
                           env=None if env is None else {**os.environ, **env})
