@@ -43,20 +43,32 @@ def pytest_cmdline_main(config):
         config.option.dist = "no"
 
 
-def _module_fixtures(item) -> list[str]:
-    """The module-scoped fixtures a test uses (directly or through other fixtures)."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return []
-    return sorted(name for name, defs in info.name2fixturedefs.items()
-                  if defs and defs[-1].scope == "module")
+def _modules_with_module_fixtures(config) -> set[str]:
+    """Test files (as node ids start) that define a module-scoped fixture."""
+    tests = Path(__file__).resolve().parent
+    return {path.relative_to(config.rootpath).as_posix() for path in tests.rglob("test_*.py")
+            if 'scope="module"' in path.read_text(encoding="utf-8")}
 
 
-# tryfirst: the xdist_group marks must be there before pytest-xdist reads them.
 @pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist, every test of a file that defines a module-scoped fixture (a run
+    made once for the module) goes to one worker, which makes it once; other tests are
+    spread one by one. (xdist's own ``--dist loadgroup`` marks do nothing with pytest 9.2.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    grouped = _modules_with_module_fixtures(config)
+
+    class ModuleGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path in grouped else nodeid
+
+    return ModuleGroups(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     tests = Path(__file__).resolve().parent
-    in_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER") is not None
     for item in items:
         try:
             folder = Path(item.path).resolve().relative_to(tests).parts[0]
@@ -65,10 +77,6 @@ def pytest_collection_modifyitems(config, items):
         marker = FOLDER_MARKERS.get(folder)
         if marker is not None:
             item.add_marker(marker)
-        # Under pytest-xdist (--dist loadgroup), the tests that share a module-scoped fixture
-        # (a run made once for the module) go to one worker, which makes it once.
-        if in_xdist_worker and _module_fixtures(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.fixture

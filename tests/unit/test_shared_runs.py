@@ -97,3 +97,13 @@ def test_only_named_files_or_test_ids_run_in_one_process(tmp_path, monkeypatch):
     assert not _chose_workers(_config(tmp_path, [], ["-m", "not slow", "-x", "-q"]))
     monkeypatch.setenv("PYTEST_ADDOPTS", "-n 4")
     assert _chose_workers(named)
+
+
+def test_files_with_a_module_scoped_fixture_are_kept_in_one_worker():
+    from tests.conftest import REPO, _modules_with_module_fixtures
+
+    grouped = _modules_with_module_fixtures(SimpleNamespace(rootpath=REPO))
+    assert {"tests/workflow/test_bad_input.py", "tests/workflow/test_sources.py",
+            "tests/workflow/test_cluster.py"} <= grouped
+    # Its cases spread over the workers: its dry-run check is session-scoped.
+    assert "tests/workflow/test_bad_inputs_table.py" not in grouped
