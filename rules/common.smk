@@ -485,6 +485,19 @@ def get_source_details(wildcards):
             if source in ("ctgov", "europepmc")]
 
 
+def get_source_links(wildcards):
+    """The related reports the sources link (a trial and its papers, a preprint and its
+    journal version: ``search/related_reports.tsv``), for deduplication and screening, when
+    the review searches a source besides PubMed."""
+    return ["<results>/search/related_reports.tsv"] if get_api_sources() else []
+
+
+def get_study_candidate_links(wildcards):
+    """Deduplication's related reports, for grouping the to-screen list by study candidate,
+    when the review's sources link related reports (:func:`get_source_links`)."""
+    return ["<results>/dedup/related.tsv"] if get_api_sources() else []
+
+
 def get_snapshot_provenances(wildcards):
     """Every configured search's snapshot (the retrieve target: missing ones are retrieved)."""
     found = get_pubmed_provenance(wildcards)
@@ -523,6 +536,23 @@ def get_update_outputs(wildcards):
     return (["<results>/update/changes.tsv", "<results>/update/versions.tsv",
              "<results>/update/paragraph.json", "<results>/report/tables/changes.html"]
             + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
+
+
+def get_versions_plot_outputs():
+    """The outputs of versions_plots: per outcome its plot as PNG (in the report, labelled
+    with the outcome) and SVG, named ``png_<outcome>`` and ``svg_<outcome>``."""
+    outputs = {}
+    for outcome in OUTCOMES.values():
+        outputs[f"png_{outcome['id']}"] = report(
+            f"<results>/update/versions_{outcome['id']}.png",
+            caption="../report/versions_plot.rst",
+            category="Update",
+            subcategory="Results by review version",
+            labels={"outcome": outcome["label"], "measure": outcome["measure"]},
+        )
+    for outcome in OUTCOMES.values():
+        outputs[f"svg_{outcome['id']}"] = f"<results>/update/versions_{outcome['id']}.svg"
+    return outputs
 
 
 def get_update_paragraph(wildcards):

@@ -89,19 +89,20 @@ def export_file(searches_path: str | Path, data_dir: str | Path, source: str) ->
 def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,
                     start_date: str | None, date_type: str, email: str, base_url: str,
                     batch_size: int, timeout: float, max_tries: int) -> None:
-    """Retrieve the PubMed search of the configured date into its frozen snapshot.
+    """Retrieve the PubMed search of the configured date into its frozen snapshot, through
+    the PubMed source adapter (:mod:`sysrev.search.pubmed`).
 
     The E-utilities server is ``entrez.base_url`` unless ``SYSREV_EUTILS_URL`` is set; the
     API key comes only from ``NCBI_API_KEY``. An existing snapshot is used as is.
     """
-    from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
-                                             resolve_base_url, retrieve_snapshot)
+    from sysrev.search.entrez_client import EntrezSettings, api_key_from_env, resolve_base_url
+    from sysrev.search.registry import ADAPTERS
     settings = EntrezSettings(base_url=resolve_base_url(base_url), email=email,
                               api_key=api_key_from_env(), batch_size=batch_size,
                               timeout=timeout, max_tries=max_tries)
-    spec = SearchSpec(query=query, search_date=search_date, start_date=start_date,
-                      date_type=date_type)
-    retrieve_snapshot(spec, snapshot_dir, settings)
+    ADAPTERS["pubmed"].retrieve({"query": query, "date": search_date,
+                                 "start_date": start_date, "date_type": date_type},
+                                Path(snapshot_dir), settings)
 
 
 def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
@@ -155,17 +156,19 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
                    date_type: str | None = None) -> None:
     """Parse the PubMed snapshot of the configured search date into the record table.
 
-    ``provenance`` and ``xml`` are the snapshot's files as the job was given them.
+    ``provenance`` and ``xml`` are the snapshot's files as the job was given them; the
+    snapshot is read by the PubMed source adapter (:mod:`sysrev.search.pubmed`), which
+    checks its digests, query, ``start_date`` and (when given) ``date_type``.
     """
-    from sysrev.search.snapshot import normalise_query, read_snapshot
+    from sysrev.search.registry import ADAPTERS
+    from sysrev.search.snapshot import normalise_query
     table = load_searches(searches)
     pubmed = table[table["source"] == "pubmed"]
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
         raise InputError(searches, "the PubMed query differs from search.pubmed.query in the "
                                    "configuration; keep one query", field="query")
-    records = read_snapshot(Path(provenance).parent, query=query, files=xml,
-                            start_date=start_date, date_type=date_type,
-                            check_dates=date_type is not None)
+    records = ADAPTERS["pubmed"].read(Path(provenance).parent, {
+        "query": query, "start_date": start_date, "date_type": date_type}, files=xml)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["record_id"])
 
 
