@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sysrev.dedup import related
+from sysrev.imports.records import display_title
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +173,32 @@ def _page_range_key(pages: str) -> str:
     return f"{m.group(1)}{first}-{last}"
 
 
+# Where a bilingual title joins its two languages ("Utilidad de …; Are antimicrobials …",
+# "Titre = Title", "Título [Title]").
+_TITLE_JOINS = re.compile(r"\s*;\s+|\s+=\s+(?=[^\W\d])|\s*\[|\]\s*")
+_NO_PARTS: tuple[str, ...] = ()
+
+
+def _title_parts(title: str) -> tuple[str, ...]:
+    """The normalised parts of a title written in two languages; ``()`` for a title in one
+    part (most titles: nothing is stored for them)."""
+    if not (";" in title or "=" in title or "[" in title):
+        return _NO_PARTS
+    parts = tuple(p for p in (normalise_title(x) for x in _TITLE_JOINS.split(title)) if p)
+    return parts if len(parts) > 1 else _NO_PARTS
+
+
 def _first_int(value: str) -> int:
     m = _FIRST_INT.search(value)
     return int(m.group(0)) if m else -1
+
+
+# A SICI DOI with every bracket written as an underscore, parentheses too
+# ("10.1002/_sici_1097-0258_19980430_17:8_857::aid-sim777_3.0.co;2-e"): rebuilt in the
+# "(sici)…(…)…<…::…>…" form that the imports' DOI normaliser gives the other spellings.
+_SICI_ALL_UNDERSCORES = re.compile(
+    r"^(10\.\d{4,9}/)_sici_([^_()<>]+?)_([^_()<>]+?)_([^_()<>]+?)_([^_()<>]+?::[^_()<>]+?)_"
+    r"(\d\.\d\.co;\d-[0-9a-z#])$")
 
 
 def _normalise_doi(value: str) -> str:
@@ -182,7 +206,10 @@ def _normalise_doi(value: str) -> str:
 
     from sysrev.imports.records import normalise_doi
     # Some databases export DOIs URL-encoded ("%28" for "(").
-    return (normalise_doi(unquote(value)) or "") if value else ""
+    doi = (normalise_doi(unquote(value)) or "") if value else ""
+    if "_sici_" in doi:
+        doi = _SICI_ALL_UNDERSCORES.sub(r"\1(sici)\2(\3)\4<\5>\6", doi)
+    return doi
 
 
 def _normalise_pmid(value: str) -> str:
@@ -216,6 +243,7 @@ class _Prepared:
     report: np.ndarray  # related-report kind ('' for an article), see sysrev.dedup.related
     core: list[str]  # title without its related-report prefix
     raw_title: list[str]
+    parts: list[tuple[str, ...]]  # a bilingual title's parts, normalised (see _title_parts)
     corrections: list[str]
     retraction: list[str]
 
@@ -297,8 +325,11 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         return _column(records, name)
 
     raw_titles = col("title")
+    # Inline markup and HTML entities ("<i>E. coli</i>", "Women&#39;s") are no part of
+    # the title: matched as a reader sees the title (the record table keeps the source's).
+    noted = [display_title(t) if "<" in t or "&" in t else t for t in raw_titles]
     # A publisher's "RETRACTED:" in front of an article's title is no part of the title.
-    noted = [related.strip_retracted_prefix(t) for t in raw_titles]
+    noted = [related.strip_retracted_prefix(t) for t in noted]
     noted = [_TITLE_NOTES.sub(" ", t) if "[" in t or "(" in t else t for t in noted]
     titles = [normalise_title(t) for t in noted]
     raw_authors = col("authors")
@@ -356,6 +387,7 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         report=reports,
         core=cores,
         raw_title=raw_titles,
+        parts=[_title_parts(t) for t in noted],
         corrections=col("comments_corrections"),
         retraction=col("retraction"),
     )

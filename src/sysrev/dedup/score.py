@@ -4,6 +4,7 @@ the cannot-link evidence; :data:`RULES` describes the rules for the audit."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -22,6 +23,9 @@ TITLE_DUPLICATE = 93.0
 TITLE_MAYBE = 80.0
 AUTHOR_MATCH = 80.0
 JOURNAL_MATCH = 80.0
+#: Below this title score two long titles are plainly different articles: within a cluster
+#: they must agree in their first page, and come from different exports (see ``conflict``).
+TITLE_UNRELATED = 80.0
 #: Below this journal score (and neither name a word-prefix of the other) two venues differ.
 JOURNAL_CONFLICT = 60.0
 
@@ -39,9 +43,19 @@ RULES = [
     "title_year_author: equal normalised title (>= 25 characters), same year and first "
     "author, no conflicting DOI, PMID, volume or pages",
     "fuzzy: title edit ratio >= 93 (or a truncated prefix), authors >= 80 where both have "
-    "them, corroborated by authors, first page, or volume and journal; no conflicts",
+    "them, corroborated by authors, first page, or volume and journal; no conflicts; also "
+    "with first pages one apart when title, first author and authors, year, journal, volume "
+    "and issue agree and no DOIs conflict; and one article in a journal and its "
+    "other-language edition ('... (English Edition)': title >= 93, first author and "
+    "authors, years at most one apart)",
     "bibliographic: same year, volume, first page and journal, with the same first author "
-    "and page ranges, or with titles >= 93",
+    "and page ranges, or with titles >= 93; also under two different DOIs (a publisher's "
+    "alias, a database's second DOI) when title >= 93, first author and authors, year, "
+    "journal, volume, issue and first page all agree (never two versions of one DOI, "
+    "'.pub2'/'.pub3', nor conference abstracts); a title under 25 characters only when "
+    "it is identical and all those fields agree",
+    "titles: compared without inline markup and HTML entities ('<i>', '&#39;'); a title in "
+    "two languages ('...; ...', '... = ...', '... [...]') also part by part",
     "erratum: (errata = duplicate only) an erratum or correction joins the cluster of the "
     "article it corrects (PubMed ErratumFor/ErratumIn, same DOI, or its title after the "
     "'Erratum:' prefix matching the article's)",
@@ -61,7 +75,11 @@ RULES = [
     "populations (children/adults, men/women)",
     "never linked: erratum/retraction, comment/reply or protocol vs other items; conference "
     "vs journal item; different numbers in similar titles (Part 1 / Part 2); different "
-    "PMIDs or DOIs; years more than one apart",
+    "PMIDs, or different DOIs unless every other field agrees (above); years more than one "
+    "apart",
+    "never in one cluster, even through other records: two long titles that plainly differ "
+    "(edit ratio < 80) on different first pages, or from one export without the same "
+    "first page",
 ]
 
 _JOURNAL_STOP = frozenset("of the and in on for a an".split())
@@ -108,6 +126,24 @@ def _journal_prefix(a: str, b: str) -> bool:
     wa, wb = a.split(), b.split()
     short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     return bool(short) and long_[:len(short)] == short
+
+
+# Words that name a journal's edition in another language ("… (English Edition)",
+# "… (Engl Ed)", "… Edición en español").
+_EDITION_WORDS = frozenset("english engl ed edn edition edicion espanol spanish ingles version "
+                           "en eng ausgabe deutsche german francaise french edicao portugues "
+                           "portuguese".split())
+# A version suffix of a DOI: a Cochrane review's update (".pub3"), a preprint's revision.
+_VERSION = re.compile(r"(\.pub\d+|v\d+|\.\d+)$")
+
+
+def _other_edition(a: str, b: str) -> bool:
+    """One normalised journal name is the other's followed by words that name an edition in
+    another language (``revista espanola de cardiologia english edition``)."""
+    wa, wb = a.split(), b.split()
+    short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return bool(short) and len(long_) > len(short) and long_[:len(short)] == short and \
+        all(w in _EDITION_WORDS for w in long_[len(short):])
 
 
 def journal_score(a: str, b: str) -> float:
@@ -203,6 +239,8 @@ class PairKeys:
     numbers: np.ndarray  # code of the set of numbers in the title
     number_sets: list  # the sets, by code
     page_letter: np.ndarray  # first page starts with a letter
+    has_parts: np.ndarray  # a title in two languages (``_Prepared.parts``)
+    source: np.ndarray  # code of the source (export), -1 where missing
     single: np.ndarray  # a single page (see score_pairs)
 
 
@@ -226,6 +264,8 @@ def pair_keys(p: _Prepared) -> PairKeys:
                                 for r in p.pages_norm), dtype=np.int32, count=n),
         numbers=numbers, number_sets=list(number_codes),
         page_letter=page_letter,
+        has_parts=np.fromiter(map(bool, p.parts), dtype=bool, count=n),
+        source=_codes(p.source),
         single=(np.fromiter(map(_single_page, p.pages_norm), dtype=bool, count=n) |
                 ((p.page_number >= 0) & ~p.page_range)) & ~page_letter)
 
@@ -256,6 +296,21 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
         if t.startswith(s):
             truncated[k] = True
     title = np.where(truncated, 100.0, title)
+    # A title written in two languages ("Utilidad de …; Are antimicrobials …") is compared
+    # part by part with the other record's title: one language may be all the other has.
+    has_parts = keys.has_parts
+    rows, left, right = [], [], []
+    for k in np.nonzero((has_parts[a] | has_parts[b]) & (title < TITLE_DUPLICATE))[0].tolist():
+        for parts, other in ((p.parts[a[k]], tb[k]), (p.parts[b[k]], ta[k])):
+            if len(other) >= MIN_TITLE_LENGTH:
+                for part in parts:
+                    if len(part) >= MIN_TITLE_LENGTH:
+                        rows.append(k)
+                        left.append(part)
+                        right.append(other)
+    if rows:
+        np.maximum.at(title, np.asarray(rows, dtype=np.int64), process.cpdist(
+            left, right, scorer=fuzz.ratio, workers=threads).astype(np.float64))
     title = np.where(no_title, np.nan, title)
 
     aa, ab = authors[a], authors[b]
@@ -349,9 +404,31 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
     # Different first pages under one DOI: two abstracts of one supplement, as a rule.
     ident_link = (same_doi | same_pmid) & ~kind_conflict & ~pmid_conflict & ident_title_ok \
         & ~(same_doi & ~same_pmid & (pages == 2))
+    # Different DOIs are strong evidence of two items, not proof: a publisher's alias DOI,
+    # or a database's second DOI for one article, on records that agree in everything else
+    # (title, first author and authors, year, journal, volume, issue, first page). Never two
+    # versions of one DOI ("….pub2" / "….pub3", "…v1" / "…v2": a review's update, a
+    # preprint's revision), never conference abstracts.
+    page_letter = keys.page_letter
+    conference = (p.fmt[a] == 1) | (p.fmt[b] == 1) | page_letter[a] | page_letter[b]
+    doi_alias = doi_conflict & ~pmid_conflict & ~kind_conflict & ~number_conflict & \
+        ~short_title & ~truncated & (title >= TITLE_DUPLICATE) & (year == 0) & (volume == 0) & \
+        (pages == 0) & (issue != 2) & same_first & author_match & journal_match & ~conference
+    for k in np.nonzero(doi_alias)[0]:
+        doi_alias[k] = _VERSION.sub("", p.doi[a[k]]) != _VERSION.sub("", p.doi[b[k]])
+    # One article in a journal and in its other-language edition ("Rev Esp Cardiol" and
+    # "Rev Esp Cardiol (Engl Ed)"): the same title and authors under two DOIs, volumes and
+    # page numbers.
+    edition = np.zeros(m, dtype=bool)
+    for k in np.nonzero(~np.isnan(journal) & (journal < 100) & (title >= TITLE_DUPLICATE)
+                        & ~short_title & same_first & author_match & (year >= 0)
+                        & (year <= 1))[0]:
+        edition[k] = _other_edition(ja[k], jb[k])
+    edition &= ~pmid_conflict & ~kind_conflict & ~number_conflict & ~format_conflict
     # Cannot-link: evidence that two records are different items, whatever else agrees.
     shared_identifier = (same_doi | same_pmid) & (title < 60) & ~author_match
-    hard_ids = kind_conflict | pmid_conflict | (doi_conflict & ~same_pmid) | shared_identifier
+    hard_ids = kind_conflict | pmid_conflict | \
+        (doi_conflict & ~same_pmid & ~doi_alias & ~edition) | shared_identifier
     hard = hard_ids | ~ident_link & (format_conflict | number_conflict | (year == 2))
 
     decision = np.full(m, DISTINCT, dtype=object)
@@ -378,8 +455,6 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
     # for conference abstracts (several share a supplement page range) unless they share
     # the DOI and the whole page range too, nor for a record without a title (one with no
     # title links by DOI or PMID only).
-    page_letter = keys.page_letter
-    conference = (p.fmt[a] == 1) | (p.fmt[b] == 1) | page_letter[a] | page_letter[b]
     # Identical page ranges outweigh different numbers in the titles (a typo, "p6INK4a" for
     # "p16INK4a"): Part 1 and Part 2 are never on the same pages.
     same_range = keys.pages_norm
@@ -417,6 +492,20 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
         (issue != 2) & ~unmarked_erratum & \
         volume_eq & journal_match & ~np.isnan(author) & (author >= 95) & ~doi_conflict
 
+    # First pages one apart on records without conflicting identifiers that agree in
+    # everything else: one database counts from the cover page.
+    page_near = (pages == 2) & (np.abs(p.page_number[a] - p.page_number[b]) == 1)
+    fuzzy |= ~hard & page_near & ~short_title & (title >= TITLE_DUPLICATE) & (year == 0) & \
+        volume_eq & (issue != 2) & journal_match & same_first & author_match & \
+        ~doi_conflict & ~conference & ~unmarked_erratum
+    fuzzy |= edition & ~hard
+    bibliographic |= doi_alias & ~hard
+    # A short title ("Denosumab", "Osteoporosis") links two records only with everything
+    # else equal: first author and authors, year, journal, volume, issue and first page.
+    bibliographic |= ~hard & short_title & ~no_title & (title == 100) & (year == 0) & \
+        volume_eq & page_eq & (issue != 2) & journal_match & same_first & author_match & \
+        ~doi_conflict & ~conference
+
     for mask, name in ((dup_doi, "doi"), (dup_pmid, "pmid"),
                        (exact_title & ~dup_doi & ~dup_pmid, "title_year_author")):
         free = mask & (rule == "")
@@ -434,6 +523,13 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
         (title >= 98) & author_match & (year == 0) & ~(volume == 2) & ~(pages == 2)
     decision[maybe] = MAYBE
 
+    # Two long titles that plainly differ, on different first pages or from one export: two
+    # articles, whatever records between them agree with each (checked within clusters).
+    source = keys.source  # codes, -1 where missing
+    one_export = (source[a] == source[b]) & (source[a] >= 0)
+    unrelated = ~no_title & ~short_title & (title < TITLE_UNRELATED) & \
+        ((pages == 2) | (one_export & ~page_eq))
+
     # Reasons as bit flags (rendered to text only for the pairs that are reported).
     reason = np.zeros(m, dtype=np.int64)
     for bit, mask in enumerate((kind_conflict, pmid_conflict, doi_conflict, format_conflict,
@@ -447,7 +543,7 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
                       cannot_link=hard & (decision != DUPLICATE), reason=reason,
                       conflict=(decision != DUPLICATE) & (
                           hard | (year == 2) | ((volume == 2) & (pages == 2))
-                          | (journal_conflict & (year != 0))),
+                          | (journal_conflict & (year != 0)) | unrelated),
                       erratum=np.where(unmarked_erratum & (decision != DUPLICATE),
                                        np.where(single[a], 1, 2), 0))
 

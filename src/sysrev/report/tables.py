@@ -81,9 +81,31 @@ def ci_text(estimate: object, lower: object, upper: object) -> str:
     return f"{number(estimate)} ({number(lower)} to {number(upper)})"
 
 
+#: The pooled-results page's tables: (caption, [(column, header)]); every table starts with
+#: the outcome, so a reader (and a test) can join them row by row.
+SUMMARY_PARTS = (
+    ("Pooled results of every outcome with {lvl} confidence intervals; ratio measures on "
+     "their natural scale",
+     [("label", "Outcome"), ("measure", "Measure"), ("k", "Studies"),
+      ("participants", "Participants"), ("random", "Random effects ({lvl} CI)"),
+      ("p", "p")]),
+    ("Heterogeneity, the fixed-effect estimate and Egger's test of every outcome",
+     [("label", "Outcome"), ("model", "Model"), ("tau2", "\u03c4\u00b2"), ("i2", "I\u00b2"),
+      ("q", "Q (p)"), ("fixed", "Fixed effect ({lvl} CI)"),
+      ("prediction", "Prediction interval ({lvl})"), ("egger", "Egger p")]),
+    ("The studies of every outcome: those analysed, those not analysable and why, and whether "
+     "a funnel plot and Egger's test could be made",
+     [("label", "Outcome"), ("status", "Status"),
+      ("small_study", "Funnel plot and Egger's test"), ("studies", "Studies analysed"),
+      ("not_analysable", "Not analysable (why)")]),
+)
+
+
 def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled results",
                  disclosure: str = "", included: pd.DataFrame | None = None) -> str:
-    """The cross-outcome summary (``analysis/summary.tsv``) as a table.
+    """The cross-outcome summary (``analysis/summary.tsv``) as three tables
+    (:data:`SUMMARY_PARTS`: the estimates, heterogeneity and other models, the studies), each
+    starting with the outcome, so that each fits the report's pane beside its menu.
 
     Columns named with the configured confidence ``level``; outcomes by their labels; the
     small-study column says why an outcome has no funnel plot or Egger's test. With
@@ -111,19 +133,19 @@ def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled re
             "not_analysable": _labelled(r, "not_analysable_labels",
                                         "not_analysable").replace("; ", ";\n"),
         })
-    frame = pd.DataFrame(rows, columns=["label", "measure", "k", "participants", "status",
-                                        "model", "random", "p", "tau2", "i2", "q", "fixed",
-                                        "prediction", "egger", "small_study", "studies",
-                                        "not_analysable"])
-    headers = ["Outcome", "Measure", "Studies", "Participants", "Status", "Model",
-               f"Random effects ({lvl} CI)", "p", "\u03c4\u00b2", "I\u00b2", "Q (p)",
-               f"Fixed effect ({lvl} CI)", f"Prediction interval ({lvl})", "Egger p",
-               "Funnel plot and Egger's test", "Studies analysed", "Not analysable (why)"]
-    table = html_table(frame, headers=headers, numeric={"k", "participants", "p", "tau2",
-                                                        "i2", "egger"},
-                       caption=f"Pooled results of every outcome with {lvl} confidence "
-                               "intervals; ratio measures on their natural scale")
-    parts = [table]
+    columns = dict.fromkeys(column for _, part in SUMMARY_PARTS for column, _ in part)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    numeric = {"k", "participants", "p", "tau2", "i2", "egger"}
+    # Three tables, each with the outcome first, instead of one of 17 columns: one that wide
+    # needed some 1,300 pixels and ran off the report's pane (about 600 pixels at a 900-pixel
+    # window, beside the report's menu); each of these fits there (tests/unit/
+    # test_report_tables.py measures them).
+    parts = []
+    for caption, columns in SUMMARY_PARTS:
+        keys = [column for column, _ in columns]
+        parts.append(html_table(
+            frame[keys], headers=[header.format(lvl=lvl) for _, header in columns],
+            numeric=numeric & set(keys), caption=caption.format(lvl=lvl)))
     flagged = flagged_reports(included) if included is not None else pd.DataFrame()
     if not flagged.empty:
         parts.insert(0, html_table(
@@ -368,7 +390,8 @@ def maybe_page(maybe: pd.DataFrame | TableHead) -> str:
 #: How related.tsv's relations read in the report.
 RELATION_LABELS = {"erratum": "Erratum or correction", "retraction": "Retraction notice",
                    "expression_of_concern": "Expression of concern", "comment": "Comment",
-                   "reply": "Reply"}
+                   "reply": "Reply", "registration_of": "Trial registration of",
+                   "preprint_of": "Preprint of"}
 
 
 def related_page(related: pd.DataFrame | TableHead,

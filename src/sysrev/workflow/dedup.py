@@ -14,7 +14,9 @@ from sysrev.dedup import (MAYBE_COLUMNS, RULES, UNIQUE_COLUMNS, duplicate_counts
 from sysrev.dedup import incremental as inc
 from sysrev.dedup.band import BAND_COLUMNS, MINIMUM, PER_100K, review_band
 from sysrev.dedup.related import RELATED_COLUMNS, RELATIONS
-from sysrev.tables import read_tsv, write_tsv
+from sysrev.related_reports import (SOURCE_RELATIONS, cannot_links, dedup_relations,
+                                   load_related_reports)
+from sysrev.tables import read_tsv, sha256_file, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                         maybe: str, audit: str, source_priority: list[str],
                         related: str, overrides: str | None = None, errata: str = "related",
                         threads: int = 1, incremental: bool = True,
-                        maybe_per_100k: int = PER_100K, maybe_minimum: int = MINIMUM) -> None:
+                        maybe_per_100k: int = PER_100K, maybe_minimum: int = MINIMUM,
+                        source_links: str | None = None) -> None:
     """Deduplicate ``records.tsv``: unique records, removed duplicates with their reasons and
     scores, every record's cluster, the pairs left for a human (``maybe.tsv``) and the
     related reports (errata, retraction notices, comments, replies) linked to their article
@@ -34,11 +37,24 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
 
     With ``incremental``, the index beside the outputs (``dedup/index/``, see
     :mod:`sysrev.dedup.incremental`) is used when it matches this run (an update then
-    compares only the new records), and written again after it."""
+    compares only the new records), and written again after it.
+
+    ``source_links`` (``search/related_reports.tsv``, the sources' trial/paper and
+    preprint/journal links) makes each linked pair ``different`` (never merged, unless the
+    reviewers' overrides say ``same``) and adds it to ``related.tsv`` between the unique
+    records that stand for the pair, so that screening shows them as one study candidate."""
     table = read_tsv(records)
     override_table = load_overrides(overrides, table["record_id"])
+    reviewer_overrides = len(override_table)
+    links = load_related_reports(source_links)
+    if source_links:
+        added = cannot_links(links, override_table)
+        override_table = pd.concat([override_table, added], ignore_index=True)
+        log.info("deduplicate: %d related-report links of the sources kept apart", len(added))
     index_dir = Path(clusters).parent / "index"
     expected = inc.settings(source_priority, errata, overrides, table.columns)
+    if source_links:
+        expected["source_links_sha256"] = sha256_file(source_links)
     digests = inc.row_digests(table) if incremental else None
     found_index, why = inc.load_index(index_dir, table, expected, digests) \
         if incremental else (None, "incremental deduplication is off")
@@ -64,6 +80,15 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
             "errata_merged": int((found["rule"] == "erratum").sum()),
             "maybe_pairs_for_review": int(len(maybe_table)),
             "overrides": int(0 if override_table is None else len(override_table))}
+    if source_links:
+        # The index keeps related.tsv: its earlier source-link rows are made again here.
+        related_table = pd.concat([
+            related_table[~related_table["relation"].isin(SOURCE_RELATIONS)],
+            dedup_relations(links, found)], ignore_index=True)
+        pair_counts["overrides"] = int(reviewer_overrides)
+        pair_counts["related_reports"] = {
+            r: int((related_table["relation"] == r).sum()) for r in RELATIONS
+            + SOURCE_RELATIONS}
     write_tsv(found.assign(kept=found["kept"].map({True: "yes", False: "no"})), clusters,
               DEDUP_COLUMNS, sort_by=["record_id"])
     unique_table = unique_records(table, found, related_table)
@@ -94,6 +119,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     for row in flagged.itertuples(index=False):
         log.warning("%s is %s", row.record_id, row.retraction)
     inputs = {"records": records}
+    if source_links:
+        inputs["source_links"] = source_links
     if overrides:
         inputs["overrides"] = overrides
     write_audit(audit, stage="dedup", inputs=inputs,
