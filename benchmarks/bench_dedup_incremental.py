@@ -88,10 +88,14 @@ def run(n: int, m: int, seed: int, threads: int) -> dict:
         del records, table
         t_generate = time.perf_counter() - start
         earlier = _run(root / "inc", root / "earlier.tsv", True, threads)
+        earlier_steps = json.loads((root / "inc/dedup/index/last_run.json").read_text()
+                                   )["seconds"]
         before = read_clusters(root / "inc/dedup/clusters.tsv")
         updated_run = _run(root / "inc", root / "union.tsv", True, threads)
         last = json.loads((root / "inc/dedup/index/last_run.json").read_text())
-        scratch_run = _run(root / "scratch", root / "union.tsv", False, threads)
+        scratch_run = _run(root / "scratch", root / "union.tsv", True, threads)
+        scratch_steps = json.loads((root / "scratch/dedup/index/last_run.json").read_text()
+                                   )["seconds"]
         updated = read_clusters(root / "inc/dedup/clusters.tsv")
         scratch = read_clusters(root / "scratch/dedup/clusters.tsv")
         diff = differences(before, scratch, updated, sorted(new))
@@ -106,7 +110,9 @@ def run(n: int, m: int, seed: int, threads: int) -> dict:
     return {"earlier": n, "new": m, "threads": threads, "t_generate_s": round(t_generate, 1),
             "earlier_run": earlier, "update": updated_run, "scratch": scratch_run,
             "update_over_scratch": round(updated_run["seconds"] / scratch_run["seconds"], 3),
-            "update_mode": last["mode"],
+            "update_mode": last["mode"], "update_seconds_by_step": last["seconds"],
+            "earlier_seconds_by_step": earlier_steps,
+            "scratch_seconds_by_step": scratch_steps,
             "earlier_records_compared": last.get("earlier_records_compared"),
             "bridges_kept_apart": last.get("bridges_kept_apart"),
             "clusters_touched": last.get("clusters_touched"),

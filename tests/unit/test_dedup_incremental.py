@@ -290,3 +290,58 @@ def test_incremental_off_writes_no_index(tmp_path):
     audit = _run(tmp_path, _records(_three()), incremental=False)
     assert not (tmp_path / "dedup/index").exists()
     assert "run" not in audit and "index" not in audit["counts"]
+
+
+def test_neighbours_are_the_union_window(tmp_path):
+    """The neighbours found by binary search in the stored order are exactly the earlier
+    records a run from scratch on the union would put within the window of a new record
+    (same key, (key, title, record id) order)."""
+    import random
+
+    import numpy as np
+
+    from sysrev.dedup.block import WINDOW
+    from sysrev.dedup.normalise import prepare
+
+    rng = random.Random(3)
+    words = ["denosumab", "erosion", "arthritis", "bone", "trial", "hip", "fracture"]
+    rows = [_record(f"r{k:03d}", title=" ".join(rng.choice(words) for _ in range(5)),
+                    authors=rng.choice(["Smith J", "Jones K", "Brown A"]),
+                    year=str(rng.choice([2018, 2019])), volume=str(rng.choice([3, 4])),
+                    pages=f"{rng.choice([1, 5])}-9",
+                    doi=rng.choice(["", "10.1/a", "10.1/b"]))
+            for k in range(160)]
+    new = set(rng.sample([r["record_id"] for r in rows], 30))
+    records = _records(rows)
+    _run(tmp_path, records[~records["record_id"].isin(new)])
+    table = read_tsv(tmp_path / "records.tsv")
+    manifest = json.loads((tmp_path / "dedup/index/manifest.json").read_text())
+    store = inc.Store(tmp_path / "dedup/index", manifest)
+    new_prep = prepare(records[records["record_id"].isin(new)].sort_values("record_id")
+                       .reset_index(drop=True))
+    new_keys = inc.key_hashes(new_prep)
+    _, old_position, new_position = inc._merge_title_order(store, new_prep)
+    found = set(store.texts("ids").take(inc.neighbours(store, new_keys, old_position,
+                                                       new_position)))
+    # From scratch: the union in record-id order, each key sorted by (key, title, id).
+    union = prepare(records.sort_values("record_id").reset_index(drop=True))
+    keys = inc.key_hashes(union)
+    ids = union.ids
+    expected = set()
+    for name in inc.KEY_COLUMNS:
+        order = sorted((k for k in range(len(ids)) if keys[name][k]),
+                       key=lambda k: (int(keys[name][k]), union.title[k], ids[k]))
+        for place, k in enumerate(order):
+            if ids[k] not in new:
+                continue
+            for other in order[max(0, place - WINDOW):place + WINDOW + 1]:
+                if keys[name][other] == keys[name][k] and ids[other] not in new:
+                    expected.add(ids[other])
+    assert found == expected
+    assert len(table) == 130 and len(found) > 10
+    # the union order the index writes: (title, record id)
+    union_order, _, _ = inc._merge_title_order(store, new_prep)
+    stored_ids = store.texts("ids").take(np.arange(store.n)) + list(new_prep.ids)
+    titles = store.texts("title").take(np.arange(store.n)) + list(new_prep.title)
+    assert [(titles[r], stored_ids[r]) for r in union_order] == \
+        sorted(zip(titles, stored_ids))

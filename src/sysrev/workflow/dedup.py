@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     for byte, whatever the run's history. How the run went (from scratch or an update and
     why, the records an update compared, the candidate pairs scored) is in the log and in
     ``dedup/index/last_run.json``, which is not an output."""
+    clock = _Clock()
     table = read_tsv(records)
     override_table = load_overrides(overrides, table["record_id"])
     index_dir = Path(clusters).parent / "index"
@@ -54,8 +56,11 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     found_index, why, digests, expected = None, "incremental deduplication is off", None, None
     if incremental:
         expected = inc.settings(source_priority, errata, overrides, table.columns)
+        clock("read records")
         digests = inc.row_digests(table)
+        clock("row digests")
         found_index, why = inc.load_index(index_dir, table, expected, digests)
+        clock("index checked")
     log.info("deduplicate: %s", why if found_index is None else
              f"updating the earlier run ({len(found_index.new_ids)} new records)")
     step = None
@@ -63,6 +68,7 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
         result = find_duplicates(table, source_priority=source_priority,
                                  overrides=override_table, errata=errata, threads=threads)
         found, maybe_table, related_table = result.clusters, result.maybe, result.related
+        clock("matching")
         run_counts = {k: result.counts[k] for k in ("candidate_pairs", "pairs_duplicate",
                                                     "pairs_maybe")}
         write_tsv(found.assign(kept=found["kept"].map({True: "yes", False: "no"})),
@@ -75,6 +81,7 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                         "errata_merged": int((found["rule"] == "erratum").sum()),
                         **_retraction_counts(unique_table)}
         _warn_flagged(unique_table)
+        clock("tables")
     elif not found_index.new_ids:
         for name in ("clusters", "unique", "duplicates"):
             # a new file (the index's copy may be a hard link to the output)
@@ -90,7 +97,9 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                           errata=errata, overrides=override_table, threads=threads,
                           digests=digests)
         maybe_table, related_table = step.maybe, step.related
+        clock("matching")
         table_counts = _write_update(table, found_index, step, outputs)
+        clock("tables")
         run_counts = step.counts
     write_tsv(related_table, related, RELATED_COLUMNS, sort_by=["record_id",
                                                                 "related_record_id"])
@@ -105,6 +114,7 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                   "settled_by_rule": int((band["settled"] != "").sum()),
                   "ranked": int(band["review_rank"].notna().sum()),
                   "for_review": int((band["for_review"] == "yes").sum())}}
+    clock("maybe and related")
     mode = "from scratch" if found_index is None else "update"
     log.info("deduplicate: %s (%s); %s", mode, why, json.dumps(run_counts, sort_keys=True))
     if incremental:
@@ -116,7 +126,9 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                    if found_index is None else {"index": found_index, "step": step}))
         else:
             manifest = found_index.manifest["manifest_sha256"]
-        write_json({"mode": mode, "reason": why, "manifest_sha256": manifest, **run_counts},
+        clock("index written")
+        write_json({"mode": mode, "reason": why, "manifest_sha256": manifest, **run_counts,
+                    "seconds": clock.seconds},
                    index_dir / "last_run.json")
     inputs = {"records": records}
     if overrides:
@@ -128,6 +140,18 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                             "maybe_per_100k": int(maybe_per_100k),
                             "maybe_minimum": int(maybe_minimum),
                             "overrides_file": overrides or "none"})
+
+
+class _Clock:
+    """Seconds per step of the rule (for ``last_run.json`` and the benchmark)."""
+
+    def __init__(self):
+        self.start, self.seconds = time.perf_counter(), {}
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.start, 2)
+        self.start = now
 
 
 def _by_record(digests, table: pd.DataFrame, ids) -> np.ndarray:
