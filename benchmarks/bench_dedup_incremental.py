@@ -66,7 +66,7 @@ def _clusters(table) -> list[list[str]]:
     return [list(g) for _, g in table.groupby("cluster_id")["record_id"] if len(g) > 1]
 
 
-def run(n: int, m: int, seed: int, threads: int) -> dict:
+def run(n: int, m: int, seed: int, threads: int, keep: str | None = None) -> dict:
     from bench_dedup import metrics
     from dedup_generator import generate
 
@@ -80,7 +80,8 @@ def run(n: int, m: int, seed: int, threads: int) -> dict:
     new = set(rng.sample(sorted(records["record_id"]), m))
     is_new = records["record_id"].isin(new)
     with tempfile.TemporaryDirectory(prefix="bench_inc_") as tmp:
-        root = Path(tmp)
+        root = Path(keep or tmp)
+        root.mkdir(parents=True, exist_ok=True)
         table = records.reindex(columns=RECORD_COLUMNS)
         table[~is_new.to_numpy()].to_csv(root / "earlier.tsv", sep="\t", index=False,
                                          lineterminator="\n")
@@ -99,6 +100,8 @@ def run(n: int, m: int, seed: int, threads: int) -> dict:
         updated = read_clusters(root / "inc/dedup/clusters.tsv")
         scratch = read_clusters(root / "scratch/dedup/clusters.tsv")
         diff = differences(before, scratch, updated, sorted(new))
+        if keep:
+            diff.to_csv(root / "differences.tsv", sep="\t", index=False)
         same = {k: (root / f"inc/dedup/{k}.tsv").read_bytes() ==
                 (root / f"scratch/dedup/{k}.tsv").read_bytes() for k in OUTPUTS}
         audits = [json.loads((root / f"{k}/audit.json").read_text())["counts"]
@@ -135,10 +138,12 @@ def main() -> None:
     parser.add_argument("--update", type=int, default=10_000, help="new records")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--keep", help="folder to keep the runs' files in (one size)")
     args = parser.parse_args()
     print(json.dumps({"load_average": os.getloadavg()}), flush=True)
     for n in args.sizes:
-        print(json.dumps(run(n, args.update, args.seed, args.threads), sort_keys=True),
+        print(json.dumps(run(n, args.update, args.seed, args.threads, args.keep),
+                         sort_keys=True),
               flush=True)
         print(json.dumps({"load_average": os.getloadavg()}), flush=True)
 

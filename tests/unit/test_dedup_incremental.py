@@ -80,7 +80,7 @@ def _check_update(tmp_path: Path, records: pd.DataFrame, every: int = 5) -> pd.D
     assert (merged["cluster_id"] == merged["cluster_id_now"]).all()
     assert (merged["kept"] == merged["kept_now"]).all()
     found = inc.differences(before, scratch, updated, records.loc[update, "record_id"])
-    assert set(found["cause"]) <= {"kept", "bridge", "neighbourhood"}, found
+    assert set(found["cause"]) <= {"kept", "bridge", "split", "neighbourhood"}, found
     if found.empty and (tmp_path / "inc/dedup/unique.tsv").read_bytes() == \
             (tmp_path / "scratch/dedup/unique.tsv").read_bytes():
         # The same tables give the same audit counts, whatever the run's history.

@@ -838,12 +838,15 @@ def differences(before: pd.DataFrame, scratch: pd.DataFrame, updated: pd.DataFra
                 new_ids: Sequence[str]) -> pd.DataFrame:
     """Where an update's clusters (``updated``) differ from a from-scratch run on the
     union (``scratch``), one row per cluster of either, with the cause: ``bridge`` (the
-    from-scratch cluster holds two clusters of the earlier run, ``before``), ``kept`` (same
+    from-scratch cluster holds two clusters of the earlier run, ``before``), ``split`` (the
+    from-scratch cluster holds part of an earlier cluster only: the union's windows or
+    cluster checks took it apart, an update keeps earlier clusters whole), ``kept`` (same
     records, but from scratch a new record is kept), ``neighbourhood`` (a link one run found
     and the other did not, see the module docstring) or ``other`` (unexplained). Tables as
     :func:`~sysrev.dedup.unique.read_clusters` reads them."""
     new = set(new_ids)
     earlier = dict(zip(before["record_id"], before["cluster_id"]))
+    earlier_members = before.groupby("cluster_id")["record_id"].agg(frozenset).to_dict()
 
     def groups(table: pd.DataFrame) -> dict[str, frozenset]:
         members = table.groupby("cluster_id")["record_id"].agg(frozenset)
@@ -868,6 +871,8 @@ def differences(before: pd.DataFrame, scratch: pd.DataFrame, updated: pd.DataFra
         before_clusters = {earlier[r] for r in cluster if r in earlier}
         if len(before_clusters) > 1:
             cause = "bridge"
+        elif any(earlier_members[c] - cluster for c in before_clusters):
+            cause = "split"
         elif any(r in new for r in cluster ^ got[rid]) or \
                 any(r in new for r in cluster):
             cause = "neighbourhood"
