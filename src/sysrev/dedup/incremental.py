@@ -136,10 +136,14 @@ _STORE = "store"
 
 
 def matcher_sha256() -> str:
-    """SHA-256 over the source of every module of :mod:`sysrev.dedup` (the matcher's
-    version: any change of method rebuilds the index)."""
+    """SHA-256 over the source of every module of :mod:`sysrev.dedup`, of the rule's
+    function (:mod:`sysrev.workflow.dedup`: the tables' layout and counts) and of
+    :mod:`sysrev.columns` (the matcher's version: any change of method or of the tables
+    rebuilds the index)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    package = Path(__file__).parents[1]
+    for path in sorted(Path(__file__).parent.glob("*.py")) + [
+            package / "workflow" / "dedup.py", package / "columns.py"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -332,8 +336,6 @@ class Index:
     manifest: dict
     store: Store
     new_ids: list[str]
-    #: The run's table row of each stored record.
-    table_rows: np.ndarray
 
     def table(self, name: str) -> Path:
         return self.folder / f"{name}.tsv.prev"
@@ -399,7 +401,7 @@ def load_index(folder: str | Path, table: pd.DataFrame, expected: dict,
     is_new = np.ones(len(ids), dtype=bool)
     is_new[rows] = False
     return Index(folder=folder, manifest=manifest, store=store,
-                 new_ids=sorted(ids[is_new].tolist()), table_rows=rows), "index matches"
+                 new_ids=sorted(ids[is_new].tolist())), "index matches"
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
