@@ -345,3 +345,31 @@ def test_neighbours_are_the_union_window(tmp_path):
     titles = store.texts("title").take(np.arange(store.n)) + list(new_prep.title)
     assert [(titles[r], stored_ids[r]) for r in union_order] == \
         sorted(zip(titles, stored_ids))
+
+
+def test_cell_spanning_lines_runs_from_scratch(tmp_path):
+    """records.tsv with a cell that spans lines is not one record a line: read whole,
+    deduplicated from scratch (as with incremental off), and no index is written."""
+    rows = _three()
+    rows[0]["abstract"] = "First line\nsecond line"
+    audit = _run(tmp_path / "inc", _records(rows))
+    assert audit["run"]["mode"] == "from scratch"
+    assert "spans lines" in audit["run"]["reason"]
+    assert not (tmp_path / "inc/dedup/index/manifest.json").exists()
+    _run(tmp_path / "off", _records(rows), incremental=False)
+    for name in OUTPUTS:
+        assert (tmp_path / f"inc/dedup/{name}.tsv").read_bytes() == \
+            (tmp_path / f"off/dedup/{name}.tsv").read_bytes(), name
+
+
+def test_records_as_lines(tmp_path):
+    """Records.rows parses the chosen lines as read_tsv parses the whole table."""
+    rows = _three()
+    rows[1]["title"] = 'A "quoted" title\twith a tab'
+    path = tmp_path / "records.tsv"
+    write_tsv(_records(rows), path, list(_records(rows).columns))
+    lines = inc.read_records(path)
+    assert list(lines.ids) == ["a", "b", "c"]
+    whole = read_tsv(path)
+    pd.testing.assert_frame_equal(lines.rows({"b", "c"}), whole.iloc[1:].reset_index(drop=True))
+    assert len(set(lines.digests.tolist())) == 3

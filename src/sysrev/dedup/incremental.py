@@ -12,8 +12,9 @@ pickle, no timestamps):
     the order the records came (the first run's in record-id order, each update's
     appended).
 ``store/digest.npy``, ``store/id_hash.npy``
-    A 64-bit digest of each record's cells (:func:`row_digests`) and of its id: an
-    earlier record that changed, or is gone, makes the update run from scratch.
+    A 64-bit digest of each record's line in ``records.tsv`` (every cell as written,
+    :class:`Records`) and of its id: an earlier record that changed, or is gone, makes the
+    update run from scratch.
 ``store/cluster_row.npy``
     The row of each record's cluster's kept record (the cluster id).
 ``store/title_order.npy``
@@ -67,8 +68,9 @@ An update (:func:`update`):
    pandas). ``maybe.tsv`` and ``related.tsv`` (small) gain the subset's rows that involve
    a new record (or were not there before) and are written whole.
 
-What stays linear in the earlier records, as whole-array operations: reading the record
-table and its row digests, a few vectorised passes over the stored arrays (``np.isin``,
+What stays linear in the earlier records, as whole-array operations: reading
+``records.tsv`` as bytes, splitting it into lines and hashing each (:class:`Records`; the
+earlier records are never parsed into a table), a few vectorised passes over the stored arrays (``np.isin``,
 sorts of 64-bit keys), copying the store with the new rows appended, and the line merges
 and SHA-256s of the tables. ``benchmarks/bench_dedup_incremental.py`` measures them.
 
@@ -87,6 +89,8 @@ Where the result may differ from a from-scratch run on the union (the test
   did not (or the reverse), and evidence naming other records where the kept record
   differs.
 - ``maybe.tsv``: the bridge pairs, and so the ``review_rank`` of pairs ranked after them.
+- A ``records.tsv`` with a cell that spans lines is read whole and deduplicated from
+  scratch (its lines are not records).
 - Blocking keys are compared by 64-bit hash: two different keys with one hash (about one
   chance in 10^7 for a million distinct keys) would share a neighbourhood in an update
   and not from scratch.
@@ -153,20 +157,52 @@ def _hash_texts(values) -> np.ndarray:
     return pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)
 
 
-def row_digests(table: pd.DataFrame) -> np.ndarray:
-    """A 64-bit digest of each record's cells (columns in name order; an empty cell differs
-    from any text), column by column with :func:`pandas.util.hash_array` (vectorised: a
-    SHA-256 per row costs seconds per 100,000 records). The pandas version is in the
-    index's :func:`settings`, so a pandas whose hashing changed rebuilds the index."""
-    digest = np.full(len(table), 0x9E3779B97F4A7C15, dtype=np.uint64)
-    for k, name in enumerate(sorted(table.columns)):
-        values = table[name].to_numpy(dtype=object, copy=True)
-        missing = pd.isna(values)
-        values[missing] = "\0"
-        hashed = _hash_texts(values) if len(values) else np.zeros(0, np.uint64)
-        # combine as pandas' combine_hash_arrays does (order-dependent)
-        digest = (digest ^ hashed) * np.uint64(1000003 + 2 * k)
-    return digest
+@dataclass
+class Records:
+    """The record table as the lines of its TSV, one record a line: the ids and a 64-bit
+    digest of each line's bytes (every cell, as written), and rows parsed only when asked
+    for (:meth:`rows`). An update reads the earlier records this way: their lines are
+    split and hashed, never parsed into a table."""
+
+    header: bytes
+    columns: list[str]
+    ids: np.ndarray
+    digests: np.ndarray
+    lines: list[bytes] | None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows(self, wanted) -> pd.DataFrame:
+        """The records whose id is in ``wanted``, in the file's order, as
+        :func:`~sysrev.tables.read_tsv` reads them."""
+        picked = np.nonzero(pd.Series(self.ids).isin(wanted).to_numpy())[0]
+        body = b"".join(self.lines[i] + b"\n" for i in picked.tolist())
+        return pd.read_csv(io.BytesIO(self.header + body), sep="\t", dtype=str,
+                           keep_default_na=False, na_values=[""])
+
+
+def read_records(path: str | Path) -> Records | None:
+    """``records.tsv`` (written by :func:`~sysrev.tables.write_tsv`) as :class:`Records`;
+    ``None`` when a cell spans lines or an id is quoted (then the table is read whole and
+    the index is not used)."""
+    data = Path(path).read_bytes()
+    head, _, body = data.partition(b"\n")
+    del data
+    lines = body.split(b"\n")
+    del body
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if any(b'"' in line and (line.count(b'"') % 2 or line.startswith(b'"'))
+           for line in lines):
+        return None
+    columns = list(pd.read_csv(io.BytesIO(head + b"\n"), sep="\t", dtype=str).columns)
+    ids = np.array([line.partition(b"\t")[0].decode("utf-8") for line in lines],
+                   dtype=object)
+    digests = _hash_texts(np.array(lines, dtype=object)) if lines else \
+        np.zeros(0, dtype=np.uint64)
+    return Records(header=head + b"\n", columns=columns, ids=ids, digests=digests,
+                   lines=lines)
 
 
 def key_hashes(p: _Prepared) -> dict[str, np.ndarray]:
@@ -357,11 +393,11 @@ def settings(source_priority: Sequence[str], errata: str, overrides: str | None,
             "numpy": np.__version__}
 
 
-def load_index(folder: str | Path, table: pd.DataFrame, expected: dict,
+def load_index(folder: str | Path, ids: np.ndarray, expected: dict,
                digests: np.ndarray) -> tuple[Index | None, str]:
     """The index in ``folder`` if it matches ``expected`` (:func:`settings`), its files
-    have their SHA-256 and every earlier record is in ``table`` unchanged (``digests``:
-    :func:`row_digests`); else ``None`` and the reason."""
+    have their SHA-256 and every earlier record is among the run's (``ids``) unchanged
+    (``digests``: :attr:`Records.digests`, by id); else ``None`` and the reason."""
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
@@ -383,7 +419,7 @@ def load_index(folder: str | Path, table: pd.DataFrame, expected: dict,
         if not path.is_file() or _sha256(path) != digest:
             return None, f"index file {name} missing or changed"
     store = Store(folder, manifest)
-    ids = table["record_id"].to_numpy(dtype=object)
+    ids = np.asarray(ids, dtype=object)
     id_hash = _hash_texts(ids)
     if not pd.Index(id_hash).is_unique:
         return None, "two record ids share a 64-bit hash"
@@ -600,23 +636,19 @@ class Update:
     counts: dict
 
 
-def update(table: pd.DataFrame, index: Index, *, source_priority: Sequence[str],
+def update(records: Records, index: Index, *, source_priority: Sequence[str],
            errata: str, overrides: pd.DataFrame | None, threads: int = 1,
-           window: int = WINDOW, digests: np.ndarray | None = None) -> Update:
-    """Add the new records of ``table`` (``index.new_ids``) to the earlier clusters (see
-    the module docstring). ``digests``: :func:`row_digests` of ``table`` (made when not
-    given)."""
+           window: int = WINDOW) -> Update:
+    """Add the new records of ``records`` (``index.new_ids``) to the earlier clusters (see
+    the module docstring)."""
     store = index.store
     new_ids = set(index.new_ids)
-    is_new = table["record_id"].isin(new_ids).to_numpy()
-    new_table = table[is_new].sort_values("record_id", kind="mergesort").reset_index(
-        drop=True)
+    new_table = records.rows(new_ids).sort_values("record_id", kind="mergesort"
+                                                  ).reset_index(drop=True)
     new_prep = prepare(new_table, errata, threads)
     new_keys = key_hashes(new_prep)
-    if digests is None:
-        digests = row_digests(table)
-    new_digests = pd.Series(digests[is_new], index=table["record_id"].to_numpy()[is_new]
-                            ).reindex(new_table["record_id"]).to_numpy(dtype=np.uint64)
+    new_digests = pd.Series(records.digests, index=records.ids).reindex(
+        new_table["record_id"]).to_numpy(dtype=np.uint64)
     title_order, old_position, new_position = _merge_title_order(store, new_prep)
     near = neighbours(store, new_keys, old_position, new_position, window)
     cluster_row = store.array("cluster_row")
@@ -635,7 +667,8 @@ def update(table: pd.DataFrame, index: Index, *, source_priority: Sequence[str],
     sub_order = np.argsort(sub_prep.ids, kind="stable")
     sub_prep = _take(sub_prep, sub_order)
     subset_ids = set(sub_prep.ids.tolist())
-    sub_table = table[table["record_id"].isin(subset_ids)].sort_values(
+    sub_table = pd.concat([records.rows(set(member_ids.tolist())), new_table],
+                          ignore_index=True).sort_values(
         "record_id", kind="mergesort").reset_index(drop=True)
     cluster_of = dict(zip(member_ids.tolist(), member_cluster.tolist()))
     held = members[~members["kept"]]

@@ -48,19 +48,31 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     why, the records an update compared, the candidate pairs scored) is in the log and in
     ``dedup/index/last_run.json``, which is not an output."""
     clock = _Clock()
-    table = read_tsv(records)
-    override_table = load_overrides(overrides, table["record_id"])
     index_dir = Path(clusters).parent / "index"
     outputs = {"unique": unique, "duplicates": duplicates, "clusters": clusters,
                "maybe": maybe, "related": related}
-    found_index, why, digests, expected = None, "incremental deduplication is off", None, None
+    found_index, why, expected, lines = None, "incremental deduplication is off", None, None
     if incremental:
-        expected = inc.settings(source_priority, errata, overrides, table.columns)
-        clock("read records")
-        digests = inc.row_digests(table)
-        clock("row digests")
-        found_index, why = inc.load_index(index_dir, table, expected, digests)
-        clock("index checked")
+        # The records as lines (ids and a digest per line); parsed whole only when the
+        # run starts from scratch.
+        lines = inc.read_records(records)
+        clock("records read as lines")
+        if lines is None:
+            why = f"{records} has a cell that spans lines: deduplicated from scratch, " \
+                "the index not written"
+        else:
+            expected = inc.settings(source_priority, errata, overrides, lines.columns)
+            found_index, why = inc.load_index(index_dir, lines.ids, expected, lines.digests)
+            clock("index checked")
+    table = None
+    if found_index is None:
+        table = read_tsv(records)
+        if lines is not None:
+            lines.lines = None  # not needed from scratch: memory for the matcher
+        clock("records parsed")
+    ids = table["record_id"] if table is not None else pd.Series(lines.ids)
+    override_table = load_overrides(overrides, ids)
+    n_records = len(ids)
     log.info("deduplicate: %s", why if found_index is None else
              f"updating the earlier run ({len(found_index.new_ids)} new records)")
     step = None
@@ -93,17 +105,16 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
         table_counts = found_index.manifest["counts"]
         run_counts = {"new_records": 0}
     else:
-        step = inc.update(table, found_index, source_priority=source_priority,
-                          errata=errata, overrides=override_table, threads=threads,
-                          digests=digests)
+        step = inc.update(lines, found_index, source_priority=source_priority,
+                          errata=errata, overrides=override_table, threads=threads)
         maybe_table, related_table = step.maybe, step.related
         clock("matching")
-        table_counts = _write_update(table, found_index, step, outputs)
+        table_counts = _write_update(lines, found_index, step, outputs)
         clock("tables")
         run_counts = step.counts
     write_tsv(related_table, related, RELATED_COLUMNS, sort_by=["record_id",
                                                                 "related_record_id"])
-    band = review_band(maybe_table, len(table), maybe_per_100k, maybe_minimum)
+    band = review_band(maybe_table, n_records, maybe_per_100k, maybe_minimum)
     write_tsv(band, maybe, MAYBE_COLUMNS + BAND_COLUMNS, sort_by=["record_id_a", "record_id_b"])
     counts = {**table_counts,
               "related_reports": {r: int((related_table["relation"] == r).sum())
@@ -118,15 +129,18 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     mode = "from scratch" if found_index is None else "update"
     log.info("deduplicate: %s (%s); %s", mode, why, json.dumps(run_counts, sort_keys=True))
     if incremental:
-        if step is not None or found_index is None:
+        if lines is None:
+            manifest = "none"
+        elif step is not None or found_index is None:
             manifest = inc.write_index(
                 index_dir, expected=expected, counts=table_counts, tables=outputs,
                 **({"prepared": result.prepared, "cluster_ids": found["cluster_id"].to_numpy(),
-                    "digests": _by_record(digests, table, result.prepared.ids)}
+                    "digests": _by_record(lines.digests, table, result.prepared.ids)}
                    if found_index is None else {"index": found_index, "step": step}))
         else:
             manifest = found_index.manifest["manifest_sha256"]
         clock("index written")
+        index_dir.mkdir(parents=True, exist_ok=True)
         write_json({"mode": mode, "reason": why, "manifest_sha256": manifest, **run_counts,
                     "seconds": clock.seconds},
                    index_dir / "last_run.json")
@@ -173,7 +187,7 @@ def _warn_flagged(unique_table: pd.DataFrame) -> None:
         log.warning("%s is %s", row.record_id, row.retraction)
 
 
-def _write_update(table: pd.DataFrame, index: inc.Index, step: inc.Update,
+def _write_update(records: inc.Records, index: inc.Index, step: inc.Update,
                   outputs: dict[str, str]) -> dict:
     """Write ``clusters``, ``unique`` and ``duplicates`` of an update: the earlier tables'
     lines merged with the new records' lines and the touched clusters' unique rows (no
@@ -186,14 +200,15 @@ def _write_update(table: pd.DataFrame, index: inc.Index, step: inc.Update,
     touched = step.touched
     related_touched = step.related[step.related["related_record_id"].isin(
         set(touched["cluster_id"]))]
-    unique_new = unique_records(table[table["record_id"].isin(set(touched["record_id"]))],
-                                touched, related_touched)
+    kept_ids = set(rows["kept_record_id"])
+    rows_needed = records.rows(set(touched["record_id"]) | set(rows["record_id"]) | kept_ids)
+    unique_new = unique_records(rows_needed[rows_needed["record_id"].isin(
+        set(touched["record_id"]))], touched, related_touched)
     dropped = inc.merge_lines(index.table("unique"), outputs["unique"],
                               inc.header_line(UNIQUE_COLUMNS),
                               inc.tsv_lines(unique_new, UNIQUE_COLUMNS),
                               drop=set(touched["cluster_id"]))
-    kept_ids = set(rows["kept_record_id"])
-    involved = table[table["record_id"].isin(set(rows["record_id"]) | kept_ids)]
+    involved = rows_needed[rows_needed["record_id"].isin(set(rows["record_id"]) | kept_ids)]
     inc.merge_lines(index.table("duplicates"), outputs["duplicates"],
                     inc.header_line(DUPLICATE_COLUMNS),
                     inc.tsv_lines(duplicate_table(involved, rows), DUPLICATE_COLUMNS))
@@ -209,7 +224,7 @@ def _write_update(table: pd.DataFrame, index: inc.Index, step: inc.Update,
             **_retraction_counts(unique_new)}
     before_rows = pd.read_csv(io.BytesIO(inc.header_line(UNIQUE_COLUMNS) + b"".join(dropped)),
                               sep="\t", dtype=str, keep_default_na=False, na_values=[""])
-    minus = {**duplicate_counts(table[table["record_id"].isin(earlier_kept)], kept_rows),
+    minus = {**duplicate_counts(involved[involved["record_id"].isin(earlier_kept)], kept_rows),
              **_retraction_counts(before_rows)}
     _warn_flagged(unique_new)
     return inc.combine_counts(index.manifest["counts"], plus, minus)
