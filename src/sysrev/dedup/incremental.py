@@ -205,24 +205,30 @@ def read_records(path: str | Path) -> Records | None:
                    lines=lines)
 
 
-def key_hashes(p: _Prepared) -> dict[str, np.ndarray]:
+def key_hashes(p: _Prepared, workers: int = 1) -> dict[str, np.ndarray]:
     """Each blocking key of each record (:data:`KEY_COLUMNS`) as a 64-bit hash; 0 where the
-    record has no such key."""
-    out = {}
-    names = iter(KEY_COLUMNS)
-    for group in KEY_GROUPS:
-        for keys in group(p):
-            name = next(names, None)
-            if name is None:
-                raise RuntimeError("the blocking keys changed; update KEY_COLUMNS")
-            values = np.asarray(keys, dtype=object)
-            hashed = _hash_texts(values) if len(values) else np.zeros(0, np.uint64)
-            hashed[hashed == 0] = 1
-            hashed[values == ""] = 0
-            out[name] = hashed
-    if len(out) != len(KEY_COLUMNS):
+    record has no such key. The key groups on ``workers`` processes (records below
+    :data:`~sysrev.dedup.parallel.MIN_PARALLEL` per worker: one)."""
+    from sysrev.dedup import parallel
+
+    def task(start: int, stop: int) -> list[np.ndarray]:
+        out = []
+        for group in KEY_GROUPS[start:stop]:
+            for keys in group(p):
+                values = np.asarray(keys, dtype=object)
+                hashed = _hash_texts(values) if len(values) else np.zeros(0, np.uint64)
+                hashed[hashed == 0] = 1
+                hashed[values == ""] = 0
+                out.append(hashed)
+        return out
+
+    if len(p.ids) < 2 * parallel.MIN_PARALLEL:
+        workers = 1
+    hashed = [h for part in parallel.map_ranges(task, len(KEY_GROUPS), workers, min_items=0,
+                                                chunk=1) for h in part]
+    if len(hashed) != len(KEY_COLUMNS):
         raise RuntimeError("the blocking keys changed; update KEY_COLUMNS")
-    return out
+    return dict(zip(KEY_COLUMNS, hashed))
 
 
 # --- the store: numbers as .npy, texts as a UTF-8 blob with offsets ------------------------
@@ -453,7 +459,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def write_index(folder: str | Path, *, expected: dict, counts: dict,
                 tables: dict[str, str], prepared: _Prepared | None = None,
                 digests: np.ndarray | None = None, cluster_ids: np.ndarray | None = None,
-                index: Index | None = None, step: "Update | None" = None) -> str:
+                index: Index | None = None, step: "Update | None" = None,
+                workers: int = 1) -> str:
     """Write the index (after the outputs ``tables``: name -> path): from scratch
     (``prepared``, every record in record-id order; ``digests`` and ``cluster_ids`` by
     record), or the earlier ``index`` with an update's new records (``step``) appended.
@@ -469,7 +476,7 @@ def write_index(folder: str | Path, *, expected: dict, counts: dict,
                                         sort=True)[0], kind="stable")
         row_of = pd.Index(prepared.ids)
         new_digests, new_cluster_rows = digests, row_of.get_indexer(cluster_ids)
-        keys = key_hashes(prepared)
+        keys = key_hashes(prepared, workers)
         old = None
     else:
         new, old_n, old = step.new_prep, index.store.n, index.store

@@ -134,6 +134,7 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
         elif step is not None or found_index is None:
             manifest = inc.write_index(
                 index_dir, expected=expected, counts=table_counts, tables=outputs,
+                workers=threads,
                 **({"prepared": result.prepared, "cluster_ids": found["cluster_id"].to_numpy(),
                     "digests": _by_record(lines.digests, table, result.prepared.ids)}
                    if found_index is None else {"index": found_index, "step": step}))
