@@ -14,7 +14,7 @@ them)::
 
     nice -n 10 python benchmarks/bench_dedup_incremental.py --sizes 100000 --update 10000
     flock /work/wt/bigrun.lock nice -n 10 python benchmarks/bench_dedup_incremental.py \\
-        --sizes 1000000 --update 10000
+        --sizes 990000 --update 10000 --cache /tmp/dedup1m-cache
 """
 
 from __future__ import annotations
@@ -66,16 +66,16 @@ def _clusters(table) -> list[list[str]]:
     return [list(g) for _, g in table.groupby("cluster_id")["record_id"] if len(g) > 1]
 
 
-def run(n: int, m: int, seed: int, threads: int, keep: str | None = None) -> dict:
-    from bench_dedup import metrics
-    from dedup_generator import generate
+def run(n: int, m: int, seed: int, threads: int, keep: str | None = None,
+        cache: str | None = None) -> dict:
+    from bench_dedup import _generated, metrics
 
     from sysrev.columns import RECORD_COLUMNS
     from sysrev.dedup.incremental import differences
     from sysrev.dedup.unique import read_clusters
 
     start = time.perf_counter()
-    records, truth = generate(n + m, seed=seed)
+    records, truth = _generated(n + m, seed, cache)
     rng = random.Random(seed)
     new = set(rng.sample(sorted(records["record_id"]), m))
     is_new = records["record_id"].isin(new)
@@ -139,10 +139,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", help="folder to keep the runs' files in (one size)")
+    parser.add_argument("--cache", help="folder of generated tables, as bench_dedup.py's "
+                        "--cache (the N + M records)")
     args = parser.parse_args()
     print(json.dumps({"load_average": os.getloadavg()}), flush=True)
     for n in args.sizes:
-        print(json.dumps(run(n, args.update, args.seed, args.threads, args.keep),
+        print(json.dumps(run(n, args.update, args.seed, args.threads, args.keep, args.cache),
                          sort_keys=True),
               flush=True)
         print(json.dumps({"load_average": os.getloadavg()}), flush=True)
