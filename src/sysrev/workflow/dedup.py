@@ -66,9 +66,9 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
             clock("index checked")
     table = None
     if found_index is None:
-        table = read_tsv(records)
         if lines is not None:
-            lines.lines = None  # not needed from scratch: memory for the matcher
+            lines.lines = None  # not needed from scratch: memory for the table and matcher
+        table = read_tsv(records)
         clock("records parsed")
     ids = table["record_id"] if table is not None else pd.Series(lines.ids)
     override_table = load_overrides(overrides, ids)
