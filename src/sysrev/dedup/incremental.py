@@ -233,12 +233,52 @@ def key_hashes(p: _Prepared, workers: int = 1) -> dict[str, np.ndarray]:
 
 # --- the store: numbers as .npy, texts as a UTF-8 blob with offsets ------------------------
 
-def _field_kind(name: str, value) -> str:
+def _field_kind(annotation: str, value) -> str:
+    """How a field of :class:`~sysrev.dedup.normalise._Prepared` is stored, from its type:
+    numbers as an array; texts as a blob; sets of integers and tuples of texts as one text
+    per record (``intsets``, ``tuples``); anything else as JSON per record."""
     if isinstance(value, np.ndarray):
         return "texts" if value.dtype == object else "array"
-    if name == "numbers":
+    annotation = str(annotation).replace(" ", "")
+    if annotation == "list[str]":
+        return "texts_list"
+    if annotation.startswith("list[frozenset"):
         return "intsets"
-    return "texts_list"
+    if annotation.startswith("list[tuple"):
+        return "tuples"
+    return "json"
+
+
+def _as_texts(kind: str, values) -> list[str]:
+    if kind == "intsets":
+        return _intsets_as_texts(values)
+    if kind == "tuples":
+        done: dict = {}
+        out = []
+        for value in values:
+            text = done.get(value)
+            if text is None:
+                text = done[value] = json.dumps(list(value), ensure_ascii=False) \
+                    if value else ""
+            out.append(text)
+        return out
+    if kind == "json":
+        return [json.dumps(v, ensure_ascii=False) for v in values]
+    return list(values)
+
+
+def _from_texts(kind: str, texts: list[str]) -> list:
+    done: dict = {}
+    if kind == "intsets":
+        return [done[t] if t in done else done.setdefault(
+            t, frozenset(int(x) for x in t.split(",")) if t else frozenset())
+            for t in texts]
+    if kind == "tuples":
+        return [done[t] if t in done else done.setdefault(
+            t, tuple(json.loads(t)) if t else ()) for t in texts]
+    if kind == "json":
+        return [json.loads(t) for t in texts]
+    return texts
 
 
 def _encode_texts(values) -> tuple[np.ndarray, bytes]:
@@ -306,13 +346,8 @@ class Store:
                 values[name] = np.asarray(self.array(name)[rows])
             elif kind == "texts":
                 values[name] = np.array(self.texts(name).take(rows), dtype=object)
-            elif kind == "intsets":
-                done: dict[str, frozenset] = {}
-                values[name] = [done[t] if t in done else done.setdefault(
-                    t, frozenset(int(x) for x in t.split(",")) if t else frozenset())
-                    for t in self.texts(name).take(rows)]
             else:
-                values[name] = self.texts(name).take(rows)
+                values[name] = _from_texts(kind, self.texts(name).take(rows))
         return _Prepared(**values)
 
 
@@ -483,7 +518,7 @@ def write_index(folder: str | Path, *, expected: dict, counts: dict,
         order = step.title_order
         new_digests, new_cluster_rows = step.new_digests, step.new_cluster_rows
         keys = step.new_keys
-    kinds = {f.name: _field_kind(f.name, getattr(new, f.name))
+    kinds = {f.name: _field_kind(f.type, getattr(new, f.name))
              for f in dataclasses.fields(_Prepared)}
     if old is not None and kinds != old.kinds:
         raise RuntimeError("the normalised fields changed; the index must be rebuilt")
@@ -496,8 +531,7 @@ def write_index(folder: str | Path, *, expected: dict, counts: dict,
         if kind == "array":
             _write_npy(store_dir / f"{name}.npy", olds(name) + [value], value.dtype)
             continue
-        texts = _intsets_as_texts(value) if kind == "intsets" else value
-        offsets, blob = _encode_texts(texts)
+        offsets, blob = _encode_texts(_as_texts(kind, value))
         old_offsets, old_blobs = [], []
         if old is not None and old_n:
             old_texts = old.texts(name)
