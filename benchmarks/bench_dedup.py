@@ -7,6 +7,15 @@ Accuracy (both tools on the same records, in the same run, on every set in
     python benchmarks/bench_dedup.py accuracy --bibdedupe /tmp/bibdedupe-venv/bin/python \
         --markdown
 
+Each tool reads the input it is designed for: where a set is one of bib-dedupe's own
+(``records_pre_merged.csv``: cytology_screening, special_cases, and the ``--extra`` sets),
+bib-dedupe is given that file unchanged and reads it as its own evaluation does
+(``pd.read_csv``, then prep, block, match, cluster); sysrev reads the same file as a record
+table (``_bibtex_rows``). ASySD's diabetes set is not in bib-dedupe's layout here (its
+``data/diabetes/records_pre_merged.csv`` is not in the stored snapshot), so bib-dedupe gets
+the record table converted to its columns; the table's ``bib-dedupe input`` column says
+which.
+
 Error families: each pair (true or predicted) belongs to the first family either of its
 records belongs to, in this order: ``errata`` (erratum, correction, corrigendum,
 retraction, expression of concern in the title or publication type), ``replies/comments``
@@ -40,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -116,16 +126,26 @@ def unlabelled_sets() -> dict[str, pd.DataFrame]:
             for p in sorted(folder.glob("*.csv"))} if folder.is_dir() else {}
 
 
+#: Sets whose records are bib-dedupe's own ``records_pre_merged.csv``: bib-dedupe is given
+#: that file unchanged (its native input), sysrev the record table read from it.
+NATIVE: dict[str, Path] = {}
+
+
 def extra_sets(folder: Path) -> dict[str, tuple[pd.DataFrame, list[list[str]]]]:
     """Further labelled sets in bib-dedupe's layout (one folder per set holding
     ``records_pre_merged.csv`` and ``merged_record_ids.csv``), e.g. bib-dedupe's own
-    data/ folder checked out outside this repository."""
+    data/ folder checked out outside this repository. Sets already scored from
+    ``../shared/testdata`` are left out."""
     sets = {}
+    shared = {"cytology_screening", "special_cases"}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if sub.name in shared:
+            continue
         if (sub / "records_pre_merged.csv").is_file() and (sub / "merged_record_ids.csv"
                                                             ).is_file():
             sets[f"extra/{sub.name}"] = (_bibtex_rows(sub / "records_pre_merged.csv"),
                                          _clusters_file(sub / "merged_record_ids.csv"))
+            NATIVE[f"extra/{sub.name}"] = sub / "records_pre_merged.csv"
     return sets
 
 
@@ -157,6 +177,7 @@ def load_sets() -> dict[str, tuple[pd.DataFrame, list[list[str]]]]:
         folder = TESTDATA / name
         sets[name] = (_bibtex_rows(folder / "records_pre_merged.csv"),
                       _clusters_file(folder / "merged_record_ids.csv"))
+        NATIVE[name] = folder / "records_pre_merged.csv"
     return sets
 
 
@@ -246,8 +267,18 @@ def sysrev_clusters(records: pd.DataFrame, errata: str = "related",
     return [g for g in groups if len(g) > 1], seconds
 
 
-def bibdedupe_clusters(records: pd.DataFrame, python: str) -> tuple[list[list[str]], float,
-                                                                    str]:
+def bibdedupe_clusters(records: pd.DataFrame, python: str, native: Path | None = None
+                       ) -> tuple[list[list[str]], float, str]:
+    """bib-dedupe's clusters. ``native``: bib-dedupe's own ``records_pre_merged.csv`` for
+    the set, given to it unchanged (read as its evaluation reads it); otherwise the record
+    table converted to its columns (sets that bib-dedupe does not ship in its layout)."""
+    if native is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run([python, str(REPO / "benchmarks" / "bibdedupe_runner.py"),
+                                  str(native), "--native"], capture_output=True, text=True,
+                                 cwd=tmp, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        return result["clusters"], result["seconds"], result["version"]
     table = pd.DataFrame({
         "ID": records["record_id"],
         "ENTRYTYPE": records["publication_types"].fillna("article")
@@ -286,7 +317,9 @@ def run_accuracy(python: str | None, threads: int = 2, extra: str | None = None)
             row[f"{label}_seconds"] = seconds
             row[f"{label}_families"] = family_metrics(ours, truth, family)
         if python:
-            theirs, their_seconds, version = bibdedupe_clusters(records, python)
+            theirs, their_seconds, version = bibdedupe_clusters(records, python,
+                                                                NATIVE.get(name))
+            row["bibdedupe_input"] = "native" if name in NATIVE else "converted"
             row.update({f"bibdedupe_{k}": v for k, v in metrics(theirs, truth).items()})
             row["bibdedupe_seconds"] = their_seconds
             row["bibdedupe_version"] = version
@@ -317,8 +350,9 @@ def markdown(rows: list[dict]) -> str:
     """BENCHMARKS.md tables: per set, then per set and error family."""
     has_peer = any("bibdedupe_f1" in r for r in rows)
     out = ["| set | records | true pairs | sysrev P / R / F1 | sysrev errata=duplicate "
-           "P / R / F1 | bib-dedupe P / R / F1 | F1 ratio | sysrev time | bib-dedupe time "
-           "| speed-up |", "|---|---:|---:|---|---|---|---:|---:|---:|---:|"]
+           "P / R / F1 | bib-dedupe input | bib-dedupe P / R / F1 | F1 ratio | sysrev time "
+           "| bib-dedupe time | speed-up |",
+           "|---|---:|---:|---|---|---|---|---:|---:|---:|---:|"]
     for r in rows:
         if r.get("labelled") is False:
             continue
@@ -330,7 +364,7 @@ def markdown(rows: list[dict]) -> str:
             "bibdedupe_f1") else "–"
         speed = f"{r['bibdedupe_seconds'] / r['sysrev_seconds']:.0f}x" if has_peer else "–"
         out.append(f"| {r['set']} | {r['records']:,} | {r['sysrev_true_pairs']:,} | {ours} | "
-                   f"{dup} | {peer} | {ratio} | {r['sysrev_seconds']:.2f} s | "
+                   f"{dup} | {r.get('bibdedupe_input', '–')} | {peer} | {ratio} | {r['sysrev_seconds']:.2f} s | "
                    f"{r.get('bibdedupe_seconds', float('nan')):.1f} s | {speed} |")
     out += ["", "| set | family | records | true pairs | sysrev pred / false / missed | "
             "sysrev P / R / F1 | bib-dedupe pred / false / missed | bib-dedupe P / R / F1 |",
@@ -396,6 +430,7 @@ class _PeakPss:
         import threading
 
         self.peak, self.interval, self.cpu = 0, interval, 0.0
+        self.phase = self.last = 0  # peak since the last take_phase(), last sample
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -411,8 +446,14 @@ class _PeakPss:
                 except (psutil.Error, AttributeError):
                     pass
             self.peak = max(self.peak, total)
+            self.phase, self.last = max(self.phase, total), total
             self.stop.wait(self.interval)
         self.cpu = time.thread_time()  # the sampler's own CPU, not the run's
+
+    def take_phase(self) -> int:
+        """The peak since the last call (bytes); the next phase starts now."""
+        peak, self.phase = max(self.phase, self.last), self.last
+        return peak
 
     def __enter__(self) -> "_PeakPss":
         self.thread.start()
@@ -421,6 +462,26 @@ class _PeakPss:
     def __exit__(self, *exc) -> None:
         self.stop.set()
         self.thread.join()
+
+
+class _Phases(logging.Handler):
+    """The steps ``find_duplicates`` logs (``deduplicate: <step> in <s> s (CPU ...)``),
+    each with the peak PSS the sampler saw during it."""
+
+    _STEP = re.compile(r"deduplicate: (.+?) in ([\d.]+) s \(CPU ([\d.]+) s here, "
+                       r"([\d.]+) s in workers")
+
+    def __init__(self, pss: "_PeakPss"):
+        super().__init__(logging.INFO)
+        self.pss, self.rows = pss, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        m = self._STEP.match(record.getMessage())
+        if m:
+            self.rows.append({"step": m[1], "wall_seconds": float(m[2]),
+                              "cpu_main_seconds": float(m[3]),
+                              "cpu_workers_seconds": float(m[4]),
+                              "peak_pss_mib": round(self.pss.take_phase() / 2**20)})
 
 
 def _cpu_seconds() -> tuple[float, float]:
@@ -433,6 +494,10 @@ def _cpu_seconds() -> tuple[float, float]:
 
 def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int = 2,
                   cache: str | None = None) -> dict:
+    try:  # a previous sysrev (--baseline-src) may have no band
+        from bench_maybe_band import band_metrics
+    except ImportError:
+        band_metrics = None
     records, truth = _generated(n, seed, cache)
     peer = {}
     if bibdedupe:
@@ -440,8 +505,15 @@ def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int 
         peer = {f"bibdedupe_{k}": v for k, v in metrics(theirs, truth).items()}
         peer["bibdedupe_seconds"] = their_seconds
     start, (main0, workers0) = time.perf_counter(), _cpu_seconds()
+    finder = logging.getLogger("sysrev.dedup.find")
     with _PeakPss() as pss:
-        result = find_duplicates(records, threads=threads)
+        phases = _Phases(pss)
+        finder.addHandler(phases)
+        finder.setLevel(logging.INFO)
+        try:
+            result = find_duplicates(records, threads=threads)
+        finally:
+            finder.removeHandler(phases)
     seconds, (main1, workers1) = time.perf_counter() - start, _cpu_seconds()
     groups = result.clusters.groupby("cluster_id")["record_id"].apply(list)
     predicted = [g for g in groups if len(g) > 1]
@@ -454,7 +526,10 @@ def run_scale_one(n: int, seed: int, bibdedupe: str | None = None, threads: int 
             + (workers1 - workers0) / max(1, threads),
             "peak_rss_mib": _peak_mib(), "peak_pss_mib": pss.peak / 2**20,
             "candidate_pairs": result.counts["candidate_pairs"],
-            **metrics(predicted, truth), **peer}
+            **metrics(predicted, truth), **peer,
+            "band": band_metrics(result.maybe, len(records), truth) if band_metrics else None,
+            # per step (the main process's CPU includes the PSS sampler's)
+            "phases": phases.rows}
 
 
 def main() -> None:

@@ -31,12 +31,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Sequence
 
 import yaml
 
@@ -117,18 +119,35 @@ def rule_benchmarks(root: Path) -> dict[str, dict]:
         rule = path.parent.name
         with open(path, encoding="utf-8") as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
-        entry = rules.setdefault(rule, {"jobs": 0, "s": 0.0, "max_rss_mb": 0.0, "wildcards": {}})
+        entry = rules.setdefault(rule, {"jobs": 0, "s": 0.0, "cpu_s": 0.0, "max_rss_mb": 0.0,
+                                        "mean_load": 0.0, "wildcards": {}})
         entry["jobs"] += 1
         entry["s"] += float(row["s"])
-        rss = float(row["max_rss"]) if row["max_rss"] not in ("", "NA", "-") else 0.0
+        rss, cpu, load = (_number(row.get(key)) for key in ("max_rss", "cpu_time", "mean_load"))
+        # Kept in the JSON only: Snakemake's sampled cpu_time misses most of a script
+        # job's CPU (19.9 s for a dedup job whose library call alone took minutes).
+        entry["cpu_s"] += cpu
         entry["max_rss_mb"] = max(entry["max_rss_mb"], rss)
-        entry["wildcards"][path.stem] = {"s": float(row["s"]), "max_rss_mb": rss}
+        # The machine's load while the rule's jobs ran (mean over its jobs, time-weighted).
+        entry["mean_load"] += load * float(row["s"])
+        entry["wildcards"][path.stem] = {"s": float(row["s"]), "cpu_s": cpu,
+                                         "max_rss_mb": rss, "mean_load": load}
+    for entry in rules.values():
+        entry["mean_load"] = entry["mean_load"] / entry["s"] if entry["s"] else 0.0
     return rules
 
 
+def _number(text: str | None) -> float:
+    return float(text) if text not in (None, "", "NA", "-") else 0.0
+
+
 #: Prepended to each measurement: the process's peak memory in MiB (VmHWM; ru_maxrss would
-#: keep the size of the benchmark process that forked it across exec).
+#: keep the size of the benchmark process that forked it across exec), and its CPU time so
+#: far (user + system, seconds: steadier than wall time on a loaded machine).
 PEAK = """
+import time as _time
+def cpu():
+    return _time.process_time()
 def peak():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
@@ -143,7 +162,7 @@ start = time.perf_counter()
 with open(sys.argv[1], encoding="utf-8") as handle:
     records = rispy.load(handle, skip_unknown_tags=False)
 seconds = time.perf_counter() - start
-print(len(records), seconds, peak())
+print(len(records), seconds, peak(), cpu())
 """
 
 _BARE = {
@@ -158,17 +177,20 @@ start = time.perf_counter()
 result = find_duplicates(table, source_priority=["pubmed", "embase", "wos", "central"],
                          threads=2)
 seconds = time.perf_counter() - start
-print(len(table), seconds, peak())
+print(len(table), seconds, peak(), cpu())
 """,
 }
 
 
 def run_snippet(code: str, *args: str) -> dict:
-    """Run a measurement (``code`` printing records, seconds and ``peak()``) in a fresh
-    process with ``args`` as its arguments."""
+    """Run a measurement (``code`` printing records, seconds, ``peak()`` and optionally
+    ``cpu()``) in a fresh process with ``args`` as its arguments."""
     out = subprocess.run([sys.executable, "-c", PEAK + code, *args], check=True,
                          capture_output=True, text=True).stdout.split()
-    return {"records": int(out[0]), "s": float(out[1]), "max_rss_mb": float(out[2])}
+    result = {"records": int(out[0]), "s": float(out[1]), "max_rss_mb": float(out[2])}
+    if len(out) > 3:
+        result["cpu_s"] = float(out[3])  # the whole process's, its start-up included
+    return result
 
 
 def bare(name: str, *args: str) -> dict:
@@ -176,18 +198,35 @@ def bare(name: str, *args: str) -> dict:
     return run_snippet(_BARE[name], *args)
 
 
-def run(n: int, seed: int, keep: Path | None) -> dict:
+def run(n: int, seed: int, keep: Path | None, skip_bare: Sequence[str] = (),
+        json_path: Path | None = None) -> dict:
+    """Measure in a fresh copy (``keep``: in that folder, kept). With ``json_path`` the
+    measurements so far are written there after each step, so that a run stopped part way
+    keeps what it measured (the per-rule figures of a cold run that did not finish can be
+    read from the folder's ``benchmarks/``)."""
     root = Path(tempfile.mkdtemp(prefix=f"sysrev-bench-{n}-")) if keep is None else keep
     root.mkdir(parents=True, exist_ok=True)
+    result: dict = {"n": n, "seed": seed, "load_start": os.getloadavg()}
+
+    def save() -> None:
+        if json_path is not None:
+            json_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+
     try:
         start = time.perf_counter()
-        make_copy(n, seed, root)
+        # In a child process, so that the generated table's memory is not held during the
+        # run.
+        subprocess.run([sys.executable, __file__, str(n), "--seed", str(seed),
+                        "--prepare", str(root)], check=True)
         ris = root / "data" / REVIEW / "exports" / f"{SOURCE}.ris"
-        result = {"n": n, "seed": seed, "generate_s": time.perf_counter() - start,
-                  "ris_mb": ris.stat().st_size / 2**20}
+        result.update(generate_s=time.perf_counter() - start,
+                      ris_mb=ris.stat().st_size / 2**20)
+        save()
         snakemake = [sys.executable, "-m", "snakemake"]
         result["cold_s"] = timed(snakemake + ["--cores", "2"], root, root / "cold.log")
         result["rules"] = rule_benchmarks(root)
+        result["load_after_cold"] = os.getloadavg()
+        save()
         result["report_s"] = timed(snakemake + ["--report", "report.html"], root,
                                    root / "report.log")
         result["report_mb"] = (root / "report.html").stat().st_size / 2**20
@@ -197,9 +236,15 @@ def run(n: int, seed: int, keep: Path | None) -> dict:
                                       for p in sorted(tables.iterdir()) if p.is_file()}
         records = root / "results" / REVIEW / "search" / "records.tsv"
         result["records"] = sum(1 for _ in open(records, encoding="utf-8")) - 1
-        result["bare"] = {"rispy": bare("rispy", str(ris)),
-                          "find_duplicates": bare("find_duplicates", str(records),
-                                                  str(root / "src"))}
+        save()
+        result["bare"] = {}
+        for name, args in (("rispy", [str(ris)]),
+                           ("find_duplicates", [str(records), str(root / "src")])):
+            if name not in skip_bare:
+                result["bare"][name] = bare(name, *args)
+                save()
+        result["load_end"] = os.getloadavg()
+        save()
         return result
     finally:
         if keep is None:
@@ -208,12 +253,14 @@ def run(n: int, seed: int, keep: Path | None) -> dict:
 
 def markdown(result: dict) -> str:
     rules = result["rules"]
-    bare_of = {("import_export", SOURCE): result["bare"]["rispy"],
-               ("deduplicate_records", None): result["bare"]["find_duplicates"]}
+    bare_of = {key: result["bare"][name] for key, name in (
+        (("import_export", SOURCE), "rispy"), (("deduplicate_records", None), "find_duplicates"))
+        if name in result["bare"]}
     lines = [f"N = {result['n']:,} look-alike records ({result['records']:,} in records.tsv, "
              f"look-alike RIS {result['ris_mb']:.0f} MiB)", "",
-             "| rule | jobs | wall time | s / 1k records | peak memory | bare library | overhead |",
-             "|---|---|---|---|---|---|---|"]
+             "| rule | jobs | wall time | s / 1k records | peak memory | mean load "
+             "| bare library | overhead |",
+             "|---|---|---|---|---|---|---|---|"]
     per_k = result["records"] / 1000
     for rule, entry in sorted(rules.items(), key=lambda kv: -kv[1]["s"]):
         whole = True
@@ -225,16 +272,20 @@ def markdown(result: dict) -> str:
                 label = f"{rule} ({wildcard})"
             else:
                 own, label, whole = entry, rule, False
-            lines.append(f"| {label} | 1 | {own['s']:.1f} s | {own['s'] / per_k:.3f} | "
-                         f"{own['max_rss_mb']:.0f} MB | {peer['s']:.1f} s, "
+            lines.append(f"| {label} | 1 | {own['s']:.1f} s | "
+                         f"{own['s'] / per_k:.3f} | {own['max_rss_mb']:.0f} MB | "
+                         f"{own['mean_load']:.1f} | {peer['s']:.1f} s, "
                          f"{peer['max_rss_mb']:.0f} MB | {own['s'] / peer['s']:.1f}× time, "
                          f"{own['max_rss_mb'] / peer['max_rss_mb']:.1f}× memory |")
         if whole:
             lines.append(f"| {rule} | {entry['jobs']} | {entry['s']:.1f} s | "
-                         f"{entry['s'] / per_k:.3f} | {entry['max_rss_mb']:.0f} MB | | |")
+                         f"{entry['s'] / per_k:.3f} | "
+                         f"{entry['max_rss_mb']:.0f} MB | {entry['mean_load']:.1f} | | |")
     total_jobs = sum(e["s"] for e in rules.values())
     lines += ["", f"Cold run `snakemake --cores 2`: {result['cold_s']:.0f} s wall "
-                  f"(jobs' own time summed: {total_jobs:.0f} s). "
+                  f"(jobs' own time summed: {total_jobs:.0f} s; "
+                  f"load average {result['load_start'][0]:.1f} at the start, "
+                  f"{result['load_after_cold'][0]:.1f} after the cold run). "
                   f"`snakemake --report`: {result['report_s']:.0f} s, "
                   f"{result['report_mb']:.1f} MB. No-op rerun: {result['noop_s']:.1f} s."]
     return "\n".join(lines)
@@ -245,11 +296,16 @@ def main() -> None:
     parser.add_argument("n", type=int, help="look-alike records to add")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
-    parser.add_argument("--json", type=Path, help="write the measurements here")
+    parser.add_argument("--json", type=Path, help="write the measurements here (after "
+                                                  "each step)")
+    parser.add_argument("--skip-bare", action="append", default=[],
+                        choices=sorted(_BARE), help="leave out this bare-library measurement")
+    parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    result = run(args.n, args.seed, args.keep)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    if args.prepare:
+        make_copy(args.n, args.seed, args.prepare)
+        return
+    result = run(args.n, args.seed, args.keep, args.skip_bare, args.json)
     print(markdown(result))
 
 

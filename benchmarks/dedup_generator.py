@@ -2,7 +2,7 @@
 
 Real material: the titles, surnames and journal names of the labelled sets in
 ``../shared/testdata/dedup`` (ASySD diabetes, bib-dedupe cytology) and of the bundled review's
-records. Distinct publications are made from real titles by replacing a few content words
+records (read from its committed inputs in ``data/denosumab_ra``). Distinct publications are made from real titles by replacing a few content words
 with words drawn from the real vocabulary (so the table is full of look-alike titles, the
 hard case for precision), with real surnames and journals and random year, volume and pages.
 A share of them also gets a deliberate look-alike that is *not* a duplicate: an erratum, a
@@ -27,9 +27,30 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO.parent / "shared" / "testdata" / "dedup"
+BUNDLED = REPO / "data" / "denosumab_ra"
 
 _STOP = set("a an the of and or in on for to with by at from as is are be its into".split())
 _ACCENTS = {"a": "á", "e": "é", "i": "í", "o": "ö", "u": "ü", "c": "ç", "n": "ñ"}
+
+
+def bundled_records(root: Path = BUNDLED) -> pd.DataFrame:
+    """The bundled review's records as its workflow reads them (the database exports and the
+    latest PubMed snapshot, committed in ``data/denosumab_ra``): the titles and journals of
+    ``results/denosumab_ra/search/records.tsv`` without needing a run (results/ is not
+    committed, and a path into it would silently give nothing before the first run)."""
+    from sysrev.imports.ris import read_ris
+    from sysrev.imports.wos import read_wos
+    from sysrev.search.pubmed_xml import parse_pubmed_xml
+
+    snapshots = sorted((root / "search" / "pubmed").iterdir())
+    tables = [read_ris(root / "exports" / "embase.ris", source="embase"),
+              read_ris(root / "exports" / "central.ris", source="central"),
+              read_wos(root / "exports" / "wos.txt", source="wos"),
+              pd.DataFrame(list(parse_pubmed_xml(snapshots[-1] / "records.xml")))]
+    table = pd.concat(tables, ignore_index=True)
+    if table.empty or table["title"].dropna().empty:
+        raise RuntimeError(f"no titles read from the bundled review's inputs in {root}")
+    return table
 
 
 def _real_material(root: Path = TESTDATA) -> tuple[list[str], list[str], list[str]]:
@@ -41,11 +62,9 @@ def _real_material(root: Path = TESTDATA) -> tuple[list[str], list[str], list[st
     journals += asysd["journal"].dropna().astype(str).tolist() + cyto["journal"].tolist()
     for authors in cyto["author"]:
         surnames += [a.split(",")[0].strip() for a in authors.split(" and ") if "," in a]
-    bundled = REPO / "results/search/records.tsv"
-    if bundled.is_file():
-        table = pd.read_csv(bundled, sep="\t", dtype=str)
-        titles += table["title"].dropna().tolist()
-        journals += table["journal"].dropna().tolist()
+    table = bundled_records()
+    titles += table["title"].dropna().tolist()
+    journals += table["journal"].dropna().tolist()
     titles = sorted({t.strip() for t in titles if isinstance(t, str) and len(t) > 30})
     surnames = sorted({s for s in surnames if s.isalpha() or "-" in s})
     journals = sorted({j.strip() for j in journals if isinstance(j, str) and j.strip()})

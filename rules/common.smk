@@ -9,7 +9,7 @@ from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_dige
                                     local_copy, snapshot_data_files, xml_files)
 from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
-from sysrev.workflow.search import export_file
+from sysrev.workflow.search import export_file, search_identity
 from sysrev.search.adapters import previous_snapshot as previous_source_snapshot
 from sysrev.search.registry import API_SOURCES
 
@@ -29,6 +29,7 @@ wildcard_constraints:
     api_source="|".join(API_SOURCES),
     api_date=r"\d{4}-\d{2}-\d{2}",
     update_source="|".join(("pubmed",) + API_SOURCES),
+    searched_source="|".join(("pubmed",) + API_SOURCES),
 
 
 #: The workflow's own folder (rules/..), wherever the review's working directory is: with
@@ -365,6 +366,13 @@ def get_searched_sources():
     return (["pubmed"] if is_pubmed_searched() else []) + get_api_sources()
 
 
+def get_search_settings(wildcards):
+    """The configured search of one searched source, PubMed or another (a parameter of
+    search_settings: a changed date or query rewrites its file; the contact address is
+    left out, so that changing it reruns nothing)."""
+    return search_identity(config["search"][wildcards.searched_source])
+
+
 def get_source_search(wildcards):
     """The configured search of one source (a parameter: a changed search reruns)."""
     return config["search"][wildcards.api_source]
@@ -477,6 +485,19 @@ def get_source_details(wildcards):
             if source in ("ctgov", "europepmc")]
 
 
+def get_source_links(wildcards):
+    """The related reports the sources link (a trial and its papers, a preprint and its
+    journal version: ``search/related_reports.tsv``), for deduplication and screening, when
+    the review searches a source besides PubMed."""
+    return ["<results>/search/related_reports.tsv"] if get_api_sources() else []
+
+
+def get_study_candidate_links(wildcards):
+    """Deduplication's related reports, for grouping the to-screen list by study candidate,
+    when the review's sources link related reports (:func:`get_source_links`)."""
+    return ["<results>/dedup/related.tsv"] if get_api_sources() else []
+
+
 def get_snapshot_provenances(wildcards):
     """Every configured search's snapshot (the retrieve target: missing ones are retrieved)."""
     found = get_pubmed_provenance(wildcards)
@@ -515,6 +536,23 @@ def get_update_outputs(wildcards):
     return (["<results>/update/changes.tsv", "<results>/update/versions.tsv",
              "<results>/update/paragraph.json", "<results>/report/tables/changes.html"]
             + [f"<results>/update/versions_{outcome}.png" for outcome in OUTCOMES])
+
+
+def get_versions_plot_outputs():
+    """The outputs of versions_plots: per outcome its plot as PNG (in the report, labelled
+    with the outcome) and SVG, named ``png_<outcome>`` and ``svg_<outcome>``."""
+    outputs = {}
+    for outcome in OUTCOMES.values():
+        outputs[f"png_{outcome['id']}"] = report(
+            f"<results>/update/versions_{outcome['id']}.png",
+            caption="../report/versions_plot.rst",
+            category="Update",
+            subcategory="Results by review version",
+            labels={"outcome": outcome["label"], "measure": outcome["measure"]},
+        )
+    for outcome in OUTCOMES.values():
+        outputs[f"svg_{outcome['id']}"] = f"<results>/update/versions_{outcome['id']}.svg"
+    return outputs
 
 
 def get_update_paragraph(wildcards):

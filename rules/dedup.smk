@@ -5,6 +5,7 @@ rule deduplicate_records:
     input:
         records=rules.collect_records.output.records,
         overrides=get_dedup_overrides,
+        source_links=get_source_links,
         code=code_of("src/sysrev/dedup/__init__.py", "src/sysrev/dedup/band.py",
                      "src/sysrev/dedup/block.py",
                      "src/sysrev/dedup/cluster.py", "src/sysrev/dedup/find.py",
@@ -12,7 +13,7 @@ rule deduplicate_records:
                      "src/sysrev/dedup/overrides.py", "src/sysrev/dedup/parallel.py",
                      "src/sysrev/dedup/related.py",
                      "src/sysrev/dedup/score.py", "src/sysrev/dedup/unique.py",
-                     "src/sysrev/workflow/dedup.py"),
+                     "src/sysrev/related_reports.py", "src/sysrev/workflow/dedup.py"),
     output:
         unique="<results>/dedup/unique.tsv",
         duplicates="<results>/dedup/duplicates.tsv",

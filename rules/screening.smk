@@ -12,6 +12,7 @@ rule screen_records:
         previous_snapshot=get_previous_pubmed_files,
         previous_version=get_previous_version,
         update_tables=get_update_tables,
+        related=get_study_candidate_links,
         code=code_of("src/sysrev/screening/decisions.py", "src/sysrev/screening/formats.py",
                       "src/sysrev/screening/asreview_project.py",
                       "src/sysrev/screening/readers.py",
@@ -19,7 +20,8 @@ rule screen_records:
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
                       "src/sysrev/screening/studies.py", "src/sysrev/screening/prioritise.py",
                       "src/sysrev/screening/stopping.py", "src/sysrev/workflow/screening.py",
-                      "src/sysrev/workflow/sources.py", "src/sysrev/dedup/normalise.py"),
+                      "src/sysrev/workflow/sources.py", "src/sysrev/dedup/normalise.py",
+                      "src/sysrev/related_reports.py"),
     output:
         final="<results>/screening/final_decisions.tsv",
         included="<results>/screening/included.tsv",

@@ -37,15 +37,45 @@ if is_pubmed_searched() and is_pubmed_snapshot_missing():
             "../scripts/retrieve_pubmed.py"
 
 
+# What defines each searched source's search (its date, a digest of its other settings),
+# rewritten when they change (params). The job reading a snapshot takes it as an input:
+# Snakemake checks nothing but modification times for a job whose inputs wait for a
+# checkpoint, so without it a changed date left results/<review>/search/pubmed.tsv (or a
+# source's table), requested alone, read from the old snapshot ("Nothing to be done").
+if get_searched_sources():
+
+    rule search_settings:
+        input:
+            code=code_of("src/sysrev/workflow/search.py"),
+        output:
+            settings="<results>/search/settings/{searched_source}.json",
+        log:
+            "<logs>/search_settings/{searched_source}.log",
+        params:
+            search=get_search_settings,
+        benchmark:
+            "<benchmarks>/search_settings/{searched_source}.tsv"
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        localrule: True
+        conda:
+            "../envs/sysrev.yaml"
+        script:
+            "../scripts/search_settings.py"
+
+
 if is_pubmed_searched():
 
     rule pubmed_records:
         input:
+            settings="<results>/search/settings/pubmed.json",
             xml=get_pubmed_snapshot_files,
             provenance=get_pubmed_provenance,
             searches=get_searches_table(),
             code=code_of("src/sysrev/search/snapshot.py", "src/sysrev/search/pubmed_xml.py",
-                          "src/sysrev/workflow/search.py"),
+                          "src/sysrev/search/pubmed.py", "src/sysrev/search/adapters.py",
+                          "src/sysrev/search/registry.py", "src/sysrev/workflow/search.py"),
         output:
             records="<results>/search/pubmed.tsv",
         log:

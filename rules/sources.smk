@@ -32,6 +32,7 @@ if get_api_sources():
 
     rule source_records:
         input:
+            settings="<results>/search/settings/{api_source}.json",
             provenance=get_source_provenance,
             files=get_source_snapshot_files,
             seeds=get_citation_seeds,

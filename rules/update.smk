@@ -48,27 +48,23 @@ rule update_changes:
         "../scripts/update_changes.py"
 
 
-rule versions_plot:
+# One job draws every outcome's plot: each reads the whole versions.tsv (a change to one
+# outcome rewrites it and so reruns them all anyway), and a plot takes a fraction of the
+# matplotlib start-up each job paid (issue 20: 7 jobs of ~1.2 s CPU each, mostly start-up).
+rule versions_plots:
     input:
         versions=rules.update_changes.output.versions,
         code=code_of("src/sysrev/plots/versions.py", "src/sysrev/plots/forest.py",
                       "src/sysrev/workflow/update.py"),
     output:
-        png=report(
-            "<results>/update/versions_{outcome}.png",
-            caption="../report/versions_plot.rst",
-            category="Update",
-            subcategory="Results by review version",
-            labels=get_outcome_report_labels,
-        ),
-        svg="<results>/update/versions_{outcome}.svg",
+        **get_versions_plot_outputs(),
     log:
-        "<logs>/versions_plot/{outcome}.log",
+        "<logs>/versions_plots/versions_plots.log",
     params:
-        outcome=get_outcome,
+        outcomes=list(OUTCOMES.values()),
         level=config["analysis"]["level"],
     benchmark:
-        "<benchmarks>/versions_plot/{outcome}.tsv"
+        "<benchmarks>/versions_plots/versions_plots.tsv"
     resources:
         mem_mb=1000,
         runtime=10,
@@ -76,4 +72,4 @@ rule versions_plot:
     conda:
         "../envs/sysrev.yaml"
     script:
-        "../scripts/versions_plot.py"
+        "../scripts/versions_plots.py"

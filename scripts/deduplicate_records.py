@@ -16,4 +16,5 @@ with rule_log(snakemake.log[0]):
                         incremental=snakemake.params.incremental,
                         maybe_per_100k=snakemake.params.maybe_per_100k,
                         maybe_minimum=snakemake.params.maybe_minimum,
-                        overrides=next(iter(snakemake.input.overrides), None))
+                        overrides=next(iter(snakemake.input.overrides), None),
+                        source_links=next(iter(snakemake.input.source_links), None))

@@ -21,6 +21,7 @@ with rule_log(snakemake.log[0]):
                    agreement=snakemake.output.agreement,
                    conflicts=snakemake.output.conflicts, audit=snakemake.output.audit,
                    withdrawn_from=list(snakemake.input.update_tables),
+                   related=next(iter(snakemake.input.related), None),
                    stopping=snakemake.output.stopping, prioritise_records=p.prioritise,
                    recall_target=p.recall_target, confidence=p.confidence,
                    rules=ScreeningRules(p.title_abstract_rule, p.full_text_rule,

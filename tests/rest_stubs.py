@@ -156,6 +156,7 @@ class RestStub(EutilsStub):
         self.epmc = list(epmc)
         self.links = dict(links or {})  # (seed PMID, linkname) -> [PMIDs]
         self.faults.update({"studies": [], "search": [], "elink": []})
+        self.agents: list[str | None] = []  # the User-Agent of each REST/elink request
 
     @property
     def root(self) -> str:
@@ -179,6 +180,7 @@ class RestStub(EutilsStub):
         params = {k: v[-1] for k, v in raw.items()}
         with self._lock:
             self.requests.append((endpoint, params))
+            self.agents.append(handler.headers.get("User-Agent"))
             queue = self.faults.get(endpoint, [])
             fault = self.down or (queue.pop(0) if queue else None)
         try:

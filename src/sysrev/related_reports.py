@@ -110,3 +110,96 @@ def related_reports(records: pd.DataFrame, *, references: pd.DataFrame | None = 
     table = pd.DataFrame([(a, b, r, "; ".join(sorted(e))) for (a, b, r), e in rows.items()],
                          columns=RELATED_COLUMNS)
     return table.sort_values(RELATED_COLUMNS[:3]).reset_index(drop=True)
+
+
+# -- into deduplication and screening ---------------------------------------------------
+#: The relations of this table, as ``dedup/related.tsv`` also names them.
+SOURCE_RELATIONS = ("registration_of", "preprint_of")
+
+
+def load_related_reports(path: str | Path | None) -> pd.DataFrame:
+    """``search/related_reports.tsv`` (None or no file: no links)."""
+    if path is None or not Path(path).is_file():
+        return pd.DataFrame(columns=RELATED_COLUMNS)
+    from sysrev.tables import read_tsv
+    table = read_tsv(path)
+    missing = [c for c in RELATED_COLUMNS if c not in table.columns]
+    if missing:
+        from sysrev.errors import InputError
+        raise InputError(path, f"missing columns: {', '.join(missing)}")
+    return table.loc[:, RELATED_COLUMNS].astype(str)
+
+
+def linked_groups(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """The records that ``pairs`` join, directly or through others (union-find), each group
+    sorted, groups in the order of their first record."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    groups: dict[str, list[str]] = {}
+    for record in sorted(parent):
+        groups.setdefault(find(record), []).append(record)
+    return sorted(groups.values())
+
+
+def cannot_links(links: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
+    """The related reports as ``different`` overrides for deduplication, so that a preprint
+    is never merged with its journal version nor a registration with its papers (they often
+    share a title): within the records the links join, every registration, preprint and
+    paper is kept apart from the records of another of these kinds (two copies of one paper
+    from two databases still merge). A pair the reviewers decided themselves
+    (``dedup/overrides.csv``) keeps their decision."""
+    kind: dict[str, str] = {}
+    for a, b, relation in zip(links["record_id_a"], links["record_id_b"], links["relation"]):
+        kind[a] = "registration" if relation == "registration_of" else "preprint"
+        kind.setdefault(b, "paper")
+    decided = {frozenset(p) for p in zip(overrides["record_id_a"], overrides["record_id_b"])}
+    rows = []
+    for members in linked_groups(zip(links["record_id_a"], links["record_id_b"])):
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if kind[a] != kind[b] and frozenset((a, b)) not in decided:
+                    rows.append((a, b, "different", f"related reports of one study "
+                                 f"candidate ({kind[a]} and {kind[b]})"))
+    return pd.DataFrame(rows, columns=["record_id_a", "record_id_b", "decision", "note"])
+
+
+def dedup_relations(links: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """The related reports as rows of ``dedup/related.tsv`` (``record_id`` the registration
+    or preprint, ``related_record_id`` the paper), between the unique records that stand for
+    them (each record's cluster); the evidence names the records when those are not the
+    unique ones. Pairs that ended in one cluster (a reviewer said ``same``) are left out."""
+    from sysrev.dedup.related import RELATED_COLUMNS as DEDUP_COLUMNS
+    cluster_of = dict(zip(clusters["record_id"], clusters["cluster_id"]))
+    rows = {}
+    for a, b, relation, evidence in links.sort_values(RELATED_COLUMNS[:3]).itertuples(
+            index=False):
+        rep, art = cluster_of.get(a), cluster_of.get(b)
+        if rep is None or art is None or rep == art:
+            continue
+        if (a, b) != (rep, art):
+            evidence += f" (on {a} / {b})"
+        rows.setdefault((rep, art), (relation, evidence))
+    return pd.DataFrame([(r, a, rel, ev) for (r, a), (rel, ev) in rows.items()],
+                        columns=DEDUP_COLUMNS)
+
+
+def study_candidates(related: pd.DataFrame) -> dict[str, str]:
+    """Unique record -> its study candidate: the records joined by ``registration_of`` and
+    ``preprint_of`` links (``dedup/related.tsv``) are one candidate, named by its
+    registration (the smallest ``ctgov:`` id) or else its smallest record id. Records in no
+    such link are not listed (each is its own candidate)."""
+    links = related[related["relation"].isin(SOURCE_RELATIONS)]
+    out = {}
+    for members in linked_groups(zip(links["record_id"], links["related_record_id"])):
+        trials = sorted(m for m in members if m.startswith("ctgov:"))
+        name = trials[0] if trials else min(members)
+        out.update({m: name for m in members})
+    return out

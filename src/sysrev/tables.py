@@ -208,6 +208,11 @@ def read_tsv(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
                        usecols=list(columns) if columns is not None else None)
 
 
+def read_tsv_header(path: str | Path) -> list[str]:
+    """The column names of a TSV written by :func:`write_tsv` (its rows are not read)."""
+    return list(pd.read_csv(path, sep="\t", dtype=str, nrows=0).columns)
+
+
 def read_tsv_head(path: str | Path, rows: int, chunk_rows: int = 100_000
                   ) -> tuple[pd.DataFrame, int]:
     """The first ``rows`` rows of a TSV written by :func:`write_tsv` (read as

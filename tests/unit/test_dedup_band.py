@@ -36,6 +36,19 @@ def test_settle_rank_and_cap():
     assert row.loc["r7", "evidence_against"] == "different pages"
 
 
+def test_a_conflicting_volume_or_first_page_ranks_after_pairs_without_one():
+    maybe = pd.DataFrame([
+        _pair("r1", "r2", 100, 100, 100, "same", "same", "different", "different pages"),
+        _pair("r3", "r4", 50, 100, None, "one apart", "same", "same", "titles differ"),
+        _pair("r5", "r6", 100, 100, 100, "same", "different", "", "different volumes"),
+    ])
+    band = review_band(maybe, records=100, per_100k=300, minimum=1)
+    # r1 and r5 agree in more (likelihood 0.833 and 0.8 against 0.75), but in each one
+    # field conflicts; between them, the likelihood decides
+    assert list(band.sort_values("review_rank")["record_id_a"]) == ["r3", "r1", "r5"]
+    assert list(band.set_index("record_id_a")["for_review"].sort_index()) == ["no", "yes", "no"]
+
+
 def test_cap_scales_with_records():
     assert review_cap(151) == 100
     assert review_cap(100_000) == 300

@@ -125,3 +125,20 @@ def test_worker_processes_give_the_same_result(generated, monkeypatch):
     pd.testing.assert_frame_equal(one.maybe, two.maybe)
     pd.testing.assert_frame_equal(one.related, two.related)
     assert one.counts == two.counts
+
+
+def test_generator_uses_the_bundled_review_titles():
+    """The look-alike library's real material includes the bundled review's titles and
+    journals, read from its committed inputs (a path into results/ gave none)."""
+    folder = Path(__file__).resolve().parents[2] / "benchmarks"
+    if not (folder.parents[1] / "shared" / "testdata" / "dedup").is_dir():
+        pytest.skip("../shared/testdata is not present")
+    sys.path.insert(0, str(folder))
+    from dedup_generator import _real_material, bundled_records
+
+    bundled = bundled_records()
+    assert len(bundled) == 151
+    titles, _, journals = _real_material()
+    own = {t.strip() for t in bundled["title"].dropna() if len(t.strip()) > 30}
+    assert len(own) > 90 and own <= set(titles)
+    assert {j.strip() for j in bundled["journal"].dropna() if j.strip()} <= set(journals)

@@ -386,3 +386,39 @@ def test_store_field_kinds_round_trip(annotation, values):
     by its type) reads back equal."""
     kind = inc._field_kind(annotation, values)
     assert inc._from_texts(kind, inc._as_texts(kind, values)) == values
+
+
+def test_update_with_source_links(tmp_path):
+    """The sources' trial/paper and preprint/journal links in an update (the links file
+    unchanged: a changed one rebuilds, its SHA-256 is in the index's settings): the links
+    are made again in related.tsv and the unique rows list them, as from scratch."""
+    from sysrev.columns import RECORD_COLUMNS
+    from tests.unit.test_related_reports import LINKS, SAME_STUDY
+
+    links = tmp_path / "related_reports.tsv"
+    LINKS.to_csv(links, sep="\t", index=False)
+
+    def run(folder: Path, records: pd.DataFrame, incremental: bool) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_tsv(records, folder / "records.tsv", RECORD_COLUMNS)
+        deduplicate_records(records=str(folder / "records.tsv"),
+                            audit=str(folder / "audit.json"),
+                            source_priority=["pubmed", "europepmc", "ctgov"],
+                            incremental=incremental, source_links=str(links),
+                            **{k: str(folder / f"dedup/{k}.tsv") for k in OUTPUTS})
+
+    earlier = SAME_STUDY[SAME_STUDY["record_id"] != "pubmed:22"]
+    run(tmp_path / "inc", earlier, True)
+    run(tmp_path / "inc", SAME_STUDY, True)
+    assert json.loads((tmp_path / "inc/dedup/index/last_run.json").read_text())["mode"] \
+        == "update"
+    run(tmp_path / "scratch", SAME_STUDY, False)
+    for name in OUTPUTS:
+        assert (tmp_path / f"inc/dedup/{name}.tsv").read_bytes() == \
+            (tmp_path / f"scratch/dedup/{name}.tsv").read_bytes(), name
+    audits = [json.loads((tmp_path / f"{k}/audit.json").read_text()) for k in
+              ("inc", "scratch")]
+    assert audits[0]["counts"] == audits[1]["counts"]
+    unique = read_tsv(tmp_path / "inc/dedup/unique.tsv").set_index("record_id")
+    assert unique.loc["pubmed:21", "related_reports"] == (
+        "registration_of:ctgov:NCT00000021; preprint_of:europepmc:PPR-PPR2")

@@ -289,3 +289,24 @@ def test_risk_of_bias_columns_robins_i_domains_and_off_without_judgements(tmp_pa
                             rob=table, rob_tool=ROBINS_I)
         assert drawn["rob_columns"] == []
         assert not [t for t in _texts(drawn["figure"]) if t.get_gid() == "rob_header"]
+
+
+def test_risk_of_bias_columns_sit_close_to_the_graph(tmp_path):
+    """Issue 17 (the RoB dots forest plot): a blank band of some 0.7 inch lay between the
+    graph's axis and the first column of dots. The first dot now sits within a quarter
+    inch of the graph's right end, and the last column's header stays inside the figure."""
+    from sysrev.rob import ROB2
+    effects, pooled = _continuous(3)
+    rob = _judgements(ROB2, {"S0": ["Low", "Low", "Some concerns", "Low", "High", "High"]})
+    drawn = forest_plot(effects, pooled, tmp_path / "r.png", tmp_path / "r.svg", dpi=60,
+                        rob=rob, rob_tool=ROB2)
+    fig = drawn["figure"]
+    table, graph = fig.axes[0], fig.axes[1]
+    FigureCanvasAgg(fig).draw()
+    graph_right_in = graph.get_position().x1 * fig.get_figwidth()
+    first_dot = min(x for (x, _), _ in _dots(fig, "rob_dot"))
+    first_dot_in = table.transData.transform((first_dot, 0))[0] / fig.dpi
+    assert 0.1 < first_dot_in - graph_right_in <= 0.25
+    renderer = fig.canvas.get_renderer()
+    last_header = [t for t in _texts(fig) if t.get_gid() == "rob_header"][-1]
+    assert last_header.get_window_extent(renderer).x1 <= fig.bbox.x1

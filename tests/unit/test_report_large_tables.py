@@ -120,3 +120,57 @@ def test_update_changes_page_caps_a_long_section():
     assert "r:00999" in page and "r:01000" not in page and "Study A" in page
     small = changes.iloc[-3:]
     assert "are shown" not in changes_page(small, previous_date="2024-12-31", paragraph="p")
+
+
+def _band(n, marked):
+    """A maybe.tsv of ``n`` pairs with the review band: ranks n..1 in row order, the
+    ``marked`` best-ranked pairs for review."""
+    from sysrev.dedup.band import BAND_COLUMNS
+
+    table = _table(MAYBE_COLUMNS, n)
+    table["review_rank"] = [str(n - k) for k in range(n)]
+    table["for_review"] = ["yes" if n - k <= marked else "no" for k in range(n)]
+    table["likelihood"] = [f"{(n - k) / n:.3f}" for k in range(n)]
+    table["settled"] = ""
+    table["evidence_for"] = "title 95"
+    table["evidence_against"] = "authors differ"
+    return table, MAYBE_COLUMNS + BAND_COLUMNS
+
+
+def test_maybe_page_shows_the_pairs_marked_for_review_with_the_total_and_a_link(tmp_path):
+    from sysrev.report.tables import maybe_head
+
+    n, marked = INLINE_ROWS + 500, 300
+    table, columns = _band(n, marked)
+    path = tmp_path / "dedup" / "maybe.tsv"
+    write_tsv(table, path, columns)
+    page_path = tmp_path / "report" / "tables" / "maybe.html"
+    page_path.parent.mkdir(parents=True)
+    head = maybe_head(str(path), str(page_path))
+    assert head.total == n and len(head.rows) == marked
+    # By review rank, the best first.
+    assert head.rows["review_rank"].tolist() == [str(r) for r in range(1, marked + 1)]
+    page = maybe_page(head)
+    assert _body_rows(page) == marked
+    assert f"{n:,} pairs look alike but were not merged; the {marked:,} marked for review " \
+        "are shown" in page
+    assert head.link == "../../dedup/maybe.tsv" and f"href='{head.link}'" in page
+    assert "Evidence for" in page and "Evidence against" in page
+    # A pair below the cut is not on the page; the best one is.
+    best = table[table["review_rank"] == "1"]["record_id_a"].iloc[0]
+    below = table[table["review_rank"] == str(marked + 1)]["record_id_a"].iloc[0]
+    assert best in page and below not in page
+    # The whole table as a DataFrame is cut to the same pairs (without a link).
+    whole = read_tsv(path)
+    whole_page = maybe_page(whole)
+    assert _body_rows(whole_page) == marked and best in whole_page
+
+
+def test_maybe_page_with_every_pair_marked_has_no_note(tmp_path):
+    from sysrev.report.tables import maybe_head
+
+    table, columns = _band(12, 12)
+    path = tmp_path / "maybe.tsv"
+    write_tsv(table, path, columns)
+    page = maybe_page(maybe_head(str(path), str(tmp_path / "maybe.html")))
+    assert _body_rows(page) == 12 and "are shown" not in page

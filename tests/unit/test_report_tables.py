@@ -11,7 +11,7 @@ from sysrev.report.htmltable import html_page, html_table, number, p_value, plur
 from sysrev.report.tables import (agreement_page, conflicts_page, effects_page,
                                   flagged_reports, flagged_sentence, prisma_page,
                                   related_page, rob_page, sensitivity_page, summary_page)
-from tests.html_tables import parse
+from tests.html_tables import by_first_column, min_content_width, parse
 
 
 def test_cells_are_escaped_and_the_page_stands_alone():
@@ -63,16 +63,17 @@ def test_summary_page_uses_labels_and_the_configured_level():
                      not_analysable="S1: SD not reported; S2: mean not reported")])
     page = summary_page(summary, level=90)
     tables = parse(page)
-    header, sae, jsn = tables.tables[0]
-    assert "Random effects (90% CI)" in header and "Fixed effect (90% CI)" in header
+    joined = by_first_column(tables.tables)
+    assert list(joined) == ["Serious adverse events", "Joint space narrowing"]
+    cells = joined["Serious adverse events"]
+    assert "Random effects (90% CI)" in cells and "Fixed effect (90% CI)" in cells
     assert "95%" not in page
     assert "90% confidence intervals" in tables.captions[0]
-    cells = dict(zip(header, sae))
     assert cells["Outcome"] == "Serious adverse events"
     assert cells["Random effects (90% CI)"] == "1.00 (0.54 to 1.86)"
     assert cells["I\u00b2"] == "29%" and cells["\u03c4\u00b2"] == "0.091"
     assert cells["Q (p)"] == "2.83 (p = 0.243)"
-    assert dict(zip(header, jsn))["Not analysable (why)"] == \
+    assert joined["Joint space narrowing"]["Not analysable (why)"] == \
         "S1: SD not reported;\nS2: mean not reported"
 
 
@@ -84,17 +85,17 @@ def test_summary_page_says_why_there_is_no_funnel_plot():
         _summary_row(outcome="bmd", label="Bone mineral density", measure="MD", k="12",
                      status="pooled", egger_p="0.41",
                      small_study_tests="funnel plot and Egger's test (12 studies)")])
-    header, sae, bmd = parse(summary_page(summary, level=95)).tables[0]
-    assert dict(zip(header, sae))["Funnel plot and Egger's test"] == (
+    joined = by_first_column(parse(summary_page(summary, level=95)).tables)
+    assert joined["Serious adverse events"]["Funnel plot and Egger's test"] == (
         "no funnel plot or Egger's test: 3 studies, fewer than 10 (Cochrane Handbook "
         "13.3.5.4)")
-    cells = dict(zip(header, bmd))
+    cells = joined["Bone mineral density"]
     assert cells["Funnel plot and Egger's test"] == "funnel plot and Egger's test (12 studies)"
     assert cells["Egger p"] == "0.410"
     # A summary.tsv written before the column existed still renders (column left empty).
     old = summary.drop(columns="small_study_tests")
-    header, sae, _ = parse(summary_page(old, level=95)).tables[0]
-    assert dict(zip(header, sae))["Funnel plot and Egger's test"] == ""
+    joined = by_first_column(parse(summary_page(old, level=95)).tables)
+    assert joined["Serious adverse events"]["Funnel plot and Egger's test"] == ""
 
 
 INCLUDED = pd.DataFrame({
@@ -102,6 +103,46 @@ INCLUDED = pd.DataFrame({
     "role": ["main", "main", "secondary"],
     "title": ["Trial two", "Trial one", "Trial one: extension"],
     "retraction": [None, "retracted (retraction notice R7)", "expression of concern"]})
+
+
+#: The width of the report's pane at a 900-pixel window: Snakemake's menu beside it takes a
+#: quarter of the window or the width of its longest entry (about 300 pixels with sysrev's
+#: labels), the page's scroll bar 16 and its margins 16 more.
+PANE_AT_900_PX = 900 - 300 - 16 - 16
+
+
+def test_pooled_results_fit_the_report_pane_at_a_900_pixel_window():
+    """Issue 17: the pooled-results table did not fit the window: 17 columns whose headers
+    did not wrap needed some 1,300 pixels. Each of its tables must fit the pane beside the
+    report's menu, measured with the bundled review's longest cells."""
+    from sysrev.report.htmltable import STYLE
+
+    summary = pd.DataFrame([
+        _summary_row(outcome="mtss", label="Modified total Sharp score, change from baseline",
+                     measure="MD", status="single study", k="1", participants="654",
+                     model="random (DL, z)", estimate="-0.6356", ci_lower="-1.2130",
+                     ci_upper="-0.0582", p_value="0.031", tau2="0", i2="0", q="0", q_p="1",
+                     fixed_estimate="-0.6356", fixed_ci_lower="-1.2130",
+                     fixed_ci_upper="-0.0582", prediction_lower="-1.2130",
+                     prediction_upper="-0.0582", egger_p="0.2",
+                     study_labels="DESIRABLE (Takeuchi 2019)", studies="DESIRABLE2019",
+                     not_analysable_labels="Iwamoto 2022: treatment: mean or n not reported "
+                     "for csdmard_plus_dmab; control: mean or n not reported for "
+                     "csdmard_alone", not_analysable="x",
+                     small_study_tests="no funnel plot or Egger's test: 1 study, fewer than "
+                     "10 (Cochrane Handbook 13.3.5.4)"),
+        _summary_row(outcome="bmd", label="Lumbar spine BMD, % change from baseline",
+                     measure="MD", k="0", participants="0", status="no analysable data")])
+    page = parse(summary_page(summary, level=95))
+    assert len(page.tables) == 3
+    assert "th{" in STYLE and "nowrap" not in STYLE.split("th{", 1)[1].split("}", 1)[0]
+    widths = [min_content_width(page, i) for i in range(3)]
+    assert max(widths) <= PANE_AT_900_PX, widths
+    # The same columns as one table (as before the change), measured the same way, do not.
+    one = pd.DataFrame([[page.tables[0][1][0]] + sum((t[1][1:] for t in page.tables), [])],
+                       columns=["Outcome"] + sum((t[0][1:] for t in page.tables), []))
+    before = parse(html_page("t", [html_table(one)]))
+    assert min_content_width(before, 0) > PANE_AT_900_PX
 
 
 def test_retracted_or_concern_reports_are_listed_above_the_summary():
@@ -114,13 +155,13 @@ def test_retracted_or_concern_reports_are_listed_above_the_summary():
     summary = pd.DataFrame([_summary_row(outcome="o", label="O", measure="RR", k="1",
                                          status="single study")])
     page = parse(summary_page(summary, level=95, included=INCLUDED))
-    assert len(page.tables) == 2
+    assert len(page.tables) == 4  # the flagged reports, then the pooled results' three
     assert page.tables[0][0] == ["Study", "Report", "Title", "Status"]
     assert page.tables[0][1] == ["S1", "R1", "Trial one", "retracted (retraction notice R7)"]
     assert page.captions[0].startswith("2 included reports (study S1) are retracted")
     # None flagged, or an included.tsv without the column: no table, no sentence.
     clean = INCLUDED.assign(retraction="")
-    assert len(parse(summary_page(summary, level=95, included=clean)).tables) == 1
+    assert len(parse(summary_page(summary, level=95, included=clean)).tables) == 3
     assert flagged_reports(INCLUDED.drop(columns="retraction")).empty
     assert flagged_sentence(flagged_reports(clean)) == ""
 
@@ -305,8 +346,7 @@ def test_summary_and_effects_pages_name_studies_by_label():
         study_labels="DESIRABLE (Takeuchi 2019)",
         not_analysable="COHEN2008: SD not reported",
         not_analysable_labels="Cohen 2008: SD not reported")])
-    header, row = parse(summary_page(summary, level=95)).tables[0]
-    cells = dict(zip(header, row))
+    cells = by_first_column(parse(summary_page(summary, level=95)).tables)["Erosion"]
     assert cells["Studies analysed"] == "DESIRABLE (Takeuchi 2019)"
     assert cells["Not analysable (why)"] == "Cohen 2008: SD not reported"
     effects = pd.DataFrame(columns=["study_id", "label", "year", "yi", "vi", "ci_lower",

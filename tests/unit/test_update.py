@@ -91,6 +91,26 @@ def test_archive_version_copies_read_only_and_never_overwrites(tmp_path):
         archive_version(results, tmp_path / "a", "2020-12-31")
 
 
+def test_archive_version_takes_the_search_date_of_the_results(tmp_path):
+    """Issue 17: the README's update steps said `<date>` without saying which date; a version
+    archived under another date than its searches' would be compared wrongly."""
+    results = tmp_path / "results"
+    for name, src in ARCHIVE_FILES.items():
+        _tsv(results / src, PREVIOUS[name])
+    (results / "audit").mkdir()
+    (results / "audit/search.json").write_text(json.dumps({"parameters": {
+        "pubmed_search_date": "2025-06-30",
+        "sources": [{"source": "pubmed", "search_date": "2025-06-30"},
+                    {"source": "embase", "search_date": "2025-06-28"}]}}))
+    for wrong in ("2026-01-31", "2025-06-28"):
+        with pytest.raises(ValueError, match=rf"{wrong}: not the search date of .*"
+                                             r"\(2025-06-30\)"):
+            archive_version(results, tmp_path / "a", wrong)
+    assert not (tmp_path / "a").exists()
+    archive_version(results, tmp_path / "a", "2025-06-30")
+    assert load_version(tmp_path / "a").search_date == "2025-06-30"
+
+
 def test_changes_table(tmp_path):
     changes = _changes(tmp_path)
     rows = {(r.section, r.item, r.field): (r.previous, r.current, r.changed)

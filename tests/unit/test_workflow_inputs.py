@@ -112,3 +112,25 @@ def test_snapshot_data_files(tmp_path):
         f"{tmp_path}/page_00001.json", f"{tmp_path}/page_00002.json",
         f"{tmp_path}/page_00003.xml"]
     assert f"{tmp_path}/provenance.json" in snapshot_data_files(tmp_path)
+
+
+def test_search_settings_file_holds_the_date_and_a_digest_of_the_search(tmp_path):
+    """Issue 17: the file that carries a changed search date into the job reading the
+    snapshot (rule search_settings). The contact address is no part of it."""
+    import json
+
+    from sysrev.workflow.search import search_identity, search_settings
+
+    search = {"query": "denosumab[tiab]", "date": "2026-01-31", "start_date": None,
+              "date_type": "publication", "email": "someone@example.org"}
+    assert "email" not in search_identity(search)
+    written = {}
+    for name, changed in (("a", {}), ("b", {"email": "other@example.org"}),
+                          ("c", {"date": "2026-02-28"}), ("d", {"query": "prolia[tiab]"})):
+        search_settings(source="pubmed", search={**search, **changed},
+                        output=str(tmp_path / f"{name}.json"))
+        written[name] = (tmp_path / f"{name}.json").read_text(encoding="utf-8")
+    assert json.loads(written["a"])["date"] == "2026-01-31"
+    assert "example.org" not in written["a"]
+    assert written["a"] == written["b"]
+    assert len({written["a"], written["c"], written["d"]}) == 3

@@ -11,11 +11,17 @@ shared (see tests/README.md):
   ``.snakemake`` metadata, modification times kept), to change inputs in and rerun only the
   targets the test needs.
 - ``copy_run(finished, target)``: the same copy made by hand (for a module-scoped fixture).
+
+Under pytest-xdist (``-n 2`` in pyproject's addopts) the session's runs are still made once
+for all workers: the first worker that needs one makes it under a file lock in the folder the
+workers share (``build_once``), the others wait for it and read the same folder.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
 import subprocess
 from contextlib import contextmanager
@@ -127,21 +133,61 @@ def _shared_runs_stay_unchanged(request):
                             pytrace=False)
 
 
+def build_once(tmp_path_factory, name: str, build):
+    """``build(folder)`` once for the whole test run, also when pytest-xdist runs the tests in
+    several worker processes, and what it returned (pickled between workers).
+
+    Without xdist: ``build(tmp_path_factory.mktemp(name))``. Under xdist the workers share
+    their base temporary folder's parent: the first worker to get here takes a file lock
+    there and builds in ``<that folder>/<name>``; the others wait on the lock and return the
+    same value, or fail with the same error without trying again."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return build(tmp_path_factory.mktemp(name))
+    root = tmp_path_factory.getbasetemp().parent
+    outcome_file = root / f"{name}.outcome"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not outcome_file.exists():
+            folder = root / name
+            folder.mkdir()
+            try:
+                value = build(folder)
+            except (Exception, pytest.fail.Exception) as error:
+                outcome_file.write_bytes(pickle.dumps(("failed", f"{type(error).__name__}: "
+                                                                 f"{error}")))
+                raise
+            outcome_file.write_bytes(pickle.dumps(("built", value)))
+            return value
+    kind, value = pickle.loads(outcome_file.read_bytes())
+    if kind == "failed":
+        pytest.fail(f"{name} failed in the pytest-xdist worker that made it: {value}",
+                    pytrace=False)
+    return value
+
+
+def _run_bundled(folder: Path) -> Path:
+    workdir = copy_project(folder)
+    result = run_snakemake(workdir, env=OFFLINE)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
 @pytest.fixture(scope="session")
 def bundled_run(tmp_path_factory) -> Path:
     """The bundled review, run once for the whole test session. Read it; never change it.
     E-utilities point at a closed port: the bundled review must need no network."""
-    workdir = copy_project(tmp_path_factory.mktemp("bundled"))
-    result = run_snakemake(workdir, env=OFFLINE)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return _share("bundled_run", workdir)
+    return _share("bundled_run", build_once(tmp_path_factory, "bundled", _run_bundled))
 
 
 @pytest.fixture(scope="session")
 def _second_review(bundled_run, tmp_path_factory):
-    workdir = copy_run(bundled_run, tmp_path_factory.mktemp("second_review") / "review")
-    result = run_snakemake(workdir, "--configfile", SECOND_REVIEW_CONFIG, env=OFFLINE)
-    assert result.returncode == 0, result.stderr[-5000:]
+    def run_second(folder: Path):
+        workdir = copy_run(bundled_run, folder / "review")
+        result = run_snakemake(workdir, "--configfile", SECOND_REVIEW_CONFIG, env=OFFLINE)
+        assert result.returncode == 0, result.stderr[-5000:]
+        return workdir, result
+
+    workdir, result = build_once(tmp_path_factory, "second_review", run_second)
     return _share("second_review_run", workdir), result
 
 

@@ -54,7 +54,9 @@ def no_temporary_files(work: Path) -> None:
     assert not leftovers, leftovers
 
 
-@pytest.fixture(scope="module")
+# Session scope (not module): tests using a module-scoped fixture share one pytest-xdist
+# worker, and these cases are better spread over the workers. Each worker checks it once.
+@pytest.fixture(scope="session")
 def copies_start_clean(bundled_run, tmp_path_factory) -> None:
     """A copy of the finished run has nothing to do (checked on one copy: every copy is made
     the same way, modification times kept)."""

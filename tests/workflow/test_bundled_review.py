@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.html_tables import by_first_column
 from tests.html_tables import parse as parse_html_tables
 from tests.workflow.conftest import REPO, copy_project, run_snakemake
 
@@ -170,6 +171,18 @@ def test_two_clean_runs_are_byte_identical_and_a_rerun_does_nothing(bundled_run,
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
+def test_forest_plots_show_risk_of_bias_dots_by_default(bundled_run):
+    """Issue 17: RevMan's risk-of-bias columns beside each study, on by default when
+    judgements exist (the schema's default; the bundled config states it too)."""
+    schema = yaml.safe_load((REPO / "config/schema.yaml").read_text(encoding="utf-8"))
+    assert schema["properties"]["report"]["properties"]["forest_rob"]["default"] is True
+    svg = (bundled_run / "results/denosumab_ra/analysis/sae/forest.svg").read_text(
+        encoding="utf-8")
+    # Three studies, five RoB 2 domains and the overall: 18 dots, 6 column headers.
+    assert svg.count('id="rob_dot"') == 18
+    assert svg.count('id="rob_header"') == 6
+
+
 def test_report_stage_outputs(bundled_run):
     sof = pd.read_csv(bundled_run / "results/denosumab_ra/sof/summary_of_findings.tsv", sep="\t",
                       keep_default_na=False)
@@ -254,13 +267,10 @@ def test_snakemake_report_builds(bundled_copy):
         embedded[html.unescape(title.group(1)) if title else ""] = text
     assert "data:text/tab-separated-values" not in page
     tables = {title: _html_tables(text) for title, text in embedded.items()}
-    summary = {row[0]: row for row in tables["Pooled results"][0][1:]}
-    header = tables["Pooled results"][0][0]
-    assert "Random effects (95% CI)" in header
-    assert summary["Serious adverse events"][header.index("Random effects (95% CI)")] == \
-        "1.00 (0.54 to 1.86)"
+    summary = by_first_column(tables["Pooled results"])
+    assert summary["Serious adverse events"]["Random effects (95% CI)"] == "1.00 (0.54 to 1.86)"
     assert summary["Modified total Sharp score, change from baseline"][
-        header.index("Random effects (95% CI)")] == "-0.64 (-1.21 to -0.06)"
+        "Random effects (95% CI)"] == "-0.64 (-1.21 to -0.06)"
     boxes = {row[1]: row[2] for row in tables["PRISMA 2020 flow counts"][0][1:]}
     assert boxes["Records identified"] == "151" and boxes["Duplicate records removed"] == "53"
     assert boxes["Reports assessed for eligibility"] == "18"
@@ -277,7 +287,7 @@ def test_snakemake_report_builds(bundled_copy):
         row[:5] for row in sae]
     # Why SAE has no funnel plot; the RoB percentages; SAE's sensitivity analyses (the last
     # cumulative step is the pooled estimate); related reports (none in this review).
-    assert summary["Serious adverse events"][header.index("Funnel plot and Egger's test")] == \
+    assert summary["Serious adverse events"]["Funnel plot and Egger's test"] == \
         "no funnel plot or Egger's test: 3 studies, fewer than 10 (Cochrane Handbook 13.3.5.4)"
     rob = {row[0]: row[1:] for row in tables["Risk-of-bias summary"][0]}
     assert rob["Domain"] == ["Low", "Some concerns", "High"]
@@ -291,6 +301,17 @@ def test_snakemake_report_builds(bundled_copy):
     assert "Summary of findings (GRADE)" in page
     assert "data:application/x-research-info-systems" in page
     assert "data:application/x-bibtex" in page
+    # Issue 17: sysrev's stylesheet (profiles/default, read by Snakemake by itself) starts
+    # the content pane at its top-left corner: Snakemake centres it, and the part of a page
+    # taller or wider than the window (the landing page's title at a 900-pixel window) was
+    # out of reach. The rule's selector must match the pane Snakemake draws.
+    stylesheet = (bundled_copy / "report/report.css").read_text(encoding="utf-8")
+    assert f"<style>{stylesheet}</style>" in page
+    rule = re.search(r"(#app div(?:\.[\w-]+)+) \{([^}]*)\}", stylesheet)
+    assert "align-items: flex-start" in rule.group(2)
+    assert "justify-content: flex-start" in rule.group(2)
+    pane = re.search(r'"grow flex items-center justify-center h-screen overflow-auto"', page)
+    assert pane and set(rule.group(1).split(".")[1:]) <= set(pane.group(0)[1:-1].split())
     # The landing page describes the review and the workflow.
     description = re.search(r"workflow_desc = (\".*?\");?\n", page).group(1)
     assert "Denosumab versus control in rheumatoid arthritis" in description

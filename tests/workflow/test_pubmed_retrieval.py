@@ -115,3 +115,24 @@ def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(bundled_c
     for path in work.rglob("*"):
         if path.is_file():
             assert API_KEY.encode() not in path.read_bytes(), path
+
+
+def test_new_search_date_retrieves_when_only_the_pubmed_table_is_requested(bundled_copy):
+    """Issue 17: after a change of search date, `snakemake results/<review>/search/
+    pubmed.tsv` said "Nothing to be done" and kept the table of the old snapshot: Snakemake
+    checks nothing but modification times for a job whose inputs wait for a checkpoint. The
+    search's settings file (rule search_settings) now carries the date into that job."""
+    work = bundled_copy
+    settings = work / "results/denosumab_ra/search/settings/pubmed.json"
+    assert json.loads(settings.read_text())["date"] == "2025-06-30"
+    set_config(work)
+    with EutilsStub(RECORDS) as stub:
+        result = run(work, stub, "results/denosumab_ra/search/pubmed.tsv")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "Nothing to be done" not in result.stdout + result.stderr
+        assert stub.count("efetch") > 0
+    assert (work / PUBMED / "2026-01-31/provenance.json").is_file()
+    pubmed = pd.read_csv(work / "results/denosumab_ra/search/pubmed.tsv", sep="\t", dtype=str)
+    assert sorted(pubmed["pmid"]) == sorted(str(r.pmid) for r in RECORDS)
+    assert json.loads(settings.read_text())["date"] == "2026-01-31"
+    assert "sysrev@example.org" not in settings.read_text()  # the contact address stays out

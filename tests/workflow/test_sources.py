@@ -177,6 +177,26 @@ def test_trial_and_preprint_are_related_reports_not_duplicates(demo_run):
                                                         "europepmc:PPR-PPR910001"}
 
 
+def test_a_trial_its_papers_and_a_preprint_are_one_study_candidate(demo_run):
+    """The sources' links reach deduplication (kept apart, related in related.tsv and in
+    unique.tsv's related_reports) and screening (to_screen.csv names each record's study
+    candidate and the candidate's other reports)."""
+    related = tsv(demo_run / RESULTS / "dedup/related.tsv")
+    assert related[["record_id", "related_record_id", "relation"]].values.tolist() == [
+        ["ctgov:NCT01000000", "pubmed:30000018", "registration_of"],
+        ["ctgov:NCT01000013", "pubmed:30000022", "registration_of"],
+        ["europepmc:PPR-PPR910001", "pubmed:30000018", "preprint_of"]]
+    unique = tsv(demo_run / RESULTS / "dedup/unique.tsv").set_index("record_id")
+    assert unique.loc["pubmed:30000018", "related_reports"] == (
+        "registration_of:ctgov:NCT01000000; preprint_of:europepmc:PPR-PPR910001")
+    pending = pd.read_csv(demo_run / RESULTS / "screening/to_screen.csv", dtype=str,
+                          keep_default_na=False).set_index("record_id")
+    assert pending.loc["europepmc:PPR-PPR910001", "study_candidate"] == "ctgov:NCT01000000"
+    assert pending.loc["europepmc:PPR-PPR910001", "related_reports"] == (
+        "ctgov:NCT01000000; pubmed:30000018")
+    assert pending.loc["ctgov:NCT01000013", "related_reports"] == "pubmed:30000022"
+
+
 def _generator():
     spec = importlib.util.spec_from_file_location(
         "make_snapshots", REPO / DATA / "make_snapshots.py")

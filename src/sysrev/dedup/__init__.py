@@ -2,7 +2,8 @@
 
 The method, in order:
 
-1. **Normalise** every record once: title (case, diacritics, punctuation folded), author
+1. **Normalise** every record once: title (markup and HTML entities removed, case,
+   diacritics, punctuation folded; a title in two languages also kept by part), author
    surnames (initials dropped, so ``Takeuchi T.`` and ``Takeuchi, Tsutomu`` agree), first
    author, year, journal, volume, first page, DOI, PMID, and markers of what *kind* of item
    it is (erratum or retraction, comment or reply, protocol, conference abstract) and the
@@ -20,14 +21,16 @@ The method, in order:
 4. **Decision** per pair: ``duplicate``, ``maybe`` (for a human) or ``distinct``. Pairs of
    different kinds (erratum and article, comment and article, protocol and results,
    conference abstract and journal paper), with different numbers in their titles (Part 1
-   and Part 2), conflicting PMIDs or DOIs, or years more than one apart are *distinct* and
+   and Part 2), conflicting PMIDs, conflicting DOIs (unless every other field agrees: a
+   publisher's alias DOI), or years more than one apart are *distinct* and
    also **may not end up in one cluster** through other links (cannot-link constraints).
 5. **Clusters**: links are merged strongest first (reviewer overrides, DOI, PMID, identical
    title, scored links) with union-find, skipping any merge that would join a cannot-link
    pair. Reviewer overrides (``same`` / ``different``) come first and always win. Then
    every two records of a cluster are checked, compared directly or not: a cluster holding
    two that cannot be one publication (a cannot-link, years more than one apart, volume and
-   first page both different, two plainly different journals in different years) is built
+   first page both different, two plainly different journals in different years, two long
+   titles that plainly differ on different first pages or from one export) is built
    again from its own links with those pairs as cannot-links.
 6. **Kept record**: an article before a related report, then the most complete record of
    each cluster (ties: source priority, then record id); :func:`unique_records` fills its

@@ -19,7 +19,9 @@ Columns added to ``maybe.tsv`` (:data:`BAND_COLUMNS`):
     year (same 1, one apart 0.5, different 0); volume and pages (same 1, different 0).
     Missing evidence is left out of the mean, not counted against the pair.
 ``review_rank``
-    Rank of an unsettled pair by likelihood (highest first; ties by record ids).
+    Rank of an unsettled pair: first the pairs whose volume and first page do not conflict
+    (where given), then those where one of them does; within each, by likelihood (highest
+    first; ties by record ids).
 ``for_review``
     ``yes`` for the first ``max(minimum, per_100k * records / 100,000)`` ranked pairs (the
     list a team reads), ``no`` for the rest and the settled ones.
@@ -70,8 +72,14 @@ def review_band(maybe: pd.DataFrame, records: int, per_100k: int = PER_100K,
     out["likelihood"] = np.round(likelihood, 3)
     settled = (out["volume_match"] == "different") & (out["pages_match"] == "different")
     out["settled"] = np.where(settled, SETTLED_VOLUME_PAGES, "")
-    order = out[~settled].sort_values(["likelihood", "record_id_a", "record_id_b"],
-                                      ascending=[False, True, True], kind="mergesort")
+    # Pairs without a conflicting volume or first page first: on the look-alike library
+    # no maybe pair with different first pages is a duplicate and every one with the same
+    # first page is (BENCHMARKS.md); the likelihood orders the pairs within each group.
+    conflicts = (out["volume_match"] == "different").astype(int) + \
+        (out["pages_match"] == "different").astype(int)
+    order = out.assign(_conflicts=conflicts)[~settled].sort_values(
+        ["_conflicts", "likelihood", "record_id_a", "record_id_b"],
+        ascending=[True, False, True, True], kind="mergesort")
     rank = pd.Series(np.arange(1, len(order) + 1), index=order.index)
     out["review_rank"] = rank.reindex(out.index).astype("Int64")
     cap = review_cap(records, per_100k, minimum)

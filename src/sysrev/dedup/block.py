@@ -57,15 +57,24 @@ def _identifier_keys(p: _Prepared) -> Iterator[list[str]]:
 
 
 def _title_keys(p: _Prepared) -> Iterator[list[str]]:
-    words = [[w for w in t.split() if w not in _STOPWORDS] for t in p.title]
-    yield [" ".join(w[:4]) if len(w) >= 3 else "" for w in words]
+    # Both keys of a title in one pass, so that the titles' word lists (ten times the size
+    # of the keys) are never held all at once.
+    first, last = [], []
+    for t in p.title:
+        w = [x for x in t.split() if x not in _STOPWORDS]
+        first.append(" ".join(w[:4]) if len(w) >= 3 else "")
+        last.append(" ".join(w[-4:]) if len(w) >= 5 else "")
     # A related report's title without its prefix ("Erratum:") starts like its article's.
-    core_words = [[w for w in c.split() if w not in _STOPWORDS] if k else []
-                  for c, k in zip(p.core, p.report)]
-    yield [" ".join(c[:4]) if len(c) >= 3 else " ".join(w[:4]) if len(w) >= 3
-           else "" for w, c in zip(words, core_words)]
-    del core_words
-    yield [" ".join(w[-4:]) if len(w) >= 5 else "" for w in words]
+    core = list(first)
+    for i in np.nonzero(np.asarray(p.report, dtype=object) != "")[0].tolist():
+        c = [x for x in p.core[i].split() if x not in _STOPWORDS]
+        if len(c) >= 3:
+            core[i] = " ".join(c[:4])
+    yield first
+    del first
+    yield core
+    del core
+    yield last
 
 
 def _author_keys(p: _Prepared) -> Iterator[list[str]]:
@@ -91,15 +100,21 @@ def candidate_pairs(p: _Prepared, window: int = WINDOW, workers: int = 1) -> np.
     rank = pd.factorize(pd.Series(p.title, dtype=object), sort=True)[0].astype(np.int64)
 
     def task(start: int, stop: int) -> np.ndarray:
-        chunks = [_window_pairs(_codes(keys), rank, window)
-                  for group in KEY_GROUPS[start:stop] for keys in group(p)]
-        return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
+        # Each pair as one number, i * n + j, without repeats: half the memory of the pairs
+        # and less to send back from a worker.
+        found = []
+        for group in KEY_GROUPS[start:stop]:
+            for keys in group(p):
+                pairs = _window_pairs(_codes(keys), rank, window)
+                found.append(pairs[:, 0] * n + pairs[:, 1])
+                del pairs
+        return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
 
     if n < 2 * parallel.MIN_PARALLEL:
         workers = 1
-    pairs = np.concatenate(parallel.map_ranges(task, len(KEY_GROUPS), workers, min_items=0,
-                                               chunk=1))
-    if not len(pairs):
-        return pairs
-    keys = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    parts = parallel.map_ranges(task, len(KEY_GROUPS), workers, min_items=0, chunk=1)
+    keys = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+    del parts
+    if not len(keys):
+        return np.empty((0, 2), dtype=np.int64)
     return np.stack([keys // n, keys % n], axis=1)

@@ -19,7 +19,7 @@ from sysrev.dedup.block import WINDOW, candidate_pairs
 from sysrev.dedup.cluster import _RULE_ORDER, _Clusters, components, within_pairs
 from sysrev.dedup.normalise import _Prepared, _text, prepare
 from sysrev.dedup.score import (DISTINCT, DUPLICATE, MAYBE, PairScores, journal_score,
-                                 score_candidates)
+                                 pair_keys, score_candidates, score_for_clusters)
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +73,36 @@ def _match_text(codes: np.ndarray) -> np.ndarray:
     return _MATCH_TEXT[np.asarray(codes, dtype=np.int64)]
 
 
+def _usage() -> tuple[float, float, float, float]:
+    """CPU seconds of this process and of its finished workers, and the peak resident
+    memory (MiB) of this process and of its largest finished worker (Unix; zeros
+    elsewhere)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not Unix
+        return 0.0, 0.0, 0.0, 0.0
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # ru_maxrss: KiB on Linux
+    return (own.ru_utime + own.ru_stime, workers.ru_utime + workers.ru_stime,
+            own.ru_maxrss / 1024, workers.ru_maxrss / 1024)
+
+
 class _Steps:
-    """Logs the time each step took (the log says where the time goes at scale)."""
+    """Logs the time each step took, its CPU time here and in the workers, and the peak
+    memory so far (the log says where the time and memory go at scale)."""
 
     def __init__(self):
         self.start = time.perf_counter()
+        self.cpu = _usage()[:2]
 
     def __call__(self, name: str) -> None:
-        now = time.perf_counter()
-        log.info("deduplicate: %s in %.1f s", name, now - self.start)
-        self.start = now
+        now, (own, workers, own_peak, worker_peak) = time.perf_counter(), _usage()
+        log.info("deduplicate: %s in %.1f s (CPU %.1f s here, %.1f s in workers; peak "
+                 "resident memory so far %.0f MiB here, %.0f MiB in the largest worker)",
+                 name, now - self.start, own - self.cpu[0], workers - self.cpu[1],
+                 own_peak, worker_peak)
+        self.start, self.cpu = now, (own, workers)
 
 
 def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pubmed",),
@@ -121,7 +141,9 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
         pairs = pairs[fresh[pairs[:, 0]] | fresh[pairs[:, 1]]]
     candidates = len(pairs)
     step("blocked")
-    scores = score_candidates(prep, pairs, threads, keep_distinct=False)
+    keys = pair_keys(prep)
+    # The pairs that matter later, and the other cannot-links as bare pairs.
+    scores, cannot_pairs = score_for_clusters(prep, pairs, threads, keys=keys)
     step("scored")
     log.info("deduplicate: %d records, %d candidate pairs, %d threads", n, candidates,
              threads)
@@ -148,7 +170,8 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     erratum_pairs = {(min(r, t), max(r, t)) for r, t in
                      zip(erratum_links["report"], erratum_links["article"])}
 
-    index = {rid: i for i, rid in enumerate(prep.ids)}
+    # Row of a record id (a pandas index: a fraction of a dict's memory at 1M records).
+    index = pd.Index(prep.ids)
     # Reviewer overrides first: 'different' constrains every later merge, and 'same' is
     # merged before any automatic cannot-link exists, so only 'different' can refuse it.
     rows_by_decision = [] if overrides is None else sorted(
@@ -156,7 +179,8 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     different: list[tuple[int, int]] = []
     same: list[tuple[int, int, str, str, str]] = []
     for row in rows_by_decision:
-        i, j = sorted((index[row.record_id_a], index[row.record_id_b]))
+        i, j = sorted((int(index.get_loc(row.record_id_a)),
+                       int(index.get_loc(row.record_id_b))))
         if row.decision == "different":
             different.append((i, j))
         else:
@@ -164,9 +188,18 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
             same.append((i, j, "reviewer: same" + (f" ({note})" if note else ""),
                          row.record_id_a, row.record_id_b))
     forced_apart = set(different)
-    both_errata = (prep.report[scores.a] == related.ERRATUM) & \
-        (prep.report[scores.b] == related.ERRATUM) if errata == "duplicate" else \
-        np.zeros(len(scores.a), dtype=bool)
+    # Every cannot-link pair, in pair order.
+    cannot_a = np.concatenate([scores.a[scores.cannot_link], cannot_pairs[:, 0]]).astype(
+        np.int64)
+    cannot_b = np.concatenate([scores.b[scores.cannot_link], cannot_pairs[:, 1]]).astype(
+        np.int64)
+    del cannot_pairs
+    order = np.lexsort((cannot_b, cannot_a))
+    cannot_a, cannot_b = cannot_a[order], cannot_b[order]
+    del order
+    both_errata = (prep.report[cannot_a] == related.ERRATUM) & \
+        (prep.report[cannot_b] == related.ERRATUM) if errata == "duplicate" else \
+        np.zeros(len(cannot_a), dtype=bool)
     links = []
     erratum_detail: list[str] = []
     for k in np.nonzero(scores.decision == DUPLICATE)[0]:
@@ -191,9 +224,10 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     component = components(n, edges)
     # errata = duplicate: an erratum may join its article, and two errata of one
     # article then share its cluster.
-    bound = scores.cannot_link & ~both_errata & (component[scores.a] == component[scores.b])
-    cannot = [(a, b) for a, b in zip(scores.a[bound].tolist(), scores.b[bound].tolist())
+    bound = ~both_errata & (component[cannot_a] == component[cannot_b])
+    cannot = [(a, b) for a, b in zip(cannot_a[bound].tolist(), cannot_b[bound].tolist())
               if (a, b) not in erratum_pairs]
+    del cannot_a, cannot_b, both_errata, bound
 
     def cluster(only: np.ndarray | None, extra: list[tuple[int, int]]):
         """Union-find over the links, overrides and cannot-links whose records are all in
@@ -240,7 +274,7 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     # holds a conflicting pair (reviewer 'same' overrides still win).
     inner = within_pairs(roots)
     if len(inner):
-        checked = score_candidates(prep, inner, threads)
+        checked = score_candidates(prep, inner, threads, keys=keys)
         conflict = checked.conflict.copy()
         if errata == "duplicate":
             conflict &= (prep.report[checked.a] != related.ERRATUM) & \
@@ -326,12 +360,13 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
 
     # Pairs reported: duplicates and maybes (distinct pairs are the bulk and say little).
     pair_table = _pair_table(prep, scores, scores.decision != DISTINCT)
-    cluster_of = dict(zip(prep.ids, roots))
-    maybe = pair_table[(pair_table["decision"] == MAYBE)
-                       & (pair_table["record_id_a"].map(cluster_of)
-                          != pair_table["record_id_b"].map(cluster_of))]
-    maybe = maybe.assign(title_a=[work["title"].iat[index[r]] for r in maybe["record_id_a"]],
-                         title_b=[work["title"].iat[index[r]] for r in maybe["record_id_b"]])
+    row_a = index.get_indexer(pair_table["record_id_a"])
+    row_b = index.get_indexer(pair_table["record_id_b"])
+    shown = (pair_table["decision"] == MAYBE).to_numpy() & (roots[row_a] != roots[row_b])
+    titles = work["title"].to_numpy()
+    maybe = pair_table[shown].assign(title_a=titles[row_a[shown]],
+                                     title_b=titles[row_b[shown]])
+    del index, row_a, row_b
     maybe = maybe.loc[:, MAYBE_COLUMNS].reset_index(drop=True)
     related_table = _related_table(prep, links_related, prep.ids[kept])
     counts = {"candidate_pairs": int(candidates),

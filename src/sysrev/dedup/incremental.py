@@ -677,11 +677,32 @@ class Update:
     counts: dict
 
 
+def with_source_links(related_table: pd.DataFrame, links: pd.DataFrame,
+                      clusters: pd.DataFrame) -> pd.DataFrame:
+    """``related_table`` with its source-link rows (trial/paper, preprint/journal: see
+    :mod:`sysrev.related_reports`) made again from ``links`` between the clusters
+    (``clusters``: at least every record a link names); an update's related table holds
+    the earlier run's."""
+    from sysrev.related_reports import SOURCE_RELATIONS, dedup_relations
+
+    return pd.concat([related_table[~related_table["relation"].isin(SOURCE_RELATIONS)],
+                      dedup_relations(links, clusters)], ignore_index=True)
+
+
+def _store_rows(store: Store, ids) -> np.ndarray:
+    """The store row of each id (-1 for an id not stored)."""
+    ids = np.asarray(list(ids), dtype=object)
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64)
+    return pd.Index(store.array("id_hash")).get_indexer(_hash_texts(ids))
+
+
 def update(records: Records, index: Index, *, source_priority: Sequence[str],
            errata: str, overrides: pd.DataFrame | None, threads: int = 1,
-           window: int = WINDOW) -> Update:
+           window: int = WINDOW, links: pd.DataFrame | None = None) -> Update:
     """Add the new records of ``records`` (``index.new_ids``) to the earlier clusters (see
-    the module docstring)."""
+    the module docstring). ``links``: the sources' related-report links
+    (:func:`with_source_links`), when the run has them."""
     store = index.store
     new_ids = set(index.new_ids)
     new_table = records.rows(new_ids).sort_values("record_id", kind="mergesort"
@@ -789,17 +810,37 @@ def update(records: Records, index: Index, *, source_priority: Sequence[str],
     related_all = pd.concat([related_before, related_new], ignore_index=True
                             ).drop_duplicates(["record_id", "related_record_id"],
                                               keep="first")
-    added = related_all.iloc[len(related_before):]
+    ids_text = store.texts("ids")
+    if links is not None:
+        named = sorted(set(links["record_id_a"]) | set(links["record_id_b"]))
+        rows = _store_rows(store, named)
+        stored = rows >= 0
+        link_clusters = pd.concat([
+            pd.DataFrame({"record_id": np.array(named, dtype=object)[stored],
+                          "cluster_id": ids_text.take(cluster_row[rows[stored]])}),
+            new_rows[["record_id", "cluster_id"]]], ignore_index=True)
+        related_all = _text_table(with_source_links(related_all, links, link_clusters),
+                                  RELATED_COLUMNS)
+    # Rows of related.tsv added or gone: the unique rows of the articles they name change.
+    both = related_before.merge(related_all, how="outer", indicator=True,
+                                on=list(RELATED_COLUMNS))
+    changed = both[both["_merge"] != "both"]
 
-    # The clusters whose unique row changes: a new record joined them, or a new related
-    # report names them. Every one is in the subset.
-    touched_ids = set(new_rows["cluster_id"]) | set(added["related_record_id"])
-    everyone = pd.concat([members[~members["record_id"].isin(new_ids)],
-                          new_rows[["record_id", "cluster_id", "kept"]]], ignore_index=True)
-    touched = everyone[everyone["cluster_id"].isin(touched_ids)].sort_values(
-        "record_id", kind="mergesort").reset_index(drop=True)
-    if not set(touched_ids) <= set(everyone["cluster_id"]):
-        raise RuntimeError("an update touched a cluster outside its subset")
+    # The clusters whose unique row changes: a new record joined them, or a related report
+    # names them (added or gone). With their records, from the store and the new rows.
+    touched_ids = set(new_rows["cluster_id"]) | set(changed["related_record_id"])
+    old_touched = _store_rows(store, touched_ids)
+    old_touched = old_touched[old_touched >= 0]
+    touched_rows = np.nonzero(np.isin(cluster_row, old_touched))[0]
+    touched = pd.concat([
+        pd.DataFrame({"record_id": np.array(ids_text.take(touched_rows), dtype=object),
+                      "cluster_id": np.array(ids_text.take(cluster_row[touched_rows]),
+                                             dtype=object),
+                      "kept": np.asarray(cluster_row[touched_rows]) == touched_rows}),
+        new_rows.loc[new_rows["cluster_id"].isin(touched_ids),
+                     ["record_id", "cluster_id", "kept"]]], ignore_index=True
+    ).sort_values("record_id", kind="mergesort").reset_index(drop=True)
+    added = changed[changed["_merge"] == "right_only"].drop(columns="_merge")
     row_of = dict(zip(member_ids.tolist(), member_rows.tolist()))
     row_of.update({rid: store.n + k for k, rid in enumerate(new_prep.ids.tolist())})
     new_cluster_rows = np.array([row_of[c] for c in new_rows["cluster_id"]], dtype=np.int64)

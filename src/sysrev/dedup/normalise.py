@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sysrev.dedup import related
+from sysrev.imports.records import display_title
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +173,32 @@ def _page_range_key(pages: str) -> str:
     return f"{m.group(1)}{first}-{last}"
 
 
+# Where a bilingual title joins its two languages ("Utilidad de …; Are antimicrobials …",
+# "Titre = Title", "Título [Title]").
+_TITLE_JOINS = re.compile(r"\s*;\s+|\s+=\s+(?=[^\W\d])|\s*\[|\]\s*")
+_NO_PARTS: tuple[str, ...] = ()
+
+
+def _title_parts(title: str) -> tuple[str, ...]:
+    """The normalised parts of a title written in two languages; ``()`` for a title in one
+    part (most titles: nothing is stored for them)."""
+    if not (";" in title or "=" in title or "[" in title):
+        return _NO_PARTS
+    parts = tuple(p for p in (normalise_title(x) for x in _TITLE_JOINS.split(title)) if p)
+    return parts if len(parts) > 1 else _NO_PARTS
+
+
 def _first_int(value: str) -> int:
     m = _FIRST_INT.search(value)
     return int(m.group(0)) if m else -1
+
+
+# A SICI DOI with every bracket written as an underscore, parentheses too
+# ("10.1002/_sici_1097-0258_19980430_17:8_857::aid-sim777_3.0.co;2-e"): rebuilt in the
+# "(sici)…(…)…<…::…>…" form that the imports' DOI normaliser gives the other spellings.
+_SICI_ALL_UNDERSCORES = re.compile(
+    r"^(10\.\d{4,9}/)_sici_([^_()<>]+?)_([^_()<>]+?)_([^_()<>]+?)_([^_()<>]+?::[^_()<>]+?)_"
+    r"(\d\.\d\.co;\d-[0-9a-z#])$")
 
 
 def _normalise_doi(value: str) -> str:
@@ -182,7 +206,10 @@ def _normalise_doi(value: str) -> str:
 
     from sysrev.imports.records import normalise_doi
     # Some databases export DOIs URL-encoded ("%28" for "(").
-    return (normalise_doi(unquote(value)) or "") if value else ""
+    doi = (normalise_doi(unquote(value)) or "") if value else ""
+    if "_sici_" in doi:
+        doi = _SICI_ALL_UNDERSCORES.sub(r"\1(sici)\2(\3)\4<\5>\6", doi)
+    return doi
 
 
 def _normalise_pmid(value: str) -> str:
@@ -216,6 +243,7 @@ class _Prepared:
     report: np.ndarray  # related-report kind ('' for an article), see sysrev.dedup.related
     core: list[str]  # title without its related-report prefix
     raw_title: list[str]
+    parts: list[tuple[str, ...]]  # a bilingual title's parts, normalised (see _title_parts)
     corrections: list[str]
     retraction: list[str]
 
@@ -240,9 +268,17 @@ def prepare(records: pd.DataFrame, errata: str = "related", workers: int = 1) ->
     """:func:`_prepare` on ``workers`` processes (consecutive slices of the table)."""
     from sysrev.dedup.parallel import map_ranges
 
-    prepared = _Prepared.concat(map_ranges(
-        lambda start, stop: _prepare(records.iloc[start:stop], errata), len(records),
-        workers, chunk=PREPARE_CHUNK))
+    def task(start: int, stop: int) -> _Prepared:
+        part = _prepare(records.iloc[start:stop], errata)
+        # Taken from the table below instead: a worker's copies would be new strings.
+        part.ids, part.raw_title = part.ids[:0], []
+        return part
+
+    prepared = _Prepared.concat(map_ranges(task, len(records), workers,
+                                           chunk=PREPARE_CHUNK))
+    # The record ids and raw titles are the table's own strings (no second copy).
+    prepared.ids = _record_ids(records)
+    prepared.raw_title = _column(records, "title")
     # One object per distinct set of title numbers (most titles share a few).
     distinct: dict[frozenset, frozenset] = {}
     prepared.numbers = [distinct.setdefault(x, x) for x in prepared.numbers]
@@ -266,15 +302,34 @@ def _each_distinct(func, values: list[str]) -> list:
     return out
 
 
+def _column(records: pd.DataFrame, name: str) -> list[str]:
+    """The column's values as stripped text ("" where missing)."""
+    if name not in records.columns:
+        return [""] * len(records)
+    return [_text(v) for v in records[name].tolist()]
+
+
+def _record_ids(records: pd.DataFrame) -> np.ndarray:
+    return records["record_id"].astype(str).to_numpy()
+
+
+def _shared(values: list[str]) -> list[str]:
+    """``values`` with one object per distinct value (first pages, surnames and page ranges
+    repeat across records; a million records hold each a few thousand times)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(v, v) for v in values]
+
+
 def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
     def col(name: str) -> list[str]:
-        if name not in records.columns:
-            return [""] * len(records)
-        return [_text(v) for v in records[name].tolist()]
+        return _column(records, name)
 
     raw_titles = col("title")
+    # Inline markup and HTML entities ("<i>E. coli</i>", "Women&#39;s") are no part of
+    # the title: matched as a reader sees the title (the record table keeps the source's).
+    noted = [display_title(t) if "<" in t or "&" in t else t for t in raw_titles]
     # A publisher's "RETRACTED:" in front of an article's title is no part of the title.
-    noted = [related.strip_retracted_prefix(t) for t in raw_titles]
+    noted = [related.strip_retracted_prefix(t) for t in noted]
     noted = [_TITLE_NOTES.sub(" ", t) if "[" in t or "(" in t else t for t in noted]
     titles = [normalise_title(t) for t in noted]
     raw_authors = col("authors")
@@ -296,17 +351,17 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
     journals = col("journal")
     volumes = col("volume")
     raw_pages = col("pages")
-    pages = [_first_page(p) for p in raw_pages]
+    pages = _shared([_first_page(p) for p in raw_pages])
     complete = np.zeros(len(records), dtype=np.int64)
     for name in COMPLETENESS_FIELDS:
         if name in records.columns:
             values = records[name]
             complete += (values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
     return _Prepared(
-        ids=records["record_id"].astype(str).to_numpy(),
+        ids=_record_ids(records),
         title=titles,
         authors=[author_surnames(a) for a in raw_authors],
-        first_author=[first_author_key(a) for a in raw_authors],
+        first_author=_shared([first_author_key(a) for a in raw_authors]),
         journal=_each_distinct(lambda j: normalise_title(_JOURNAL_SUBTITLE.sub("", j)),
                                journals),
         year=np.array(_each_distinct(lambda y: _first_int(y) if re.search(r"\d{4}", y)
@@ -320,7 +375,7 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         page_number=np.array([int(p.lstrip("abcdefghijklmnopqrstuvwxyz") or -1)
                               if p else -1 for p in pages], dtype=np.int64),
         page_range=np.array([bool(_PAGE_RANGE.search(p)) for p in raw_pages], dtype=bool),
-        pages_norm=[_page_range_key(p) for p in raw_pages],
+        pages_norm=_shared([_page_range_key(p) for p in raw_pages]),
         doi=[_normalise_doi(d) for d in col("doi")],
         pmid=[_normalise_pmid(p) for p in col("pmid")],
         kind=kinds,
@@ -332,6 +387,7 @@ def _prepare(records: pd.DataFrame, errata: str = "related") -> _Prepared:
         report=reports,
         core=cores,
         raw_title=raw_titles,
+        parts=[_title_parts(t) for t in noted],
         corrections=col("comments_corrections"),
         retraction=col("retraction"),
     )

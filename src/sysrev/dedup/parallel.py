@@ -29,13 +29,17 @@ def _call(start: int, stop: int):
 
 
 def map_ranges(task: Callable[[int, int], T], n: int, workers: int,
-               min_items: int | None = None, chunk: int | None = None) -> list[T]:
+               min_items: int | None = None, chunk: int | None = None,
+               fresh: bool = True) -> list[T]:
     """``task(start, stop)`` over consecutive ranges of ``range(n)``, in order.
 
     Runs in this process when ``workers`` is 1, ``n`` is below ``min_items`` per worker
     (default :data:`MIN_PARALLEL`),
     or the platform cannot fork; otherwise in ``workers`` forked processes. ``chunk``
     bounds the items per call (memory); no call gets more than an equal share per worker.
+    ``fresh``: each call in a new worker (see below); ``False`` for a task whose calls all
+    read the same parts of the parent's objects (scoring reads every record's title and
+    authors), so that a worker copies those once rather than once per call.
     """
     workers = max(1, int(workers))
     if workers > 1 and n < (MIN_PARALLEL if min_items is None else min_items) * 2:
@@ -55,7 +59,8 @@ def map_ranges(task: Callable[[int, int], T], n: int, workers: int,
     # fork are frozen out of the garbage collector, whose passes would touch them all.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
+        with multiprocessing.get_context("fork").Pool(
+                workers, maxtasksperchild=1 if fresh else None) as pool:
             return pool.starmap(_call, ranges, chunksize=1)
     finally:
         _TASK = None

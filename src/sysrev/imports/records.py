@@ -423,6 +423,98 @@ class RecordTable:
         row["source_file"] = self.logical_file
         return row
 
+    def columns(self, data: Mapping[str, list[Any]], lines: list[int] | None = None
+                ) -> pd.DataFrame:
+        """The record-table rows of records given column by column (``data``: a list per
+        field, all of one length, ``source_position`` included; ``lines``: each record's
+        first line in the file, for messages): the table :meth:`table` gives for the same
+        records as dicts, built a column at a time (one pass per field, no dict per row).
+        """
+        n = len(data["source_position"])
+        source_file = self.source_file
+
+        def where(i: int) -> str:
+            if lines is not None and lines[i]:
+                return f"line {lines[i]}"
+            return f"record {data['source_position'][i]}"
+
+        empty = [None] * n
+        out: dict[str, list[Any]] = {}
+        for col in _PASSED_COLUMNS:
+            values = data.get(col)
+            out[col] = empty if values is None else [strip_control(v) for v in values]
+        raw = data.get("doi") or empty
+        out["doi"] = dois = [None if v is None else normalise_doi(v) for v in raw]
+        for i, v in enumerate(raw):
+            if dois[i] is None and v is not None and (text := clean_text(v)):
+                log.warning("%s, %s: %r is not a DOI (10.<digits>/<suffix>); left out",
+                            source_file, where(i), text[:80])
+        # ASCII digits (nearly every PMID) need no substitution.
+        out["pmid"] = [None if v is None else (v.lstrip("0") or None)
+                       if v.__class__ is str and v.isascii() and v.isdecimal()
+                       else normalise_pmid(v) for v in data.get("pmid") or empty]
+        raw = data.get("year") or empty
+        out["year"] = years = [None if v is None else parse_year(v) for v in raw]
+        for i, year in enumerate(years):
+            if year is None:
+                if raw[i] is not None and (text := clean_text(raw[i])):
+                    log.warning("%s, %s: year %r holds no four-digit year; left empty",
+                                source_file, where(i), text)
+            elif int(year) > _LATEST_YEAR:
+                log.warning("%s, %s: year %s is after next year (%d); kept, check the "
+                            "record", source_file, where(i), year, _LATEST_YEAR)
+        for col in _CLEANED_COLUMNS:
+            values = data.get(col)
+            out[col] = empty if values is None else clean_column(values)
+        accessions = [None if v is None else clean_text(strip_control(v))
+                      for v in data.get("source_id") or empty]
+        title, authors, year, journal = (out["title"], out["authors"], out["year"],
+                                         out["journal"])
+        pmid, doi, abstract = out["pmid"], out["doi"], out["abstract"]
+        source_ids = []
+        seen = self.seen
+        for i, accession in enumerate(accessions):
+            # An abstract alone can still be screened; with nothing at all the row is blank.
+            if not (title[i] or authors[i] or pmid[i] or doi[i] or accession or abstract[i]):
+                line = lines[i] if lines is not None else None
+                raise InputError(source_file, "a record with no title, no authors, no "
+                                              "abstract and no identifier (PMID, DOI or "
+                                              "accession)", line=line,
+                                 row=None if line else data["source_position"][i])
+            source_id = accession or content_key({"title": title[i], "authors": authors[i],
+                                                  "year": year[i], "journal": journal[i]})
+            # The same accession twice in one export is a within-source duplicate (see
+            # :meth:`row`).
+            count = seen.get(source_id, 0) + 1
+            seen[source_id] = count
+            if count > 1:
+                log.warning("%s: accession %s occurs %d times", source_file, source_id,
+                            count)
+                source_id = f"{source_id}~{count}"
+            source_ids.append(source_id)
+        out["source"] = [self.source] * n
+        out["source_id"] = source_ids
+        prefix = f"{self.source}:"
+        out["record_id"] = [prefix + s for s in source_ids]
+        out["source_file"] = [self.logical_file] * n
+        if not n:
+            return pd.DataFrame([], columns=RECORD_COLUMNS)
+        return pd.DataFrame({col: out[col] for col in RECORD_COLUMNS}, columns=RECORD_COLUMNS)
+
+
+def clean_column(values: Iterable[Any]) -> list[str | None]:
+    """:func:`clean_text` of every value: a value that is already clean (printable ASCII,
+    no leading, trailing or doubled space) is taken as it is, without the split and join."""
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if (value.__class__ is str and value and value.isascii() and value.isprintable()
+                and value[0] != " " and value[-1] != " " and "  " not in value):
+            append(value)
+        else:
+            append(clean_text(value))
+    return out
+
 
 _CLEANED_COLUMNS = ("title", "authors", "journal", "volume", "issue", "pages", "language",
                     "abstract", "publication_types", "mesh_terms")

@@ -24,9 +24,10 @@ from sysrev.plots.rob import COLOURS, SYMBOLS, key_levels  # noqa: E402
 from sysrev.tables import atomic_path  # noqa: E402
 
 # Risk-of-bias columns, as RevMan draws them beside the graph: width per column (inches)
-# and the gap between the graph and the first column.
+# and the gap between the graph's right end and the first column (the last tick label's
+# half-width and a little air; a wider one left a blank band between axis and dots).
 ROB_COLUMN_IN = 0.24
-ROB_GAP_IN = 0.3
+ROB_GAP_IN = 0.1
 
 RATIO = ("RR", "OR")
 ROW_HEIGHT_IN = 0.28
@@ -357,10 +358,13 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
         graph = (0.685, 0.975)
 
     # The RoB columns widen the figure; every x above stays in units of the 11.5-inch layout
-    # (the table axes run past 1), so the columns sit right of it.
+    # (the table axes run past 1), so the columns sit right of the graph, from its right
+    # end (graph[1]) on.
     base_in = width_in
+    unit_in = 0.98 * base_in  # inches per x unit of the table
+    rob_in = ROB_GAP_IN + ROB_COLUMN_IN * (len(rob_cols) + 1.0) if rob_cols else 0.0
     if rob_cols:
-        width_in += ROB_GAP_IN + ROB_COLUMN_IN * (len(rob_cols) + 1.5)
+        width_in += max(0.0, rob_in - (1.0 - graph[1]) * unit_in)
     scale = base_in / width_in
     line = 0.62
     gap = {"study": 0.38, "total": 0.38, "header": 0.38, "pi": 0.38, "events": 0.3}
@@ -403,8 +407,8 @@ def forest_plot(effects: pd.DataFrame, pooled: dict, path_png: str | Path,
                ha="center", va="center", gid="method_graph")
     rule_y = header_y - 1.0
     table.plot([0, 1 / scale], [rule_y] * 2, color="black", lw=0.6)
-    unit_in = 0.98 * base_in  # inches per x unit of the table
-    rob_x = {d: 1.0 + (ROB_GAP_IN + ROB_COLUMN_IN * (i + 0.5 + (i == len(rob_cols) - 1) * 0.5))
+    rob_x = {d: graph[1] + (ROB_GAP_IN
+                            + ROB_COLUMN_IN * (i + 0.5 + (i == len(rob_cols) - 1) * 0.5))
              / unit_in for i, d in enumerate(rob_cols)}
     if rob_cols:
         first, last = rob_x[rob_cols[0]], rob_x[rob_cols[-1]]

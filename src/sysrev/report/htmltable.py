@@ -18,7 +18,9 @@ STYLE = ("body{font-family:sans-serif;font-size:13px;margin:8px}"
          "table{border-collapse:collapse;margin:6px 0}"
          "caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0}"
          "th,td{border:1px solid #999;padding:3px 6px;vertical-align:top;text-align:left}"
-         "th{background:#dbe5f1;cursor:pointer;white-space:nowrap}"
+         # Headers wrap between words: a long header must not widen its column past the
+         # window (the report's pane is about 600 pixels wide at a 900-pixel window).
+         "th{background:#dbe5f1;cursor:pointer}"
          "td{white-space:pre-line}td.num{text-align:right;white-space:nowrap}"
          "p.note{max-width:980px;margin:4px 0}"
          "p.disclosure{max-width:980px;margin:6px 0;padding:6px;border:1px solid #c9a100;"

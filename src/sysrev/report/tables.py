@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from sysrev.imports.records import display_title
@@ -80,9 +81,31 @@ def ci_text(estimate: object, lower: object, upper: object) -> str:
     return f"{number(estimate)} ({number(lower)} to {number(upper)})"
 
 
+#: The pooled-results page's tables: (caption, [(column, header)]); every table starts with
+#: the outcome, so a reader (and a test) can join them row by row.
+SUMMARY_PARTS = (
+    ("Pooled results of every outcome with {lvl} confidence intervals; ratio measures on "
+     "their natural scale",
+     [("label", "Outcome"), ("measure", "Measure"), ("k", "Studies"),
+      ("participants", "Participants"), ("random", "Random effects ({lvl} CI)"),
+      ("p", "p")]),
+    ("Heterogeneity, the fixed-effect estimate and Egger's test of every outcome",
+     [("label", "Outcome"), ("model", "Model"), ("tau2", "\u03c4\u00b2"), ("i2", "I\u00b2"),
+      ("q", "Q (p)"), ("fixed", "Fixed effect ({lvl} CI)"),
+      ("prediction", "Prediction interval ({lvl})"), ("egger", "Egger p")]),
+    ("The studies of every outcome: those analysed, those not analysable and why, and whether "
+     "a funnel plot and Egger's test could be made",
+     [("label", "Outcome"), ("status", "Status"),
+      ("small_study", "Funnel plot and Egger's test"), ("studies", "Studies analysed"),
+      ("not_analysable", "Not analysable (why)")]),
+)
+
+
 def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled results",
                  disclosure: str = "", included: pd.DataFrame | None = None) -> str:
-    """The cross-outcome summary (``analysis/summary.tsv``) as a table.
+    """The cross-outcome summary (``analysis/summary.tsv``) as three tables
+    (:data:`SUMMARY_PARTS`: the estimates, heterogeneity and other models, the studies), each
+    starting with the outcome, so that each fits the report's pane beside its menu.
 
     Columns named with the configured confidence ``level``; outcomes by their labels; the
     small-study column says why an outcome has no funnel plot or Egger's test. With
@@ -110,19 +133,19 @@ def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled re
             "not_analysable": _labelled(r, "not_analysable_labels",
                                         "not_analysable").replace("; ", ";\n"),
         })
-    frame = pd.DataFrame(rows, columns=["label", "measure", "k", "participants", "status",
-                                        "model", "random", "p", "tau2", "i2", "q", "fixed",
-                                        "prediction", "egger", "small_study", "studies",
-                                        "not_analysable"])
-    headers = ["Outcome", "Measure", "Studies", "Participants", "Status", "Model",
-               f"Random effects ({lvl} CI)", "p", "\u03c4\u00b2", "I\u00b2", "Q (p)",
-               f"Fixed effect ({lvl} CI)", f"Prediction interval ({lvl})", "Egger p",
-               "Funnel plot and Egger's test", "Studies analysed", "Not analysable (why)"]
-    table = html_table(frame, headers=headers, numeric={"k", "participants", "p", "tau2",
-                                                        "i2", "egger"},
-                       caption=f"Pooled results of every outcome with {lvl} confidence "
-                               "intervals; ratio measures on their natural scale")
-    parts = [table]
+    columns = dict.fromkeys(column for _, part in SUMMARY_PARTS for column, _ in part)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    numeric = {"k", "participants", "p", "tau2", "i2", "egger"}
+    # Three tables, each with the outcome first, instead of one of 17 columns: one that wide
+    # needed some 1,300 pixels and ran off the report's pane (about 600 pixels at a 900-pixel
+    # window, beside the report's menu); each of these fits there (tests/unit/
+    # test_report_tables.py measures them).
+    parts = []
+    for caption, columns in SUMMARY_PARTS:
+        keys = [column for column, _ in columns]
+        parts.append(html_table(
+            frame[keys], headers=[header.format(lvl=lvl) for _, header in columns],
+            numeric=numeric & set(keys), caption=caption.format(lvl=lvl)))
     flagged = flagged_reports(included) if included is not None else pd.DataFrame()
     if not flagged.empty:
         parts.insert(0, html_table(
@@ -287,25 +310,88 @@ def duplicates_page(duplicates: pd.DataFrame | TableHead) -> str:
         numeric=["title_score", "author_score", "journal_score"])
 
 
+#: Columns of the maybe page when ``maybe.tsv`` has the review band
+#: (:data:`sysrev.dedup.band.BAND_COLUMNS`): the pair, its rank, the evidence, the scores.
+MAYBE_REVIEW_COLUMNS = ["review_rank", "likelihood", "record_id_a", "record_id_b", "title_a",
+                        "title_b", "evidence_for", "evidence_against", "title_score",
+                        "author_score", "journal_score", "year_match", "volume_match",
+                        "pages_match"]
+
+
+def _for_review(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows marked ``for_review``, by review rank."""
+    marked = rows[rows["for_review"] == "yes"]
+    rank = pd.to_numeric(marked["review_rank"], errors="coerce")
+    return marked.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def maybe_head(path: str, page: str) -> TableHead:
+    """What the maybe page shows of ``maybe.tsv`` at ``path``: the pairs marked
+    ``for_review`` (bounded by the band's cap, :func:`sysrev.dedup.band.review_cap`), by
+    review rank, with the table's number of rows and its path relative to ``page``; the
+    first rows (:func:`table_head`) of a table without the band. Read in chunks: memory
+    does not grow with the table."""
+    from sysrev.tables import read_tsv_chunks
+
+    marked, total, band = [], 0, True
+    for chunk in read_tsv_chunks(path):
+        if "for_review" not in chunk.columns:
+            band = False
+            break
+        total += len(chunk)
+        marked.append(chunk[chunk["for_review"] == "yes"])
+    if not band:
+        return table_head(path, page)
+    return TableHead(_for_review(pd.concat(marked, ignore_index=True)), total,
+                     os.path.relpath(path, os.path.dirname(page) or "."))
+
+
 def maybe_page(maybe: pd.DataFrame | TableHead) -> str:
-    """Pairs that look alike but were not merged, for a reviewer to decide (the first rows
-    of a :class:`TableHead`, with a link to the whole table)."""
+    """Pairs that look alike but were not merged, for a reviewer to decide.
+
+    With the review band (``for_review`` column; :mod:`sysrev.dedup.band`) the page lists
+    the pairs marked for review, most likely duplicates first, each with the evidence for
+    and against, and says how many pairs the whole table (linked) has; a whole table
+    (DataFrame) is cut to those pairs here. Without the band: the first rows of a
+    :class:`TableHead`, with a link to the whole table.
+    """
     head = _whole(maybe)
     rows = head.rows
-    head = TableHead(rows.assign(**{column: rows[column].map(display_title)
-                                    for column in ("title_a", "title_b")
-                                    if column in rows.columns}), head.total, head.link)
-    return plain_page(
-        head.rows, total=head.total, link=head.link,
-        title="Possible duplicates left for a reviewer",
-        caption=f"{head.total} pairs of records that look alike but were not merged",
-        numeric=["title_score", "author_score", "journal_score"])
+    band = "for_review" in rows.columns
+    if band and not isinstance(maybe, TableHead):
+        rows = _for_review(rows)
+    rows = rows.assign(**{column: rows[column].map(display_title)
+                          for column in ("title_a", "title_b") if column in rows.columns})
+    if not band:
+        return plain_page(
+            rows, total=head.total, link=head.link,
+            title="Possible duplicates left for a reviewer",
+            caption=f"{head.total} pairs of records that look alike but were not merged",
+            numeric=["title_score", "author_score", "journal_score"])
+    columns = [c for c in MAYBE_REVIEW_COLUMNS if c in rows.columns]
+    where = (f" (the whole table, with the pairs settled by rule and those ranked below the "
+             f"list: <a href='{html.escape(head.link)}'>{html.escape(head.link)}</a>, next "
+             "to this page's folder in results/)" if head.link else "")
+    note = (f"<p class='note'><b>{head.total:,} pairs look alike but were not merged; the "
+            f"{len(rows):,} marked for review are shown</b>, the most likely duplicates "
+            f"first{where}.</p>")
+    shown = rows.loc[:, columns]
+    log.info("maybe_page: %d of %d pairs", len(shown), head.total)
+    table = html_table(
+        shown, headers=[c.replace("_", " ").capitalize() for c in columns],
+        numeric=["review_rank", "likelihood", "title_score", "author_score",
+                 "journal_score"],
+        caption=f"{len(rows)} pairs of records that look alike but were not merged, marked "
+                f"for review (of {head.total})")
+    return html_page("Possible duplicates left for a reviewer",
+                     ([note] if head.total > len(rows) else []) + [table])
 
 
 #: How related.tsv's relations read in the report.
 RELATION_LABELS = {"erratum": "Erratum or correction", "retraction": "Retraction notice",
                    "expression_of_concern": "Expression of concern", "comment": "Comment",
-                   "reply": "Reply"}
+                   "reply": "Reply", "registration_of": "Trial registration of",
+                   "preprint_of": "Preprint of"}
 
 
 def related_page(related: pd.DataFrame | TableHead,

@@ -23,6 +23,9 @@ from sysrev.imports.records import display_title
 TO_SCREEN_COLUMNS = ["record_id", "stage", "new_since_last_search", "why", "title",
                      "authors", "year", "journal", "abstract", "doi", "doi_url", "pmid",
                      "pubmed_url", "other_ids"]
+#: Columns added to ``to_screen.csv`` when the review's sources link related reports (a
+#: trial's registration and its papers, a preprint and its journal version).
+STUDY_CANDIDATE_COLUMNS = ["study_candidate", "related_reports"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Columns of the ASReview file, named as ASReview reads them (``label_included`` is one of
 #: its label column names; ``record_id`` is ignored by ASReview and kept in the dataset).
@@ -116,6 +119,30 @@ def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) ->
                          _stage=table["stage"].map(stage_order)).sort_values(
         ["_new", "_stage", "record_id"], kind="mergesort").drop(columns=["_new", "_stage"])
     for column in TO_SCREEN_COLUMNS:
+        table[column] = neutralise_column(table[column])
+    return table.reset_index(drop=True)
+
+
+def group_by_study(pending: pd.DataFrame, candidates: dict[str, str]) -> pd.DataFrame:
+    """``pending`` (:func:`to_screen`) with each record's study candidate (``candidates``:
+    :func:`sysrev.related_reports.study_candidates`; a record in none is its own) and the
+    other unique records of that candidate (``related_reports``, screened or not: a preprint
+    to screen shows the journal version already included), the records of one candidate
+    next to each other where the first of them stood."""
+    members: dict[str, list[str]] = {}
+    for record, name in sorted(candidates.items()):
+        members.setdefault(name, []).append(record)
+    study = [candidates.get(r, r) for r in pending["record_id"]]
+    first: dict[str, int] = {}
+    for position, name in enumerate(study):
+        first.setdefault(name, position)
+    table = pending.assign(
+        study_candidate=study,
+        related_reports=["; ".join(m for m in members.get(name, []) if m != record)
+                         for record, name in zip(pending["record_id"], study)],
+        _first=[first[name] for name in study])
+    table = table.sort_values("_first", kind="mergesort").drop(columns="_first")
+    for column in STUDY_CANDIDATE_COLUMNS:
         table[column] = neutralise_column(table[column])
     return table.reset_index(drop=True)
 

@@ -10,10 +10,10 @@ SHA-256 of every file; reading a snapshot checks those digests first
 the file. A retrieval writes into ``<date>.partial/`` and renames it when complete
 (:mod:`sysrev.search.batch_store`); an interrupted one resumes from the pages it has.
 
-The adapters: ``pubmed`` (E-utilities esearch/efetch, :mod:`.entrez_client`), ``ctgov``
-(ClinicalTrials.gov API v2, :mod:`.ctgov`), ``europepmc`` (Europe PMC REST,
-:mod:`.europepmc`) and ``citations`` (citation chasing through Entrez elink,
-:mod:`.citations`).
+The adapters: ``pubmed`` (E-utilities esearch/efetch, :mod:`.pubmed` over
+:mod:`.entrez_client`), ``ctgov`` (ClinicalTrials.gov API v2, :mod:`.ctgov`),
+``europepmc`` (Europe PMC REST, :mod:`.europepmc`) and ``citations`` (citation chasing
+through Entrez elink, :mod:`.citations`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from urllib.request import Request
 
@@ -56,7 +56,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class SourceAdapter(Protocol):
-    """What every source provides (PubMed's adapter wraps the existing E-utilities code)."""
+    """What every source provides, each in its own module (:mod:`.pubmed`, :mod:`.ctgov`,
+    :mod:`.europepmc`, :mod:`.citations`) with these and ``normalise_spec``."""
 
     name: str
 
@@ -102,25 +103,51 @@ def file_entries(paths: list[Path]) -> list[dict[str, Any]]:
             for p in paths]
 
 
-def verify_snapshot(snapshot_dir: str | Path, provenance: dict[str, Any]) -> None:
-    """Check every file of a snapshot against the SHA-256 its provenance recorded.
+def verify_snapshot(snapshot_dir: str | Path, provenance: dict[str, Any],
+                    files: Sequence[str | Path] | None = None) -> None:
+    """Check a snapshot's files against the SHA-256 its provenance recorded: the one check
+    every source's snapshot goes through (PubMed's as well as the REST sources').
 
-    A file changed, missing, or added after the retrieval is an error naming it: a frozen
-    snapshot is the search's record of truth. A snapshot whose provenance lists no files
-    (assembled by hand, such as the bundled review's) is not checked.
+    A frozen snapshot is the search's record of truth, so every answer file must be the one
+    retrieved. An error names the file when one is changed (its SHA-256 differs), missing
+    (listed, not there) or added (a ``.xml``/``.json`` answer file in the folder, or one of
+    ``files``, that ``provenance.json`` does not list: a snapshot is never added to; the
+    retrieval's own ``.partial`` folder and hidden files are not answers). A listed file
+    without a SHA-256 is an error too (the list claims digests it does not hold).
+
+    A provenance that lists no files at all (a snapshot assembled by hand, or made before
+    digests were recorded) cannot be verified: it is read with a warning naming it, for
+    every source alike, rather than refused (that would strand an older review) or passed
+    silently (a reader would believe it checked).
+
+    ``files`` are the answer files as a workflow job was given them (its declared inputs,
+    perhaps staged copies beside the staged provenance); by default, the folder's.
     """
+    folder = Path(snapshot_dir)
+    where = folder / PROVENANCE
     listed = provenance.get("files")
     if not listed:
+        log.warning("%s lists no files with their SHA-256: the snapshot's files cannot be "
+                    "verified (add a 'files' list: file, sha256)", where)
         return
-    folder = Path(snapshot_dir)
-    names = set()
-    for entry in listed:
-        name = entry.get("file")
-        digest = entry.get("sha256")
-        if not name or not digest:
-            continue
-        names.add(name)
-        path = folder / name
+    digests: dict[str, str] = {}
+    for number, entry in enumerate(listed, start=1):
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not name or not entry.get("sha256"):
+            raise InputError(where, f"entry {number} of 'files' has no file name or no "
+                                    "sha256: every listed file must carry its digest",
+                             field="files")
+        digests[name] = entry["sha256"]
+    given = [Path(f) for f in files] if files is not None else []
+    present = {p.name: p for p in data_files(folder) if p.suffix in (".json", ".xml")}
+    present.update({p.name: p for p in given})
+    extra = sorted(name for name in present if name not in digests)
+    if extra:
+        raise InputError(present[extra[0]], "not listed in provenance.json ('files'): a "
+                                            "snapshot is never added to, so it was changed "
+                                            "after it was made")
+    for name, digest in digests.items():
+        path = present.get(name, folder / name)
         if not path.is_file():
             raise InputError(path, "listed in provenance.json but missing from the "
                                    "snapshot: a snapshot is never edited; retrieve the "
@@ -130,12 +157,8 @@ def verify_snapshot(snapshot_dir: str | Path, provenance: dict[str, Any]) -> Non
             raise InputError(path, f"SHA-256 {actual} differs from the {digest} recorded "
                                    "in provenance.json when it was retrieved: the snapshot "
                                    "was changed after it was written (restore it, or "
-                                   "retrieve the search again under a new date)")
-    extra = [p.name for p in data_files(folder) if p.name not in names
-             and p.suffix in (".json", ".xml")]
-    if extra:
-        raise InputError(folder / extra[0], "a file that provenance.json does not list: "
-                                            "a snapshot is never added to")
+                                   "retrieve the search again under a new date)",
+                             field="sha256")
 
 
 def read_provenance_checked(snapshot_dir: str | Path) -> dict[str, Any]:
@@ -169,6 +192,26 @@ def snapshot_record_table(rows: list[dict[str, Any]], *, source: str, folder: Pa
         raise InputError(folder / PROVENANCE, f"provenance says {provenance['count']} "
                          f"records but the snapshot holds {len(table)}{kept}", field="count")
     return table
+
+
+def read_records(snapshot_dir: str | Path, spec: dict[str, Any] | None, *, source: str,
+                 normalise: Callable[[dict[str, Any]], dict[str, Any]],
+                 items: Callable[[Path], list[dict[str, Any]]],
+                 record: Callable[[dict[str, Any]], dict[str, Any]],
+                 left_out: Callable[[Path], int]) -> pd.DataFrame:
+    """The record table of a paged JSON snapshot, the same steps for every REST source:
+    the provenance read and every file's SHA-256 checked (:func:`verify_snapshot`), the
+    configured search compared with the snapshot's (``spec``, normalised by the source's
+    ``normalise``; None: not compared), then ``record`` applied to each of ``items(folder)``
+    (the answers within the search's dates) and the table checked against the provenance's
+    count less ``left_out(folder)`` (stored answers outside the search's dates)."""
+    folder = Path(snapshot_dir)
+    provenance = read_provenance_checked(folder)
+    if spec is not None:
+        check_spec(provenance, normalise(spec), folder, source)
+    rows = [record(item) for item in items(folder)]
+    return snapshot_record_table(rows, source=source, folder=folder, provenance=provenance,
+                                 left_out=left_out(folder))
 
 
 def check_spec(provenance: dict[str, Any], spec: dict[str, Any], snapshot_dir: Path,
@@ -368,5 +411,5 @@ def retrieve_pages(*, source: str, spec: dict[str, Any], snapshot_dir: str | Pat
 
 __all__ = ["SOURCES", "PRISMA_ARM", "DISPLAY_NAME", "SourceAdapter", "PageStore",
            "HttpSettings", "RestClient", "RetrievalError", "verify_snapshot",
-           "read_provenance_checked", "retrieve_pages", "parse_json_page", "snapshot_dates",
-           "previous_snapshot", "resolve_url", "data_files"]
+           "read_provenance_checked", "read_records", "retrieve_pages", "parse_json_page",
+           "snapshot_dates", "previous_snapshot", "resolve_url", "data_files"]

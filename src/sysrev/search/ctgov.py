@@ -21,9 +21,8 @@ from typing import Any
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.search.adapters import (HttpSettings, RestClient, parse_json_page,
-                                    read_provenance_checked, check_spec, retrieve_pages,
-                                    snapshot_record_table)
+from sysrev.search.adapters import (HttpSettings, RestClient, parse_json_page, read_records,
+                                    retrieve_pages)
 from sysrev.search.http_retry import ResponseError
 
 log = logging.getLogger(__name__)
@@ -219,14 +218,9 @@ def study_record(study: dict[str, Any]) -> dict[str, Any]:
 def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.DataFrame:
     """The record table of a ClinicalTrials.gov snapshot (SHA-256 checked first); record ids
     are ``ctgov:<NCT id>``."""
-    folder = Path(snapshot_dir)
-    provenance = read_provenance_checked(folder)
-    if spec is not None:
-        check_spec(provenance, normalise_spec(spec), folder, "ctgov")
-    rows = [study_record(study) for study in dated_studies(folder)]
-    table = snapshot_record_table(rows, source="ctgov", folder=folder, provenance=provenance,
-                                  left_out=after_search_date(folder))
-    log.info("ClinicalTrials.gov snapshot %s: %d studies", folder, len(table))
+    table = read_records(snapshot_dir, spec, source="ctgov", normalise=normalise_spec,
+                         items=dated_studies, record=study_record, left_out=after_search_date)
+    log.info("ClinicalTrials.gov snapshot %s: %d studies", snapshot_dir, len(table))
     return table
 
 

@@ -45,7 +45,7 @@ from typing import Any, Callable
 from Bio import Entrez
 
 from sysrev.errors import InputError
-from sysrev.search.adapters import public_url, resolve_url
+from sysrev.search.adapters import public_url, resolve_url, verify_snapshot
 from sysrev.search.batch_store import PROVENANCE, PartialSnapshot
 from sysrev.search.efetch_scan import (EutilsResponseError, NcbiError, ScannedSet,
                                        TruncatedXMLError, scan_pubmed_set, without_articles)
@@ -53,7 +53,7 @@ from sysrev.search.http_retry import RequestStats, ResponseError, RetrievalError
 from sysrev.search.http_retry import log as retry_log
 from sysrev.search.offline import NoNetwork
 from sysrev.search.ratelimit import RateLimiter, default_rate
-from sysrev.search.snapshot import check_query, read_provenance
+from sysrev.search.snapshot import check_query, check_window, read_provenance
 from sysrev.search.windows import (DATE_TYPES, MAX_RETRIEVABLE, DateWindow, parse_date,
                                    search_window, split_window)
 from sysrev.tables import sha256_file
@@ -387,10 +387,12 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
     """Retrieve a PubMed search into the frozen snapshot ``snapshot_dir``; return its
     provenance.
 
-    A snapshot that exists is used as it is: nothing is requested, and a snapshot made with
-    another query is an error (:func:`sysrev.search.snapshot.check_query`). Otherwise the
-    search is fetched into ``<snapshot_dir>.partial/``, resuming what an interrupted run
-    left there, and renamed to ``snapshot_dir`` when complete.
+    A snapshot that exists is used as it is: nothing is requested; its files must match
+    their SHA-256 (:func:`sysrev.search.adapters.verify_snapshot`), and a snapshot made
+    with another query, start date or date type is an error
+    (:func:`sysrev.search.snapshot.check_query`, :func:`~.snapshot.check_window`).
+    Otherwise the search is fetched into ``<snapshot_dir>.partial/``, resuming what an
+    interrupted run left there, and renamed to ``snapshot_dir`` when complete.
 
     Raises
     ------
@@ -402,8 +404,12 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
     """
     final = Path(snapshot_dir)
     if (final / PROVENANCE).is_file():
+        # As for every source's existing snapshot (adapters.retrieve_pages): its files
+        # checked against their digests, and the same search (query and dates) asked.
         provenance = read_provenance(final)
+        verify_snapshot(final, provenance)
         check_query(provenance, spec.query, final)
+        check_window(provenance, final, start_date=spec.start_date, date_type=spec.date_type)
         log.info("PubMed snapshot %s exists: used as it is, nothing requested", final)
         return provenance
     if final.is_dir() and any(final.iterdir()):

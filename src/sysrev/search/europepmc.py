@@ -26,9 +26,8 @@ from typing import Any
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.search.adapters import (HttpSettings, RestClient, check_spec, parse_json_page,
-                                    read_provenance_checked, retrieve_pages,
-                                    snapshot_record_table)
+from sysrev.search.adapters import (HttpSettings, RestClient, parse_json_page, read_records,
+                                    retrieve_pages)
 from sysrev.search.http_retry import ResponseError
 
 log = logging.getLogger(__name__)
@@ -222,14 +221,9 @@ def result_record(result: dict[str, Any]) -> dict[str, Any]:
 def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None) -> pd.DataFrame:
     """The record table of a Europe PMC snapshot (SHA-256 checked first); record ids are
     ``europepmc:<source>-<id>``."""
-    folder = Path(snapshot_dir)
-    provenance = read_provenance_checked(folder)
-    if spec is not None:
-        check_spec(provenance, normalise_spec(spec), folder, "europepmc")
-    rows = [result_record(result) for result in dated_results(folder)]
-    table = snapshot_record_table(rows, source="europepmc", folder=folder, provenance=provenance,
-                                  left_out=after_search_date(folder))
-    log.info("Europe PMC snapshot %s: %d records (%d preprints)", folder, len(table),
+    table = read_records(snapshot_dir, spec, source="europepmc", normalise=normalise_spec,
+                         items=dated_results, record=result_record, left_out=after_search_date)
+    log.info("Europe PMC snapshot %s: %d records (%d preprints)", snapshot_dir, len(table),
              int(table["publication_types"].fillna("").str.startswith("Preprint").sum()))
     return table
 

@@ -2,7 +2,7 @@
 PMC and citation chasing, each with the same four operations (:class:`Adapter`).
 
 The workflow and ``snakemake retrieve`` go through this table only; a new source is one
-module with ``retrieve``/``read``/``versions`` and one entry here.
+module with ``retrieve``/``read``/``versions``/``normalise_spec`` and one entry here.
 """
 
 from __future__ import annotations
@@ -35,31 +35,6 @@ class Adapter:
         return PRISMA_ARM[self.name]
 
 
-# -- PubMed: the existing E-utilities code behind the interface -------------------------
-def _pubmed_retrieve(spec: Mapping[str, Any], snapshot_dir: Path, settings) -> dict:
-    from sysrev.search.entrez_client import SearchSpec, retrieve_snapshot
-    return retrieve_snapshot(SearchSpec(query=spec["query"], search_date=spec["date"],
-                                        start_date=spec.get("start_date"),
-                                        date_type=spec.get("date_type") or "publication"),
-                             snapshot_dir, settings)
-
-
-def _pubmed_read(snapshot_dir: Path, spec: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    from sysrev.search.snapshot import read_provenance, read_snapshot
-    query = spec["query"] if spec else read_provenance(snapshot_dir).get("query", "")
-    return read_snapshot(snapshot_dir, query=query)
-
-
-def pubmed_versions(snapshot_dir: Path) -> dict[str, str]:
-    """PMID -> a digest of the record's XML as PubMed gave it (a revised record changes)."""
-    from sysrev.search.efetch_scan import article_digests
-    from sysrev.search.snapshot import snapshot_files
-    out = {}
-    for path in snapshot_files(snapshot_dir):
-        out.update(article_digests(path.read_bytes()))
-    return out
-
-
 def _lazy(module: str, name: str) -> Callable[..., Any]:
     def call(*args, **kwargs):
         from importlib import import_module
@@ -69,7 +44,8 @@ def _lazy(module: str, name: str) -> Callable[..., Any]:
 
 
 ADAPTERS: dict[str, Adapter] = {
-    "pubmed": Adapter("pubmed", _pubmed_retrieve, _pubmed_read, pubmed_versions),
+    "pubmed": Adapter("pubmed", _lazy("pubmed", "retrieve"), _lazy("pubmed", "read"),
+                      _lazy("pubmed", "versions")),
     "ctgov": Adapter("ctgov", _lazy("ctgov", "retrieve"), _lazy("ctgov", "read"),
                      _lazy("ctgov", "versions")),
     "europepmc": Adapter("europepmc", _lazy("europepmc", "retrieve"),
@@ -78,7 +54,10 @@ ADAPTERS: dict[str, Adapter] = {
                          _lazy("citations", "read"), _lazy("citations", "versions")),
 }
 
-#: The sources besides PubMed (which has its own rules, kept from before the interface).
+#: The sources besides PubMed. PubMed is an adapter like them (:mod:`.pubmed`), but keeps
+#: its own rule names and outputs (``retrieve_pubmed``, ``pubmed_records`` ->
+#: ``search/pubmed.tsv``, ``pubmed_update`` -> ``search/update.tsv``), which reviews and
+#: their archives already name.
 API_SOURCES = ("ctgov", "europepmc", "citations")
 
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 from sysrev.errors import InputError
 from sysrev.imports.records import make_record_table
+from sysrev.search.adapters import verify_snapshot
 from sysrev.search.pubmed_xml import parse_pubmed_xml
-from sysrev.tables import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -94,36 +94,6 @@ def snapshot_files(snapshot_dir: str | Path) -> list[Path]:
     return files
 
 
-def check_snapshot_files(provenance: dict[str, Any], snapshot_dir: str | Path,
-                         xml_files: Sequence[Path]) -> None:
-    """Fail, naming the file, when a snapshot XML file is not the one its provenance records
-    (``files``: name, records and SHA-256 of each file): a snapshot is the search's record
-    of truth, and an edited title or a swapped PMID would flow into the results. A snapshot
-    that records no digests (made before they were recorded) is read with a warning."""
-    where = Path(snapshot_dir) / PROVENANCE
-    recorded = provenance.get("files")
-    if not recorded:
-        log.warning("%s records no SHA-256 of its XML files: the snapshot's files cannot be "
-                    "verified (add a 'files' list: file, records, sha256)", where)
-        return
-    digests = {entry["file"]: entry.get("sha256") for entry in recorded}
-    for path in xml_files:
-        path = Path(path)
-        if path.name not in digests:
-            raise InputError(path, f"this XML file is not listed in {where} ('files'): the "
-                                   "snapshot was changed after it was made")
-        actual = sha256_file(path)
-        if digests[path.name] != actual:
-            raise InputError(path, f"SHA-256 {actual} differs from the {digests[path.name]} "
-                                   f"recorded in {where}: the file was changed after the "
-                                   "snapshot was made (restore it, or search again under a "
-                                   "new search.pubmed.date)", field="sha256")
-    missing = sorted(set(digests) - {Path(p).name for p in xml_files})
-    if missing:
-        raise InputError(where, f"files recorded in 'files' are missing from the snapshot: "
-                                f"{', '.join(missing)}", field="files")
-
-
 def check_snapshot_pmids(provenance: dict[str, Any], snapshot_dir: str | Path,
                          pmids: Sequence[str]) -> None:
     """Fail when the XML's PMIDs are not those the provenance lists (``pmids``): a PMID
@@ -159,7 +129,7 @@ def read_snapshot(snapshot_dir: str | Path, *, query: str,
     rows = []
     # Positions run on across the snapshot's batch files, so each record has its own.
     xml_files = snapshot_files(snapshot_dir) if files is None else [Path(f) for f in files]
-    check_snapshot_files(provenance, snapshot_dir, xml_files)
+    verify_snapshot(snapshot_dir, provenance, xml_files)
     records = (rec for path in xml_files for rec in parse_pubmed_xml(path))
     for position, rec in enumerate(records, start=1):
         rec["source_id"] = rec["pmid"]

@@ -76,10 +76,35 @@ def load_version(folder: str | Path) -> Version:
     return Version(folder=str(folder), search_date=search_date, **tables)
 
 
+def results_search_date(results: str | Path) -> str | None:
+    """The search date of a finished run: the latest date its searches ran up to (PubMed's
+    ``search.pubmed.date`` and the exports' dates in ``searches.tsv``), from its search
+    audit; None when the run has no audit."""
+    audit = Path(results) / "audit" / "search.json"
+    if not audit.is_file():
+        return None
+    parameters = json.loads(audit.read_text(encoding="utf-8")).get("parameters", {})
+    dates = [str(s["search_date"]) for s in parameters.get("sources", [])
+             if s.get("search_date")]
+    if parameters.get("pubmed_search_date"):
+        dates.append(str(parameters["pubmed_search_date"]))
+    return max(dates) if dates else None
+
+
 def archive_version(results: str | Path, folder: str | Path, search_date: str,
                     note: str = "") -> list[str]:
     """Copy a finished run's tables into a new archive folder, read-only. An existing
-    archive is never overwritten."""
+    archive is never overwritten.
+
+    ``search_date`` is the date the archived version's searches ran up to (its
+    ``search.pubmed.date``), not the date of archiving or of the next search: the update
+    compares records by it. A date other than the run's own (:func:`results_search_date`)
+    is an error naming both.
+    """
+    own = results_search_date(results)
+    if own is not None and str(search_date) != own:
+        raise ValueError(f"{search_date}: not the search date of {results} ({own}); archive "
+                         f"a version under the date its searches ran up to: {own}")
     folder = Path(folder)
     if any((folder / name).exists() for name in [*ARCHIVE_FILES, VERSION_FILE]):
         raise FileExistsError(f"{folder}: an archive is never rewritten; choose a new folder")

@@ -19,7 +19,8 @@ from sysrev.dedup import (MAYBE_COLUMNS, RULES, UNIQUE_COLUMNS, duplicate_counts
 from sysrev.dedup import incremental as inc
 from sysrev.dedup.band import BAND_COLUMNS, MINIMUM, PER_100K, review_band
 from sysrev.dedup.related import RELATED_COLUMNS, RELATIONS
-from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
+from sysrev.related_reports import SOURCE_RELATIONS, cannot_links, load_related_reports
+from sysrev.tables import atomic_path, read_tsv, sha256_file, write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                         maybe: str, audit: str, source_priority: list[str],
                         related: str, overrides: str | None = None, errata: str = "related",
                         threads: int = 1, incremental: bool = True,
-                        maybe_per_100k: int = PER_100K, maybe_minimum: int = MINIMUM) -> None:
+                        maybe_per_100k: int = PER_100K, maybe_minimum: int = MINIMUM,
+                        source_links: str | None = None) -> None:
     """Deduplicate ``records.tsv``: unique records, removed duplicates with their reasons and
     scores, every record's cluster, the pairs left for a human (``maybe.tsv``) and the
     related reports (errata, retraction notices, comments, replies) linked to their article
@@ -46,7 +48,12 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     updated an index or started from scratch: the same tables give the same audit, byte
     for byte, whatever the run's history. How the run went (from scratch or an update and
     why, the records an update compared, the candidate pairs scored) is in the log and in
-    ``dedup/index/last_run.json``, which is not an output."""
+    ``dedup/index/last_run.json``, which is not an output.
+
+    ``source_links`` (``search/related_reports.tsv``, the sources' trial/paper and
+    preprint/journal links) makes each linked pair ``different`` (never merged, unless the
+    reviewers' overrides say ``same``) and adds it to ``related.tsv`` between the unique
+    records that stand for the pair, so that screening shows them as one study candidate."""
     clock = _Clock()
     index_dir = Path(clusters).parent / "index"
     outputs = {"unique": unique, "duplicates": duplicates, "clusters": clusters,
@@ -62,6 +69,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                 "the index not written"
         else:
             expected = inc.settings(source_priority, errata, overrides, lines.columns)
+            if source_links:
+                expected["source_links_sha256"] = sha256_file(source_links)
             found_index, why = inc.load_index(index_dir, lines.ids, expected, lines.digests)
             clock("index checked")
     table = None
@@ -72,6 +81,12 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
         clock("records parsed")
     ids = table["record_id"] if table is not None else pd.Series(lines.ids)
     override_table = load_overrides(overrides, ids)
+    reviewer_overrides = len(override_table)
+    links = load_related_reports(source_links)
+    if source_links:
+        added = cannot_links(links, override_table)
+        override_table = pd.concat([override_table, added], ignore_index=True)
+        log.info("deduplicate: %d related-report links of the sources kept apart", len(added))
     n_records = len(ids)
     log.info("deduplicate: %s", why if found_index is None else
              f"updating the earlier run ({len(found_index.new_ids)} new records)")
@@ -80,6 +95,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
         result = find_duplicates(table, source_priority=source_priority,
                                  overrides=override_table, errata=errata, threads=threads)
         found, maybe_table, related_table = result.clusters, result.maybe, result.related
+        if source_links:
+            related_table = inc.with_source_links(related_table, links, found)
         clock("matching")
         run_counts = {k: result.counts[k] for k in ("candidate_pairs", "pairs_duplicate",
                                                     "pairs_maybe")}
@@ -106,7 +123,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
         run_counts = {"new_records": 0}
     else:
         step = inc.update(lines, found_index, source_priority=source_priority,
-                          errata=errata, overrides=override_table, threads=threads)
+                          errata=errata, overrides=override_table, threads=threads,
+                          links=links if source_links else None)
         maybe_table, related_table = step.maybe, step.related
         clock("matching")
         table_counts = _write_update(lines, found_index, step, outputs)
@@ -118,9 +136,10 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     write_tsv(band, maybe, MAYBE_COLUMNS + BAND_COLUMNS, sort_by=["record_id_a", "record_id_b"])
     counts = {**table_counts,
               "related_reports": {r: int((related_table["relation"] == r).sum())
-                                  for r in RELATIONS},
+                                  for r in RELATIONS + (SOURCE_RELATIONS if source_links
+                                                        else ())},
               "maybe_pairs_for_review": int(len(maybe_table)),
-              "overrides": int(0 if override_table is None else len(override_table)),
+              "overrides": int(reviewer_overrides),
               "maybe_band": {
                   "settled_by_rule": int((band["settled"] != "").sum()),
                   "ranked": int(band["review_rank"].notna().sum()),
@@ -146,6 +165,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                     "seconds": clock.seconds},
                    index_dir / "last_run.json")
     inputs = {"records": records}
+    if source_links:
+        inputs["source_links"] = source_links
     if overrides:
         inputs["overrides"] = overrides
     write_audit(audit, stage="dedup", inputs=inputs, outputs=outputs, counts=counts,

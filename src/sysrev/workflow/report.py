@@ -14,7 +14,8 @@ from sysrev.exports import bibtex_text, excluded_references, included_references
 from sysrev.grade import SOF_COLUMNS, load_overrides, summary_of_findings as build_sof
 from sysrev.report.methods import methods_html
 from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_page,
-                                  effects_page, flagged_reports, maybe_page, prisma_page,
+                                  effects_page, flagged_reports, maybe_head, maybe_page,
+                                  prisma_page,
                                   related_page,
                                   rob_page, sensitivity_page, summary_page, table_head)
 from sysrev.rob import TOOLS, load_rob
@@ -174,7 +175,8 @@ def report_tables(*, summary: str, counts: str, duplicates: str, maybe: str, agr
     # Tables that grow with the library: their first rows, their size and a link.
     _write_page(outputs["duplicates"], duplicates_page(
         table_head(duplicates, outputs["duplicates"])))
-    _write_page(outputs["maybe"], maybe_page(table_head(maybe, outputs["maybe"])))
+    # The maybe pairs: those marked for review (the band's cap bounds them).
+    _write_page(outputs["maybe"], maybe_page(maybe_head(maybe, outputs["maybe"])))
     _write_page(outputs["agreement"], agreement_page(read_tsv(agreement),
                                                      disclosure=disclosure))
     _write_page(outputs["conflicts"], conflicts_page(read_tsv(conflicts),

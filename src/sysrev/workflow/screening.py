@@ -24,12 +24,17 @@ from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
                                     new_since_previous_version, to_screen)
 from sysrev.search.update import snapshot_pmids
 from sysrev.screening.stopping import RANDOM_SAMPLE, stopping_test
-from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
+from sysrev.tables import atomic_path, read_tsv, read_tsv_header, write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
 #: Columns of records.tsv that screening reads: what RecordMatcher matches decisions on.
 MATCH_COLUMNS = ["record_id", "source", "source_id", "pmid", "doi", "title", "authors", "year"]
+#: The columns of unique.tsv that screening reads: what the lists and the included table show
+#: (to_screen, asreview_prior_knowledge, prioritise's text, included.tsv).
+SCREENING_UNIQUE_COLUMNS = frozenset(["record_id", "pmid", "doi", "title", "authors", "year",
+                                      "journal", "abstract", "retraction", "cluster_records",
+                                      "cluster_sources"])
 
 
 def read_decision_source(source: Mapping, matcher: RecordMatcher) -> pd.DataFrame:
@@ -73,15 +78,23 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                    to_screen_out: str, agreement: str, conflicts: str, audit: str,
                    rules: ScreeningRules, to_screen_asreview: str | None = None,
                    withdrawn_from: list[str] | None = None,
-
+                   related: str | None = None,
                    stopping: str | None = None, prioritise_records: bool = False,
                    recall_target: float = 0.95, confidence: float = 0.95) -> None:
     """Apply the reviewers' decisions to the unique records; list the included reports,
     the records still to screen (``to_screen_out``) and, for ASReview, every record with
-    the team's title/abstract labels as prior knowledge (``to_screen_asreview``)."""
+    the team's title/abstract labels as prior knowledge (``to_screen_asreview``).
+
+    ``related`` (``dedup/related.tsv``, given when the review's sources link related
+    reports) groups the to-screen list by study candidate: a trial's registration with the
+    papers citing its NCT id, a preprint with its journal version
+    (:func:`sysrev.screening.living.group_by_study`)."""
     # The fields decisions are matched on (not the abstracts, the bulk of a large table).
     record_table = read_tsv(records, MATCH_COLUMNS)
-    unique_table = read_tsv(unique)
+    # Only the columns screening shows or matches on: the unique-record table's other
+    # columns (pages, MeSH terms, cluster details ...) would take half its memory.
+    header = read_tsv_header(unique)
+    unique_table = read_tsv(unique, [c for c in header if c in SCREENING_UNIQUE_COLUMNS])
     cluster_table = read_clusters(clusters)
     matcher = RecordMatcher(record_table, cluster_table)
     parts = [read_decision_source(source, matcher) for source in sources]
@@ -112,11 +125,16 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
         newness = new_since_last_search(unique_table, current, previous)
     pending = to_screen(unique_table, finals, newness)
     columns = TO_SCREEN_COLUMNS
+    if related:
+        from sysrev.related_reports import study_candidates
+        from sysrev.screening.living import STUDY_CANDIDATE_COLUMNS, group_by_study
+        pending = group_by_study(pending, study_candidates(read_tsv(related)))
+        columns = TO_SCREEN_COLUMNS + STUDY_CANDIDATE_COLUMNS
     ranking = None
     if prioritise_records:
         from sysrev.screening.prioritise import PRIORITY_COLUMNS, prioritise
         pending, ranking = prioritise(pending, unique_table, finals)
-        columns = TO_SCREEN_COLUMNS + PRIORITY_COLUMNS
+        columns = columns + PRIORITY_COLUMNS
         log.info("prioritised screening: %s", ranking.reason)
     sample_ids = set()
     if "sample" in decisions.columns:

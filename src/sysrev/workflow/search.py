@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import hashlib
+import json
 import io
 import logging
 from pathlib import Path
@@ -88,19 +89,20 @@ def export_file(searches_path: str | Path, data_dir: str | Path, source: str) ->
 def retrieve_pubmed(*, snapshot_dir: str, query: str, search_date: str,
                     start_date: str | None, date_type: str, email: str, base_url: str,
                     batch_size: int, timeout: float, max_tries: int) -> None:
-    """Retrieve the PubMed search of the configured date into its frozen snapshot.
+    """Retrieve the PubMed search of the configured date into its frozen snapshot, through
+    the PubMed source adapter (:mod:`sysrev.search.pubmed`).
 
     The E-utilities server is ``entrez.base_url`` unless ``SYSREV_EUTILS_URL`` is set; the
     API key comes only from ``NCBI_API_KEY``. An existing snapshot is used as is.
     """
-    from sysrev.search.entrez_client import (EntrezSettings, SearchSpec, api_key_from_env,
-                                             resolve_base_url, retrieve_snapshot)
+    from sysrev.search.entrez_client import EntrezSettings, api_key_from_env, resolve_base_url
+    from sysrev.search.registry import ADAPTERS
     settings = EntrezSettings(base_url=resolve_base_url(base_url), email=email,
                               api_key=api_key_from_env(), batch_size=batch_size,
                               timeout=timeout, max_tries=max_tries)
-    spec = SearchSpec(query=query, search_date=search_date, start_date=start_date,
-                      date_type=date_type)
-    retrieve_snapshot(spec, snapshot_dir, settings)
+    ADAPTERS["pubmed"].retrieve({"query": query, "date": search_date,
+                                 "start_date": start_date, "date_type": date_type},
+                                Path(snapshot_dir), settings)
 
 
 def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
@@ -119,22 +121,54 @@ def pubmed_update(*, records: str, previous: list[str], output: str) -> None:
                  len(table), len(pmids), previous_date, len(fresh))
 
 
+#: Keys of a search's settings that do not define what it finds (PubMed's contact address);
+#: they stay out of the settings file, and changing them reruns nothing.
+NOT_SEARCH_SETTINGS = ("email",)
+
+
+def search_identity(search: dict) -> dict:
+    """The settings of one source's search that define what it finds (everything but
+    :data:`NOT_SEARCH_SETTINGS`), keys sorted."""
+    return {k: v for k, v in sorted(search.items()) if k not in NOT_SEARCH_SETTINGS}
+
+
+def search_settings(*, source: str, search: dict, output: str) -> None:
+    """Write what defines one searched source's search (its date, and a digest of every
+    other setting) for the job that reads its snapshot.
+
+    Snakemake decides nothing about a job whose inputs wait for a checkpoint (the retrieval
+    of a snapshot not there yet) beyond its modification times, so after a change of search
+    date the table read from the old snapshot was accepted when requested alone. This small
+    file is rewritten whenever the settings change (the rule's ``params``); the job that
+    reads it then runs, and with it the retrieval of the new date.
+    """
+    from sysrev.tables import write_json
+
+    shown = search_identity(search)
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
+    write_json({"source": source, "date": str(search.get("date")),
+                "settings_sha256": digest}, output)
+    log.info("search_settings: %s searched on %s", source, search.get("date"))
+
+
 def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str,
                    output: str, start_date: str | None = None,
                    date_type: str | None = None) -> None:
     """Parse the PubMed snapshot of the configured search date into the record table.
 
-    ``provenance`` and ``xml`` are the snapshot's files as the job was given them.
+    ``provenance`` and ``xml`` are the snapshot's files as the job was given them; the
+    snapshot is read by the PubMed source adapter (:mod:`sysrev.search.pubmed`), which
+    checks its digests, query, ``start_date`` and (when given) ``date_type``.
     """
-    from sysrev.search.snapshot import normalise_query, read_snapshot
+    from sysrev.search.registry import ADAPTERS
+    from sysrev.search.snapshot import normalise_query
     table = load_searches(searches)
     pubmed = table[table["source"] == "pubmed"]
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
         raise InputError(searches, "the PubMed query differs from search.pubmed.query in the "
                                    "configuration; keep one query", field="query")
-    records = read_snapshot(Path(provenance).parent, query=query, files=xml,
-                            start_date=start_date, date_type=date_type,
-                            check_dates=date_type is not None)
+    records = ADAPTERS["pubmed"].read(Path(provenance).parent, {
+        "query": query, "start_date": start_date, "date_type": date_type}, files=xml)
     write_tsv(records, output, RECORD_COLUMNS, sort_by=["record_id"])
 
 

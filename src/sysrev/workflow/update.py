@@ -55,7 +55,7 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
                    audit: str, pubmed_date: str | None = None,
                    archive_files: Sequence[str] = ()) -> None:
     """Compare the current tables with the latest archived version; the per-version results
-    of every archived version (for :func:`versions_plot`); the update paragraph and page.
+    of every archived version (for :func:`versions_plots`); the update paragraph and page.
     An archive missing a file stops with an error naming it; archives are only read."""
     from sysrev.update.archive import archive_paths, load_version
     from sysrev.update.changes import CHANGES_COLUMNS, changes_table, summary_numbers
@@ -122,12 +122,21 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
              previous.search_date)
 
 
-def versions_plot(*, versions: str, outcome: Mapping, level: float, png: str,
+def versions_plots(*, versions: str, outcomes: Sequence[Mapping], level: float,
+                   outputs: Mapping[str, str]) -> None:
+    """Draw each outcome's pooled result by review version (``versions.tsv``), to
+    ``outputs["png_<outcome id>"]`` and ``outputs["svg_<outcome id>"]``."""
+    table = read_tsv(versions)
+    for outcome in outcomes:
+        versions_plot(table, outcome, level=level, png=outputs[f"png_{outcome['id']}"],
+                      svg=outputs[f"svg_{outcome['id']}"])
+
+
+def versions_plot(table: pd.DataFrame, outcome: Mapping, *, level: float, png: str,
                   svg: str) -> None:
-    """Draw one outcome's pooled result by review version (``versions.tsv``)."""
+    """Draw one outcome's pooled result by review version (``table``: versions.tsv)."""
     from sysrev.plots.versions import versions_forest_plot
 
-    table = read_tsv(versions)
     rows = table[table["outcome"] == outcome["id"]].to_dict("records")
     versions_forest_plot(rows, png, svg, label=outcome["label"], measure=outcome["measure"],
                          level=level, favours_left=outcome.get("favours_left", ""),

@@ -158,3 +158,87 @@ def test_wos_tab_delimited_utf16(tmp_path):
             row["journal"], row["year"], row["volume"], row["issue"], row["pages"]) == (
         "WOS:000300000000008", "33000008", "10.5555/syn.8", "Synthetic record 8",
         "Okafor, C; Muller, A", "SYNTHETIC JOURNAL", "2016", "75", "6", "983-991")
+
+
+#: The header row of ASReview's Embase test files (github.com/asreview/asreview,
+#: tests/demo_data/embase.csv and embase_newpage.csv, Apache-2.0), checked against them on
+#: 2026-12-07: sysrev's older-layout reader was written from this header.
+EMBASE_OLDER_HEADER = (
+    "Title,Original Title,Author Names,Correspondence Address,Editors,Source,Abstract,"
+    "Original Abstract,Emtree Drug Index Terms (Major Focus),Emtree Drug Index Terms,"
+    "Emtree Medical Index Terms (Major Focus),Emtree Medical Index Terms,keywords,"
+    "Drug Tradenames,Drug Manufacturer,Device Tradenames,Device Manufacturer,"
+    "Clinical Trial Numbers,Open URL Link,Copyright")
+
+#: Every record's Source cell and the DOI in its Open URL Link, as those files write them
+#: (citations only; their abstracts and index terms are not copied here). The third has a
+#: volume and no issue; the fifth a day-month-year date after the citation.
+EMBASE_OLDER_CITATIONS = [
+    ("Endoscopic Ultrasound (2014) 3:3 (152-160). Date of Publication: 2014",
+     "22267190", "10.4103%2F2303-9027.138783",
+     ("Endoscopic Ultrasound", "2014", "3", "3", "152-160", "10.4103/2303-9027.138783")),
+    ("Cancer (2004) 102:4 (253-258). Date of Publication: 25 Aug 2004",
+     "0008543X", "10.1002%2Fcncr.20369",
+     ("Cancer", "2004", "102", "4", "253-258", "10.1002/cncr.20369")),
+    ("International Journal of Surgery Case Reports (2019) 54 (83-86). Date of Publication: "
+     "1 Jan 2019", "22102612", "10.1016%2Fj.ijscr.2018.11.060",
+     ("International Journal of Surgery Case Reports", "2019", "54", None, "83-86",
+      "10.1016/j.ijscr.2018.11.060")),
+    ("Clinics in Perinatology (2018) 45:4 (769-785). Date of Publication: 1 Dec 2018",
+     "15579840", "10.1016%2Fj.clp.2018.07.012",
+     ("Clinics in Perinatology", "2018", "45", "4", "769-785", "10.1016/j.clp.2018.07.012")),
+    ("World Journal of Gastroenterology (2011) 17:1 (130-134). Date of Publication: "
+     "January 7, 2011", "10079327", "10.3748%2Fwjg.v17.i1.130",
+     ("World Journal of Gastroenterology", "2011", "17", "1", "130-134",
+      "10.3748/wjg.v17.i1.130")),
+    ("Journal of Endourology Case Reports (2017) 3:1 (31-33). Date of Publication: "
+     "1 Mar 2017", "23799889", "10.1089%2Fcren.2017.0016",
+     ("Journal of Endourology Case Reports", "2017", "3", "1", "31-33",
+      "10.1089/cren.2017.0016")),
+]
+
+
+def test_older_embase_layout_reads_every_citation_of_asreviews_test_files(tmp_path):
+    """Issue 17: the older Embase.com CSV, with the real header and each record's Source
+    and Open URL Link as ASReview's embase.csv writes them (its embase_newpage.csv differs
+    only in abstracts holding blank lines, kept here too)."""
+    import csv
+    import io
+
+    from sysrev.imports.detect import detect_text_format
+
+    header = EMBASE_OLDER_HEADER.split(",")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for i, (source, issn, doi, _) in enumerate(EMBASE_OLDER_CITATIONS):
+        row = dict.fromkeys(header, "")
+        row.update({"Title": f"Synthetic record {i}", "Author Names": "Liu R., Adler D.G.",
+                    "Source": source, "Abstract": "TEST\n\nAn abstract.",
+                    "Open URL Link": f"http://sfx.library.uu.nl/utrecht?sid=EMBASE&issn={issn}"
+                                     f"&id=doi:{doi}&atitle=Synthetic&volume=3&issue=3",
+                    "Copyright": "Copyright 2014 Elsevier B.V., All rights reserved."})
+        writer.writerow(row.values())
+    path = tmp_path / "embase.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    assert detect_text_format(out.getvalue()) == "embase_csv"
+    table = read_csv_export(path, source="embase", layout="embase_csv")
+    got = [tuple(None if v is None or v != v else v for v in row) for row in
+           table[["journal", "year", "volume", "issue", "pages", "doi"]].itertuples(
+               index=False, name=None)]
+    assert got == [expected for *_, expected in EMBASE_OLDER_CITATIONS]
+    assert table["authors"].tolist() == ["Liu R.; Adler D.G."] * 6
+    assert table["abstract"].str.contains("An abstract.").all()
+
+
+@pytest.mark.parametrize("name", ["asreview__embase.csv", "asreview__embase_newpage.csv"])
+def test_older_embase_layout_real_files_when_present(testdata, name):
+    """The same with ASReview's files themselves, when ../shared/testdata holds them
+    (exports/embase/; skipped otherwise)."""
+    path = testdata / "exports" / "embase" / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not present")
+    table = read_csv_export(path, source="embase", layout="embase_csv")
+    assert len(table) == len(EMBASE_OLDER_CITATIONS)
+    assert set(table["doi"]) == {expected[-1] for *_, expected in EMBASE_OLDER_CITATIONS}
+    assert table["journal"].tolist()[0] == "Endoscopic Ultrasound"

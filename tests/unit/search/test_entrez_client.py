@@ -312,6 +312,25 @@ def test_existing_snapshot_is_used_with_no_request(stub, tmp_path):
     assert stub.count() == 0 and _digest(snapshot) == before
 
 
+def test_existing_snapshot_is_checked_like_every_sources(stub, tmp_path):
+    """Issue 16: an existing PubMed snapshot is used only after the checks every source's
+    gets (adapters.retrieve_pages): its files' SHA-256, and the same dates asked (before,
+    only the query was compared and a changed file or date_type passed)."""
+    snapshot = tmp_path / "2025-06-30"
+    shutil.copytree(BUNDLED, snapshot)
+    query = json.loads((BUNDLED / "provenance.json").read_text())["query"]
+    with pytest.raises(InputError, match="date_type"):
+        retrieve_snapshot(SearchSpec(query=query, search_date="2025-06-30",
+                                     date_type="entrez"), snapshot, settings(stub),
+                          sleep=no_wait)
+    xml = snapshot / "records.xml"
+    xml.write_bytes(xml.read_bytes().replace(b"<ArticleTitle>", b"<ArticleTitle>X", 1))
+    with pytest.raises(InputError, match="records.xml.*SHA-256"):
+        retrieve_snapshot(SearchSpec(query=query, search_date="2025-06-30"), snapshot,
+                          settings(stub), sleep=no_wait)
+    assert stub.count() == 0
+
+
 def test_snapshot_folder_without_provenance_is_not_overwritten(stub, tmp_path):
     folder = tmp_path / "2024-12-31"
     folder.mkdir()
