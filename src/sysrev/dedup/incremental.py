@@ -37,7 +37,10 @@ pickle, no timestamps):
 An index is used only when all of these agree with the run, every file has its SHA-256
 (a changed or damaged index is detected) and every record of the earlier run is still
 there with the same cells; otherwise deduplication runs from scratch and the index is
-written again (never silently reused). The reason is logged and written to
+written again (never silently reused). The sources' related-report links
+(``search/related_reports.tsv``, cannot-links between a trial and its papers) are among
+the settings (their SHA-256): a review whose sources link reports runs from scratch when an
+update brings new links. The reason is logged and written to
 ``index/last_run.json`` (not to the audit, which records the tables only: see
 :func:`sysrev.workflow.dedup.deduplicate_records`).
 
