@@ -159,6 +159,18 @@ def _three() -> list[dict]:
             _record("c", title="Zoledronate and hip fracture in older women", pages="5-7")]
 
 
+def _same_as_scratch(tmp_path: Path) -> list[dict]:
+    """The update's tables (``inc``) are the run from scratch's (``scratch``) byte for
+    byte, and so are the audits' counts; returns both audits."""
+    for name in OUTPUTS:
+        assert (tmp_path / f"inc/dedup/{name}.tsv").read_bytes() == \
+            (tmp_path / f"scratch/dedup/{name}.tsv").read_bytes(), name
+    audits = [json.loads((tmp_path / f"{k}/audit.json").read_text()) for k in
+              ("inc", "scratch")]
+    assert audits[0]["counts"] == audits[1]["counts"]
+    return audits
+
+
 def _index_files(folder: Path) -> dict[str, bytes]:
     index = folder / "dedup/index"
     return {str(p.relative_to(index)): p.read_bytes() for p in sorted(index.rglob("*"))
@@ -200,12 +212,7 @@ def test_update_audit_equals_scratch_audit(tmp_path):
     _run(tmp_path / "inc", _records(rows))
     _run(tmp_path / "inc", _records(rows + [extra]))
     _run(tmp_path / "scratch", _records(rows + [extra]))
-    for name in OUTPUTS:
-        assert (tmp_path / f"inc/dedup/{name}.tsv").read_bytes() == \
-            (tmp_path / f"scratch/dedup/{name}.tsv").read_bytes(), name
-    audits = [json.loads((tmp_path / f"{k}/audit.json").read_text()) for k in
-              ("inc", "scratch")]
-    assert audits[0]["counts"] == audits[1]["counts"]
+    audits = _same_as_scratch(tmp_path)
     assert audits[0]["parameters"] == audits[1]["parameters"]
 
 
@@ -413,12 +420,7 @@ def test_update_with_source_links(tmp_path):
     assert json.loads((tmp_path / "inc/dedup/index/last_run.json").read_text())["mode"] \
         == "update"
     run(tmp_path / "scratch", SAME_STUDY, False)
-    for name in OUTPUTS:
-        assert (tmp_path / f"inc/dedup/{name}.tsv").read_bytes() == \
-            (tmp_path / f"scratch/dedup/{name}.tsv").read_bytes(), name
-    audits = [json.loads((tmp_path / f"{k}/audit.json").read_text()) for k in
-              ("inc", "scratch")]
-    assert audits[0]["counts"] == audits[1]["counts"]
+    _same_as_scratch(tmp_path)
     unique = read_tsv(tmp_path / "inc/dedup/unique.tsv").set_index("record_id")
     assert unique.loc["pubmed:21", "related_reports"] == (
         "registration_of:ctgov:NCT00000021; preprint_of:europepmc:PPR-PPR2")
