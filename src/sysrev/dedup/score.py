@@ -239,6 +239,8 @@ class PairKeys:
     numbers: np.ndarray  # code of the set of numbers in the title
     number_sets: list  # the sets, by code
     page_letter: np.ndarray  # first page starts with a letter
+    source: np.ndarray  # code of the source (the export a record came from)
+    has_parts: np.ndarray  # a title in two languages (_Prepared.parts)
     single: np.ndarray  # a single page (see score_pairs)
 
 
@@ -262,6 +264,8 @@ def pair_keys(p: _Prepared) -> PairKeys:
                                 for r in p.pages_norm), dtype=np.int32, count=n),
         numbers=numbers, number_sets=list(number_codes),
         page_letter=page_letter,
+        source=_codes(p.source),
+        has_parts=np.fromiter(map(bool, p.parts), dtype=bool, count=n),
         single=(np.fromiter(map(_single_page, p.pages_norm), dtype=bool, count=n) |
                 ((p.page_number >= 0) & ~p.page_range)) & ~page_letter)
 
@@ -294,7 +298,7 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
     title = np.where(truncated, 100.0, title)
     # A title written in two languages ("Utilidad de …; Are antimicrobials …") is compared
     # part by part with the other record's title: one language may be all the other has.
-    has_parts = np.fromiter(map(bool, p.parts), dtype=bool, count=len(p.parts))
+    has_parts = keys.has_parts
     rows, left, right = [], [], []
     for k in np.nonzero((has_parts[a] | has_parts[b]) & (title < TITLE_DUPLICATE))[0].tolist():
         for parts, other in ((p.parts[a[k]], tb[k]), (p.parts[b[k]], ta[k])):
@@ -521,8 +525,7 @@ def score_pairs(p: _Prepared, pairs: np.ndarray, threads: int = 1,
 
     # Two long titles that plainly differ, on different first pages or from one export: two
     # articles, whatever records between them agree with each (checked within clusters).
-    source = np.asarray(p.source, dtype=object)
-    one_export = (source[a] == source[b]) & (source[a] != "")
+    one_export = (keys.source[a] == keys.source[b]) & (keys.source[a] >= 0)
     unrelated = ~no_title & ~short_title & (title < TITLE_UNRELATED) & \
         ((pages == 2) | (one_export & ~page_eq))
 

@@ -148,13 +148,13 @@ def map_ris_columns(records: list[dict[str, Any]],
     record-table fields, a column at a time (``chunks``: each record's raw text, or a
     function that gives it)."""
     def tag(name: str) -> list[Any]:
-        # A single-valued tag holds a string: the first non-empty of several is ``or``.
+        # Each record's value of a single-valued tag: a string, or None when absent.
         return [rec.get(name) for rec in records]
 
     source_id = _either(tag("AN"), [_unknown(rec, "U2") for rec in records])
     for i, value in enumerate(source_id):
         if not value:
-            source_id[i] = _scopus_eid(records[i]) or tag_value(records[i], "ID")
+            source_id[i] = _scopus_eid(records[i]) or (records[i].get("ID") or None)
     doi = tag("DO")
     for i, value in enumerate(doi):
         if not value:
@@ -180,11 +180,6 @@ def map_ris_columns(records: list[dict[str, Any]],
 def _authors(rec: dict[str, Any]) -> str | None:
     names = (rec.get("AU") or []) + (rec.get("A1") or [])
     return "; ".join(filter(None, clean_column(names))) or None
-
-
-def tag_value(rec: dict[str, Any], name: str) -> Any:
-    """A single-valued tag's value, ``None`` when absent or empty."""
-    return rec.get(name) or None
 
 
 class _Chunk:

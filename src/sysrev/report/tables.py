@@ -141,10 +141,10 @@ def summary_page(summary: pd.DataFrame, *, level: float, title: str = "Pooled re
     # window, beside the report's menu); each of these fits there (tests/unit/
     # test_report_tables.py measures them).
     parts = []
-    for caption, columns in SUMMARY_PARTS:
-        keys = [column for column, _ in columns]
+    for caption, part in SUMMARY_PARTS:
+        keys = [column for column, _ in part]
         parts.append(html_table(
-            frame[keys], headers=[header.format(lvl=lvl) for _, header in columns],
+            frame[keys], headers=[header.format(lvl=lvl) for _, header in part],
             numeric=numeric & set(keys), caption=caption.format(lvl=lvl)))
     flagged = flagged_reports(included) if included is not None else pd.DataFrame()
     if not flagged.empty:
