@@ -142,3 +142,23 @@ def test_generator_uses_the_bundled_review_titles():
     own = {t.strip() for t in bundled["title"].dropna() if len(t.strip()) > 30}
     assert len(own) > 90 and own <= set(titles)
     assert {j.strip() for j in bundled["journal"].dropna() if j.strip()} <= set(journals)
+
+
+def test_scores_for_clustering_keep_every_pair_that_matters(generated):
+    """score_for_clusters gives the scores of the duplicate, maybe and erratum pairs and the
+    other cannot-links as bare pairs: together what the full scores hold."""
+    from sysrev.dedup.block import candidate_pairs
+    from sysrev.dedup.normalise import prepare
+    from sysrev.dedup.score import DISTINCT, score_candidates, score_for_clusters
+
+    work = generated.sort_values("record_id", kind="mergesort").reset_index(drop=True)
+    prep = prepare(work)
+    pairs = candidate_pairs(prep)
+    full = score_candidates(prep, pairs)
+    kept, cannot = score_for_clusters(prep, pairs)
+    keep = (full.decision != DISTINCT) | (full.erratum != 0)
+    for name in ("a", "b", "title", "decision", "rule", "cannot_link", "reason"):
+        np.testing.assert_array_equal(getattr(kept, name), getattr(full, name)[keep])
+    only = full.cannot_link & ~keep
+    assert only.sum() > 100 and cannot.dtype == np.int32
+    np.testing.assert_array_equal(cannot, np.stack([full.a[only], full.b[only]], axis=1))

@@ -174,3 +174,14 @@ def test_maybe_page_with_every_pair_marked_has_no_note(tmp_path):
     write_tsv(table, path, columns)
     page = maybe_page(maybe_head(str(path), str(tmp_path / "maybe.html")))
     assert _body_rows(page) == 12 and "are shown" not in page
+
+
+def test_maybe_head_of_a_table_without_the_band_is_its_first_rows(tmp_path):
+    from sysrev.report.tables import maybe_head
+
+    path = tmp_path / "maybe.tsv"
+    write_tsv(_table(MAYBE_COLUMNS, INLINE_ROWS + 5), path, MAYBE_COLUMNS)
+    head = maybe_head(str(path), str(tmp_path / "maybe.html"))
+    expected = table_head(str(path), str(tmp_path / "maybe.html"))
+    assert head.total == expected.total == INLINE_ROWS + 5
+    pd.testing.assert_frame_equal(head.rows, expected.rows)

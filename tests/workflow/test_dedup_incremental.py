@@ -25,7 +25,8 @@ def test_update_from_earlier_snapshot(bundled_run, tmp_path):
     folder = work / "results/denosumab_ra"
     scratch = {k: (folder / f"dedup/{k}.tsv").read_bytes() for k in TABLES}
     audit = json.loads((folder / "audit/dedup.json").read_text())
-    assert audit["counts"]["index"]["mode"] == "from scratch"
+    last_run = folder / "dedup/index/last_run.json"
+    assert json.loads(last_run.read_text())["mode"] == "from scratch"
     records = read_tsv(folder / "search/records.tsv")
     earlier = set(json.loads((work / "data/denosumab_ra/search/pubmed/2024-12-31/"
                                      "provenance.json").read_text())["pmids"])
@@ -43,9 +44,10 @@ def test_update_from_earlier_snapshot(bundled_run, tmp_path):
     result = run_snakemake(work, "--forcerun", "deduplicate_records",
                            "results/denosumab_ra/audit/dedup.json")
     assert result.returncode == 0, result.stderr[-3000:]
-    audit = json.loads((folder / "audit/dedup.json").read_text())
-    assert audit["counts"]["index"]["mode"] == "update"
-    assert audit["counts"]["index"]["new_records"] == 1
+    counts = json.loads((folder / "audit/dedup.json").read_text())["counts"]
+    run = json.loads(last_run.read_text())
+    assert run["mode"] == "update"
+    assert run["new_records"] == 1
     for name in ("maybe", "related"):
         assert (folder / f"dedup/{name}.tsv").read_bytes() == scratch[name], name
     scratch_path = tmp_path / "scratch_clusters.tsv"
@@ -53,7 +55,13 @@ def test_update_from_earlier_snapshot(bundled_run, tmp_path):
     found = differences(before, read_clusters(scratch_path),
                         read_clusters(folder / "dedup/clusters.tsv"), ["pubmed:40335975"])
     # The one difference: from scratch the new PubMed record is kept (source priority);
-    # the update keeps the Embase record kept before.
+    # the update keeps the Embase record kept before. The audit's counts are those of the
+    # tables: the same records kept and removed per source as from scratch but for that
+    # one kept record (pubmed kept one fewer, embase one more).
     assert found.to_dict("records") == [{
         "first_record_id": "embase:SYSREV-EMB-0026", "kept_from_scratch": "pubmed:40335975",
         "kept_in_update": "embase:SYSREV-EMB-0026", "cause": "kept"}]
+    for key in ("records_in", "unique_records", "duplicates_removed", "related_reports"):
+        assert counts[key] == audit["counts"][key], key
+    assert counts["by_source"]["pubmed"]["kept"] == audit["counts"]["by_source"]["pubmed"]["kept"] - 1
+    assert counts["by_source"]["embase"]["kept"] == audit["counts"]["by_source"]["embase"]["kept"] + 1

@@ -37,7 +37,8 @@ def tables(root: Path) -> dict[str, str]:
 #: so a storage provider never receives them: the results folder's config fingerprint (written
 #: by the run's success hook) and the incremental-dedup index (a cache; without a shared file
 #: system each update deduplicates from scratch, with the same tables).
-NOT_IN_STORAGE = {"config_identity.json", "dedup/index/manifest.json"}
+NOT_IN_STORAGE = {"config_identity.json", "dedup/index/manifest.json",
+                  "dedup/index/last_run.json"}
 
 
 def snakemake_env(**extra: str) -> dict[str, str]:

@@ -109,7 +109,8 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
                     overrides: pd.DataFrame | None = None,
                     window: int = WINDOW, errata: str = "related",
                     threads: int = 1, prefer_kept: frozenset = frozenset(),
-                    compare_only: frozenset | None = None) -> DedupResult:
+                    compare_only: frozenset | None = None,
+                    prepared: _Prepared | None = None) -> DedupResult:
     """Deduplicate ``records`` and return clusters, scored pairs, ``maybe`` pairs and the
     related reports (errata, retraction notices, comments, replies) linked to their article.
 
@@ -118,6 +119,9 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     the records an earlier run kept, :mod:`sysrev.dedup.incremental`). ``compare_only``:
     record ids; when given, only candidate pairs holding one of them are scored (an
     update's new records: the earlier ones were compared with each other before).
+    ``prepared``: the records already normalised (:func:`~sysrev.dedup.normalise.prepare`
+    of ``records`` in record-id order; an update takes the earlier records' from its index
+    instead of normalising them again).
     """
     if records["record_id"].duplicated().any():
         raise ValueError("record ids must be unique before deduplication")
@@ -126,8 +130,10 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     threads = max(1, int(threads))
     step = _Steps()
     work = records.sort_values("record_id", kind="mergesort").reset_index(drop=True)
-    prep = prepare(work, errata, threads)
+    prep = prepare(work, errata, threads) if prepared is None else prepared
     n = len(work)
+    if len(prep.ids) != n or (n and not (prep.ids == work["record_id"].to_numpy()).all()):
+        raise ValueError("prepared records are not the records, in record-id order")
     step("normalised")
     pairs = candidate_pairs(prep, window, threads)
     if compare_only is not None and len(pairs):

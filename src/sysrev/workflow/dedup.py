@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+import shutil
+import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sysrev.audit import write_audit
@@ -14,9 +19,8 @@ from sysrev.dedup import (MAYBE_COLUMNS, RULES, UNIQUE_COLUMNS, duplicate_counts
 from sysrev.dedup import incremental as inc
 from sysrev.dedup.band import BAND_COLUMNS, MINIMUM, PER_100K, review_band
 from sysrev.dedup.related import RELATED_COLUMNS, RELATIONS
-from sysrev.related_reports import (SOURCE_RELATIONS, cannot_links, dedup_relations,
-                                   load_related_reports)
-from sysrev.tables import read_tsv, sha256_file, write_tsv
+from sysrev.related_reports import SOURCE_RELATIONS, cannot_links, load_related_reports
+from sysrev.tables import atomic_path, read_tsv, sha256_file, write_json, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -37,99 +41,212 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
 
     With ``incremental``, the index beside the outputs (``dedup/index/``, see
     :mod:`sysrev.dedup.incremental`) is used when it matches this run (an update then
-    compares only the new records), and written again after it.
+    compares only the new records and writes the tables that list every record as a
+    merge of their earlier lines with the new ones), and written again after it.
+
+    The audit's ``counts`` are made from the tables only, the same way whether the run
+    updated an index or started from scratch: the same tables give the same audit, byte
+    for byte, whatever the run's history. How the run went (from scratch or an update and
+    why, the records an update compared, the candidate pairs scored) is in the log and in
+    ``dedup/index/last_run.json``, which is not an output.
 
     ``source_links`` (``search/related_reports.tsv``, the sources' trial/paper and
     preprint/journal links) makes each linked pair ``different`` (never merged, unless the
     reviewers' overrides say ``same``) and adds it to ``related.tsv`` between the unique
     records that stand for the pair, so that screening shows them as one study candidate."""
-    table = read_tsv(records)
-    override_table = load_overrides(overrides, table["record_id"])
+    clock = _Clock()
+    index_dir = Path(clusters).parent / "index"
+    outputs = {"unique": unique, "duplicates": duplicates, "clusters": clusters,
+               "maybe": maybe, "related": related}
+    found_index, why, expected, lines = None, "incremental deduplication is off", None, None
+    if incremental:
+        # The records as lines (ids and a digest per line); parsed whole only when the
+        # run starts from scratch.
+        lines = inc.read_records(records)
+        clock("records read as lines")
+        if lines is None:
+            why = f"{records} has a cell that spans lines: deduplicated from scratch, " \
+                "the index not written"
+        else:
+            expected = inc.settings(source_priority, errata, overrides, lines.columns)
+            if source_links:
+                expected["source_links_sha256"] = sha256_file(source_links)
+            found_index, why = inc.load_index(index_dir, lines.ids, expected, lines.digests)
+            clock("index checked")
+    table = None
+    if found_index is None:
+        if lines is not None:
+            lines.lines = None  # not needed from scratch: memory for the table and matcher
+        table = read_tsv(records)
+        clock("records parsed")
+    ids = table["record_id"] if table is not None else pd.Series(lines.ids)
+    override_table = load_overrides(overrides, ids)
     reviewer_overrides = len(override_table)
     links = load_related_reports(source_links)
     if source_links:
         added = cannot_links(links, override_table)
         override_table = pd.concat([override_table, added], ignore_index=True)
         log.info("deduplicate: %d related-report links of the sources kept apart", len(added))
-    index_dir = Path(clusters).parent / "index"
-    expected = inc.settings(source_priority, errata, overrides, table.columns)
-    if source_links:
-        expected["source_links_sha256"] = sha256_file(source_links)
-    digests = inc.row_digests(table) if incremental else None
-    found_index, why = inc.load_index(index_dir, table, expected, digests) \
-        if incremental else (None, "incremental deduplication is off")
+    n_records = len(ids)
     log.info("deduplicate: %s", why if found_index is None else
              f"updating the earlier run ({len(found_index.new_ids)} new records)")
+    step = None
     if found_index is None:
         result = find_duplicates(table, source_priority=source_priority,
                                  overrides=override_table, errata=errata, threads=threads)
-        keys = inc.blocking_keys(result.prepared) if incremental else None
-        result.prepared = None
         found, maybe_table, related_table = result.clusters, result.maybe, result.related
-        pair_counts, update_counts = result.counts, {}
+        if source_links:
+            related_table = inc.with_source_links(related_table, links, found)
+        clock("matching")
+        run_counts = {k: result.counts[k] for k in ("candidate_pairs", "pairs_duplicate",
+                                                    "pairs_maybe")}
+        write_tsv(found.assign(kept=found["kept"].map({True: "yes", False: "no"})),
+                  clusters, DEDUP_COLUMNS, sort_by=["record_id"])
+        unique_table = unique_records(table, found, related_table)
+        write_tsv(unique_table, unique, UNIQUE_COLUMNS, sort_by=["record_id"])
+        write_tsv(duplicate_table(table, found), duplicates, DUPLICATE_COLUMNS,
+                  sort_by=["removed_record_id"])
+        table_counts = {**duplicate_counts(table, found),
+                        "errata_merged": int((found["rule"] == "erratum").sum()),
+                        **_retraction_counts(unique_table)}
+        _warn_flagged(unique_table)
+        clock("tables")
+    elif not found_index.new_ids:
+        for name in ("clusters", "unique", "duplicates"):
+            # a new file (the index's copy may be a hard link to the output)
+            with open(found_index.table(name), "rb") as source, \
+                    atomic_path(outputs[name], "wb") as target:
+                shutil.copyfileobj(source, target)
+        maybe_table = found_index.read_table("maybe").loc[:, MAYBE_COLUMNS]
+        related_table = found_index.read_table("related")
+        table_counts = found_index.manifest["counts"]
+        run_counts = {"new_records": 0}
     else:
-        step = inc.update(table, found_index, source_priority=source_priority,
-                          errata=errata, overrides=override_table, threads=threads)
-        found, maybe_table, related_table = step.clusters, step.maybe, step.related
-        keys, update_counts = step.keys, step.counts
-        # The pair counts of a from-scratch run (candidate pairs, pairs scored duplicate or
-        # maybe) are not known for the union: the update's own are under "index".
-        pair_counts = {
-            "related_reports": {r: int((related_table["relation"] == r).sum())
-                                for r in RELATIONS},
-            "errata_merged": int((found["rule"] == "erratum").sum()),
-            "maybe_pairs_for_review": int(len(maybe_table)),
-            "overrides": int(0 if override_table is None else len(override_table))}
-    if source_links:
-        # The index keeps related.tsv: its earlier source-link rows are made again here.
-        related_table = pd.concat([
-            related_table[~related_table["relation"].isin(SOURCE_RELATIONS)],
-            dedup_relations(links, found)], ignore_index=True)
-        pair_counts["overrides"] = int(reviewer_overrides)
-        pair_counts["related_reports"] = {
-            r: int((related_table["relation"] == r).sum()) for r in RELATIONS
-            + SOURCE_RELATIONS}
-    write_tsv(found.assign(kept=found["kept"].map({True: "yes", False: "no"})), clusters,
-              DEDUP_COLUMNS, sort_by=["record_id"])
-    unique_table = unique_records(table, found, related_table)
-    write_tsv(unique_table, unique, UNIQUE_COLUMNS, sort_by=["record_id"])
+        step = inc.update(lines, found_index, source_priority=source_priority,
+                          errata=errata, overrides=override_table, threads=threads,
+                          links=links if source_links else None)
+        maybe_table, related_table = step.maybe, step.related
+        clock("matching")
+        table_counts = _write_update(lines, found_index, step, outputs)
+        clock("tables")
+        run_counts = step.counts
     write_tsv(related_table, related, RELATED_COLUMNS, sort_by=["record_id",
                                                                 "related_record_id"])
-    write_tsv(duplicate_table(table, found), duplicates, DUPLICATE_COLUMNS,
-              sort_by=["removed_record_id"])
-    band = review_band(maybe_table, len(table), maybe_per_100k, maybe_minimum)
+    band = review_band(maybe_table, n_records, maybe_per_100k, maybe_minimum)
     write_tsv(band, maybe, MAYBE_COLUMNS + BAND_COLUMNS, sort_by=["record_id_a", "record_id_b"])
-    index_counts = {}
+    counts = {**table_counts,
+              "related_reports": {r: int((related_table["relation"] == r).sum())
+                                  for r in RELATIONS + (SOURCE_RELATIONS if source_links
+                                                        else ())},
+              "maybe_pairs_for_review": int(len(maybe_table)),
+              "overrides": int(reviewer_overrides),
+              "maybe_band": {
+                  "settled_by_rule": int((band["settled"] != "").sum()),
+                  "ranked": int(band["review_rank"].notna().sum()),
+                  "for_review": int((band["for_review"] == "yes").sum())}}
+    clock("maybe and related")
+    mode = "from scratch" if found_index is None else "update"
+    log.info("deduplicate: %s (%s); %s", mode, why, json.dumps(run_counts, sort_keys=True))
     if incremental:
-        manifest = inc.write_index(index_dir, keys, pd.Series(
-            digests, index=table["record_id"].to_numpy()), clusters=clusters, maybe=maybe,
-            related=related, expected=expected)
-        index_counts = {"index": {"manifest_sha256": manifest,
-                                  "mode": "from scratch" if found_index is None
-                                  else "update", "reason": why, **update_counts}}
-    flagged = unique_table[unique_table["retraction"].fillna("") != ""]
-    pair_counts["maybe_band"] = {
-        "settled_by_rule": int((band["settled"] != "").sum()),
-        "ranked": int(band["review_rank"].notna().sum()),
-        "for_review": int((band["for_review"] == "yes").sum())}
-    counts = {**duplicate_counts(table, found), **pair_counts, **index_counts,
-              "unique_retracted": int(flagged["retraction"].str.startswith("retracted").sum()),
-              "unique_expression_of_concern": int(flagged["retraction"].str.startswith(
-                  "expression of concern").sum())}
-    for row in flagged.itertuples(index=False):
-        log.warning("%s is %s", row.record_id, row.retraction)
+        if lines is None:
+            manifest = "none"
+        elif step is not None or found_index is None:
+            manifest = inc.write_index(
+                index_dir, expected=expected, counts=table_counts, tables=outputs,
+                workers=threads,
+                **({"prepared": result.prepared, "cluster_ids": found["cluster_id"].to_numpy(),
+                    "digests": _by_record(lines.digests, table, result.prepared.ids)}
+                   if found_index is None else {"index": found_index, "step": step}))
+        else:
+            manifest = found_index.manifest["manifest_sha256"]
+        clock("index written")
+        index_dir.mkdir(parents=True, exist_ok=True)
+        write_json({"mode": mode, "reason": why, "manifest_sha256": manifest, **run_counts,
+                    "seconds": clock.seconds},
+                   index_dir / "last_run.json")
     inputs = {"records": records}
     if source_links:
         inputs["source_links"] = source_links
     if overrides:
         inputs["overrides"] = overrides
-    write_audit(audit, stage="dedup", inputs=inputs,
-                outputs={"unique": unique, "duplicates": duplicates, "clusters": clusters,
-                         "maybe": maybe, "related": related},
-                counts=counts,
+    write_audit(audit, stage="dedup", inputs=inputs, outputs=outputs, counts=counts,
                 parameters={"source_priority": list(source_priority), "errata": errata,
                             "threads": int(threads), "rules": RULES,
                             "incremental": bool(incremental),
                             "maybe_per_100k": int(maybe_per_100k),
                             "maybe_minimum": int(maybe_minimum),
                             "overrides_file": overrides or "none"})
+
+
+class _Clock:
+    """Seconds per step of the rule (for ``last_run.json`` and the benchmark)."""
+
+    def __init__(self):
+        self.start, self.seconds = time.perf_counter(), {}
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.start, 2)
+        self.start = now
+
+
+def _by_record(digests, table: pd.DataFrame, ids) -> np.ndarray:
+    """``digests`` (by row of ``table``) in the order of ``ids``."""
+    rows = pd.Index(table["record_id"]).get_indexer(ids)
+    return np.asarray(digests)[rows]
+
+
+def _retraction_counts(unique_table: pd.DataFrame) -> dict[str, int]:
+    status = unique_table["retraction"].fillna("")
+    return {"unique_retracted": int(status.str.startswith("retracted").sum()),
+            "unique_expression_of_concern": int(status.str.startswith(
+                "expression of concern").sum())}
+
+
+def _warn_flagged(unique_table: pd.DataFrame) -> None:
+    flagged = unique_table[unique_table["retraction"].fillna("") != ""]
+    for row in flagged.itertuples(index=False):
+        log.warning("%s is %s", row.record_id, row.retraction)
+
+
+def _write_update(records: inc.Records, index: inc.Index, step: inc.Update,
+                  outputs: dict[str, str]) -> dict:
+    """Write ``clusters``, ``unique`` and ``duplicates`` of an update: the earlier tables'
+    lines merged with the new records' lines and the touched clusters' unique rows (no
+    per-row work on the earlier records). Returns the table counts (the earlier run's
+    plus the new records')."""
+    rows = step.new_rows
+    text_rows = rows.assign(kept=rows["kept"].map({True: "yes", False: "no"}))
+    inc.merge_lines(index.table("clusters"), outputs["clusters"],
+                    inc.header_line(DEDUP_COLUMNS), inc.tsv_lines(text_rows, DEDUP_COLUMNS))
+    touched = step.touched
+    related_touched = step.related[step.related["related_record_id"].isin(
+        set(touched["cluster_id"]))]
+    kept_ids = set(rows["kept_record_id"])
+    rows_needed = records.rows(set(touched["record_id"]) | set(rows["record_id"]) | kept_ids)
+    unique_new = unique_records(rows_needed[rows_needed["record_id"].isin(
+        set(touched["record_id"]))], touched, related_touched)
+    dropped = inc.merge_lines(index.table("unique"), outputs["unique"],
+                              inc.header_line(UNIQUE_COLUMNS),
+                              inc.tsv_lines(unique_new, UNIQUE_COLUMNS),
+                              drop=set(touched["cluster_id"]))
+    involved = rows_needed[rows_needed["record_id"].isin(set(rows["record_id"]) | kept_ids)]
+    inc.merge_lines(index.table("duplicates"), outputs["duplicates"],
+                    inc.header_line(DUPLICATE_COLUMNS),
+                    inc.tsv_lines(duplicate_table(involved, rows), DUPLICATE_COLUMNS))
+    # Counts: the earlier run's, plus the new records' (with the earlier kept records they
+    # joined, minus those kept records' own), plus the remade unique rows' status minus
+    # the status of the rows they replace.
+    earlier_kept = np.array(sorted(kept_ids - set(rows["record_id"])), dtype=object)
+    kept_rows = pd.DataFrame({"record_id": earlier_kept, "cluster_id": earlier_kept,
+                              "kept": True, "kept_record_id": earlier_kept, "rule": ""})
+    with_kept = pd.concat([rows[kept_rows.columns], kept_rows], ignore_index=True)
+    plus = {**duplicate_counts(involved, with_kept),
+            "errata_merged": int((rows["rule"] == "erratum").sum()),
+            **_retraction_counts(unique_new)}
+    before_rows = pd.read_csv(io.BytesIO(inc.header_line(UNIQUE_COLUMNS) + b"".join(dropped)),
+                              sep="\t", dtype=str, keep_default_na=False, na_values=[""])
+    minus = {**duplicate_counts(involved[involved["record_id"].isin(earlier_kept)], kept_rows),
+             **_retraction_counts(before_rows)}
+    _warn_flagged(unique_new)
+    return inc.combine_counts(index.manifest["counts"], plus, minus)
