@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
 from sysrev.errors import InputError
 from sysrev.imports.records import make_record_table
 from sysrev.search.adapters import verify_snapshot
+from sysrev.search.pmid_set import PmidSet, list_digest, read_pmid_set
 from sysrev.search.pubmed_xml import parse_pubmed_xml
+from sysrev.tables import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +97,19 @@ def snapshot_files(snapshot_dir: str | Path) -> list[Path]:
 
 
 def check_snapshot_pmids(provenance: dict[str, Any], snapshot_dir: str | Path,
-                         pmids: Sequence[str]) -> None:
-    """Fail when the XML's PMIDs are not those the provenance lists (``pmids``): a PMID
-    swapped for another keeps the count but changes the search result."""
+                         pmids: Iterable[str]) -> None:
+    """Fail when the XML's PMIDs are not those the provenance lists: a PMID swapped for
+    another keeps the count but changes the search result.
+
+    A retrieved snapshot lists them in ``pmids.txt``, whose SHA-256 and count
+    ``provenance.json`` records (``pmid_list``): the digest of the XML's PMIDs, sorted, must
+    be that one, and so must the file's (checked when the file is there; it is what names
+    the PMIDs that differ). An older snapshot lists them in ``pmids`` in provenance.json.
+    """
+    listed_entry = provenance.get("pmid_list")
+    if listed_entry:
+        _check_pmid_list(listed_entry, Path(snapshot_dir), pmids)
+        return
     listed = provenance.get("pmids")
     if listed is None:
         return
@@ -108,6 +120,36 @@ def check_snapshot_pmids(provenance: dict[str, Any], snapshot_dir: str | Path,
                          f"the XML's PMIDs are not the ones listed here: in the XML but not "
                          f"listed {extra or 'none'}; listed but not in the XML "
                          f"{missing or 'none'}", field="pmids")
+
+
+def _check_pmid_list(entry: dict[str, Any], folder: Path, pmids: Iterable[str]) -> None:
+    where = folder / PROVENANCE
+    if not isinstance(entry, dict) or not entry.get("sha256") or not entry.get("file"):
+        raise InputError(where, "pmid_list needs a file and its sha256", field="pmid_list")
+    path = folder / entry["file"]
+    if path.is_file() and sha256_file(path) != entry["sha256"]:
+        raise InputError(path, f"SHA-256 {sha256_file(path)} differs from the "
+                               f"{entry['sha256']} recorded in provenance.json when it was "
+                               "retrieved: the snapshot was changed after it was written",
+                         field="sha256")
+    found = PmidSet()
+    try:
+        twice = found.update(str(p) for p in pmids)
+    except ValueError as exc:
+        raise InputError(folder, f"the XML holds {exc}") from None
+    if twice:
+        raise InputError(folder, f"PMIDs present twice: {sorted(set(twice), key=int)[:10]}")
+    if list_digest(found) == entry["sha256"]:
+        return
+    if path.is_file():
+        listed = read_pmid_set(path)
+        extra, missing = found.difference(listed, 10), listed.difference(found, 10)
+        detail = (f"in the XML but not listed {extra or 'none'}; listed but not in the XML "
+                  f"{missing or 'none'} (at most 10 of each)")
+    else:
+        detail = f"{len(found)} PMIDs in the XML, {entry.get('records')} listed"
+    raise InputError(where, f"the XML's PMIDs are not the ones listed in {entry['file']}: "
+                            f"{detail}", field="pmid_list")
 
 
 def read_snapshot(snapshot_dir: str | Path, *, query: str,
