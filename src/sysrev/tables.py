@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -107,6 +108,98 @@ def tsv_batches(path: str | Path, columns: Sequence[str],
         yield write
         if header[0]:
             write(pd.DataFrame(columns=list(columns)))
+
+
+def _tsv_rows(text: str) -> Iterator[str]:
+    """The rows of TSV text as pandas writes it (minimal quoting, ``\\n`` line ends): a
+    quoted cell may hold a line break, so a row ends at a line break after an even number
+    of quote characters (a quote inside a cell is doubled)."""
+    row: list[str] = []
+    quotes = 0
+    for line in text.split("\n")[:-1]:
+        row.append(line)
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            yield "\n".join(row) + "\n"
+            row, quotes = [], 0
+    if row:
+        raise ValueError("TSV text ends inside a quoted cell")
+
+
+def _write_run(frame: pd.DataFrame, path: str | Path, columns: Sequence[str], key: str,
+               run: Path) -> None:
+    out = _columns_in_order(frame, path, columns, [key])
+    text = out.to_csv(sep="\t", index=False, header=False, lineterminator="\n",
+                      float_format=FLOAT_FORMAT, na_rep="")
+    keys = out[key].tolist()
+    with open(run, "wb") as handle:
+        count = 0
+        for k, row in zip(keys, _tsv_rows(text)):
+            kb, rb = str(k).encode("utf-8"), row.encode("utf-8")
+            handle.write(b"%d %d\n" % (len(kb), len(rb)) + kb + rb)
+            count += 1
+    if count != len(keys):
+        raise ValueError(f"cannot write {path}: {len(keys)} rows but {count} TSV rows")
+
+
+def _read_run(run: Path) -> Iterator[tuple[str, bytes]]:
+    with open(run, "rb") as handle:
+        while True:
+            head = handle.readline()
+            if not head:
+                return
+            klen, rlen = (int(v) for v in head.split())
+            yield handle.read(klen).decode("utf-8"), handle.read(rlen)
+
+
+@contextmanager
+def sorted_tsv_batches(path: str | Path, columns: Sequence[str], key: str,
+                       run_rows: int = 10000) -> Iterator[Any]:
+    """Write a TSV table sorted by the text column ``key`` from batches given in any order,
+    holding at most about ``run_rows`` rows in memory: yields ``write(frame)``; every
+    ``run_rows`` rows are sorted and written as a run to a temporary folder beside
+    ``path``, and at the end the runs are merged (external merge sort).
+
+    The file is what :func:`write_tsv` writes for the batches' concatenation with
+    ``sort_by=[key]`` when ``key`` holds no value twice (each row is formatted as
+    :func:`tsv_batches` formats it; the merge only orders the rows). It is renamed into
+    place only when the block ends without an error.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.runs.", dir=path.parent) as tmp:
+        runs: list[Path] = []
+        pending: list[pd.DataFrame] = []
+        held = [0]
+
+        def flush() -> None:
+            if not pending:
+                return
+            frame = pending[0] if len(pending) == 1 else pd.concat(pending, ignore_index=True)
+            run = Path(tmp) / f"run_{len(runs):05d}"
+            _write_run(frame, path, columns, key, run)
+            runs.append(run)
+            pending.clear()
+            held[0] = 0
+
+        def write(frame: pd.DataFrame) -> None:
+            if len(frame):
+                pending.append(frame)
+                held[0] += len(frame)
+            if held[0] >= run_rows:
+                flush()
+
+        yield write
+        flush()
+        with atomic_path(path) as handle:
+            pd.DataFrame(columns=list(columns)).to_csv(handle, sep="\t", index=False,
+                                                       lineterminator="\n")
+            handle.flush()
+            raw = handle.buffer
+            for _, row in heapq.merge(*(_read_run(r) for r in runs),
+                                      key=lambda item: item[0]):
+                raw.write(row)
+            raw.flush()
 
 
 #: A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, "CSV

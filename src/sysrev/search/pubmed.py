@@ -66,6 +66,19 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None, *,
                          check_dates=spec.get("date_type") is not None)
 
 
+def read_batches(snapshot_dir: str | Path, spec: dict[str, Any] | None = None, *,
+                 files: Sequence[str | Path] | None = None):
+    """:func:`read`'s record table one XML file at a time (an iterator of DataFrames; the
+    checks that span files raise after the last), for a job that writes it in batches."""
+    from sysrev.search.snapshot import read_provenance, snapshot_batches
+    if spec is None:
+        return snapshot_batches(snapshot_dir, files=files,
+                                query=read_provenance(snapshot_dir).get("query", ""))
+    return snapshot_batches(snapshot_dir, query=spec["query"], files=files,
+                            start_date=spec.get("start_date"), date_type=spec.get("date_type"),
+                            check_dates=spec.get("date_type") is not None)
+
+
 def versions(snapshot_dir: str | Path) -> dict[str, str]:
     """PMID -> a digest of the record's XML as PubMed gave it (a revised record changes)."""
     from sysrev.search.efetch_scan import article_digests
