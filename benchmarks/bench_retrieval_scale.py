@@ -45,14 +45,20 @@ def vm_hwm_mib(pid: str | int = "self") -> float:
 
 
 def client(url: str, folder: str) -> None:
-    """Run one retrieval in this process and print its figures as JSON."""
+    """Run one retrieval in this process and print its figures as JSON (with
+    ``BENCH_TRACEMALLOC=1``, also the peak of Python's allocations during the retrieval)."""
+    import tracemalloc
     from sysrev.search.entrez_client import EntrezSettings, SearchSpec, retrieve_snapshot
     settings = EntrezSettings(base_url=url, email="bench@example.org", rate=None)
     spec = SearchSpec(query="denosumab[tiab]", search_date="2025-12-31")
+    traced = os.environ.get("BENCH_TRACEMALLOC") == "1"
+    if traced:
+        tracemalloc.start()
     started = time.perf_counter()
     provenance = retrieve_snapshot(spec, Path(folder), settings)
     seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "vmhwm_mib": vm_hwm_mib(),
+    peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else None
+    print(json.dumps({"seconds": seconds, "vmhwm_mib": vm_hwm_mib(), "traced_peak_mib": peak,
                       "count": provenance["count"], "requests": provenance["requests"],
                       "retries": provenance["retries"],
                       "windows": len(provenance["windows"]),
@@ -114,6 +120,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-read", action="store_true")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also trace the client's Python allocations (slower)")
     parser.add_argument("--client", nargs=2, metavar=("URL", "FOLDER"))
     parser.add_argument("--read", nargs=2, metavar=("FOLDER", "OUT"))
     args = parser.parse_args()
@@ -121,6 +129,8 @@ def main() -> None:
         return client(*args.client)
     if args.read:
         return reader(*args.read)
+    if args.tracemalloc:
+        os.environ["BENCH_TRACEMALLOC"] = "1"
     rows = []
     print(f"{'N':>8} {'s':>7} {'rec/s':>6} {'client MiB':>10} {'requests':>8} "
           f"{'snapshot MiB':>12} {'prov. KiB':>9} {'server MiB':>10} {'read s':>7} "
@@ -138,7 +148,9 @@ def main() -> None:
               f"{r['requests']:>8} {r['snapshot_bytes'] / 2**20:>12.0f} "
               f"{r['provenance_bytes'] / 1024:>9.0f} {r['server_vmhwm_mib']:>10.0f} "
               f"{read.get('seconds', float('nan')):>7.1f} "
-              f"{read.get('vmhwm_mib', float('nan')):>8.0f}", flush=True)
+              f"{read.get('vmhwm_mib', float('nan')):>8.0f}"
+              + (f" traced {r['traced_peak_mib']:.1f} MiB" if r.get("traced_peak_mib") else ""),
+              flush=True)
         if args.json:
             args.json.write_text(json.dumps({"src": str(args.src), "load": os.getloadavg(),
                                              "rows": rows}, indent=1) + "\n")

@@ -6,11 +6,17 @@ How a search is retrieved (:func:`retrieve_snapshot`):
    than E-utilities pages through (:data:`~sysrev.search.windows.MAX_RETRIEVABLE`), the
    window is cut into date windows, recursively, until each fits. Each window's esearch
    keeps its WebEnv/QueryKey and returns its PMIDs, which is what every batch is checked
-   against and what makes the union exact (a record in two windows is stored once).
+   against and what makes the union exact (a record in two windows is stored once). Each
+   window's PMIDs are written to the partial folder as its esearch answers
+   (``pmids_w<window>.txt``), so the plan holds counts, not PMIDs, and the fetch holds one
+   window's PMIDs at a time; which PMIDs earlier windows hold is a bitmap
+   (:class:`sysrev.search.pmid_set.PmidSet`), so memory does not grow with the search.
 2. efetch of each window in batches of ``batch_size`` PubmedArticleSet records; every batch
    is checked (complete XML, the record count asked for, PMIDs of the window) and written
    atomically to ``<date>.partial/`` (:mod:`sysrev.search.batch_store`).
-3. When every batch is in, ``provenance.json`` is written and the folder renamed to
+3. When every batch is in, the batches' PMIDs are checked against the windows' (each once,
+   none missing), ``pmids.txt`` lists them in numeric order, ``provenance.json`` is written
+   with its SHA-256 (``pmid_list``) and every batch's, and the folder is renamed to
    ``<date>/``. An interrupted run resumes from the batches present.
 
 Requests are spaced to NCBI's limit (3/s, 10/s with an API key) and retried with

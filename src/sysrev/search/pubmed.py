@@ -6,8 +6,8 @@ the interface every source has (:class:`sysrev.search.adapters.SourceAdapter`):
 A search is the configuration's ``search.pubmed`` block (``query``, ``date``,
 ``start_date``, ``date_type``); its snapshot ``<data_dir>/search/pubmed/<date>/`` holds the
 efetch XML as received (``batch_w<window>_<batch>.xml``, or a hand-assembled
-``records.xml``) and ``provenance.json`` with the request parameters, counts, PMIDs and the
-SHA-256 of every file, checked when read (:func:`sysrev.search.adapters.verify_snapshot`,
+``records.xml``), ``pmids.txt`` (the PMIDs, sorted) and ``provenance.json`` with the request
+parameters, counts and the SHA-256 of every file, checked when read (:func:`sysrev.search.adapters.verify_snapshot`,
 the same check as every source's). Record ids are ``pubmed:<PMID>``.
 
 The workflow's PubMed rules (``retrieve_pubmed``, ``pubmed_records``, ``source_update``'s
