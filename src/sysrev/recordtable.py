@@ -20,7 +20,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-#: Rows read at a time: about 100 MB of record text per chunk at most.
+#: Rows read at a time: about 25 MB of record text per chunk (150 MiB peak for collect_records
+#: at 1M records with 25,000 rows, 330 MiB with 100,000).
 CHUNK_ROWS = 25_000
 
 

@@ -20,6 +20,7 @@ from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_pag
                                   rob_page, sensitivity_page, summary_page, table_head)
 from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
+from sysrev.recordtable import tsv_chunks
 from sysrev.tables import atomic_path, read_tsv, write_tsv
 from sysrev.workflow.search import load_searches
 
@@ -239,9 +240,15 @@ def export_references(*, unique: str, final: str, included: str, included_ris: s
                       included_bib: str, excluded_ris: str, excluded_bib: str) -> None:
     """RIS and BibTeX of the included studies' reports and of the excluded records (each
     with the stage and reason of its exclusion)."""
-    records = read_tsv(unique)
-    inc = included_references(records, read_tsv(included))
-    exc = excluded_references(records, read_tsv(final))
+    included_table, final_table = read_tsv(included), read_tsv(final)
+    wanted = set(included_table["record_id"]) | set(
+        final_table.loc[final_table["final_decision"] == "exclude", "record_id"])
+    # Only the exported records of unique.tsv (a row per publication: 650k at 1M records),
+    # read a chunk at a time.
+    records = pd.concat([chunk[chunk["record_id"].isin(wanted)]
+                         for chunk in tsv_chunks(unique)], ignore_index=True)
+    inc = included_references(records, included_table)
+    exc = excluded_references(records, final_table)
     for table, ris, bib in ((inc, included_ris, included_bib), (exc, excluded_ris, excluded_bib)):
         with atomic_path(ris) as handle:
             handle.write(ris_text(table))
