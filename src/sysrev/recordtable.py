@@ -20,26 +20,18 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from sysrev.tables import read_tsv_chunks
+
 #: Rows read at a time: about 25 MB of record text per chunk (150 MiB peak for collect_records
 #: at 1M records with 25,000 rows, 330 MiB with 100,000).
 CHUNK_ROWS = 25_000
 
 
-def tsv_chunks(path: str | Path, rows: int = CHUNK_ROWS,
+def tsv_chunks(path: str | Path, rows: int | None = None,
                columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
-    """A TSV written by :func:`sysrev.tables.write_tsv`, read as
-    :func:`sysrev.tables.read_tsv` reads it (every column as text, empty cells as NA),
-    ``rows`` rows at a time; only ``columns`` when given. A table with no rows gives one
-    empty chunk."""
-    empty = True
-    for chunk in pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False,
-                             na_values=[""], chunksize=rows,
-                             usecols=list(columns) if columns is not None else None):
-        empty = False
-        yield chunk
-    if empty:
-        yield pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""],
-                          usecols=list(columns) if columns is not None else None)
+    """:func:`sysrev.tables.read_tsv_chunks` with :data:`CHUNK_ROWS` rows a chunk unless
+    ``rows`` says otherwise."""
+    return read_tsv_chunks(path, rows or CHUNK_ROWS, columns)
 
 
 def id_hashes(values: pd.Series) -> np.ndarray:

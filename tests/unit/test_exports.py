@@ -191,7 +191,6 @@ def test_export_references_reads_only_the_exported_records(tmp_path, monkeypatch
     outputs = {}
     for rows in (2, 100_000):
         monkeypatch.setattr(recordtable, "CHUNK_ROWS", rows)
-        monkeypatch.setattr(recordtable.tsv_chunks, "__defaults__", (rows, None))
         out = tmp_path / str(rows)
         export_references(unique=str(paths["unique"]), final=str(paths["final"]),
                           included=str(paths["included"]),
