@@ -197,9 +197,7 @@ def unique_titles(unique: str, record_ids: set[str]) -> tuple[pd.DataFrame, int]
     """record_id and title of the records of ``unique.tsv`` in ``record_ids``, and how many
     records the table has, read chunk by chunk (the table has a row per unique record)."""
     chunks, records = [], 0
-    for chunk in pd.read_csv(unique, sep="\t", dtype=str, keep_default_na=False,
-                             na_values=[""], usecols=["record_id", "title"],
-                             chunksize=100_000):
+    for chunk in tsv_chunks(unique, columns=["record_id", "title"]):
         chunks.append(chunk[chunk["record_id"].isin(record_ids)])
         records += len(chunk)
     titles = (pd.concat(chunks, ignore_index=True) if chunks
