@@ -106,3 +106,24 @@ def test_tsv_chunks_read_as_read_tsv(tmp_path):
     pd.testing.assert_frame_equal(pd.concat(chunks), read_tsv(path))
     empty = _write(tmp_path, "e.tsv", _table("wos", []))
     assert [len(c) for c in tsv_chunks(empty, rows=2)] == [0]
+
+
+def test_collect_records_with_repeated_ids_writes_neither_table_nor_audit(tmp_path,
+                                                                          monkeypatch):
+    import sysrev.recordtable as recordtable
+    from sysrev.workflow.search import collect_records
+
+    monkeypatch.setattr(recordtable, "CHUNK_ROWS", 2)
+    searches = tmp_path / "searches.tsv"
+    searches.write_text("source\tdatabase\tplatform\tfile\tquery\tsearch_date\tnotes\n"
+                        "wos\tWeb of Science\tClarivate\texports/wos.txt\tx\t2025-06-30\t\n",
+                        encoding="utf-8")
+    tables = [_write(tmp_path, "a.tsv", _table("wos", ["a", "b", "c"])),
+              _write(tmp_path, "b.tsv", _table("wos", ["d", "b"]))]
+    kwargs = dict(searches=str(searches), provenance=None, output=str(tmp_path / "records.tsv"),
+                  audit=str(tmp_path / "audit.json"), parameters={})
+    with pytest.raises(ValueError, match=r"\['wos:b'\]"):
+        collect_records(tables=[str(t) for t in tables], **kwargs)
+    assert not (tmp_path / "records.tsv").exists() and not (tmp_path / "audit.json").exists()
+    collect_records(tables=[str(tables[0])], **kwargs)
+    assert (tmp_path / "records.tsv").read_bytes() == _whole(tables[:1], tmp_path / "w.tsv")
