@@ -238,11 +238,13 @@ def export_references(*, unique: str, final: str, included: str, included_ris: s
                       included_bib: str, excluded_ris: str, excluded_bib: str) -> None:
     """RIS and BibTeX of the included studies' reports and of the excluded records (each
     with the stage and reason of its exclusion)."""
-    included_table, final_table = read_tsv(included), read_tsv(final)
-    wanted = set(included_table["record_id"]) | set(
-        final_table.loc[final_table["final_decision"] == "exclude", "record_id"])
-    # Only the exported records of unique.tsv (a row per publication: 650k at 1M records),
-    # read a chunk at a time.
+    included_table = read_tsv(included)
+    # Only the exclusions of the final decisions (a row per publication and stage) and the
+    # exported records of unique.tsv (a row per publication: 650k at 1M records), each read
+    # a chunk at a time.
+    final_table = pd.concat([chunk[chunk["final_decision"] == "exclude"]
+                             for chunk in tsv_chunks(final)], ignore_index=True)
+    wanted = set(included_table["record_id"]) | set(final_table["record_id"])
     records = pd.concat([chunk[chunk["record_id"].isin(wanted)]
                          for chunk in tsv_chunks(unique)], ignore_index=True)
     inc = included_references(records, included_table)
