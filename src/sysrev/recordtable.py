@@ -179,3 +179,19 @@ def concatenate_record_tables(tables: Sequence[str], columns: Sequence[str],
     else:
         _write_sorted([path for path, _ in filled], sum(scan.rows), rows, columns, write)
     return scan.per_source, sum(scan.rows)
+
+
+def read_categories(path: str | Path, columns: Sequence[str],
+                    rows: int | None = None) -> pd.DataFrame:
+    """``columns`` of a TSV written by :func:`sysrev.tables.write_tsv`, each as a pandas
+    categorical (the values as :func:`sysrev.tables.read_tsv` reads them, NA where empty):
+    read a chunk at a time, a row costs a small integer code per column, not a string (a
+    column of few distinct values: a source, a stage, a decision, a flag)."""
+    from pandas.api.types import union_categoricals
+
+    parts: dict[str, list] = {c: [] for c in columns}
+    for chunk in tsv_chunks(path, rows, columns):
+        for column in columns:
+            parts[column].append(pd.Categorical(chunk[column].astype(object)))
+    return pd.DataFrame({c: union_categoricals(parts[c]) for c in columns},
+                        columns=list(columns))

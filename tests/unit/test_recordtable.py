@@ -127,3 +127,17 @@ def test_collect_records_with_repeated_ids_writes_neither_table_nor_audit(tmp_pa
     assert not (tmp_path / "records.tsv").exists() and not (tmp_path / "audit.json").exists()
     collect_records(tables=[str(tables[0])], **kwargs)
     assert (tmp_path / "records.tsv").read_bytes() == _whole(tables[:1], tmp_path / "w.tsv")
+
+
+def test_read_categories_reads_the_values_read_tsv_reads(tmp_path):
+    from sysrev.recordtable import read_categories
+    frame = _table("wos", ["a", "b", "c", "d", "e"])
+    frame.loc[[1, 3], "source"] = ["embase", None]
+    path = _write(tmp_path, "a.tsv", frame)
+    got = read_categories(path, ["source", "record_id"], rows=2)
+    assert isinstance(got["source"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(got.astype(object), read_tsv(path, ["record_id", "source"])
+                                  .loc[:, ["source", "record_id"]].astype(object))
+    assert dict(got["source"].value_counts()) == {"wos": 3, "embase": 1}
+    empty = _write(tmp_path, "e.tsv", _table("wos", []))
+    assert read_categories(empty, ["source"], rows=2).empty
