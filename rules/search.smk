@@ -164,6 +164,7 @@ rule collect_records:
         api_sources=get_api_source_tables,
         raw_api_sources=get_api_source_raw,
         code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py",
+                     "src/sysrev/recordtable.py",
                      "src/sysrev/search/ctgov.py", "src/sysrev/search/europepmc.py",
                      "src/sysrev/search/citations.py"),
     output:
