@@ -188,16 +188,18 @@ def spreadsheet_csv_batches(path: str | Path, columns: Sequence[str],
             write(pd.DataFrame(columns=list(columns)))
 
 
-def read_tsv_chunks(path: str | Path, rows: int = 100_000) -> Iterator[pd.DataFrame]:
+def read_tsv_chunks(path: str | Path, rows: int = 100_000,
+                    columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
     """A TSV written by :func:`write_tsv`, read as :func:`read_tsv` reads it, ``rows`` rows at
-    a time (the header only: one empty table)."""
+    a time (the header only: one empty table); only ``columns`` when given."""
     empty = True
     for chunk in pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False,
-                             na_values=[""], chunksize=rows):
+                             na_values=[""], chunksize=rows,
+                             usecols=list(columns) if columns is not None else None):
         empty = False
         yield chunk
     if empty:
-        yield read_tsv(path)
+        yield read_tsv(path, columns)
 
 
 def read_tsv(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
