@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from sysrev.audit import write_audit
-from sysrev.dedup import read_clusters
 from sysrev.prisma import PRISMA2020_COLUMNS, prisma2020_table
 from sysrev.prisma import prisma_counts as count_prisma
 from sysrev.tables import read_tsv, write_json, write_spreadsheet_csv
@@ -58,9 +57,13 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
     if previous_version:
         previous = read_tsv(Path(previous_version) / "included.tsv")
         previous_records = set(read_tsv(Path(previous_version) / "records.tsv")["record_id"])
-    # Only what the counts use: the record table's ids and sources (not its text).
-    counts = count_prisma(read_tsv(records, ["record_id", "source"]), read_clusters(clusters),
-                          read_tsv(final),
+    # Only what the counts use: the record table's ids and sources (not its text), the
+    # clusters' membership and kept flags (not the match details), the final decisions
+    # without the reviewers' columns.
+    cluster_table = read_tsv(clusters, ["record_id", "cluster_id", "kept"])
+    cluster_table["kept"] = cluster_table["kept"] == "yes"
+    counts = count_prisma(read_tsv(records, ["record_id", "source"]), cluster_table,
+                          read_tsv(final, ["record_id", "stage", "final_decision", "reason"]),
                           read_tsv(included), database_names=names,
                           removed_by_automation=removed_by_automation,
                           previous_version=previous, previous_records=previous_records,

@@ -83,7 +83,7 @@ def set_aside_withdrawn(decisions: pd.DataFrame, update_tables: list[str]
 
 #: Unique records screened per batch: the rule's memory is one batch plus a few bytes per
 #: record (the sort key and file offset of each row still to screen).
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 _NEWNESS_ORDER = {"yes": 0, "unknown": 1, "no": 2}
 _STAGE_ORDER = {"full_text": 0, "title_abstract": 1}
 
@@ -312,6 +312,8 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                         asreview, index=False, header=asreview.tell() == 0,
                         lineterminator="\n")
                 info_parts.append(chunk[chunk["record_id"].isin(linked)])
+                # Nothing of this batch is held while the next one is read.
+                del chunk, finals, newness, pending, prior
 
             # The to-screen list: newest first, full text before title/abstract, then by
             # id (batches come in id order), the records of one study candidate together.
