@@ -151,7 +151,7 @@ class PendingRows:
         return np.frombuffer(self._keys, dtype=np.int8) if len(self._keys) else np.zeros(
             0, dtype=np.int8)
 
-    def write(self, handle, order: np.ndarray, suffixes: Sequence[str] | None = None,
+    def write(self, handle, order: np.ndarray, suffixes: Iterable[str] | None = None,
               block: int = 1 << 20) -> None:
         """Write the rows in ``order`` (row numbers) to the binary ``handle``; with
         ``suffixes`` (one per output row), each line gets its suffix before the newline.
@@ -160,7 +160,7 @@ class PendingRows:
         offsets = np.frombuffer(self._offsets, dtype=np.int64)
         raw = self._file
         if suffixes is not None:
-            for row, suffix in zip(order.tolist(), suffixes):
+            for row, suffix in zip(order, suffixes):
                 raw.seek(int(offsets[row]))
                 line = raw.read(int(offsets[row + 1] - offsets[row]))
                 handle.write(line[:-1] + suffix.encode("utf-8") + b"\n")

@@ -8,6 +8,7 @@ from array import array
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import replace
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Mapping
 
@@ -155,10 +156,9 @@ def _grouped_order(order: np.ndarray, names: dict[int, str]) -> np.ndarray:
         return order
     key = np.arange(len(order), dtype=np.int64)
     first: dict[str, int] = {}
-    for position, row in enumerate(order.tolist()):
-        name = names.get(row)
-        if name is not None:
-            key[position] = first.setdefault(name, position)
+    members = np.fromiter(names, dtype=np.int64, count=len(names))
+    for position in np.flatnonzero(np.isin(order, members)).tolist():
+        key[position] = first.setdefault(names[int(order[position])], position)
     return order[np.argsort(key, kind="stable")]
 
 
@@ -322,16 +322,18 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
             if prioritise_records:
                 trained = ranking.training_records if ranking else len(labels)
                 if score is None:
-                    suffixes = [f",,,{trained}"] * len(order)
+                    suffixes = repeat(f",,,{trained}", len(order))
                 else:
                     is_ta = (rows.keys() % 2 == 1)[order]
                     ta_rows = order[is_ta]
                     rounded = np.round(np.frombuffer(scores, dtype=np.float64)[ta_rows], 6)
                     ranked_order = np.lexsort((np.arange(len(ta_rows)), -rounded))
                     order = np.concatenate([order[~is_ta], ta_rows[ranked_order]])
-                    suffixes = [f",,,{trained}"] * int((~is_ta).sum()) + [
-                        f",{rank},{rounded[i]:.6f},{trained}"
-                        for rank, i in enumerate(ranked_order.tolist(), start=1)]
+                    # Made one row at a time as the rows are written.
+                    suffixes = chain(
+                        repeat(f",,,{trained}", int((~is_ta).sum())),
+                        (f",{rank},{rounded[i]:.6f},{trained}"
+                         for rank, i in enumerate(ranked_order, start=1)))
                     from sysrev.screening.prioritise import ranked
                     ranking = ranked(len(ta_rows), labels)
                 columns = columns + PRIORITY_COLUMNS
