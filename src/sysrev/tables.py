@@ -8,6 +8,7 @@ half-written output behind.
 
 from __future__ import annotations
 
+import csv
 import glob
 import hashlib
 import json
@@ -16,7 +17,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import pandas as pd
 
@@ -94,11 +95,22 @@ def tsv_batches(path: str | Path, columns: Sequence[str],
     """Write a TSV table batch by batch: yields ``write(frame)``, called once per batch in
     the table's order; the file is what :func:`write_tsv` writes for the batches'
     concatenation when the batches come in ``sort_by`` order (each batch is sorted by it),
-    and it is renamed into place only when the block ends without an error."""
+    and it is renamed into place only when the block ends without an error.
+
+    A batch may also be given as a mapping of column names to lists of text values (or
+    ``None`` for an empty cell; integers allowed), which is written as :func:`write_tsv`
+    would write the DataFrame of those columns, without making one (see
+    :func:`_write_column_rows`)."""
     with atomic_path(path) as handle:
         header = [True]
 
-        def write(frame: pd.DataFrame) -> None:
+        def write(frame: pd.DataFrame | Mapping[str, list[Any]]) -> None:
+            if not isinstance(frame, pd.DataFrame):
+                if _write_column_rows(handle, frame, path, columns, sort_by, header[0]):
+                    header[0] = False
+                    return
+                frame = pd.DataFrame({name: frame[name] for name in columns},
+                                     columns=list(columns))
             out = _columns_in_order(frame, path, columns, sort_by)
             out.to_csv(handle, sep="\t", index=False, header=header[0], lineterminator="\n",
                        float_format=FLOAT_FORMAT, na_rep="")
@@ -107,6 +119,47 @@ def tsv_batches(path: str | Path, columns: Sequence[str],
         yield write
         if header[0]:
             write(pd.DataFrame(columns=list(columns)))
+
+
+_TEXT_CELLS = {str, type(None)}
+
+
+def _write_column_rows(handle: Any, data: Mapping[str, list[Any]], path: str | Path,
+                       columns: Sequence[str], sort_by: Sequence[str] | None,
+                       header: bool) -> bool:
+    """Write the rows of ``data`` (a list per column) as ``DataFrame.to_csv`` writes them in
+    :func:`tsv_batches` (pandas hands every row to the ``csv`` module with these settings,
+    an empty cell for ``None``, integers as ``str`` gives them), and return ``True``; or
+    return ``False`` without writing when the rows are not already in ``sort_by`` order or
+    hold a value other than text, ``None`` and integers (the caller then writes a
+    DataFrame)."""
+    missing = [c for c in columns if c not in data]
+    if missing:
+        raise KeyError(f"cannot write {path}: missing columns {missing}")
+    lists = [data[name] for name in columns]
+    if not lists[0]:
+        return False
+    for values in lists:
+        # Text and empty cells (an object column), or integers alone (an int64 column:
+        # with an empty cell pandas would make it a float column, written otherwise).
+        kinds = set(map(type, values))
+        if not (kinds <= _TEXT_CELLS or kinds == {int}):
+            return False
+    for name in sort_by or ():
+        keys = data[name]
+        if None in keys:
+            return False
+        try:
+            if any(a > b for a, b in zip(keys, keys[1:])):
+                return False
+        except TypeError:  # text and integers mixed
+            return False
+    writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quotechar='"',
+                        quoting=csv.QUOTE_MINIMAL, doublequote=True, escapechar=None)
+    if header:
+        writer.writerow(list(columns))
+    writer.writerows(zip(*lists))
+    return True
 
 
 #: A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, "CSV
