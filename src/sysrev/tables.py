@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+import io
 import json
 import math
 import os
@@ -121,9 +122,6 @@ def tsv_batches(path: str | Path, columns: Sequence[str],
             write(pd.DataFrame(columns=list(columns)))
 
 
-_TEXT_CELLS = {str, type(None)}
-
-
 def _write_column_rows(handle: Any, data: Mapping[str, list[Any]], path: str | Path,
                        columns: Sequence[str], sort_by: Sequence[str] | None,
                        header: bool) -> bool:
@@ -139,12 +137,21 @@ def _write_column_rows(handle: Any, data: Mapping[str, list[Any]], path: str | P
     lists = [data[name] for name in columns]
     if not lists[0]:
         return False
+    cells = []
     for values in lists:
-        # Text and empty cells (an object column), or integers alone (an int64 column:
-        # with an empty cell pandas would make it a float column, written otherwise).
-        kinds = set(map(type, values))
-        if not (kinds <= _TEXT_CELLS or kinds == {int}):
-            return False
+        if values[0].__class__ is int:
+            # Integers alone (an int64 column; with an empty cell pandas would make it a
+            # float column, written otherwise).
+            if set(map(type, values)) != {int}:
+                return False
+            cells.append(list(map(str, values)))
+        else:
+            # Text and empty cells (an object column): anything else fails the join below.
+            cells.append(["" if v is None else v for v in values])
+    try:
+        rows = list(map("\t".join, zip(*cells)))
+    except TypeError:
+        return False
     for name in sort_by or ():
         keys = data[name]
         if None in keys:
@@ -154,12 +161,29 @@ def _write_column_rows(handle: Any, data: Mapping[str, list[Any]], path: str | P
                 return False
         except TypeError:  # text and integers mixed
             return False
-    writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quotechar='"',
-                        quoting=csv.QUOTE_MINIMAL, doublequote=True, escapechar=None)
     if header:
-        writer.writerow(list(columns))
-    writer.writerows(zip(*lists))
+        handle.write(_csv_row(list(columns)))
+    # A row joined with tabs is the csv module's row when no cell holds a tab, a line end
+    # or a quote (which it would quote): the tabs and line ends counted tell. The other rows
+    # are written by the csv module.
+    text = "\n".join(rows)
+    tabs = len(lists) - 1
+    if ('"' in text or "\r" in text or text.count("\n") != len(rows) - 1
+            or text.count("\t") != len(rows) * tabs):
+        for i, row in enumerate(rows):
+            if '"' in row or "\r" in row or "\n" in row or row.count("\t") != tabs:
+                rows[i] = _csv_row([values[i] for values in lists])[:-1]
+        text = "\n".join(rows)
+    handle.write(text + "\n")
     return True
+
+
+def _csv_row(cells: list[Any]) -> str:
+    """One row as the csv module writes it for :func:`tsv_batches` (its line end included)."""
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t", lineterminator="\n", quotechar='"',
+               quoting=csv.QUOTE_MINIMAL, doublequote=True, escapechar=None).writerow(cells)
+    return out.getvalue()
 
 
 #: A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, "CSV

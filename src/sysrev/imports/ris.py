@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from operator import itemgetter
 from typing import Any, Iterator
 
 import pandas as pd
@@ -45,21 +46,32 @@ _KIND = {tag: _SINGLE for tag in TAG_KEY_MAPPING if tag not in ("ER", "UK")}
 _KIND.update({tag: _LIST for tag in [*LIST_TYPE_TAGS, "DB"]})
 _KIND.update({tag: _DELIMITED for tag in DELIMITED_TAG_MAPPING})
 
-# The record fields are taken from these tags only. Of them, these hold lists (every value,
-# in file order); U2, a tag rispy does not know (a list), is mapped by its first value only,
-# and every other tag is rispy's single-valued kind (its first value).
-_MAPPED_LISTS = ("AU", "A1", "DB", "N1", "UR")
-assert all(_KIND[tag] != _SINGLE for tag in _MAPPED_LISTS) and "U2" not in _KIND
+# The record fields are taken from these tags only, and a record is kept as a row of their
+# values in this order (None where the record lacks the tag). AU, A1, DB, N1 and UR hold a
+# list (every value, in file order); U2, a tag rispy does not know (a list), its first value;
+# every other tag is rispy's single-valued kind (its first value).
+_MAPPED = ("AN", "U2", "UR", "ID", "DO", "L1", "L2", "TI", "T1", "TT", "ST", "AU", "A1",
+           "PY", "Y1", "DA", "JO", "JF", "JA", "T2", "J2", "VL", "IS", "SP", "EP", "M3",
+           "LA", "AB", "N2", "DB", "C5", "DP", "C3", "N1", "M1")
+_MAPPED_LISTS = ("AU", "A1", "DB", "N1")
+assert all(_KIND[tag] == _LIST for tag in _MAPPED_LISTS) and _KIND["UR"] == _DELIMITED
+assert all(_KIND[tag] == _SINGLE for tag in _MAPPED if tag not in _MAPPED_LISTS + ("UR", "U2"))
+assert "U2" not in _KIND
+_NO_TAGS = dict.fromkeys(_MAPPED)
+_ROW = itemgetter(*_MAPPED)
 
 # The batch's text is cut into records and fields by these, over the whole text (not line by
-# line): a structural TY line (the check's), a line rispy closes a record at (any "ER  -"
-# line; the character after the hyphen in the group: a space or nothing for the check's ER
-# line), and a field line (a tag of an upper-case letter and an upper-case letter or digit,
-# which rispy always takes as a tag line) with its value as rispy keeps it: line[6:] with
-# white space stripped (``\s`` and ``str.strip`` agree on what is white space).
+# line): a structural TY line after a line end (the check's), a line rispy closes a record
+# at (any "ER  -" line; the character after the hyphen in the group: a space or nothing for
+# the check's ER line), and a field line (a tag of an upper-case letter and an upper-case
+# letter or digit, which rispy always takes as a tag line) with its value as rispy keeps it:
+# line[6:] with white space stripped (``\s`` and ``str.strip`` agree on what is white
+# space). A pattern that starts with a line end finds its lines much faster than one that
+# starts with ``^``.
 _TY_LINE = re.compile(r"^TY  -(?: |$)", re.MULTILINE)
-_ER_LINE = re.compile(r"^ER  -(.?)", re.MULTILINE)
-_FIELD = re.compile(r"^([A-Z][A-Z0-9])  -.?[^\S\n]*((?:\S(?:.*\S)?)?)", re.MULTILINE)
+_NEXT_TY_LINE = re.compile(r"\nTY  -(?: |$)", re.MULTILINE)
+_ER_LINE = re.compile(r"\nER  -(.?)")
+_FIELD = re.compile(r"^([A-Z][A-Z0-9])  -.?[^\S\n]*+(.*\S)?", re.MULTILINE)
 _WILEY_LINE = re.compile(r"^.*Record #.*$", re.MULTILINE)
 _UR_DELIMITER = DELIMITED_TAG_MAPPING["UR"]
 
@@ -70,41 +82,50 @@ _PMID_IN_LINK = re.compile(r"[?&]id=pmid(?::|%3A)(\d{1,9})\b", re.IGNORECASE)
 _EMBASE_ACCESSION = re.compile(r"L\d+")
 
 
-def _pmid(rec: dict[str, Any], link: str | None) -> str | None:
-    """The PMID from every place Embase and Ovid put it.
-
-    ``rec``: a record as :func:`map_ris_columns` takes it; ``link``: the PMID of the first
-    link-resolver link in the record's text from its ``TY`` line to the next record
-    (including the lines Ovid writes after ``ER``: ``Link to the External Link Resolver:
-    …id=pmid:…``), or ``None``; taken only when the other places hold no PMID.
-    """
-    get = rec.get
-    accession = get("AN") or get("U2") or ""
-    # Embase.com puts the MEDLINE PMID, bare, in C5 of records also in MEDLINE. The record's
-    # DB lines may list "Medline" before "Embase", or be empty, so any DB line counts, and
-    # so does an Embase accession (U2 "L123…").
-    embase_pmid = get("C5")
-    if embase_pmid and (embase_pmid := embase_pmid.strip()).isdigit():
-        databases = " ".join([v for v in get("DB") or () if v]).lower()
-        if ("embase" in databases or "medline" in databases
-                or _EMBASE_ACCESSION.fullmatch(accession)):
-            return embase_pmid
-    # Ovid MEDLINE: the accession number (AN) is the PMID. EndNote's RIS of records it took
-    # from PubMed gives the PMID as AN with "DP  - NLM" (the database provider).
-    if accession.isdigit():
-        databases = " ".join([v for v in get("DB") or () if v]).lower()
-        provider = (get("DP") or "").strip().lower()
-        if (("medline" in databases and "ovid" in databases)
-                or provider in ("nlm", "pubmed", "national library of medicine")):
-            return accession
-    for tag in ("C3", "AN", "N1", "M1", "ID"):
-        value = get(tag)
-        if not value:
-            continue
-        for text in (value if value.__class__ is list else (value,)):
-            if text and (m := _PMID_IN_TEXT.search(text)):
-                return m.group(1)
-    return link
+def _pmids(c: dict[str, tuple[Any, ...]], links: list[str | None]) -> list[str | None]:
+    """The PMID of each record (``c``: the batch's tag columns, see :func:`map_ris_columns`)
+    from every place Embase and Ovid put it; ``links``: the PMID of the first link-resolver
+    link in the record's text from its ``TY`` line to the next record (including the lines
+    Ovid writes after ``ER``: ``Link to the External Link Resolver: …id=pmid:…``), taken
+    only when the other places hold no PMID."""
+    texts = (c["C3"], c["AN"], c["N1"], c["M1"], c["ID"])
+    # A PMID written out ("PMID: 123") in any of these tags of the batch? When none is, the
+    # tags are not searched one by one.
+    searched = "\n".join(text for column in texts for value in column if value
+                         for text in (value if value.__class__ is list else (value,)))
+    search = _PMID_IN_TEXT.search(searched) is not None
+    out: list[str | None] = []
+    append = out.append
+    for i, (an, u2, c5, db, dp, link) in enumerate(zip(c["AN"], c["U2"], c["C5"], c["DB"],
+                                                        c["DP"], links)):
+        accession = an or u2 or ""
+        # Embase.com puts the MEDLINE PMID, bare, in C5 of records also in MEDLINE. The
+        # record's DB lines may list "Medline" before "Embase", or be empty, so any DB line
+        # counts, and so does an Embase accession (U2 "L123…").
+        if c5 and (c5 := c5.strip()).isdigit():
+            databases = " ".join([v for v in db or () if v]).lower()
+            if ("embase" in databases or "medline" in databases
+                    or _EMBASE_ACCESSION.fullmatch(accession)):
+                append(c5)
+                continue
+        # Ovid MEDLINE: the accession number (AN) is the PMID. EndNote's RIS of records it
+        # took from PubMed gives the PMID as AN with "DP  - NLM" (the database provider).
+        if accession.isdigit():
+            databases = " ".join([v for v in db or () if v]).lower()
+            provider = (dp or "").strip().lower()
+            if (("medline" in databases and "ovid" in databases)
+                    or provider in ("nlm", "pubmed", "national library of medicine")):
+                append(accession)
+                continue
+        if search:
+            found = next((m.group(1) for column in texts if (value := column[i])
+                          for text in (value if value.__class__ is list else (value,))
+                          if text and (m := _PMID_IN_TEXT.search(text))), None)
+            if found is not None:
+                append(found)
+                continue
+        append(link)
+    return out
 
 
 _NO_PAGES = re.compile(r"^\s*no(\s+pagination)?(\s+specified)?\s*$", re.IGNORECASE)
@@ -124,17 +145,16 @@ def _pages(start: str | None, end: str | None) -> str | None:
 _SCOPUS_EID = re.compile(r"[?&]eid=(2-s2\.0-\d+)", re.IGNORECASE)
 
 
-def _scopus_eid(rec: dict[str, Any]) -> str | None:
-    for text in rec.get("UR") or ():
+def _scopus_eid(urls: list[str] | None) -> str | None:
+    for text in urls or ():
         if text and (m := _SCOPUS_EID.search(text)):
             return m.group(1)
     return None
 
 
-def _doi_in_links(rec: dict[str, Any]) -> str | None:
+def _doi_in_links(*values: str | list[str] | None) -> str | None:
     # Ovid and some re-exports give the DOI only as a link (L1, L2, UR).
-    for tag in ("L1", "L2", "UR"):
-        value = rec.get(tag)
+    for value in values:
         for text in (value if value.__class__ is list else [value]):
             if d := doi_in_text(text):
                 return d
@@ -153,46 +173,42 @@ def _authors(names: list[str]) -> str | None:
     return "; ".join(filter(None, clean_column(names))) or None
 
 
-def map_ris_columns(records: list[dict[str, Any]],
+def map_ris_columns(rows: list[tuple[Any, ...]],
                     links: list[str | None]) -> dict[str, list[Any]]:
     """Map parsed records to record-table fields, a column at a time.
 
-    ``records``: per record, a dict of its tags (see :class:`_Batch`): ``AU``, ``A1``,
+    ``rows``: per record, the values of its tags (see :data:`_MAPPED`): ``AU``, ``A1``,
     ``DB``, ``N1`` and ``UR`` with every value (a list), ``U2`` with its first value, every
-    other tag with its value as rispy keeps a single-valued tag. ``links``: per record, the
-    PMID of its first link-resolver link (see :func:`_pmid`), or ``None``.
+    other tag with its value as rispy keeps a single-valued tag; ``None`` for a tag the
+    record lacks. ``links``: per record, the PMID of its first link-resolver link (see
+    :func:`_pmids`), or ``None``.
     """
-    def tag(name: str) -> list[Any]:
-        # Each record's value of a single-valued tag: a string, or None when absent.
-        return [rec.get(name) for rec in records]
-
-    source_id = [a or u or _scopus_eid(rec) or rec.get("ID") or None
-                 for a, u, rec in zip(tag("AN"), tag("U2"), records)]
-    doi = [d or _doi_in_links(rec) for d, rec in zip(tag("DO"), records)]
-    authors = []
-    for rec in records:
-        names, first = rec.get("AU"), rec.get("A1")
-        if names is None and first is None:
-            authors.append(None)
-        else:
-            authors.append(_authors((names or []) + first if first else names))
+    c = dict(zip(_MAPPED, zip(*rows))) if rows else {tag: () for tag in _MAPPED}
+    urls = c["UR"]
+    source_id = [a or u or _scopus_eid(ur) or i or None
+                 for a, u, ur, i in zip(c["AN"], c["U2"], urls, c["ID"])]
+    doi = [d or (_doi_in_links(l1, l2, ur) if l1 or l2 or ur else None)
+           for d, l1, l2, ur in zip(c["DO"], c["L1"], c["L2"], urls)]
+    authors = [None if names is None and first is None
+               else _authors((names or []) + first if first else names)
+               for names, first in zip(c["AU"], c["A1"])]
     return {
         "source_id": source_id,
-        "pmid": list(map(_pmid, records, links)),
+        "pmid": _pmids(c, links),
         "doi": doi,
-        "title": [a or b or c or d or None
-                  for a, b, c, d in zip(tag("TI"), tag("T1"), tag("TT"), tag("ST"))],
+        "title": [a or b or e or d or None
+                  for a, b, e, d in zip(c["TI"], c["T1"], c["TT"], c["ST"])],
         "authors": authors,
-        "year": [a or b or c or None for a, b, c in zip(tag("PY"), tag("Y1"), tag("DA"))],
-        "journal": [a or b or c or d or e or None for a, b, c, d, e in
-                    zip(tag("JO"), tag("JF"), tag("JA"), tag("T2"), tag("J2"))],
-        "volume": [v or None for v in tag("VL")],
-        "issue": [v or None for v in tag("IS")],
-        "pages": list(map(_pages, tag("SP"), tag("EP"))),
+        "year": [a or b or e or None for a, b, e in zip(c["PY"], c["Y1"], c["DA"])],
+        "journal": [a or b or e or d or f or None for a, b, e, d, f in
+                    zip(c["JO"], c["JF"], c["JA"], c["T2"], c["J2"])],
+        "volume": [v or None for v in c["VL"]],
+        "issue": [v or None for v in c["IS"]],
+        "pages": list(map(_pages, c["SP"], c["EP"])),
         # join_list of one value is its clean_text, which the record table applies anyway.
-        "publication_types": tag("M3"),
-        "language": [v or None for v in tag("LA")],
-        "abstract": [a or b or None for a, b in zip(tag("AB"), tag("N2"))],
+        "publication_types": list(c["M3"]),
+        "language": [v or None for v in c["LA"]],
+        "abstract": [a or b or None for a, b in zip(c["AB"], c["N2"])],
     }
 
 
@@ -246,7 +262,7 @@ class _Reader:
                 self.first_tag = number
 
     def batches(self, blocks: Iterator[str], size: int
-                ) -> Iterator[tuple[list[dict[str, Any]], list[int], list[str | None]]]:
+                ) -> Iterator[tuple[list[tuple[Any, ...]], list[int], list[str | None]]]:
         """The file's records, ``size`` at a time: per batch the records, the line of each
         one's TY line and the PMID of its first link-resolver link. Errors come in the order
         a line-by-line reader meets them."""
@@ -289,8 +305,8 @@ class _Reader:
                 positions, numbers = [0], [line]
                 counted_pos, counted_line, scan = 0, line, 1
             base = 0
-            for found in _TY_LINE.finditer(buf, scan, limit):
-                at = found.start()
+            for found in _NEXT_TY_LINE.finditer(buf, scan - 1, limit):
+                at = found.start() + 1
                 counted_line += buf.count("\n", counted_pos, at)
                 counted_pos = at
                 if len(positions) == size:
@@ -316,7 +332,7 @@ class _Reader:
 
     def batch(self, text: str, positions: list[int], numbers: list[int],
               next_line: int | None
-              ) -> tuple[list[dict[str, Any]], list[int], list[str | None]]:
+              ) -> tuple[list[tuple[Any, ...]], list[int], list[str | None]]:
         """One batch: ``text`` from its first TY line to the next batch's (without the line
         end before it), its TY lines at ``positions`` (lines ``numbers``); ``next_line``:
         the next batch's first line, ``None`` for the last batch."""
@@ -345,7 +361,7 @@ class _Reader:
         links: list[str | None] = [None] * len(records)
         index = 0
         ends = positions[1:] + [len(text) + 1]
-        for found in _PMID_IN_LINK.finditer(text):
+        for found in _PMID_IN_LINK.finditer(text) if "=" in text else ():
             while found.start() >= ends[index]:
                 index += 1
             if links[index] is None:
@@ -360,12 +376,12 @@ class _Reader:
             self.wiley.add(found.group(), number)
 
     def line_by_line(self, text: str, numbers: list[int], next_line: int | None
-                     ) -> list[dict[str, Any]]:
+                     ) -> list[tuple[Any, ...]]:
         """The batch read as rispy reads lines, with the structure check line by line: for
         a batch :class:`_Batch` does not read (a structural error, a line rispy would take
         as a TY line after a record's ER, an ER line the check does not take)."""
         path, kinds = self.path, _KIND
-        records: list[dict[str, Any]] = []
+        records: list[tuple[Any, ...]] = []
         record: dict[str, Any] | None = None
         last_tag: str | None = None
         self.records -= 1  # the batch's first TY line is counted again here
@@ -395,7 +411,7 @@ class _Reader:
                     record = {"TY": line[6:].strip() if is_tag else line.strip()}
                 continue
             if tag == "ER" and line[2:5] == "  -":
-                records.append(_for_mapping(record))
+                records.append(_row(record))
                 record = None
                 continue
             last_tag = _parse_line(record, line, last_tag, path, number, kinds)
@@ -434,13 +450,14 @@ def _parse_line(record: dict[str, Any], line: str, last_tag: str | None, path: P
     return last_tag
 
 
-def _for_mapping(record: dict[str, Any]) -> dict[str, Any]:
-    """A record as rispy gives it, as :func:`map_ris_columns` takes it (U2 by its first
-    value)."""
-    u2 = record.get("U2")
-    if u2 is not None:
-        record["U2"] = u2[0]
-    return record
+def _row(record: dict[str, Any]) -> tuple[Any, ...]:
+    """A record as rispy gives it, as :func:`map_ris_columns` takes it (a row of the values
+    of :data:`_MAPPED`, U2 by its first value)."""
+    values = _NO_TAGS.copy()
+    values.update(record)
+    if values["U2"] is not None:
+        values["U2"] = values["U2"][0]
+    return _ROW(values)
 
 
 class _Batch:
@@ -456,15 +473,16 @@ class _Batch:
                  path: Path) -> None:
         self.text, self.positions, self.numbers, self.path = text, positions, numbers, path
 
-    def records(self) -> list[dict[str, Any]] | None:
-        """The records, or ``None`` when the batch must be read line by line."""
+    def records(self) -> list[tuple[Any, ...]] | None:
+        """The records (rows, see :func:`_row`), or ``None`` when the batch must be read
+        line by line."""
         text, positions = self.text, self.positions
         n = len(positions)
         # Every line that starts with TY is a record's first line, and every line that
         # starts with "ER  -" closes one, as the check reads it.
         if text.count("\nTY") + 1 != n:
             return None
-        ends = [(found.start(), found.group(1)) for found in _ER_LINE.finditer(text)]
+        ends = [(found.start() + 1, found.group(1)) for found in _ER_LINE.finditer(text)]
         if len(ends) != n:
             return None
         nexts = positions[1:] + [len(text) + 1]
@@ -472,7 +490,8 @@ class _Batch:
             if not start < end < following or (after and after != " "):
                 return None
         findall, count, find = _FIELD.findall, text.count, text.find
-        records: list[dict[str, Any]] = []
+        copy, row = _NO_TAGS.copy, _ROW
+        records: list[tuple[Any, ...]] = []
         append = records.append
         last_tag: str | None = None
         for k, (start, (end, _)) in enumerate(zip(positions, ends)):
@@ -482,29 +501,28 @@ class _Batch:
                 record, last_tag = self.line_by_line(k, start, body, end, last_tag)
                 append(record)
                 continue
-            if not fields:
-                append({})
-                continue
-            last_tag = fields[-1][0]
-            record = dict(reversed(fields))
-            for tag in _MAPPED_LISTS:
-                if tag in record:
-                    if tag == "UR":
-                        record[tag] = [part.strip() for name, value in fields if name == tag
-                                       for part in value.split(_UR_DELIMITER)]
-                    else:
-                        record[tag] = [value for name, value in fields if name == tag]
-            append(record)
+            values = copy()
+            if fields:
+                last_tag = fields[-1][0]
+                # The first value of each tag (rispy keeps a single-valued tag's first).
+                values.update(reversed(fields))
+                for tag in _MAPPED_LISTS:
+                    if values[tag] is not None:
+                        values[tag] = [value for name, value in fields if name == tag]
+                if values["UR"] is not None:
+                    values["UR"] = [part.strip() for name, value in fields if name == "UR"
+                                    for part in value.split(_UR_DELIMITER)]
+            append(row(values))
         return records
 
     def line_by_line(self, k: int, start: int, body: int, end: int, last_tag: str | None
-                     ) -> tuple[dict[str, Any], str | None]:
+                     ) -> tuple[tuple[Any, ...], str | None]:
         text = self.text
         record = {"TY": text[start + 6:body - 1].strip()}
         number = self.numbers[k] + 1
         for number, line in enumerate(text[body:end].split("\n")[:-1], start=number):
             last_tag = _parse_line(record, line, last_tag, self.path, number, _KIND)
-        return _for_mapping(record), last_tag
+        return _row(record), last_tag
 
 
 def iter_ris_columns(path: str | Path, *, source: str,
