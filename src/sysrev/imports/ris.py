@@ -79,6 +79,8 @@ _UR_DELIMITER = DELIMITED_TAG_MAPPING["UR"]
 # Link-resolver (OpenURL) links of Embase (LK) and Ovid ("Link to the External Link
 # Resolver") carry the PMID as ``id=pmid:NNN``; it is empty when the record has none.
 _PMID_IN_LINK = re.compile(r"[?&]id=pmid(?::|%3A)(\d{1,9})\b", re.IGNORECASE)
+# Its part from "=" on, which a search finds much faster (a literal first character).
+_LINK_PMID_TAIL = re.compile(r"=(?i:pmid)(?::|%3A)(\d{1,9})\b")
 _EMBASE_ACCESSION = re.compile(r"L\d+")
 
 
@@ -361,7 +363,12 @@ class _Reader:
         links: list[str | None] = [None] * len(records)
         index = 0
         ends = positions[1:] + [len(text) + 1]
-        for found in _PMID_IN_LINK.finditer(text) if "=" in text else ():
+        for found in _LINK_PMID_TAIL.finditer(text):
+            # A link's PMID: the tail found fast, the link pattern matched where it would
+            # start (neither can start inside the other's match, so finditer finds the same).
+            if found.start() < 3 or not (found := _PMID_IN_LINK.match(text,
+                                                                       found.start() - 3)):
+                continue
             while found.start() >= ends[index]:
                 index += 1
             if links[index] is None:
