@@ -216,6 +216,8 @@ def map_ris_columns(rows: list[tuple[Any, ...]],
 
 #: Records parsed and mapped at a time: memory holds one batch of records, not the file's.
 BATCH_RECORDS = 5000
+#: Characters read from the file at a time.
+BLOCK_CHARS = 1 << 20
 
 
 def _text_blocks(path: Path, encoding: str) -> Iterator[str]:
@@ -225,7 +227,7 @@ def _text_blocks(path: Path, encoding: str) -> Iterator[str]:
         lines, first = [], True
         for line in iter_lines(path, encoding=encoding):
             lines.append(line)
-            if len(lines) == 20_000:
+            if len(lines) >= max(1, BLOCK_CHARS // 50):
                 yield ("" if first else "\n") + "\n".join(lines)
                 lines, first = [], False
         if lines:
@@ -234,7 +236,7 @@ def _text_blocks(path: Path, encoding: str) -> Iterator[str]:
     python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     errors = "replace" if encoding.startswith("utf-16-") else "strict"
     with open(path, encoding=python_encoding, errors=errors, newline=None) as handle:
-        while block := handle.read(1 << 20):
+        while block := handle.read(BLOCK_CHARS):
             yield block
 
 
@@ -384,16 +386,16 @@ class _Reader:
 
     def line_by_line(self, text: str, numbers: list[int], next_line: int | None
                      ) -> list[tuple[Any, ...]]:
-        """The batch read as rispy reads lines, with the structure check line by line: for
-        a batch :class:`_Batch` does not read (a structural error, a line rispy would take
-        as a TY line after a record's ER, an ER line the check does not take)."""
+        """The batch read line by line: for a batch :class:`_Batch` does not read (a
+        structural error, a line rispy would take as a TY line after a record's ER, an ER
+        line the check does not take). As the rispy-based reader did, the structure check
+        reads the batch's lines first, then rispy's parse, so that a file with both kinds of
+        error names the same first one."""
         path, kinds = self.path, _KIND
-        records: list[tuple[Any, ...]] = []
-        record: dict[str, Any] | None = None
-        last_tag: str | None = None
+        lines = text.split("\n")
         self.records -= 1  # the batch's first TY line is counted again here
         self.open = None
-        for number, line in enumerate(text.split("\n"), start=numbers[0]):
+        for number, line in enumerate(lines, start=numbers[0]):
             if "Record #" in line:
                 self.wiley.add(line, number)
             tag = line[:2]
@@ -409,9 +411,20 @@ class _Reader:
                         raise InputError(path, "ER line without a TY line before it",
                                          line=number)
                     self.open = None
-            # The parse (rispy's RisParser.parse_lines): between records, a line that starts
-            # with TY opens one; inside, a tag line adds its value, ER closes the record, and
-            # any other line continues the last tag's value.
+        if self.open is not None:
+            if next_line is not None:
+                raise InputError(path, f"record starting at line {self.open} has no ER line "
+                                       "before the next TY", line=next_line)
+            raise InputError(path, "the last record has no ER line (the file may be "
+                                   "truncated)", line=self.open)
+        # The parse (rispy's RisParser.parse_lines): between records, a line that starts
+        # with TY opens one; inside, a tag line adds its value, ER closes the record, and
+        # any other line continues the last tag's value.
+        records: list[tuple[Any, ...]] = []
+        record: dict[str, Any] | None = None
+        last_tag: str | None = None
+        for number, line in enumerate(lines, start=numbers[0]):
+            tag = line[:2]
             if record is None:
                 if line.startswith("TY"):
                     is_tag = line[2:5] == "  -" and tag.isupper() and tag[:1].isalpha()
@@ -422,12 +435,6 @@ class _Reader:
                 record = None
                 continue
             last_tag = _parse_line(record, line, last_tag, path, number, kinds)
-        if self.open is not None:
-            if next_line is not None:
-                raise InputError(path, f"record starting at line {self.open} has no ER line "
-                                       "before the next TY", line=next_line)
-            raise InputError(path, "the last record has no ER line (the file may be "
-                                   "truncated)", line=self.open)
         return records
 
 
