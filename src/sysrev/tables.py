@@ -145,8 +145,12 @@ def _write_column_rows(handle: Any, data: Mapping[str, list[Any]], path: str | P
             if set(map(type, values)) != {int}:
                 return False
             cells.append(list(map(str, values)))
+        elif None not in values:
+            # Text cells (an object column): anything else fails the join below.
+            cells.append(values)
+        elif values.count(None) == len(values):
+            cells.append([""] * len(values))
         else:
-            # Text and empty cells (an object column): anything else fails the join below.
             cells.append(["" if v is None else v for v in values])
     try:
         rows = list(map("\t".join, zip(*cells)))

@@ -117,6 +117,16 @@ def stream_encoding(path: str | Path, *, warn: bool = True,
     return encoding
 
 
+def warn_encoding(path: str | Path, encoding: str) -> None:
+    """Log the warning :func:`stream_encoding` logs for a file it finds in ``encoding``
+    (for a reader given the encoding that format detection found without warning)."""
+    if encoding in ("utf-16-le", "utf-16-be"):
+        log.warning("%s is %s without a byte-order mark; reading it as such", path,
+                    encoding)
+    elif encoding not in ("utf-8", "utf-16"):
+        log.warning("%s is not UTF-8; reading it as %s", path, encoding)
+
+
 def _decodes(path: str | Path, encoding: str, chunk_size: int) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:

@@ -30,7 +30,7 @@ from sysrev.errors import InputError
 from sysrev.imports.checks import WileyNumbers
 from sysrev.imports.records import (RecordTable, clean_column, doi_in_text, is_mixed,
                                     iter_lines, make_record_table, record_frame,
-                                    stream_encoding)
+                                    stream_encoding, warn_encoding)
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ _KIND.update({tag: _DELIMITED for tag in DELIMITED_TAG_MAPPING})
 _MAPPED = ("AN", "U2", "UR", "ID", "DO", "L1", "L2", "TI", "T1", "TT", "ST", "AU", "A1",
            "PY", "Y1", "DA", "JO", "JF", "JA", "T2", "J2", "VL", "IS", "SP", "EP", "M3",
            "LA", "AB", "N2", "DB", "C5", "DP", "C3", "N1", "M1")
-_MAPPED_LISTS = ("AU", "A1", "DB", "N1")
+_MAPPED_LISTS = ("AU", "A1", "DB", "N1")  # (written out in _Batch.records)
 assert all(_KIND[tag] == _LIST for tag in _MAPPED_LISTS) and _KIND["UR"] == _DELIMITED
 assert all(_KIND[tag] == _SINGLE for tag in _MAPPED if tag not in _MAPPED_LISTS + ("UR", "U2"))
 assert "U2" not in _KIND
@@ -503,35 +503,41 @@ class _Batch:
         for (end, after), start, following in zip(ends, positions, nexts):
             if not start < end < following or (after and after != " "):
                 return None
-        findall, count, find = _FIELD.findall, text.count, text.find
+        findall, count = _FIELD.findall, text.count
         copy, row = _NO_TAGS.copy, _ROW
         records: list[tuple[Any, ...]] = []
         append = records.append
         last_tag: str | None = None
         for k, (start, (end, _)) in enumerate(zip(positions, ends)):
-            body = find("\n", start) + 1
-            fields = findall(text, body, end)
-            if len(fields) != count("\n", body, end):
-                record, last_tag = self.line_by_line(k, start, body, end, last_tag)
+            # The TY line is a field line too (the record's type, its first TY value).
+            fields = findall(text, start, end)
+            if len(fields) != count("\n", start, end):
+                record, last_tag = self.line_by_line(k, start, end, last_tag)
                 append(record)
                 continue
+            if len(fields) > 1:
+                last_tag = fields[-1][0]  # rispy's last tag (its TY line sets none)
             values = copy()
-            if fields:
-                last_tag = fields[-1][0]
-                # The first value of each tag (rispy keeps a single-valued tag's first).
-                values.update(reversed(fields))
-                for tag in _MAPPED_LISTS:
-                    if values[tag] is not None:
-                        values[tag] = [value for name, value in fields if name == tag]
-                if values["UR"] is not None:
-                    values["UR"] = [part.strip() for name, value in fields if name == "UR"
-                                    for part in value.split(_UR_DELIMITER)]
+            # The first value of each tag (rispy keeps a single-valued tag's first).
+            values.update(reversed(fields))
+            if values["AU"] is not None:
+                values["AU"] = [value for name, value in fields if name == "AU"]
+            if values["DB"] is not None:
+                values["DB"] = [value for name, value in fields if name == "DB"]
+            if values["A1"] is not None:
+                values["A1"] = [value for name, value in fields if name == "A1"]
+            if values["N1"] is not None:
+                values["N1"] = [value for name, value in fields if name == "N1"]
+            if values["UR"] is not None:
+                values["UR"] = [part.strip() for name, value in fields if name == "UR"
+                                for part in value.split(_UR_DELIMITER)]
             append(row(values))
         return records
 
-    def line_by_line(self, k: int, start: int, body: int, end: int, last_tag: str | None
+    def line_by_line(self, k: int, start: int, end: int, last_tag: str | None
                      ) -> tuple[tuple[Any, ...], str | None]:
         text = self.text
+        body = text.find("\n", start) + 1
         record = {"TY": text[start + 6:body - 1].strip()}
         number = self.numbers[k] + 1
         for number, line in enumerate(text[body:end].split("\n")[:-1], start=number):
@@ -539,11 +545,13 @@ class _Batch:
         return _row(record), last_tag
 
 
-def iter_ris_columns(path: str | Path, *, source: str,
-                     batch_records: int = BATCH_RECORDS) -> Iterator[dict[str, list[Any]]]:
+def iter_ris_columns(path: str | Path, *, source: str, batch_records: int = BATCH_RECORDS,
+                     encoding: str | None = None) -> Iterator[dict[str, list[Any]]]:
     """Read a RIS export into the record table of ``source``, ``batch_records`` records at
     a time: per batch, in file order, the table's columns (a list per column of
     :data:`sysrev.columns.RECORD_COLUMNS`); memory holds one batch, not the file.
+    ``encoding``: the file's as :func:`sysrev.imports.records.stream_encoding` gives it,
+    when already known (format detection finds it).
 
     Raises
     ------
@@ -554,7 +562,11 @@ def iter_ris_columns(path: str | Path, *, source: str,
     path = Path(path)
     builder = RecordTable(source=source, source_file=path)
     reader = _Reader(path)
-    blocks = _text_blocks(path, stream_encoding(path))
+    if encoding is None:
+        encoding = stream_encoding(path)
+    else:
+        warn_encoding(path, encoding)
+    blocks = _text_blocks(path, encoding)
     for records, numbers, links in reader.batches(blocks, batch_records):
         columns = map_ris_columns(records, links)
         first = reader.parsed - len(records) + 1

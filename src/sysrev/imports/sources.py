@@ -126,7 +126,7 @@ def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
     try:
         if sink is not None and used in BATCH_READERS:
             table, count = None, 0
-            for batch in BATCH_READERS[used](path, source=source):
+            for batch in BATCH_READERS[used](path, source=source, encoding=encoding):
                 sink(batch)
                 count += len(batch["record_id"])
         else:
