@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-import pandas as pd
+from sysrev.lazy import pandas as pd
 
 FLOAT_FORMAT = "%.10g"
 
@@ -106,7 +106,8 @@ def tsv_batches(path: str | Path, columns: Sequence[str],
         header = [True]
 
         def write(frame: pd.DataFrame | Mapping[str, list[Any]]) -> None:
-            if not isinstance(frame, pd.DataFrame):
+            # (A mapping is told without looking at pandas: the RIS import never needs it.)
+            if isinstance(frame, Mapping):
                 if _write_column_rows(handle, frame, path, columns, sort_by, header[0]):
                     header[0] = False
                     return

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
-import pandas as pd
-
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.encodings import FALLBACK_ENCODINGS, decode_bytes, decode_single_byte
 from sysrev.errors import InputError
+from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)

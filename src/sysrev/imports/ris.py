@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, Iterator
 
-import pandas as pd
 from rispy.config import DELIMITED_TAG_MAPPING, LIST_TYPE_TAGS, TAG_KEY_MAPPING
 
 from sysrev.errors import InputError
@@ -31,6 +30,7 @@ from sysrev.imports.checks import WileyNumbers
 from sysrev.imports.records import (RecordTable, clean_column, doi_in_text, is_mixed,
                                     iter_lines, make_record_table, record_frame,
                                     stream_encoding, warn_encoding)
+from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-import pandas as pd
-
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.bibtex import read_bibtex
@@ -22,6 +20,7 @@ from sysrev.imports.ovid import read_ovid
 from sysrev.imports.ris import iter_ris_columns, read_ris
 from sysrev.imports.records import make_record_table
 from sysrev.imports.wos import read_wos
+from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
