@@ -8,18 +8,20 @@ half-written output behind.
 
 from __future__ import annotations
 
+import csv
 import glob
 import hashlib
 import heapq
+import io
 import json
 import math
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-import pandas as pd
+from sysrev.lazy import pandas as pd
 
 FLOAT_FORMAT = "%.10g"
 
@@ -95,11 +97,23 @@ def tsv_batches(path: str | Path, columns: Sequence[str],
     """Write a TSV table batch by batch: yields ``write(frame)``, called once per batch in
     the table's order; the file is what :func:`write_tsv` writes for the batches'
     concatenation when the batches come in ``sort_by`` order (each batch is sorted by it),
-    and it is renamed into place only when the block ends without an error."""
+    and it is renamed into place only when the block ends without an error.
+
+    A batch may also be given as a mapping of column names to lists of text values (or
+    ``None`` for an empty cell; integers allowed), which is written as :func:`write_tsv`
+    would write the DataFrame of those columns, without making one (see
+    :func:`_write_column_rows`)."""
     with atomic_path(path) as handle:
         header = [True]
 
-        def write(frame: pd.DataFrame) -> None:
+        def write(frame: pd.DataFrame | Mapping[str, list[Any]]) -> None:
+            # (A mapping is told without looking at pandas: the RIS import never needs it.)
+            if isinstance(frame, Mapping):
+                if _write_column_rows(handle, frame, path, columns, sort_by, header[0]):
+                    header[0] = False
+                    return
+                frame = pd.DataFrame({name: frame[name] for name in columns},
+                                     columns=list(columns))
             out = _columns_in_order(frame, path, columns, sort_by)
             out.to_csv(handle, sep="\t", index=False, header=header[0], lineterminator="\n",
                        float_format=FLOAT_FORMAT, na_rep="")
@@ -200,6 +214,72 @@ def sorted_tsv_batches(path: str | Path, columns: Sequence[str], key: str,
                                       key=lambda item: item[0]):
                 raw.write(row)
             raw.flush()
+def _write_column_rows(handle: Any, data: Mapping[str, list[Any]], path: str | Path,
+                       columns: Sequence[str], sort_by: Sequence[str] | None,
+                       header: bool) -> bool:
+    """Write the rows of ``data`` (a list per column) as ``DataFrame.to_csv`` writes them in
+    :func:`tsv_batches` (pandas hands every row to the ``csv`` module with these settings,
+    an empty cell for ``None``, integers as ``str`` gives them), and return ``True``; or
+    return ``False`` without writing when the rows are not already in ``sort_by`` order or
+    hold a value other than text, ``None`` and integers (the caller then writes a
+    DataFrame)."""
+    missing = [c for c in columns if c not in data]
+    if missing:
+        raise KeyError(f"cannot write {path}: missing columns {missing}")
+    lists = [data[name] for name in columns]
+    if not lists[0]:
+        return False
+    cells = []
+    for values in lists:
+        if values[0].__class__ is int:
+            # Integers alone (an int64 column; with an empty cell pandas would make it a
+            # float column, written otherwise).
+            if set(map(type, values)) != {int}:
+                return False
+            cells.append(list(map(str, values)))
+        elif None not in values:
+            # Text cells (an object column): anything else fails the join below.
+            cells.append(values)
+        elif values.count(None) == len(values):
+            cells.append([""] * len(values))
+        else:
+            cells.append(["" if v is None else v for v in values])
+    try:
+        rows = list(map("\t".join, zip(*cells)))
+    except TypeError:
+        return False
+    for name in sort_by or ():
+        keys = data[name]
+        if None in keys:
+            return False
+        try:
+            if any(a > b for a, b in zip(keys, keys[1:])):
+                return False
+        except TypeError:  # text and integers mixed
+            return False
+    if header:
+        handle.write(_csv_row(list(columns)))
+    # A row joined with tabs is the csv module's row when no cell holds a tab, a line end
+    # or a quote (which it would quote): the tabs and line ends counted tell. The other rows
+    # are written by the csv module.
+    text = "\n".join(rows)
+    tabs = len(lists) - 1
+    if ('"' in text or "\r" in text or text.count("\n") != len(rows) - 1
+            or text.count("\t") != len(rows) * tabs):
+        for i, row in enumerate(rows):
+            if '"' in row or "\r" in row or "\n" in row or row.count("\t") != tabs:
+                rows[i] = _csv_row([values[i] for values in lists])[:-1]
+        text = "\n".join(rows)
+    handle.write(text + "\n")
+    return True
+
+
+def _csv_row(cells: list[Any]) -> str:
+    """One row as the csv module writes it for :func:`tsv_batches` (its line end included)."""
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t", lineterminator="\n", quotechar='"',
+               quoting=csv.QUOTE_MINIMAL, doublequote=True, escapechar=None).writerow(cells)
+    return out.getvalue()
 
 
 #: A cell a spreadsheet would evaluate as a formula starts with one of these (OWASP, "CSV

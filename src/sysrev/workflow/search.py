@@ -9,13 +9,12 @@ import io
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from sysrev.audit import write_audit
 from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
 from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
 from sysrev.errors import columns_word as _columns
+from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 from sysrev.tables import read_tsv, tsv_batches, write_json, write_tsv
 
