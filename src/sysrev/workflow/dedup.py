@@ -93,7 +93,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     step = None
     if found_index is None:
         result = find_duplicates(table, source_priority=source_priority,
-                                 overrides=override_table, errata=errata, threads=threads)
+                                 overrides=override_table, errata=errata, threads=threads,
+                                 index_keys=lines is not None)
         found, maybe_table, related_table = result.clusters, result.maybe, result.related
         if source_links:
             related_table = inc.with_source_links(related_table, links, found)
@@ -155,7 +156,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                 index_dir, expected=expected, counts=table_counts, tables=outputs,
                 workers=threads,
                 **({"prepared": result.prepared, "cluster_ids": found["cluster_id"].to_numpy(),
-                    "digests": _by_record(lines.digests, table, result.prepared.ids)}
+                    "digests": _by_record(lines.digests, table, result.prepared.ids),
+                    "key_hashes_made": result.key_hashes, "title_rank": result.title_rank}
                    if found_index is None else {"index": found_index, "step": step}))
         else:
             manifest = found_index.manifest["manifest_sha256"]
@@ -187,6 +189,7 @@ class _Clock:
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
         self.seconds[name] = round(now - self.start, 2)
+        log.info("deduplicate_records: %s in %.2f s", name, now - self.start)
         self.start = now
 
 
