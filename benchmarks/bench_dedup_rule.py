@@ -96,19 +96,34 @@ class _Sampler:
         self.thread.join()
 
 
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its finished workers."""
+    times = os.times()
+    return times.user + times.system, times.children_user + times.children_system
+
+
 class _Steps(logging.Handler):
+    """Each step's wall time (from its log line), CPU time here and in the workers since
+    the step before (steadier than wall time on a loaded machine) and peak memory."""
+
     def __init__(self, sampler: _Sampler):
         super().__init__(logging.INFO)
-        self.sampler, self.rows = sampler, []
+        self.sampler, self.rows, self.cpu = sampler, [], _cpu()
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
         m = _FIND_STEP.match(text) or _RULE_STEP.match(text)
         if m:
             rss, pss = self.sampler.take_step()
+            cpu = _cpu()
+            # the rule's "matching" step holds find_duplicates' steps: CPU since the step
+            # before it
             self.rows.append({"step": m[1], "seconds": float(m[2]),
+                              "cpu_main": round(cpu[0] - self.cpu[0], 2),
+                              "cpu_workers": round(cpu[1] - self.cpu[1], 2),
                               "peak_rss_mib": round(rss / 2**20),
                               "peak_pss_mib": round(pss / 2**20)})
+            self.cpu = cpu
 
 
 def _vm_hwm_mib() -> float:
@@ -132,7 +147,7 @@ def _phase(kind: str, records: str, folder: str, threads: int, interval: float) 
         steps = _Steps(sampler)
         logging.getLogger("sysrev").addHandler(steps)
         extra = {}
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _cpu()
         if kind == "rule":
             deduplicate_records(records=records, audit=f"{folder}/audit/dedup.json",
                                 source_priority=PRIORITY, threads=threads,
@@ -140,11 +155,15 @@ def _phase(kind: str, records: str, folder: str, threads: int, interval: float) 
         else:
             table = read_tsv(records)
             extra["read_seconds"] = round(time.perf_counter() - start, 2)
-            start = time.perf_counter()
+            extra["read_cpu"] = round(_cpu()[0] - cpu_start[0], 2)
+            start, cpu_start = time.perf_counter(), _cpu()
             result = find_duplicates(table, source_priority=PRIORITY, threads=threads)
             extra["records"] = len(result.clusters)
         seconds = time.perf_counter() - start
+    cpu = _cpu()
     print(json.dumps({"kind": kind, "seconds": round(seconds, 2),
+                      "cpu_main": round(cpu[0] - cpu_start[0], 2),
+                      "cpu_workers": round(cpu[1] - cpu_start[1], 2),
                       "peak_rss_sum_mib": round(sampler.rss / 2**20),
                       "peak_pss_mib": round(sampler.pss / 2**20),
                       "main_vmhwm_mib": round(_vm_hwm_mib()), **extra,
@@ -191,7 +210,9 @@ def main() -> None:
                                                        + bare["read_seconds"]), 2),
             "pss": round(rule["peak_pss_mib"] / bare["peak_pss_mib"], 2),
             "rss_sum": round(rule["peak_rss_sum_mib"] / bare["peak_rss_sum_mib"], 2),
-            "main_vmhwm": round(rule["main_vmhwm_mib"] / bare["main_vmhwm_mib"], 2)}
+            "main_vmhwm": round(rule["main_vmhwm_mib"] / bare["main_vmhwm_mib"], 2),
+            "cpu": round((rule["cpu_main"] + rule["cpu_workers"])
+                         / (bare["cpu_main"] + bare["cpu_workers"]), 2)}
         print(json.dumps(results["ratios"]))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

@@ -92,10 +92,11 @@ def unique_records(records: pd.DataFrame, clusters: pd.DataFrame,
     """
     # The records that have a cluster, each cluster's in record-id order, as rows of
     # ``records`` (no copy of the whole table: only the kept rows are copied, below).
-    if records["record_id"].duplicated().any() or clusters["record_id"].duplicated().any():
+    record_index = pd.Index(records["record_id"])
+    if not (record_index.is_unique and pd.Index(clusters["record_id"]).is_unique):
         raise pd.errors.MergeError("record ids are not unique in the records or the "
                                    "clusters; not a one-to-one merge")
-    at = pd.Index(records["record_id"]).get_indexer(clusters["record_id"])
+    at = record_index.get_indexer(clusters["record_id"])
     has = at >= 0
     if not has.any():
         return pd.DataFrame(columns=UNIQUE_COLUMNS)
