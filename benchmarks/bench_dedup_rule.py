@@ -134,9 +134,10 @@ def _vm_hwm_mib() -> float:
     return 0.0
 
 
-def _phase(kind: str, records: str, folder: str, threads: int, interval: float) -> None:
+def _phase(kind: str, records: str, folder: str, threads: int, interval: float,
+           src: str) -> None:
     """One measurement in this (fresh) process; prints JSON."""
-    sys.path.insert(0, str(REPO / "src"))
+    sys.path.insert(0, src)
     from sysrev.dedup import find_duplicates
     from sysrev.tables import read_tsv
     from sysrev.workflow.dedup import deduplicate_records
@@ -170,10 +171,11 @@ def _phase(kind: str, records: str, folder: str, threads: int, interval: float) 
                       "steps": steps.rows}))
 
 
-def measure(kind: str, records: str, folder: str, threads: int, interval: float) -> dict:
+def measure(kind: str, records: str, folder: str, threads: int, interval: float,
+            src: str = str(REPO / "src")) -> dict:
     done = subprocess.run([sys.executable, __file__, "--phase", kind, records, folder,
-                           str(threads), str(interval)], check=True, capture_output=True,
-                          text=True)
+                           str(threads), str(interval), src], check=True,
+                          capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -186,20 +188,23 @@ def main() -> None:
     parser.add_argument("--outputs", help="keep the rule's outputs in this folder")
     parser.add_argument("--only", choices=("rule", "find_duplicates"))
     parser.add_argument("--json", help="write the results here")
-    parser.add_argument("--phase", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--src", default=str(REPO / "src"),
+                        help="the sysrev source tree to measure (default: this checkout's)")
+    parser.add_argument("--phase", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        kind, records, folder, threads, interval = args.phase
-        _phase(kind, records, folder, int(threads), float(interval))
+        kind, records, folder, threads, interval, src = args.phase
+        _phase(kind, records, folder, int(threads), float(interval), src)
         return
-    results = {"records_tsv": args.records, "threads": args.threads,
+    results = {"records_tsv": args.records, "threads": args.threads, "src": args.src,
                "load_average_before": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="bench-dedup-rule-") as scratch:
         for kind in ("find_duplicates", "rule"):
             if args.only and kind != args.only:
                 continue
             folder = args.outputs if kind == "rule" and args.outputs else scratch
-            results[kind] = measure(kind, args.records, folder, args.threads, args.interval)
+            results[kind] = measure(kind, args.records, folder, args.threads, args.interval,
+                                    args.src)
             print(json.dumps(results[kind]), flush=True)
     results["load_average_after"] = os.getloadavg()
     if "rule" in results and "find_duplicates" in results:
