@@ -27,3 +27,6 @@ class LazyModule:
 
 #: ``from sysrev.lazy import pandas as pd``: pandas, imported on first use.
 pandas = LazyModule("pandas")
+
+#: ``from sysrev.lazy import numpy as np``: numpy, imported on first use.
+numpy = LazyModule("numpy")

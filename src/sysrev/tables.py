@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from sysrev.lazy import numpy as np
 from sysrev.lazy import pandas as pd
 
 FLOAT_FORMAT = "%.10g"
@@ -76,16 +77,45 @@ def _columns_in_order(frame: pd.DataFrame, path: str | Path, columns: Sequence[s
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"cannot write {path}: missing columns {missing}")
-    out = frame.loc[:, list(columns)]
-    if sort_by:
+    # No copy of a frame that already has the layout (a large table is written as it is).
+    out = frame if list(frame.columns) == list(columns) else frame.loc[:, list(columns)]
+    if sort_by and not _sorted_by(out, sort_by):
         out = out.sort_values(list(sort_by), kind="mergesort")
     return out
+
+
+def _sorted_by(frame: pd.DataFrame, sort_by: Sequence[str]) -> bool:
+    """Whether a stable sort of ``frame`` by ``sort_by`` would leave it as it is (checked
+    for one column without missing values; else False)."""
+    if len(sort_by) != 1:
+        return False
+    column = frame[sort_by[0]]
+    return bool(column.notna().all() and column.is_monotonic_increasing)
+
+
+def _float_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its float64 columns as the texts ``to_csv(float_format=FLOAT_FORMAT,
+    na_rep="")`` writes for them (NaN as ""), each distinct value formatted once: pandas
+    formats every cell on its own, most of the time of writing a table of scores. The
+    file is the same, byte for byte."""
+    floats = [name for name, dtype in frame.dtypes.items() if dtype == np.float64]
+    if not floats or not len(frame):
+        return frame
+    texts = {}
+    for name in floats:
+        values = np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64))
+        # by bit pattern: 0.0 and -0.0 are formatted apart, as pandas does
+        codes, uniques = pd.factorize(values.view(np.int64))
+        formatted = np.array(["" if v != v else FLOAT_FORMAT % v
+                              for v in uniques.view(np.float64)], dtype=object)
+        texts[name] = formatted[codes]
+    return frame.assign(**texts)
 
 
 def write_tsv(frame: pd.DataFrame, path: str | Path, columns: Sequence[str],
               sort_by: Sequence[str] | None = None) -> None:
     """Write ``frame`` as TSV with exactly ``columns``, rows sorted by ``sort_by``."""
-    out = _columns_in_order(frame, path, columns, sort_by)
+    out = _float_texts(_columns_in_order(frame, path, columns, sort_by))
     with atomic_path(path) as handle:
         out.to_csv(handle, sep="\t", index=False, lineterminator="\n",
                    float_format=FLOAT_FORMAT, na_rep="")
@@ -114,7 +144,7 @@ def tsv_batches(path: str | Path, columns: Sequence[str],
                     return
                 frame = pd.DataFrame({name: frame[name] for name in columns},
                                      columns=list(columns))
-            out = _columns_in_order(frame, path, columns, sort_by)
+            out = _float_texts(_columns_in_order(frame, path, columns, sort_by))
             out.to_csv(handle, sep="\t", index=False, header=header[0], lineterminator="\n",
                        float_format=FLOAT_FORMAT, na_rep="")
             header[0] = False
