@@ -13,7 +13,9 @@ Measured, in this order, in the copy:
 
 * ``snakemake --cores 2``: the total wall time, and every job's wall time (``s``) and peak
   memory (``max_rss``, MB) from its ``benchmark:`` file, summed (time) or maximised
-  (memory) per rule;
+  (memory) per rule; beside them the job's own exact peak (VmHWM, MiB) and CPU time (user +
+  system) from the last lines of its log (Snakemake samples ``max_rss`` and can miss a short
+  peak);
 * ``snakemake --report report.html``: its time and the page's size;
 * the no-op rerun ``snakemake --cores 2`` (nothing to do): its time;
 * the bare library cost under the record-table rules, each in a fresh process on the same
@@ -44,6 +46,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "src"))  # this checkout's sysrev first
 
 SOURCE = "lookalike"
 REVIEW = "denosumab_ra"
@@ -113,14 +116,20 @@ def timed(command: list[str], cwd: Path, log: Path) -> float:
 
 
 def rule_benchmarks(root: Path) -> dict[str, dict]:
-    """Per rule: jobs, summed wall time and largest max_rss from the ``benchmark:`` files."""
+    """Per rule: jobs, summed wall time and largest max_rss from the ``benchmark:`` files,
+    and beside them each job's own exact figures from the last lines of its log (written by
+    :func:`sysrev.workflow.logs.rule_log`): peak memory (VmHWM, MiB; Snakemake samples
+    max_rss and can miss a short peak) maximised, CPU time (user + system, s) summed."""
+    from sysrev.workflow.logs import job_resources
+
     rules: dict[str, dict] = {}
     for path in sorted((root / "benchmarks" / REVIEW).rglob("*.tsv")):
         rule = path.parent.name
         with open(path, encoding="utf-8") as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
         entry = rules.setdefault(rule, {"jobs": 0, "s": 0.0, "cpu_s": 0.0, "max_rss_mb": 0.0,
-                                        "mean_load": 0.0, "wildcards": {}})
+                                        "mean_load": 0.0, "peak_mib": None,
+                                        "job_cpu_s": None, "wildcards": {}})
         entry["jobs"] += 1
         entry["s"] += float(row["s"])
         rss, cpu, load = (_number(row.get(key)) for key in ("max_rss", "cpu_time", "mean_load"))
@@ -132,6 +141,13 @@ def rule_benchmarks(root: Path) -> dict[str, dict]:
         entry["mean_load"] += load * float(row["s"])
         entry["wildcards"][path.stem] = {"s": float(row["s"]), "cpu_s": cpu,
                                          "max_rss_mb": rss, "mean_load": load}
+        own = job_resources(root / "logs" / REVIEW / rule / f"{path.stem}.log") or {}
+        peak, job_cpu = own.get("peak_mib"), own.get("cpu_s")
+        entry["wildcards"][path.stem].update(peak_mib=peak, job_cpu_s=job_cpu)
+        if peak is not None:
+            entry["peak_mib"] = max(entry["peak_mib"] or 0.0, peak)
+        if job_cpu is not None:
+            entry["job_cpu_s"] = (entry["job_cpu_s"] or 0.0) + job_cpu
     for entry in rules.values():
         entry["mean_load"] = entry["mean_load"] / entry["s"] if entry["s"] else 0.0
     return rules
@@ -258,9 +274,9 @@ def markdown(result: dict) -> str:
         if name in result["bare"]}
     lines = [f"N = {result['n']:,} look-alike records ({result['records']:,} in records.tsv, "
              f"look-alike RIS {result['ris_mb']:.0f} MiB)", "",
-             "| rule | jobs | wall time | s / 1k records | peak memory | mean load "
-             "| bare library | overhead |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| rule | jobs | wall time | s / 1k records | max_rss (sampled) "
+             "| peak (VmHWM) | CPU | mean load | bare library | overhead |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     per_k = result["records"] / 1000
     for rule, entry in sorted(rules.items(), key=lambda kv: -kv[1]["s"]):
         whole = True
@@ -274,13 +290,15 @@ def markdown(result: dict) -> str:
                 own, label, whole = entry, rule, False
             lines.append(f"| {label} | 1 | {own['s']:.1f} s | "
                          f"{own['s'] / per_k:.3f} | {own['max_rss_mb']:.0f} MB | "
+                         f"{_own_figures(own)} | "
                          f"{own['mean_load']:.1f} | {peer['s']:.1f} s, "
                          f"{peer['max_rss_mb']:.0f} MB | {own['s'] / peer['s']:.1f}× time, "
                          f"{own['max_rss_mb'] / peer['max_rss_mb']:.1f}× memory |")
         if whole:
             lines.append(f"| {rule} | {entry['jobs']} | {entry['s']:.1f} s | "
                          f"{entry['s'] / per_k:.3f} | "
-                         f"{entry['max_rss_mb']:.0f} MB | {entry['mean_load']:.1f} | | |")
+                         f"{entry['max_rss_mb']:.0f} MB | {_own_figures(entry)} | "
+                         f"{entry['mean_load']:.1f} | | |")
     total_jobs = sum(e["s"] for e in rules.values())
     lines += ["", f"Cold run `snakemake --cores 2`: {result['cold_s']:.0f} s wall "
                   f"(jobs' own time summed: {total_jobs:.0f} s; "
@@ -289,6 +307,14 @@ def markdown(result: dict) -> str:
                   f"`snakemake --report`: {result['report_s']:.0f} s, "
                   f"{result['report_mb']:.1f} MB. No-op rerun: {result['noop_s']:.1f} s."]
     return "\n".join(lines)
+
+
+def _own_figures(entry: dict) -> str:
+    """The peak (VmHWM) and CPU columns: the jobs' own figures from their logs ("n/a" for a
+    log without them)."""
+    peak, cpu = entry.get("peak_mib"), entry.get("job_cpu_s")
+    return (f"{'n/a' if peak is None else f'{peak:.0f} MiB'} | "
+            f"{'n/a' if cpu is None else f'{cpu:.1f} s'}")
 
 
 def main() -> None:

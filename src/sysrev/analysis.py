@@ -31,12 +31,6 @@ RATIO_MEASURES = ("RR", "OR")
 SENSITIVITY_COLUMNS = ["step", "study", "k", "estimate", "ci_lower", "ci_upper", "se",
                        "pval", "tau2", "i2", "h2", "q", "q_p"]
 
-#: Numeric columns of effects.tsv.
-EFFECT_NUMERIC = ["n_treatment", "n_control", "mean_treatment", "sd_treatment",
-                  "mean_control", "sd_control", "events_treatment", "events_control", "yi",
-                  "vi", "sei", "ci_lower", "ci_upper", "weight_fixed", "weight_random"]
-
-
 @dataclass(frozen=True)
 class AnalysisSpec:
     """How one outcome is analysed."""

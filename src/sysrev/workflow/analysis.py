@@ -9,7 +9,7 @@ from typing import Mapping
 import pandas as pd
 
 from sysrev.audit import write_audit
-from sysrev.columns import EFFECT_COLUMNS, SUMMARY_COLUMNS, with_es_id
+from sysrev.columns import EFFECT_COLUMNS, EFFECT_NUMERIC, SUMMARY_COLUMNS, with_es_id
 from sysrev.exports import metafor_table
 from sysrev.study_order import entered_order
 from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
@@ -89,7 +89,6 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
     validate it), adds the risk-of-bias columns; none or empty (``report.forest_rob:
     false``) draws the plot without them."""
     from sysrev.rob import TOOLS, load_rob
-    from sysrev.analysis import EFFECT_NUMERIC
     from sysrev.plots.forest import forest_plot as draw_forest
     labels, entered = {}, None
     if studies:
