@@ -11,7 +11,9 @@ rule meta_analysis:
                       "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
                       "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py",
                       "src/sysrev/meta/trimfill.py", "src/sysrev/analysis_models.py",
-                      "src/sysrev/exports.py", "src/sysrev/workflow/analysis.py"),
+                      "src/sysrev/exports.py", "src/sysrev/workflow/analysis.py",
+                      "src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
+                      "src/sysrev/workflow/report.py"),
     output:
         effects="<results>/analysis/{outcome}/effects.tsv",
         pooled="<results>/analysis/{outcome}/pooled.json",
@@ -24,6 +26,16 @@ rule meta_analysis:
         ),
         leave1out="<results>/analysis/{outcome}/leave1out.tsv",
         cumulative="<results>/analysis/{outcome}/cumulative.tsv",
+        # The study-effects page of the report, made here rather than by a job of its own:
+        # writing it takes milliseconds, starting a job for it ~0.7 s of CPU (BENCHMARKS.md,
+        # "Fewer jobs and the workflow's own cost").
+        effects_html=report(
+            "<results>/report/tables/effects_{outcome}.html",
+            caption="../report/outcome_table.rst",
+            category="Meta-analysis",
+            subcategory="Study effects",
+            labels=get_outcome_report_labels,
+        ),
     log:
         "<logs>/meta_analysis/{outcome}.log",
     params:

@@ -77,12 +77,6 @@ EFFECT_COLUMNS = ["study_id", "label", "year", "n_treatment", "n_control",
                   "ci_upper", "weight_fixed", "weight_random", "conversions",
                   "comparison", "data_level", "subgroup"]
 
-#: Numeric columns of effects.tsv (here, not in sysrev.analysis, so that a plot job reads
-#: them without importing the analysis and its scipy: 1 s of CPU per job).
-EFFECT_NUMERIC = ["n_treatment", "n_control", "mean_treatment", "sd_treatment",
-                  "mean_control", "sd_control", "events_treatment", "events_control", "yi",
-                  "vi", "sei", "ci_lower", "ci_upper", "weight_fixed", "weight_random"]
-
 #: The cross-outcome summary.
 SUMMARY_COLUMNS = ["outcome", "label", "measure", "status", "k", "participants", "model",
                    "estimate", "ci_lower", "ci_upper", "p_value", "tau2", "i2", "q", "q_p",
