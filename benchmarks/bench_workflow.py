@@ -15,9 +15,9 @@ Measured, in this order, in the copy:
   memory (``max_rss``, MB) from its ``benchmark:`` file, summed (time) or maximised
   (memory) per rule; beside them the job's own exact peak (VmHWM, MiB) and CPU time (user +
   system) from the last lines of its log (Snakemake samples ``max_rss`` and can miss a short
-  peak);
-* ``snakemake --report report.html``: its time and the page's size;
-* the no-op rerun ``snakemake --cores 2`` (nothing to do): its time;
+  peak); the CPU time (user + system) of snakemake and all its jobs together;
+* ``snakemake --report report.html``: its time, CPU time and the page's size;
+* the no-op rerun ``snakemake --cores 2`` (nothing to do): its time and CPU time;
 * the bare library cost under the record-table rules, each in a fresh process on the same
   files as the rule: ``rispy.load`` on the look-alike RIS file (under
   ``import_export/lookalike``), and :func:`sysrev.dedup.find_duplicates` on the run's
@@ -108,11 +108,22 @@ def make_copy(n: int, seed: int, root: Path) -> Path:
     return root
 
 
+#: CPU time (user + system, s) of the last :func:`timed` command with every process it
+#: started (snakemake and its jobs): steadier than wall time on a loaded machine.
+LAST_CPU = {"s": 0.0}
+
+
 def timed(command: list[str], cwd: Path, log: Path) -> float:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(log, "w") as handle:
         subprocess.run(command, cwd=cwd, check=True, stdout=handle, stderr=subprocess.STDOUT)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU["s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds
 
 
 def rule_benchmarks(root: Path) -> dict[str, dict]:
@@ -240,13 +251,17 @@ def run(n: int, seed: int, keep: Path | None, skip_bare: Sequence[str] = (),
         save()
         snakemake = [sys.executable, "-m", "snakemake"]
         result["cold_s"] = timed(snakemake + ["--cores", "2"], root, root / "cold.log")
+        result["cold_cpu_s"] = LAST_CPU["s"]
         result["rules"] = rule_benchmarks(root)
         result["load_after_cold"] = os.getloadavg()
         save()
         result["report_s"] = timed(snakemake + ["--report", "report.html"], root,
                                    root / "report.log")
+        result["report_cpu_s"] = LAST_CPU["s"]
         result["report_mb"] = (root / "report.html").stat().st_size / 2**20
         result["noop_s"] = timed(snakemake + ["--cores", "2"], root, root / "noop.log")
+        result["noop_cpu_s"] = LAST_CPU["s"]
+        result["jobs"] = sum(entry["jobs"] for entry in result["rules"].values())
         tables = root / "results" / REVIEW / "report" / "tables"
         result["report_tables_mb"] = {p.name: p.stat().st_size / 2**20
                                       for p in sorted(tables.iterdir()) if p.is_file()}
@@ -300,7 +315,9 @@ def markdown(result: dict) -> str:
                          f"{entry['max_rss_mb']:.0f} MB | {_own_figures(entry)} | "
                          f"{entry['mean_load']:.1f} | | |")
     total_jobs = sum(e["s"] for e in rules.values())
-    lines += ["", f"Cold run `snakemake --cores 2`: {result['cold_s']:.0f} s wall "
+    lines += ["", f"Cold run `snakemake --cores 2`: {result['cold_s']:.0f} s wall, "
+                  f"{result.get('cold_cpu_s', 0):.0f} s CPU of all its processes, "
+                  f"{sum(e['jobs'] for e in rules.values())} jobs "
                   f"(jobs' own time summed: {total_jobs:.0f} s; "
                   f"load average {result['load_start'][0]:.1f} at the start, "
                   f"{result['load_after_cold'][0]:.1f} after the cold run). "
