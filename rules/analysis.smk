@@ -5,7 +5,8 @@ rule meta_analysis:
     input:
         contrasts=rules.validate_extraction.output.contrasts,
         studies=rules.validate_extraction.output.studies,
-        code=code_of("src/sysrev/analysis.py", "src/sysrev/meta/__init__.py",
+        code=code_of("src/sysrev/analysis.py", "src/sysrev/summary.py",
+                      "src/sysrev/meta/__init__.py",
                       "src/sysrev/meta/escalc.py", "src/sysrev/meta/rma.py",
                       "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
                       "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
@@ -105,7 +106,7 @@ rule forest_plot:
 rule summarise_analyses:
     input:
         pooled=get_pooled_results,
-        code=code_of("src/sysrev/analysis.py", "src/sysrev/workflow/analysis.py"),
+        code=code_of("src/sysrev/summary.py", "src/sysrev/workflow/analysis.py"),
     output:
         summary="<results>/analysis/summary.tsv",
         audit="<results>/audit/analysis.json",

@@ -134,7 +134,7 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
 def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
                        parameters: dict) -> None:
     """``summary.tsv`` across outcomes, and the analysis stage's audit."""
-    from sysrev.analysis import summarise
+    from sysrev.summary import summarise
     results = []
     for path in pooled:
         with open(path, encoding="utf-8") as handle:
