@@ -131,7 +131,12 @@ def rule_benchmarks(root: Path) -> dict[str, dict]:
     and beside them each job's own exact figures from the last lines of its log (written by
     :func:`sysrev.workflow.logs.rule_log`): peak memory (VmHWM, MiB; Snakemake samples
     max_rss and can miss a short peak) maximised, CPU time (user + system, s) summed."""
-    from sysrev.workflow.logs import job_resources
+    try:
+        from sysrev.workflow.logs import job_resources
+    except ImportError:  # a checkout from before the logs had the line
+
+        def job_resources(log):
+            return None
 
     rules: dict[str, dict] = {}
     for path in sorted((root / "benchmarks" / REVIEW).rglob("*.tsv")):
@@ -252,6 +257,7 @@ def run(n: int, seed: int, keep: Path | None, skip_bare: Sequence[str] = (),
         snakemake = [sys.executable, "-m", "snakemake"]
         result["cold_s"] = timed(snakemake + ["--cores", "2"], root, root / "cold.log")
         result["cold_cpu_s"] = LAST_CPU["s"]
+        save()
         result["rules"] = rule_benchmarks(root)
         result["load_after_cold"] = os.getloadavg()
         save()
