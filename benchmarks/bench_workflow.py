@@ -158,7 +158,15 @@ def rule_benchmarks(root: Path) -> dict[str, dict]:
         entry["wildcards"][path.stem] = {"s": float(row["s"]), "cpu_s": cpu,
                                          "max_rss_mb": rss, "mean_load": load}
         own = job_resources(root / "logs" / REVIEW / rule / f"{path.stem}.log") or {}
+        # The job's process and its worker processes (deduplication's): CPU summed; peak
+        # the process's own plus its largest worker's (the peaks need not coincide, and two
+        # workers alive at once hold more: an estimate, where the process's own VmHWM alone
+        # would leave the workers out).
         peak, job_cpu = own.get("peak_mib"), own.get("cpu_s")
+        if peak is not None and own.get("children_peak_mib"):
+            peak += own["children_peak_mib"]
+        if job_cpu is not None and own.get("children_cpu_s"):
+            job_cpu += own["children_cpu_s"]
         entry["wildcards"][path.stem].update(peak_mib=peak, job_cpu_s=job_cpu)
         if peak is not None:
             entry["peak_mib"] = max(entry["peak_mib"] or 0.0, peak)

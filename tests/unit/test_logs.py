@@ -86,7 +86,7 @@ def test_a_job_log_ends_with_the_process_peak_memory_and_cpu_time(tmp_path):
     assert last.startswith("INFO sysrev.workflow.logs: job resources: peak_mib=")
     figures = job_resources(path)
     assert figures["peak_mib"] > 1 and figures["cpu_s"] > 0
-    assert figures["children_cpu_s"] >= 0
+    assert figures["children_cpu_s"] >= 0 and figures["children_peak_mib"] >= 0
 
 
 def test_a_failed_job_log_still_ends_with_the_error(tmp_path):
@@ -127,3 +127,19 @@ def test_peak_memory_without_proc(monkeypatch, tmp_path):
                                      "cpu_s=0.50 children_cpu_s=0.00\n", encoding="utf-8")
     assert logs.job_resources(tmp_path / "na.log") == {
         "peak_mib": None, "cpu_s": 0.5, "children_cpu_s": 0.0}
+
+
+def test_the_largest_worker_process_is_counted(tmp_path):
+    """Deduplication computes in worker processes: their CPU time and the largest one's peak
+    are on the line too (the process's own VmHWM leaves them out)."""
+    import subprocess
+    import sys
+
+    from sysrev.workflow.logs import job_resources, rule_log
+
+    path = tmp_path / "rule/rule.log"
+    with rule_log(path):
+        subprocess.run([sys.executable, "-c", "x = bytearray(64 * 2**20); sum(range(10**6))"],
+                       check=True)
+    figures = job_resources(path)
+    assert figures["children_peak_mib"] >= 64 and figures["children_cpu_s"] > 0

@@ -70,15 +70,32 @@ def process_peak_mib() -> float | None:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
+def children_peak_mib() -> float | None:
+    """The peak resident memory in MiB of the largest subprocess this process waited for
+    (``ru_maxrss`` of RUSAGE_CHILDREN: deduplication's worker processes), 0 without any;
+    None where :mod:`resource` is missing."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
 def job_resources_line() -> str:
-    """``job resources: peak_mib=143.2 cpu_s=1.52 children_cpu_s=0.00``: the process's peak
-    memory (:func:`process_peak_mib`, ``NA`` when unknown) and CPU time so far (user +
-    system, from :func:`os.times`; ``children_cpu_s`` is that of the subprocesses it waited
-    for), read by benchmarks/bench_workflow.py from the last lines of each job's log."""
-    peak = process_peak_mib()
+    """``job resources: peak_mib=143.2 cpu_s=1.52 children_peak_mib=0.0
+    children_cpu_s=0.00``: the process's peak memory (:func:`process_peak_mib`) and CPU time
+    so far (user + system, from :func:`os.times`), and those of the subprocesses it waited
+    for (the largest one's peak, :func:`children_peak_mib`; their CPU time summed); ``NA``
+    where unknown. Read by benchmarks/bench_workflow.py from the end of each job's log."""
+
+    def mib(value):
+        return "NA" if value is None else f"{value:.1f}"
+
     times = os.times()
-    return (f"{RESOURCES_PREFIX} peak_mib={'NA' if peak is None else f'{peak:.1f}'} "
+    return (f"{RESOURCES_PREFIX} peak_mib={mib(process_peak_mib())} "
             f"cpu_s={times.user + times.system:.2f} "
+            f"children_peak_mib={mib(children_peak_mib())} "
             f"children_cpu_s={times.children_user + times.children_system:.2f}")
 
 
