@@ -172,7 +172,7 @@ def _tsv_rows(text: str) -> Iterator[str]:
 
 def _write_run(frame: pd.DataFrame, path: str | Path, columns: Sequence[str], key: str,
                run: Path) -> None:
-    out = _columns_in_order(frame, path, columns, [key])
+    out = _float_texts(_columns_in_order(frame, path, columns, [key]))
     text = out.to_csv(sep="\t", index=False, header=False, lineterminator="\n",
                       float_format=FLOAT_FORMAT, na_rep="")
     keys = out[key].tolist()
