@@ -156,6 +156,12 @@ def source_update(*, source: str, current: str, previous: str | None, output: st
 
 
 def _titles(adapter, folder: Path) -> dict[str, str]:
+    if adapter.read_batches is not None:
+        # One file at a time: a PubMed snapshot of 1M records is never one table here.
+        titles: dict[str, str] = {}
+        for table in adapter.read_batches(folder):
+            titles.update(zip(table["source_id"].astype(str), table["title"].fillna("")))
+        return titles
     table = adapter.read(folder)
     return dict(zip(table["source_id"].astype(str), table["title"].fillna("")))
 
