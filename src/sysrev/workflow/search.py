@@ -9,13 +9,12 @@ import io
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from sysrev.audit import write_audit
 from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
 from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
 from sysrev.errors import columns_word as _columns
+from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 from sysrev.tables import read_tsv, tsv_batches, write_json, write_tsv
 
@@ -158,18 +157,23 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
 
     ``provenance`` and ``xml`` are the snapshot's files as the job was given them; the
     snapshot is read by the PubMed source adapter (:mod:`sysrev.search.pubmed`), which
-    checks its digests, query, ``start_date`` and (when given) ``date_type``.
+    checks its digests, query, ``start_date`` and (when given) ``date_type``, one XML file
+    at a time; the table is sorted by record id through runs on disk, so the job's memory
+    does not grow with the snapshot (BENCHMARKS.md, Retrieval at 1M).
     """
     from sysrev.search.registry import ADAPTERS
     from sysrev.search.snapshot import normalise_query
+    from sysrev.tables import sorted_tsv_batches
     table = load_searches(searches)
     pubmed = table[table["source"] == "pubmed"]
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
         raise InputError(searches, "the PubMed query differs from search.pubmed.query in the "
                                    "configuration; keep one query", field="query")
-    records = ADAPTERS["pubmed"].read(Path(provenance).parent, {
+    batches = ADAPTERS["pubmed"].read_batches(Path(provenance).parent, {
         "query": query, "start_date": start_date, "date_type": date_type}, files=xml)
-    write_tsv(records, output, RECORD_COLUMNS, sort_by=["record_id"])
+    with sorted_tsv_batches(output, RECORD_COLUMNS, key="record_id") as write:
+        for records in batches:
+            write(records)
 
 
 def import_export(*, export: str, source: str, fmt: str, output: str,
