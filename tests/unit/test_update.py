@@ -293,3 +293,15 @@ def test_an_archived_record_table_without_sources_is_an_error_naming_it(tmp_path
                       summary=CURRENT["summary.tsv"],
                       summary_of_findings=CURRENT["summary_of_findings.tsv"],
                       previous_records=str(folder / "records.tsv"))
+
+
+def test_rows_with_reads_the_matching_rows_a_chunk_at_a_time(tmp_path, monkeypatch):
+    import sysrev.recordtable as recordtable
+    from sysrev.workflow.update import _rows_with
+    monkeypatch.setattr(recordtable, "CHUNK_ROWS", 2)
+    path = tmp_path / "clusters.tsv"
+    pd.DataFrame({"record_id": ["a", "b", "c", "d", "e"], "cluster_id": ["a", "a", "c", "c", "e"],
+                  "kept": ["yes", "no", "yes", "no", "yes"]}).to_csv(path, sep="\t",
+                                                                      index=False)
+    got = _rows_with(str(path), ["record_id", "cluster_id"], "record_id", {"b", "e", "z"})
+    assert got.to_dict("list") == {"record_id": ["b", "e"], "cluster_id": ["a", "e"]}
