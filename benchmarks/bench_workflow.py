@@ -13,9 +13,11 @@ Measured, in this order, in the copy:
 
 * ``snakemake --cores 2``: the total wall time, and every job's wall time (``s``) and peak
   memory (``max_rss``, MB) from its ``benchmark:`` file, summed (time) or maximised
-  (memory) per rule;
-* ``snakemake --report report.html``: its time and the page's size;
-* the no-op rerun ``snakemake --cores 2`` (nothing to do): its time;
+  (memory) per rule; beside them the job's own exact peak (VmHWM, MiB) and CPU time (user +
+  system) from the last lines of its log (Snakemake samples ``max_rss`` and can miss a short
+  peak); the CPU time (user + system) of snakemake and all its jobs together;
+* ``snakemake --report report.html``: its time, CPU time and the page's size;
+* the no-op rerun ``snakemake --cores 2`` (nothing to do): its time and CPU time;
 * the bare library cost under the record-table rules, each in a fresh process on the same
   files as the rule: ``rispy.load`` on the look-alike RIS file (under
   ``import_export/lookalike``), and :func:`sysrev.dedup.find_duplicates` on the run's
@@ -44,6 +46,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "src"))  # this checkout's sysrev first
 
 SOURCE = "lookalike"
 REVIEW = "denosumab_ra"
@@ -105,22 +108,44 @@ def make_copy(n: int, seed: int, root: Path) -> Path:
     return root
 
 
+#: CPU time (user + system, s) of the last :func:`timed` command with every process it
+#: started (snakemake and its jobs): steadier than wall time on a loaded machine.
+LAST_CPU = {"s": 0.0}
+
+
 def timed(command: list[str], cwd: Path, log: Path) -> float:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(log, "w") as handle:
         subprocess.run(command, cwd=cwd, check=True, stdout=handle, stderr=subprocess.STDOUT)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU["s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds
 
 
 def rule_benchmarks(root: Path) -> dict[str, dict]:
-    """Per rule: jobs, summed wall time and largest max_rss from the ``benchmark:`` files."""
+    """Per rule: jobs, summed wall time and largest max_rss from the ``benchmark:`` files,
+    and beside them each job's own exact figures from the last lines of its log (written by
+    :func:`sysrev.workflow.logs.rule_log`): peak memory (VmHWM, MiB; Snakemake samples
+    max_rss and can miss a short peak) maximised, CPU time (user + system, s) summed."""
+    try:
+        from sysrev.workflow.logs import job_resources
+    except ImportError:  # a checkout from before the logs had the line
+
+        def job_resources(log):
+            return None
+
     rules: dict[str, dict] = {}
     for path in sorted((root / "benchmarks" / REVIEW).rglob("*.tsv")):
         rule = path.parent.name
         with open(path, encoding="utf-8") as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
         entry = rules.setdefault(rule, {"jobs": 0, "s": 0.0, "cpu_s": 0.0, "max_rss_mb": 0.0,
-                                        "mean_load": 0.0, "wildcards": {}})
+                                        "mean_load": 0.0, "peak_mib": None,
+                                        "job_cpu_s": None, "wildcards": {}})
         entry["jobs"] += 1
         entry["s"] += float(row["s"])
         rss, cpu, load = (_number(row.get(key)) for key in ("max_rss", "cpu_time", "mean_load"))
@@ -132,6 +157,21 @@ def rule_benchmarks(root: Path) -> dict[str, dict]:
         entry["mean_load"] += load * float(row["s"])
         entry["wildcards"][path.stem] = {"s": float(row["s"]), "cpu_s": cpu,
                                          "max_rss_mb": rss, "mean_load": load}
+        own = job_resources(root / "logs" / REVIEW / rule / f"{path.stem}.log") or {}
+        # The job's process and its worker processes (deduplication's): CPU summed; peak
+        # the process's own plus its largest worker's (the peaks need not coincide, and two
+        # workers alive at once hold more: an estimate, where the process's own VmHWM alone
+        # would leave the workers out).
+        peak, job_cpu = own.get("peak_mib"), own.get("cpu_s")
+        if peak is not None and own.get("children_peak_mib"):
+            peak += own["children_peak_mib"]
+        if job_cpu is not None and own.get("children_cpu_s"):
+            job_cpu += own["children_cpu_s"]
+        entry["wildcards"][path.stem].update(peak_mib=peak, job_cpu_s=job_cpu)
+        if peak is not None:
+            entry["peak_mib"] = max(entry["peak_mib"] or 0.0, peak)
+        if job_cpu is not None:
+            entry["job_cpu_s"] = (entry["job_cpu_s"] or 0.0) + job_cpu
     for entry in rules.values():
         entry["mean_load"] = entry["mean_load"] / entry["s"] if entry["s"] else 0.0
     return rules
@@ -224,13 +264,18 @@ def run(n: int, seed: int, keep: Path | None, skip_bare: Sequence[str] = (),
         save()
         snakemake = [sys.executable, "-m", "snakemake"]
         result["cold_s"] = timed(snakemake + ["--cores", "2"], root, root / "cold.log")
+        result["cold_cpu_s"] = LAST_CPU["s"]
+        save()
         result["rules"] = rule_benchmarks(root)
         result["load_after_cold"] = os.getloadavg()
         save()
         result["report_s"] = timed(snakemake + ["--report", "report.html"], root,
                                    root / "report.log")
+        result["report_cpu_s"] = LAST_CPU["s"]
         result["report_mb"] = (root / "report.html").stat().st_size / 2**20
         result["noop_s"] = timed(snakemake + ["--cores", "2"], root, root / "noop.log")
+        result["noop_cpu_s"] = LAST_CPU["s"]
+        result["jobs"] = sum(entry["jobs"] for entry in result["rules"].values())
         tables = root / "results" / REVIEW / "report" / "tables"
         result["report_tables_mb"] = {p.name: p.stat().st_size / 2**20
                                       for p in sorted(tables.iterdir()) if p.is_file()}
@@ -258,9 +303,9 @@ def markdown(result: dict) -> str:
         if name in result["bare"]}
     lines = [f"N = {result['n']:,} look-alike records ({result['records']:,} in records.tsv, "
              f"look-alike RIS {result['ris_mb']:.0f} MiB)", "",
-             "| rule | jobs | wall time | s / 1k records | peak memory | mean load "
-             "| bare library | overhead |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| rule | jobs | wall time | s / 1k records | max_rss (sampled) "
+             "| peak (VmHWM) | CPU | mean load | bare library | overhead |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     per_k = result["records"] / 1000
     for rule, entry in sorted(rules.items(), key=lambda kv: -kv[1]["s"]):
         whole = True
@@ -274,21 +319,33 @@ def markdown(result: dict) -> str:
                 own, label, whole = entry, rule, False
             lines.append(f"| {label} | 1 | {own['s']:.1f} s | "
                          f"{own['s'] / per_k:.3f} | {own['max_rss_mb']:.0f} MB | "
+                         f"{_own_figures(own)} | "
                          f"{own['mean_load']:.1f} | {peer['s']:.1f} s, "
                          f"{peer['max_rss_mb']:.0f} MB | {own['s'] / peer['s']:.1f}× time, "
                          f"{own['max_rss_mb'] / peer['max_rss_mb']:.1f}× memory |")
         if whole:
             lines.append(f"| {rule} | {entry['jobs']} | {entry['s']:.1f} s | "
                          f"{entry['s'] / per_k:.3f} | "
-                         f"{entry['max_rss_mb']:.0f} MB | {entry['mean_load']:.1f} | | |")
+                         f"{entry['max_rss_mb']:.0f} MB | {_own_figures(entry)} | "
+                         f"{entry['mean_load']:.1f} | | |")
     total_jobs = sum(e["s"] for e in rules.values())
-    lines += ["", f"Cold run `snakemake --cores 2`: {result['cold_s']:.0f} s wall "
+    lines += ["", f"Cold run `snakemake --cores 2`: {result['cold_s']:.0f} s wall, "
+                  f"{result.get('cold_cpu_s', 0):.0f} s CPU of all its processes, "
+                  f"{sum(e['jobs'] for e in rules.values())} jobs "
                   f"(jobs' own time summed: {total_jobs:.0f} s; "
                   f"load average {result['load_start'][0]:.1f} at the start, "
                   f"{result['load_after_cold'][0]:.1f} after the cold run). "
                   f"`snakemake --report`: {result['report_s']:.0f} s, "
                   f"{result['report_mb']:.1f} MB. No-op rerun: {result['noop_s']:.1f} s."]
     return "\n".join(lines)
+
+
+def _own_figures(entry: dict) -> str:
+    """The peak (VmHWM) and CPU columns: the jobs' own figures from their logs ("n/a" for a
+    log without them)."""
+    peak, cpu = entry.get("peak_mib"), entry.get("job_cpu_s")
+    return (f"{'n/a' if peak is None else f'{peak:.0f} MiB'} | "
+            f"{'n/a' if cpu is None else f'{cpu:.1f} s'}")
 
 
 def main() -> None:

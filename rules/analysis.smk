@@ -5,13 +5,16 @@ rule meta_analysis:
     input:
         contrasts=rules.validate_extraction.output.contrasts,
         studies=rules.validate_extraction.output.studies,
-        code=code_of("src/sysrev/analysis.py", "src/sysrev/meta/__init__.py",
+        code=code_of("src/sysrev/analysis.py", "src/sysrev/summary.py",
+                      "src/sysrev/meta/__init__.py",
                       "src/sysrev/meta/escalc.py", "src/sysrev/meta/rma.py",
                       "src/sysrev/meta/mh.py", "src/sysrev/meta/regression.py",
                       "src/sysrev/meta/subgroup.py", "src/sysrev/meta/sensitivity.py",
                       "src/sysrev/meta/bias.py", "src/sysrev/meta/presets.py",
                       "src/sysrev/meta/trimfill.py", "src/sysrev/analysis_models.py",
-                      "src/sysrev/exports.py", "src/sysrev/workflow/analysis.py"),
+                      "src/sysrev/exports.py", "src/sysrev/workflow/analysis.py",
+                      "src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
+                      "src/sysrev/workflow/report.py"),
     output:
         effects="<results>/analysis/{outcome}/effects.tsv",
         pooled="<results>/analysis/{outcome}/pooled.json",
@@ -24,6 +27,16 @@ rule meta_analysis:
         ),
         leave1out="<results>/analysis/{outcome}/leave1out.tsv",
         cumulative="<results>/analysis/{outcome}/cumulative.tsv",
+        # The study-effects page of the report, made here rather than by a job of its own:
+        # writing it takes milliseconds, starting a job for it ~0.7 s of CPU (BENCHMARKS.md,
+        # "Fewer jobs and the workflow's own cost").
+        effects_html=report(
+            "<results>/report/tables/effects_{outcome}.html",
+            caption="../report/outcome_table.rst",
+            category="Meta-analysis",
+            subcategory="Study effects",
+            labels=get_outcome_report_labels,
+        ),
     log:
         "<logs>/meta_analysis/{outcome}.log",
     params:
@@ -93,7 +106,7 @@ rule forest_plot:
 rule summarise_analyses:
     input:
         pooled=get_pooled_results,
-        code=code_of("src/sysrev/analysis.py", "src/sysrev/workflow/analysis.py"),
+        code=code_of("src/sysrev/summary.py", "src/sysrev/workflow/analysis.py"),
     output:
         summary="<results>/analysis/summary.tsv",
         audit="<results>/audit/analysis.json",

@@ -45,6 +45,11 @@ def code_of(*modules):
     return [local(path) for path in code_paths(WORKFLOW_ROOT, modules)]
 
 
+#: The digests of the raw inputs, kept between runs (sysrev.workflow.inputs.remembered_sha256):
+#: a no-op rerun or --report does not read a large export again.
+INPUT_DIGEST_CACHE = ".snakemake/sysrev/input_digests.json"
+
+
 def get_input_sha256(*sources):
     """A param function: the SHA-256 of a rule's raw inputs (exports, snapshot XML, sheets),
     each source a path or an input function. Snakemake reruns a job when an input is newer
@@ -54,7 +59,7 @@ def get_input_sha256(*sources):
     ignored by Snakemake's params trigger, hence the sources are named again here.)"""
 
     def input_sha256(wildcards):
-        return input_digests(sources, wildcards)
+        return input_digests(sources, wildcards, cache=INPUT_DIGEST_CACHE)
 
     return input_sha256
 

@@ -206,38 +206,6 @@ rule report_tables:
         "../scripts/report_tables.py"
 
 
-rule outcome_table:
-    input:
-        effects=rules.meta_analysis.output.effects,
-        pooled=rules.meta_analysis.output.pooled,
-        code=code_of("src/sysrev/report/htmltable.py", "src/sysrev/report/tables.py",
-                      "src/sysrev/workflow/report.py"),
-    output:
-        html=report(
-            "<results>/report/tables/effects_{outcome}.html",
-            caption="../report/outcome_table.rst",
-            category="Meta-analysis",
-            subcategory="Study effects",
-            labels=get_outcome_report_labels,
-        ),
-    log:
-        "<logs>/outcome_table/{outcome}.log",
-    params:
-        outcome=get_outcome,
-        level=config["analysis"]["level"],
-    benchmark:
-        "<benchmarks>/outcome_table/{outcome}.tsv"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    # tiny: run where snakemake runs, not as a cluster job
-    localrule: True
-    conda:
-        "../envs/sysrev.yaml"
-    script:
-        "../scripts/outcome_table.py"
-
-
 rule sensitivity_table:
     input:
         leave1out=rules.meta_analysis.output.leave1out,
@@ -277,7 +245,8 @@ rule export_references:
         unique=rules.deduplicate_records.output.unique,
         final=rules.screen_records.output.final,
         included=rules.screen_records.output.included,
-        code=code_of("src/sysrev/exports.py", "src/sysrev/workflow/report.py"),
+        code=code_of("src/sysrev/exports.py", "src/sysrev/recordtable.py",
+                     "src/sysrev/workflow/report.py"),
     output:
         included_ris=report(
             "<results>/exports/included.ris",

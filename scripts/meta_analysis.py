@@ -1,4 +1,5 @@
-"""Rule meta_analysis: effect sizes, pooled estimates and sensitivity analyses of one outcome."""
+"""Rule meta_analysis: effect sizes, pooled estimates and sensitivity analyses of one outcome,
+and its study-effects page for the report."""
 import sys
 
 sys.path.insert(0, f"{snakemake.scriptdir}/../src")  # this workflow's own sysrev first
@@ -18,4 +19,5 @@ with rule_log(snakemake.log[0]):
                   level=snakemake.params.level, subgroup=snakemake.params.subgroup,
                   subgroup_tau2=snakemake.params.subgroup_tau2,
                   small_study_min_studies=snakemake.params.small_study_min_studies,
-                  trim_and_fill=snakemake.params.trim_and_fill)
+                  trim_and_fill=snakemake.params.trim_and_fill,
+                  effects_html=snakemake.output.effects_html)

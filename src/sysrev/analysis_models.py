@@ -23,7 +23,6 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sysrev.meta import coef_test_cr2, permutest, rma, rma_mods, rma_mv, trimfill
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +122,7 @@ def meta_regression(effects: pd.DataFrame, studies: pd.DataFrame,
     permutations than that; otherwise ``permutations`` draws from NumPy's PCG64 seeded
     with ``seed``).
     """
+    from sysrev.meta import permutest, rma_mods  # scipy: only where a model is fitted
     values, X, names, owners, keep = _study_moderators(effects, studies, moderators)
     yi = effects["yi"].to_numpy(float)[keep]
     vi = effects["vi"].to_numpy(float)[keep]
@@ -229,6 +229,7 @@ def multilevel_model(effects: pd.DataFrame, *, outcome: str, measure: str,
     Returns the coefficient table (:data:`MULTILEVEL_COLUMNS`; for each term one row for
     the model-based inference and one for CR2) and a JSON-ready dict.
     """
+    from sysrev.meta import coef_test_cr2, rma_mv  # scipy: only where a model is fitted
     summary: dict = {
         "outcome": outcome, "measure": measure,
         "scale": "log" if measure in RATIO_MEASURES else "raw",
@@ -309,6 +310,7 @@ def trim_and_fill(yi, vi, *, estimator: str, method: str, level: float, measure:
                   labels: Sequence[str]) -> dict:
     """Trim-and-fill for ``pooled.json`` (and the funnel plot): the filled studies and the
     adjusted estimate (:func:`sysrev.meta.trimfill`)."""
+    from sysrev.meta import trimfill  # scipy: only where a model is fitted
     try:
         res = trimfill(yi, vi, method=method, estimator=estimator, level=level)
     except (ValueError, RuntimeError) as error:
@@ -342,6 +344,7 @@ def rob_sensitivity(effects: pd.DataFrame, pooled: Mapping, overall: Mapping[str
     """One outcome re-pooled with only the studies at low risk of bias (``"low"``) or
     without those at high risk (``"not_high"``), as Cochrane reviews report it (Handbook
     10.14): a row of :data:`ROB_SENSITIVITY_COLUMNS`."""
+    from sysrev.meta import rma  # scipy: only where a model is fitted
     if restriction not in ROB_RESTRICTIONS:
         raise ValueError(f"rob_sensitivity: restriction must be one of "
                          f"{', '.join(ROB_RESTRICTIONS)}")

@@ -71,3 +71,75 @@ def test_only_the_logs_of_current_jobs_are_summarised(tmp_path):
     (tmp_path / "b/b.log").write_text("ERROR x: stale\n", encoding="utf-8")
     found = warnings_in_logs(tmp_path, current=[str(tmp_path / "a/a.log")])
     assert [line for _, line in found] == ["WARNING x: current"]
+
+
+def test_a_job_log_ends_with_the_process_peak_memory_and_cpu_time(tmp_path):
+    """Issue 20: the exact peak (VmHWM) and CPU time of each job, for the benchmark."""
+    import logging
+
+    from sysrev.workflow.logs import job_resources, rule_log
+
+    path = tmp_path / "rule/rule.log"
+    with rule_log(path):
+        logging.getLogger("sysrev.x").info("10 records")
+    last = path.read_text(encoding="utf-8").splitlines()[-1]
+    assert last.startswith("INFO sysrev.workflow.logs: job resources: peak_mib=")
+    figures = job_resources(path)
+    assert figures["peak_mib"] > 1 and figures["cpu_s"] > 0
+    assert figures["children_cpu_s"] >= 0 and figures["children_peak_mib"] >= 0
+
+
+def test_a_failed_job_log_still_ends_with_the_error(tmp_path):
+    import pytest
+
+    from sysrev.workflow.logs import job_resources, rule_log
+
+    path = tmp_path / "rule/rule.log"
+    with pytest.raises(ValueError), rule_log(path):
+        raise ValueError("x.tsv, row 3, field 'n': not a number")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[-1] == "ERROR root: ValueError: x.tsv, row 3, field 'n': not a number"
+    assert "job resources:" in lines[-2]
+    assert job_resources(path)["cpu_s"] > 0
+
+
+def test_peak_memory_without_proc(monkeypatch, tmp_path):
+    """Where /proc is absent (macOS), the peak comes from getrusage; a log without the line
+    (or no log) gives None."""
+    import builtins
+
+    from sysrev.workflow import logs
+
+    real_open = builtins.open
+
+    def no_proc(file, *args, **kwargs):
+        if str(file).startswith("/proc/"):
+            raise FileNotFoundError(file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_proc)
+    assert logs.process_peak_mib() > 1
+    assert "peak_mib=" in logs.job_resources_line()
+    (tmp_path / "old.log").write_text("INFO x: done\n", encoding="utf-8")
+    assert logs.job_resources(tmp_path / "old.log") is None
+    assert logs.job_resources(tmp_path / "missing.log") is None
+    (tmp_path / "na.log").write_text("INFO sysrev.workflow.logs: job resources: peak_mib=NA "
+                                     "cpu_s=0.50 children_cpu_s=0.00\n", encoding="utf-8")
+    assert logs.job_resources(tmp_path / "na.log") == {
+        "peak_mib": None, "cpu_s": 0.5, "children_cpu_s": 0.0}
+
+
+def test_the_largest_worker_process_is_counted(tmp_path):
+    """Deduplication computes in worker processes: their CPU time and the largest one's peak
+    are on the line too (the process's own VmHWM leaves them out)."""
+    import subprocess
+    import sys
+
+    from sysrev.workflow.logs import job_resources, rule_log
+
+    path = tmp_path / "rule/rule.log"
+    with rule_log(path):
+        subprocess.run([sys.executable, "-c", "x = bytearray(64 * 2**20); sum(range(10**6))"],
+                       check=True)
+    figures = job_resources(path)
+    assert figures["children_peak_mib"] >= 64 and figures["children_cpu_s"] > 0

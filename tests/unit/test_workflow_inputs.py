@@ -82,6 +82,49 @@ def test_a_file_is_hashed_once_unless_it_changes(tmp_path, monkeypatch):
     sha256_once.cache_clear()
 
 
+
+def _new_invocation():
+    """What a new snakemake process starts with: no digest in memory."""
+    sha256_once.cache_clear()
+    inputs._REMEMBERED.clear()
+
+
+def test_digests_are_remembered_between_runs_until_the_file_changes(tmp_path, monkeypatch):
+    """Issue 20: a no-op rerun does not read a large export again; an edit that restores
+    the modification time and size still changes the ctime, so it is hashed again."""
+    calls = []
+    monkeypatch.setattr(inputs, "sha256_file", lambda p: calls.append(p) or f"h{len(calls)}")
+    monkeypatch.setattr(inputs, "RACY_SECONDS", 0.0)
+    cache = tmp_path / ".snakemake/sysrev/input_digests.json"
+    path = tmp_path / "export.ris"
+    path.write_text("TY  - JOUR\n")
+    _new_invocation()
+    first = input_digests([str(path)], None, cache=cache)
+    assert cache.is_file() and len(calls) == 1
+    _new_invocation()
+    assert input_digests([str(path)], None, cache=cache) == first and len(calls) == 1
+    before = os.stat(path)
+    path.write_text("TY  - BOOK\n")  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # same mtime
+    _new_invocation()
+    assert input_digests([str(path)], None, cache=cache) != first and len(calls) == 2
+    cache.write_text("not json")  # a broken cache is ignored
+    _new_invocation()
+    assert input_digests([str(path)], None, cache=cache) and len(calls) == 3
+    _new_invocation()
+
+
+def test_a_file_changed_just_now_is_not_remembered(tmp_path):
+    cache = tmp_path / "digests.json"
+    path = tmp_path / "export.ris"
+    path.write_text("TY  - JOUR\n")
+    _new_invocation()
+    digest = input_digests([str(path)], None, cache=cache)[str(path)]
+    assert digest == hashlib.sha256(b"TY  - JOUR\n").hexdigest()
+    assert not cache.exists()  # its ctime is within RACY_SECONDS of now
+    _new_invocation()
+
+
 def test_xml_files_sorted_and_only_xml(tmp_path):
     for name in ("b.xml", "a.xml", "provenance.json"):
         (tmp_path / name).write_text("")

@@ -1,8 +1,8 @@
 """A change to one outcome reruns only what it affects (issue 20).
 
-The per-outcome jobs (meta-analysis, forest plot, outcome table ...) stay one job per
-outcome; only the versions plots, which all read the one ``update/versions.tsv``, are one
-job (``versions_plots``). After a change to the settings of one outcome, the extraction
+The per-outcome jobs (meta-analysis, which also writes the outcome's study-effects page,
+forest plot, sensitivity table ...) stay one job per outcome; only the versions plots, which
+all read the one ``update/versions.tsv``, are one job (``versions_plots``). After a change to the settings of one outcome, the extraction
 checkpoint (which validates every outcome) reruns and rewrites its tables unchanged, and
 Snakemake then plans that outcome's jobs and the summaries across outcomes only."""
 
@@ -14,8 +14,8 @@ import yaml
 
 from tests.workflow.conftest import OFFLINE, run_snakemake
 
-PER_OUTCOME_RULES = {"meta_analysis", "forest_plot", "funnel_plot", "outcome_table",
-                     "sensitivity_table", "meta_regression", "multilevel_model"}
+PER_OUTCOME_RULES = {"meta_analysis", "forest_plot", "funnel_plot", "sensitivity_table",
+                     "meta_regression", "multilevel_model"}
 UPSTREAM_RULES = {"import_export", "collect_records", "deduplicate_records", "screen_records",
                   "pubmed_records", "pubmed_update", "source_update", "retrieve_pubmed"}
 

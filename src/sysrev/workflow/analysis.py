@@ -44,14 +44,27 @@ def outcomes_with_data(contrasts: str) -> list[str]:
     return sorted(set(table.loc[table["status"] == "analysable", "outcome"]))
 
 
+#: Numeric columns of effects.tsv, which the forest plot reads back. Here, not in
+#: sysrev.analysis, so that a plot job does not import the analysis and its scipy for them
+#: (~1 s of CPU per job); not in sysrev.columns either, whose source is part of the dedup
+#: index's matcher digest (a change there rebuilds the index).
+EFFECT_NUMERIC = ["n_treatment", "n_control", "mean_treatment", "sd_treatment",
+                  "mean_control", "sd_control", "events_treatment", "events_control", "yi",
+                  "vi", "sei", "ci_lower", "ci_upper", "weight_fixed", "weight_random"]
+
+
 def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out: str,
                   metafor_out: str, outcome: Mapping, random_method: str, test: str,
                   level: float, leave1out_out: str | None = None,
                   cumulative_out: str | None = None, preset: str = "custom",
                   prediction_interval: bool = False, subgroup: str | None = None,
                   subgroup_tau2: str = "separate", small_study_min_studies: int = 10,
-                  trim_and_fill: str | None = None) -> None:
-    """Effect sizes, pooled estimates and sensitivity analyses of one outcome."""
+                  trim_and_fill: str | None = None,
+                  effects_html: str | None = None) -> None:
+    """Effect sizes, pooled estimates and sensitivity analyses of one outcome; with
+    ``effects_html``, also its study-effects page for the report
+    (:func:`sysrev.workflow.report.outcome_table`, from the tables just written, as the
+    separate job that made it did)."""
     from sysrev.analysis import (SENSITIVITY_COLUMNS, AnalysisSpec, analyse_outcome,
                                  sensitivity_tables)
     spec = AnalysisSpec(outcome=outcome["id"], label=outcome["label"], type=outcome["type"],
@@ -76,6 +89,9 @@ def meta_analysis(*, contrasts: str, studies: str, effects_out: str, pooled_out:
         write_tsv(loo, leave1out_out, SENSITIVITY_COLUMNS)
     if cumulative_out:
         write_tsv(cum, cumulative_out, SENSITIVITY_COLUMNS)
+    if effects_html:
+        from sysrev.workflow.report import outcome_table
+        outcome_table(effects=effects_out, pooled=pooled_out, level=level, output=effects_html)
 
 
 def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outcome: Mapping,
@@ -89,7 +105,6 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
     validate it), adds the risk-of-bias columns; none or empty (``report.forest_rob:
     false``) draws the plot without them."""
     from sysrev.rob import TOOLS, load_rob
-    from sysrev.analysis import EFFECT_NUMERIC
     from sysrev.plots.forest import forest_plot as draw_forest
     labels, entered = {}, None
     if studies:
@@ -119,7 +134,7 @@ def forest_plot(*, effects: str, pooled: str, png: str, svg: str, pdf: str, outc
 def summarise_analyses(*, pooled: list[str], summary_out: str, audit: str,
                        parameters: dict) -> None:
     """``summary.tsv`` across outcomes, and the analysis stage's audit."""
-    from sysrev.analysis import summarise
+    from sysrev.summary import summarise
     results = []
     for path in pooled:
         with open(path, encoding="utf-8") as handle:

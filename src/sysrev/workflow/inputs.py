@@ -9,8 +9,10 @@ they read the configuration and the workflow object and hand plain values to the
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -65,7 +67,8 @@ def export_staged_prefix(settings) -> None:
         os.environ[STAGED_PREFIX_VARIABLE] = prefix
 
 
-def input_digests(sources: Iterable, wildcards) -> dict[str, str]:
+def input_digests(sources: Iterable, wildcards,
+                  cache: str | Path | None = None) -> dict[str, str]:
     """The SHA-256 of a rule's raw inputs (exports, snapshot XML, sheets), each source a path,
     a list of paths or an input function of ``wildcards``; files that do not exist (yet) are
     left out, as are the files of a checkpoint not yet run (hashed once the DAG is updated).
@@ -74,6 +77,10 @@ def input_digests(sources: Iterable, wildcards) -> dict[str, str]:
     edit that keeps an old modification time (a copy with ``cp -p``, an unpacked archive, a
     restored backup) would leave the old results accepted; a changed digest is a changed
     param, so the job reruns.
+
+    ``cache`` (a JSON file in the review's ``.snakemake/``) keeps the digests between
+    snakemake invocations (:func:`remembered_sha256`): a no-op rerun, a dry run or
+    ``--report`` of a review with large exports then reads none of them again.
     """
     digests = {}
     for source in sources:
@@ -84,17 +91,64 @@ def input_digests(sources: Iterable, wildcards) -> dict[str, str]:
         for path in [paths] if isinstance(paths, str) else paths:
             if os.path.isfile(path):
                 stat = os.stat(path)
-                digests[str(path)] = sha256_once(str(path), stat.st_mtime_ns, stat.st_size)
+                digests[str(path)] = sha256_once(
+                    str(path), stat.st_mtime_ns, stat.st_size, stat.st_ctime_ns, stat.st_ino,
+                    None if cache is None else str(cache))
     return digests
 
 
 @functools.lru_cache(maxsize=None)
-def sha256_once(path: str, mtime_ns: int, size: int) -> str:
+def sha256_once(path: str, mtime_ns: int, size: int, ctime_ns: int = 0, inode: int = 0,
+                cache: str | None = None) -> str:
     """A raw input's digest, computed once per snakemake invocation however many rules read
     the file (an export is read by import_export and collect_records, searches.tsv by
     collect_records and prisma_counts); the modification time and size in the key make a file
-    changed during the run hashed again."""
-    return sha256_file(path)
+    changed during the run hashed again. With ``cache``, once across invocations
+    (:func:`remembered_sha256`)."""
+    if cache is None:
+        return sha256_file(path)
+    return remembered_sha256(path, (size, mtime_ns, ctime_ns, inode), cache)
+
+
+#: A file whose status changed less than this many seconds before it was hashed is not
+#: remembered: on a file system with coarse time stamps, a second edit within the same tick
+#: could keep every field of its status.
+RACY_SECONDS = 2.0
+
+_REMEMBERED: dict[str, dict] = {}
+
+
+def remembered_sha256(path: str, status: tuple[int, int, int, int], cache: str) -> str:
+    """The SHA-256 of ``path`` from ``cache`` when the file's size, modification time,
+    status-change time (ctime) and inode are those it had when it was hashed; otherwise
+    computed and remembered. The ctime is what makes this safe: every write, ``cp -p``,
+    ``touch -d`` or restore sets it to the current time, and no tool can set it back, so a
+    file whose content changed never matches its old entry. The cache is a plain JSON file
+    written atomically; an unreadable one is ignored (everything is hashed again)."""
+    entries = _REMEMBERED.get(cache)
+    if entries is None:
+        try:
+            with open(cache, encoding="utf-8") as handle:
+                entries = dict(json.load(handle))
+        except (OSError, ValueError, TypeError):
+            entries = {}
+        _REMEMBERED[cache] = entries
+    key = os.path.abspath(path)
+    entry = entries.get(key)
+    if isinstance(entry, list) and len(entry) == 5 and tuple(entry[:4]) == tuple(status):
+        return str(entry[4])
+    digest = sha256_file(path)
+    if time.time() - status[2] / 1e9 > RACY_SECONDS:
+        entries[key] = [*status, digest]
+        try:
+            Path(cache).parent.mkdir(parents=True, exist_ok=True)
+            temporary = f"{cache}.{os.getpid()}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(entries, handle, indent=0, sort_keys=True)
+            os.replace(temporary, cache)
+        except OSError:
+            pass  # a cache only: a read-only folder hashes again next time
+    return digest
 
 
 def xml_files(folder: str | Path) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,10 @@ def rule_log(path: str | Path) -> Iterator[logging.Logger]:
 
     The exception is re-raised so that Snakemake stops, removes the rule's outputs, and
     points at the log, whose last line names the file, row and field at fault.
+
+    When the job's work is done, the process's own peak memory and CPU time are logged
+    (:func:`job_resources_line`): the last line of a successful job's log, the one before the
+    error of a failed one.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
@@ -30,12 +35,91 @@ def rule_log(path: str | Path) -> Iterator[logging.Logger]:
     try:
         yield root
     except Exception as exc:
+        # Before the error, which stays the last line (it names the file, row and field).
+        logging.getLogger(__name__).info("%s", job_resources_line())
         root.error("%s: %s", type(exc).__name__, exc)
         raise
+    else:
+        logging.getLogger(__name__).info("%s", job_resources_line())
     finally:
         for handler in handlers:
             root.removeHandler(handler)
             handler.close()
+
+
+#: The prefix of the line :func:`rule_log` writes at the end of every job's log.
+RESOURCES_PREFIX = "job resources:"
+
+
+def process_peak_mib() -> float | None:
+    """This process's peak resident memory in MiB: VmHWM from /proc/self/status (exact, where
+    Snakemake's benchmark samples max_rss and can miss a short peak); where /proc is absent,
+    ``ru_maxrss`` (kilobytes on Linux, bytes on macOS); None where neither is available."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def children_peak_mib() -> float | None:
+    """The peak resident memory in MiB of the largest subprocess this process waited for
+    (``ru_maxrss`` of RUSAGE_CHILDREN: deduplication's worker processes), 0 without any;
+    None where :mod:`resource` is missing."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def job_resources_line() -> str:
+    """``job resources: peak_mib=143.2 cpu_s=1.52 children_peak_mib=0.0
+    children_cpu_s=0.00``: the process's peak memory (:func:`process_peak_mib`) and CPU time
+    so far (user + system, from :func:`os.times`), and those of the subprocesses it waited
+    for (the largest one's peak, :func:`children_peak_mib`; their CPU time summed); ``NA``
+    where unknown. Read by benchmarks/bench_workflow.py from the end of each job's log."""
+
+    def mib(value):
+        return "NA" if value is None else f"{value:.1f}"
+
+    times = os.times()
+    return (f"{RESOURCES_PREFIX} peak_mib={mib(process_peak_mib())} "
+            f"cpu_s={times.user + times.system:.2f} "
+            f"children_peak_mib={mib(children_peak_mib())} "
+            f"children_cpu_s={times.children_user + times.children_system:.2f}")
+
+
+def job_resources(log: str | Path) -> dict[str, float | None] | None:
+    """The figures of the last ``job resources:`` line of a job's log (None when the log
+    has none: a job that ran before the line was written, or was killed)."""
+    found = None
+    try:
+        with open(log, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if RESOURCES_PREFIX in line:
+                    found = line
+    except OSError:
+        return None
+    if found is None:
+        return None
+    values: dict[str, float | None] = {}
+    for item in found.split(RESOURCES_PREFIX, 1)[1].split():
+        key, _, value = item.partition("=")
+        try:
+            values[key] = float(value)
+        except ValueError:
+            values[key] = None
+    return values
 
 
 def _not_about_the_results(record: logging.LogRecord) -> bool:
