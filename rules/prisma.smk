@@ -12,7 +12,8 @@ rule prisma_counts:
         searches=get_searches_table(),
         previous_version=get_previous_version,
         pooled=get_pooled_results,
-        code=code_of("src/sysrev/prisma.py", "src/sysrev/workflow/prisma.py"),
+        code=code_of("src/sysrev/prisma.py", "src/sysrev/recordtable.py",
+                     "src/sysrev/workflow/prisma.py"),
     output:
         counts="<results>/prisma/counts.json",
         csv=report(

@@ -245,7 +245,8 @@ rule export_references:
         unique=rules.deduplicate_records.output.unique,
         final=rules.screen_records.output.final,
         included=rules.screen_records.output.included,
-        code=code_of("src/sysrev/exports.py", "src/sysrev/workflow/report.py"),
+        code=code_of("src/sysrev/exports.py", "src/sysrev/recordtable.py",
+                     "src/sysrev/workflow/report.py"),
     output:
         included_ris=report(
             "<results>/exports/included.ris",

@@ -19,7 +19,8 @@ rule screen_records:
                       "src/sysrev/screening/matching.py", "src/sysrev/screening/rules.py",
                       "src/sysrev/screening/agreement.py", "src/sysrev/screening/living.py",
                       "src/sysrev/screening/studies.py", "src/sysrev/screening/prioritise.py",
-                      "src/sysrev/screening/stopping.py", "src/sysrev/workflow/screening.py",
+                      "src/sysrev/screening/stopping.py", "src/sysrev/screening/streaming.py",
+                      "src/sysrev/workflow/screening.py",
                       "src/sysrev/workflow/sources.py", "src/sysrev/dedup/normalise.py",
                       "src/sysrev/related_reports.py"),
     output:

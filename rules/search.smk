@@ -75,7 +75,8 @@ if is_pubmed_searched():
             searches=get_searches_table(),
             code=code_of("src/sysrev/search/snapshot.py", "src/sysrev/search/pubmed_xml.py",
                           "src/sysrev/search/pubmed.py", "src/sysrev/search/adapters.py",
-                          "src/sysrev/search/registry.py", "src/sysrev/workflow/search.py"),
+                          "src/sysrev/search/registry.py", "src/sysrev/search/pmid_set.py",
+                          "src/sysrev/workflow/search.py"),
         output:
             records="<results>/search/pubmed.tsv",
         log:
@@ -163,6 +164,7 @@ rule collect_records:
         api_sources=get_api_source_tables,
         raw_api_sources=get_api_source_raw,
         code=code_of("src/sysrev/imports/sources.py", "src/sysrev/workflow/search.py",
+                     "src/sysrev/recordtable.py",
                      "src/sysrev/search/ctgov.py", "src/sysrev/search/europepmc.py",
                      "src/sysrev/search/citations.py"),
     output:

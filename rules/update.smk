@@ -17,7 +17,8 @@ rule update_changes:
         searches=get_searches_table(),
         code=code_of("src/sysrev/update/archive.py", "src/sysrev/update/changes.py",
                       "src/sysrev/update/text.py", "src/sysrev/report/htmltable.py",
-                      "src/sysrev/report/tables.py", "src/sysrev/workflow/update.py"),
+                      "src/sysrev/report/tables.py", "src/sysrev/recordtable.py",
+                      "src/sysrev/workflow/update.py"),
     output:
         changes="<results>/update/changes.tsv",
         versions="<results>/update/versions.tsv",

@@ -8,11 +8,10 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
-import pandas as pd
-
 from sysrev.encodings import decode_bytes
 from sysrev.errors import InputError
 from sysrev.errors import columns_word as _columns
+from sysrev.lazy import pandas as pd
 
 LINE = "_line"
 

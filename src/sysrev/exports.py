@@ -97,19 +97,21 @@ def split_pages(pages: object) -> tuple[str, str]:
 
 def _references(unique: pd.DataFrame, ids: Iterable[str], notes: dict[str, str],
                 keywords: dict[str, str], what: str) -> pd.DataFrame:
-    records = unique.set_index("record_id", drop=False)
-    rows = []
-    for record_id in ids:
-        if record_id not in records.index:
-            raise InputError("dedup/unique.tsv", f"{what} record {record_id} is not a record "
-                             "of the deduplicated table", field="record_id")
-        record = records.loc[record_id]
-        row = {c: _text(record.get(c)) for c in REFERENCE_COLUMNS
-               if c not in ("keywords", "note")}
-        row.update(doi=doi_of(row["doi"]), keywords=keywords[record_id],
-                   note=notes[record_id])
-        rows.append(row)
-    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
+    ids = pd.Series(list(ids), dtype=object)
+    known = ids.isin(unique["record_id"])
+    if not known.all():
+        raise InputError("dedup/unique.tsv", f"{what} record {ids[~known].iloc[0]} is not a "
+                         "record of the deduplicated table", field="record_id")
+    # One lookup for every id (a row per id, in the order given), not one per id.
+    records = unique.drop_duplicates("record_id").set_index("record_id", drop=False).reindex(
+        ids)
+    table = pd.DataFrame({c: (records[c].map(_text).to_numpy() if c in records.columns
+                              else "") for c in REFERENCE_COLUMNS
+                          if c not in ("keywords", "note")}, index=range(len(ids)))
+    table["doi"] = table["doi"].map(doi_of)
+    table["keywords"] = ids.map(keywords).to_numpy()
+    table["note"] = ids.map(notes).to_numpy()
+    return table.loc[:, REFERENCE_COLUMNS]
 
 
 def included_references(unique: pd.DataFrame, included: pd.DataFrame) -> pd.DataFrame:

@@ -213,3 +213,25 @@ def test_empty_tables():
     clusters["kept"] = clusters["kept"].astype(bool)
     assert list(unique_records(records, clusters).columns) == UNIQUE_COLUMNS
     assert unique_records(records, clusters).empty
+
+
+def test_records_beyond_the_clusters_and_in_any_order():
+    """unique_records reads the clusters' records by row (no merged copy of the table):
+    records without a cluster are left out, the tables' order does not matter, and record
+    ids that are not unique are an error, as with the merge it replaced."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from dedup_generator import generate
+
+    records = _as_read(generate(300, seed=5)[0])
+    result = find_duplicates(records)
+    want = _old_unique_records(records, result.clusters, result.related)
+    shuffled = records.sample(frac=1, random_state=1)
+    got = unique_records(shuffled, result.clusters.sample(frac=1, random_state=2),
+                         result.related)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    whole = result.clusters[result.clusters["cluster_id"].isin(
+        set(result.clusters["cluster_id"].iloc[:40]))]
+    pd.testing.assert_frame_equal(unique_records(shuffled, whole),
+                                  _old_unique_records(records, whole), check_dtype=False)
+    with pytest.raises(pd.errors.MergeError):
+        unique_records(pd.concat([records, records.iloc[:1]]), result.clusters)

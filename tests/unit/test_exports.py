@@ -165,3 +165,38 @@ def test_metafor_csv_of_means():
         [0.85, 3.13, 436, 1.49, 3.76, 218]
     with pytest.raises(ValueError, match="unknown outcome type 'ordinal'"):
         metafor_table(effects, measure="MD", kind="ordinal")
+
+
+def test_a_reference_missing_from_the_unique_table_is_an_error_naming_it():
+    # One lookup for all ids (issue 20) still names the first id the table lacks.
+    included = pd.DataFrame({"study_id": ["A", "A", "B"],
+                             "record_id": ["pubmed:18438830", "wos:W404", "embase:E404"],
+                             "role": ["main", "secondary", "main"]})
+    with pytest.raises(InputError, match=r"unique\.tsv, field 'record_id': included record "
+                                         r"wos:W404 is not a record of the deduplicated"):
+        included_references(UNIQUE, included)
+
+
+def test_export_references_reads_only_the_exported_records(tmp_path, monkeypatch):
+    # unique.tsv read a chunk at a time (2 rows), keeping the exported records: the same
+    # files as from the whole table.
+    import sysrev.recordtable as recordtable
+    from sysrev.tables import write_tsv
+    from sysrev.workflow.report import export_references
+
+    paths = {name: tmp_path / f"{name}.tsv" for name in ("unique", "final", "included")}
+    write_tsv(UNIQUE, paths["unique"], list(UNIQUE.columns))
+    write_tsv(FINAL, paths["final"], list(FINAL.columns))
+    write_tsv(INCLUDED, paths["included"], list(INCLUDED.columns))
+    outputs = {}
+    for rows in (2, 100_000):
+        monkeypatch.setattr(recordtable, "CHUNK_ROWS", rows)
+        out = tmp_path / str(rows)
+        export_references(unique=str(paths["unique"]), final=str(paths["final"]),
+                          included=str(paths["included"]),
+                          included_ris=str(out / "i.ris"), included_bib=str(out / "i.bib"),
+                          excluded_ris=str(out / "e.ris"), excluded_bib=str(out / "e.bib"))
+        outputs[rows] = [(out / name).read_bytes() for name in
+                         ("i.ris", "i.bib", "e.ris", "e.bib")]
+    assert outputs[2] == outputs[100_000]
+    assert b"Denosumab treatment effects" in outputs[2][0]

@@ -193,3 +193,88 @@ def test_staged_archive_folder():
     assert staged_archive("data/r/versions/2020-12-31",
                           ["data/r/versions/2020-12-31/arms.tsv"]) == "data/r/versions/2020-12-31"
     assert staged_archive("data/r/versions/2021", []) == "data/r/versions/2021"
+
+
+def _old_decisions(previous, current, clusters):
+    """The per-row loop _decisions replaced (issue 20), as the reference."""
+    from sysrev.update.changes import _row
+    to_unique = dict(zip(clusters["record_id"], clusters["cluster_id"]))
+    now = {(r, s): d for r, s, d in zip(current["record_id"], current["stage"],
+                                        current["final_decision"])}
+    rows = []
+    for record, stage, decision in sorted(zip(previous["record_id"], previous["stage"],
+                                              previous["final_decision"])):
+        unique = to_unique.get(record, record)
+        later = now.get((unique, stage))
+        if later is not None and later != decision:
+            item = record if unique == record else f"{record} (now {unique})"
+            rows.append(_row("decision", item, stage, decision, later))
+    return pd.DataFrame(rows, columns=["section", "item", "field", "previous", "current",
+                                       "changed"])
+
+
+def test_decisions_are_merged_as_the_loop_compared_them():
+    from sysrev.update.changes import _decisions
+    previous = pd.DataFrame([("r3", "title_abstract", "include"), ("r1", "title_abstract",
+                                                                    "maybe"),
+                             ("r2", "title_abstract", "exclude"), ("r1", "full_text",
+                                                                   "include"),
+                             ("r9", "title_abstract", "include"),
+                             ("r4", "title_abstract", "pending")],
+                            columns=["record_id", "stage", "final_decision"])
+    current = pd.DataFrame([("r1", "title_abstract", "include"), ("r1", "full_text", "include"),
+                            ("k2", "title_abstract", "include"), ("r3", "title_abstract",
+                                                                  "include"),
+                            ("r4", "title_abstract", "exclude")],
+                           columns=["record_id", "stage", "final_decision"])
+    clusters = pd.DataFrame({"record_id": ["r1", "r2", "k2", "r3", "r4"],
+                             "cluster_id": ["r1", "k2", "k2", "r3", "r4"]})
+    got = _decisions(previous, current, clusters)
+    expected = _old_decisions(previous, current, clusters)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected)
+    assert list(got["item"]) == ["r1", "r2 (now k2)", "r4"]
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 1000])
+def test_record_changes_read_a_chunk_at_a_time_as_the_sets_compared_them(tmp_path, rows):
+    # The previous record table read 1, 2, 3 rows at a time: the same per-source and record
+    # rows as the set comparison over the whole tables, also for a source that is new, one
+    # that is gone, and an id that moved to another source.
+    from sysrev.update.changes import CHANGES_COLUMNS, _per_source, _records, record_changes
+    from sysrev.recordtable import tsv_chunks
+    previous = pd.DataFrame([("a:1", "a"), ("a:2", "a"), ("b:1", "b"), ("b:2", "b"),
+                             ("c:1", "c"), ("x:1", "a"), ("a:5", "a")],
+                            columns=["record_id", "source"])
+    current = pd.DataFrame([("a:1", "a"), ("a:3", "a"), ("b:2", "b"), ("d:1", "d"),
+                            ("x:1", "b"), ("a:0", "a")], columns=["record_id", "source"])
+    path = tmp_path / "records.tsv"
+    previous.to_csv(path, sep="\t", index=False)
+    got = record_changes(tsv_chunks(path, rows, ["record_id", "source"]), current)
+    expected = pd.DataFrame(_per_source(previous, current) + _records(previous, current),
+                            columns=CHANGES_COLUMNS)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_record_changes_leave_repeated_or_empty_ids_to_the_set_comparison(tmp_path):
+    from sysrev.update.changes import record_changes
+    table = pd.DataFrame([("a:1", "a"), ("a:1", "a")], columns=["record_id", "source"])
+    assert record_changes([table.iloc[:1], table.iloc[1:]], table.iloc[:1]) is None
+    assert record_changes([table.iloc[:1]], table) is None
+    empty = pd.DataFrame([("a:1", None)], columns=["record_id", "source"])
+    assert record_changes([empty], table.iloc[:1]) is None
+
+
+def test_changes_table_reads_the_archived_records_in_chunks(tmp_path):
+    whole = _changes(tmp_path)
+    previous = load_version(_archive(tmp_path / "w"), records=False)
+    assert list(previous.records.columns) == ["record_id", "source"] and previous.records.empty
+    clusters = pd.DataFrame({"record_id": ["pubmed:1", "pubmed:2", "embase:E1", "ctgov:NCT1"],
+                             "cluster_id": ["pubmed:1", "pubmed:2", "embase:E1",
+                                            "ctgov:NCT1"]})
+    chunked = changes_table(previous, records=CURRENT["records.tsv"], clusters=clusters,
+                            final_decisions=CURRENT["final_decisions.tsv"],
+                            included=CURRENT["included.tsv"], arms=CURRENT["arms.tsv"],
+                            summary=CURRENT["summary.tsv"],
+                            summary_of_findings=CURRENT["summary_of_findings.tsv"],
+                            previous_records=str(tmp_path / "w/records.tsv"), rows=1)
+    pd.testing.assert_frame_equal(chunked, whole)

@@ -75,7 +75,9 @@ def test_new_search_date_is_retrieved_under_faults_into_a_new_snapshot(bundled_c
         snapshot = work / PUBMED / "2026-01-31"
         provenance = json.loads((snapshot / "provenance.json").read_text())
         expected = sorted(str(r.pmid) for r in RECORDS)
-        assert provenance["pmids"] == sorted(expected, key=int)
+        assert "pmids" not in provenance  # listed in pmids.txt, its digest recorded
+        assert provenance["pmid_list"]["records"] == len(expected)
+        assert (snapshot / "pmids.txt").read_text().splitlines() == sorted(expected, key=int)
         assert provenance["retries"] == 6 and provenance["api_key_used"] is True
         assert (snapshot / "provenance.json").stat().st_mode & 0o222 == 0  # protected()
         pubmed = pd.read_csv(work / "results/denosumab_ra/search/pubmed.tsv", sep="\t", dtype=str)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -90,31 +91,70 @@ def _author_keys(p: _Prepared) -> Iterator[list[str]]:
 KEY_GROUPS = (_identifier_keys, _title_keys, _author_keys)
 
 
+def key_hash(keys: Sequence[str]) -> np.ndarray:
+    """Each key as a 64-bit hash (:func:`pandas.util.hash_array`, fixed key); 0 where the
+    key is empty (a non-empty key that hashes to 0 gets 1). The incremental index stores
+    the blocking keys this way (:mod:`sysrev.dedup.incremental`)."""
+    values = np.asarray(keys, dtype=object)
+    if not len(values):
+        return np.zeros(0, dtype=np.uint64)
+    hashed = pd.util.hash_array(values, categorize=False)
+    hashed[hashed == 0] = 1
+    hashed[values == ""] = 0
+    return hashed
+
+
+@dataclass
+class Blocking:
+    """What :func:`blocking` found: the candidate pairs and, when asked for, what the
+    incremental index keeps of the blocking (so that it need not build the keys again)."""
+
+    #: Unique candidate pairs ``(i, j)``, ``i < j``.
+    pairs: np.ndarray
+    #: Each record's rank by normalised title (ties share one): the neighbourhood order.
+    title_rank: np.ndarray
+    #: Each blocking key of each record as :func:`key_hash` makes it, in the order of
+    #: :data:`KEY_GROUPS` (None unless asked for).
+    key_hashes: list[np.ndarray] | None = None
+
+
 def candidate_pairs(p: _Prepared, window: int = WINDOW, workers: int = 1) -> np.ndarray:
     """Unique candidate pairs ``(i, j)``, ``i < j``, from all blocking keys (the key groups
     on ``workers`` processes)."""
+    return blocking(p, window, workers).pairs
+
+
+def blocking(p: _Prepared, window: int = WINDOW, workers: int = 1,
+             hashes: bool = False) -> Blocking:
+    """:func:`candidate_pairs`, with the title rank and, with ``hashes``, each blocking
+    key's :func:`key_hash` (made where the keys are, in the workers)."""
     from sysrev.dedup import parallel
 
     n = len(p.ids)
     # Rank of each record by title (ties in record order): the neighbourhood order.
     rank = pd.factorize(pd.Series(p.title, dtype=object), sort=True)[0].astype(np.int64)
 
-    def task(start: int, stop: int) -> np.ndarray:
+    def task(start: int, stop: int) -> tuple[np.ndarray, list[np.ndarray]]:
         # Each pair as one number, i * n + j, without repeats: half the memory of the pairs
         # and less to send back from a worker.
-        found = []
+        found, hashed = [], []
         for group in KEY_GROUPS[start:stop]:
             for keys in group(p):
+                if hashes:
+                    hashed.append(key_hash(keys))
                 pairs = _window_pairs(_codes(keys), rank, window)
                 found.append(pairs[:, 0] * n + pairs[:, 1])
                 del pairs
-        return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+        return (np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64),
+                hashed)
 
     if n < 2 * parallel.MIN_PARALLEL:
         workers = 1
     parts = parallel.map_ranges(task, len(KEY_GROUPS), workers, min_items=0, chunk=1)
-    keys = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+    hashed = [h for _, part in parts for h in part] if hashes else None
+    keys = parts[0][0] if len(parts) == 1 else np.unique(np.concatenate(
+        [found for found, _ in parts]))
     del parts
-    if not len(keys):
-        return np.empty((0, 2), dtype=np.int64)
-    return np.stack([keys // n, keys % n], axis=1)
+    pairs = np.stack([keys // n, keys % n], axis=1) if len(keys) else \
+        np.empty((0, 2), dtype=np.int64)
+    return Blocking(pairs=pairs, title_rank=rank, key_hashes=hashed)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sysrev.columns import DEDUP_COLUMNS
 from sysrev.dedup import related
-from sysrev.dedup.block import WINDOW, candidate_pairs
+from sysrev.dedup.block import WINDOW, blocking
 from sysrev.dedup.cluster import _RULE_ORDER, _Clusters, components, within_pairs
 from sysrev.dedup.normalise import _Prepared, _text, prepare
 from sysrev.dedup.score import (DISTINCT, DUPLICATE, MAYBE, PairScores, journal_score,
@@ -47,6 +47,10 @@ class DedupResult:
         columns=related.RELATED_COLUMNS))
     #: The normalised records (an update's index keeps their blocking keys).
     prepared: _Prepared | None = None
+    #: With ``index_keys``: the blocking keys' hashes and the title rank, for the
+    #: incremental index (:attr:`sysrev.dedup.block.Blocking.key_hashes`, ``title_rank``).
+    key_hashes: list[np.ndarray] | None = None
+    title_rank: np.ndarray | None = None
 
 
 _REASONS = ("different kinds (erratum/comment/protocol)", "different PMIDs", "different DOIs",
@@ -110,7 +114,8 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
                     window: int = WINDOW, errata: str = "related",
                     threads: int = 1, prefer_kept: frozenset = frozenset(),
                     compare_only: frozenset | None = None,
-                    prepared: _Prepared | None = None) -> DedupResult:
+                    prepared: _Prepared | None = None,
+                    index_keys: bool = False) -> DedupResult:
     """Deduplicate ``records`` and return clusters, scored pairs, ``maybe`` pairs and the
     related reports (errata, retraction notices, comments, replies) linked to their article.
 
@@ -121,7 +126,9 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     update's new records: the earlier ones were compared with each other before).
     ``prepared``: the records already normalised (:func:`~sysrev.dedup.normalise.prepare`
     of ``records`` in record-id order; an update takes the earlier records' from its index
-    instead of normalising them again).
+    instead of normalising them again). ``index_keys``: keep the blocking keys' hashes
+    and the title rank in the result (:attr:`DedupResult.key_hashes`), made by the
+    blocking workers, for the incremental index (:mod:`sysrev.dedup.incremental`).
     """
     if records["record_id"].duplicated().any():
         raise ValueError("record ids must be unique before deduplication")
@@ -135,7 +142,8 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     if len(prep.ids) != n or (n and not (prep.ids == work["record_id"].to_numpy()).all()):
         raise ValueError("prepared records are not the records, in record-id order")
     step("normalised")
-    pairs = candidate_pairs(prep, window, threads)
+    blocked = blocking(prep, window, threads, hashes=index_keys)
+    pairs, blocked.pairs = blocked.pairs, None  # (filtered below: one array held)
     if compare_only is not None and len(pairs):
         fresh = np.fromiter((rid in compare_only for rid in prep.ids), dtype=bool, count=n)
         pairs = pairs[fresh[pairs[:, 0]] | fresh[pairs[:, 1]]]
@@ -381,7 +389,9 @@ def find_duplicates(records: pd.DataFrame, source_priority: Sequence[str] = ("pu
     log.info("deduplicate: %d records, %d kept, %d removed, %d maybe pairs", len(result),
              int(result["kept"].sum()), int((~result["kept"]).sum()), len(maybe))
     return DedupResult(clusters=result, pairs=pair_table, maybe=maybe, counts=counts,
-                       related=related_table, prepared=prep)
+                       related=related_table, prepared=prep,
+                       key_hashes=blocked.key_hashes if index_keys else None,
+                       title_rank=blocked.title_rank if index_keys else None)
 
 
 def _related_table(p: _Prepared, links: pd.DataFrame, kept_ids: np.ndarray) -> pd.DataFrame:

@@ -117,7 +117,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from sysrev.dedup.block import KEY_GROUPS, WINDOW
+from sysrev.dedup.block import KEY_GROUPS, WINDOW, key_hash
 from sysrev.dedup.find import MAYBE_COLUMNS, DedupResult, find_duplicates
 from sysrev.dedup.normalise import _Prepared, prepare
 from sysrev.dedup.related import RELATED_COLUMNS
@@ -209,26 +209,24 @@ def read_records(path: str | Path) -> Records | None:
 
 
 def key_hashes(p: _Prepared, workers: int = 1) -> dict[str, np.ndarray]:
-    """Each blocking key of each record (:data:`KEY_COLUMNS`) as a 64-bit hash; 0 where the
-    record has no such key. The key groups on ``workers`` processes (records below
-    :data:`~sysrev.dedup.parallel.MIN_PARALLEL` per worker: one)."""
+    """Each blocking key of each record (:data:`KEY_COLUMNS`) as a 64-bit hash
+    (:func:`~sysrev.dedup.block.key_hash`); 0 where the record has no such key. The key
+    groups on ``workers`` processes (records below
+    :data:`~sysrev.dedup.parallel.MIN_PARALLEL` per worker: one). A run from scratch takes
+    them from its blocking instead (:attr:`DedupResult.key_hashes`)."""
     from sysrev.dedup import parallel
 
     def task(start: int, stop: int) -> list[np.ndarray]:
-        out = []
-        for group in KEY_GROUPS[start:stop]:
-            for keys in group(p):
-                values = np.asarray(keys, dtype=object)
-                hashed = _hash_texts(values) if len(values) else np.zeros(0, np.uint64)
-                hashed[hashed == 0] = 1
-                hashed[values == ""] = 0
-                out.append(hashed)
-        return out
+        return [key_hash(keys) for group in KEY_GROUPS[start:stop] for keys in group(p)]
 
     if len(p.ids) < 2 * parallel.MIN_PARALLEL:
         workers = 1
     hashed = [h for part in parallel.map_ranges(task, len(KEY_GROUPS), workers, min_items=0,
                                                 chunk=1) for h in part]
+    return _key_columns(hashed)
+
+
+def _key_columns(hashed: list[np.ndarray]) -> dict[str, np.ndarray]:
     if len(hashed) != len(KEY_COLUMNS):
         raise RuntimeError("the blocking keys changed; update KEY_COLUMNS")
     return dict(zip(KEY_COLUMNS, hashed))
@@ -285,11 +283,19 @@ def _from_texts(kind: str, texts: list[str]) -> list:
 
 
 def _encode_texts(values) -> tuple[np.ndarray, bytes]:
-    data = [v.encode("utf-8") for v in values]
-    offsets = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, data), dtype=np.int64, count=len(data)),
-              out=offsets[1:])
-    return offsets, b"".join(data)
+    """``values`` as one UTF-8 blob and the offsets of each text in it (``n + 1``)."""
+    values = list(values)
+    text = "".join(values)
+    if text.isascii():
+        # one byte a character: the lengths are the texts' (no encoding one by one)
+        blob, lengths = text.encode("ascii"), map(len, values)
+    else:
+        data = [v.encode("utf-8") for v in values]
+        blob, lengths = b"".join(data), map(len, data)
+    del text
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(lengths, dtype=np.int64, count=len(values)), out=offsets[1:])
+    return offsets, blob
 
 
 def _intsets_as_texts(values) -> list[str]:
@@ -498,11 +504,16 @@ def write_index(folder: str | Path, *, expected: dict, counts: dict,
                 tables: dict[str, str], prepared: _Prepared | None = None,
                 digests: np.ndarray | None = None, cluster_ids: np.ndarray | None = None,
                 index: Index | None = None, step: "Update | None" = None,
-                workers: int = 1) -> str:
+                workers: int = 1, key_hashes_made: list[np.ndarray] | None = None,
+                title_rank: np.ndarray | None = None) -> str:
     """Write the index (after the outputs ``tables``: name -> path): from scratch
     (``prepared``, every record in record-id order; ``digests`` and ``cluster_ids`` by
     record), or the earlier ``index`` with an update's new records (``step``) appended.
-    ``counts`` are the audit's table counts. Returns the manifest's SHA-256."""
+    ``counts`` are the audit's table counts. Returns the manifest's SHA-256.
+
+    From scratch, ``key_hashes_made`` and ``title_rank`` (:attr:`DedupResult.key_hashes`
+    and ``title_rank``, made by the blocking) spare making the keys again; without them
+    the keys are made here (on ``workers`` processes)."""
     folder = Path(folder)
     store_dir = folder / _STORE
     store_dir.mkdir(parents=True, exist_ok=True)
@@ -510,11 +521,14 @@ def write_index(folder: str | Path, *, expected: dict, counts: dict,
     if index is None:
         new = prepared
         old_n = 0
-        order = np.argsort(pd.factorize(pd.Series(list(prepared.title), dtype=object),
-                                        sort=True)[0], kind="stable")
+        if title_rank is None:
+            title_rank = pd.factorize(pd.Series(list(prepared.title), dtype=object),
+                                      sort=True)[0]
+        order = np.argsort(title_rank, kind="stable")
         row_of = pd.Index(prepared.ids)
         new_digests, new_cluster_rows = digests, row_of.get_indexer(cluster_ids)
-        keys = key_hashes(prepared, workers)
+        keys = key_hashes(prepared, workers) if key_hashes_made is None else \
+            _key_columns(key_hashes_made)
         old = None
     else:
         new, old_n, old = step.new_prep, index.store.n, index.store

@@ -166,9 +166,26 @@ def split_report_title(title: str) -> tuple[str, str]:
 def title_report_kind(title: str) -> str:
     """The related-report kind a title announces by a prefix or suffix, or ``""``."""
     title = title or ""
-    if _MAYBE_PREFIX.match(title) or _MAYBE_SUFFIX.search(title):
+    if _MAYBE_PREFIX.match(title) or _maybe_suffix(title):
         return split_report_title(title)[0]
     return ""
+
+
+#: Longest text :data:`_MAYBE_SUFFIX` matches before its trailing non-word characters.
+_MAYBE_SUFFIX_WORD = len("commentary")
+
+
+def _maybe_suffix(title: str) -> bool:
+    """``_MAYBE_SUFFIX.search(title)``, looking only at the title's end: a match is one of
+    its words (or a digit) ending at the title's last word character, followed by
+    non-word characters only, so it starts within :data:`_MAYBE_SUFFIX_WORD` characters
+    of that one (a search over the whole title tries every position: most of the time
+    :func:`report_kinds` took on a million titles)."""
+    end = len(title)
+    # \W in a str pattern: neither alphanumeric (str.isalnum) nor "_"
+    while end and not (title[end - 1].isalnum() or title[end - 1] == "_"):
+        end -= 1
+    return _MAYBE_SUFFIX.search(title, max(0, end - _MAYBE_SUFFIX_WORD)) is not None
 
 
 def report_kind(title: str, publication_types: str = "") -> str:

@@ -42,6 +42,36 @@ def _join_groups(keys: np.ndarray, values: Sequence[str]) -> dict:
     return out
 
 
+def _may_be_retracted(given: np.ndarray, notes: np.ndarray, types: np.ndarray,
+                      titles: np.ndarray) -> np.ndarray:
+    """Records whose retraction status :func:`unique_records` must read (a superset of
+    those with one): a status or CommentsCorrections given, a publication type naming a
+    retracted publication, or a title that is not ASCII or names a retraction or
+    withdrawal. Plain string tests on the cells as they are (text cells are not stripped
+    or converted one by one: most records have none of these)."""
+    def as_text(value) -> str:
+        if isinstance(value, str):
+            return value
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return ""
+        return _text(value)
+
+    def typed(value) -> bool:
+        return "retracted publication" in as_text(value).casefold()
+
+    def titled(value) -> bool:
+        value = as_text(value)
+        if not value.isascii():
+            return True
+        lower = value.lower()  # casefold() of ASCII text
+        return "retract" in lower or "withdraw" in lower
+
+    out = _present(pd.Series(given, dtype=object)) | _present(pd.Series(notes, dtype=object))
+    out |= np.fromiter(map(typed, types.tolist()), dtype=bool, count=len(types))
+    out |= np.fromiter(map(titled, titles.tolist()), dtype=bool, count=len(titles))
+    return out
+
+
 def unique_records(records: pd.DataFrame, clusters: pd.DataFrame,
                    related_reports: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per cluster: the kept record with empty fields filled from its duplicates.
@@ -60,30 +90,49 @@ def unique_records(records: pd.DataFrame, clusters: pd.DataFrame,
     linearly with the number of records. A field is filled from the first record, in
     record-id order, of the cluster's other records that has it.
     """
-    merged = records.merge(clusters[["record_id", "cluster_id", "kept"]], on="record_id",
-                           how="inner", validate="one_to_one")
-    for name in ("retraction", "comments_corrections", "publication_types", "title"):
-        if name not in merged.columns:
-            merged[name] = None
-    if merged.empty:
+    # The records that have a cluster, each cluster's in record-id order, as rows of
+    # ``records`` (no copy of the whole table: only the kept rows are copied, below).
+    record_index = pd.Index(records["record_id"])
+    if not (record_index.is_unique and pd.Index(clusters["record_id"]).is_unique):
+        raise pd.errors.MergeError("record ids are not unique in the records or the "
+                                   "clusters; not a one-to-one merge")
+    at = record_index.get_indexer(clusters["record_id"])
+    has = at >= 0
+    if not has.any():
         return pd.DataFrame(columns=UNIQUE_COLUMNS)
-    # Each cluster's records in record-id order.
-    merged = merged.sort_values(["cluster_id", "record_id"], kind="mergesort"
-                                ).reset_index(drop=True)
-    cluster = merged["cluster_id"].to_numpy()
-    kept_mask = merged["kept"].to_numpy(dtype=bool)
+    order = pd.DataFrame({"cluster_id": clusters["cluster_id"].to_numpy()[has],
+                          "record_id": records["record_id"].to_numpy()[at[has]]}
+                         ).sort_values(["cluster_id", "record_id"], kind="mergesort"
+                                       ).index.to_numpy()
+    rows = at[has][order]  # row in records of each record, in (cluster, record id) order
+    cluster = clusters["cluster_id"].to_numpy()[has][order]
+    kept_mask = clusters["kept"].to_numpy(dtype=bool)[has][order]
+
+    def column(name: str) -> np.ndarray:
+        """``records[name]`` in that order (None where the table has no such column)."""
+        if name not in records.columns:
+            return np.full(len(rows), None, dtype=object)
+        return records[name].to_numpy()[rows]
+
     # The first kept record of each cluster.
     kept_rows = np.nonzero(kept_mask)[0]
     first_kept = np.ones(len(kept_rows), dtype=bool)
     first_kept[1:] = cluster[kept_rows[1:]] != cluster[kept_rows[:-1]]
     kept_rows = kept_rows[first_kept]
-    out = merged.iloc[kept_rows].copy()
+    out = records.take(rows[kept_rows])
+    for name in ("retraction", "comments_corrections", "publication_types", "title"):
+        if name not in out.columns:
+            out[name] = None
     kept_cluster = cluster[kept_rows]
     others = ~kept_mask
+    record_ids = column("record_id")
 
     filled = [[] for _ in range(len(out))]
     for name in COMPLETENESS_FIELDS:
-        present = _present(merged[name])
+        if name not in records.columns:
+            continue
+        values = records[name]
+        present = _present(values)[rows]
         empty = np.nonzero(~present[kept_rows])[0]
         if not len(empty):
             continue
@@ -100,43 +149,42 @@ def unique_records(records: pd.DataFrame, clusters: pd.DataFrame,
         if not hit.any():
             continue
         targets, sources = empty[hit], found.to_numpy()[hit].astype(np.int64)
-        column = out.columns.get_loc(name)
-        if out[name].dtype != merged[name].dtype:
-            out[name] = out[name].astype(object)
-        out.iloc[targets, column] = merged[name].to_numpy()[sources]
-        ids = merged["record_id"].to_numpy()[sources]
-        for target, rid in zip(targets.tolist(), ids.tolist()):
+        out.iloc[targets, out.columns.get_loc(name)] = values.to_numpy()[rows[sources]]
+        for target, rid in zip(targets.tolist(), record_ids[sources].tolist()):
             filled[target].append(f"{name}<-{rid}")
 
     sizes = pd.Series(cluster).value_counts(sort=False)
     out["cluster_size"] = sizes.reindex(kept_cluster).to_numpy()
-    out["cluster_records"] = [*map(_join_groups(cluster, merged["record_id"].tolist()).get,
+    out["cluster_records"] = [*map(_join_groups(cluster, record_ids.tolist()).get,
                                    kept_cluster.tolist())]
-    sources = merged[["cluster_id", "source"]].drop_duplicates().sort_values(
-        ["cluster_id", "source"], kind="mergesort")
+    sources = pd.DataFrame({"cluster_id": cluster, "source": column("source")}
+                           ).drop_duplicates().sort_values(["cluster_id", "source"],
+                                                           kind="mergesort")
     out["cluster_sources"] = [*map(_join_groups(sources["cluster_id"].to_numpy(),
                                                 sources["source"].tolist()).get,
                                    kept_cluster.tolist())]
     out["filled_fields"] = ["; ".join(f) for f in filled]
 
     # Retraction status: the records' own (as given, then as read from their fields), then
-    # the notices linked to the cluster, for the few clusters that have any.
-    given = _texts(merged["retraction"])
-    types, notes = _texts(merged["publication_types"]), _texts(merged["comments_corrections"])
-    titles = _texts(merged["title"])
+    # the notices linked to the cluster, for the few clusters that have any. Only the
+    # records that may have one are read one by one (_may_be_retracted).
+    given_col, notes_col = column("retraction"), column("comments_corrections")
+    types_col, titles_col = column("publication_types"), column("title")
     statuses: dict = {}
-    for k in range(len(merged)):
-        title = titles[k]
+    for k in np.nonzero(_may_be_retracted(given_col, notes_col, types_col, titles_col)
+                        )[0].tolist():
+        given, notes = _text(given_col[k]), _text(notes_col[k])
+        types, title = _text(types_col[k]), _text(titles_col[k])
         # retraction_status gives "" unless one of these holds (a title that folds to
         # "retracted:" may be written in other characters: non-ASCII titles are read too).
-        readable = notes[k] or "retracted publication" in types[k].casefold() or (
+        readable = notes or "retracted publication" in types.casefold() or (
             title and (not title.isascii() or "retract" in title.casefold()
                        or "withdraw" in title.casefold()))
-        if given[k] or readable:
-            own = related.retraction_status(types[k], notes[k], title) if readable else ""
-            if given[k] or own:
+        if given or readable:
+            own = related.retraction_status(types, notes, title) if readable else ""
+            if given or own:
                 first, second = statuses.setdefault(cluster[k], ([], []))
-                first.append(given[k])
+                first.append(given)
                 second.append(own)
     linked: dict[str, list[str]] = defaultdict(list)
     if related_reports is not None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import bibtexparser
-import pandas as pd
 from bibtexparser.middlewares.names import parse_single_name_into_parts, \
     split_multiple_persons_names
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry
@@ -22,6 +21,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from sysrev.errors import InputError
 from sysrev.imports.records import join_list, make_record_table, read_text
+from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
 

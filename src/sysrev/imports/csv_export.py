@@ -51,11 +51,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import pandas as pd
-
 from sysrev.errors import InputError
 from sysrev.imports.records import (doi_in_text, join_list, make_record_table, parse_year,
                                     read_text)
+from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
 

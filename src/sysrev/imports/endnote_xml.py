@@ -13,10 +13,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sysrev.errors import InputError
 from sysrev.imports.records import clean_text, join_list, make_record_table, read_text
+from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
 

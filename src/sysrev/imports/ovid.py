@@ -24,11 +24,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sysrev.errors import InputError
 from sysrev.imports.checks import check_last_record_complete
 from sysrev.imports.records import doi_in_text, join_list, make_record_table, read_text
+from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
-import pandas as pd
-
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.encodings import FALLBACK_ENCODINGS, decode_bytes, decode_single_byte
 from sysrev.errors import InputError
+from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
@@ -115,6 +114,16 @@ def stream_encoding(path: str | Path, *, warn: bool = True,
     if warn:
         log.warning("%s is not UTF-8; reading it as %s", path, encoding)
     return encoding
+
+
+def warn_encoding(path: str | Path, encoding: str) -> None:
+    """Log the warning :func:`stream_encoding` logs for a file it finds in ``encoding``
+    (for a reader given the encoding that format detection found without warning)."""
+    if encoding in ("utf-16-le", "utf-16-be"):
+        log.warning("%s is %s without a byte-order mark; reading it as such", path,
+                    encoding)
+    elif encoding not in ("utf-8", "utf-16"):
+        log.warning("%s is not UTF-8; reading it as %s", path, encoding)
 
 
 def _decodes(path: str | Path, encoding: str, chunk_size: int) -> bool:
@@ -215,6 +224,13 @@ def normalise_doi(value: Any) -> str | None:
     into the DOI field (``10.1/x     LK  - https://…``), and a DOI never holds white space.
     What is left must match ``10.<digits>/<suffix>``; anything else is not a DOI.
     """
+    if (value.__class__ is str and value.startswith("10.") and value.isprintable()
+            and " " not in value and "%" not in value):
+        # A bare DOI without white space, control characters or escapes (most DOI fields):
+        # no prefix to strip, nothing to split or decode.
+        doi = value.rstrip(".,;").lower()
+        if _DOI_VALID.fullmatch(doi) and "(sici)" not in doi:
+            return doi
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     text = _CONTROL.sub("", str(value)).strip()
@@ -269,6 +285,9 @@ _LATEST_YEAR = dt.date.today().year + 1
 
 def parse_year(value: Any) -> str | None:
     """The first plausible four-digit year in ``value``."""
+    if value.__class__ is str and len(value) == 4 and value.isascii() and value.isdigit():
+        # Four ASCII digits (most year fields): a year when they are 18xx, 19xx or 20xx.
+        return value if value[:2] in ("18", "19", "20") else None
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     match = _YEAR.search(str(value))
@@ -430,6 +449,12 @@ class RecordTable:
         first line in the file, for messages): the table :meth:`table` gives for the same
         records as dicts, built a column at a time (one pass per field, no dict per row).
         """
+        return record_frame(self.column_data(data, lines))
+
+    def column_data(self, data: Mapping[str, list[Any]], lines: list[int] | None = None
+                    ) -> dict[str, list[Any]]:
+        """:meth:`columns` as a list per column of :data:`RECORD_COLUMNS` (the table's
+        columns, not yet a DataFrame: :func:`record_frame` makes it one)."""
         n = len(data["source_position"])
         source_file = self.source_file
 
@@ -466,7 +491,10 @@ class RecordTable:
         for col in _CLEANED_COLUMNS:
             values = data.get(col)
             out[col] = empty if values is None else clean_column(values)
-        accessions = [None if v is None else clean_text(strip_control(v))
+        # A control character inside an identifier is dropped, not made a space (see
+        # :meth:`row`); a clean accession is taken as it is.
+        accessions = [None if v is None else v if _is_clean(v)
+                      else clean_text(strip_control(v))
                       for v in data.get("source_id") or empty]
         title, authors, year, journal = (out["title"], out["authors"], out["year"],
                                          out["journal"])
@@ -475,7 +503,7 @@ class RecordTable:
         seen = self.seen
         for i, accession in enumerate(accessions):
             # An abstract alone can still be screened; with nothing at all the row is blank.
-            if not (title[i] or authors[i] or pmid[i] or doi[i] or accession or abstract[i]):
+            if not (accession or title[i] or authors[i] or pmid[i] or doi[i] or abstract[i]):
                 line = lines[i] if lines is not None else None
                 raise InputError(source_file, "a record with no title, no authors, no "
                                               "abstract and no identifier (PMID, DOI or "
@@ -497,23 +525,62 @@ class RecordTable:
         prefix = f"{self.source}:"
         out["record_id"] = [prefix + s for s in source_ids]
         out["source_file"] = [self.logical_file] * n
-        if not n:
-            return pd.DataFrame([], columns=RECORD_COLUMNS)
-        return pd.DataFrame({col: out[col] for col in RECORD_COLUMNS}, columns=RECORD_COLUMNS)
+        return {col: out[col] for col in RECORD_COLUMNS}
+
+
+def record_frame(columns: Mapping[str, list[Any]]) -> pd.DataFrame:
+    """The record table of :meth:`RecordTable.column_data`'s columns, as a DataFrame."""
+    if not len(columns["record_id"]):
+        return pd.DataFrame([], columns=RECORD_COLUMNS)
+    return pd.DataFrame({col: columns[col] for col in RECORD_COLUMNS}, columns=RECORD_COLUMNS)
+
+
+def _is_clean(value: Any) -> bool:
+    """Whether :func:`clean_text` gives ``value`` back as it is: a printable string (so no
+    control character and no white space but the space) without leading, trailing or
+    doubled spaces. (Every character ``str.split`` splits on but the space, and every one
+    ``_CONTROL`` matches, is unprintable.)"""
+    return (value.__class__ is str and value != "" and value.isprintable()
+            and value[0] != " " and value[-1] != " " and "  " not in value)
 
 
 def clean_column(values: Iterable[Any]) -> list[str | None]:
-    """:func:`clean_text` of every value: a value that is already clean (printable ASCII,
-    no leading, trailing or doubled space) is taken as it is, without the split and join."""
+    """:func:`clean_text` of every value: a value that is already clean (printable, no
+    leading, trailing or doubled space: see :func:`_is_clean`) is taken as it is, without
+    the split and join; a run of values that are all clean is recognised at once."""
+    values = list(values)
     out: list[str | None] = []
-    append = out.append
-    for value in values:
-        if (value.__class__ is str and value and value.isascii() and value.isprintable()
-                and value[0] != " " and value[-1] != " " and "  " not in value):
-            append(value)
-        else:
-            append(clean_text(value))
+    append, extend = out.append, out.extend
+    for start in range(0, len(values), _RUN):
+        run = values[start:start + _RUN]
+        if _all_clean(run):
+            extend(run)
+            continue
+        for value in run:
+            if (value.__class__ is str and value and value.isprintable() and value[0] != " "
+                    and value[-1] != " " and "  " not in value):
+                append(value)
+            else:
+                append(clean_text(value))
     return out
+
+
+_RUN = 64
+_CLEAN_KINDS = {str, type(None)}
+
+
+def _all_clean(values: list[Any]) -> bool:
+    """Whether every value is ``None`` or clean (see :func:`_is_clean`), told from the
+    values joined with "|" (a value that holds "|" next to a space, or two, may make it
+    say no when they are clean, never yes when one is not): an empty value shows as "||"
+    or a "|" at an end, a leading or trailing space as "| ", " |" or a space at an end."""
+    if not set(map(type, values)) <= _CLEAN_KINDS:
+        return False
+    joined = "|".join([v for v in values if v is not None])
+    return (joined == "" and None in values and "" not in values) or (
+        joined != "" and joined.isprintable() and "  " not in joined and "||" not in joined
+        and "| " not in joined and " |" not in joined and joined[0] not in " |"
+        and joined[-1] not in " |")
 
 
 _CLEANED_COLUMNS = ("title", "authors", "journal", "volume", "issue", "pages", "language",

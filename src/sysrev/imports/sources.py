@@ -8,8 +8,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-import pandas as pd
-
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.bibtex import read_bibtex
@@ -19,9 +17,10 @@ from sysrev.imports.detect import (BINARY, EMPTY, conflicting_layouts, detect_fo
 from sysrev.imports.endnote_xml import read_endnote_xml
 from sysrev.imports.medline import read_medline
 from sysrev.imports.ovid import read_ovid
-from sysrev.imports.ris import iter_ris_tables, read_ris
+from sysrev.imports.ris import iter_ris_columns, read_ris
 from sysrev.imports.records import make_record_table
 from sysrev.imports.wos import read_wos
+from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,9 @@ READERS = {
     "covidence_csv": partial(read_csv_export, layout="covidence_csv"),
 }
 
-#: Formats read a batch of records at a time when the records go to a sink.
-BATCH_READERS = {"ris": iter_ris_tables}
+#: Formats read a batch of records at a time when the records go to a sink; a batch is the
+#: record table's columns (a list per column of RECORD_COLUMNS), not yet a DataFrame.
+BATCH_READERS = {"ris": iter_ris_columns}
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _describe(detected: str | None) -> str:
 
 def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
                        allow_empty: bool = False,
-                       sink: Callable[[pd.DataFrame], None] | None = None
+                       sink: Callable[[pd.DataFrame | dict[str, list]], None] | None = None
                        ) -> tuple[pd.DataFrame | None, ImportReport]:
     """Read one database export as ``source``; return its records and what was read.
 
@@ -91,7 +91,8 @@ def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
         When given, the records are passed to it table by table, in file order, and not
         returned (the table returned is ``None``): a format with a batch reader
         (:data:`BATCH_READERS`) is then read a batch at a time, in memory that does not
-        grow with the file. A sink must not keep anything final before the function returns:
+        grow with the file, and each batch is passed as its columns (a dict of lists, as
+        :func:`sysrev.tables.tsv_batches` writes them), other formats as a DataFrame. A sink must not keep anything final before the function returns:
         a later batch can still fail.
 
     Raises
@@ -124,9 +125,9 @@ def import_export_file(path: str | Path, *, source: str, fmt: str = "auto",
     try:
         if sink is not None and used in BATCH_READERS:
             table, count = None, 0
-            for batch in BATCH_READERS[used](path, source=source):
+            for batch in BATCH_READERS[used](path, source=source, encoding=encoding):
                 sink(batch)
-                count += len(batch)
+                count += len(batch["record_id"])
         else:
             table = READERS[used](path, source=source)
             count = len(table)

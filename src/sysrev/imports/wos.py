@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import rispy
 
 from sysrev.errors import InputError
 from sysrev.imports.checks import check_wos_end
 from sysrev.imports.records import (count_tagged_records, join_list, make_record_table,
                                     read_text)
+from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ ASReview, so every text cell that a spreadsheet would read as a formula (startin
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sysrev.imports.records import display_title
@@ -77,10 +78,17 @@ def new_since_last_search(unique: pd.DataFrame, current_pmids: set[str],
     if previous_pmids is None:
         return result
     text = pmid.map(type) == str
-    current = text & pmid.isin(current_pmids)
+    current = text & _member(pmid, current_pmids)
     result[current] = "yes"
-    result[current & pmid.isin(previous_pmids)] = "no"
+    result[current & _member(pmid, previous_pmids)] = "no"
     return result
+
+
+def _member(values: pd.Series, keys) -> pd.Series:
+    """``values.isin(keys)`` for a set or a :class:`sysrev.screening.streaming.KeySet`."""
+    if isinstance(keys, (set, frozenset)):
+        return values.isin(keys)
+    return pd.Series(keys.isin(values), index=values.index, dtype=bool)
 
 
 def new_since_previous_version(unique: pd.DataFrame, clusters: pd.DataFrame,
@@ -89,8 +97,16 @@ def new_since_previous_version(unique: pd.DataFrame, clusters: pd.DataFrame,
     of the review had identified, ``no`` otherwise. Exact for every source, because it uses
     the archived record table of that version."""
     seen = set(clusters.loc[clusters["record_id"].isin(previous_records), "cluster_id"])
-    return pd.Series(["no" if r in seen else "yes" for r in unique["record_id"]],
-                     index=unique.index, dtype=object, name="record_id")
+    return new_since_seen(unique, seen)
+
+
+def new_since_seen(unique: pd.DataFrame, seen) -> pd.Series:
+    """``no`` for unique records in ``seen`` (the unique records some copy of which the
+    previous version had: a set or a :class:`~sysrev.screening.streaming.KeySet`), ``yes``
+    for the others (:func:`new_since_previous_version`)."""
+    known = _member(unique["record_id"], seen).to_numpy()
+    return pd.Series(np.where(known, "no", "yes").astype(object), index=unique.index,
+                     dtype=object, name="record_id")
 
 
 def to_screen(unique: pd.DataFrame, finals: pd.DataFrame, newness: pd.Series) -> pd.DataFrame:
@@ -129,22 +145,39 @@ def group_by_study(pending: pd.DataFrame, candidates: dict[str, str]) -> pd.Data
     other unique records of that candidate (``related_reports``, screened or not: a preprint
     to screen shows the journal version already included), the records of one candidate
     next to each other where the first of them stood."""
+    table = with_study_candidates(pending, candidates, study_members(candidates))
+    first: dict[str, int] = {}
+    for position, name in enumerate(_study_names(pending, candidates)):
+        first.setdefault(name, position)
+    table = table.assign(_first=[first[name] for name in _study_names(pending, candidates)])
+    table = table.sort_values("_first", kind="mergesort").drop(columns="_first")
+    return table.reset_index(drop=True)
+
+
+def study_members(candidates: dict[str, str]) -> dict[str, list[str]]:
+    """Study candidate -> its unique records, sorted."""
     members: dict[str, list[str]] = {}
     for record, name in sorted(candidates.items()):
         members.setdefault(name, []).append(record)
-    study = [candidates.get(r, r) for r in pending["record_id"]]
-    first: dict[str, int] = {}
-    for position, name in enumerate(study):
-        first.setdefault(name, position)
+    return members
+
+
+def _study_names(pending: pd.DataFrame, candidates: dict[str, str]) -> list[str]:
+    return [candidates.get(r, r) for r in pending["record_id"]]
+
+
+def with_study_candidates(pending: pd.DataFrame, candidates: dict[str, str],
+                          members: dict[str, list[str]]) -> pd.DataFrame:
+    """``pending`` with the :data:`STUDY_CANDIDATE_COLUMNS` of each row (neutralised), in
+    its order (:func:`group_by_study` then moves the records of one candidate together)."""
+    study = _study_names(pending, candidates)
     table = pending.assign(
         study_candidate=study,
         related_reports=["; ".join(m for m in members.get(name, []) if m != record)
-                         for record, name in zip(pending["record_id"], study)],
-        _first=[first[name] for name in study])
-    table = table.sort_values("_first", kind="mergesort").drop(columns="_first")
+                         for record, name in zip(pending["record_id"], study)])
     for column in STUDY_CANDIDATE_COLUMNS:
         table[column] = neutralise_column(table[column])
-    return table.reset_index(drop=True)
+    return table
 
 
 def asreview_prior_knowledge(unique: pd.DataFrame, finals: pd.DataFrame) -> pd.DataFrame:

@@ -75,15 +75,32 @@ def score_records(train_text: list[str], labels: list[int], score_text: list[str
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    score = ranker(train_text, labels)
+    if not score_text:
+        return np.zeros(0)
+    return score(score_text)
+
+
+def ranker(train_text: list[str], labels: list[int]):
+    """The model trained on ``train_text`` with ``labels``, as a function giving the
+    inclusion probability of each text of a list (one batch at a time gives the same
+    probabilities as all at once: each text's features and score are its own)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
     vectoriser = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True,
                                  strip_accents="unicode")
     features = vectoriser.fit_transform(train_text)
     model = LogisticRegression(class_weight="balanced", C=1.0, solver="lbfgs",
                                max_iter=1000)
     model.fit(features, np.asarray(labels))
-    if not score_text:
-        return np.zeros(0)
-    return model.predict_proba(vectoriser.transform(score_text))[:, 1]
+
+    def score(texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0)
+        return model.predict_proba(vectoriser.transform(texts))[:, 1]
+
+    return score
 
 
 def prioritise(pending: pd.DataFrame, unique: pd.DataFrame, finals: pd.DataFrame,
@@ -97,16 +114,13 @@ def prioritise(pending: pd.DataFrame, unique: pd.DataFrame, finals: pd.DataFrame
     """
     labels = training_labels(finals)
     labels = labels[labels.index.isin(set(unique["record_id"]))]
-    includes, excludes = int(labels.sum()), int(len(labels) - labels.sum())
     table = pending.copy()
     table["priority_training_records"] = len(labels)
     table["priority_rank"] = ""
     table["priority_score"] = ""
-    if includes < min_includes or excludes == 0:
-        reason = (f"not ranked: {includes} included and {excludes} excluded title/abstract "
-                  f"decisions to learn from (at least {min_includes} included and 1 excluded "
-                  "needed); records keep their usual order")
-        return table, Ranking(False, len(labels), includes, excludes, reason)
+    unranked = not_ranked(labels, min_includes)
+    if unranked:
+        return table, unranked
     text = record_text(unique.set_index("record_id", drop=False))
     ta_rows = table.index[table["stage"] == "title_abstract"]
     ta_ids = table.loc[ta_rows, "record_id"].tolist()
@@ -120,6 +134,25 @@ def prioritise(pending: pd.DataFrame, unique: pd.DataFrame, finals: pd.DataFrame
     ranked_ta["priority_score"] = [f"{rounded[i]:.6f}" for i in order]
     full_text = table[table["stage"] != "title_abstract"]
     result = pd.concat([full_text, ranked_ta]).reset_index(drop=True)
-    reason = (f"ranked {len(ta_ids)} title/abstract records by a model trained on "
+    return result, ranked(len(ta_ids), labels)
+
+
+def not_ranked(labels: pd.Series, min_includes: int = MIN_INCLUDES) -> Ranking | None:
+    """The :class:`Ranking` of a list left in its usual order because ``labels`` (the
+    training labels) are too few; ``None`` when a model can be trained."""
+    includes, excludes = int(labels.sum()), int(len(labels) - labels.sum())
+    if includes < min_includes or excludes == 0:
+        reason = (f"not ranked: {includes} included and {excludes} excluded title/abstract "
+                  f"decisions to learn from (at least {min_includes} included and 1 excluded "
+                  "needed); records keep their usual order")
+        return Ranking(False, len(labels), includes, excludes, reason)
+    return None
+
+
+def ranked(records: int, labels: pd.Series) -> Ranking:
+    """The :class:`Ranking` of ``records`` title/abstract records ranked by a model trained
+    on ``labels``."""
+    includes, excludes = int(labels.sum()), int(len(labels) - labels.sum())
+    reason = (f"ranked {records} title/abstract records by a model trained on "
               f"{len(labels)} decisions ({includes} included, {excludes} excluded)")
-    return result, Ranking(True, len(labels), includes, excludes, reason)
+    return Ranking(True, len(labels), includes, excludes, reason)

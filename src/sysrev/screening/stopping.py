@@ -85,12 +85,16 @@ def _pct(value: float) -> str:
 
 
 def stopping_test(finals: pd.DataFrame, sample_ids: set[str], recall_target: float,
-                  confidence: float) -> StoppingResult:
+                  confidence: float, records: int | None = None) -> StoppingResult:
     """The stopping test from the final title/abstract decisions (every unique record has a
-    row; ``pending`` is not screened) and the record ids of the random sample."""
+    row; ``pending`` is not screened) and the record ids of the random sample.
+
+    With ``records`` (the number of unique records), ``finals`` may hold only the records
+    with decisions: every other record is not screened."""
     ta = finals[finals["stage"] == "title_abstract"]
     decided = ta[ta["final_decision"].isin(["include", "exclude"])]
-    records, screened = int(len(ta)), int(len(decided))
+    records = int(len(ta)) if records is None else int(records)
+    screened = int(len(decided))
     in_sample = decided["record_id"].isin(sample_ids)
     before, drawn = decided[~in_sample], decided[in_sample]
     r_before = int((before["final_decision"] == "include").sum())

@@ -2,8 +2,9 @@
 
 A retrieval for ``<snapshots>/<date>/`` writes into the sibling ``<date>.partial/``:
 
-- ``plan.json``: the search's settings and its date windows with their PMIDs, written once
-  the windows are known;
+- ``plan.json``: the search's settings and its date windows, written once the windows are
+  known; each window's PMIDs are in ``pmids_w<window>.txt``, written as its esearch answers
+  (so that no process holds every window's PMIDs at once);
 - ``batch_w<window>_<batch>.xml``: one file per efetch batch, each written to a temporary
   file, flushed to disk and renamed, so a batch file is either complete or absent.
 
@@ -23,7 +24,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from sysrev.errors import InputError
 from sysrev.tables import give_umask_mode
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 PLAN = "plan.json"
 PROVENANCE = "provenance.json"
 _BATCH = re.compile(r"^batch_w(\d{4})_(\d{5})\.xml$")
+_WINDOW_PMIDS = "pmids_w{:04d}.txt"
 
 #: The XML of a search with no hits: a snapshot always has at least one file to read.
 EMPTY_SET = (b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD '
@@ -40,13 +42,17 @@ EMPTY_SET = (b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM
              b'pubmed_250101.dtd">\n<PubmedArticleSet>\n</PubmedArticleSet>\n')
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a flushed temporary file and a rename."""
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or pieces of bytes written as they come) to ``path`` through a
+    flushed temporary file and a rename."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         give_umask_mode(fd)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, (bytes, bytearray)):
+                handle.write(data)
+            else:
+                handle.writelines(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -102,6 +108,23 @@ class PartialSnapshot:
         self.path.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path / PLAN,
                      (json.dumps(plan, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+
+    # -- the PMIDs of each date window --------------------------------------------------
+    def pmids_path(self, window: int) -> Path:
+        return self.path / _WINDOW_PMIDS.format(window)
+
+    def write_pmids(self, window: int, pmids: Iterable[str]) -> str:
+        """Write window ``window``'s PMIDs, one a line; return the file's name."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        path = self.pmids_path(window)
+        write_atomic(path, (f"{p}\n".encode("ascii") for p in pmids))
+        return path.name
+
+    def remove_window_pmids(self) -> None:
+        """Remove every window's PMID file (before a new plan, and at the commit)."""
+        if self.path.is_dir():
+            for path in self.path.glob("pmids_w*.txt"):
+                path.unlink()
 
     # -- batches ------------------------------------------------------------------------
     def batch_path(self, window: int, batch: int) -> Path:

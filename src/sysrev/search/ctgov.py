@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -149,7 +149,8 @@ def retrieve(spec: dict[str, Any], snapshot_dir: str | Path, settings: HttpSetti
 
     return retrieve_pages(source="ctgov", spec=spec, snapshot_dir=snapshot_dir,
                           client=client, fetch=fetch, first_cursor="",
-                          count_records=lambda folder: len(_studies(data_files_in(folder))),
+                          count_records=lambda folder: sum(1 for _ in _iter_studies(
+                              data_files_in(folder))),
                           extra=extra)
 
 
@@ -157,8 +158,8 @@ def data_files_in(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).glob("page_*.json"))
 
 
-def _studies(pages: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
-    studies = []
+def _iter_studies(pages: list[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(page, study) of every stored study, one page in memory at a time."""
     for path in pages:
         try:
             page = json.loads(path.read_bytes().decode("utf-8"))
@@ -166,8 +167,8 @@ def _studies(pages: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
             raise InputError(path, f"not a readable ClinicalTrials.gov page: {exc}") from None
         if not isinstance(page, dict) or not isinstance(page.get("studies"), list):
             raise InputError(path, "not a ClinicalTrials.gov studies page (no 'studies')")
-        studies.extend((path, s) for s in page["studies"])
-    return studies
+        for study in page["studies"]:
+            yield path, study
 
 
 def dated_studies(folder: Path) -> list[dict[str, Any]]:
@@ -175,7 +176,7 @@ def dated_studies(folder: Path) -> list[dict[str, Any]]:
     ignored the date limit, or the snapshot predates it) is left out and logged."""
     spec = (json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {})
     kept, dropped = [], []
-    for _, study in _studies(data_files_in(Path(folder))):
+    for _, study in _iter_studies(data_files_in(Path(folder))):
         (dropped if outside_window(study, spec) else kept).append(study)
     for study in dropped:
         log.warning("ClinicalTrials.gov snapshot %s: %s was first posted on %s, outside the "
@@ -187,7 +188,8 @@ def dated_studies(folder: Path) -> list[dict[str, Any]]:
 def after_search_date(folder: Path) -> int:
     """How many stored studies fall outside the search's date window."""
     spec = (json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {})
-    return sum(outside_window(s, spec) for _, s in _studies(data_files_in(Path(folder))))
+    return sum(outside_window(s, spec)
+               for _, s in _iter_studies(data_files_in(Path(folder))))
 
 
 def study_record(study: dict[str, Any]) -> dict[str, Any]:

@@ -6,11 +6,17 @@ How a search is retrieved (:func:`retrieve_snapshot`):
    than E-utilities pages through (:data:`~sysrev.search.windows.MAX_RETRIEVABLE`), the
    window is cut into date windows, recursively, until each fits. Each window's esearch
    keeps its WebEnv/QueryKey and returns its PMIDs, which is what every batch is checked
-   against and what makes the union exact (a record in two windows is stored once).
+   against and what makes the union exact (a record in two windows is stored once). Each
+   window's PMIDs are written to the partial folder as its esearch answers
+   (``pmids_w<window>.txt``), so the plan holds counts, not PMIDs, and the fetch holds one
+   window's PMIDs at a time; which PMIDs earlier windows hold is a bitmap
+   (:class:`sysrev.search.pmid_set.PmidSet`), so memory does not grow with the search.
 2. efetch of each window in batches of ``batch_size`` PubmedArticleSet records; every batch
    is checked (complete XML, the record count asked for, PMIDs of the window) and written
    atomically to ``<date>.partial/`` (:mod:`sysrev.search.batch_store`).
-3. When every batch is in, ``provenance.json`` is written and the folder renamed to
+3. When every batch is in, the batches' PMIDs are checked against the windows' (each once,
+   none missing), ``pmids.txt`` lists them in numeric order, ``provenance.json`` is written
+   with its SHA-256 (``pmid_list``) and every batch's, and the folder is renamed to
    ``<date>/``. An interrupted run resumes from the batches present.
 
 Requests are spaced to NCBI's limit (3/s, 10/s with an API key) and retried with
@@ -36,7 +42,7 @@ import math
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -46,12 +52,13 @@ from Bio import Entrez
 
 from sysrev.errors import InputError
 from sysrev.search.adapters import public_url, resolve_url, verify_snapshot
-from sysrev.search.batch_store import PROVENANCE, PartialSnapshot
+from sysrev.search.batch_store import PROVENANCE, PartialSnapshot, write_atomic
 from sysrev.search.efetch_scan import (EutilsResponseError, NcbiError, ScannedSet,
                                        TruncatedXMLError, scan_pubmed_set, without_articles)
 from sysrev.search.http_retry import RequestStats, ResponseError, RetrievalError, Retrying
 from sysrev.search.http_retry import log as retry_log
 from sysrev.search.offline import NoNetwork
+from sysrev.search.pmid_set import PMID_LIST, PmidSet, list_lines, read_pmid_file
 from sysrev.search.ratelimit import RateLimiter, default_rate
 from sysrev.search.snapshot import check_query, check_window, read_provenance
 from sysrev.search.windows import (DATE_TYPES, MAX_RETRIEVABLE, DateWindow, parse_date,
@@ -329,21 +336,37 @@ class SearchSpec:
                 "date_type": self.date_type, "batch_size": batch_size}
 
 
-def plan_windows(client: EntrezClient, spec: SearchSpec
+def plan_windows(client: EntrezClient, spec: SearchSpec, store: PartialSnapshot | None = None
                  ) -> tuple[EsearchResult, list[tuple[DateWindow, EsearchResult]]]:
     """esearch the whole window, then cut it until every window holds at most the
-    split threshold; return the whole search's answer and the windows with theirs."""
+    split threshold; return the whole search's answer and the windows with theirs, in date
+    order.
+
+    With ``store``, each window's PMIDs are written to the partial folder as soon as its
+    esearch answers (:meth:`PartialSnapshot.write_pmids`, window numbers from 1 in date
+    order) and its answer is returned without them, so that the plan of a search of any
+    size holds no PMIDs (at most one split's answers, each at most the split threshold).
+    """
     limit = client.settings.split_threshold
     whole = search_window(spec.search_date, spec.start_date)
     first = client.esearch(spec.query, whole, datetype=spec.datetype, db=spec.database,
                            retmax=limit)
     log.info("esearch %s: %d hits (%s)", whole.label(), first.count,
              "one window" if first.count <= limit else f"more than {limit}: cutting by date")
+    if store is not None:
+        store.remove_window_pmids()
     pending = [(whole, first)]
     windows: list[tuple[DateWindow, EsearchResult]] = []
     while pending:
         window, result = pending.pop(0)
         if result.count <= limit:
+            # pending is in date order and a cut window's parts replace it in place, so
+            # windows come out in date order (checked: the window files are numbered so).
+            if windows and not windows[-1][0].start < window.start:
+                raise EntrezError(f"date windows out of order at {window.label()}")
+            if store is not None:
+                store.write_pmids(len(windows) + 1, result.pmids)
+                result = replace(result, pmids=())
             windows.append((window, result))
             continue
         try:
@@ -357,24 +380,29 @@ def plan_windows(client: EntrezClient, spec: SearchSpec
             log.info("esearch %s: %d hits", part.label(), answer.count)
             answers.append((part, answer))
         pending = answers + pending
-    windows.sort(key=lambda item: item[0].start)
-    return first, windows
+    return replace(first, pmids=()) if store is not None else first, windows
 
 
-def _window_entry(window: DateWindow, result: EsearchResult) -> dict[str, Any]:
+def _window_entry(window: DateWindow, result: EsearchResult, index: int) -> dict[str, Any]:
     return {"mindate": window.mindate, "maxdate": window.maxdate, "count": result.count,
-            "pmids": list(result.pmids)}
+            "pmids_file": f"pmids_w{index:04d}.txt"}
 
 
-def _owned(plan_windows_: list[dict[str, Any]]) -> list[set[str]]:
-    """For each window, the PMIDs an earlier window already holds (stored only once)."""
-    seen: set[str] = set()
-    earlier = []
-    for entry in plan_windows_:
-        pmids = set(entry["pmids"])
-        earlier.append(pmids & seen)
-        seen |= pmids
-    return earlier
+def _window_pmids(store: PartialSnapshot, entry: dict[str, Any], index: int) -> list[str]:
+    """A window's PMIDs as its esearch listed them (from its file; a plan written by an
+    older sysrev holds them inline)."""
+    if "pmids" in entry:
+        return [str(p) for p in entry["pmids"]]
+    path = store.pmids_path(index)
+    try:
+        pmids = read_pmid_file(path)
+    except FileNotFoundError:
+        raise EntrezError(f"{path} is missing: the interrupted retrieval in {store.path} "
+                          "cannot be resumed; remove that folder to start again") from None
+    if len(pmids) != entry["count"]:
+        raise EntrezError(f"{path} lists {len(pmids)} PMIDs where the window's esearch "
+                          f"counted {entry['count']}; remove {store.path} to start again")
+    return pmids
 
 
 def _window(entry: dict[str, Any]) -> DateWindow:
@@ -429,12 +457,13 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
         live: dict[int, EsearchResult] = {}
         resumed = plan is not None
         if plan is None:
-            first, windows = plan_windows(client, spec)
+            first, windows = plan_windows(client, spec, store)
             plan = {"key": key, "count": first.count,
                     "query_translation": first.query_translation,
                     "phrases_not_found": list(first.phrases_not_found),
                     "warnings": list(first.warnings),
-                    "windows": [_window_entry(w, r) for w, r in windows]}
+                    "windows": [_window_entry(w, r, i)
+                                for i, (w, r) in enumerate(windows, start=1)]}
             live = {i: r for i, (_, r) in enumerate(windows, start=1)}
             store.save_plan(plan)
         else:
@@ -455,16 +484,23 @@ def retrieve_snapshot(spec: SearchSpec, snapshot_dir: str | Path,
 def _fetch_all(client: EntrezClient, spec: SearchSpec, store: PartialSnapshot,
                plan: dict[str, Any], live: dict[int, EsearchResult], started: float
                ) -> tuple[dict[str, Any], dict[int, EsearchResult]]:
+    """Fetch every batch not yet in ``store``, window by window.
+
+    One window's PMIDs at a time are in memory (read from its file); which of them an
+    earlier window already holds is known from a :class:`PmidSet` of the windows before.
+    """
     batch_size = client.settings.batch_size
     windows = plan["windows"]
-    earlier = _owned(windows)
     sizes = [math.ceil(w["count"] / batch_size) for w in windows]
     total_batches = sum(sizes)
     done = sum(1 for i, n in enumerate(sizes, 1) for b in range(1, n + 1)
                if store.has_batch(i, b))
     records_done = 0
-    fetched_now = 0
+    seen = PmidSet()
     for index, (entry, n_batches) in enumerate(zip(windows, sizes), start=1):
+        pmids = _window_pmids(store, entry, index)
+        drop = {p for p in pmids if p in seen}
+        seen.update(pmids)
         missing = [b for b in range(1, n_batches + 1) if not store.has_batch(index, b)]
         if not missing:
             continue
@@ -475,20 +511,22 @@ def _fetch_all(client: EntrezClient, spec: SearchSpec, store: PartialSnapshot,
             window = _window(entry)
             search = client.esearch(spec.query, window, datetype=spec.datetype,
                                     db=spec.database, retmax=client.settings.split_threshold)
-            if search.count != entry["count"] or set(search.pmids) != set(entry["pmids"]):
+            if search.count != entry["count"] or set(search.pmids) != set(pmids):
                 log.warning("PubMed's answer for %s changed since the interrupted run (%d -> "
                             "%d hits); starting the retrieval again", window.label(),
                             entry["count"], search.count)
                 store.reset()
-                first, new_windows = plan_windows(client, spec)
+                first, new_windows = plan_windows(client, spec, store)
                 plan = {**plan, "count": first.count,
                         "query_translation": first.query_translation,
-                        "windows": [_window_entry(w, r) for w, r in new_windows]}
+                        "windows": [_window_entry(w, r, i)
+                                    for i, (w, r) in enumerate(new_windows, 1)]}
                 store.save_plan(plan)
                 return _fetch_all(client, spec, store, plan,
                                   {i: r for i, (_, r) in enumerate(new_windows, 1)}, started)
-        allowed = frozenset(entry["pmids"])
-        drop = earlier[index - 1]
+            search = replace(search, pmids=())
+        allowed = frozenset(pmids)
+        del pmids
         for batch in missing:
             retstart = (batch - 1) * batch_size
             retmax = min(batch_size, entry["count"] - retstart)
@@ -500,7 +538,6 @@ def _fetch_all(client: EntrezClient, spec: SearchSpec, store: PartialSnapshot,
                 body = without_articles(body, scanned, drop)
             store.write_batch(index, batch, body)
             done += 1
-            fetched_now += 1
             records_done += retmax
             elapsed = max(time.monotonic() - started, 1e-9)
             log.info("batch %d/%d (window %d/%d): %d records fetched in this run, %.0f "
@@ -512,18 +549,26 @@ def _fetch_all(client: EntrezClient, spec: SearchSpec, store: PartialSnapshot,
 
 def _provenance(spec: SearchSpec, settings: EntrezSettings, client: EntrezClient,
                 plan: dict[str, Any], store: PartialSnapshot, resumed: bool) -> dict[str, Any]:
+    """The snapshot's provenance, after checking that the batches hold every PMID the
+    windows listed, each once; writes the sorted PMID list (:data:`PMID_LIST`) beside the
+    batches and removes the windows' PMID files. Batch by batch: no per-record list."""
     files = []
-    stored: list[str] = []
+    stored = PmidSet()
+    stored_records = 0
     for path in store.batch_files():
         pmids = scan_pubmed_set(path.read_bytes()).pmids
-        stored.extend(pmids)
+        stored_records += len(pmids)
+        stored.update(pmids)
         files.append({"file": path.name, "records": len(pmids), "sha256": sha256_file(path)})
-    expected = set().union(*(set(w["pmids"]) for w in plan["windows"])) if plan["windows"] \
-        else set()
-    if len(stored) != len(set(stored)) or set(stored) != expected:
-        raise EntrezError(f"the batches hold {len(stored)} records ({len(set(stored))} "
+    expected = PmidSet()
+    for index, entry in enumerate(plan["windows"], start=1):
+        expected.update(_window_pmids(store, entry, index))
+    if stored_records != len(stored) or stored != expected:
+        raise EntrezError(f"the batches hold {stored_records} records ({len(stored)} "
                           f"distinct) but the search listed {len(expected)}; the partial "
                           f"retrieval is kept in {store.path}")
+    write_atomic(store.path / PMID_LIST, list_lines(expected))
+    store.remove_window_pmids()
     notes = []
     if len(expected) != plan["count"]:
         notes.append(f"the whole-window esearch counted {plan['count']} hits, the date "
@@ -546,7 +591,8 @@ def _provenance(spec: SearchSpec, settings: EntrezSettings, client: EntrezClient
                     for w in plan["windows"]],
         "phrases_not_found": plan.get("phrases_not_found", []),
         "warnings": plan.get("warnings", []),
-        "pmids": sorted(expected, key=int),
+        "pmid_list": {"file": PMID_LIST, "records": len(expected),
+                      "sha256": sha256_file(store.path / PMID_LIST)},
         "files": files,
         "batch_size": settings.batch_size,
         "eutils_base_url": public_url(client.base_url),

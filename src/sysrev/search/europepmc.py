@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -87,7 +87,7 @@ def dated_results(folder: str | Path) -> list[dict[str, Any]]:
     """The snapshot's results within its search's dates; any other is left out, logged."""
     spec = json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {}
     kept = []
-    for result in _results(_pages(folder)):
+    for result in _iter_results(_pages(folder)):
         if outside_window(result, spec):
             log.warning("Europe PMC snapshot %s: %s was first published on %s, outside the "
                         "search's dates (%s to %s); left out", folder, source_id(result),
@@ -101,7 +101,7 @@ def dated_results(folder: str | Path) -> list[dict[str, Any]]:
 def after_search_date(folder: str | Path) -> int:
     """How many stored results fall outside the search's dates."""
     spec = json.loads((Path(folder) / "provenance.json").read_bytes()).get("search") or {}
-    return sum(outside_window(r, spec) for r in _results(_pages(folder)))
+    return sum(outside_window(r, spec) for r in _iter_results(_pages(folder)))
 
 
 def check_page(body: bytes) -> dict[str, Any]:
@@ -156,7 +156,8 @@ def retrieve(spec: dict[str, Any], snapshot_dir: str | Path, settings: HttpSetti
 
     return retrieve_pages(source="europepmc", spec=spec, snapshot_dir=snapshot_dir,
                           client=client, fetch=fetch, first_cursor="*",
-                          count_records=lambda folder: len(_results(_pages(folder))),
+                          count_records=lambda folder: sum(
+                              1 for _ in _iter_results(_pages(folder))),
                           extra=extra)
 
 
@@ -164,15 +165,16 @@ def _pages(folder: str | Path) -> list[Path]:
     return sorted(Path(folder).glob("page_*.json"))
 
 
-def _results(pages: list[Path]) -> list[dict[str, Any]]:
-    results = []
+def _iter_results(pages: list[Path]) -> Iterator[dict[str, Any]]:
+    """Every stored result, one page in memory at a time."""
     for path in pages:
         try:
             page = json.loads(path.read_bytes().decode("utf-8"))
-            results.extend(page["resultList"]["result"])
+            results = page["resultList"]["result"]
+            iter(results)
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise InputError(path, f"not a readable Europe PMC search page: {exc}") from None
-    return results
+        yield from results
 
 
 def source_id(result: dict[str, Any]) -> str:

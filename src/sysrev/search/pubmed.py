@@ -6,8 +6,8 @@ the interface every source has (:class:`sysrev.search.adapters.SourceAdapter`):
 A search is the configuration's ``search.pubmed`` block (``query``, ``date``,
 ``start_date``, ``date_type``); its snapshot ``<data_dir>/search/pubmed/<date>/`` holds the
 efetch XML as received (``batch_w<window>_<batch>.xml``, or a hand-assembled
-``records.xml``) and ``provenance.json`` with the request parameters, counts, PMIDs and the
-SHA-256 of every file, checked when read (:func:`sysrev.search.adapters.verify_snapshot`,
+``records.xml``), ``pmids.txt`` (the PMIDs, sorted) and ``provenance.json`` with the request
+parameters, counts and the SHA-256 of every file, checked when read (:func:`sysrev.search.adapters.verify_snapshot`,
 the same check as every source's). Record ids are ``pubmed:<PMID>``.
 
 The workflow's PubMed rules (``retrieve_pubmed``, ``pubmed_records``, ``source_update``'s
@@ -64,6 +64,19 @@ def read(snapshot_dir: str | Path, spec: dict[str, Any] | None = None, *,
     return read_snapshot(snapshot_dir, query=spec["query"], files=files,
                          start_date=spec.get("start_date"), date_type=spec.get("date_type"),
                          check_dates=spec.get("date_type") is not None)
+
+
+def read_batches(snapshot_dir: str | Path, spec: dict[str, Any] | None = None, *,
+                 files: Sequence[str | Path] | None = None):
+    """:func:`read`'s record table one XML file at a time (an iterator of DataFrames; the
+    checks that span files raise after the last), for a job that writes it in batches."""
+    from sysrev.search.snapshot import read_provenance, snapshot_batches
+    if spec is None:
+        return snapshot_batches(snapshot_dir, files=files,
+                                query=read_provenance(snapshot_dir).get("query", ""))
+    return snapshot_batches(snapshot_dir, query=spec["query"], files=files,
+                            start_date=spec.get("start_date"), date_type=spec.get("date_type"),
+                            check_dates=spec.get("date_type") is not None)
 
 
 def versions(snapshot_dir: str | Path) -> dict[str, str]:

@@ -25,6 +25,8 @@ class Adapter:
     retrieve: Callable[..., dict[str, Any]]
     read: Callable[..., pd.DataFrame]
     versions: Callable[[Path], dict[str, str]]
+    #: ``read`` one file at a time (an iterator of tables), where a source has it.
+    read_batches: Callable[..., Any] | None = None
 
     @property
     def display(self) -> str:
@@ -45,7 +47,7 @@ def _lazy(module: str, name: str) -> Callable[..., Any]:
 
 ADAPTERS: dict[str, Adapter] = {
     "pubmed": Adapter("pubmed", _lazy("pubmed", "retrieve"), _lazy("pubmed", "read"),
-                      _lazy("pubmed", "versions")),
+                      _lazy("pubmed", "versions"), _lazy("pubmed", "read_batches")),
     "ctgov": Adapter("ctgov", _lazy("ctgov", "retrieve"), _lazy("ctgov", "read"),
                      _lazy("ctgov", "versions")),
     "europepmc": Adapter("europepmc", _lazy("europepmc", "retrieve"),

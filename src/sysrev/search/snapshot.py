@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.imports.records import make_record_table
+from sysrev.imports.records import RecordTable
 from sysrev.search.adapters import verify_snapshot
+from sysrev.search.pmid_set import PmidSet, list_digest, read_pmid_set
 from sysrev.search.pubmed_xml import parse_pubmed_xml
+from sysrev.tables import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +97,19 @@ def snapshot_files(snapshot_dir: str | Path) -> list[Path]:
 
 
 def check_snapshot_pmids(provenance: dict[str, Any], snapshot_dir: str | Path,
-                         pmids: Sequence[str]) -> None:
-    """Fail when the XML's PMIDs are not those the provenance lists (``pmids``): a PMID
-    swapped for another keeps the count but changes the search result."""
+                         pmids: Iterable[str]) -> None:
+    """Fail when the XML's PMIDs are not those the provenance lists: a PMID swapped for
+    another keeps the count but changes the search result.
+
+    A retrieved snapshot lists them in ``pmids.txt``, whose SHA-256 and count
+    ``provenance.json`` records (``pmid_list``): the digest of the XML's PMIDs, sorted, must
+    be that one, and so must the file's (checked when the file is there; it is what names
+    the PMIDs that differ). An older snapshot lists them in ``pmids`` in provenance.json.
+    """
+    listed_entry = provenance.get("pmid_list")
+    if listed_entry:
+        _check_pmid_list(listed_entry, Path(snapshot_dir), pmids)
+        return
     listed = provenance.get("pmids")
     if listed is None:
         return
@@ -108,6 +120,39 @@ def check_snapshot_pmids(provenance: dict[str, Any], snapshot_dir: str | Path,
                          f"the XML's PMIDs are not the ones listed here: in the XML but not "
                          f"listed {extra or 'none'}; listed but not in the XML "
                          f"{missing or 'none'}", field="pmids")
+
+
+def _check_pmid_list(entry: dict[str, Any], folder: Path, pmids: Iterable[str]) -> None:
+    where = folder / PROVENANCE
+    if not isinstance(entry, dict) or not entry.get("sha256") or not entry.get("file"):
+        raise InputError(where, "pmid_list needs a file and its sha256", field="pmid_list")
+    path = folder / entry["file"]
+    if path.is_file() and sha256_file(path) != entry["sha256"]:
+        raise InputError(path, f"SHA-256 {sha256_file(path)} differs from the "
+                               f"{entry['sha256']} recorded in provenance.json when it was "
+                               "retrieved: the snapshot was changed after it was written",
+                         field="sha256")
+    if isinstance(pmids, PmidSet):
+        found = pmids
+    else:
+        found = PmidSet()
+        try:
+            twice = found.update(str(p) for p in pmids)
+        except ValueError as exc:
+            raise InputError(folder, f"the XML holds {exc}") from None
+        if twice:
+            raise InputError(folder, f"PMIDs present twice: {sorted(set(twice), key=int)[:10]}")
+    if list_digest(found) == entry["sha256"]:
+        return
+    if path.is_file():
+        listed = read_pmid_set(path)
+        extra, missing = found.difference(listed, 10), listed.difference(found, 10)
+        detail = (f"in the XML but not listed {extra or 'none'}; listed but not in the XML "
+                  f"{missing or 'none'} (at most 10 of each)")
+    else:
+        detail = f"{len(found)} PMIDs in the XML, {entry.get('records')} listed"
+    raise InputError(where, f"the XML's PMIDs are not the ones listed in {entry['file']}: "
+                            f"{detail}", field="pmid_list")
 
 
 def read_snapshot(snapshot_dir: str | Path, *, query: str,
@@ -121,29 +166,59 @@ def read_snapshot(snapshot_dir: str | Path, *, query: str,
     ``files`` are the snapshot's XML files as a workflow job was given them (its declared
     inputs); by default, every XML file of the folder. With ``check_dates``, the snapshot's
     ``start_date`` and ``date_type`` must be the configured ones (:func:`check_window`).
+    The whole table at once: :func:`snapshot_batches` gives it one XML file at a time.
     """
+    tables = list(snapshot_batches(snapshot_dir, query=query, files=files,
+                                   start_date=start_date, date_type=date_type,
+                                   check_dates=check_dates))
+    if len(tables) == 1:
+        return tables[0]
+    return pd.concat(tables, ignore_index=True)
+
+
+def snapshot_batches(snapshot_dir: str | Path, *, query: str,
+                     files: Sequence[str | Path] | None = None,
+                     start_date: str | None = None, date_type: str | None = None,
+                     check_dates: bool = False) -> Iterator[pd.DataFrame]:
+    """The record table of a PubMed snapshot, one XML file's records at a time, with the
+    checks of :func:`read_snapshot`: the query (and with ``check_dates`` the window), every
+    file's SHA-256 before the first batch; no PMID twice, the PMIDs those listed and the
+    count that recorded, after the last (an error then: a caller writes its output only
+    when the iteration ends without one). What is held across batches is a
+    :class:`~sysrev.search.pmid_set.PmidSet` of the PMIDs seen, not the records."""
     provenance = read_provenance(snapshot_dir)
     check_query(provenance, query, snapshot_dir)
     if check_dates:
         check_window(provenance, snapshot_dir, start_date=start_date, date_type=date_type)
-    rows = []
     # Positions run on across the snapshot's batch files, so each record has its own.
     xml_files = snapshot_files(snapshot_dir) if files is None else [Path(f) for f in files]
     verify_snapshot(snapshot_dir, provenance, xml_files)
-    records = (rec for path in xml_files for rec in parse_pubmed_xml(path))
-    for position, rec in enumerate(records, start=1):
-        rec["source_id"] = rec["pmid"]
-        rec["source_position"] = position
-        rows.append(rec)
-    table = make_record_table(rows, source="pubmed", source_file=Path(snapshot_dir))
-    duplicated = table["pmid"][table["pmid"].duplicated()]
-    if not duplicated.empty:
-        raise InputError(snapshot_dir, f"PMIDs present twice: {sorted(set(duplicated))}")
-    check_snapshot_pmids(provenance, snapshot_dir, list(table["pmid"]))
+    builder = RecordTable(source="pubmed", source_file=Path(snapshot_dir))
+    found = PmidSet()
+    twice: list[str] = []
+    records = 0
+    for path in xml_files:
+        rows = []
+        for rec in parse_pubmed_xml(path):
+            records += 1
+            rec["source_id"] = rec["pmid"]
+            rec["source_position"] = records
+            rows.append(rec)
+        table = builder.table(rows)
+        try:
+            twice += found.update(p for p in table["pmid"] if isinstance(p, str))
+        except ValueError as exc:
+            raise InputError(path, f"the XML holds {exc}") from None
+        # A PMID seen in an earlier file is an error (below), so the accessions the
+        # builder remembers to number repeats need not outlive a file.
+        builder.seen.clear()
+        yield table
+    if twice:
+        raise InputError(snapshot_dir, f"PMIDs present twice: {sorted(set(twice), key=int)}")
+    check_snapshot_pmids(provenance, snapshot_dir, found)
     expected = provenance.get("count")
-    if expected is not None and int(expected) != len(table):
+    if expected is not None and int(expected) != records:
         raise InputError(Path(snapshot_dir) / PROVENANCE,
-                         f"provenance says {expected} records but the XML holds {len(table)}",
+                         f"provenance says {expected} records but the XML holds {records}",
                          field="count")
-    log.info("PubMed snapshot %s: %d records", snapshot_dir, len(table))
-    return table
+    log.info("PubMed snapshot %s: %d records", snapshot_dir, records)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sysrev.errors import InputError
-from sysrev.tables import read_tsv
+from sysrev.tables import read_tsv, read_tsv_header
 
 #: Archive file name -> where it comes from in a version's results folder.
 ARCHIVE_FILES = {
@@ -63,8 +63,10 @@ def check_archive(folder: str | Path) -> None:
                              "(sysrev.update.archive writes them)")
 
 
-def load_version(folder: str | Path) -> Version:
-    """Read an archived version (checked complete first)."""
+def load_version(folder: str | Path, records: bool = True) -> Version:
+    """Read an archived version (checked complete first); without ``records``, its record
+    table (one row per record: a million at scale) is left on disk, and ``records`` holds
+    its columns only (read it a chunk at a time from ``records.tsv``)."""
     check_archive(folder)
     meta_path = Path(folder) / VERSION_FILE
     try:
@@ -72,7 +74,11 @@ def load_version(folder: str | Path) -> Version:
         search_date = str(meta["search_date"])
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(meta_path, f"field 'search_date': not readable ({exc})") from None
-    tables = {name[:-4]: read_tsv(Path(folder) / name) for name in ARCHIVE_FILES}
+    tables = {name[:-4]: read_tsv(Path(folder) / name) for name in ARCHIVE_FILES
+              if records or name != "records.tsv"}
+    if not records:
+        tables["records"] = pd.DataFrame(columns=read_tsv_header(Path(folder) /
+                                                                 "records.tsv"))
     return Version(folder=str(folder), search_date=search_date, **tables)
 
 

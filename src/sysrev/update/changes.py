@@ -26,10 +26,14 @@ Estimates are compared as written in ``summary.tsv`` (ratio measures on the rati
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections import Counter
+from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
+from sysrev.recordtable import CHUNK_ROWS, id_hashes, repeated_values, tsv_chunks
+from sysrev.tables import read_tsv
 from sysrev.update.archive import Version
 
 CHANGES_COLUMNS = ["section", "item", "field", "previous", "current", "changed"]
@@ -100,6 +104,97 @@ def _per_source(previous: pd.DataFrame, current: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def _texts(values: pd.Series) -> pd.Series:
+    """:func:`_text` of every value of a column of text (NA as the empty text)."""
+    values = values.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.where(values.notna(), "")
+    return values.map(_text)
+
+
+def _frame(section: str, item, field, previous, current) -> pd.DataFrame:
+    """Rows of ``section`` as :func:`_row` makes them, for whole columns at once (each
+    argument a column or one value for every row)."""
+    n = max([len(v) for v in (item, field, previous, current) if not isinstance(v, str)],
+            default=1)
+
+    def column(value):
+        if isinstance(value, str):
+            return pd.Series([value] * n, dtype=object)
+        return _texts(pd.Series(value, dtype=object).reset_index(drop=True))
+
+    previous, current = column(previous), column(current)
+    return pd.DataFrame({"section": section, "item": column(item), "field": column(field),
+                         "previous": previous, "current": current,
+                         "changed": pd.Series(["no", "yes"], dtype=object)[
+                             (previous != current).astype(int).to_numpy()].to_numpy()},
+                        columns=CHANGES_COLUMNS)
+
+
+def _unique_complete(keys: pd.DataFrame) -> bool:
+    """Whether ``keys`` (record_id, source) has every value and no record id twice."""
+    return bool(keys.notna().all(axis=None) and keys["record_id"].is_unique)
+
+
+def record_changes(previous_chunks: Iterable[pd.DataFrame],
+                   current: pd.DataFrame) -> pd.DataFrame | None:
+    """The ``records_per_source`` and ``record`` rows, the previous version's record table
+    read a chunk at a time (``record_id`` and ``source`` columns) against the current one's
+    ``record_id`` and ``source``: what :func:`_per_source` and :func:`_records` give, with
+    per record a flag and a position instead of sets, dictionaries and a dict per row
+    (issue 20: 245 MB at 100k records). None when a table has an empty id or source, or an
+    id twice (the set comparison then decides, over the whole tables)."""
+    if not _unique_complete(current):
+        return None
+    ids = pd.Index(current["record_id"])
+    cur_source = current["source"].to_numpy(dtype=object)
+    seen = np.zeros(len(current), dtype=bool)          # the id was in the previous version
+    same = np.zeros(len(current), dtype=bool)          # ... under the same source
+    before: Counter = Counter()
+    gone, gone_any, hashes = [], [], []
+    for chunk in previous_chunks:
+        if chunk.empty:
+            continue
+        if chunk[["record_id", "source"]].isna().any(axis=None):
+            return None
+        hashes.append(id_hashes(chunk["record_id"]))
+        where = ids.get_indexer(chunk["record_id"])
+        found = where >= 0
+        seen[where[found]] = True
+        kept = np.zeros(len(chunk), dtype=bool)
+        kept[found] = cur_source[where[found]] == chunk["source"].to_numpy(dtype=object)[found]
+        same[where[kept]] = True
+        before.update(chunk["source"].value_counts().to_dict())
+        gone.append(chunk.loc[~kept, ["record_id", "source"]])
+        gone_any.append(chunk.loc[~found, ["record_id", "source"]])
+    if hashes and len(repeated_values(np.concatenate(hashes))):
+        return None  # possibly an id twice in the previous version
+    gone = pd.concat(gone) if gone else pd.DataFrame(columns=["record_id", "source"])
+    now = current["source"].value_counts()
+    new = current["source"][~same].value_counts()
+    withdrawn = gone["source"].value_counts()
+    sources = sorted(set(before) | set(now.index))
+    counts = pd.DataFrame({"before": [before.get(s, 0) for s in sources],
+                           "now": [int(now.get(s, 0)) for s in sources],
+                           "new": [int(new.get(s, 0)) for s in sources],
+                           "withdrawn": [int(withdrawn.get(s, 0)) for s in sources]})
+    per_source = []
+    for source, row in zip(sources, counts.itertuples(index=False)):
+        per_source.append(_row("records_per_source", source, "records", row.before, row.now))
+        for field, n in (("new", row.new), ("withdrawn", row.withdrawn)):
+            per_source.append({"section": "records_per_source", "item": source,
+                               "field": field, "previous": "", "current": str(n),
+                               "changed": "yes" if n else "no"})
+    added = current.loc[~seen, ["record_id", "source"]].sort_values("record_id",
+                                                                    kind="mergesort")
+    removed = (pd.concat(gone_any) if gone_any else pd.DataFrame(
+        columns=["record_id", "source"])).sort_values("record_id", kind="mergesort")
+    return pd.concat([pd.DataFrame(per_source, columns=CHANGES_COLUMNS),
+                      _frame("record", added["record_id"], "new", "", added["source"]),
+                      _frame("record", removed["record_id"], "withdrawn", removed["source"],
+                             "")], ignore_index=True)
+
+
 def _records(previous: pd.DataFrame, current: pd.DataFrame) -> list[dict]:
     before, now = set(previous["record_id"]), set(current["record_id"])
     source = dict(zip(current["record_id"], current["source"]))
@@ -156,20 +251,31 @@ def _extraction(previous: pd.DataFrame, current: pd.DataFrame) -> list[dict]:
 
 
 def _decisions(previous: pd.DataFrame, current: pd.DataFrame,
-               clusters: pd.DataFrame) -> list[dict]:
-    to_unique = dict(zip(clusters["record_id"], clusters["cluster_id"]))
-    now = {(r, s): d for r, s, d in zip(current["record_id"], current["stage"],
-                                        current["final_decision"])}
-    rows = []
-    for record, stage, decision in sorted(zip(previous["record_id"], previous["stage"],
-                                              previous["final_decision"])):
-        unique = to_unique.get(record, record)
-        later = now.get((unique, stage))
-        # A withdrawn record is listed as withdrawn, not as a changed decision.
-        if later is not None and later != decision:
-            item = record if unique == record else f"{record} (now {unique})"
-            rows.append(_row("decision", item, stage, decision, later))
-    return rows
+               clusters: pd.DataFrame) -> pd.DataFrame:
+    """Final decisions of the previous version's records that changed, each record followed
+    to its publication's kept record (the current clusters); merges, not a loop per row."""
+    old = previous.loc[:, ["record_id", "stage", "final_decision"]].sort_values(
+        ["record_id", "stage", "final_decision"], kind="mergesort")
+    # As dict(zip(...)) built them: the last row of a repeated key wins.
+    to_unique = clusters.loc[:, ["record_id", "cluster_id"]].drop_duplicates(
+        "record_id", keep="last").set_index("record_id")["cluster_id"]
+    clustered = old["record_id"].isin(to_unique.index)
+    unique = old["record_id"].map(to_unique).where(clustered, old["record_id"])
+    now = current.loc[:, ["record_id", "stage", "final_decision"]].drop_duplicates(
+        ["record_id", "stage"], keep="last").rename(columns={"record_id": "_unique",
+                                                             "final_decision": "_later"})
+    joined = old.assign(_unique=unique.to_numpy()).merge(now, how="left",
+                                                         on=["_unique", "stage"],
+                                                         indicator=True)
+    # A withdrawn record is listed as withdrawn, not as a changed decision.
+    changed = joined[(joined["_merge"] == "both")
+                     & (joined["_later"] != joined["final_decision"])]
+    same = (changed["_unique"] == changed["record_id"]).to_numpy()
+    item = np.where(same, changed["record_id"].astype(object),
+                    changed["record_id"].astype(str) + " (now "
+                    + changed["_unique"].astype(str) + ")")
+    return _frame("decision", pd.Series(item, dtype=object), changed["stage"],
+                  changed["final_decision"], changed["_later"])
 
 
 def _outcomes(previous: Version, summary: pd.DataFrame, sof: pd.DataFrame) -> list[dict]:
@@ -199,19 +305,33 @@ def _outcomes(previous: Version, summary: pd.DataFrame, sof: pd.DataFrame) -> li
 
 def changes_table(previous: Version, *, records: pd.DataFrame, clusters: pd.DataFrame,
                   final_decisions: pd.DataFrame, included: pd.DataFrame, arms: pd.DataFrame,
-                  summary: pd.DataFrame, summary_of_findings: pd.DataFrame) -> pd.DataFrame:
-    """Every change from the archived ``previous`` version to the current tables."""
-    rows = (_per_source(previous.records, records) + _records(previous.records, records)
-            + _studies_and_reports(previous.included, included)
-            + _extraction(previous.arms, arms)
-            + _decisions(previous.final_decisions, final_decisions, clusters)
-            + _outcomes(previous, summary, summary_of_findings))
-    table = pd.DataFrame(rows, columns=CHANGES_COLUMNS)
-    order = {s: i for i, s in enumerate(SECTIONS)}
-    # Rows keep the order each section built them in (fields in their fixed order).
-    table = table.assign(_s=table["section"].map(order), _i=range(len(table)))
-    return table.sort_values(["_s", "_i"], kind="mergesort").drop(
-        columns=["_s", "_i"]).reset_index(drop=True)
+                  summary: pd.DataFrame, summary_of_findings: pd.DataFrame,
+                  previous_records: str | None = None,
+                  rows: int = CHUNK_ROWS) -> pd.DataFrame:
+    """Every change from the archived ``previous`` version to the current tables.
+
+    ``records`` needs only the ``record_id`` and ``source`` columns. ``previous_records``
+    (the archive's ``records.tsv``) is read ``rows`` rows at a time instead of
+    ``previous.records`` when given."""
+    keys = ["record_id", "source"]
+    current = records.loc[:, keys]
+    chunks = (tsv_chunks(previous_records, rows, keys) if previous_records is not None
+              else [previous.records.loc[:, keys]])
+    record_rows = record_changes(chunks, current)
+    if record_rows is None:
+        old = (read_tsv(previous_records, keys) if previous_records is not None
+               else previous.records)
+        record_rows = pd.DataFrame(_per_source(old, current) + _records(old, current),
+                                   columns=CHANGES_COLUMNS)
+    # Sections in the order of SECTIONS, rows in the order each section built them.
+    parts = [record_rows,
+             pd.DataFrame(_studies_and_reports(previous.included, included),
+                          columns=CHANGES_COLUMNS),
+             pd.DataFrame(_extraction(previous.arms, arms), columns=CHANGES_COLUMNS),
+             _decisions(previous.final_decisions, final_decisions, clusters),
+             pd.DataFrame(_outcomes(previous, summary, summary_of_findings),
+                          columns=CHANGES_COLUMNS)]
+    return pd.concat(parts, ignore_index=True)
 
 
 def summary_numbers(changes: pd.DataFrame) -> dict:

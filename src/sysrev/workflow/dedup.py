@@ -76,7 +76,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
     table = None
     if found_index is None:
         if lines is not None:
-            lines.lines = None  # not needed from scratch: memory for the table and matcher
+            # not needed from scratch (the digests are): memory for the table and matcher
+            lines.lines = lines.ids = None
         table = read_tsv(records)
         clock("records parsed")
     ids = table["record_id"] if table is not None else pd.Series(lines.ids)
@@ -88,12 +89,15 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
         override_table = pd.concat([override_table, added], ignore_index=True)
         log.info("deduplicate: %d related-report links of the sources kept apart", len(added))
     n_records = len(ids)
+    del ids  # a column of the table: it would hold the table's memory after the table
     log.info("deduplicate: %s", why if found_index is None else
              f"updating the earlier run ({len(found_index.new_ids)} new records)")
-    step = None
+    step = scratch_index = None
     if found_index is None:
         result = find_duplicates(table, source_priority=source_priority,
-                                 overrides=override_table, errata=errata, threads=threads)
+                                 overrides=override_table, errata=errata, threads=threads,
+                                 index_keys=lines is not None)
+        result.pairs = None  # the scored pairs: no table of the rule
         found, maybe_table, related_table = result.clusters, result.maybe, result.related
         if source_links:
             related_table = inc.with_source_links(related_table, links, found)
@@ -104,12 +108,21 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
                   clusters, DEDUP_COLUMNS, sort_by=["record_id"])
         unique_table = unique_records(table, found, related_table)
         write_tsv(unique_table, unique, UNIQUE_COLUMNS, sort_by=["record_id"])
+        retraction_counts = _retraction_counts(unique_table)
+        _warn_flagged(unique_table)
+        del unique_table
         write_tsv(duplicate_table(table, found), duplicates, DUPLICATE_COLUMNS,
                   sort_by=["removed_record_id"])
         table_counts = {**duplicate_counts(table, found),
                         "errata_merged": int((found["rule"] == "erratum").sum()),
-                        **_retraction_counts(unique_table)}
-        _warn_flagged(unique_table)
+                        **retraction_counts}
+        if lines is not None:
+            scratch_index = {
+                "prepared": result.prepared, "cluster_ids": found["cluster_id"].to_numpy(),
+                "digests": _by_record(lines.digests, table, result.prepared.ids),
+                "key_hashes_made": result.key_hashes, "title_rank": result.title_rank}
+        # The record table and the clusters are written: their memory is the index's.
+        del table, found, result
         clock("tables")
     elif not found_index.new_ids:
         for name in ("clusters", "unique", "duplicates"):
@@ -154,9 +167,8 @@ def deduplicate_records(*, records: str, unique: str, duplicates: str, clusters:
             manifest = inc.write_index(
                 index_dir, expected=expected, counts=table_counts, tables=outputs,
                 workers=threads,
-                **({"prepared": result.prepared, "cluster_ids": found["cluster_id"].to_numpy(),
-                    "digests": _by_record(lines.digests, table, result.prepared.ids)}
-                   if found_index is None else {"index": found_index, "step": step}))
+                **(scratch_index if found_index is None else
+                   {"index": found_index, "step": step}))
         else:
             manifest = found_index.manifest["manifest_sha256"]
         clock("index written")
@@ -187,6 +199,7 @@ class _Clock:
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
         self.seconds[name] = round(now - self.start, 2)
+        log.info("deduplicate_records: %s in %.2f s", name, now - self.start)
         self.start = now
 
 

@@ -20,6 +20,7 @@ from sysrev.report.tables import (agreement_page, conflicts_page, duplicates_pag
                                   rob_page, sensitivity_page, summary_page, table_head)
 from sysrev.rob import TOOLS, load_rob
 from sysrev.study_order import study_order as order_studies
+from sysrev.recordtable import tsv_chunks
 from sysrev.tables import atomic_path, read_tsv, write_tsv
 from sysrev.workflow.search import load_searches
 
@@ -196,9 +197,7 @@ def unique_titles(unique: str, record_ids: set[str]) -> tuple[pd.DataFrame, int]
     """record_id and title of the records of ``unique.tsv`` in ``record_ids``, and how many
     records the table has, read chunk by chunk (the table has a row per unique record)."""
     chunks, records = [], 0
-    for chunk in pd.read_csv(unique, sep="\t", dtype=str, keep_default_na=False,
-                             na_values=[""], usecols=["record_id", "title"],
-                             chunksize=100_000):
+    for chunk in tsv_chunks(unique, columns=["record_id", "title"]):
         chunks.append(chunk[chunk["record_id"].isin(record_ids)])
         records += len(chunk)
     titles = (pd.concat(chunks, ignore_index=True) if chunks
@@ -239,9 +238,17 @@ def export_references(*, unique: str, final: str, included: str, included_ris: s
                       included_bib: str, excluded_ris: str, excluded_bib: str) -> None:
     """RIS and BibTeX of the included studies' reports and of the excluded records (each
     with the stage and reason of its exclusion)."""
-    records = read_tsv(unique)
-    inc = included_references(records, read_tsv(included))
-    exc = excluded_references(records, read_tsv(final))
+    included_table = read_tsv(included)
+    # Only the exclusions of the final decisions (a row per publication and stage) and the
+    # exported records of unique.tsv (a row per publication: 650k at 1M records), each read
+    # a chunk at a time.
+    final_table = pd.concat([chunk[chunk["final_decision"] == "exclude"]
+                             for chunk in tsv_chunks(final)], ignore_index=True)
+    wanted = set(included_table["record_id"]) | set(final_table["record_id"])
+    records = pd.concat([chunk[chunk["record_id"].isin(wanted)]
+                         for chunk in tsv_chunks(unique)], ignore_index=True)
+    inc = included_references(records, included_table)
+    exc = excluded_references(records, final_table)
     for table, ris, bib in ((inc, included_ris, included_bib), (exc, excluded_ris, excluded_bib)):
         with atomic_path(ris) as handle:
             handle.write(ris_text(table))

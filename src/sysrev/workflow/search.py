@@ -9,13 +9,12 @@ import io
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from sysrev.audit import write_audit
 from sysrev.columns import RECORD_COLUMNS, UPDATE_COLUMNS
 from sysrev.csvtables import read_user_text
 from sysrev.errors import InputError
 from sysrev.errors import columns_word as _columns
+from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 from sysrev.tables import read_tsv, tsv_batches, write_json, write_tsv
 
@@ -158,18 +157,23 @@ def pubmed_records(*, provenance: str, xml: list[str], query: str, searches: str
 
     ``provenance`` and ``xml`` are the snapshot's files as the job was given them; the
     snapshot is read by the PubMed source adapter (:mod:`sysrev.search.pubmed`), which
-    checks its digests, query, ``start_date`` and (when given) ``date_type``.
+    checks its digests, query, ``start_date`` and (when given) ``date_type``, one XML file
+    at a time; the table is sorted by record id through runs on disk, so the job's memory
+    does not grow with the snapshot (BENCHMARKS.md, Retrieval at 1M).
     """
     from sysrev.search.registry import ADAPTERS
     from sysrev.search.snapshot import normalise_query
+    from sysrev.tables import sorted_tsv_batches
     table = load_searches(searches)
     pubmed = table[table["source"] == "pubmed"]
     if not pubmed.empty and normalise_query(pubmed.iloc[0]["query"]) != normalise_query(query):
         raise InputError(searches, "the PubMed query differs from search.pubmed.query in the "
                                    "configuration; keep one query", field="query")
-    records = ADAPTERS["pubmed"].read(Path(provenance).parent, {
+    batches = ADAPTERS["pubmed"].read_batches(Path(provenance).parent, {
         "query": query, "start_date": start_date, "date_type": date_type}, files=xml)
-    write_tsv(records, output, RECORD_COLUMNS, sort_by=["record_id"])
+    with sorted_tsv_batches(output, RECORD_COLUMNS, key="record_id") as write:
+        for records in batches:
+            write(records)
 
 
 def import_export(*, export: str, source: str, fmt: str, output: str,
@@ -230,10 +234,8 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
     ``raw_inputs`` are the files the record tables were read from (the exports, the snapshot's
     XML): the audit records the SHA-256 of each, so it shows which versions the run used.
     """
-    from sysrev.imports.sources import collect_records as concat_records
+    from sysrev.recordtable import concatenate_record_tables
     from sysrev.search.snapshot import read_provenance
-    frames = [read_tsv(path) for path in tables]
-    records = concat_records(frames)
     searches_table = load_searches(searches)
     if provenance is None and (searches_table["source"] == "pubmed").any():
         raise InputError(searches, "lists a 'pubmed' source, but search.pubmed is not set in "
@@ -254,8 +256,11 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                                            "no entry for it, so its export would not be "
                                            "imported: add it to search.exports, or remove "
                                            "the row", line=index + 2, field="source")
-    write_tsv(records, output, RECORD_COLUMNS, sort_by=["source", "record_id"])
-    per_source = records["source"].value_counts().sort_index()
+    # Source by source, a chunk of rows at a time (issue 20: the whole table was 1.1 GB of
+    # memory at 1M records); the same bytes as the concatenation sorted by source and id.
+    with tsv_batches(output, RECORD_COLUMNS) as write:
+        per_source, total = concatenate_record_tables(tables, RECORD_COLUMNS, write)
+    per_source = pd.Series(per_source, dtype="int64").sort_index()
     # Each import's report (format declared/detected, encoding), written next to its table.
     imports = {Path(t).stem: json.loads(Path(t).with_suffix(".json").read_text("utf-8"))
                for t in tables if Path(t).parent.name == "imported"
@@ -279,7 +284,7 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
         sources.append(entry)
     inputs = {"tables": tables, "searches": searches,
               **{name: list(paths) for name, paths in (raw_inputs or {}).items() if paths}}
-    counts = {"records_out": int(len(records)),
+    counts = {"records_out": total,
               "records_per_source": {k: int(v) for k, v in per_source.items()}}
     snapshot = None
     if provenance is not None:
@@ -298,4 +303,4 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                 outputs={"records": output},
                 counts=counts,
                 parameters={**parameters, "sources": sources, "pubmed_snapshot": snapshot})
-    log.info("collect_records: %d records from %d sources", len(records), len(per_source))
+    log.info("collect_records: %d records from %d sources", total, len(per_source))

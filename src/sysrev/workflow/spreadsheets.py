@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import logging
 
-from sysrev.tables import read_tsv_chunks, spreadsheet_csv_batches
+from sysrev.recordtable import tsv_chunks
+from sysrev.tables import spreadsheet_csv_batches
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def spreadsheet_tables(*, records: str, unique: str, records_csv: str,
     rows at a time (memory does not grow with the review)."""
     for source, target in ((records, records_csv), (unique, unique_csv)):
         rows = changed = 0
-        chunks = read_tsv_chunks(source)
+        chunks = tsv_chunks(source)
         first = next(chunks)
         with spreadsheet_csv_batches(target, list(first.columns), bom=True) as write:
             for chunk in itertools.chain([first], chunks):

@@ -12,7 +12,6 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from sysrev.audit import write_audit
-from sysrev.dedup import read_clusters
 from sysrev.tables import atomic_path, read_tsv, write_json, write_tsv
 
 log = logging.getLogger(__name__)
@@ -63,8 +62,9 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
     from sysrev.workflow.search import load_searches
 
     # Read from the declared (possibly staged) files; named by the configured folder.
-    archived = [replace(load_version(staged_archive(folder, archive_files)), folder=folder)
-                for folder in versions]
+    # Record tables left on disk: the latest version's is read a chunk at a time below.
+    archived = [replace(load_version(staged_archive(folder, archive_files), records=False),
+                        folder=folder) for folder in versions]
     archived.sort(key=lambda v: v.search_date)
     previous = archived[-1]
     # This version's date: the latest search date of any source (searches.tsv, and the
@@ -72,11 +72,16 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
     current_date = max([str(d) for d in load_searches(searches)["search_date"]]
                        + ([pubmed_date] if pubmed_date else []))
     summary_table, sof_table = read_tsv(summary), read_tsv(sof)
-    changes = changes_table(previous, records=read_tsv(records),
-                            clusters=read_clusters(clusters),
-                            final_decisions=read_tsv(final), included=read_tsv(included),
+    # Of the tables that grow with the library, only the columns compared (issue 20).
+    changes = changes_table(previous, records=read_tsv(records, ["record_id", "source"]),
+                            clusters=read_tsv(clusters, ["record_id", "cluster_id"]),
+                            final_decisions=read_tsv(final, ["record_id", "stage",
+                                                             "final_decision"]),
+                            included=read_tsv(included),
                             arms=read_tsv(arms), summary=summary_table,
-                            summary_of_findings=sof_table)
+                            summary_of_findings=sof_table,
+                            previous_records=str(Path(staged_archive(
+                                previous.folder, archive_files)) / "records.tsv"))
     write_tsv(changes, changes_out, CHANGES_COLUMNS)
 
     per_version = version_rows([(v.search_date, v.summary, v.summary_of_findings)

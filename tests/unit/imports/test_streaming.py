@@ -98,3 +98,47 @@ def test_bibtex_fast_path_is_what_pylatexenc_gives(value):
     except Exception:
         decoded = text.replace("{", "").replace("}", "")
     assert bibtex._text(value) == (" ".join(decoded.split()) or None)
+
+
+@pytest.mark.parametrize("name", ["embase.ris", "central.ris"])
+def test_tsv_written_from_columns_equals_tsv_written_from_frames(tmp_path, name):
+    """The RIS import hands tsv_batches each batch's columns (lists), which it writes
+    without a DataFrame: the bytes of write_tsv."""
+    from sysrev.imports.ris import iter_ris_columns
+    with tsv_batches(tmp_path / "columns.tsv", RECORD_COLUMNS,
+                     sort_by=["source_position"]) as write:
+        for columns in iter_ris_columns(BUNDLED / name, source="s", batch_records=4):
+            write(columns)
+    write_tsv(read_ris(BUNDLED / name, source="s"), tmp_path / "whole.tsv", RECORD_COLUMNS,
+              sort_by=["source_position"])
+    assert (tmp_path / "columns.tsv").read_bytes() == (tmp_path / "whole.tsv").read_bytes()
+
+
+@pytest.mark.parametrize("cells", [
+    ["plain", None, "", "a\tb", 'say "x"', "line\nend", "cr\rend", "crlf\r\n", " sp ", "\u00e9"],
+    ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"],             # no cell quoted
+    [1.5, "x", None, "y", None, "z", None, "w", None, "v"],          # a float: a DataFrame
+    [True, "x", None, "y", None, "z", None, "w", None, "v"],         # a bool: a DataFrame
+])
+def test_tsv_columns_written_as_pandas_writes_them(tmp_path, cells):
+    """Cells the csv module quotes (tab, line end, quote), empty and missing cells, other
+    types, integers with and without a missing one, rows out of order: the bytes pandas
+    writes."""
+    columns = ["a", "b", "n", "m"]
+    variants = [
+        {"a": cells, "b": cells[::-1], "n": list(range(10)), "m": list(range(10, 20))},
+        {"a": cells, "b": cells, "n": list(range(10)), "m": [1, None] * 5},
+        {"a": cells, "b": cells, "n": list(range(10))[::-1], "m": list(range(10))},
+        {"a": cells[:1], "b": cells[1:2], "n": [3], "m": [2**70]},
+    ]
+    for k, data in enumerate(variants):
+        with tsv_batches(tmp_path / f"c{k}.tsv", columns, sort_by=["n"]) as write:
+            write(data)
+            write({key: values[:1] for key, values in data.items()})
+        frame = pd.DataFrame(data, columns=columns)
+        whole = pd.concat([frame.sort_values("n", kind="mergesort"), frame.iloc[:1]])
+        with tsv_batches(tmp_path / f"f{k}.tsv", columns) as write:
+            write(frame.sort_values("n", kind="mergesort"))
+            write(frame.iloc[:1])
+        assert (tmp_path / f"c{k}.tsv").read_bytes() == (tmp_path / f"f{k}.tsv").read_bytes()
+        assert len(whole) == len(data["a"]) + 1

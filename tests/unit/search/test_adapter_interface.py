@@ -37,13 +37,13 @@ def test_pubmed_rules_read_and_retrieve_through_the_adapter(tmp_path, monkeypatc
     from sysrev.search import pubmed
     from sysrev.workflow import search
     calls = []
-    real_read = pubmed.read
+    real_read = pubmed.read_batches  # the rule reads the snapshot one XML file at a time
 
     def spy_read(*args, **kwargs):
         calls.append(("read", args, kwargs))
         return real_read(*args, **kwargs)
 
-    monkeypatch.setattr(pubmed, "read", spy_read)
+    monkeypatch.setattr(pubmed, "read_batches", spy_read)
     monkeypatch.setattr(pubmed, "retrieve", lambda *a, **k: calls.append(("retrieve", a, k)))
     searches = tmp_path / "searches.tsv"
     shutil.copy(REPO / "data/denosumab_ra/search/searches.tsv", searches)

@@ -4,6 +4,7 @@ Every test runs the real client over HTTP on 127.0.0.1. Retry pauses go through 
 ``sleep`` that only records them, so nothing here waits on backoff; no assertion is timed.
 """
 
+import hashlib
 import json
 import math
 import os
@@ -61,6 +62,18 @@ def expected_pmids(records=RECORDS, start=date(1700, 1, 1), end=date(2024, 12, 3
     return sorted(str(r.pmid) for r in records if r.matches("pdat", start, end))
 
 
+def listed_pmids(snapshot: Path) -> list[str]:
+    """The snapshot's PMID list (pmids.txt), checked against provenance.json's digest."""
+    provenance = json.loads((snapshot / "provenance.json").read_text())
+    entry = provenance["pmid_list"]
+    assert "pmids" not in provenance and entry["file"] == "pmids.txt"
+    data = (snapshot / "pmids.txt").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    pmids = data.decode().splitlines()
+    assert entry["records"] == len(pmids) == provenance["count"]
+    return pmids
+
+
 def stored_pmids(snapshot: Path) -> list[str]:
     return sorted(read_snapshot(snapshot, query=QUERY)["pmid"])
 
@@ -70,7 +83,8 @@ def test_full_retrieval_gets_exactly_the_servers_records(stub, tmp_path):
     provenance = retrieve(stub, tmp_path)
     snapshot = tmp_path / "2024-12-31"
     assert stored_pmids(snapshot) == expected_pmids() and len(expected_pmids()) == 120
-    assert provenance["count"] == 120 and provenance["pmids"] == sorted(expected_pmids(), key=int)
+    assert provenance["count"] == 120
+    assert listed_pmids(snapshot) == sorted(expected_pmids(), key=int)
     assert provenance["query"] == QUERY and QUERY in provenance["query_translation"]
     assert provenance["windows"] == [{"mindate": "1700/01/01", "maxdate": "2024/12/31",
                                       "count": 120}]
@@ -82,7 +96,7 @@ def test_full_retrieval_gets_exactly_the_servers_records(stub, tmp_path):
     assert stub.count("efetch") == math.ceil(120 / BATCH) == provenance["requests"] - 1
     assert sorted(p.name for p in snapshot.iterdir()) == [
         "batch_w0001_00001.xml", "batch_w0001_00002.xml", "batch_w0001_00003.xml",
-        "batch_w0001_00004.xml", "batch_w0001_00005.xml", "provenance.json"]
+        "batch_w0001_00004.xml", "batch_w0001_00005.xml", "pmids.txt", "provenance.json"]
     assert not (tmp_path / "2024-12-31.partial").exists()
     # Every request carried the email and Bio.Entrez's tool name, as NCBI asks.
     assert {p.get("email") for _, p in stub.requests} == {"tests@example.org"}
@@ -95,7 +109,7 @@ def test_entrez_date_window_and_start_date(stub, tmp_path):
     provenance = retrieve(stub, tmp_path, spec)
     expected = sorted(str(r.pmid) for r in RECORDS
                       if date(2022, 1, 1) <= r.entrez_date <= date(2023, 6, 30))
-    assert provenance["pmids"] == sorted(expected, key=int)
+    assert listed_pmids(tmp_path / "2023-06-30") == sorted(expected, key=int)
     assert {p["datetype"] for u, p in stub.requests if u == "esearch"} == {"edat"}
     assert provenance["mindate"] == "2022/01/01" and provenance["maxdate"] == "2023/06/30"
 
