@@ -164,3 +164,32 @@ def test_records_whose_retraction_is_read():
         if given or readable:
             assert pick, (given, notes, types, title)
     assert not picked.all()
+
+
+@pytest.mark.slow
+def test_rule_benchmark_runs(tmp_path):
+    """benchmarks/bench_dedup_rule.py on a small table: both measurements, the ratios, and
+    the rule's outputs kept."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sysrev.columns import RECORD_COLUMNS
+
+    repo = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(repo / "benchmarks"))
+    from dedup_generator import generate
+
+    records = generate(200, seed=2)[0].reindex(columns=RECORD_COLUMNS)
+    write_tsv(records, tmp_path / "records.tsv", RECORD_COLUMNS, sort_by=["record_id"])
+    subprocess.run([sys.executable, str(repo / "benchmarks/bench_dedup_rule.py"),
+                    str(tmp_path / "records.tsv"), "--threads", "1", "--outputs",
+                    str(tmp_path / "out"), "--json", str(tmp_path / "out.json")],
+                   check=True, capture_output=True)
+    result = json.loads((tmp_path / "out.json").read_text())
+    assert result["find_duplicates"]["records"] == 200
+    assert {"time", "cpu", "pss", "rss_sum", "main_vmhwm"} <= set(result["ratios"])
+    steps = [s["step"] for s in result["rule"]["steps"]]
+    assert "index written" in steps and "normalised" in steps
+    assert (tmp_path / "out/dedup/unique.tsv").is_file()
