@@ -45,7 +45,7 @@ import bibtexparser
 start = time.perf_counter()
 text = open(sys.argv[1], encoding="utf-8").read()
 n = len(bibtexparser.parse_string(text).entries)
-print(n, time.perf_counter() - start, peak())
+print(n, time.perf_counter() - start, peak(), cpu())
 """,
     "sysrev_bibtex": """
 import sys, time
@@ -53,7 +53,7 @@ sys.path.insert(0, sys.argv[2])
 from sysrev.imports.bibtex import read_bibtex
 start = time.perf_counter()
 n = len(read_bibtex(sys.argv[1], source="bench"))
-print(n, time.perf_counter() - start, peak())
+print(n, time.perf_counter() - start, peak(), cpu())
 """,
 }
 

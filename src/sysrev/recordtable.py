@@ -9,6 +9,7 @@ records the whole table is a gigabyte. The functions here read such tables a chu
 
 from __future__ import annotations
 
+import logging
 import math
 import pickle
 import tempfile
@@ -20,7 +21,9 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from sysrev.tables import read_tsv_chunks
+from sysrev.tables import read_tsv_chunks, read_tsv_header, tsv_batches
+
+log = logging.getLogger(__name__)
 
 #: Rows read at a time: about 25 MB of record text per chunk (150 MiB peak for collect_records
 #: at 1M records with 25,000 rows, 330 MiB with 100,000).
@@ -50,9 +53,6 @@ class _Scan:
     """What one pass over the tables' ids and sources found."""
 
     rows: list[int] = field(default_factory=list)        # rows per table
-    sources: list[set] = field(default_factory=list)     # sources per table
-    in_order: list[bool] = field(default_factory=list)   # rows sorted by record_id
-    columns: list[list[str]] = field(default_factory=list)
     per_source: Counter = field(default_factory=Counter)
     hashes: list[np.ndarray] = field(default_factory=list)
 
@@ -60,28 +60,17 @@ class _Scan:
 def _scan(tables: Sequence[str], rows: int) -> _Scan:
     scan = _Scan()
     for path in tables:
-        header = list(pd.read_csv(path, sep="\t", dtype=str, nrows=0).columns)
-        scan.columns.append(header)
-        n, sources, ordered, last = 0, set(), True, None
+        n = 0
         for chunk in tsv_chunks(path, rows, ["record_id", "source"]):
-            if chunk.empty:
-                continue
-            ids = chunk["record_id"]
-            ordered = (ordered and not ids.isna().any() and ids.is_monotonic_increasing
-                       and (last is None or ids.iloc[0] > last))
-            last = ids.iloc[-1]
-            sources.update(chunk["source"].unique())
             scan.per_source.update(chunk["source"].dropna().value_counts().to_dict())
-            scan.hashes.append(id_hashes(ids))
+            scan.hashes.append(id_hashes(chunk["record_id"]))
             n += len(chunk)
         scan.rows.append(n)
-        scan.sources.append(sources)
-        scan.in_order.append(ordered)
     return scan
 
 
 def repeated_record_ids(tables: Sequence[str], hashes: np.ndarray,
-                        rows: int = CHUNK_ROWS) -> list[str]:
+                        rows: int | None = None) -> list[str]:
     """The record ids that occur more than once in ``tables`` (sorted), given every row's
     :func:`id_hashes`: the ids of repeated hashes are read again and compared as text, so a
     hash collision is never taken for a repeated id."""
@@ -145,40 +134,89 @@ def _write_sorted(tables: Sequence[str], total: int, rows: int, columns: Sequenc
             write(frame.drop(columns="_rank"))
 
 
-def concatenate_record_tables(tables: Sequence[str], columns: Sequence[str],
-                              write: Callable[[pd.DataFrame], None],
-                              rows: int = CHUNK_ROWS) -> tuple[Counter, int]:
-    """Write the rows of every record table in ``tables``, sorted by source and record id,
-    through ``write`` (a batch writer, :func:`sysrev.tables.tsv_batches`): the bytes
-    :func:`sysrev.tables.write_tsv` writes for the tables' concatenation sorted so.
+class _OutOfOrder(Exception):
+    """A table is not one source in record-id order (or two tables hold one source): the
+    copy in order gives way to the sort."""
 
-    A record id in more than one row is a :class:`ValueError` (before anything is written).
-    Tables that each hold one source, distinct from the others', with rows already sorted by
-    record id (as every importer and adapter writes them) are copied chunk by chunk;
-    otherwise the rows are sorted through temporary files. Returns the rows per source (rows
-    without one not counted) and the number of rows.
-    """
-    scan = _scan(tables, rows)
-    hashes = np.concatenate(scan.hashes) if scan.hashes else np.empty(0, dtype=np.uint64)
-    repeated = repeated_record_ids(tables, hashes, rows)
+
+def _copy_in_order(tables: Sequence[str], columns: Sequence[str],
+                   write: Callable[[pd.DataFrame], None], rows: int) -> tuple[Counter, int]:
+    """Copy the tables a chunk at a time, source by source, checking as it goes that each
+    holds one source in record-id order (:class:`_OutOfOrder` if not) and, at the end, that
+    no record id is repeated (:class:`ValueError`)."""
+    firsts = {}
+    for path in tables:
+        first = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""],
+                            nrows=1)
+        if first.empty:
+            continue
+        if "source" not in first.columns or pd.isna(first["source"].iloc[0]):
+            raise _OutOfOrder(path)
+        firsts[path] = first["source"].iloc[0]
+    if len(set(firsts.values())) != len(firsts):
+        raise _OutOfOrder("a source in two tables")
+    per_source: Counter = Counter()
+    hashes = []
+    for path, source in sorted(firsts.items(), key=lambda item: item[1]):
+        last = None
+        for chunk in _chunks_in_columns(path, rows, columns):
+            ids = chunk["record_id"]
+            if (ids.isna().any() or not (chunk["source"] == source).all()
+                    or not ids.is_monotonic_increasing
+                    or (last is not None and not ids.iloc[0] > last)):
+                raise _OutOfOrder(path)
+            last = ids.iloc[-1]
+            hashes.append(id_hashes(ids))
+            per_source[source] += len(chunk)
+            write(chunk)
+    _check_repeated(tables, hashes, rows)
+    return per_source, sum(per_source.values())
+
+
+def _check_repeated(tables: Sequence[str], hashes: list[np.ndarray], rows: int) -> None:
+    joined = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+    repeated = repeated_record_ids(tables, joined, rows)
     if repeated:
         raise ValueError(f"record ids occur in more than one source table: {repeated[:10]}")
-    del hashes
-    present = {c for header in scan.columns for c in header}
+
+
+def _sort_into(tables: Sequence[str], columns: Sequence[str],
+               write: Callable[[pd.DataFrame], None], rows: int) -> tuple[Counter, int]:
+    """Every row of the tables, whatever their order, through the external sort (the ids
+    checked first)."""
+    scan = _scan(tables, rows)
+    _check_repeated(tables, scan.hashes, rows)
+    scan.hashes.clear()
+    filled = [path for path, n in zip(tables, scan.rows) if n]
+    _write_sorted(filled, sum(scan.rows), rows, columns, write)
+    return scan.per_source, sum(scan.rows)
+
+
+def write_record_tables(tables: Sequence[str], output: str | Path, columns: Sequence[str],
+                        rows: int | None = None) -> tuple[Counter, int]:
+    """Write the rows of every record table in ``tables`` to ``output``, sorted by source and
+    record id: the bytes :func:`sysrev.tables.write_tsv` writes for the tables'
+    concatenation sorted so, with ``rows`` rows in memory at a time.
+
+    A record id in more than one row is a :class:`ValueError`, a column of ``columns`` in no
+    table a :class:`KeyError`; ``output`` is then not written. Tables that each hold one
+    source, distinct from the others', with rows sorted by record id (as every importer and
+    adapter writes them) are copied in one pass; otherwise the rows are sorted through
+    temporary files. Returns the rows per source (rows without one not counted) and the
+    number of rows.
+    """
+    rows = rows or CHUNK_ROWS
+    present = {c for path in tables for c in read_tsv_header(path)}
     missing = [c for c in columns if c not in present]
     if tables and missing:
         raise KeyError(f"record tables {list(tables)}: missing columns {missing}")
-    filled = [(path, src) for path, src, n in zip(tables, scan.sources, scan.rows) if n]
-    single = all(len(src) == 1 and not pd.isna(next(iter(src))) for _, src in filled)
-    names = [next(iter(src)) for _, src in filled] if single else []
-    in_order = all(ok for ok, n in zip(scan.in_order, scan.rows) if n)
-    if single and len(set(names)) == len(names) and in_order:
-        for path, _ in sorted(filled, key=lambda item: next(iter(item[1]))):
-            for chunk in _chunks_in_columns(path, rows, columns):
-                write(chunk)
-    else:
-        _write_sorted([path for path, _ in filled], sum(scan.rows), rows, columns, write)
-    return scan.per_source, sum(scan.rows)
+    try:
+        with tsv_batches(output, columns) as write:
+            return _copy_in_order(tables, columns, write, rows)
+    except _OutOfOrder as where:
+        log.info("record tables not each one source in record-id order (%s): sorting", where)
+    with tsv_batches(output, columns) as write:
+        return _sort_into(tables, columns, write, rows)
 
 
 def read_categories(path: str | Path, columns: Sequence[str],

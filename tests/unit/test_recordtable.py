@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 
 from sysrev.columns import RECORD_COLUMNS
-from sysrev.recordtable import (concatenate_record_tables, id_hashes, repeated_record_ids,
-                                tsv_chunks)
-from sysrev.tables import read_tsv, tsv_batches, write_tsv
+from sysrev.recordtable import id_hashes, repeated_record_ids, tsv_chunks, write_record_tables
+from sysrev.tables import read_tsv, write_tsv
 
 
 def _table(source, ids, **extra):
@@ -32,9 +31,8 @@ def _whole(paths, out):
 
 
 def _streamed(paths, out, rows):
-    with tsv_batches(out, RECORD_COLUMNS) as write:
-        per_source, total = concatenate_record_tables([str(p) for p in paths], RECORD_COLUMNS,
-                                                      write, rows=rows)
+    per_source, total = write_record_tables([str(p) for p in paths], out, RECORD_COLUMNS,
+                                            rows=rows)
     return out.read_bytes(), per_source, total
 
 
@@ -141,3 +139,17 @@ def test_read_categories_reads_the_values_read_tsv_reads(tmp_path):
     assert dict(got["source"].value_counts()) == {"wos": 3, "embase": 1}
     empty = _write(tmp_path, "e.tsv", _table("wos", []))
     assert read_categories(empty, ["source"], rows=2).empty
+
+
+@pytest.mark.parametrize("rows", [1, 2, 100])
+def test_a_repeated_id_in_tables_in_order_is_found_after_the_copy(tmp_path, rows):
+    # Each table one source in record-id order (copied in one pass): the repeated id is
+    # found at the end, and the partly written table is not left behind.
+    embase = _table("embase", ["1", "2", "3"])
+    embase.loc[2, "record_id"] = "wos:b"
+    paths = [_write(tmp_path, "wos.tsv", _table("wos", ["a", "b", "c"])),
+             _write(tmp_path, "embase.tsv", embase)]
+    out = tmp_path / "out.tsv"
+    with pytest.raises(ValueError, match=r"more than one source table: \['wos:b'\]"):
+        _streamed(paths, out, rows)
+    assert not out.exists() and not list(tmp_path.glob(".out.tsv*"))

@@ -278,3 +278,30 @@ def test_changes_table_reads_the_archived_records_in_chunks(tmp_path):
                             summary_of_findings=CURRENT["summary_of_findings.tsv"],
                             previous_records=str(tmp_path / "w/records.tsv"), rows=1)
     pd.testing.assert_frame_equal(chunked, whole)
+
+
+def test_an_archived_record_table_without_sources_is_an_error_naming_it(tmp_path):
+    from sysrev.errors import InputError
+    folder = _archive(tmp_path / "v")
+    (folder / "records.tsv").write_text("record_id\npubmed:1\n", encoding="utf-8")
+    previous = load_version(folder, records=False)
+    with pytest.raises(InputError, match=r"v/records\.tsv.*line 1.*missing column \['source'\]"):
+        changes_table(previous, records=CURRENT["records.tsv"],
+                      clusters=pd.DataFrame(columns=["record_id", "cluster_id"]),
+                      final_decisions=CURRENT["final_decisions.tsv"],
+                      included=CURRENT["included.tsv"], arms=CURRENT["arms.tsv"],
+                      summary=CURRENT["summary.tsv"],
+                      summary_of_findings=CURRENT["summary_of_findings.tsv"],
+                      previous_records=str(folder / "records.tsv"))
+
+
+def test_rows_with_reads_the_matching_rows_a_chunk_at_a_time(tmp_path, monkeypatch):
+    import sysrev.recordtable as recordtable
+    from sysrev.workflow.update import _rows_with
+    monkeypatch.setattr(recordtable, "CHUNK_ROWS", 2)
+    path = tmp_path / "clusters.tsv"
+    pd.DataFrame({"record_id": ["a", "b", "c", "d", "e"], "cluster_id": ["a", "a", "c", "c", "e"],
+                  "kept": ["yes", "no", "yes", "no", "yes"]}).to_csv(path, sep="\t",
+                                                                      index=False)
+    got = _rows_with(str(path), ["record_id", "cluster_id"], "record_id", {"b", "e", "z"})
+    assert got.to_dict("list") == {"record_id": ["b", "e"], "cluster_id": ["a", "e"]}

@@ -7,7 +7,8 @@ project files), both reading files through :mod:`~sysrev.screening.readers`,
 :mod:`~sysrev.screening.rules` (final decisions),
 :mod:`~sysrev.screening.agreement` (Cohen's kappa, conflicts),
 :mod:`~sysrev.screening.living` (records still to screen), :mod:`~sysrev.screening.studies`
-(reports to studies).
+(reports to studies), :mod:`~sysrev.screening.streaming` (a large library in batches: compact
+key sets, the final decisions of a batch, the to-screen rows kept on disk).
 """
 
 from sysrev.screening.decisions import DECISIONS, STAGES, check_decisions, load_generic

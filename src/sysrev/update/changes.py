@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 
 from sysrev.recordtable import CHUNK_ROWS, id_hashes, repeated_values, tsv_chunks
-from sysrev.tables import read_tsv
+from sysrev.errors import InputError
+from sysrev.errors import columns_word
+from sysrev.tables import read_tsv, read_tsv_header
 from sysrev.update.archive import Version
 
 CHANGES_COLUMNS = ["section", "item", "field", "previous", "current", "changed"]
@@ -315,6 +317,12 @@ def changes_table(previous: Version, *, records: pd.DataFrame, clusters: pd.Data
     ``previous.records`` when given."""
     keys = ["record_id", "source"]
     current = records.loc[:, keys]
+    if previous_records is not None:
+        missing = [c for c in keys if c not in read_tsv_header(previous_records)]
+        if missing:
+            raise InputError(previous_records, f"missing {columns_word(missing)} {missing} "
+                             "(an archived records.tsv has the record table's columns)",
+                             line=1)
     chunks = (tsv_chunks(previous_records, rows, keys) if previous_records is not None
               else [previous.records.loc[:, keys]])
     record_rows = record_changes(chunks, current)

@@ -57,7 +57,9 @@ def prisma_counts(*, records: str, clusters: str, final: str, included: str, sea
     previous = previous_records = None
     if previous_version:
         previous = read_tsv(Path(previous_version) / "included.tsv")
-        previous_records = set(read_tsv(Path(previous_version) / "records.tsv")["record_id"])
+        # Its ids only (the archived record table has a row of text per record).
+        previous_records = set(read_tsv(Path(previous_version) / "records.tsv",
+                                        ["record_id"])["record_id"])
     # Only what the counts use: the record table's ids and sources (not its text), the
     # clusters' ids and kept flags, the decisions without the reviewers' votes (issue 20).
     if previous_version or other_sources:

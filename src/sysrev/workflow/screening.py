@@ -29,7 +29,7 @@ from sysrev.screening.living import (ASREVIEW_COLUMNS, TO_SCREEN_COLUMNS,
                                     asreview_prior_knowledge, new_since_last_search,
                                     new_since_seen, to_screen, with_study_candidates)
 from sysrev.screening.streaming import (KeySet, PendingRows, csv_lines, decided_rows,
-                                        finals_of_batch)
+                                        finals_of_batch, release_memory)
 from sysrev.search.update import snapshot_pmids
 from sysrev.screening.stopping import RANDOM_SAMPLE, stopping_test
 from sysrev.columns import STUDY_LINK_COLUMNS
@@ -314,6 +314,7 @@ def screen_records(*, records: str, unique: str, clusters: str, sources: list[Ma
                 info_parts.append(chunk[chunk["record_id"].isin(linked)])
                 # Nothing of this batch is held while the next one is read.
                 del chunk, finals, newness, pending, prior
+                release_memory()
 
             # The to-screen list: newest first, full text before title/abstract, then by
             # id (batches come in id order), the records of one study candidate together.

@@ -234,7 +234,7 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
     ``raw_inputs`` are the files the record tables were read from (the exports, the snapshot's
     XML): the audit records the SHA-256 of each, so it shows which versions the run used.
     """
-    from sysrev.recordtable import concatenate_record_tables
+    from sysrev.recordtable import write_record_tables
     from sysrev.search.snapshot import read_provenance
     searches_table = load_searches(searches)
     if provenance is None and (searches_table["source"] == "pubmed").any():
@@ -258,8 +258,7 @@ def collect_records(*, tables: list[str], searches: str, provenance: str | None,
                                            "the row", line=index + 2, field="source")
     # Source by source, a chunk of rows at a time (issue 20: the whole table was 1.1 GB of
     # memory at 1M records); the same bytes as the concatenation sorted by source and id.
-    with tsv_batches(output, RECORD_COLUMNS) as write:
-        per_source, total = concatenate_record_tables(tables, RECORD_COLUMNS, write)
+    per_source, total = write_record_tables(tables, output, RECORD_COLUMNS)
     per_source = pd.Series(per_source, dtype="int64").sort_index()
     # Each import's report (format declared/detected, encoding), written next to its table.
     imports = {Path(t).stem: json.loads(Path(t).with_suffix(".json").read_text("utf-8"))

@@ -47,6 +47,14 @@ def staged_archive(folder: str, files: Sequence[str]) -> str:
     return folder
 
 
+def _rows_with(path: str, columns: Sequence[str], key: str, values: set) -> pd.DataFrame:
+    """The rows of a table whose ``key`` is one of ``values`` (``columns`` only), read a
+    chunk at a time: the table may have a row per record."""
+    from sysrev.recordtable import tsv_chunks
+    return pd.concat([chunk[chunk[key].isin(values)]
+                      for chunk in tsv_chunks(path, columns=columns)], ignore_index=True)
+
+
 def update_changes(*, versions: Sequence[str], records: str, clusters: str, final: str,
                    included: str, arms: str, summary: str, sof: str, searches: str,
                    studies: str, stopping: str | None, outcomes: Sequence[Mapping],
@@ -73,10 +81,15 @@ def update_changes(*, versions: Sequence[str], records: str, clusters: str, fina
                        + ([pubmed_date] if pubmed_date else []))
     summary_table, sof_table = read_tsv(summary), read_tsv(sof)
     # Of the tables that grow with the library, only the columns compared (issue 20).
+    # Of the clusters and the final decisions (a row per record, per publication), only
+    # those the previous version's decisions are followed to, read a chunk at a time.
+    earlier = set(previous.final_decisions["record_id"])
+    followed = _rows_with(clusters, ["record_id", "cluster_id"], "record_id", earlier)
     changes = changes_table(previous, records=read_tsv(records, ["record_id", "source"]),
-                            clusters=read_tsv(clusters, ["record_id", "cluster_id"]),
-                            final_decisions=read_tsv(final, ["record_id", "stage",
-                                                             "final_decision"]),
+                            clusters=followed,
+                            final_decisions=_rows_with(
+                                final, ["record_id", "stage", "final_decision"], "record_id",
+                                earlier | set(followed["cluster_id"])),
                             included=read_tsv(included),
                             arms=read_tsv(arms), summary=summary_table,
                             summary_of_findings=sof_table,
