@@ -304,7 +304,7 @@ def markdown(result: dict) -> str:
     lines = [f"N = {result['n']:,} look-alike records ({result['records']:,} in records.tsv, "
              f"look-alike RIS {result['ris_mb']:.0f} MiB)", "",
              "| rule | jobs | wall time | s / 1k records | max_rss (sampled) "
-             "| peak (VmHWM) | CPU | mean load | bare library | overhead |",
+             "| peak (VmHWM) | CPU | job CPU % | bare library | overhead |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     per_k = result["records"] / 1000
     for rule, entry in sorted(rules.items(), key=lambda kv: -kv[1]["s"]):
