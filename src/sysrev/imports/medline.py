@@ -12,13 +12,16 @@ import io
 import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from Bio import Medline
 
+from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.checks import check_last_record_complete
-from sysrev.imports.records import doi_in_text, join_list, make_record_table, read_text
+from sysrev.imports.records import (RecordTable, doi_in_text, iter_lines, join_list,
+                                    make_record_table, read_text, stream_encoding,
+                                    warn_encoding)
 from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,10 @@ log = logging.getLogger(__name__)
 _FIELD = re.compile(r"^[A-Z][A-Z0-9]{0,3} {0,3}- ")
 _CONTINUATION = "      "
 _DOI_ID = re.compile(r"^\s*(10\.\S+)\s*\[doi\]", re.IGNORECASE)
+
+
+#: Records parsed and mapped at a time by :func:`iter_medline_columns`.
+BATCH_RECORDS = 5000
 
 
 def _check_structure(text: str, path: Path) -> tuple[int, list[int]]:
@@ -142,3 +149,113 @@ def read_medline(path: str | Path, *, source: str) -> pd.DataFrame:
         rows.append(row)
     log.info("%s: %d records", path, len(rows))
     return make_record_table(rows, source=source, source_file=path)
+
+
+def _stray_warning(path: Path, stray: list[int]) -> None:
+    log.warning("%s: line%s %s %s not MEDLINE (text between records); left out",
+                path, "s" if len(stray) > 1 else "", ", ".join(map(str, stray[:10])),
+                "are" if len(stray) > 1 else "is")
+
+
+def iter_medline_columns(path: str | Path, *, source: str, batch_records: int = BATCH_RECORDS,
+                         encoding: str | None = None) -> Iterator[dict[str, list[Any]]]:
+    """Read a MEDLINE export into the record table of ``source``, ``batch_records`` records
+    at a time (per batch, in file order, a list per column of
+    :data:`sysrev.columns.RECORD_COLUMNS`): the file is read line by line and memory holds
+    one batch, not the file. The table is :func:`read_medline`'s.
+
+    ``encoding``: the file's as :func:`sysrev.imports.records.stream_encoding` gives it,
+    when already known (format detection finds it).
+
+    A batch ends at an empty line before a record's first field line, where Biopython's
+    parse ends a record too, so each batch parses as it would inside the whole file. The
+    checks that span the file carry over batches: the record count, the accessions seen
+    (a repeated one numbered ``~2`` whichever batch it falls in), the stray lines (warned
+    of at the end) and the last record's ``SO`` against every other record's.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_medline`, with its message: a broken file (whose error the whole
+        file's checks, run in their order, may place elsewhere than the first batch that
+        fails) is read again whole to name the error :func:`read_medline` names. Batches
+        already given before the error must be thrown away (see
+        :func:`sysrev.imports.sources.import_export_file`).
+    """
+    path = Path(path)
+    try:
+        yield from _medline_batches(path, source, batch_records, encoding)
+        return
+    except InputError as err:
+        error = err
+    # Only a broken file comes here: its message is the whole-file reader's.
+    read_medline(path, source=source)
+    raise error
+
+
+def _medline_batches(path: Path, source: str, batch_records: int,
+                     encoding: str | None) -> Iterator[dict[str, list[Any]]]:
+    builder = RecordTable(source=source, source_file=path)
+    if encoding is None:
+        encoding = stream_encoding(path)
+    else:
+        warn_encoding(path, encoding)
+    lines: list[str] = []  # the current batch's lines (stray lines made empty)
+    starts: list[int] = []  # the first line of each of its records
+    stray: list[int] = []
+    state = {"in_record": False, "records": 0, "all_pmid": True, "all_so": True}
+
+    def parse(last: bool) -> dict[str, list[Any]]:
+        parsed = list(Medline.parse(line + "\n" for line in lines))
+        if len(parsed) != len(starts):
+            raise InputError(path, f"{len(starts)} records in the batch but {len(parsed)} "
+                                   "parsed")
+        first = state["records"] - len(parsed) + 1
+        rows = []
+        for k, rec in enumerate(parsed):
+            state["all_pmid"] = state["all_pmid"] and bool(rec.get("PMID"))
+            if last and k == len(parsed) - 1:
+                # check_last_record_complete: PubMed writes SO in every record.
+                if (state["records"] >= 2 and state["all_pmid"] and state["all_so"]
+                        and "SO" not in rec):
+                    raise InputError(path, "the last record has no 'SO' field, which every "
+                                           "other record of the file has: the file is cut "
+                                           "inside it", line=starts[k])
+            else:
+                state["all_so"] = state["all_so"] and "SO" in rec
+            row = map_medline_record(rec)
+            row["source_position"] = first + k
+            row["line"] = starts[k]
+            rows.append(builder.row(row))
+        return {col: [row[col] for row in rows] for col in RECORD_COLUMNS}
+
+    for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
+        if not line.strip():
+            state["in_record"] = False
+            lines.append(line)
+            continue
+        if line.startswith(_CONTINUATION):
+            if not state["in_record"]:
+                raise InputError(path, "continuation line outside a record", line=number)
+            lines.append(line)
+            continue
+        if not _FIELD.match(line):
+            if not state["in_record"]:
+                stray.append(number)
+                lines.append("")
+                continue
+            raise InputError(path, f"not a MEDLINE field line: {line[:40]!r}", line=number)
+        if not state["in_record"]:
+            if len(starts) >= batch_records and lines and lines[-1] == "":
+                yield parse(last=False)
+                lines, starts = [], []
+            state["in_record"] = True
+            state["records"] += 1
+            starts.append(number)
+        lines.append(line)
+    columns = parse(last=True)
+    if stray:
+        _stray_warning(path, stray)
+    if columns["record_id"]:
+        yield columns
+    log.info("%s: %d records", path, state["records"])

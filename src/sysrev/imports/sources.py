@@ -15,7 +15,7 @@ from sysrev.imports.csv_export import read_csv_export
 from sysrev.imports.detect import (BINARY, EMPTY, conflicting_layouts, detect_format,
                                    same_family)
 from sysrev.imports.endnote_xml import read_endnote_xml
-from sysrev.imports.medline import read_medline
+from sysrev.imports.medline import iter_medline_columns, read_medline
 from sysrev.imports.ovid import read_ovid
 from sysrev.imports.ris import iter_ris_columns, read_ris
 from sysrev.imports.records import make_record_table
@@ -43,7 +43,7 @@ READERS = {
 
 #: Formats read a batch of records at a time when the records go to a sink; a batch is the
 #: record table's columns (a list per column of RECORD_COLUMNS), not yet a DataFrame.
-BATCH_READERS = {"ris": iter_ris_columns}
+BATCH_READERS = {"ris": iter_ris_columns, "medline": iter_medline_columns}
 
 
 @dataclass(frozen=True)

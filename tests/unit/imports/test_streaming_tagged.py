@@ -1,0 +1,157 @@
+"""Imports that stream (issue 20), the line-based tagged formats: a MEDLINE export read a
+batch of records at a time gives the table, the TSV and the errors the whole file gives, also
+when records, repeated accessions and stray lines straddle batches."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sysrev.columns import RECORD_COLUMNS
+from sysrev.errors import InputError
+from sysrev.imports.detect import detect_format
+from sysrev.imports.medline import iter_medline_columns, read_medline
+from sysrev.imports.records import record_frame
+from sysrev.imports.sources import BATCH_READERS, READERS
+from sysrev.tables import write_tsv
+from sysrev.workflow.search import import_export
+from tests.conftest import REPO
+
+BUNDLED = REPO / "data/denosumab_ra/exports"
+SIZES = (1, 2, 7, None)  # None: the reader's default batch
+FORMATS = ("medline",)
+
+
+def _batched(fmt: str, path: Path, size: int | None) -> pd.DataFrame:
+    kwargs = {} if size is None else {"batch_records": size}
+    batches = [record_frame(c) for c in BATCH_READERS[fmt](path, source="s", **kwargs)]
+    if not batches:
+        return READERS[fmt](path, source="s")
+    return pd.concat(batches, ignore_index=True)
+
+
+def _outcome(call):
+    try:
+        return call(), None
+    except InputError as err:
+        return None, str(err)
+
+
+def _assert_same(fmt: str, path: Path) -> int:
+    """The batch reader gives the whole-file reader's table (or its error) at every size;
+    returns the records read."""
+    whole, error = _outcome(lambda: READERS[fmt](path, source="s"))
+    for size in SIZES:
+        batched, batch_error = _outcome(lambda: _batched(fmt, path, size))
+        assert batch_error == error, (size, batch_error, error)
+        if error is None:
+            pd.testing.assert_frame_equal(batched, whole)
+    return 0 if whole is None else len(whole)
+
+
+def _files(fmt: str, testdata: Path) -> list[Path]:
+    paths = sorted(BUNDLED.iterdir()) + sorted(p for p in testdata.rglob("*") if p.is_file())
+    return [p for p in paths if p.stat().st_size < 5_000_000 and detect_format(p)[0] == fmt]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_real_export_in_batches_equals_the_whole_file(fmt, testdata):
+    files = _files(fmt, testdata)
+    assert files
+    for path in files:
+        assert _assert_same(fmt, path) > 0, path
+
+
+def _bad_export_cases():
+    spec = importlib.util.spec_from_file_location(
+        "_bad_exports", Path(__file__).with_name("test_bad_exports.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("_bad_exports", module)  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module.CASES
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_bad_exports_in_batches_fail_as_the_whole_file(fmt, tmp_path, testdata):
+    """Every case of test_bad_exports that is read as ``fmt``: the same table or the same
+    error message (file, line, field)."""
+    seen = 0
+    for name, case in _bad_export_cases().items():
+        folder = tmp_path / name
+        folder.mkdir()
+        path = case.make(folder, testdata)
+        if not path.is_file() or (case.fmt if case.fmt != "auto"
+                                  else detect_format(path)[0]) != fmt:
+            continue
+        _assert_same(fmt, path)
+        seen += 1
+    assert seen
+
+
+MEDLINE_RECORD = ("PMID- {pmid}\nOWN - NLM\nTI  - Title {n} of a study\n      continued here.\n"
+                  "AB  - Abstract {n}.\nAU  - Smith J\nAU  - Doe {n}\n"
+                  "MH  - Arthritis, Rheumatoid/*drug\n      therapy\n"
+                  "AID - 10.1000/x{n} [doi]\nDP  - 20{y:02d} Mar\n"
+                  "SO  - J Test. 20{y:02d};{n}:1-9.\n")
+
+
+def _generated_medline(path: Path, n: int = 40) -> Path:
+    """Records with repeated PMIDs (up to four times, in different batches), a stray note
+    line between two, several blank lines between others, no final newline."""
+    parts = []
+    for i in range(n):
+        parts.append(MEDLINE_RECORD.format(pmid=1000 + i % 9, n=i, y=i % 25))
+        parts.append("\n" * (1 + (i % 3 == 0)))
+        if i == 11:
+            parts.append("A note someone added.\n\n")
+    path.write_text("".join(parts).rstrip("\n"), encoding="utf-8")
+    return path
+
+
+def test_generated_medline_in_batches(tmp_path, caplog):
+    path = _generated_medline(tmp_path / "gen.nbib")
+    with caplog.at_level(logging.WARNING):
+        assert _assert_same("medline", path) == 40
+    table = read_medline(path, source="s")
+    assert table["record_id"].tolist()[9:11] == ["s:1000~2", "s:1001~2"]
+    assert caplog.text.count("line 161 is not MEDLINE") == 2 + len(SIZES)  # each read
+
+
+@pytest.mark.parametrize("tail,message", [
+    ("PMID- 9\nTI  - Cut\n", "line 403: the last record has no 'SO' field"),
+    ("PMID- 9\nTI  - x\nbroken line\n", "line 405: not a MEDLINE field line"),
+    ("\n      continuation\n", "line 404: continuation line outside a record"),
+    # A line of spaces between two records: Biopython reads them as one.
+    ("PMID- 9\nTI  - x\nSO  - y\n  \nPMID- 10\nTI  - z\nSO  - w\n",
+     "32 records in the file but 31 parsed"),
+])
+def test_broken_medline_in_a_later_batch(tmp_path, tail, message):
+    path = _generated_medline(tmp_path / "gen.nbib", n=30)
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n" + tail, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read_medline(path, source="s")
+    _assert_same("medline", path)
+
+
+def test_medline_tsv_written_in_batches_equals_the_whole_table(tmp_path):
+    path = _generated_medline(tmp_path / "gen.nbib")
+    write_tsv(read_medline(path, source="pubmed"), tmp_path / "whole.tsv", RECORD_COLUMNS,
+              sort_by=["source_position"])
+    out = tmp_path / "out" / "batches.tsv"
+    import_export(export=str(path), source="pubmed", fmt="medline", output=str(out))
+    assert out.read_bytes() == (tmp_path / "whole.tsv").read_bytes()
+
+
+def test_no_tsv_after_a_later_batch_fails(tmp_path):
+    path = _generated_medline(tmp_path / "gen.nbib", n=30)
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nPMID- 9\nTI  - Cut\n",
+                    encoding="utf-8")
+    out = tmp_path / "out" / "x.tsv"
+    with pytest.raises(InputError):
+        import_export(export=str(path), source="pubmed", fmt="medline", output=str(out))
+    assert not out.exists()
