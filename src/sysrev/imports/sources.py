@@ -19,7 +19,7 @@ from sysrev.imports.medline import iter_medline_columns, read_medline
 from sysrev.imports.ovid import read_ovid
 from sysrev.imports.ris import iter_ris_columns, read_ris
 from sysrev.imports.records import make_record_table
-from sysrev.imports.wos import read_wos
+from sysrev.imports.wos import iter_wos_columns, read_wos
 from sysrev.lazy import pandas as pd
 from sysrev.paths import logical_path
 
@@ -43,7 +43,8 @@ READERS = {
 
 #: Formats read a batch of records at a time when the records go to a sink; a batch is the
 #: record table's columns (a list per column of RECORD_COLUMNS), not yet a DataFrame.
-BATCH_READERS = {"ris": iter_ris_columns, "medline": iter_medline_columns}
+BATCH_READERS = {"ris": iter_ris_columns, "medline": iter_medline_columns,
+                 "wos": iter_wos_columns}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from tests.conftest import REPO
 
 BUNDLED = REPO / "data/denosumab_ra/exports"
 SIZES = (1, 2, 7, None)  # None: the reader's default batch
-FORMATS = ("medline",)
+FORMATS = ("medline", "wos")
 
 
 def _batched(fmt: str, path: Path, size: int | None) -> pd.DataFrame:
@@ -155,3 +155,62 @@ def test_no_tsv_after_a_later_batch_fails(tmp_path):
     with pytest.raises(InputError):
         import_export(export=str(path), source="pubmed", fmt="medline", output=str(out))
     assert not out.exists()
+
+
+WOS_RECORD = ("PT J\nAU Smith, J\n   Doe, {n}\nTI Title {n} of a\n   study\nSO J TEST\n"
+              "PY 20{y:02d}\nBP {n}\nEP {e}\nDI 10.1000/w{n}\nAB Abstract {n}.\n"
+              "UT WOS:{ut:06d}\nER\n\n")
+
+
+def _generated_wos(path: Path, n: int = 40, end: str = "EF\n") -> Path:
+    """An FN/VR header, records with repeated UT accessions (in different batches), a tag
+    line without its space, a continuation line right after a PT line (rispy continues
+    the previous record's last tag, AU, with it: an author), and the EF end."""
+    parts = ["FN Clarivate Analytics Web of Science\nVR 1.0\n"]
+    for i in range(n):
+        record = WOS_RECORD.format(n=i, y=i % 25, e=i + 5, ut=i % 9)
+        if i == 13:
+            record = record.replace("PY ", "PY", 1)
+        if i == 21:
+            record = record.replace("ER\n", "AU Extra, A\nER\n")
+        if i == 22:
+            record = record.replace("PT J\n", "PT J\n   stray continuation\nDT Article\n")
+        parts.append(record)
+    path.write_text("".join(parts) + end, encoding="utf-8")
+    return path
+
+
+def test_generated_wos_in_batches(tmp_path, caplog):
+    path = _generated_wos(tmp_path / "gen.txt")
+    with caplog.at_level(logging.WARNING):
+        assert _assert_same("wos", path) == 40
+    assert "no space after the tag PY" in caplog.text
+    table = READERS["wos"](path, source="s")
+    assert table["authors"][22].startswith("stray continuation; Smith, J")
+    ids = table["record_id"].tolist()
+    assert ids[9:11] == ["s:WOS:000000~2", "s:WOS:000001~2"]
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda t: t[:-3], "line 564: no 'EF' line at the end"),
+    (lambda t: t.replace("UT WOS:000002\nER\n\nPT J\nAU Smith, J\n   Doe, 39",
+                         "UT WOS:000002\n\nPT J\nAU Smith, J\n   Doe, 39"),
+     "line 551: record starting at line 538 has no ER"),
+    (lambda t: t.replace("AB Abstract 38.", "Abstract 38."), "line 548: not a Web of Science"),
+    (lambda t: t.replace("EF\n", "ER\nEF\n"), "line 566: ER line without a PT line"),
+])
+def test_broken_wos_in_a_later_batch(tmp_path, change, message):
+    path = _generated_wos(tmp_path / "gen.txt")
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        READERS["wos"](path, source="s")
+    _assert_same("wos", path)
+
+
+def test_wos_tsv_written_in_batches_equals_the_whole_table(tmp_path):
+    path = _generated_wos(tmp_path / "gen.txt")
+    write_tsv(READERS["wos"](path, source="wos"), tmp_path / "whole.tsv", RECORD_COLUMNS,
+              sort_by=["source_position"])
+    out = tmp_path / "out" / "batches.tsv"
+    import_export(export=str(path), source="wos", fmt="wos", output=str(out))
+    assert out.read_bytes() == (tmp_path / "whole.tsv").read_bytes()
