@@ -4,6 +4,7 @@ start-up included; peak memory, the process's VmHWM), alternating ``--repeat`` t
 with the least CPU shown (the steadier figure when other work shares the machine)::
 
     python benchmarks/bench_imports.py --ris 200000 --bibtex 1000
+    python benchmarks/bench_imports.py --ris 0 --bibtex 0 --medline 100000 --wos 100000
 
 * RIS: :func:`sysrev.workflow.search.import_export` (the ``import_export`` rule's function:
   format detection, the record table, the TSV written) against ``rispy.load`` on the same
@@ -12,6 +13,10 @@ with the least CPU shown (the steadier figure when other work shares the machine
 * BibTeX: :func:`sysrev.imports.bibtex.read_bibtex` against ``bibtexparser.parse_string``
   (no LaTeX decoding) on the same records written as ``@article`` entries, a tenth of them
   with LaTeX accents (``{\\"o}``) in a surname.
+* MEDLINE: ``import_export`` against Biopython's ``Bio.Medline.parse`` (which sysrev's
+  reader wraps) on the same records written as a PubMed ``.nbib`` export.
+* Web of Science: ``import_export`` against ``rispy.load`` with its ``WokParser`` (which
+  sysrev's reader wraps) on the same records written as a WoS tagged export.
 """
 
 from __future__ import annotations
@@ -28,16 +33,32 @@ from bench_workflow import RISPY, run_snippet  # noqa: E402
 
 _RUN = {
     "rispy": RISPY,
-    "sysrev_ris": """
+    "sysrev_import": """
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from sysrev.workflow.search import import_export
 start = time.perf_counter()
-import_export(export=sys.argv[1], source="bench", fmt="ris", output=sys.argv[1] + ".tsv",
+import_export(export=sys.argv[1], source="bench", fmt=sys.argv[3], output=sys.argv[1] + ".tsv",
               report=sys.argv[1] + ".json")
 seconds = time.perf_counter() - start
 n = json.load(open(sys.argv[1] + ".json"))["records"]
 print(n, seconds, peak(), cpu())
+""",
+    "biopython_medline": """
+import sys, time
+from Bio import Medline
+start = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8") as handle:
+    n = sum(1 for _ in Medline.parse(handle))
+print(n, time.perf_counter() - start, peak(), cpu())
+""",
+    "rispy_wos": """
+import sys, time
+import rispy
+start = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8") as handle:
+    records = rispy.load(handle, implementation=rispy.WokParser, skip_unknown_tags=True)
+print(len(records), time.perf_counter() - start, peak(), cpu())
 """,
     "bibtexparser": """
 import sys, time
@@ -58,8 +79,65 @@ print(n, time.perf_counter() - start, peak(), cpu())
 }
 
 
-def measure(name: str, path: Path, src: Path = REPO / "src") -> dict:
-    return run_snippet(_RUN[name], str(path), str(src))
+def measure(name: str, path: Path, src: Path = REPO / "src", *extra: str) -> dict:
+    return run_snippet(_RUN[name], str(path), str(src), *extra)
+
+
+def _authors(value) -> list[str]:
+    return [a.strip() for a in (value or "").split(";") if a.strip() and a.strip() != "et al."]
+
+
+def _wrap(text: str, width: int = 72) -> list[str]:
+    """``text`` in lines of at most ``width`` characters."""
+    import textwrap
+    return textwrap.wrap(str(text), width) or [""]
+
+
+def medline_text(table) -> str:
+    """The generated records as a PubMed MEDLINE (``.nbib``) export: ``PMID-`` first (the
+    generator's record id as ``AN`` when the record has no PMID), a wrapped title, one
+    ``AU`` line per author, the DOI in ``LID`` and the citation in ``SO``."""
+    out = []
+    for rec in table.itertuples(index=False):
+        lines = [f"PMID- {rec.pmid}"] if rec.pmid else [f"AN  - {rec.record_id}"]
+        lines.append("OWN - NLM")
+        title = _wrap(rec.title)
+        lines += [f"TI  - {title[0]}"] + [f"      {t}" for t in title[1:]]
+        lines += [f"AU  - {name}" for name in _authors(rec.authors)]
+        lines += [f"DP  - {rec.year}", f"TA  - {rec.journal}"]
+        for tag, value in (("VI", rec.volume), ("IP", rec.issue), ("PG", rec.pages)):
+            if value:
+                lines.append(f"{tag:<4}- {value}")
+        if rec.doi:
+            lines.append(f"LID - {rec.doi} [doi]")
+        lines.append(f"PT  - {rec.publication_types}")
+        lines.append(f"SO  - {rec.journal}. {rec.year};{rec.volume or ''}:{rec.pages or ''}.")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"
+
+
+def wos_text(table) -> str:
+    """The generated records as a Web of Science tagged export: the ``FN``/``VR`` header,
+    ``PT J`` … ``ER`` records (authors and a wrapped title on continuation lines, the
+    generator's record id as ``UT``), the ``EF`` end."""
+    out = ["FN Clarivate Analytics Web of Science", "VR 1.0"]
+    for rec in table.itertuples(index=False):
+        lines = ["PT J"]
+        names = _authors(rec.authors)
+        if names:
+            lines += [f"AU {names[0]}"] + [f"   {name}" for name in names[1:]]
+        title = _wrap(rec.title)
+        lines += [f"TI {title[0]}"] + [f"   {t}" for t in title[1:]]
+        lines += [f"SO {rec.journal}", f"DT {rec.publication_types}", f"PY {rec.year}"]
+        start, _, end = str(rec.pages or "").partition("-")
+        for tag, value in (("VL", rec.volume), ("IS", rec.issue), ("BP", start),
+                           ("EP", end), ("DI", rec.doi), ("PM", rec.pmid)):
+            if value:
+                lines.append(f"{tag} {value}")
+        lines += [f"UT WOS:{rec.record_id}", "ER", ""]
+        out.extend(lines)
+    out.append("EF")
+    return "\n".join(out) + "\n"
 
 
 def bibtex_text(table) -> str:
@@ -84,6 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ris", type=int, default=200_000)
     parser.add_argument("--bibtex", type=int, default=1_000)
+    parser.add_argument("--medline", type=int, default=0)
+    parser.add_argument("--wos", type=int, default=0)
     parser.add_argument("--src", type=Path, default=REPO / "src",
                         help="the sysrev package folder to measure (another checkout's src/ "
                              "for a before/after comparison)")
@@ -95,9 +175,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sysrev-bench-imports-") as folder:
         rows = ["| export | records | sysrev (wall, CPU, peak) | parser alone (wall, CPU, peak) "
                 "| ratio (wall, CPU, memory) |", "|---|---|---|---|---|"]
-        for kind, n, ours, peer, write in (
-                ("RIS", args.ris, "sysrev_ris", "rispy", ris_text),
-                ("BibTeX", args.bibtex, "sysrev_bibtex", "bibtexparser", bibtex_text)):
+        for kind, n, ours, peer, write, fmt in (
+                ("RIS", args.ris, "sysrev_import", "rispy", ris_text, "ris"),
+                ("BibTeX", args.bibtex, "sysrev_bibtex", "bibtexparser", bibtex_text, ""),
+                ("MEDLINE", args.medline, "sysrev_import", "biopython_medline", medline_text,
+                 "medline"),
+                ("WoS", args.wos, "sysrev_import", "rispy_wos", wos_text, "wos")):
             if not n:
                 continue
             if kind == "RIS" and args.ris_file:
@@ -110,13 +193,13 @@ def main() -> None:
             # Alternating, twice each: load from other work falls on both alike.
             runs = {ours: [], peer: []}
             for _ in range(args.repeat):
-                runs[ours].append(measure(ours, path, args.src))
+                runs[ours].append(measure(ours, path, args.src, fmt))
                 runs[peer].append(measure(peer, path))
             a, b = (min(runs[name], key=lambda r: r["cpu_s"]) for name in (ours, peer))
             assert a["records"] == b["records"] == n, (a, b, n)
             rows.append(f"| {kind} ({path.stat().st_size / 2**20:.0f} MiB) | {n:,} | "
                         f"{a['s']:.1f} s, {a['cpu_s']:.1f} s, {a['max_rss_mb']:.0f} MiB | "
-                        f"{peer}: {b['s']:.2f} s, {b['cpu_s']:.2f} s, "
+                        f"{peer.split('_')[0]}: {b['s']:.2f} s, {b['cpu_s']:.2f} s, "
                         f"{b['max_rss_mb']:.0f} MiB | {a['s'] / b['s']:.2f}×, "
                         f"{a['cpu_s'] / b['cpu_s']:.2f}×, "
                         f"{a['max_rss_mb'] / b['max_rss_mb']:.2f}× |")
