@@ -22,11 +22,14 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.checks import check_last_record_complete
-from sysrev.imports.records import doi_in_text, join_list, make_record_table, read_text
+from sysrev.imports.records import (RecordTable, doi_in_text, iter_lines, join_list,
+                                    make_record_table, read_text, stream_encoding,
+                                    warn_encoding)
 from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,14 @@ _SOURCE = re.compile(
     r"(?::|,\s*pp?\.\s*)?(?P<pages>[A-Za-z]?\d+(?:-[A-Za-z]?\d+)?)?")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _PMID_IN_LINK = re.compile(r"id=pmid(?::|%3A)(\d{1,9})\b", re.IGNORECASE)
+
+
+#: Records mapped at a time by :func:`iter_ovid_columns`.
+BATCH_RECORDS = 5000
+#: Fields Ovid writes in every record: one missing from the last record only (and present
+#: in every other) tells a file cut inside it.
+_CLOSING = ("source", "link to the ovid full text or citation",
+            "link to the external link resolver")
 
 
 def looks_like_ovid_text(text: str) -> bool:
@@ -162,9 +173,7 @@ def read_ovid(path: str | Path, *, source: str) -> pd.DataFrame:
     text = read_text(path)
     records = _split(text, path)
     check_last_record_complete([list(fields) for _, fields in records], path,
-                               records[-1][0] if records else None,
-                               closing=("source", "link to the ovid full text or citation",
-                                        "link to the external link resolver"))
+                               records[-1][0] if records else None, closing=_CLOSING)
     lines = text.split("\n")
     rows = []
     first = None
@@ -181,3 +190,94 @@ def read_ovid(path: str | Path, *, source: str) -> pd.DataFrame:
         rows.append(row)
     log.info("%s: %d records", path, len(rows))
     return make_record_table(rows, source=source, source_file=path)
+
+
+def iter_ovid_columns(path: str | Path, *, source: str, batch_records: int = BATCH_RECORDS,
+                      encoding: str | None = None) -> Iterator[dict[str, list[Any]]]:
+    """Read an Ovid field-label text export into the record table of ``source``,
+    ``batch_records`` records at a time (per batch, in file order, a list per column of
+    :data:`sysrev.columns.RECORD_COLUMNS`): the file is read line by line and memory holds
+    one batch, not the file. The table is :func:`read_ovid`'s.
+
+    ``encoding``: the file's as :func:`sysrev.imports.records.stream_encoding` gives it,
+    when already known (format detection finds it). The checks that span the file carry
+    over batches: the record numbers (``<n>`` following ``<n-1>``), the accessions seen (a
+    repeated one numbered ``~2`` whichever batch it falls in) and the last record's closing
+    fields against every other record's.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_ovid`, with its message: a broken file (whose error the whole file's
+        checks, run in their order, may place elsewhere than the first batch that fails) is
+        read again whole to name the error :func:`read_ovid` names. Batches already given
+        before the error must be thrown away (see
+        :func:`sysrev.imports.sources.import_export_file`).
+    """
+    path = Path(path)
+    try:
+        yield from _ovid_batches(path, source, batch_records, encoding)
+        return
+    except InputError as err:
+        error = err
+    # Only a broken file comes here: its message is the whole-file reader's.
+    read_ovid(path, source=source)
+    raise error
+
+
+def _ovid_batches(path: Path, source: str, batch_records: int,
+                  encoding: str | None) -> Iterator[dict[str, list[Any]]]:
+    builder = RecordTable(source=source, source_file=path)
+    if encoding is None:
+        encoding = stream_encoding(path)
+    else:
+        warn_encoding(path, encoding)
+    batch: list[tuple[int, dict[str, list[str]]]] = []  # (first line, fields)
+    every = dict.fromkeys(_CLOSING, True)  # each closing field in every record but the last
+    records, first = 0, None
+    fields: dict[str, list[str]] | None = None
+    label: str | None = None
+
+    def columns(batch: list[tuple[int, dict[str, list[str]]]]) -> dict[str, list[Any]]:
+        rows = []
+        for k, (line, record) in enumerate(batch):
+            row = map_ovid_record(record)
+            row["source_position"] = records - len(batch) + k + 1
+            row["line"] = line
+            rows.append(builder.row(row))
+        return {col: [row[col] for row in rows] for col in RECORD_COLUMNS}
+
+    for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
+        if (match := RECORD_START.match(line.strip())) and not line.startswith(" "):
+            if fields is not None:  # the record before is not the last
+                for tag in _CLOSING:
+                    every[tag] = every[tag] and tag in fields
+            if len(batch) >= batch_records:
+                yield columns(batch)
+                batch = []
+            records += 1
+            first = int(match.group(1)) if first is None else first
+            if int(match.group(1)) != first + records - 1:
+                raise InputError(path, f"record <{match.group(1)}> where "
+                                       f"<{first + records - 1}> was expected", line=number)
+            fields, label = {}, None
+            batch.append((number, fields))
+            continue
+        if not line.strip() or fields is None:
+            continue
+        if line.startswith(" "):
+            if label is None:
+                raise InputError(path, "a value line with no field label before it",
+                                 line=number)
+            fields[label].append(line.strip())
+        else:
+            label = line.strip().casefold()
+            fields.setdefault(label, [])
+    if records >= 2 and fields is not None:
+        for tag in _CLOSING:
+            if every[tag] and tag not in fields:
+                raise InputError(path, f"the last record has no '{tag}' field",
+                                 line=batch[-1][0])
+    if batch:
+        yield columns(batch)
+    log.info("%s: %d records", path, records)

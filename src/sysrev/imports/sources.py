@@ -16,7 +16,7 @@ from sysrev.imports.detect import (BINARY, EMPTY, conflicting_layouts, detect_fo
                                    same_family)
 from sysrev.imports.endnote_xml import read_endnote_xml
 from sysrev.imports.medline import iter_medline_columns, read_medline
-from sysrev.imports.ovid import read_ovid
+from sysrev.imports.ovid import iter_ovid_columns, read_ovid
 from sysrev.imports.ris import iter_ris_columns, read_ris
 from sysrev.imports.records import make_record_table
 from sysrev.imports.wos import iter_wos_columns, read_wos
@@ -44,7 +44,7 @@ READERS = {
 #: Formats read a batch of records at a time when the records go to a sink; a batch is the
 #: record table's columns (a list per column of RECORD_COLUMNS), not yet a DataFrame.
 BATCH_READERS = {"ris": iter_ris_columns, "medline": iter_medline_columns,
-                 "wos": iter_wos_columns}
+                 "wos": iter_wos_columns, "ovid": iter_ovid_columns}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Imports that stream (issue 20), the line-based tagged formats: a MEDLINE export read a
-batch of records at a time gives the table, the TSV and the errors the whole file gives, also
+"""Imports that stream (issue 20), the line-based tagged formats: a MEDLINE, Web of Science
+or Ovid export read a batch of records at a time gives the table, the TSV and the errors the whole file gives, also
 when records, repeated accessions and stray lines straddle batches."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.conftest import REPO
 
 BUNDLED = REPO / "data/denosumab_ra/exports"
 SIZES = (1, 2, 7, None)  # None: the reader's default batch
-FORMATS = ("medline", "wos")
+FORMATS = ("medline", "wos", "ovid")
 
 
 def _batched(fmt: str, path: Path, size: int | None) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def _files(fmt: str, testdata: Path) -> list[Path]:
     return [p for p in paths if p.stat().st_size < 5_000_000 and detect_format(p)[0] == fmt]
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", ["medline", "wos"])  # no real Ovid text export in testdata
 def test_every_real_export_in_batches_equals_the_whole_file(fmt, testdata):
     files = _files(fmt, testdata)
     assert files
@@ -214,3 +214,37 @@ def test_wos_tsv_written_in_batches_equals_the_whole_table(tmp_path):
     out = tmp_path / "out" / "batches.tsv"
     import_export(export=str(path), source="wos", fmt="wos", output=str(out))
     assert out.read_bytes() == (tmp_path / "whole.tsv").read_bytes()
+
+
+OVID_RECORD = ("<{n}>\nAccession Number\n  {acc}\nTitle\n  Title {n}: a\n  cohort.\n"
+               "Authors\n  Smith J\n  Doe {n}\nSource\n  Journal of Z. 12(3):45-67, 20{y:02d} Mar.\n"
+               "Digital Object Identifier\n  https://dx.doi.org/10.5555/syn.{n}\n\n")
+
+
+def _generated_ovid(path: Path, n: int = 40) -> Path:
+    """A search-history header, records with repeated accessions (in different batches)."""
+    text = "Database: Embase\nSearch Strategy:\n--------\n1 denosumab.mp.\n\n" + "".join(
+        OVID_RECORD.format(n=i, acc=f"2019-{i % 9:05d}", y=i % 25) for i in range(1, n + 1))
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_generated_ovid_in_batches(tmp_path):
+    path = _generated_ovid(tmp_path / "ovid.txt")
+    assert _assert_same("ovid", path) == 40
+    ids = READERS["ovid"](path, source="s")["record_id"].tolist()
+    assert ids[9:11] == ["s:2019-00001~2", "s:2019-00002~2"]
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda t: t.rsplit("Source\n", 1)[0], "line 552: the last record has no 'source'"),
+    (lambda t: t.replace("<33>", "<34>"), "line 454: record <34> where <33> was expected"),
+    (lambda t: t.replace("<38>\nAccession Number\n", "<38>\n"),
+     "line 525: a value line with no field label"),
+])
+def test_broken_ovid_in_a_later_batch(tmp_path, change, message):
+    path = _generated_ovid(tmp_path / "ovid.txt")
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        READERS["ovid"](path, source="s")
+    _assert_same("ovid", path)
