@@ -16,12 +16,11 @@ from typing import Any, Iterator
 
 from Bio import Medline
 
-from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.checks import check_last_record_complete
-from sysrev.imports.records import (RecordTable, doi_in_text, iter_lines, join_list,
-                                    make_record_table, read_text, stream_encoding,
-                                    warn_encoding)
+from sysrev.imports.records import (batch_reader_start, doi_in_text, iter_lines, join_list,
+                                    make_record_table, read_text, row_columns,
+                                    with_whole_file_error)
 from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -176,30 +175,18 @@ def iter_medline_columns(path: str | Path, *, source: str, batch_records: int = 
     Raises
     ------
     InputError
-        As :func:`read_medline`, with its message: a broken file (whose error the whole
-        file's checks, run in their order, may place elsewhere than the first batch that
-        fails) is read again whole to name the error :func:`read_medline` names. Batches
-        already given before the error must be thrown away (see
-        :func:`sysrev.imports.sources.import_export_file`).
+        As :func:`read_medline`, with its message (a broken file is read again whole, see
+        :func:`sysrev.imports.records.with_whole_file_error`); batches already given must
+        then be thrown away.
     """
     path = Path(path)
-    try:
-        yield from _medline_batches(path, source, batch_records, encoding)
-        return
-    except InputError as err:
-        error = err
-    # Only a broken file comes here: its message is the whole-file reader's.
-    read_medline(path, source=source)
-    raise error
+    return with_whole_file_error(_medline_batches(path, source, batch_records, encoding),
+                                 lambda: read_medline(path, source=source))
 
 
 def _medline_batches(path: Path, source: str, batch_records: int,
                      encoding: str | None) -> Iterator[dict[str, list[Any]]]:
-    builder = RecordTable(source=source, source_file=path)
-    if encoding is None:
-        encoding = stream_encoding(path)
-    else:
-        warn_encoding(path, encoding)
+    builder, encoding = batch_reader_start(path, source, encoding)
     lines: list[str] = []  # the current batch's lines (stray lines made empty)
     starts: list[int] = []  # the first line of each of its records
     stray: list[int] = []
@@ -227,7 +214,7 @@ def _medline_batches(path: Path, source: str, batch_records: int,
             row["source_position"] = first + k
             row["line"] = starts[k]
             rows.append(builder.row(row))
-        return {col: [row[col] for row in rows] for col in RECORD_COLUMNS}
+        return row_columns(rows)
 
     for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
         if not line.strip():

@@ -24,12 +24,11 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.checks import check_last_record_complete
-from sysrev.imports.records import (RecordTable, doi_in_text, iter_lines, join_list,
-                                    make_record_table, read_text, stream_encoding,
-                                    warn_encoding)
+from sysrev.imports.records import (batch_reader_start, doi_in_text, iter_lines, join_list,
+                                    make_record_table, read_text, row_columns,
+                                    with_whole_file_error)
 from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -103,15 +102,23 @@ def _split(text: str, path: Path) -> list[tuple[int, dict[str, list[str]]]]:
         if fields is None:
             # Ovid writes a search-history header before the first record; skip it.
             continue
-        if line.startswith(" "):
-            if label is None:
-                raise InputError(path, "a value line with no field label before it",
-                                 line=number)
-            fields[label].append(line.strip())
-        else:
-            label = line.strip().casefold()
-            fields.setdefault(label, [])
+        label = _field_line(fields, label, line, number, path)
     return records
+
+
+def _field_line(fields: dict[str, list[str]], label: str | None, line: str, number: int,
+                path: Path) -> str | None:
+    """Add ``line`` (line ``number``, not blank, inside a record) to the record's
+    ``fields``: a value line to the field ``label``, or a label line starting a field;
+    return the label now current."""
+    if line.startswith(" "):
+        if label is None:
+            raise InputError(path, "a value line with no field label before it", line=number)
+        fields[label].append(line.strip())
+        return label
+    label = line.strip().casefold()
+    fields.setdefault(label, [])
+    return label
 
 
 def _get(fields: dict[str, list[str]], key: str) -> list[str]:
@@ -208,30 +215,18 @@ def iter_ovid_columns(path: str | Path, *, source: str, batch_records: int = BAT
     Raises
     ------
     InputError
-        As :func:`read_ovid`, with its message: a broken file (whose error the whole file's
-        checks, run in their order, may place elsewhere than the first batch that fails) is
-        read again whole to name the error :func:`read_ovid` names. Batches already given
-        before the error must be thrown away (see
-        :func:`sysrev.imports.sources.import_export_file`).
+        As :func:`read_ovid`, with its message (a broken file is read again whole, see
+        :func:`sysrev.imports.records.with_whole_file_error`); batches already given must
+        then be thrown away.
     """
     path = Path(path)
-    try:
-        yield from _ovid_batches(path, source, batch_records, encoding)
-        return
-    except InputError as err:
-        error = err
-    # Only a broken file comes here: its message is the whole-file reader's.
-    read_ovid(path, source=source)
-    raise error
+    return with_whole_file_error(_ovid_batches(path, source, batch_records, encoding),
+                                 lambda: read_ovid(path, source=source))
 
 
 def _ovid_batches(path: Path, source: str, batch_records: int,
                   encoding: str | None) -> Iterator[dict[str, list[Any]]]:
-    builder = RecordTable(source=source, source_file=path)
-    if encoding is None:
-        encoding = stream_encoding(path)
-    else:
-        warn_encoding(path, encoding)
+    builder, encoding = batch_reader_start(path, source, encoding)
     batch: list[tuple[int, dict[str, list[str]]]] = []  # (first line, fields)
     every = dict.fromkeys(_CLOSING, True)  # each closing field in every record but the last
     records, first = 0, None
@@ -245,7 +240,7 @@ def _ovid_batches(path: Path, source: str, batch_records: int,
             row["source_position"] = records - len(batch) + k + 1
             row["line"] = line
             rows.append(builder.row(row))
-        return {col: [row[col] for row in rows] for col in RECORD_COLUMNS}
+        return row_columns(rows)
 
     for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
         if (match := RECORD_START.match(line.strip())) and not line.startswith(" "):
@@ -265,14 +260,7 @@ def _ovid_batches(path: Path, source: str, batch_records: int,
             continue
         if not line.strip() or fields is None:
             continue
-        if line.startswith(" "):
-            if label is None:
-                raise InputError(path, "a value line with no field label before it",
-                                 line=number)
-            fields[label].append(line.strip())
-        else:
-            label = line.strip().casefold()
-            fields.setdefault(label, [])
+        label = _field_line(fields, label, line, number, path)
     if records >= 2 and fields is not None:
         for tag in _CLOSING:
             if every[tag] and tag not in fields:

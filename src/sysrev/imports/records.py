@@ -10,7 +10,7 @@ import logging
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import unquote
 
 from sysrev.columns import RECORD_COLUMNS
@@ -526,6 +526,39 @@ class RecordTable:
         out["record_id"] = [prefix + s for s in source_ids]
         out["source_file"] = [self.logical_file] * n
         return {col: out[col] for col in RECORD_COLUMNS}
+
+
+def batch_reader_start(path: Path, source: str, encoding: str | None
+                       ) -> tuple[RecordTable, str]:
+    """What a batch reader of a line-based export starts with: the record table it builds
+    batch by batch (the accessions seen span batches) and the file's encoding (``encoding``
+    when format detection found it, its warning logged again; else found here)."""
+    builder = RecordTable(source=source, source_file=path)
+    if encoding is None:
+        encoding = stream_encoding(path)
+    else:
+        warn_encoding(path, encoding)
+    return builder, encoding
+
+
+def row_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """:meth:`RecordTable.row` rows as a list per column of :data:`RECORD_COLUMNS`."""
+    return {col: [row[col] for row in rows] for col in RECORD_COLUMNS}
+
+
+def with_whole_file_error(batches: Iterator[dict[str, list[Any]]],
+                          read_whole: Callable[[], Any]) -> Iterator[dict[str, list[Any]]]:
+    """The batches of a batch reader, and on an :class:`InputError` the error its whole-file
+    reader names: ``read_whole()`` reads the file whole and raises (a broken file's checks
+    run there in their order, over the whole file, so that the error named is the same
+    whichever batch found one); if it does not, the batch reader's error is raised."""
+    try:
+        yield from batches
+        return
+    except InputError as err:
+        error = err
+    read_whole()
+    raise error
 
 
 def record_frame(columns: Mapping[str, list[Any]]) -> pd.DataFrame:

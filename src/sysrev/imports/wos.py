@@ -10,12 +10,11 @@ from typing import Any, Iterator
 
 import rispy
 
-from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.checks import check_wos_end
-from sysrev.imports.records import (RecordTable, count_tagged_records, iter_lines, join_list,
-                                    make_record_table, read_text, stream_encoding,
-                                    warn_encoding)
+from sysrev.imports.records import (batch_reader_start, count_tagged_records, iter_lines,
+                                    join_list, make_record_table, read_text, row_columns,
+                                    with_whole_file_error)
 from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -136,30 +135,18 @@ def iter_wos_columns(path: str | Path, *, source: str, batch_records: int = BATC
     Raises
     ------
     InputError
-        As :func:`read_wos`, with its message: a broken file (whose error the whole file's
-        checks, run in their order, may place elsewhere than the first batch that fails) is
-        read again whole to name the error :func:`read_wos` names. Batches already given
-        before the error must be thrown away (see
-        :func:`sysrev.imports.sources.import_export_file`).
+        As :func:`read_wos`, with its message (a broken file is read again whole, see
+        :func:`sysrev.imports.records.with_whole_file_error`); batches already given must
+        then be thrown away.
     """
     path = Path(path)
-    try:
-        yield from _wos_batches(path, source, batch_records, encoding)
-        return
-    except InputError as err:
-        error = err
-    # Only a broken file comes here: its message is the whole-file reader's.
-    read_wos(path, source=source)
-    raise error
+    return with_whole_file_error(_wos_batches(path, source, batch_records, encoding),
+                                 lambda: read_wos(path, source=source))
 
 
 def _wos_batches(path: Path, source: str, batch_records: int,
                  encoding: str | None) -> Iterator[dict[str, list[Any]]]:
-    builder = RecordTable(source=source, source_file=path)
-    if encoding is None:
-        encoding = stream_encoding(path)
-    else:
-        warn_encoding(path, encoding)
+    builder, encoding = batch_reader_start(path, source, encoding)
     lines: list[str] = []  # the current batch's lines, repaired
     records = 0  # PT lines so far (the structure check's count)
     batch_records_seen = 0
@@ -188,7 +175,7 @@ def _wos_batches(path: Path, source: str, batch_records: int,
             parsed_total += 1
             line = pt_lines.popleft() if pt_lines else None
             rows.append(builder.row(_row(rec, parsed_total, line)))
-        return {col: [row[col] for row in rows] for col in RECORD_COLUMNS}
+        return row_columns(rows)
 
     for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
         line = repair_line(line, number, path)

@@ -15,7 +15,7 @@ import pytest
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.detect import detect_format
-from sysrev.imports.medline import iter_medline_columns, read_medline
+from sysrev.imports.medline import read_medline
 from sysrev.imports.records import record_frame
 from sysrev.imports.sources import BATCH_READERS, READERS
 from sysrev.tables import write_tsv
@@ -52,6 +52,14 @@ def _assert_same(fmt: str, path: Path) -> int:
         if error is None:
             pd.testing.assert_frame_equal(batched, whole)
     return 0 if whole is None else len(whole)
+
+
+def _assert_broken(fmt: str, path: Path, change, message: str) -> None:
+    """``path`` changed by ``change`` fails with ``message`` whole and in batches."""
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        READERS[fmt](path, source="s")
+    _assert_same(fmt, path)
 
 
 def _files(fmt: str, testdata: Path) -> list[Path]:
@@ -200,11 +208,7 @@ def test_generated_wos_in_batches(tmp_path, caplog):
     (lambda t: t.replace("EF\n", "ER\nEF\n"), "line 566: ER line without a PT line"),
 ])
 def test_broken_wos_in_a_later_batch(tmp_path, change, message):
-    path = _generated_wos(tmp_path / "gen.txt")
-    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
-    with pytest.raises(InputError, match=message):
-        READERS["wos"](path, source="s")
-    _assert_same("wos", path)
+    _assert_broken("wos", _generated_wos(tmp_path / "gen.txt"), change, message)
 
 
 def test_wos_tsv_written_in_batches_equals_the_whole_table(tmp_path):
@@ -243,8 +247,4 @@ def test_generated_ovid_in_batches(tmp_path):
      "line 525: a value line with no field label"),
 ])
 def test_broken_ovid_in_a_later_batch(tmp_path, change, message):
-    path = _generated_ovid(tmp_path / "ovid.txt")
-    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
-    with pytest.raises(InputError, match=message):
-        READERS["ovid"](path, source="s")
-    _assert_same("ovid", path)
+    _assert_broken("ovid", _generated_ovid(tmp_path / "ovid.txt"), change, message)
