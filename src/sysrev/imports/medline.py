@@ -213,8 +213,8 @@ def _medline_batches(path: Path, source: str, batch_records: int,
             row = map_medline_record(rec)
             row["source_position"] = first + k
             row["line"] = starts[k]
-            rows.append(builder.row(row))
-        return row_columns(rows)
+            rows.append(row)
+        return row_columns(builder, rows)
 
     for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
         if not line.strip():

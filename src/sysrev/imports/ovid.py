@@ -239,8 +239,8 @@ def _ovid_batches(path: Path, source: str, batch_records: int,
             row = map_ovid_record(record)
             row["source_position"] = records - len(batch) + k + 1
             row["line"] = line
-            rows.append(builder.row(row))
-        return row_columns(rows)
+            rows.append(row)
+        return row_columns(builder, rows)
 
     for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
         if (match := RECORD_START.match(line.strip())) and not line.startswith(" "):

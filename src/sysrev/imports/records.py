@@ -541,9 +541,16 @@ def batch_reader_start(path: Path, source: str, encoding: str | None
     return builder, encoding
 
 
-def row_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """:meth:`RecordTable.row` rows as a list per column of :data:`RECORD_COLUMNS`."""
-    return {col: [row[col] for row in rows] for col in RECORD_COLUMNS}
+def row_columns(builder: RecordTable, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The record-table columns (a list per column of :data:`RECORD_COLUMNS`) of records
+    as a reader maps them (dicts of fields with ``source_position`` and ``line``): what
+    :meth:`RecordTable.row` gives for each, made a column at a time
+    (:meth:`RecordTable.column_data`)."""
+    if not rows:
+        return {col: [] for col in RECORD_COLUMNS}
+    keys = {key for row in rows for key in row} - {"line"}
+    data = {key: [row.get(key) for row in rows] for key in keys}
+    return builder.column_data(data, [row.get("line") for row in rows])
 
 
 def with_whole_file_error(batches: Iterator[dict[str, list[Any]]],

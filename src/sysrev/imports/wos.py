@@ -174,8 +174,8 @@ def _wos_batches(path: Path, source: str, batch_records: int,
         for rec in parsed:
             parsed_total += 1
             line = pt_lines.popleft() if pt_lines else None
-            rows.append(builder.row(_row(rec, parsed_total, line)))
-        return row_columns(rows)
+            rows.append(_row(rec, parsed_total, line))
+        return row_columns(builder, rows)
 
     for number, line in enumerate(iter_lines(path, encoding=encoding), start=1):
         line = repair_line(line, number, path)
