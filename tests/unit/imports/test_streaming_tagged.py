@@ -248,3 +248,24 @@ def test_generated_ovid_in_batches(tmp_path):
 ])
 def test_broken_ovid_in_a_later_batch(tmp_path, change, message):
     _assert_broken("ovid", _generated_ovid(tmp_path / "ovid.txt"), change, message)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-8-sig", "crlf", "mixed"])
+def test_encodings_in_batches(tmp_path, encoding):
+    """The encodings format detection finds (Windows-1252, UTF-16, a BOM, CRLF line ends,
+    UTF-8 and Windows-1252 lines in one file) read alike in batches and whole."""
+    for fmt, make in (("medline", _generated_medline), ("wos", _generated_wos),
+                      ("ovid", _generated_ovid)):
+        path = make(tmp_path / f"{fmt}.txt")
+        text = path.read_text(encoding="utf-8").replace("Title 3", "Titl\u00e9 3")
+        if encoding == "crlf":
+            raw = text.replace("\n", "\r\n").encode("utf-8")
+        elif encoding == "mixed":
+            half = len(text) // 2
+            half = text.index("\n", half) + 1
+            raw = text[:half].encode("utf-8") + text[half:].encode("cp1252")
+        else:
+            raw = text.encode(encoding)
+        path.write_bytes(raw)
+        assert _assert_same(fmt, path) == 40
+        assert READERS[fmt](path, source="s")["title"].str.contains("Titl\u00e9 3").any()
