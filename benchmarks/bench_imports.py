@@ -17,6 +17,9 @@ with the least CPU shown (the steadier figure when other work shares the machine
   same records written as an Embase CSV export (its preamble lines, every cell quoted).
   ``--src`` of another checkout gives the figures before a change (e.g. the whole-file CSV
   reader before it streamed).
+* EndNote XML: ``import_export`` (format ``endnote_xml``) against ``ElementTree.parse`` alone
+  (the tree built, ``<record>`` elements found), on the same records written as an EndNote
+  XML export (``<style>`` runs around each field, as EndNote writes them).
 """
 
 from __future__ import annotations
@@ -69,6 +72,24 @@ import sys, time
 import pandas as pd
 start = time.perf_counter()
 n = len(pd.read_csv(sys.argv[1], skiprows=3, dtype=str, keep_default_na=False))
+print(n, time.perf_counter() - start, peak(), cpu())
+""",
+    "sysrev_endnote_xml": """
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from sysrev.workflow.search import import_export
+start = time.perf_counter()
+import_export(export=sys.argv[1], source="bench", fmt="endnote_xml",
+              output=sys.argv[1] + ".tsv", report=sys.argv[1] + ".json")
+seconds = time.perf_counter() - start
+n = json.load(open(sys.argv[1] + ".json"))["records"]
+print(n, seconds, peak(), cpu())
+""",
+    "elementtree_parse": """
+import sys, time
+import xml.etree.ElementTree as ET
+start = time.perf_counter()
+n = len(ET.parse(sys.argv[1]).getroot().findall("./records/record"))
 print(n, time.perf_counter() - start, peak(), cpu())
 """,
     "bibtexparser": """
@@ -133,6 +154,32 @@ def embase_csv_text(table) -> str:
     return out.getvalue()
 
 
+def endnote_xml_text(table) -> str:
+    """The records as EndNote writes its XML export (each field's text in a ``<style>``)."""
+    from xml.sax.saxutils import escape
+
+    def styled(tag: str, value) -> str:
+        if not value:
+            return ""
+        return (f'<{tag}><style face="normal" font="default" size="100%">'
+                f"{escape(str(value))}</style></{tag}>")
+
+    parts = ['<?xml version="1.0" encoding="UTF-8" ?><xml><records>']
+    for k, rec in enumerate(table.itertuples(index=False)):
+        authors = "".join(styled("author", a.strip()) for a in (rec.authors or "").split(";")
+                          if a.strip())
+        parts.append(
+            f'<record><rec-number>{k + 1}</rec-number><ref-type name="Journal Article">17'
+            f"</ref-type><contributors><authors>{authors}</authors></contributors><titles>"
+            f'{styled("title", rec.title)}{styled("secondary-title", rec.journal)}</titles>'
+            f'{styled("pages", rec.pages)}{styled("volume", rec.volume)}'
+            f'{styled("number", rec.issue)}<dates>{styled("year", rec.year)}</dates>'
+            f'{styled("accession-num", rec.pmid)}'
+            f'{styled("electronic-resource-num", rec.doi)}</record>\n')
+    parts.append("</records></xml>\n")
+    return "".join(parts)
+
+
 def main() -> None:
     from bench_workflow import ris_text
     from dedup_generator import generate
@@ -142,6 +189,8 @@ def main() -> None:
     parser.add_argument("--bibtex", type=int, default=1_000)
     parser.add_argument("--embase-csv", type=int, default=0,
                         help="records of the Embase CSV export measured (0: none)")
+    parser.add_argument("--endnote-xml", type=int, default=0,
+                        help="records of the EndNote XML export measured (0: none)")
     parser.add_argument("--src", type=Path, default=REPO / "src",
                         help="the sysrev package folder to measure (another checkout's src/ "
                              "for a before/after comparison)")
@@ -159,7 +208,9 @@ def main() -> None:
                 ("Embase CSV", args.embase_csv, "sysrev_embase_csv", "csv_module",
                  embase_csv_text),
                 ("Embase CSV", args.embase_csv, "sysrev_embase_csv", "pandas_read_csv",
-                 embase_csv_text)):
+                 embase_csv_text),
+                ("EndNote XML", args.endnote_xml, "sysrev_endnote_xml", "elementtree_parse",
+                 endnote_xml_text)):
             if not n:
                 continue
             if kind == "RIS" and args.ris_file:
