@@ -34,30 +34,23 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_workflow import RISPY, run_snippet  # noqa: E402
 
-_RUN = {
-    "rispy": RISPY,
-    "sysrev_ris": """
+#: sysrev's import_export (the import_export rule's function) on an export of ``fmt``.
+_IMPORT = """
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from sysrev.workflow.search import import_export
 start = time.perf_counter()
-import_export(export=sys.argv[1], source="bench", fmt="ris", output=sys.argv[1] + ".tsv",
+import_export(export=sys.argv[1], source="bench", fmt="{fmt}", output=sys.argv[1] + ".tsv",
               report=sys.argv[1] + ".json")
 seconds = time.perf_counter() - start
 n = json.load(open(sys.argv[1] + ".json"))["records"]
 print(n, seconds, peak(), cpu())
-""",
-    "sysrev_embase_csv": """
-import json, sys, time
-sys.path.insert(0, sys.argv[2])
-from sysrev.workflow.search import import_export
-start = time.perf_counter()
-import_export(export=sys.argv[1], source="bench", fmt="embase_csv",
-              output=sys.argv[1] + ".tsv", report=sys.argv[1] + ".json")
-seconds = time.perf_counter() - start
-n = json.load(open(sys.argv[1] + ".json"))["records"]
-print(n, seconds, peak(), cpu())
-""",
+"""
+
+_RUN = {
+    "rispy": RISPY,
+    "sysrev_ris": _IMPORT.format(fmt="ris"),
+    "sysrev_embase_csv": _IMPORT.format(fmt="embase_csv"),
     "csv_module": """
 import csv, sys, time
 start = time.perf_counter()
@@ -74,17 +67,7 @@ start = time.perf_counter()
 n = len(pd.read_csv(sys.argv[1], skiprows=3, dtype=str, keep_default_na=False))
 print(n, time.perf_counter() - start, peak(), cpu())
 """,
-    "sysrev_endnote_xml": """
-import json, sys, time
-sys.path.insert(0, sys.argv[2])
-from sysrev.workflow.search import import_export
-start = time.perf_counter()
-import_export(export=sys.argv[1], source="bench", fmt="endnote_xml",
-              output=sys.argv[1] + ".tsv", report=sys.argv[1] + ".json")
-seconds = time.perf_counter() - start
-n = json.load(open(sys.argv[1] + ".json"))["records"]
-print(n, seconds, peak(), cpu())
-""",
+    "sysrev_endnote_xml": _IMPORT.format(fmt="endnote_xml"),
     "elementtree_parse": """
 import sys, time
 import xml.etree.ElementTree as ET

@@ -14,40 +14,20 @@ from sysrev.errors import InputError
 from sysrev.imports.csv_export import BATCH_RECORDS, iter_csv_columns, read_csv_export
 from sysrev.imports.records import record_frame
 from sysrev.imports.sources import import_export_file
-from sysrev.tables import tsv_batches, write_tsv
+from sysrev.tables import tsv_batches
+from tests.unit.imports.batch_compare import assert_batches_equal_whole
 from tests.unit.imports import test_csv_layouts as samples
 from tests.unit.imports.export_layouts import CSV_LAYOUTS, write_export
 
 SIZES = (1, 2, 7, BATCH_RECORDS)
 
 
-def _outcome(call):
-    try:
-        return call(), None
-    except InputError as err:
-        return None, str(err)
-
-
 def _assert_batches_equal_whole(path: Path, layout: str, tmp_path: Path,
                                 sizes: tuple[int, ...] = SIZES) -> None:
-    whole, whole_error = _outcome(lambda: read_csv_export(path, source="s", layout=layout))
-    if whole is not None:
-        write_tsv(whole, tmp_path / "whole.tsv", RECORD_COLUMNS, sort_by=["source_position"])
-    for size in sizes:
-        batches, error = _outcome(lambda: list(iter_csv_columns(
-            path, source="s", layout=layout, batch_records=size)))
-        assert error == whole_error, (path, size)
-        if whole is None:
-            continue
-        assert all(0 < len(b["record_id"]) <= size for b in batches)
-        frame = pd.concat([record_frame(b) for b in batches] or [whole.iloc[:0]],
-                          ignore_index=True)
-        pd.testing.assert_frame_equal(frame, whole, check_dtype=False)
-        out = tmp_path / f"batches{size}.tsv"
-        with tsv_batches(out, RECORD_COLUMNS, sort_by=["source_position"]) as write:
-            for batch in batches:
-                write(batch)
-        assert out.read_bytes() == (tmp_path / "whole.tsv").read_bytes(), (path, size)
+    return assert_batches_equal_whole(
+        lambda: read_csv_export(path, source="s", layout=layout),
+        lambda size: iter_csv_columns(path, source="s", layout=layout, batch_records=size),
+        sizes, tmp_path, label=path)
 
 
 @pytest.mark.parametrize("layout", CSV_LAYOUTS)

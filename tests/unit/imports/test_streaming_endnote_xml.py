@@ -15,9 +15,9 @@ from sysrev.errors import InputError
 from sysrev.imports import endnote_xml
 from sysrev.imports.endnote_xml import (BATCH_RECORDS, iter_endnote_xml_columns,
                                         read_endnote_xml)
-from sysrev.imports.records import record_frame
 from sysrev.imports.sources import import_export_file
-from sysrev.tables import tsv_batches, write_tsv
+from sysrev.tables import tsv_batches
+from tests.unit.imports.batch_compare import assert_batches_equal_whole
 from tests.unit.imports.test_formats import ENDNOTE_XML
 
 SIZES = (1, 2, 7, BATCH_RECORDS)
@@ -25,34 +25,13 @@ HEAD = '<?xml version="1.0" encoding="UTF-8" ?>\n<xml><records>\n'
 TAIL = "</records></xml>\n"
 
 
-def _outcome(call):
-    try:
-        return call(), None
-    except InputError as err:
-        return None, str(err)
-
-
 def _assert_batches_equal_whole(path: Path, tmp_path: Path) -> pd.DataFrame | None:
-    whole, whole_error = _outcome(lambda: read_endnote_xml(path, source="s"))
-    if whole is not None:
-        write_tsv(whole, tmp_path / "whole.tsv", RECORD_COLUMNS, sort_by=["source_position"])
-    for size in SIZES:
-        batches, error = _outcome(lambda: list(iter_endnote_xml_columns(
-            path, source="s", batch_records=size)))
-        assert error == whole_error, (path, size)
-        if whole is None:
-            continue
-        # (a record inside a record comes in its outer record's batch: 2 for size 1)
-        assert all(0 < len(b["record_id"]) <= max(size, 2) for b in batches)
-        frame = pd.concat([record_frame(b) for b in batches] or [whole.iloc[:0]],
-                          ignore_index=True)
-        pd.testing.assert_frame_equal(frame, whole, check_dtype=False)
-        out = tmp_path / f"batches{size}.tsv"
-        with tsv_batches(out, RECORD_COLUMNS, sort_by=["source_position"]) as write:
-            for batch in batches:
-                write(batch)
-        assert out.read_bytes() == (tmp_path / "whole.tsv").read_bytes(), (path, size)
-    return whole
+    return assert_batches_equal_whole(
+        lambda: read_endnote_xml(path, source="s"),
+        lambda size: iter_endnote_xml_columns(path, source="s", batch_records=size),
+        SIZES, tmp_path, label=path,
+        # a record inside a record comes in its outer record's batch: 2 for size 1
+        largest=lambda size: max(size, 2))
 
 
 def _record(n: int, accession: str | None = None) -> str:
