@@ -23,7 +23,7 @@ SIZES = (1, 2, 7, BATCH_RECORDS)
 
 
 def _assert_batches_equal_whole(path: Path, layout: str, tmp_path: Path,
-                                sizes: tuple[int, ...] = SIZES) -> None:
+                                sizes: tuple[int, ...] = SIZES) -> pd.DataFrame | None:
     return assert_batches_equal_whole(
         lambda: read_csv_export(path, source="s", layout=layout),
         lambda size: iter_csv_columns(path, source="s", layout=layout, batch_records=size),
@@ -116,3 +116,14 @@ def test_no_header_error_is_the_whole_file_error(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     _assert_batches_equal_whole(path, "scopus_csv", tmp_path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "cp1252", "utf-8-sig"])
+def test_encodings_in_batches_equal_the_whole_file(tmp_path, encoding):
+    """Decoded line by line as the whole-file reader decodes the file (a byte-order mark,
+    UTF-16 without one, Windows-1252)."""
+    path = tmp_path / "wos.txt"
+    path.write_bytes("PT\tAU\tTI\tUT\nJ\tM\u00fcller, A\tCaf\u00e9 trial\tWOS:1\n"
+                     "J\tLi, X\tSecond\tWOS:2\n".encode(encoding))
+    whole = _assert_batches_equal_whole(path, "csv", tmp_path)
+    assert whole["title"].tolist() == ["Caf\u00e9 trial", "Second"]

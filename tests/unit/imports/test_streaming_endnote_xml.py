@@ -112,3 +112,11 @@ def test_error_in_a_later_batch_is_the_whole_file_error(tmp_path, tail, message)
         with tsv_batches(out, RECORD_COLUMNS, sort_by=["source_position"]) as write:
             import_export_file(path, source="s", fmt="endnote_xml", sink=write)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-8-sig"])
+def test_utf16_and_bom_files(tmp_path, encoding):
+    path = tmp_path / "library.xml"
+    path.write_bytes(ENDNOTE_XML.replace('encoding="UTF-8"', f'encoding="{encoding}"')
+                     .encode(encoding))
+    assert _assert_batches_equal_whole(path, tmp_path).iloc[1]["title"] == "Caf\u00e9 au lait"
