@@ -12,6 +12,14 @@ with the least CPU shown (the steadier figure when other work shares the machine
 * BibTeX: :func:`sysrev.imports.bibtex.read_bibtex` against ``bibtexparser.parse_string``
   (no LaTeX decoding) on the same records written as ``@article`` entries, a tenth of them
   with LaTeX accents (``{\\"o}``) in a surname.
+* Embase CSV: :func:`sysrev.workflow.search.import_export` (format ``embase_csv``) against the
+  csv module reading every row (``list(csv.reader(...))``) and ``pandas.read_csv``, on the
+  same records written as an Embase CSV export (its preamble lines, every cell quoted).
+  ``--src`` of another checkout gives the figures before a change (e.g. the whole-file CSV
+  reader before it streamed).
+* EndNote XML: ``import_export`` (format ``endnote_xml``) against ``ElementTree.parse`` alone
+  (the tree built, ``<record>`` elements found), on the same records written as an EndNote
+  XML export (``<style>`` runs around each field, as EndNote writes them).
 """
 
 from __future__ import annotations
@@ -26,18 +34,46 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_workflow import RISPY, run_snippet  # noqa: E402
 
-_RUN = {
-    "rispy": RISPY,
-    "sysrev_ris": """
+#: sysrev's import_export (the import_export rule's function) on an export of ``fmt``.
+_IMPORT = """
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from sysrev.workflow.search import import_export
 start = time.perf_counter()
-import_export(export=sys.argv[1], source="bench", fmt="ris", output=sys.argv[1] + ".tsv",
+import_export(export=sys.argv[1], source="bench", fmt="{fmt}", output=sys.argv[1] + ".tsv",
               report=sys.argv[1] + ".json")
 seconds = time.perf_counter() - start
 n = json.load(open(sys.argv[1] + ".json"))["records"]
 print(n, seconds, peak(), cpu())
+"""
+
+_RUN = {
+    "rispy": RISPY,
+    "sysrev_ris": _IMPORT.format(fmt="ris"),
+    "sysrev_embase_csv": _IMPORT.format(fmt="embase_csv"),
+    "csv_module": """
+import csv, sys, time
+start = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8", newline="") as handle:
+    for _ in range(3):  # the preamble: query, rule of dashes, blank line
+        next(handle)
+    rows = list(csv.reader(handle))
+print(len(rows) - 1, time.perf_counter() - start, peak(), cpu())
+""",
+    "pandas_read_csv": """
+import sys, time
+import pandas as pd
+start = time.perf_counter()
+n = len(pd.read_csv(sys.argv[1], skiprows=3, dtype=str, keep_default_na=False))
+print(n, time.perf_counter() - start, peak(), cpu())
+""",
+    "sysrev_endnote_xml": _IMPORT.format(fmt="endnote_xml"),
+    "elementtree_parse": """
+import sys, time
+import xml.etree.ElementTree as ET
+start = time.perf_counter()
+n = len(ET.parse(sys.argv[1]).getroot().findall("./records/record"))
+print(n, time.perf_counter() - start, peak(), cpu())
 """,
     "bibtexparser": """
 import sys, time
@@ -77,6 +113,56 @@ def bibtex_text(table) -> str:
     return "\n".join(entries)
 
 
+EMBASE_HEADER = ("Title", "Author Names", "Embase Accession ID", "Medline PMID",
+                 "Source title", "Publication Year", "Volume", "Issue", "First Page",
+                 "Last Page", "DOI", "Publication Type")
+
+
+def embase_csv_text(table) -> str:
+    """The records as Embase writes its CSV export: the query, a rule of dashes and a blank
+    line before the header, every cell quoted, CRLF line ends."""
+    import csv
+    import io
+    out = io.StringIO()
+    out.write('"(\'denosumab\'/exp) AND [2000-2025]/py"\r\n"----------"\r\n\r\n')
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(EMBASE_HEADER)
+    for k, rec in enumerate(table.itertuples(index=False)):
+        first, _, last = (rec.pages or "").partition("-")
+        authors = (rec.authors or "").replace(";", ",")
+        writer.writerow([rec.title or "", authors, f"L{k + 2000000000}", rec.pmid or "",
+                         rec.journal or "", rec.year or "", rec.volume or "",
+                         rec.issue or "", first, last, rec.doi or "",
+                         rec.publication_types or ""])
+    return out.getvalue()
+
+
+def endnote_xml_text(table) -> str:
+    """The records as EndNote writes its XML export (each field's text in a ``<style>``)."""
+    from xml.sax.saxutils import escape
+
+    def styled(tag: str, value) -> str:
+        if not value:
+            return ""
+        return (f'<{tag}><style face="normal" font="default" size="100%">'
+                f"{escape(str(value))}</style></{tag}>")
+
+    parts = ['<?xml version="1.0" encoding="UTF-8" ?><xml><records>']
+    for k, rec in enumerate(table.itertuples(index=False)):
+        authors = "".join(styled("author", a.strip()) for a in (rec.authors or "").split(";")
+                          if a.strip())
+        parts.append(
+            f'<record><rec-number>{k + 1}</rec-number><ref-type name="Journal Article">17'
+            f"</ref-type><contributors><authors>{authors}</authors></contributors><titles>"
+            f'{styled("title", rec.title)}{styled("secondary-title", rec.journal)}</titles>'
+            f'{styled("pages", rec.pages)}{styled("volume", rec.volume)}'
+            f'{styled("number", rec.issue)}<dates>{styled("year", rec.year)}</dates>'
+            f'{styled("accession-num", rec.pmid)}'
+            f'{styled("electronic-resource-num", rec.doi)}</record>\n')
+    parts.append("</records></xml>\n")
+    return "".join(parts)
+
+
 def main() -> None:
     from bench_workflow import ris_text
     from dedup_generator import generate
@@ -84,6 +170,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ris", type=int, default=200_000)
     parser.add_argument("--bibtex", type=int, default=1_000)
+    parser.add_argument("--embase-csv", type=int, default=0,
+                        help="records of the Embase CSV export measured (0: none)")
+    parser.add_argument("--endnote-xml", type=int, default=0,
+                        help="records of the EndNote XML export measured (0: none)")
     parser.add_argument("--src", type=Path, default=REPO / "src",
                         help="the sysrev package folder to measure (another checkout's src/ "
                              "for a before/after comparison)")
@@ -97,7 +187,13 @@ def main() -> None:
                 "| ratio (wall, CPU, memory) |", "|---|---|---|---|---|"]
         for kind, n, ours, peer, write in (
                 ("RIS", args.ris, "sysrev_ris", "rispy", ris_text),
-                ("BibTeX", args.bibtex, "sysrev_bibtex", "bibtexparser", bibtex_text)):
+                ("BibTeX", args.bibtex, "sysrev_bibtex", "bibtexparser", bibtex_text),
+                ("Embase CSV", args.embase_csv, "sysrev_embase_csv", "csv_module",
+                 embase_csv_text),
+                ("Embase CSV", args.embase_csv, "sysrev_embase_csv", "pandas_read_csv",
+                 embase_csv_text),
+                ("EndNote XML", args.endnote_xml, "sysrev_endnote_xml", "elementtree_parse",
+                 endnote_xml_text)):
             if not n:
                 continue
             if kind == "RIS" and args.ris_file:
@@ -105,7 +201,7 @@ def main() -> None:
             else:
                 table, _ = generate(n, seed=2)
                 table = table.astype(object).where(table.notna(), None)
-                path = Path(folder) / f"export.{kind.lower()}"
+                path = Path(folder) / f"export.{kind.lower().replace(' ', '_')}"
                 path.write_text(write(table), encoding="utf-8")
             # Alternating, twice each: load from other work falls on both alike.
             runs = {ours: [], peer: []}
