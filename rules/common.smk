@@ -6,7 +6,8 @@ from pathlib import Path
 from sysrev.config import check_config, configured_previous_version, configured_sheet
 from sysrev.workflow.analysis import outcomes_with_data, outcomes_with_studies
 from sysrev.workflow.inputs import (code_paths, export_staged_prefix, input_digests,
-                                    local_copy, snapshot_data_files, xml_files)
+                                    local_copy, memory_for_input, snapshot_data_files,
+                                    xml_files)
 from sysrev.workflow.report import outcomes_with_sensitivity
 from sysrev.search.update import previous_snapshot_dir as previous_pubmed_snapshot
 from sysrev.workflow.search import export_file, search_identity

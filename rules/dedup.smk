@@ -34,7 +34,8 @@ rule deduplicate_records:
         "<benchmarks>/deduplicate_records/deduplicate_records.tsv"
     threads: 4
     resources:
-        mem_mb=4000,
+        # 4 GB, or 20 MB per MB of records.tsv for a larger library (6.7 GB at 1M records)
+        mem_mb=memory_for_input(4000, 20),
         runtime=30,
     conda:
         "../envs/sysrev.yaml"

@@ -177,3 +177,18 @@ def test_search_settings_file_holds_the_date_and_a_digest_of_the_search(tmp_path
     assert "example.org" not in written["a"]
     assert written["a"] == written["b"]
     assert len({written["a"], written["c"], written["d"]}) == 3
+
+
+class _Inputs:
+    def __init__(self, size_mb: float):
+        self.size_mb = size_mb
+
+
+def test_memory_for_input_grows_with_the_input_above_its_floor():
+    from sysrev.workflow.inputs import memory_for_input
+
+    mem_mb = memory_for_input(4000, 20)
+    assert mem_mb(None, _Inputs(0.0)) == 4000       # the bundled review: the floor
+    assert mem_mb(None, _Inputs(33.5)) == 4000      # 100k records: 670 MB, the floor
+    assert mem_mb(None, _Inputs(335.3)) == 6706     # 1M records: 20 MB per MB, rounded up
+    assert memory_for_input(500, 2.5)(None, _Inputs(1000.1)) == 2501

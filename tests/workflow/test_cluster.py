@@ -46,7 +46,8 @@ def test_every_rule_declares_benchmark_and_resources():
         assert benchmark is not None and benchmark.startswith(f'"<benchmarks>/{rule}/'), rule
         resources = directive(block, "resources")
         assert resources is not None, rule
-        values = dict(re.findall(r"(\w+)=(\d+)", resources))
+        # a number, or memory_for_input(<at least>, <MB per MB of input>)
+        values = dict(re.findall(r"(\w+)=(?:memory_for_input\()?(\d+)", resources))
         assert int(values["mem_mb"]) >= 500, rule
         assert int(values["runtime"]) >= 5, rule
 

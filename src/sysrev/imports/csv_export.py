@@ -44,16 +44,17 @@ from __future__ import annotations
 
 import ast
 import csv
-import io
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from itertools import chain, islice
+from typing import Any, Iterable, Iterator, Mapping
 
 from sysrev.errors import InputError
-from sysrev.imports.records import (doi_in_text, join_list, make_record_table, parse_year,
-                                    read_text)
+from sysrev.imports.records import (RecordTable, doi_in_text, iter_lines, join_list,
+                                    make_record_table, parse_year, read_text,
+                                    stream_encoding, warn_encoding)
 from sysrev.lazy import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,9 @@ WOS_TAB = CsvLayout(
 )
 
 LAYOUTS = {layout.name: layout for layout in (SCOPUS, EMBASE, COVIDENCE, GENERIC)}
+
+#: Records per batch of :func:`iter_csv_columns`.
+BATCH_RECORDS = 5000
 
 _FIELD_PLACEHOLDERS = {"", "na", "n/a", "null", "none"}
 
@@ -280,25 +284,30 @@ def _map_row(row: Mapping[str, str], layout: CsvLayout) -> dict[str, Any]:
     return rec
 
 
-def read_csv_export(path: str | Path, *, source: str, layout: str = "csv") -> pd.DataFrame:
-    """Read a CSV export of the given ``layout`` (``scopus_csv``, ``embase_csv``,
-    ``covidence_csv`` or the generic ``csv``) into the record table of ``source``.
+def _lines_as_read(lines: Iterable[str]) -> Iterator[str]:
+    """``lines`` (a text split at ``\\n``) with their line ends back, as iterating
+    ``io.StringIO("\\n".join(lines))`` gives them (a last empty line gives nothing)."""
+    previous = None
+    for line in lines:
+        if previous is not None:
+            yield previous + "\n"
+        previous = line
+    if previous:
+        yield previous
 
-    Raises
-    ------
-    InputError
-        When no header row is found, a row has another number of cells than the header,
-        or a quoted cell is never closed (naming the line where the row starts).
-    """
-    path = Path(path)
+
+def _records(path: Path, lines: Iterable[str], layout: str) -> Iterator[dict[str, Any]]:
+    """The mapped records of a CSV export's ``lines`` (its text split at ``\\n``), one at a
+    time, in file order: memory holds the first 50 lines and one row, not the file. The
+    header is found in the first 50 lines; the layout used is logged at the end."""
     spec = LAYOUTS[layout]
-    text = read_text(path)
-    lines = text.split("\n")
-    header_index, delimiter = _find_header(lines, spec, path)
-    body = "\n".join(lines[header_index:])
-    reader = csv.reader(io.StringIO(body), delimiter=delimiter, strict=True)
-    rows: list[dict[str, Any]] = []
+    lines = iter(lines)
+    head = list(islice(lines, 50))
+    header_index, delimiter = _find_header(head, spec, path)
+    body = _lines_as_read(chain(head[header_index:], lines))
+    reader = csv.reader(body, delimiter=delimiter, strict=True)
     header: list[str] = []
+    position = 0
     start_line = header_index + 1
     try:
         for cells in reader:
@@ -318,13 +327,54 @@ def read_csv_export(path: str | Path, *, source: str, layout: str = "csv") -> pd
                 raise InputError(path, f"{len(cells)} cells but the header has "
                                        f"{len(header)} (a stray delimiter, quote or line "
                                        "break?)", line=line)
-            row = dict(zip(header, cells))
-            rec = _map_row(row, spec)
-            rec["source_position"] = len(rows) + 1
+            rec = _map_row(dict(zip(header, cells)), spec)
+            position += 1
+            rec["source_position"] = position
             rec["line"] = line
-            rows.append(rec)
+            yield rec
     except csv.Error as err:
         raise InputError(path, f"malformed CSV ({err}); the row starts here",
                          line=start_line) from None
-    log.info("%s: %d records (%s layout)", path, len(rows), spec.name)
+    log.info("%s: %d records (%s layout)", path, position, spec.name)
+
+
+def read_csv_export(path: str | Path, *, source: str, layout: str = "csv") -> pd.DataFrame:
+    """Read a CSV export of the given ``layout`` (``scopus_csv``, ``embase_csv``,
+    ``covidence_csv`` or the generic ``csv``) into the record table of ``source``.
+
+    Raises
+    ------
+    InputError
+        When no header row is found, a row has another number of cells than the header,
+        or a quoted cell is never closed (naming the line where the row starts).
+    """
+    path = Path(path)
+    rows = list(_records(path, read_text(path).split("\n"), layout))
     return make_record_table(rows, source=source, source_file=path)
+
+
+def iter_csv_columns(path: str | Path, *, source: str, layout: str = "csv",
+                     batch_records: int = BATCH_RECORDS, encoding: str | None = None
+                     ) -> Iterator[dict[str, list[Any]]]:
+    """Read a CSV export as :func:`read_csv_export` does, ``batch_records`` records at a
+    time: per batch, in file order, the record table's columns (a list per column of
+    :data:`sysrev.columns.RECORD_COLUMNS`); memory holds one batch, not the file. A
+    repeated accession gets the same ``~2`` id whichever batch it falls in. ``encoding``:
+    the file's as :func:`sysrev.imports.records.stream_encoding` gives it, when known.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_csv_export`, before the batch holding the broken row is yielded.
+    """
+    path = Path(path)
+    if encoding is None:
+        encoding = stream_encoding(path)
+    else:
+        warn_encoding(path, encoding)
+    builder = RecordTable(source=source, source_file=path)
+    records = _records(path, iter_lines(path, encoding=encoding, warn=False), layout)
+    while batch := list(islice(records, batch_records)):
+        keys = dict.fromkeys(key for rec in batch for key in rec)
+        columns = {key: [rec.get(key) for rec in batch] for key in keys}
+        yield builder.column_data(columns, columns["line"])

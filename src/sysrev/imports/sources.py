@@ -11,10 +11,10 @@ from typing import Any, Callable
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.bibtex import read_bibtex
-from sysrev.imports.csv_export import read_csv_export
+from sysrev.imports.csv_export import iter_csv_columns, read_csv_export
 from sysrev.imports.detect import (BINARY, EMPTY, conflicting_layouts, detect_format,
                                    same_family)
-from sysrev.imports.endnote_xml import read_endnote_xml
+from sysrev.imports.endnote_xml import iter_endnote_xml_columns, read_endnote_xml
 from sysrev.imports.medline import iter_medline_columns, read_medline
 from sysrev.imports.ovid import iter_ovid_columns, read_ovid
 from sysrev.imports.ris import iter_ris_columns, read_ris
@@ -43,8 +43,11 @@ READERS = {
 
 #: Formats read a batch of records at a time when the records go to a sink; a batch is the
 #: record table's columns (a list per column of RECORD_COLUMNS), not yet a DataFrame.
-BATCH_READERS = {"ris": iter_ris_columns, "medline": iter_medline_columns,
-                 "wos": iter_wos_columns, "ovid": iter_ovid_columns}
+BATCH_READERS = {"ris": iter_ris_columns, "endnote_xml": iter_endnote_xml_columns,
+                 "medline": iter_medline_columns, "wos": iter_wos_columns,
+                 "ovid": iter_ovid_columns,
+                 **{name: partial(iter_csv_columns, layout=name)
+                    for name in ("csv", "scopus_csv", "embase_csv", "covidence_csv")}}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import time
@@ -25,6 +26,22 @@ from sysrev.tables import sha256_file
 SHARED_CODE = ["src/sysrev/tables.py", "src/sysrev/csvtables.py", "src/sysrev/columns.py",
                "src/sysrev/audit.py", "src/sysrev/errors.py", "src/sysrev/config.py",
                "src/sysrev/paths.py"]
+
+
+def memory_for_input(base_mb: int, mb_per_input_mb: float):
+    """A ``resources: mem_mb`` value for a rule whose memory grows with its input: ``base_mb``,
+    or ``mb_per_input_mb`` MB per MB of the job's input files when that is more. Snakemake
+    calls it with the job's wildcards and inputs once they exist.
+
+    ``deduplicate_records`` peaked at 5,327 MiB (main process and largest worker) for a
+    335 MiB ``records.tsv`` of 1M records, and 704 MiB for 33.5 MiB at 100k (BENCHMARKS.md,
+    issue 20, on the quiet machine): 16-21 MB per MB of input; 20 keeps a cluster job's
+    request above what it uses at either size."""
+
+    def mem_mb(wildcards, input) -> int:
+        return max(base_mb, math.ceil(mb_per_input_mb * input.size_mb))
+
+    return mem_mb
 
 
 def code_paths(workflow_root: str | Path, modules: Iterable[str],

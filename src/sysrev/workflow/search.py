@@ -181,8 +181,8 @@ def import_export(*, export: str, source: str, fmt: str, output: str,
     """Import one database export into the record table of its source; ``report`` (JSON)
     says which format was declared, detected and read, the encoding and the record count."""
     from sysrev.imports.sources import import_export_file
-    # Batch by batch: a large RIS, MEDLINE, Web of Science or Ovid export is never whole
-    # in memory (the formats of sysrev.imports.sources.BATCH_READERS).
+    # Batch by batch: a large export of a format of sysrev.imports.sources.BATCH_READERS
+    # is never whole in memory.
     with tsv_batches(output, RECORD_COLUMNS, sort_by=["source_position"]) as write:
         _, info = import_export_file(export, source=source, fmt=fmt,
                                      allow_empty=allow_empty, sink=write)
