@@ -4,53 +4,36 @@ when records, repeated accessions and stray lines straddle batches."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sysrev.columns import RECORD_COLUMNS
 from sysrev.errors import InputError
 from sysrev.imports.detect import detect_format
 from sysrev.imports.medline import read_medline
-from sysrev.imports.records import record_frame
 from sysrev.imports.sources import BATCH_READERS, READERS
 from sysrev.tables import write_tsv
 from sysrev.workflow.search import import_export
 from tests.conftest import REPO
+from tests.unit.imports.batch_compare import assert_batches_equal_whole
+from tests.unit.imports.test_bad_exports import CASES as BAD_EXPORTS
 
 BUNDLED = REPO / "data/denosumab_ra/exports"
 SIZES = (1, 2, 7, None)  # None: the reader's default batch
 FORMATS = ("medline", "wos", "ovid")
 
 
-def _batched(fmt: str, path: Path, size: int | None) -> pd.DataFrame:
-    kwargs = {} if size is None else {"batch_records": size}
-    batches = [record_frame(c) for c in BATCH_READERS[fmt](path, source="s", **kwargs)]
-    if not batches:
-        return READERS[fmt](path, source="s")
-    return pd.concat(batches, ignore_index=True)
-
-
-def _outcome(call):
-    try:
-        return call(), None
-    except InputError as err:
-        return None, str(err)
-
-
-def _assert_same(fmt: str, path: Path) -> int:
-    """The batch reader gives the whole-file reader's table (or its error) at every size;
-    returns the records read."""
-    whole, error = _outcome(lambda: READERS[fmt](path, source="s"))
-    for size in SIZES:
-        batched, batch_error = _outcome(lambda: _batched(fmt, path, size))
-        assert batch_error == error, (size, batch_error, error)
-        if error is None:
-            pd.testing.assert_frame_equal(batched, whole)
+def _assert_same(fmt: str, path: Path, tmp: Path | None = None) -> int:
+    """The batch reader gives the whole-file reader's table and TSV bytes (or its error) at
+    every size (:func:`assert_batches_equal_whole`, its files in ``tmp``, by default the
+    folder of ``path``); returns the records read."""
+    whole = assert_batches_equal_whole(
+        lambda: READERS[fmt](path, source="s"),
+        lambda size: BATCH_READERS[fmt](path, source="s",
+                                        **({} if size is None else {"batch_records": size})),
+        SIZES, tmp or path.parent, label=path, largest=lambda size: size or 5000)
     return 0 if whole is None else len(whole)
 
 
@@ -68,20 +51,11 @@ def _files(fmt: str, testdata: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("fmt", ["medline", "wos"])  # no real Ovid text export in testdata
-def test_every_real_export_in_batches_equals_the_whole_file(fmt, testdata):
+def test_every_real_export_in_batches_equals_the_whole_file(fmt, testdata, tmp_path):
     files = _files(fmt, testdata)
     assert files
     for path in files:
-        assert _assert_same(fmt, path) > 0, path
-
-
-def _bad_export_cases():
-    spec = importlib.util.spec_from_file_location(
-        "_bad_exports", Path(__file__).with_name("test_bad_exports.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("_bad_exports", module)  # its dataclass looks itself up there
-    spec.loader.exec_module(module)
-    return module.CASES
+        assert _assert_same(fmt, path, tmp_path) > 0, path
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -89,14 +63,14 @@ def test_bad_exports_in_batches_fail_as_the_whole_file(fmt, tmp_path, testdata):
     """Every case of test_bad_exports that is read as ``fmt``: the same table or the same
     error message (file, line, field)."""
     seen = 0
-    for name, case in _bad_export_cases().items():
+    for name, case in BAD_EXPORTS.items():
         folder = tmp_path / name
         folder.mkdir()
         path = case.make(folder, testdata)
         if not path.is_file() or (case.fmt if case.fmt != "auto"
                                   else detect_format(path)[0]) != fmt:
             continue
-        _assert_same(fmt, path)
+        _assert_same(fmt, path, folder)
         seen += 1
     assert seen
 
